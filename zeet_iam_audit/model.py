@@ -1,0 +1,145 @@
+"""Frozen values shared by every layer: policies, statements, roles and where they came from.
+
+Sources build these, the engine reads them, and nothing mutates them after construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Unresolved(str):
+    """A value a source could not resolve (a CloudFormation ``!Ref`` to a parameter without a default,
+    a Terraform value known only after apply).
+
+    It is a ``str`` so it can travel through policy documents unchanged; the parser and the
+    evaluator recognise it and treat anything that depends on it as unknown, never as a match.
+    ``reason`` says what it stands for, e.g. ``"!Ref BucketName (parameter without a default)"``.
+    """
+
+    reason: str
+
+    def __new__(cls, reason: str) -> Unresolved:
+        obj = super().__new__(cls, f"${{unresolved:{reason}}}")
+        obj.reason = reason
+        return obj
+
+    def __reduce__(self) -> tuple[type[Unresolved], tuple[str]]:
+        return (Unresolved, (self.reason,))
+
+
+class Effect(StrEnum):
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
+class PolicyKind(StrEnum):
+    """What a document is used as: it decides which elements the grammar requires."""
+
+    IDENTITY = "identity"  # identity-based policies, permissions boundaries and SCPs
+    TRUST = "trust"  # a role's trust policy (a resource-based policy on the role)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One ``operator → key → values`` entry of a statement's Condition block.
+
+    ``operator`` keeps its spelling from the document (``ForAnyValue:StringLike``, ``StringEqualsIfExists``);
+    ``values`` are strings as IAM compares them (booleans and numbers in JSON become their text).
+    """
+
+    operator: str
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A Principal or NotPrincipal element: ``"*"`` or a map of type → identifiers."""
+
+    wildcard: bool = False  # the bare string "*"
+    entries: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (("AWS", ("arn:...",)), ("Service", (...)))
+
+    def identifiers(self, kind: str) -> tuple[str, ...]:
+        """The identifiers given for one principal type (``AWS``, ``Service``, ``Federated``, ...)."""
+        for key, values in self.entries:
+            if key == kind:
+                return values
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement, normalised: scalar-or-list fields are tuples, absent fields are None.
+
+    Exactly one of ``actions``/``not_actions`` is set; in identity policies exactly one of
+    ``resources``/``not_resources``; in trust policies one of ``principal``/``not_principal``.
+    """
+
+    index: int
+    effect: Effect
+    sid: str | None = None
+    actions: tuple[str, ...] | None = None
+    not_actions: tuple[str, ...] | None = None
+    resources: tuple[str, ...] | None = None
+    not_resources: tuple[str, ...] | None = None
+    principal: Principal | None = None
+    not_principal: Principal | None = None
+    conditions: tuple[Condition, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How reports name this statement: ``Statement[2]`` or ``Statement[2] (Sid "DenySqs")``."""
+        return f'Statement[{self.index}] (Sid "{self.sid}")' if self.sid else f"Statement[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A parsed, validated policy document.
+
+    ``name`` is how reports refer to it (a policy name, an ARN, or ``policy[0]``); ``origin`` where it
+    came from (``role.json: $.RoleDetailList[3].RolePolicyList[0]`` or a template logical id).
+    """
+
+    statements: tuple[Statement, ...]
+    version: str | None = "2012-10-17"
+    id: str | None = None
+    kind: PolicyKind = PolicyKind.IDENTITY
+    name: str = ""
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedPolicy:
+    """A policy attached to (or embedded in) a role, as a source found it.
+
+    ``policy`` is None when its document could not be had; ``unknown_reason`` then says why
+    (``"cannot read arn:aws:iam::aws:policy/Foo offline; include its document or audit the live role"``).
+    """
+
+    name: str
+    arn: str | None
+    policy: Policy | None
+    origin: str = ""
+    unknown_reason: str | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """An IAM role as read from a file or from AWS: everything the audit needs, nothing else."""
+
+    name: str
+    arn: str | None
+    source: str
+    trust_policy: Policy | None = None
+    trust_unknown_reason: str | None = None
+    policies: tuple[AttachedPolicy, ...] = ()
+    permissions_boundary: AttachedPolicy | None = None
+    max_session_duration: int | None = None
+    # Role-level things a source could not determine (e.g. a ManagedPolicyArns list that is itself
+    # an unresolved !Ref): every verdict on the role becomes unknown, with these reasons.
+    unknowns: tuple[str, ...] = ()
+    path: str = "/"
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)

@@ -1,0 +1,291 @@
+"""Policy documents → validated, normalised ``Policy`` values.
+
+Accepts a dict, a JSON string, or a URL-encoded JSON string (as GetRolePolicy and
+GetAccountAuthorizationDetails return them). Validates against the IAM JSON policy grammar and
+raises ``PolicyError`` naming the JSON path of the first problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import unquote
+
+from zeet_iam_audit.errors import PolicyError
+from zeet_iam_audit.model import (
+    Condition,
+    Effect,
+    Policy,
+    PolicyKind,
+    Principal,
+    Statement,
+    Unresolved,
+)
+
+VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
+_TOP_KEYS = frozenset({"Version", "Id", "Statement"})
+_STATEMENT_KEYS = frozenset(
+    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal",
+     "NotPrincipal", "Condition"}
+)
+PRINCIPAL_TYPES = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
+
+# Every condition operator IAM documents, without the IfExists suffix and set prefixes.
+BASE_OPERATORS = frozenset(
+    {
+        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
+        "StringLike", "StringNotLike",
+        "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+        "NumericGreaterThan", "NumericGreaterThanEquals",
+        "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool", "BinaryEquals", "IpAddress", "NotIpAddress",
+        "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike",
+        "Null",
+    }
+)
+_ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?_-]+:[A-Za-z0-9*?_-]*)$")
+_MAX_DEPTH_HINT = "the document is nested too deeply to be a policy"
+
+
+def split_operator(operator: str) -> tuple[str | None, str, bool]:
+    """``ForAnyValue:StringLikeIfExists`` → (``"ForAnyValue"``, ``"StringLike"``, True).
+
+    Raises ``ValueError`` for an operator IAM does not know.
+    """
+    qualifier: str | None = None
+    rest = operator
+    if ":" in operator:
+        qualifier, _, rest = operator.partition(":")
+        if qualifier not in ("ForAllValues", "ForAnyValue"):
+            raise ValueError(f"unknown condition set operator {qualifier!r}")
+    if_exists = rest.endswith("IfExists") and rest != "IfExists"
+    base = rest[: -len("IfExists")] if if_exists else rest
+    if base not in BASE_OPERATORS:
+        raise ValueError(f"unknown condition operator {operator!r}")
+    if base == "Null" and if_exists:
+        raise ValueError("NullIfExists is not a condition operator")
+    return qualifier, base, if_exists
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise PolicyError("", f"duplicate key {key!r} in one JSON object")
+        result[key] = value
+    return result
+
+
+def load_json_document(text: str) -> Any:
+    """Decode a policy given as JSON text or URL-encoded JSON text (duplicate keys rejected)."""
+    stripped = text.strip()
+    if stripped.startswith("%7B") or stripped.startswith("%7b"):
+        stripped = unquote(stripped)
+    elif not stripped.startswith("{") and "%" in stripped:
+        stripped = unquote(stripped)
+    try:
+        return json.loads(stripped, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as error:
+        raise PolicyError("", f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    except RecursionError:
+        raise PolicyError("", _MAX_DEPTH_HINT) from None
+    except ValueError as error:  # e.g. an integer too long to convert
+        raise PolicyError("", f"not valid JSON ({error})") from None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _string_list(value: Any, path: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+    """A string or a list of strings → tuple of strings."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        if not value and not allow_empty:
+            raise PolicyError(path, "expected a string or a non-empty list of strings, got an empty list")
+        items: list[str] = []
+        for position, item in enumerate(value):
+            if not isinstance(item, str):
+                raise PolicyError(f"{path}[{position}]", f"expected a string, got {_describe(item)}")
+            items.append(item)
+        return tuple(items)
+    raise PolicyError(path, f"expected a string or a list of strings, got {_describe(value)}")
+
+
+def _actions(value: Any, path: str) -> tuple[str, ...]:
+    actions = _string_list(value, path)
+    for position, action in enumerate(actions):
+        if isinstance(action, Unresolved):
+            continue
+        if not _ACTION_RE.match(action):
+            where = path if isinstance(value, str) else f"{path}[{position}]"
+            raise PolicyError(where, f"expected an action such as 'service:Name' or '*', got {_describe(action)}")
+    return actions
+
+
+def _principal(value: Any, path: str) -> Principal:
+    if value == "*":
+        return Principal(wildcard=True)
+    if not isinstance(value, Mapping):
+        raise PolicyError(path, f"expected \"*\" or an object of principal types, got {_describe(value)}")
+    if not value:
+        raise PolicyError(path, "expected at least one principal type")
+    entries: list[tuple[str, tuple[str, ...]]] = []
+    for kind, identifiers in value.items():
+        if kind not in PRINCIPAL_TYPES:
+            raise PolicyError(f"{path}.{kind}", f"unknown principal type (expected one of {', '.join(sorted(PRINCIPAL_TYPES))})")
+        entries.append((kind, _string_list(identifiers, f"{path}.{kind}")))
+    return Principal(entries=tuple(entries))
+
+
+def _condition_value(value: Any, path: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    raise PolicyError(path, f"expected a string, number or boolean, got {_describe(value)}")
+
+
+def _conditions(value: Any, path: str) -> tuple[Condition, ...]:
+    if not isinstance(value, Mapping):
+        raise PolicyError(path, f"expected an object of operator → key → values, got {_describe(value)}")
+    conditions: list[Condition] = []
+    for operator, block in value.items():
+        op_path = f"{path}.{operator}"
+        try:
+            split_operator(operator)
+        except ValueError as error:
+            raise PolicyError(op_path, str(error)) from None
+        if not isinstance(block, Mapping):
+            raise PolicyError(op_path, f"expected an object of condition key → values, got {_describe(block)}")
+        if not block:
+            raise PolicyError(op_path, "expected at least one condition key")
+        for key, raw in block.items():
+            key_path = f"{op_path}.{key}"
+            if isinstance(raw, list | tuple):
+                values = tuple(_condition_value(item, f"{key_path}[{i}]") for i, item in enumerate(raw))
+            else:
+                values = (_condition_value(raw, key_path),)
+            conditions.append(Condition(operator=operator, key=key, values=values))
+    return tuple(conditions)
+
+
+def _statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement:
+    if not isinstance(raw, Mapping):
+        raise PolicyError(path, f"expected a statement object, got {_describe(raw)}")
+    for key in raw:
+        if key not in _STATEMENT_KEYS:
+            raise PolicyError(f"{path}.{key}", "unknown statement element")
+    if "Effect" not in raw:
+        raise PolicyError(f"{path}.Effect", "missing (expected Allow or Deny)")
+    effect = raw["Effect"]
+    if effect not in ("Allow", "Deny"):
+        raise PolicyError(f"{path}.Effect", f"expected Allow or Deny, got {_describe(effect)}")
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise PolicyError(f"{path}.Sid", f"expected a string, got {_describe(sid)}")
+
+    if ("Action" in raw) == ("NotAction" in raw):
+        raise PolicyError(path, "expected exactly one of Action or NotAction")
+    actions = _actions(raw["Action"], f"{path}.Action") if "Action" in raw else None
+    not_actions = _actions(raw["NotAction"], f"{path}.NotAction") if "NotAction" in raw else None
+
+    has_resource = "Resource" in raw or "NotResource" in raw
+    if "Resource" in raw and "NotResource" in raw:
+        raise PolicyError(path, "expected at most one of Resource or NotResource, got both")
+    has_principal = "Principal" in raw or "NotPrincipal" in raw
+    if "Principal" in raw and "NotPrincipal" in raw:
+        raise PolicyError(path, "expected at most one of Principal or NotPrincipal, got both")
+    if kind is PolicyKind.IDENTITY:
+        if not has_resource:
+            raise PolicyError(path, "expected exactly one of Resource or NotResource")
+        if has_principal:
+            name = "Principal" if "Principal" in raw else "NotPrincipal"
+            raise PolicyError(f"{path}.{name}", "not allowed in an identity-based policy")
+    elif not has_principal:
+        raise PolicyError(path, "expected exactly one of Principal or NotPrincipal in a trust policy")
+
+    resources = _string_list(raw["Resource"], f"{path}.Resource") if "Resource" in raw else None
+    not_resources = (
+        _string_list(raw["NotResource"], f"{path}.NotResource") if "NotResource" in raw else None
+    )
+    principal = _principal(raw["Principal"], f"{path}.Principal") if "Principal" in raw else None
+    not_principal = (
+        _principal(raw["NotPrincipal"], f"{path}.NotPrincipal") if "NotPrincipal" in raw else None
+    )
+    conditions = _conditions(raw["Condition"], f"{path}.Condition") if "Condition" in raw else ()
+    return Statement(
+        index=index,
+        effect=Effect(effect),
+        sid=sid,
+        actions=actions,
+        not_actions=not_actions,
+        resources=resources,
+        not_resources=not_resources,
+        principal=principal,
+        not_principal=not_principal,
+        conditions=conditions,
+    )
+
+
+def parse_policy(
+    document: Mapping[str, Any] | str | Policy,
+    *,
+    kind: PolicyKind = PolicyKind.IDENTITY,
+    name: str = "",
+    origin: str = "",
+) -> Policy:
+    """Validate and normalise one policy document.
+
+    ``kind`` decides the grammar: identity policies (also boundaries and SCPs) need Resource or
+    NotResource and may not name a Principal; trust policies need Principal or NotPrincipal.
+    Raises ``PolicyError`` whose message starts with the JSON path of the problem.
+    """
+    if isinstance(document, Policy):
+        return document
+    raw: Any = load_json_document(document) if isinstance(document, str) else document
+    if not isinstance(raw, Mapping):
+        raise PolicyError("", f"expected a policy object, got {_describe(raw)}")
+    for key in raw:
+        if key not in _TOP_KEYS:
+            raise PolicyError(key, "unknown policy element (expected Version, Id, Statement)")
+    version = raw.get("Version")
+    if version is not None and version not in VERSIONS:
+        raise PolicyError("Version", f"expected 2012-10-17 or 2008-10-17, got {_describe(version)}")
+    policy_id = raw.get("Id")
+    if policy_id is not None and not isinstance(policy_id, str):
+        raise PolicyError("Id", f"expected a string, got {_describe(policy_id)}")
+    if "Statement" not in raw:
+        raise PolicyError("Statement", "missing")
+    body = raw["Statement"]
+    statements: list[Statement]
+    if isinstance(body, Mapping):
+        statements = [_statement(body, 0, "Statement", kind)]
+    elif isinstance(body, Sequence) and not isinstance(body, str):
+        statements = [_statement(item, i, f"Statement[{i}]", kind) for i, item in enumerate(body)]
+    else:
+        raise PolicyError("Statement", f"expected a statement object or a list of them, got {_describe(body)}")
+    return Policy(
+        statements=tuple(statements),
+        version=version,
+        id=policy_id,
+        kind=kind,
+        name=name,
+        origin=origin,
+    )
