@@ -126,3 +126,80 @@ def any_action_matches(patterns: Iterable[str], action: str) -> bool:
     """Whether any of ``patterns`` covers ``action``."""
     lowered = action.lower()
     return any(compile_pattern(p.lower())(lowered) for p in patterns)
+
+
+# Stand-ins for a scope's own wildcards when asking whether one pattern covers another.
+_SCOPE_STAR = "\ue002"
+_SCOPE_QUESTION = "\ue003"
+_SCOPE_ESCAPE = str.maketrans({"*": _SCOPE_STAR, "?": _SCOPE_QUESTION})
+_INTERSECT_LIMIT = 1_000_000  # product states; beyond it the answer is the cautious one (True)
+
+
+def _covers_text(pattern: str, scope: str) -> bool:
+    if "*" not in scope and "?" not in scope:
+        return compile_pattern(pattern)(scope)
+    # Every string of the scope must match: try the scope's wildcards as one unknown character each
+    # and with its stars empty. A pattern ``?`` can only eat a scope ``?``, never a scope ``*``
+    # (which may be empty), and the empty-star try catches patterns that need characters there.
+    once = scope.translate(_SCOPE_ESCAPE)
+    if not compile_pattern(pattern)(once):
+        return False
+    if "?" in pattern and "*" in scope:
+        empty = scope.replace("*", "").translate(_SCOPE_ESCAPE)
+        long = scope.replace("*", _SCOPE_STAR * 3).translate(_SCOPE_ESCAPE)
+        return compile_pattern(pattern)(empty) and compile_pattern(pattern)(long)
+    return True
+
+
+def arn_covers(pattern: str, scope: str) -> bool:
+    """Whether every ARN the ``scope`` pattern stands for matches ``pattern`` (an Allow that covers
+    a required action's resource scope). For a scope without wildcards this is ``arn_matches``."""
+    if pattern == "*":
+        return True
+    pattern_parts = pattern.split(":", 5)
+    scope_parts = scope.split(":", 5)
+    if len(pattern_parts) != 6 or len(scope_parts) != 6:
+        return _covers_text(pattern, scope)
+    return all(_covers_text(p, s) for p, s in zip(pattern_parts, scope_parts, strict=True))
+
+
+def globs_intersect(left: str, right: str) -> bool:
+    """Whether some string matches both globs (a product-automaton search, O(len·len))."""
+    if "*" not in right and "?" not in right:
+        return compile_pattern(left)(right)
+    if "*" not in left and "?" not in left:
+        return compile_pattern(right)(left)
+    if (len(left) + 1) * (len(right) + 1) > _INTERSECT_LIMIT:
+        return True
+    end = (len(left), len(right))
+    seen = {(0, 0)}
+    stack = [(0, 0)]
+    while stack:
+        i, j = stack.pop()
+        if (i, j) == end:
+            return True
+        a = left[i] if i < len(left) else None
+        b = right[j] if j < len(right) else None
+        moves = []
+        if a == "*":
+            moves.append((i + 1, j))
+        if b == "*":
+            moves.append((i, j + 1))
+        if a is not None and b is not None and (a in "*?" or b in "*?" or a == b):
+            moves.append((i if a == "*" else i + 1, j if b == "*" else j + 1))
+        for move in moves:
+            if move not in seen:
+                seen.add(move)
+                stack.append(move)
+    return False
+
+
+def arns_intersect(pattern: str, scope: str) -> bool:
+    """Whether some ARN matches both ``pattern`` and the ``scope`` pattern."""
+    if pattern == "*" or scope == "*":
+        return True
+    pattern_parts = pattern.split(":", 5)
+    scope_parts = scope.split(":", 5)
+    if len(pattern_parts) != 6 or len(scope_parts) != 6:
+        return globs_intersect(pattern, scope)
+    return all(globs_intersect(p, s) for p, s in zip(pattern_parts, scope_parts, strict=True))

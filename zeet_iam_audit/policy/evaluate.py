@@ -1,0 +1,471 @@
+"""The decision: does a set of policies allow an action on a resource, as AWS IAM decides it.
+
+The logic follows AWS's documented evaluation for a principal in its own account:
+
+1. An explicit Deny in any policy of any layer (identity-based, permissions boundary, SCPs) wins.
+2. Otherwise every layer present must allow: some identity-based policy; the permissions boundary,
+   when the role has one; and every level of SCPs from the root down to the account.
+3. Otherwise the request is implicitly denied.
+
+Each statement applies, does not apply, or — when it depends on a condition with no context, a policy
+variable with no context, or an unresolved template value — might apply. A statement that might
+apply makes the answer ``conditional`` (or ``unknown`` for unresolved values) unless a certain
+answer is reached without it, so "allowed" is only ever said when it holds for every request.
+
+The request's resource may be a pattern (a rule's resource scope such as ``arn:aws:sqs:*:*:zeet-*``):
+an Allow counts only when its Resource covers the whole scope, and a Deny is certain when it covers the
+whole scope and uncertain when it covers part of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from zeet_iam_audit.model import Effect, Policy, PolicyKind, Statement, Unresolved
+from zeet_iam_audit.policy.conditions import (
+    ConditionUnknown,
+    evaluate_condition,
+    normalise_context,
+)
+from zeet_iam_audit.policy.match import arn_covers, arns_intersect, compile_pattern
+from zeet_iam_audit.policy.parse import parse_policy
+from zeet_iam_audit.policy.variables import substitute
+
+
+class Decision(StrEnum):
+    ALLOWED = "allowed"
+    EXPLICIT_DENY = "explicit_deny"
+    IMPLICIT_DENY = "implicit_deny"
+    CONDITIONAL = "conditional"
+    # Only when a policy holds an unresolved template value (see model.Unresolved).
+    UNKNOWN = "unknown"
+
+
+class Layer(StrEnum):
+    IDENTITY = "identity"
+    BOUNDARY = "permissions_boundary"
+    SCP = "scp"
+
+    @property
+    def description(self) -> str:
+        """How AWS's own messages name the layer."""
+        return {
+            Layer.IDENTITY: "identity-based policy",
+            Layer.BOUNDARY: "permissions boundary",
+            Layer.SCP: "service control policy",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRef:
+    """Which statement of which policy, in which layer."""
+
+    layer: Layer
+    policy: str
+    index: int
+    sid: str | None
+    effect: Effect
+    origin: str = ""
+    scp_level: int | None = None
+
+    def __str__(self) -> str:
+        sid = f' (Sid "{self.sid}")' if self.sid else ""
+        level = f" level {self.scp_level}" if self.scp_level is not None else ""
+        return f"{self.layer.description}{level} {self.policy!r} Statement[{self.index}]{sid}"
+
+
+@dataclass(frozen=True, slots=True)
+class Uncertainty:
+    """A statement that might apply: what it depends on and whether it gates an Allow or a Deny."""
+
+    statement: StatementRef
+    gates: Effect
+    keys: tuple[str, ...] = ()  # condition keys or policy variables with no value in the context
+    unresolved: tuple[str, ...] = ()  # unresolved template values it depends on
+    partial: bool = False  # a Deny that covers part of the resource scope, not all of it
+
+    def describe(self) -> str:
+        parts = []
+        if self.keys:
+            parts.append("condition keys " + ", ".join(self.keys))
+        if self.unresolved:
+            parts.append("unresolved values " + ", ".join(self.unresolved))
+        if self.partial:
+            parts.append("part of the resource scope")
+        return f"{self.gates.value} in {self.statement} depends on {'; '.join(parts)}"
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationResult:
+    """The decision for one action on one resource, and why."""
+
+    action: str
+    resource: str
+    decision: Decision
+    layer: Layer | None = None  # the layer that decided a deny (explicit, or the first lacking an allow)
+    deciding: tuple[StatementRef, ...] = ()  # the Deny statements, or the Allow statements per layer
+    uncertain: tuple[Uncertainty, ...] = ()
+    blocking_layers: tuple[Layer, ...] = ()  # every layer that lacks an allow (implicit deny)
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is Decision.ALLOWED
+
+    @property
+    def condition_keys(self) -> tuple[str, ...]:
+        """Every condition key the answer depends on, sorted case-insensitively."""
+        keys = {k for u in self.uncertain for k in u.keys}
+        return tuple(sorted(keys, key=str.lower))
+
+    def explain(self) -> str:
+        """One paragraph a person can read: the decision, the layer and the statements."""
+        head = f"{self.action} on {self.resource}: {self.decision.value}"
+        lines = [head]
+        if self.decision is Decision.EXPLICIT_DENY:
+            lines.extend(f"  denied by {ref}" for ref in self.deciding)
+        elif self.decision is Decision.IMPLICIT_DENY:
+            lines.extend(f"  no {layer.description} allows it" for layer in self.blocking_layers)
+        else:
+            lines.extend(f"  allowed by {ref}" for ref in self.deciding)
+        lines.extend(f"  {u.describe()}" for u in self.uncertain)
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compilation: every policy is turned once into matchers, reused for every decision.
+
+@dataclass(slots=True)
+class _Open:
+    keys: set[str] = field(default_factory=set)
+    unresolved: set[str] = field(default_factory=set)
+    partial: bool = False
+
+    def merge(self, other: _Open) -> None:
+        self.keys |= other.keys
+        self.unresolved |= other.unresolved
+        self.partial = self.partial or other.partial
+
+
+Tri = bool | _Open
+
+
+class _CompiledStatement:
+    __slots__ = (
+        "any_resource",
+        "conditions",
+        "exact",
+        "negate_action",
+        "negate_resource",
+        "ref",
+        "resources",
+        "statement",
+        "unresolved_actions",
+        "variables",
+        "wild",
+    )
+
+    def __init__(self, statement: Statement, ref: StatementRef, variables: bool) -> None:
+        self.statement = statement
+        self.ref = ref
+        self.variables = variables
+        patterns = statement.actions if statement.actions is not None else statement.not_actions
+        self.negate_action = statement.actions is None
+        self.unresolved_actions = tuple(p.reason for p in patterns or () if isinstance(p, Unresolved))
+        resolved = [p.lower() for p in patterns or () if not isinstance(p, Unresolved)]
+        self.exact = frozenset(p for p in resolved if "*" not in p and "?" not in p)
+        self.wild = tuple(compile_pattern(p) for p in resolved if "*" in p or "?" in p)
+        resources = statement.resources if statement.resources is not None else statement.not_resources
+        self.negate_resource = statement.resources is None and statement.not_resources is not None
+        self.resources = tuple(resources) if resources is not None else None
+        self.any_resource = self.resources is None or (
+            not self.negate_resource and "*" in self.resources
+        )
+        self.conditions = statement.conditions
+
+    def action_state(self, action: str) -> Tri:
+        """Whether the Action/NotAction element covers ``action`` (lower-cased)."""
+        hit = action in self.exact or any(m(action) for m in self.wild)
+        if hit:
+            return not self.negate_action
+        if self.unresolved_actions:
+            return _Open(unresolved=set(self.unresolved_actions))
+        return self.negate_action
+
+    def resource_state(self, scope: str, context: Mapping[str, tuple[str, ...]] | None) -> tuple[Tri, Tri]:
+        """(covers the whole scope, covers some of it) for the Resource/NotResource element."""
+        if self.any_resource:
+            return True, True
+        assert self.resources is not None
+        full_hits: list[bool] = []
+        some_hits: list[bool] = []
+        open_: _Open | None = None
+        for raw in self.resources:
+            value = substitute(raw, context, enabled=self.variables)
+            if value.unresolved or value.unknown_keys:
+                open_ = open_ or _Open()
+                if value.unresolved:
+                    open_.unresolved.add(value.unresolved)
+                open_.keys.update(value.unknown_keys)
+                continue
+            if value.missing:
+                continue
+            full_hits.append(value.matches(scope, lambda p: lambda s: arn_covers(p, s)))
+            some_hits.append(value.matches(scope, lambda p: lambda s: arns_intersect(p, s)))
+        full = any(full_hits)
+        some = any(some_hits)
+        if self.negate_resource:
+            # NotResource applies to what none of its entries matches.
+            full, some = not some, not full
+            if open_ is not None:
+                return (open_ if full else False), (open_ if some else False)
+            return full, some
+        if open_ is not None:
+            return (True if full else open_), (True if some else open_)
+        return full, some
+
+    def condition_state(self, context: Mapping[str, tuple[str, ...]] | None) -> Tri:
+        if not self.conditions:
+            return True
+        if context is None:
+            open_ = _Open(keys={c.key for c in self.conditions})
+            open_.unresolved.update(
+                v.reason for c in self.conditions for v in c.values if isinstance(v, Unresolved)
+            )
+            return open_
+        open_ = None
+        for condition in self.conditions:
+            try:
+                if not evaluate_condition(condition, context, variables=self.variables):
+                    return False
+            except ConditionUnknown as unknown:
+                open_ = open_ or _Open()
+                open_.unresolved.add(unknown.reason)
+        return open_ if open_ is not None else True
+
+
+class CompiledPolicy:
+    """A policy turned into matchers, with a memo of which statements name each action."""
+
+    __slots__ = ("_memo", "policy", "statements")
+    _MEMO_LIMIT = 8192
+
+    def __init__(self, policy: Policy, layer: Layer, name: str, scp_level: int | None = None) -> None:
+        self.policy = policy
+        variables = policy.version == "2012-10-17"
+        self.statements = tuple(
+            _CompiledStatement(
+                s,
+                StatementRef(layer, name, s.index, s.sid, s.effect, policy.origin, scp_level),
+                variables,
+            )
+            for s in policy.statements
+        )
+        self._memo: dict[str, tuple[tuple[_CompiledStatement, Tri], ...]] = {}
+
+    def candidates(self, action: str) -> tuple[tuple[_CompiledStatement, Tri], ...]:
+        """The statements whose Action element might cover ``action`` (lower-cased)."""
+        found = self._memo.get(action)
+        if found is None:
+            found = tuple(
+                (s, state) for s in self.statements if (state := s.action_state(action)) is not False
+            )
+            if len(self._memo) < self._MEMO_LIMIT:
+                self._memo[action] = found
+        return found
+
+
+def _and(*states: Tri) -> Tri:
+    open_: _Open | None = None
+    for state in states:
+        if state is False:
+            return False
+        if isinstance(state, _Open):
+            open_ = open_ or _Open()
+            open_.merge(state)
+    return open_ if open_ is not None else True
+
+
+@dataclass(slots=True)
+class _LayerOutcome:
+    certain_allows: list[StatementRef] = field(default_factory=list)
+    possible_allows: list[Uncertainty] = field(default_factory=list)
+    certain_denies: list[StatementRef] = field(default_factory=list)
+    possible_denies: list[Uncertainty] = field(default_factory=list)
+
+
+def _uncertainty(ref: StatementRef, effect: Effect, state: _Open) -> Uncertainty:
+    return Uncertainty(
+        statement=ref,
+        gates=effect,
+        keys=tuple(sorted(state.keys, key=str.lower)),
+        unresolved=tuple(sorted(state.unresolved)),
+        partial=state.partial,
+    )
+
+
+def _evaluate_layer(
+    policies: Sequence[CompiledPolicy],
+    action: str,
+    scope: str,
+    context: Mapping[str, tuple[str, ...]] | None,
+) -> _LayerOutcome:
+    outcome = _LayerOutcome()
+    for policy in policies:
+        for statement, action_state in policy.candidates(action):
+            full, some = statement.resource_state(scope, context)
+            if statement.ref.effect is Effect.ALLOW:
+                if full is False:
+                    continue
+                state = _and(action_state, full, statement.condition_state(context))
+                if state is True:
+                    outcome.certain_allows.append(statement.ref)
+                elif isinstance(state, _Open):
+                    outcome.possible_allows.append(_uncertainty(statement.ref, Effect.ALLOW, state))
+            else:
+                if some is False:
+                    continue
+                state = _and(action_state, some, statement.condition_state(context))
+                if state is False:
+                    continue
+                if state is True and full is True:
+                    outcome.certain_denies.append(statement.ref)
+                    continue
+                open_ = state if isinstance(state, _Open) else _Open()
+                if isinstance(full, _Open):
+                    open_.merge(full)
+                elif full is False:
+                    open_.partial = True  # the Deny covers part of the scope only
+                outcome.possible_denies.append(_uncertainty(statement.ref, Effect.DENY, open_))
+    return outcome
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs: documents, strings or parsed policies; compiled once and cached by identity.
+
+PolicyInput = Policy | Mapping[str, Any] | str
+_COMPILED: dict[tuple[int, Layer, int | None], tuple[Policy, CompiledPolicy]] = {}
+_COMPILED_LIMIT = 16384
+
+
+def compile_policy(
+    policy: PolicyInput, layer: Layer = Layer.IDENTITY, *, name: str = "", scp_level: int | None = None
+) -> CompiledPolicy:
+    """Parse (if needed) and compile one policy; parsed ``Policy`` values are compiled once."""
+    if not isinstance(policy, Policy):
+        parsed = parse_policy(policy, kind=PolicyKind.IDENTITY, name=name)
+        return CompiledPolicy(parsed, layer, name or parsed.name, scp_level)
+    key = (id(policy), layer, scp_level)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    compiled = CompiledPolicy(policy, layer, name or policy.name or "policy", scp_level)
+    if len(_COMPILED) >= _COMPILED_LIMIT:
+        _COMPILED.clear()
+    _COMPILED[key] = (policy, compiled)  # holding the policy keeps its id from being reused
+    return compiled
+
+
+def _compile_all(
+    policies: Iterable[PolicyInput], layer: Layer, scp_level: int | None = None
+) -> list[CompiledPolicy]:
+    compiled = []
+    for position, policy in enumerate(policies):
+        label = policy.name if isinstance(policy, Policy) and policy.name else f"policy[{position}]"
+        compiled.append(compile_policy(policy, layer, name=label, scp_level=scp_level))
+    return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Every layer that applies to one principal, compiled: reuse it for many decisions."""
+
+    identity: tuple[CompiledPolicy, ...]
+    boundary: CompiledPolicy | None = None
+    scps: tuple[tuple[CompiledPolicy, ...], ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        identity_policies: Iterable[PolicyInput] = (),
+        permissions_boundary: PolicyInput | None = None,
+        scps: Sequence[Sequence[PolicyInput]] = (),
+    ) -> PolicySet:
+        boundary = None
+        if permissions_boundary is not None:
+            boundary = _compile_all([permissions_boundary], Layer.BOUNDARY)[0]
+        return cls(
+            identity=tuple(_compile_all(identity_policies, Layer.IDENTITY)),
+            boundary=boundary,
+            scps=tuple(tuple(_compile_all(level, Layer.SCP, i)) for i, level in enumerate(scps)),
+        )
+
+    def decide(
+        self, action: str, resource: str = "*", context: Mapping[str, tuple[str, ...]] | None = None
+    ) -> EvaluationResult:
+        """The decision for ``action`` on ``resource``; ``context`` keys must be lower-cased."""
+        lowered = action.lower()
+        layers: list[tuple[Layer, _LayerOutcome]] = []
+        for level in self.scps:
+            layers.append((Layer.SCP, _evaluate_layer(level, lowered, resource, context)))
+        layers.append((Layer.IDENTITY, _evaluate_layer(self.identity, lowered, resource, context)))
+        if self.boundary is not None:
+            layers.append((Layer.BOUNDARY, _evaluate_layer((self.boundary,), lowered, resource, context)))
+
+        denies = [ref for _, outcome in layers for ref in outcome.certain_denies]
+        if denies:
+            return EvaluationResult(
+                action, resource, Decision.EXPLICIT_DENY, layer=denies[0].layer, deciding=tuple(denies)
+            )
+
+        blocking = tuple(
+            layer for layer, outcome in layers
+            if not outcome.certain_allows and not outcome.possible_allows
+        )
+        if blocking:
+            return EvaluationResult(
+                action, resource, Decision.IMPLICIT_DENY, layer=blocking[0], blocking_layers=blocking
+            )
+
+        uncertain: list[Uncertainty] = []
+        allows: list[StatementRef] = []
+        for _, outcome in layers:
+            uncertain.extend(outcome.possible_denies)
+            if outcome.certain_allows:
+                allows.extend(outcome.certain_allows)
+            else:
+                uncertain.extend(outcome.possible_allows)
+        if not uncertain:
+            return EvaluationResult(action, resource, Decision.ALLOWED, deciding=tuple(allows))
+        unresolved = any(u.unresolved for u in uncertain)
+        return EvaluationResult(
+            action,
+            resource,
+            Decision.UNKNOWN if unresolved else Decision.CONDITIONAL,
+            deciding=tuple(allows),
+            uncertain=tuple(uncertain),
+        )
+
+
+def evaluate(
+    action: str,
+    resource: str = "*",
+    identity_policies: Iterable[PolicyInput] = (),
+    permissions_boundary: PolicyInput | None = None,
+    scps: Sequence[Sequence[PolicyInput]] = (),
+    context: Mapping[str, str | list[str] | tuple[str, ...]] | None = None,
+) -> EvaluationResult:
+    """Decide, as AWS IAM does, whether the policies allow ``action`` on ``resource``.
+
+    ``identity_policies``: documents (dict or JSON string, URL-encoded or not) or parsed ``Policy``
+    values. ``permissions_boundary``: one document or None. ``scps``: levels from the root to the
+    account, each a sequence of documents; every level must allow and a Deny anywhere denies.
+    ``context``: condition keys to a string or list of strings — every condition is then decided
+    (a missing key is missing) — or None, meaning unknown: an answer that depends on a condition is
+    then ``conditional`` and names the keys and whether they gate an Allow or a Deny.
+    """
+    policy_set = PolicySet.build(identity_policies, permissions_boundary, scps)
+    normalised = normalise_context(context) if context is not None else None
+    return policy_set.decide(action, resource, normalised)
