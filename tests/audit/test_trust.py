@@ -1,0 +1,125 @@
+"""Trust audit: Zeet's account, the external id, wildcard and other principals, session length."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from zeet_iam_audit.audit.report import TrustStatus
+from zeet_iam_audit.audit.trust import TrustSettings, audit_trust, mask_external_id, role_trusts_account
+from zeet_iam_audit.model import PolicyKind, Role
+from zeet_iam_audit.policy.parse import parse_policy
+
+ZEET = "111122223333"
+CUSTOMER = "123456789012"
+EXTERNAL = "zeet-ext-5f2c9a7e"
+
+
+def _role(*statements: dict[str, Any], max_session: int | None = 3600) -> Role:
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    return Role(
+        name="zeet",
+        arn=f"arn:aws:iam::{CUSTOMER}:role/zeet",
+        source="test",
+        trust_policy=parse_policy(document, kind=PolicyKind.TRUST),
+        max_session_duration=max_session,
+    )
+
+
+def _assume(principal: Any, condition: dict[str, Any] | None = None, effect: str = "Allow",
+            action: Any = "sts:AssumeRole") -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": effect, "Principal": principal, "Action": action}
+    if condition is not None:
+        statement["Condition"] = condition
+    return statement
+
+
+WITH_EXTERNAL_ID = {"StringEquals": {"sts:ExternalId": EXTERNAL}}
+SETTINGS = TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL)
+
+
+@pytest.mark.parametrize(
+    ("role", "settings", "status", "codes"),
+    [
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)), SETTINGS,
+                     TrustStatus.OK, {"zeet-can-assume"}, id="zeet-root-with-external-id"),
+        pytest.param(_role(_assume({"AWS": ZEET}, WITH_EXTERNAL_ID)), SETTINGS,
+                     TrustStatus.OK, {"zeet-can-assume"}, id="bare-account-id"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:role/zeet-deployer"}, WITH_EXTERNAL_ID)),
+                     SETTINGS, TrustStatus.OK, {"zeet-can-assume"}, id="role-in-zeet-account"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"})), SETTINGS,
+                     TrustStatus.WARN, {"external-id-missing", "zeet-can-assume"}, id="no-external-id-warns"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"},
+                                   {"StringEquals": {"sts:ExternalId": "something-else"}})), SETTINGS,
+                     TrustStatus.FAIL, {"external-id-mismatch"}, id="external-id-differs-fails"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)),
+                     TrustSettings(zeet_account_id=ZEET), TrustStatus.OK, {"zeet-can-assume"},
+                     id="external-id-present-not-configured"),
+        pytest.param(_role(_assume({"AWS": "arn:aws:iam::444455556666:root"}, WITH_EXTERNAL_ID)), SETTINGS,
+                     TrustStatus.FAIL, {"zeet-cannot-assume", "other-external-principals"},
+                     id="other-account-only-fails"),
+        pytest.param(_role(_assume({"AWS": "*"})), SETTINGS, TrustStatus.FAIL,
+                     {"wildcard-principal", "external-id-missing", "zeet-can-assume"},
+                     id="wildcard-principal-fails"),
+        pytest.param(_role(_assume("*", WITH_EXTERNAL_ID)), SETTINGS, TrustStatus.FAIL,
+                     {"wildcard-principal", "zeet-can-assume"}, id="wildcard-with-only-external-id-fails"),
+        pytest.param(_role(_assume("*", {"StringEquals": {"aws:PrincipalAccount": ZEET,
+                                                          "sts:ExternalId": EXTERNAL}})),
+                     SETTINGS, TrustStatus.WARN, {"wildcard-principal-restricted", "zeet-can-assume"},
+                     id="wildcard-restricted-by-principal-account"),
+        pytest.param(_role(_assume({"AWS": [f"arn:aws:iam::{ZEET}:root", "arn:aws:iam::444455556666:root"]},
+                                   WITH_EXTERNAL_ID)), SETTINGS, TrustStatus.WARN,
+                     {"other-external-principals", "zeet-can-assume"}, id="other-principal-warns"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{CUSTOMER}:root"}),
+                           _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)), SETTINGS,
+                     TrustStatus.OK, {"zeet-can-assume"}, id="own-account-is-not-external"),
+        pytest.param(_role(_assume({"Service": "lambda.amazonaws.com"})), SETTINGS,
+                     TrustStatus.FAIL, {"zeet-cannot-assume"}, id="service-role-fails"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID),
+                           _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, effect="Deny")), SETTINGS,
+                     TrustStatus.FAIL, {"zeet-denied"}, id="explicit-deny-fails"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID,
+                                   action="sts:TagSession")), SETTINGS,
+                     TrustStatus.FAIL, {"zeet-cannot-assume"}, id="wrong-action-fails"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID, action="sts:*")),
+                     SETTINGS, TrustStatus.OK, {"zeet-can-assume"}, id="sts-wildcard-action"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"},
+                                   {**WITH_EXTERNAL_ID, "Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+                     SETTINGS, TrustStatus.WARN, {"trust-conditional", "zeet-can-assume"},
+                     id="mfa-condition-warns"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID), max_session=900),
+                     SETTINGS, TrustStatus.OK, {"short-session", "zeet-can-assume"}, id="short-session-noted"),
+        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)), TrustSettings(),
+                     TrustStatus.UNKNOWN, {"zeet-account-not-configured", "other-external-principals"},
+                     id="no-zeet-account-configured"),
+        pytest.param(_role({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::444455556666:root"},
+                            "Action": "sts:AssumeRole"}), SETTINGS, TrustStatus.FAIL,
+                     {"not-principal-allow", "zeet-cannot-assume"}, id="allow-with-notprincipal-fails"),
+    ],
+)
+def test_trust(role: Role, settings: TrustSettings, status: TrustStatus, codes: set[str]) -> None:
+    result = audit_trust(role, settings)
+    assert result.status is status, result.findings
+    assert {f.code for f in result.findings} == codes
+
+
+def test_unknown_trust_when_the_input_has_none() -> None:
+    role = Role(name="bare", arn=None, source="policy.json", trust_unknown_reason="a bare policy document")
+    result = audit_trust(role, SETTINGS)
+    assert result.status is TrustStatus.UNKNOWN
+    assert "a bare policy document" in result.findings[0].message
+
+
+def test_external_id_is_masked_in_findings() -> None:
+    role = _role(_assume({"AWS": ZEET}, {"StringEquals": {"sts:ExternalId": "abcdefgh-1234"}}))
+    result = audit_trust(role, TrustSettings(zeet_account_id=ZEET, external_id="zyxwvuts-9876"))
+    text = " ".join(f.message for f in result.findings)
+    assert "abcdefgh" not in text and "zyxwvuts" not in text
+    assert "1234" in text and "9876" in text
+    assert mask_external_id("zeet-ext-5f2c9a7e").endswith("9a7e")
+
+
+def test_role_trusts_account() -> None:
+    assert role_trusts_account(_role(_assume({"AWS": ZEET})), ZEET)
+    assert not role_trusts_account(_role(_assume({"Service": "lambda.amazonaws.com"})), ZEET)

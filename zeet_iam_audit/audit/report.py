@@ -1,0 +1,234 @@
+"""The audit's result values: what every output format renders, and what the JSON contract exposes.
+
+All frozen, all sorted deterministically. ``to_json`` gives the versioned JSON shape (keys may be
+added in later versions, never renamed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class TrustStatus(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+class FeatureStatus(StrEnum):
+    OK = "ok"
+    MISSING = "missing"
+    CONDITIONAL = "conditional"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustFinding:
+    """One observation about the trust policy. ``severity`` is fail, warn, info or ok."""
+
+    code: str
+    severity: str
+    message: str
+    statement: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "message": self.message,
+                "statement": self.statement}
+
+
+@dataclass(frozen=True, slots=True)
+class TrustResult:
+    status: TrustStatus
+    findings: tuple[TrustFinding, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status.value, "findings": [f.to_json() for f in self.findings]}
+
+
+@dataclass(frozen=True, slots=True)
+class MissingGroup:
+    """Required actions of one service that the role does not allow, and the layer that blocks them."""
+
+    service: str  # IAM prefix, e.g. "sqs"
+    display: str  # the guide's name, e.g. "SQS"
+    actions: tuple[str, ...]
+    layer: str  # "no allow" | "explicit deny" | "permissions boundary" | "SCP"
+    reason: str  # the sentence the report prints, e.g. "no identity-based policy allows them"
+    statements: tuple[str, ...] = ()  # the deny statements, when a deny blocks
+
+    def to_json(self) -> dict[str, Any]:
+        return {"service": self.service, "display": self.display, "actions": list(self.actions),
+                "layer": self.layer, "reason": self.reason, "statements": list(self.statements)}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAction:
+    """A required action whose answer depends on something the audit does not know."""
+
+    action: str
+    service: str
+    display: str
+    resource: str
+    keys: tuple[str, ...] = ()  # condition keys it depends on
+    gates: tuple[str, ...] = ()  # "Allow" and/or "Deny": what those conditions gate
+    reasons: tuple[str, ...] = ()  # unreadable policies, unresolved values, partial denies
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "service": self.service, "display": self.display,
+                "resource": self.resource, "condition_keys": list(self.keys),
+                "gates": list(self.gates), "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureResult:
+    id: str
+    title: str
+    section: str
+    status: FeatureStatus
+    required: int
+    missing: tuple[MissingGroup, ...] = ()
+    conditional: tuple[OpenAction, ...] = ()
+    unknown: tuple[OpenAction, ...] = ()
+    variants: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One line: "Cluster Capacity Monitoring lacks SQS: sqs:CreateQueue (no identity-based ...)"."""
+        if self.status is FeatureStatus.OK:
+            return f"{self.title}: ok ({self.required} required actions allowed)"
+        if self.status is FeatureStatus.MISSING:
+            parts = [f"{g.display}: {', '.join(g.actions)} ({g.reason})" for g in self.missing]
+            return f"{self.title} lacks " + "; ".join(parts)
+        items = self.unknown if self.status is FeatureStatus.UNKNOWN else self.conditional
+        what = "unknown" if self.status is FeatureStatus.UNKNOWN else "conditional"
+        return f"{self.title}: {len(items)} required actions {what}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "section": self.section,
+            "status": self.status.value,
+            "required_actions": self.required,
+            "variants": list(self.variants),
+            "summary": self.summary(),
+            "missing": [g.to_json() for g in self.missing],
+            "conditional": [a.to_json() for a in self.conditional],
+            "unknown": [a.to_json() for a in self.unknown],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExcessService:
+    service: str
+    total: int
+    by_access_level: tuple[tuple[str, int], ...]
+    conditional: int = 0
+    scoped: int = 0  # allowed on some resources only
+    sample: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"service": self.service, "total": self.total,
+                "by_access_level": dict(self.by_access_level), "conditional": self.conditional,
+                "resource_scoped": self.scoped, "sample": list(self.sample)}
+
+
+@dataclass(frozen=True, slots=True)
+class RiskyGrant:
+    action: str
+    resource: str
+    reason: str
+    needed_by: tuple[str, ...] = ()
+    statement: str | None = None
+    conditional: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "resource": self.resource, "reason": self.reason,
+                "needed_by": list(self.needed_by), "statement": self.statement,
+                "conditional": self.conditional}
+
+
+@dataclass(frozen=True, slots=True)
+class ExcessResult:
+    total: int
+    services: tuple[ExcessService, ...]
+    risky: tuple[RiskyGrant, ...]
+    unknown_reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"total_actions": self.total, "services": [s.to_json() for s in self.services],
+                "risky": [r.to_json() for r in self.risky],
+                "unknown_reasons": list(self.unknown_reasons)}
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultModeResult:
+    """Whether the role meets the guide's default mode (Account Administrator)."""
+
+    administrator: str  # a Decision value for "*" on "*"
+    mode: str  # "default" | "fine-grained"
+    plan: str | None
+    findings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"administrator": self.administrator, "mode": self.mode, "plan": self.plan,
+                "findings": list(self.findings)}
+
+
+@dataclass(frozen=True, slots=True)
+class RoleReport:
+    name: str
+    arn: str | None
+    source: str
+    trust: TrustResult
+    features: tuple[FeatureResult, ...]
+    excess: ExcessResult
+    default_mode: DefaultModeResult
+    unknown_policies: tuple[str, ...] = ()
+    scps: str = "not evaluated"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "arn": self.arn,
+            "source": self.source,
+            "trust": self.trust.to_json(),
+            "mode": self.default_mode.to_json(),
+            "features": [f.to_json() for f in self.features],
+            "excess": self.excess.to_json(),
+            "unknown_policies": list(self.unknown_policies),
+            "scps": self.scps,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedItem:
+    name: str
+    reason: str
+    origin: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "reason": self.reason, "origin": self.origin}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    tool_version: str
+    roles: tuple[RoleReport, ...]
+    skipped: tuple[SkippedItem, ...] = ()
+    inputs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "zeet-iam-audit", "version": self.tool_version},
+            "inputs": list(self.inputs),
+            "roles": [r.to_json() for r in self.roles],
+            "skipped": [s.to_json() for s in self.skipped],
+        }
