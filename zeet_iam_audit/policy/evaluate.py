@@ -230,12 +230,11 @@ class _CompiledStatement:
         if not self.conditions:
             return True
         if context is None:
-            open_ = _Open(keys={c.key for c in self.conditions})
-            open_.unresolved.update(
-                v.reason for c in self.conditions for v in c.values if isinstance(v, Unresolved)
+            return _Open(
+                keys={c.key for c in self.conditions},
+                unresolved={v.reason for c in self.conditions for v in c.values if isinstance(v, Unresolved)},
             )
-            return open_
-        open_ = None
+        open_: _Open | None = None
         for condition in self.conditions:
             try:
                 if not evaluate_condition(condition, context, variables=self.variables):
