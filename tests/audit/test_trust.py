@@ -115,8 +115,10 @@ def test_external_id_is_masked_in_findings() -> None:
     role = _role(_assume({"AWS": ZEET}, {"StringEquals": {"sts:ExternalId": "abcdefgh-1234"}}))
     result = audit_trust(role, TrustSettings(zeet_account_id=ZEET, external_id="zyxwvuts-9876"))
     text = " ".join(f.message for f in result.findings)
-    assert "abcdefgh" not in text and "zyxwvuts" not in text
-    assert "1234" in text and "9876" in text
+    assert "abcdefgh" not in text
+    assert "zyxwvuts" not in text
+    assert "1234" in text
+    assert "9876" in text
     assert mask_external_id("zeet-ext-5f2c9a7e").endswith("9a7e")
 
 

@@ -182,6 +182,32 @@ class DefaultModeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Disagreement:
+    """An action on which iam:SimulatePrincipalPolicy and this tool disagree."""
+
+    action: str
+    resource: str
+    ours: str  # a Decision value
+    aws: str  # EvalDecision as AWS returned it: allowed, explicitDeny, implicitDeny
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "resource": self.resource, "ours": self.ours, "aws": self.aws}
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationResult:
+    """The --simulate cross-check of one role."""
+
+    checked: int
+    disagreements: tuple[Disagreement, ...] = ()
+    error: str | None = None  # why the simulation could not run, when it could not
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checked": self.checked, "disagreements": [d.to_json() for d in self.disagreements],
+                "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
 class RoleReport:
     name: str
     arn: str | None
@@ -192,6 +218,7 @@ class RoleReport:
     default_mode: DefaultModeResult
     unknown_policies: tuple[str, ...] = ()
     scps: str = "not evaluated"
+    simulation: SimulationResult | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -204,6 +231,7 @@ class RoleReport:
             "excess": self.excess.to_json(),
             "unknown_policies": list(self.unknown_policies),
             "scps": self.scps,
+            "simulation": self.simulation.to_json() if self.simulation else None,
         }
 
 

@@ -156,6 +156,7 @@ def _arn_like(request: str, policy: Substituted) -> bool:
     return policy.matches(request, lambda pattern: lambda text: arn_matches(pattern, text))
 
 
+_COMPARISONS = ("Equals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")
 _POSITIVE_TESTS: dict[str, ValueTest] = {
     "StringEquals": _string_equals,
     "StringEqualsIgnoreCase": _string_equals_ignore_case,
@@ -165,8 +166,8 @@ _POSITIVE_TESTS: dict[str, ValueTest] = {
     "IpAddress": _ip_address,
     "ArnEquals": _arn_like,  # IAM documents ArnEquals and ArnLike as behaving the same
     "ArnLike": _arn_like,
-    **{f"Numeric{s}": _numeric_test(s) for s in ("Equals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")},
-    **{f"Date{s}": _date_test(s) for s in ("Equals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")},
+    **{f"Numeric{s}": _numeric_test(s) for s in _COMPARISONS},
+    **{f"Date{s}": _date_test(s) for s in _COMPARISONS},
 }
 
 

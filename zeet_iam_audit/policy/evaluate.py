@@ -194,7 +194,9 @@ class _CompiledStatement:
             return _Open(unresolved=set(self.unresolved_actions))
         return self.negate_action
 
-    def resource_state(self, scope: str, context: Mapping[str, tuple[str, ...]] | None) -> tuple[Tri, Tri]:
+    def resource_state(
+        self, scope: str, context: Mapping[str, tuple[str, ...]] | None, complete: bool = True
+    ) -> tuple[Tri, Tri]:
         """(covers the whole scope, covers some of it) for the Resource/NotResource element."""
         if self.any_resource:
             return True, True
@@ -211,6 +213,9 @@ class _CompiledStatement:
                 open_.keys.update(value.unknown_keys)
                 continue
             if value.missing:
+                if not complete:  # a key the partial context does not hold: unknown, not absent
+                    open_ = open_ or _Open()
+                    open_.keys.update(value.missing_keys)
                 continue
             full_hits.append(value.matches(scope, lambda p: lambda s: arn_covers(p, s)))
             some_hits.append(value.matches(scope, lambda p: lambda s: arns_intersect(p, s)))
@@ -226,7 +231,7 @@ class _CompiledStatement:
             return (True if full else open_), (True if some else open_)
         return full, some
 
-    def condition_state(self, context: Mapping[str, tuple[str, ...]] | None) -> Tri:
+    def condition_state(self, context: Mapping[str, tuple[str, ...]] | None, complete: bool = True) -> Tri:
         if not self.conditions:
             return True
         if context is None:
@@ -236,6 +241,10 @@ class _CompiledStatement:
             )
         open_: _Open | None = None
         for condition in self.conditions:
+            if not complete and condition.key.lower() not in context:
+                open_ = open_ or _Open()
+                open_.keys.add(condition.key)
+                continue
             try:
                 if not evaluate_condition(condition, context, variables=self.variables):
                     return False
@@ -305,20 +314,30 @@ def _uncertainty(ref: StatementRef, effect: Effect, state: _Open) -> Uncertainty
     )
 
 
-def _evaluate_layer(
-    policies: Sequence[CompiledPolicy],
-    action: str,
-    scope: str,
-    context: Mapping[str, tuple[str, ...]] | None,
-) -> _LayerOutcome:
+@dataclass(frozen=True, slots=True)
+class _Request:
+    action: str  # lower-cased
+    scope: str
+    context: Mapping[str, tuple[str, ...]] | None
+    complete: bool  # False: keys absent from the context are unknown rather than missing
+    partial_allows: bool  # an Allow on part of the scope is an uncertainty, not "no allow"
+
+
+def _evaluate_layer(policies: Sequence[CompiledPolicy], request: _Request) -> _LayerOutcome:
     outcome = _LayerOutcome()
+    context, complete = request.context, request.complete
     for policy in policies:
-        for statement, action_state in policy.candidates(action):
-            full, some = statement.resource_state(scope, context)
+        for statement, action_state in policy.candidates(request.action):
+            full, some = statement.resource_state(request.scope, context, complete)
             if statement.ref.effect is Effect.ALLOW:
                 if full is False:
-                    continue
-                state = _and(action_state, full, statement.condition_state(context))
+                    if not request.partial_allows or some is False:
+                        continue
+                    partial = _Open(partial=True)
+                    if isinstance(some, _Open):
+                        partial.merge(some)
+                    full = partial
+                state = _and(action_state, full, statement.condition_state(context, complete))
                 if state is True:
                     outcome.certain_allows.append(statement.ref)
                 elif isinstance(state, _Open):
@@ -326,7 +345,7 @@ def _evaluate_layer(
             else:
                 if some is False:
                     continue
-                state = _and(action_state, some, statement.condition_state(context))
+                state = _and(action_state, some, statement.condition_state(context, complete))
                 if state is False:
                     continue
                 if state is True and full is True:
@@ -402,16 +421,28 @@ class PolicySet:
         )
 
     def decide(
-        self, action: str, resource: str = "*", context: Mapping[str, tuple[str, ...]] | None = None
+        self,
+        action: str,
+        resource: str = "*",
+        context: Mapping[str, tuple[str, ...]] | None = None,
+        *,
+        complete_context: bool = True,
+        partial_allows: bool = False,
     ) -> EvaluationResult:
-        """The decision for ``action`` on ``resource``; ``context`` keys must be lower-cased."""
-        lowered = action.lower()
+        """The decision for ``action`` on ``resource``; ``context`` keys must be lower-cased.
+
+        ``complete_context=False`` treats keys absent from ``context`` as unknown (the audit knows
+        some keys, e.g. ``iam:PassedToService``, and nothing else). ``partial_allows=True`` makes an
+        Allow that covers only part of a resource scope an uncertainty instead of no allow.
+        """
+        request = _Request(action.lower(), resource, context, complete_context or context is None,
+                           partial_allows)
         layers: list[tuple[Layer, _LayerOutcome]] = []
         for level in self.scps:
-            layers.append((Layer.SCP, _evaluate_layer(level, lowered, resource, context)))
-        layers.append((Layer.IDENTITY, _evaluate_layer(self.identity, lowered, resource, context)))
+            layers.append((Layer.SCP, _evaluate_layer(level, request)))
+        layers.append((Layer.IDENTITY, _evaluate_layer(self.identity, request)))
         if self.boundary is not None:
-            layers.append((Layer.BOUNDARY, _evaluate_layer((self.boundary,), lowered, resource, context)))
+            layers.append((Layer.BOUNDARY, _evaluate_layer((self.boundary,), request)))
 
         denies = [ref for _, outcome in layers for ref in outcome.certain_denies]
         if denies:

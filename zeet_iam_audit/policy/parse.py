@@ -82,9 +82,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_json_document(text: str) -> Any:
     """Decode a policy given as JSON text or URL-encoded JSON text (duplicate keys rejected)."""
     stripped = text.strip()
-    if stripped.startswith("%7B") or stripped.startswith("%7b"):
-        stripped = unquote(stripped)
-    elif not stripped.startswith("{") and "%" in stripped:
+    if stripped.startswith(("%7B", "%7b")) or (not stripped.startswith("{") and "%" in stripped):
         stripped = unquote(stripped)
     try:
         return json.loads(stripped, object_pairs_hook=_reject_duplicates)
@@ -147,7 +145,8 @@ def _principal(value: Any, path: str) -> Principal:
     entries: list[tuple[str, tuple[str, ...]]] = []
     for kind, identifiers in value.items():
         if kind not in PRINCIPAL_TYPES:
-            raise PolicyError(f"{path}.{kind}", f"unknown principal type (expected one of {', '.join(sorted(PRINCIPAL_TYPES))})")
+            expected = ", ".join(sorted(PRINCIPAL_TYPES))
+            raise PolicyError(f"{path}.{kind}", f"unknown principal type (expected one of {expected})")
         entries.append((kind, _string_list(identifiers, f"{path}.{kind}")))
     return Principal(entries=tuple(entries))
 

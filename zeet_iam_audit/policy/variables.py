@@ -31,6 +31,7 @@ class Substituted:
     pattern: str
     missing: bool = False
     unknown_keys: tuple[str, ...] = ()
+    missing_keys: tuple[str, ...] = ()
     unresolved: str | None = None
 
     @property
@@ -79,7 +80,7 @@ def substitute(
     if not enabled or "${" not in value:
         return Substituted(pattern=value)
     out: list[str] = []
-    missing = False
+    missing: list[str] = []
     unknown: list[str] = []
     pos = 0
     while True:
@@ -114,5 +115,6 @@ def substitute(
             out.append(default.translate(_ESCAPE))
         else:
             # Missing, or multi-valued (variables take single-valued keys only): matches nothing.
-            missing = True
-    return Substituted(pattern="".join(out), missing=missing, unknown_keys=tuple(unknown))
+            missing.append(name)
+    return Substituted(pattern="".join(out), missing=bool(missing), unknown_keys=tuple(unknown),
+                       missing_keys=tuple(missing))

@@ -1,0 +1,116 @@
+"""Decisions for one role: its policy layers compiled once, unreadable parts kept as unknowns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from zeet_iam_audit.model import Policy, Role
+from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, Layer, PolicySet
+
+# Services whose ARNs carry no account id (S3 buckets and objects).
+_GLOBAL_ACCOUNTLESS = frozenset({"s3"})
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDecision:
+    """An evaluation result, adjusted for what could not be read.
+
+    ``unknown_reasons`` is non-empty when the decision had to become ``unknown`` because a policy of
+    the role could not be read (it might allow or deny what the readable ones do not).
+    """
+
+    result: EvaluationResult
+    decision: Decision
+    unknown_reasons: tuple[str, ...] = ()
+
+
+class RoleEvaluator:
+    """Evaluates actions for one role; results are memoised per (action, resource)."""
+
+    def __init__(self, role: Role, scps: Sequence[Sequence[Policy]] = (), *,
+                 scp_unknown_reason: str | None = None) -> None:
+        self.role = role
+        identity = [ap.policy for ap in role.policies if ap.policy is not None]
+        boundary = role.permissions_boundary.policy if role.permissions_boundary else None
+        self.policy_set = PolicySet.build(identity, boundary, scps)
+        unknown: dict[Layer, list[str]] = {}
+        for attached in role.policies:
+            if attached.policy is None:
+                unknown.setdefault(Layer.IDENTITY, []).append(
+                    attached.unknown_reason or f"policy {attached.name} could not be read")
+        if role.unknowns:
+            unknown.setdefault(Layer.IDENTITY, []).extend(role.unknowns)
+        if role.permissions_boundary is not None and role.permissions_boundary.policy is None:
+            unknown.setdefault(Layer.BOUNDARY, []).append(
+                role.permissions_boundary.unknown_reason
+                or f"permissions boundary {role.permissions_boundary.name} could not be read")
+        if scp_unknown_reason:
+            unknown.setdefault(Layer.SCP, []).append(scp_unknown_reason)
+        self.unknown_layers: Mapping[Layer, tuple[str, ...]] = {k: tuple(v) for k, v in unknown.items()}
+        self._memo: dict[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]], RoleDecision] = {}
+        arn_parts = (role.arn or "").split(":")
+        self._account = arn_parts[4] if len(arn_parts) > 4 and arn_parts[4].isdigit() else None
+        self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
+
+    @property
+    def unknown_reasons(self) -> tuple[str, ...]:
+        return tuple(reason for reasons in self.unknown_layers.values() for reason in reasons)
+
+    def decide(self, action: str, resource: str = "*") -> RoleDecision:
+        """The decision on exactly ``resource``, with no request context (conditions stay open)."""
+        key = (action.lower(), resource, ())
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._adjust(self.policy_set.decide(action, resource, None))
+            self._memo[key] = hit
+        return hit
+
+    def decide_requirement(
+        self,
+        action: str,
+        scope: str,
+        context: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        *,
+        resource_level: bool = True,
+    ) -> RoleDecision:
+        """The decision for a rule's required action on its resource scope.
+
+        The scope's account and partition are the role's own when known; the context holds only
+        what the rule knows about the request (e.g. ``iam:PassedToService``) and every other key is
+        unknown. An Allow that covers part of the scope makes the answer conditional, except for
+        actions that take no resource-level permissions, which only an Allow on ``*`` grants.
+        """
+        scope = self._localise(scope)
+        key = (action.lower(), scope, context)
+        hit = self._memo.get(key)
+        if hit is None:
+            known = {k.lower(): v for k, v in context}
+            partial = resource_level or scope != "*"
+            result = self.policy_set.decide(
+                action, scope, known, complete_context=False, partial_allows=partial)
+            hit = self._adjust(result)
+            self._memo[key] = hit
+        return hit
+
+    def _localise(self, scope: str) -> str:
+        if scope == "*" or not self._account:
+            return scope
+        parts = scope.split(":", 5)
+        if len(parts) != 6:
+            return scope
+        if parts[4] == "*" and parts[2] not in _GLOBAL_ACCOUNTLESS:
+            parts[4] = self._account
+        if parts[1] == "aws":
+            parts[1] = self._partition
+        return ":".join(parts)
+
+    def _adjust(self, result: EvaluationResult) -> RoleDecision:
+        if not self.unknown_layers or result.decision is Decision.EXPLICIT_DENY:
+            return RoleDecision(result, result.decision)
+        if result.decision is Decision.IMPLICIT_DENY and any(
+            layer not in self.unknown_layers for layer in result.blocking_layers
+        ):
+            # A layer that is fully known lacks an allow: no unreadable policy can change that.
+            return RoleDecision(result, result.decision)
+        return RoleDecision(result, Decision.UNKNOWN, self.unknown_reasons)

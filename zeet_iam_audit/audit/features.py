@@ -1,0 +1,144 @@
+"""Feature audit: for each selected Zeet feature, is every required action allowed on its scope?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, OpenAction
+from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.policy.evaluate import Decision, Layer
+from zeet_iam_audit.rules import FeatureRule, RequiredAction
+
+_BLOCK_TEXT = {
+    Layer.IDENTITY: ("no allow", "no identity-based policy allows them"),
+    Layer.BOUNDARY: ("permissions boundary", "the permissions boundary does not allow them"),
+    Layer.SCP: ("SCP", "no service control policy allows them"),
+}
+_DENY_TEXT = {
+    Layer.IDENTITY: ("explicit deny", "an identity-based policy explicitly denies them"),
+    Layer.BOUNDARY: ("permissions boundary", "the permissions boundary explicitly denies them"),
+    Layer.SCP: ("SCP", "a service control policy explicitly denies them"),
+}
+
+
+_SEVERITY = {
+    Decision.EXPLICIT_DENY: 0,
+    Decision.IMPLICIT_DENY: 1,
+    Decision.UNKNOWN: 2,
+    Decision.CONDITIONAL: 3,
+    Decision.ALLOWED: 4,
+}
+
+
+def _worst(decisions: Iterable[RoleDecision]) -> RoleDecision:
+    """The least favourable of the decisions on a requirement's resources."""
+    return min(decisions, key=lambda d: _SEVERITY[d.decision])
+
+
+def required_actions(rule: FeatureRule, variants: Iterable[str]) -> list[RequiredAction]:
+    """The rule's required actions plus those of the selected variants it defines."""
+    wanted = set(variants)
+    actions = list(rule.required)
+    for variant in rule.variants:
+        if variant.name in wanted:
+            actions.extend(variant.actions)
+    return actions
+
+
+def _display(rule: FeatureRule, requirement: RequiredAction) -> tuple[str, str]:
+    """(IAM prefix, the guide's display name) for a required action."""
+    prefix = requirement.action.split(":", 1)[0].lower()
+    for service in rule.services:
+        if service.display == requirement.service:
+            return prefix, service.display
+    return prefix, requirement.service or prefix
+
+
+def _blocking(decision: RoleDecision) -> tuple[str, str, tuple[str, ...]]:
+    result = decision.result
+    if decision.decision is Decision.EXPLICIT_DENY:
+        assert result.layer is not None
+        layer, reason = _DENY_TEXT[result.layer]
+        return layer, reason, tuple(str(ref) for ref in result.deciding)
+    layer_of = result.layer or Layer.IDENTITY
+    layer, reason = _BLOCK_TEXT[layer_of]
+    return layer, reason, ()
+
+
+def _open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision) -> OpenAction:
+    uncertain = decision.result.uncertain
+    reasons = list(decision.unknown_reasons)
+    for item in uncertain:
+        reasons.extend(f"unresolved value {u}" for u in item.unresolved)
+        if item.partial:
+            what = "an Allow covers" if item.gates.value == "Allow" else "a Deny covers"
+            reasons.append(f"{what} only part of {requirement.resource}: {item.statement}")
+    return OpenAction(
+        action=requirement.action,
+        service=prefix,
+        display=display,
+        resource=requirement.resource,
+        keys=decision.result.condition_keys,
+        gates=tuple(sorted({u.gates.value for u in uncertain})),
+        reasons=tuple(dict.fromkeys(reasons)),
+    )
+
+
+def audit_feature(
+    rule: FeatureRule,
+    evaluator: RoleEvaluator,
+    variants: Iterable[str] = (),
+    extra: Sequence[RequiredAction] = (),
+    catalog: Catalog | None = None,
+) -> FeatureResult:
+    """Evaluate every required action of one feature on its resource scope.
+
+    With a ``catalog``, actions that take no resource-level permissions need an Allow on ``*``.
+    """
+    chosen = set(variants)
+    requirements = required_actions(rule, chosen) + list(extra)
+    groups: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
+    conditional: list[OpenAction] = []
+    unknown: list[OpenAction] = []
+    for requirement in requirements:
+        info = catalog.get(requirement.action) if catalog is not None else None
+        resource_level = info.resource_level if info is not None else True
+        decision = _worst(
+            evaluator.decide_requirement(requirement.action, resource, requirement.context,
+                                         resource_level=resource_level)
+            for resource in requirement.resources
+        )
+        prefix, display = _display(rule, requirement)
+        if decision.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
+            layer, reason, statements = _blocking(decision)
+            groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
+        elif decision.decision is Decision.CONDITIONAL:
+            conditional.append(_open_action(requirement, prefix, display, decision))
+        elif decision.decision is Decision.UNKNOWN:
+            unknown.append(_open_action(requirement, prefix, display, decision))
+    missing = tuple(
+        MissingGroup(service=p, display=d, actions=tuple(sorted(set(a), key=str.lower)), layer=layer,
+                     reason=reason, statements=statements)
+        for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3])
+    )
+    if missing:
+        status = FeatureStatus.MISSING
+    elif unknown:
+        status = FeatureStatus.UNKNOWN
+    elif conditional:
+        status = FeatureStatus.CONDITIONAL
+    else:
+        status = FeatureStatus.OK
+    used = tuple(sorted(v.name for v in rule.variants if v.name in chosen))
+    return FeatureResult(
+        id=rule.id,
+        title=rule.title,
+        section=rule.section,
+        status=status,
+        required=len(requirements),
+        missing=missing,
+        conditional=tuple(sorted(conditional, key=lambda a: a.action.lower())),
+        unknown=tuple(sorted(unknown, key=lambda a: a.action.lower())),
+        variants=used,
+    )

@@ -1,0 +1,197 @@
+"""The command line: parse arguments, choose sources and formats, print, and set the exit code.
+
+This is the only module that prints. Exit codes: 0 the audit ran and nothing reached ``--fail-on``;
+1 it found something that did; 2 it could not run (usage, unreadable input, bad rules, credentials,
+or any unexpected error — the traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from zeet_iam_audit import __version__
+from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+SUBCOMMANDS = ("audit", "catalog", "rules")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so every usage error is one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _audit_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="zeet-iam-audit",
+        description="Audit an AWS IAM role against Zeet's permissions guide, feature by feature.",
+        epilog="Other commands: 'zeet-iam-audit catalog' (the action catalogue), "
+        "'zeet-iam-audit rules [show ID]' (the feature rules).",
+    )
+    parser.add_argument("--version", action="version", version=f"zeet-iam-audit {__version__}")
+    source = parser.add_argument_group("input")
+    source.add_argument("--file", type=Path, help="a role file: authorization details, get-role output, "
+                        "a policy document, a CloudFormation template or a Terraform plan (JSON)")
+    source.add_argument("--input-type", choices=("gaad", "role", "policy", "cloudformation", "terraform"),
+                        help="the kind of --file, when detection should not decide")
+    source.add_argument("--role-arn", action="append", metavar="ARN",
+                        help="audit a live role with your AWS credentials (repeatable); read-only")
+    source.add_argument("--role", help="the role to audit in a file holding several (name or ARN)")
+    source.add_argument("--all-roles", action="store_true", help="audit every role in the file")
+    source.add_argument("--parameter", action="append", metavar="NAME=VALUE",
+                        help="a CloudFormation parameter or pseudo parameter value (repeatable)")
+    live = parser.add_argument_group("live account (read-only)")
+    live.add_argument("--profile", help="AWS profile (SSO and assume-role profiles work)")
+    live.add_argument("--region", help="AWS region for the API calls")
+    live.add_argument("--endpoint-url", help="a different AWS endpoint (moto, LocalStack, tests)")
+    live.add_argument("--scps", choices=("off", "auto"), default="off",
+                      help="auto: read the SCPs that apply to the account from AWS Organizations")
+    live.add_argument("--simulate", action="store_true",
+                      help="cross-check the verdicts with iam:SimulatePrincipalPolicy")
+    live.add_argument("--save", type=Path, metavar="FILE",
+                      help="write what was read as an authorization-details file, for --file later")
+    what = parser.add_argument_group("what to check")
+    what.add_argument("--features", action="append", metavar="ID[,ID]",
+                      help="features to audit (default: all, as Zeet's default setup enables them)")
+    what.add_argument("--with", dest="variants", action="append", metavar="VARIANT",
+                      help="add a rule's optional group, e.g. custom-domain (repeatable)")
+    what.add_argument("--plan", help="the Zeet plan (Pro, Scale and Enterprise may use fine-grained permissions)")
+    what.add_argument("--mode", choices=("auto", "default", "fine-grained"),
+                      help="check the default mode (Account Administrator) or fine-grained permissions")
+    what.add_argument("--zeet-account-id", help="Zeet's management account id (12 digits)")
+    what.add_argument("--external-id", help="the external id Zeet passes when assuming the role")
+    what.add_argument("--template-extras", type=Path, metavar="FILE",
+                      help="TOML listing a Terraform template's extra required actions")
+    what.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
+    what.add_argument("--config", type=Path, help=f"config file (default: ./{'.zeet-iam-audit.toml'})")
+    what.add_argument("--no-excess", action="store_true", help="skip the excess analysis")
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=("table", "json"), default="table")
+    out.add_argument("--output", type=Path, help="write the report to FILE instead of stdout")
+    out.add_argument("--fail-on", action="append", metavar="WHAT[,WHAT]",
+                     help="what makes the exit code 1: missing, conditional, unknown, trust, "
+                     "excess-risky, excess, or never (default: missing,trust)")
+    out.add_argument("--width", type=int, help="table width (default: the terminal's)")
+    out.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+def _listing_parser(name: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"zeet-iam-audit {name}")
+    if name == "rules":
+        parser.add_argument("action", nargs="?", choices=("list", "show"), default="list")
+        parser.add_argument("id", nargs="?")
+        parser.add_argument("--rules", type=Path, metavar="DIR")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--debug", action="store_true")
+    return parser
+
+
+def _write_output(text: str, output: Path | None, stdout: TextIO) -> None:
+    """Write the report; to a file only whole (a temporary file renamed into place)."""
+    if output is None:
+        stdout.write(text)
+        stdout.flush()
+        return
+    directory = output.parent if str(output.parent) else Path(".")
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=directory, prefix=f".{output.name}.", delete=False
+        ) as handle:
+            handle.write(text)
+        os.replace(handle.name, output)
+    except OSError as error:
+        raise ZeetIamAuditError(f"{output}: cannot write the report ({error.strerror})") from None
+
+
+def _run_listing(name: str, argv: Sequence[str], stdout: TextIO) -> int:
+    args = _listing_parser(name).parse_args(argv)
+    if name == "catalog":
+        from zeet_iam_audit.catalog import load_catalog
+        from zeet_iam_audit.catalog.render import catalog_report
+
+        stdout.write(catalog_report(load_catalog(), args.format))
+        return EXIT_OK
+    from zeet_iam_audit.catalog import load_catalog
+    from zeet_iam_audit.rules import load_rules
+    from zeet_iam_audit.rules_render import render_rule, render_rules_list
+
+    ruleset = load_rules(args.rules, catalog=load_catalog())
+    if args.action == "show":
+        if not args.id:
+            raise UsageError("zeet-iam-audit rules show: which rule? (an id from 'zeet-iam-audit rules')")
+        rule = ruleset.get(args.id)
+        if rule is None:
+            known = ", ".join(r.id for r in ruleset)
+            raise UsageError(f"zeet-iam-audit rules show: unknown rule {args.id!r} (known: {known})")
+        stdout.write(render_rule(rule, args.format))
+    else:
+        stdout.write(render_rules_list(ruleset, args.format))
+    return EXIT_OK
+
+
+def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
+    if args.output is not None or os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from zeet_iam_audit.formats import RenderOptions, renderer
+    from zeet_iam_audit.run import run_audit
+
+    if args.file is not None:
+        stderr.write(f"zeet-iam-audit: auditing {args.file}\n")
+    def progress(message: str) -> None:
+        stderr.write(f"zeet-iam-audit: {message}\n")
+
+    run = run_audit(args, progress=progress)
+    options = RenderOptions(color=_use_color(args, stdout), width=args.width)
+    text = renderer(args.format)(run.report, options)
+    if run.saved is not None and args.save is not None:
+        _write_output(run.saved, args.save, stdout)
+    _write_output(text, args.output, stdout)
+    stderr.write(run.summary + "\n")
+    return run.exit_code
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    debug = "--debug" in argv
+    try:
+        if argv and argv[0] in ("catalog", "rules"):
+            return _run_listing(argv[0], argv[1:], stdout)
+        if argv and argv[0] == "audit":
+            argv = argv[1:]
+        args = _audit_parser().parse_args(argv)
+        return _run_audit(args, stdout, stderr)
+    except ZeetIamAuditError as error:
+        if debug:
+            traceback.print_exc(file=stderr)
+        stderr.write(f"zeet-iam-audit: error: {error}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        stderr.write("zeet-iam-audit: interrupted\n")
+        return EXIT_ERROR
+    except Exception as error:  # the last guard: never a traceback unless --debug
+        if debug:
+            traceback.print_exc(file=stderr)
+        stderr.write(f"zeet-iam-audit: internal error: {type(error).__name__}: {error} "
+                     "(run again with --debug for the traceback)\n")
+        return EXIT_ERROR

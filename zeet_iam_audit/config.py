@@ -1,0 +1,102 @@
+"""Configuration from a file and the environment; flags override both (the CLI merges them).
+
+Looked for, in order: ``--config FILE``; ``.zeet-iam-audit.toml`` in the working directory;
+``[tool.zeet-iam-audit]`` in ``pyproject.toml`` there. Environment variables ``ZEET_IAM_AUDIT_*``
+override the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zeet_iam_audit.errors import UsageError
+
+CONFIG_NAME = ".zeet-iam-audit.toml"
+_ENV_PREFIX = "ZEET_IAM_AUDIT_"
+_KEYS = {
+    "zeet_account_id": str,
+    "external_id": str,
+    "plan": str,
+    "mode": str,
+    "features": list,
+    "variants": list,
+    "fail_on": list,
+    "rules": str,
+    "template_extras": str,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Values found in the config file and environment, each with where it came from."""
+
+    values: Mapping[str, Any]
+    origin: Mapping[str, str]
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+def _normalise_key(key: str) -> str:
+    return key.replace("-", "_").lower()
+
+
+def _check(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for raw_key, value in values.items():
+        key = _normalise_key(raw_key)
+        if key == "waivers":
+            continue  # read by the CI gate, not by the audit itself
+        if key not in _KEYS:
+            raise UsageError(f"{origin}: {raw_key}: unknown setting (known: {', '.join(sorted(_KEYS))})")
+        kind = _KEYS[key]
+        if kind is str and isinstance(value, int) and key == "zeet_account_id":
+            value = f"{value:012d}"
+        if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+            wanted = "a string" if kind is str else "a list of strings"
+            raise UsageError(f"{origin}: {raw_key}: expected {wanted}")
+        checked[key] = value
+    return checked
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read ({error.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: not valid TOML ({error})") from None
+
+
+def load_settings(config: Path | None, cwd: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file (if any) and the environment."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    found: tuple[Path, dict[str, Any]] | None = None
+    if config is not None:
+        found = (config, _read_toml(config))
+    elif (cwd / CONFIG_NAME).is_file():
+        found = (cwd / CONFIG_NAME, _read_toml(cwd / CONFIG_NAME))
+    elif (cwd / "pyproject.toml").is_file():
+        tool = _read_toml(cwd / "pyproject.toml").get("tool", {})
+        section = tool.get("zeet-iam-audit") if isinstance(tool, dict) else None
+        if isinstance(section, dict):
+            found = (cwd / "pyproject.toml", section)
+    if found is not None:
+        path, data = found
+        for key, value in _check(data, str(path)).items():
+            values[key] = value
+            origin[key] = str(path)
+    for key, kind in _KEYS.items():
+        env_value = environ.get(_ENV_PREFIX + key.upper())
+        if env_value is None or env_value == "":
+            continue
+        values[key] = [v.strip() for v in env_value.split(",") if v.strip()] if kind is list else env_value
+        origin[key] = _ENV_PREFIX + key.upper()
+    return Settings(values=values, origin=origin)

@@ -1,0 +1,263 @@
+"""From parsed arguments to a report: settings merged, roles read and chosen, the audit run.
+
+Nothing here prints; the CLI writes what these functions return.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zeet_iam_audit import __version__
+from zeet_iam_audit.audit.engine import AuditOptions, audit_roles
+from zeet_iam_audit.audit.features import required_actions
+from zeet_iam_audit.audit.report import (
+    AuditReport,
+    FeatureStatus,
+    RoleReport,
+    SkippedItem,
+    TrustStatus,
+)
+from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
+from zeet_iam_audit.config import Settings, load_settings
+from zeet_iam_audit.errors import UsageError
+from zeet_iam_audit.model import Role
+
+if TYPE_CHECKING:
+    from zeet_iam_audit.rules import RuleSet
+    from zeet_iam_audit.sources.live import LiveResult
+
+FAIL_ON_CHOICES = ("missing", "conditional", "unknown", "trust", "excess-risky", "excess", "never")
+DEFAULT_FAIL_ON = ("missing", "trust")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    report: AuditReport
+    exit_code: int
+    summary: str
+    saved: str | None = None  # the --save file's text (live runs), written by the CLI
+
+
+def _split(values: Sequence[str] | None) -> list[str]:
+    return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
+
+
+def _pick(flag: object, settings: Settings, key: str) -> object:
+    return flag if flag not in (None, [], "") else settings.get(key)
+
+
+def parse_fail_on(values: Sequence[str]) -> frozenset[str]:
+    """Validate ``--fail-on`` values; ``never`` stands alone."""
+    chosen = [v.lower() for v in values] or list(DEFAULT_FAIL_ON)
+    wrong = [v for v in chosen if v not in FAIL_ON_CHOICES]
+    if wrong:
+        raise UsageError(f"--fail-on: unknown value {', '.join(wrong)} (choose from {', '.join(FAIL_ON_CHOICES)})")
+    if "never" in chosen and len(chosen) > 1:
+        raise UsageError("--fail-on: 'never' cannot be combined with other values")
+    return frozenset(chosen)
+
+
+def _parameters(values: Sequence[str] | None) -> dict[str, str]:
+    parameters: dict[str, str] = {}
+    for value in values or ():
+        name, sep, text = value.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--parameter: expected NAME=VALUE, got {value!r}")
+        parameters[name] = text
+    return parameters
+
+
+def select_roles(
+    roles: Sequence[Role], *, role: str | None, all_roles: bool, zeet_account: str | None, path: str
+) -> tuple[list[Role], list[SkippedItem]]:
+    """The roles to audit: ``--role``, ``--all-roles``, or those whose trust names Zeet's account."""
+    if role is not None:
+        chosen = [r for r in roles if role in (r.name, r.arn)]
+        if not chosen:
+            names = ", ".join(r.name for r in roles[:10]) + (" ..." if len(roles) > 10 else "")
+            raise UsageError(f"{path}: no role named {role!r} (roles here: {names or 'none'})")
+        return chosen, []
+    if all_roles or len(roles) <= 1:
+        return list(roles), []
+    if zeet_account is None:
+        raise UsageError(
+            f"{path}: holds {len(roles)} roles; choose one with --role NAME, audit them all with "
+            "--all-roles, or set --zeet-account-id to audit the roles Zeet can assume")
+    chosen = [r for r in roles if role_trusts_account(r, zeet_account)]
+    skipped = [SkippedItem(r.name, f"its trust policy does not name Zeet's account {zeet_account}",
+                           r.source) for r in roles if r not in chosen]
+    if not chosen:
+        raise UsageError(
+            f"{path}: none of its {len(roles)} roles trusts Zeet's account {zeet_account}; "
+            "choose one with --role NAME or use --all-roles")
+    return chosen, skipped
+
+
+def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
+    """Merge flags over the environment and config file into audit options."""
+    from zeet_iam_audit.rules import load_template_extras
+
+    account = _pick(args.zeet_account_id, settings, "zeet_account_id")
+    if account is not None and not _ACCOUNT_ID.match(str(account)):
+        raise UsageError(f"--zeet-account-id: expected 12 digits, got {account!r}")
+    external = _pick(args.external_id, settings, "external_id")
+    features = _split(args.features) or settings.get("features")
+    variants = _split(args.variants) or settings.get("variants") or []
+    extras_path = _pick(args.template_extras, settings, "template_extras")
+    extras = load_template_extras(Path(str(extras_path))) if extras_path else ()
+    return AuditOptions(
+        features=tuple(features) if features else None,
+        variants=frozenset(variants),
+        trust=TrustSettings(
+            zeet_account_id=str(account) if account else None,
+            external_id=str(external) if external else None,
+        ),
+        plan=_pick(args.plan, settings, "plan"),  # type: ignore[arg-type]
+        mode=str(_pick(args.mode, settings, "mode") or "auto"),
+        template_extras=tuple(extras),
+        check_excess=not args.no_excess,
+    )
+
+
+def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
+    """Which ``--fail-on`` conditions the report meets."""
+    if "never" in fail_on:
+        return []
+    reached = []
+    statuses = {f.status for role in report.roles for f in role.features}
+    trust = {role.trust.status for role in report.roles}
+    if "missing" in fail_on and FeatureStatus.MISSING in statuses:
+        reached.append("missing")
+    if "conditional" in fail_on and FeatureStatus.CONDITIONAL in statuses:
+        reached.append("conditional")
+    if "unknown" in fail_on and (FeatureStatus.UNKNOWN in statuses or TrustStatus.UNKNOWN in trust):
+        reached.append("unknown")
+    if "trust" in fail_on and TrustStatus.FAIL in trust:
+        reached.append("trust")
+    if "excess-risky" in fail_on and any(role.excess.risky for role in report.roles):
+        reached.append("excess-risky")
+    if "excess" in fail_on and any(role.excess.total for role in report.roles):
+        reached.append("excess")
+    return reached
+
+
+def summarise(report: AuditReport, reached: Sequence[str]) -> str:
+    """The one-line summary for stderr."""
+    roles = len(report.roles)
+    counts = Counter(f.status.value for role in report.roles for f in role.features)
+    features = ", ".join(f"{counts[s]} {s}" for s in ("ok", "missing", "conditional", "unknown") if counts[s])
+    trust = Counter(role.trust.status.value for role in report.roles)
+    trust_text = ", ".join(f"{n} {s}" for s, n in sorted(trust.items()))
+    verdict = f"fails on {', '.join(reached)}" if reached else "passes"
+    skipped = f"; {len(report.skipped)} skipped" if report.skipped else ""
+    return (f"zeet-iam-audit: {roles} role{'s' if roles != 1 else ''} audited; features: "
+            f"{features or 'none'}; trust: {trust_text or 'none'}{skipped}; {verdict}")
+
+
+def run_audit(
+    args: argparse.Namespace,
+    *,
+    cwd: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AuditRun:
+    """Everything from arguments to the report, its exit code and its summary line."""
+    live = bool(args.role_arn) or (args.all_roles and args.file is None)
+    if args.file is None and not live:
+        raise UsageError("nothing to audit: give --file PATH or --role-arn ARN (see --help)")
+    if args.file is not None and args.role_arn:
+        raise UsageError("--file and --role-arn: choose one source")
+    if not live and (args.save or args.simulate or args.scps != "off"):
+        raise UsageError("--save, --simulate and --scps apply to live audits (--role-arn or --all-roles)")
+    settings = load_settings(args.config, cwd or Path.cwd())
+    fail_on = parse_fail_on(_split(args.fail_on) or settings.get("fail_on") or [])
+    options = build_options(args, settings)
+
+    from zeet_iam_audit.catalog import load_catalog
+    from zeet_iam_audit.rules import load_rules
+    from zeet_iam_audit.sources import load_file
+
+    catalog = load_catalog()
+    rules_dir = _pick(args.rules, settings, "rules")
+    rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)
+    saved: str | None = None
+    live_result = None
+    if live:
+        from zeet_iam_audit.sources.live import LiveOptions, read_live
+
+        live_result = read_live(
+            LiveOptions(
+                role_arns=tuple(args.role_arn or ()),
+                all_roles=bool(args.all_roles),
+                profile=args.profile,
+                region=args.region,
+                endpoint_url=args.endpoint_url,
+                scps=args.scps,
+            ),
+            progress=progress,
+        )
+        source = live_result.source
+        options = replace(options, scps=live_result.scps, scp_unknown_reason=live_result.scp_unknown_reason)
+        roles, not_chosen = list(source.roles), list[SkippedItem]()
+        if args.save:
+            saved = json.dumps(live_result.gaad, indent=2, default=str) + "\n"
+        inputs: tuple[str, ...] = tuple(args.role_arn or ("live account",))
+    else:
+        source = load_file(args.file, args.input_type, parameters=_parameters(args.parameter))
+        roles, not_chosen = select_roles(
+            source.roles, role=args.role, all_roles=args.all_roles,
+            zeet_account=options.trust.zeet_account_id, path=str(args.file))
+        inputs = (str(args.file),)
+    skipped = [SkippedItem(s.name, s.reason, s.origin) for s in source.skipped] + not_chosen
+    report = audit_roles(roles, rules, catalog, options, tool_version=__version__,
+                         skipped=skipped, inputs=inputs)
+    if live_result is not None and args.simulate:
+        report = _with_simulation(report, rules, options, live_result)
+    reached = fails(report, fail_on)
+    return AuditRun(report=report, exit_code=1 if reached else 0, summary=summarise(report, reached),
+                    saved=saved)
+
+
+def our_decisions(
+    role_report: RoleReport, rules: RuleSet, options: AuditOptions
+) -> list[tuple[str, str, str]]:
+    """(action, resource, our verdict) for every required action audited on the role.
+
+    The verdict is ``allowed``, ``denied``, ``conditional`` or ``unknown``, as the report says.
+    """
+    by_id = {feature.id: feature for feature in role_report.features}
+    checks: dict[tuple[str, str], str] = {}
+    for rule in rules:
+        feature = by_id.get(rule.id)
+        if feature is None:
+            continue
+        denied = {a.lower() for group in feature.missing for a in group.actions}
+        conditional = {a.action.lower() for a in feature.conditional}
+        unknown = {a.action.lower() for a in feature.unknown}
+        for requirement in required_actions(rule, options.variants):
+            action = requirement.action.lower()
+            verdict = ("denied" if action in denied else "conditional" if action in conditional
+                       else "unknown" if action in unknown else "allowed")
+            checks[(requirement.action, requirement.resource)] = verdict
+    return [(action, resource, verdict) for (action, resource), verdict in sorted(checks.items())]
+
+
+def _with_simulation(
+    report: AuditReport, rules: RuleSet, options: AuditOptions, live_result: LiveResult
+) -> AuditReport:
+    """Cross-check every required action of every audited role with iam:SimulatePrincipalPolicy."""
+    from zeet_iam_audit.sources.live import simulate_role
+
+    roles = []
+    for role_report in report.roles:
+        checks = our_decisions(role_report, rules, options)
+        simulation = simulate_role(live_result, role_report.arn or role_report.name, checks)
+        roles.append(replace(role_report, simulation=simulation))
+    return replace(report, roles=tuple(roles))
