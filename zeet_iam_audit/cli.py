@@ -8,6 +8,7 @@ or any unexpected error — the traceback only with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from zeet_iam_audit import __version__
+from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 
 EXIT_OK = 0
@@ -36,8 +38,8 @@ def _audit_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="zeet-iam-audit",
         description="Audit an AWS IAM role against Zeet's permissions guide, feature by feature.",
-        epilog="Other commands: 'zeet-iam-audit catalog' (the action catalogue), "
-        "'zeet-iam-audit rules [show ID]' (the feature rules).",
+        epilog="Other commands: catalog (the action catalogue), rules [show ID] (the feature rules), "
+        "explain ACTION, diagnose [TEXT], generate, diff OLD NEW; each takes --help.",
     )
     parser.add_argument("--version", action="version", version=f"zeet-iam-audit {__version__}")
     source = parser.add_argument_group("input")
@@ -167,16 +169,30 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return run.exit_code
 
 
+def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
+    module = importlib.import_module(COMMANDS[name])
+    args = module.build_parser().parse_args(argv)
+    result: CommandResult = module.run(args, CommandContext(stdin=stdin))
+    for output in result.outputs:
+        _write_output(output.text, output.path, stdout)
+    for message in result.messages:
+        stderr.write(message.rstrip("\n") + "\n")
+    return result.exit_code
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+         stderr: TextIO | None = None, stdin: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    stdin = stdin or sys.stdin
     debug = "--debug" in argv
     try:
         if argv and argv[0] in ("catalog", "rules"):
             return _run_listing(argv[0], argv[1:], stdout)
+        if argv and argv[0] in COMMANDS:
+            return _run_command(argv[0], argv[1:], stdout, stderr, stdin)
         if argv and argv[0] == "audit":
             argv = argv[1:]
         args = _audit_parser().parse_args(argv)
