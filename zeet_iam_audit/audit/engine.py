@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from zeet_iam_audit.audit.action_sets import ActionIndex, action_index
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.excess import audit_excess
-from zeet_iam_audit.audit.features import audit_feature, required_actions
+from zeet_iam_audit.audit.features import FeaturePlan, audit_planned, plan_feature
 from zeet_iam_audit.audit.report import (
     AuditReport,
     DefaultModeResult,
@@ -68,14 +69,12 @@ def select_rules(rules: RuleSet, options: AuditOptions) -> list[FeatureRule]:
     return chosen
 
 
-def _needed(rules: Iterable[FeatureRule], options: AuditOptions) -> dict[str, tuple[str, ...]]:
+def _needed(plans: Iterable[FeaturePlan]) -> dict[str, tuple[str, ...]]:
+    """Lower-cased action → the selected features that need it."""
     needed: dict[str, list[str]] = {}
-    for rule in rules:
-        actions = required_actions(rule, options.variants)
-        if rule.id == TERRAFORM_MODULES:
-            actions += list(options.template_extras)
-        for requirement in actions:
-            needed.setdefault(requirement.action.lower(), []).append(rule.id)
+    for plan in plans:
+        for item in plan.planned:
+            needed.setdefault(item.requirement.action.lower(), []).append(plan.rule.id)
     return {action: tuple(dict.fromkeys(ids)) for action, ids in needed.items()}
 
 
@@ -117,21 +116,45 @@ def _with_admin_requirement(feature: FeatureResult, admin: Decision) -> FeatureR
     )
 
 
+_Selection = tuple[tuple[FeaturePlan, ...], dict[str, tuple[str, ...]]]
+_PLANS: dict[tuple[int, ...], tuple[object, _Selection]] = {}
+
+
+def _plans(
+    chosen: Sequence[FeatureRule], options: AuditOptions, catalog: Catalog, index: ActionIndex
+) -> _Selection:
+    """The feature plans for this selection and the actions they need, made once per run."""
+    key = (id(options), id(catalog), *(id(rule) for rule in chosen))
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is options:
+        return hit[1]
+    plans = tuple(
+        plan_feature(rule, options.variants, options.template_extras if rule.id == TERRAFORM_MODULES else (),
+                     catalog, index)
+        for rule in chosen
+    )
+    selection = (plans, _needed(plans))
+    _PLANS.clear()
+    _PLANS[key] = (options, selection)
+    return selection
+
+
 def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptions) -> RoleReport:
     """Audit one role: trust, every selected feature, the default-mode rule and the excess."""
     chosen = select_rules(rules, options)
-    evaluator = RoleEvaluator(role, options.scps, scp_unknown_reason=options.scp_unknown_reason)
+    index = action_index(catalog)
+    evaluator = RoleEvaluator(role, options.scps, scp_unknown_reason=options.scp_unknown_reason, index=index)
     default_mode, admin_required = _default_mode(evaluator, rules, options)
     admin = evaluator.decide("*", "*").decision
     features = []
-    for rule in chosen:
-        extra = options.template_extras if rule.id == TERRAFORM_MODULES else ()
-        result = audit_feature(rule, evaluator, options.variants, extra, catalog)
+    plans, needed = _plans(chosen, options, catalog, index)
+    for plan in plans:
+        rule = plan.rule
+        result = audit_planned(plan, evaluator)
         if rule.id == CLOUD_CONNECTION and admin_required:
             result = _with_admin_requirement(result, admin)
         features.append(result)
-    needed = _needed(chosen, options)
-    excess = (audit_excess(evaluator, catalog, needed) if options.check_excess
+    excess = (audit_excess(evaluator, index, needed) if options.check_excess
               else ExcessResult(total=0, services=(), risky=()))
     if options.scps:
         scps = "evaluated"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from zeet_iam_audit.audit.action_sets import ActionIndex
 from zeet_iam_audit.model import Policy, Role
 from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, Layer, PolicySet
 
@@ -29,8 +30,9 @@ class RoleEvaluator:
     """Evaluates actions for one role; results are memoised per (action, resource)."""
 
     def __init__(self, role: Role, scps: Sequence[Sequence[Policy]] = (), *,
-                 scp_unknown_reason: str | None = None) -> None:
+                 scp_unknown_reason: str | None = None, index: ActionIndex | None = None) -> None:
         self.role = role
+        self.index = index
         identity = [ap.policy for ap in role.policies if ap.policy is not None]
         boundary = role.permissions_boundary.policy if role.permissions_boundary else None
         self.policy_set = PolicySet.build(identity, boundary, scps)
@@ -52,6 +54,17 @@ class RoleEvaluator:
         arn_parts = (role.arn or "").split(":")
         self._account = arn_parts[4] if len(arn_parts) > 4 and arn_parts[4].isdigit() else None
         self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
+        self._mentions: frozenset[int] | None = None
+        self._boundary_mentions: frozenset[int] | None = None
+        if index is not None and not scps:
+            summaries = [index.summary(p) for p in self.policy_set.identity]
+            bound = index.summary(self.policy_set.boundary) if self.policy_set.boundary is not None else None
+            every = [*summaries, *([bound] if bound is not None else [])]
+            if not any(s.unresolved for s in every):
+                # Named by no identity Allow and by no Deny anywhere: certainly an implicit deny.
+                self._mentions = frozenset().union(
+                    *(s.mentions for s in summaries), *(s.deny_all | s.deny_some for s in every))
+                self._boundary_mentions = bound.mentions if bound is not None else None
 
     @property
     def unknown_reasons(self) -> tuple[str, ...]:
@@ -61,6 +74,8 @@ class RoleEvaluator:
         """The decision on exactly ``resource``, with no request context (conditions stay open)."""
         key = (action.lower(), resource, ())
         hit = self._memo.get(key)
+        if hit is None and self._mentions is not None and self.index is not None:
+            hit = self._unmentioned(action, resource)
         if hit is None:
             hit = self._adjust(self.policy_set.decide(action, resource, None))
             self._memo[key] = hit
@@ -84,6 +99,8 @@ class RoleEvaluator:
         scope = self._localise(scope)
         key = (action.lower(), scope, context)
         hit = self._memo.get(key)
+        if hit is None and self._mentions is not None and self.index is not None:
+            hit = self._unmentioned(action, scope)
         if hit is None:
             known = {k.lower(): v for k, v in context}
             partial = resource_level or scope != "*"
@@ -92,6 +109,29 @@ class RoleEvaluator:
             hit = self._adjust(result)
             self._memo[key] = hit
         return hit
+
+    def unnamed(self, positions: frozenset[int]) -> frozenset[int]:
+        """Those of ``positions`` that no Allow and no Deny of the role names: certainly not allowed
+        by the identity-based policies (empty when that cannot be known cheaply)."""
+        if self._mentions is None or self.unknown_layers:
+            return frozenset()
+        return positions - self._mentions
+
+    def _unmentioned(self, action: str, scope: str) -> RoleDecision | None:
+        """The answer without evaluation when no identity Allow names the action: implicit deny."""
+        if self.index is None or self._mentions is None:
+            return None
+        position = self.index.position.get(action.lower())
+        if position is None or position in self._mentions:
+            return None
+        blocking = [Layer.IDENTITY]
+        if self.policy_set.boundary is not None and (
+            self._boundary_mentions is not None and position not in self._boundary_mentions
+        ):
+            blocking.append(Layer.BOUNDARY)
+        result = EvaluationResult(action, scope, Decision.IMPLICIT_DENY, layer=Layer.IDENTITY,
+                                  blocking_layers=tuple(blocking))
+        return self._adjust(result)
 
     def _localise(self, scope: str) -> str:
         if scope == "*" or not self._account:

@@ -1,15 +1,27 @@
-"""Excess: what the role allows that no selected feature needs, and which grants are risky."""
+"""Excess: what the role allows that no selected feature needs, and which grants are risky.
+
+Worked out with set algebra over each policy's action sets (``action_sets``), which gives the same
+classification as evaluating every action on ``*``:
+
+- allowed: an Allow on every resource with no condition, in every layer present, and no Deny that
+  might apply;
+- conditional: allowed only under a condition, or a Deny applies under one, or a policy could not
+  be read;
+- on some resources: named only by Allows limited to some resources.
+
+Actions that a Deny removes on every resource, or that the permissions boundary or an SCP does not
+allow, are not effective and so are not excess.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
+from zeet_iam_audit.audit.action_sets import ActionIndex, PolicyActions
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.report import ExcessResult, ExcessService, RiskyGrant
-from zeet_iam_audit.catalog import Catalog
-from zeet_iam_audit.model import Effect, Unresolved
-from zeet_iam_audit.policy.evaluate import Decision, Layer
+from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision
 
 # Actions that let a principal raise its own privileges when granted on every resource.
 PRIVILEGE_ESCALATION = (
@@ -21,95 +33,125 @@ PRIVILEGE_ESCALATION = (
     "lambda:UpdateFunctionCode", "lambda:CreateFunction", "ec2:RunInstances",
     "cloudformation:CreateStack", "glue:UpdateDevEndpoint", "ssm:SendCommand",
 )
-_ACCESS_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List", "Unknown")
+_ACCESS_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")
 _SAMPLE = 5
+_EMPTY: frozenset[int] = frozenset()
 
 
-def _allowed_candidates(
-    evaluator: RoleEvaluator, catalog: Catalog
-) -> tuple[set[str], list[tuple[str, str, str]]]:
-    """Every catalogue action some identity Allow statement names, and the risky wildcard grants."""
-    candidates: set[str] = set()
-    wildcard_grants: list[tuple[str, str, str]] = []
-    for compiled in evaluator.policy_set.identity:
-        for statement in compiled.policy.statements:
-            if statement.effect is not Effect.ALLOW:
-                continue
-            if statement.actions is not None:
-                patterns = [p for p in statement.actions if not isinstance(p, Unresolved)]
-                for pattern in patterns:
-                    candidates.update(info.full for info in catalog.expand(pattern))
-                    if pattern in ("*", "*:*") or pattern.lower() == "iam:*":
-                        policy_name = compiled.statements[0].ref.policy
-                        wildcard_grants.append((pattern, policy_name, statement.label))
-            elif statement.not_actions is not None:
-                resolved = [p for p in statement.not_actions if not isinstance(p, Unresolved)]
-                candidates.update(info.full for info in catalog.expand_not_action(resolved))
-    return candidates, wildcard_grants
+def _union(sets: Iterable[frozenset[int]]) -> frozenset[int]:
+    return _EMPTY.union(*sets)
+
+
+def _layer_allows(summaries: Sequence[PolicyActions], index: ActionIndex) -> tuple[frozenset[int], frozenset[int]]:
+    """(allowed for certain, allowed at all on every resource) by one restricting layer."""
+    if any(s.unresolved for s in summaries):
+        return _EMPTY, index.everything
+    certain = _union(s.allow_all for s in summaries)
+    return certain, certain | _union(s.allow_conditional for s in summaries)
+
+
+def classify_excess(
+    evaluator: RoleEvaluator, index: ActionIndex
+) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
+    """(allowed, conditional, on some resources) catalogue positions the role effectively grants."""
+    identity = [index.summary(p) for p in evaluator.policy_set.identity]
+    restricting: list[Sequence[PolicyActions]] = []
+    if evaluator.policy_set.boundary is not None:
+        restricting.append([index.summary(evaluator.policy_set.boundary)])
+    restricting.extend([index.summary(p) for p in level] for level in evaluator.policy_set.scps)
+    everyone = [*identity, *(s for layer in restricting for s in layer)]
+
+    denied = _union(s.deny_all for s in everyone)
+    maybe_denied = _union(s.deny_some for s in everyone)
+    allowed = _union(s.allow_all for s in identity)
+    conditional = _union(s.allow_conditional for s in identity)
+    named = allowed | conditional | _union(s.allow_scoped for s in identity)
+    if any(s.unresolved for s in identity):
+        conditional = conditional | named  # an unresolved action element might name any of them
+    effective = named - denied
+    for layer in restricting:
+        certain, possible = _layer_allows(layer, index)
+        effective &= possible
+        conditional = conditional | (allowed - certain)  # that layer allows them only on conditions
+        allowed &= certain
+    conditional = conditional | (allowed & maybe_denied)
+    allowed = (allowed - maybe_denied) & effective
+    conditional = (conditional & effective) - allowed
+    if evaluator.unknown_layers:
+        # A policy that could not be read might deny any of these or allow the rest.
+        conditional = conditional | allowed | (effective - allowed)
+        allowed = _EMPTY
+    scoped = effective - allowed - conditional
+    return allowed, conditional, scoped
 
 
 def audit_excess(
     evaluator: RoleEvaluator,
-    catalog: Catalog,
+    index: ActionIndex,
     needed: Mapping[str, tuple[str, ...]],
 ) -> ExcessResult:
     """``needed`` maps lower-cased actions to the ids of the selected features that need them."""
-    candidates, wildcard_grants = _allowed_candidates(evaluator, catalog)
-    per_service: dict[str, Counter[str]] = defaultdict(Counter)
-    conditional: Counter[str] = Counter()
-    scoped: Counter[str] = Counter()
-    samples: dict[str, list[str]] = defaultdict(list)
-    total = 0
-    for action in sorted(candidates, key=str.lower):
-        if action.lower() in needed:
-            continue
-        decision = evaluator.decide(action, "*")
-        if decision.decision in (Decision.EXPLICIT_DENY,):
-            continue
-        if decision.decision is Decision.IMPLICIT_DENY:
-            if decision.result.blocking_layers != (Layer.IDENTITY,):
-                continue  # a boundary or SCP removes it: not effective
-            kind = "scoped"  # named by an Allow limited to some resources
-        elif decision.decision is Decision.ALLOWED:
-            kind = "allowed"
-        else:
-            kind = "conditional"
-        service = action.split(":", 1)[0]
-        info = catalog.get(action)
-        per_service[service][info.access_level if info else "Unknown"] += 1
-        if kind == "conditional":
-            conditional[service] += 1
-        elif kind == "scoped":
-            scoped[service] += 1
-        if len(samples[service]) < _SAMPLE:
-            samples[service].append(action)
-        total += 1
+    allowed, conditional, scoped = classify_excess(evaluator, index)
+    needed_positions = _needed_positions(index, needed)
+    allowed, conditional, scoped = (s - needed_positions for s in (allowed, conditional, scoped))
+    everything = sorted(allowed | conditional | scoped)  # catalogue order: by service, then name
+    group, service_of = index.group_key, index.service_of
+    levels = Counter(map(group.__getitem__, everything))
+    totals = Counter(map(service_of.__getitem__, everything))
+    conditional_count = Counter(map(service_of.__getitem__, conditional))
+    scoped_count = Counter(map(service_of.__getitem__, scoped))
+    samples: dict[str, list[str]] = {}
+    start = 0
+    for service, total in sorted(totals.items()):
+        samples[service] = [index.infos[p].full for p in everything[start:start + min(total, _SAMPLE)]]
+        start += total
     services = tuple(
         ExcessService(
             service=service,
-            total=sum(levels.values()),
-            by_access_level=tuple((level, levels[level]) for level in _ACCESS_ORDER if levels[level]),
-            conditional=conditional[service],
-            scoped=scoped[service],
+            total=total,
+            by_access_level=tuple((lvl, levels[(service, lvl)]) for lvl in _ACCESS_ORDER if levels[(service, lvl)]),
+            conditional=conditional_count[service],
+            scoped=scoped_count[service],
             sample=tuple(samples[service]),
         )
-        for service, levels in sorted(per_service.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        for service, total in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
     )
     return ExcessResult(
-        total=total,
+        total=sum(totals.values()),
         services=services,
-        risky=_risky(evaluator, needed, wildcard_grants),
+        risky=_risky(evaluator, needed),
         unknown_reasons=evaluator.unknown_reasons,
     )
 
 
-def _risky(
-    evaluator: RoleEvaluator,
-    needed: Mapping[str, tuple[str, ...]],
-    wildcard_grants: Iterable[tuple[str, str, str]],
-) -> tuple[RiskyGrant, ...]:
+_NEEDED: dict[int, tuple[object, frozenset[int]]] = {}
+
+
+def _needed_positions(index: ActionIndex, needed: Mapping[str, tuple[str, ...]]) -> frozenset[int]:
+    hit = _NEEDED.get(id(needed))
+    if hit is None or hit[0] is not needed:
+        hit = (needed, frozenset(index.position[a] for a in needed if a in index.position))
+        _NEEDED.clear()
+        _NEEDED[id(needed)] = hit
+    return hit[1]
+
+
+def _wildcard_grants(identity: Iterable[CompiledPolicy]) -> list[tuple[str, str, str]]:
+    grants = []
+    for compiled in identity:
+        for statement in compiled.statements:
+            source = statement.statement
+            if source.effect.value != "Allow" or source.actions is None:
+                continue
+            for pattern in source.actions:
+                if pattern in ("*", "*:*") or pattern.lower() == "iam:*":
+                    grants.append((pattern, statement.ref.policy, source.label))
+    return grants
+
+
+def _risky(evaluator: RoleEvaluator, needed: Mapping[str, tuple[str, ...]]) -> tuple[RiskyGrant, ...]:
     risky: list[RiskyGrant] = []
-    for pattern, policy, label in dict.fromkeys(wildcard_grants):
+    for pattern, policy, label in dict.fromkeys(_wildcard_grants(evaluator.policy_set.identity)):
         what = "every action of every service" if pattern in ("*", "*:*") else "every IAM action"
         risky.append(RiskyGrant(action=pattern, resource="*", reason=f"grants {what}",
                                 statement=f"{policy} {label}"))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from zeet_iam_audit.audit.action_sets import ActionIndex
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, OpenAction
 from zeet_iam_audit.catalog import Catalog
@@ -85,6 +87,49 @@ def _open_action(requirement: RequiredAction, prefix: str, display: str, decisio
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    requirement: RequiredAction
+    prefix: str
+    display: str
+    resource_level: bool
+    position: int | None  # in the action index, when one is used
+
+
+@dataclass(frozen=True, slots=True)
+class FeaturePlan:
+    """A feature's requirements prepared once per run: display names, catalogue facts, positions."""
+
+    rule: FeatureRule
+    planned: tuple[_Planned, ...]
+    positions: frozenset[int]
+    variants: tuple[str, ...]
+
+
+def plan_feature(
+    rule: FeatureRule,
+    variants: Iterable[str] = (),
+    extra: Sequence[RequiredAction] = (),
+    catalog: Catalog | None = None,
+    index: ActionIndex | None = None,
+) -> FeaturePlan:
+    """Everything about a feature's requirements that does not depend on the role."""
+    chosen = set(variants)
+    planned = []
+    for requirement in required_actions(rule, chosen) + list(extra):
+        info = catalog.get(requirement.action) if catalog is not None else None
+        prefix, display = _display(rule, requirement)
+        position = index.position.get(requirement.action.lower()) if index is not None else None
+        planned.append(_Planned(requirement, prefix, display,
+                                info.resource_level if info is not None else True, position))
+    return FeaturePlan(
+        rule=rule,
+        planned=tuple(planned),
+        positions=frozenset(p.position for p in planned if p.position is not None),
+        variants=tuple(sorted(v.name for v in rule.variants if v.name in chosen)),
+    )
+
+
 def audit_feature(
     rule: FeatureRule,
     evaluator: RoleEvaluator,
@@ -96,20 +141,28 @@ def audit_feature(
 
     With a ``catalog``, actions that take no resource-level permissions need an Allow on ``*``.
     """
-    chosen = set(variants)
-    requirements = required_actions(rule, chosen) + list(extra)
+    return audit_planned(plan_feature(rule, variants, extra, catalog, evaluator.index), evaluator)
+
+
+def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
+    """Evaluate a planned feature for one role."""
+    rule = plan.rule
     groups: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
     conditional: list[OpenAction] = []
     unknown: list[OpenAction] = []
-    for requirement in requirements:
-        info = catalog.get(requirement.action) if catalog is not None else None
-        resource_level = info.resource_level if info is not None else True
+    # Required actions no policy of the role names at all: no allow, without evaluating each.
+    unnamed = evaluator.unnamed(plan.positions)
+    no_allow = _BLOCK_TEXT[Layer.IDENTITY]
+    for item in plan.planned:
+        requirement, prefix, display = item.requirement, item.prefix, item.display
+        if item.position is not None and item.position in unnamed:
+            groups.setdefault((prefix, display, *no_allow, ()), []).append(requirement.action)
+            continue
         decision = _worst(
             evaluator.decide_requirement(requirement.action, resource, requirement.context,
-                                         resource_level=resource_level)
+                                         resource_level=item.resource_level)
             for resource in requirement.resources
         )
-        prefix, display = _display(rule, requirement)
         if decision.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
@@ -130,15 +183,14 @@ def audit_feature(
         status = FeatureStatus.CONDITIONAL
     else:
         status = FeatureStatus.OK
-    used = tuple(sorted(v.name for v in rule.variants if v.name in chosen))
     return FeatureResult(
         id=rule.id,
         title=rule.title,
         section=rule.section,
         status=status,
-        required=len(requirements),
+        required=len(plan.planned),
         missing=missing,
         conditional=tuple(sorted(conditional, key=lambda a: a.action.lower())),
         unknown=tuple(sorted(unknown, key=lambda a: a.action.lower())),
-        variants=used,
+        variants=plan.variants,
     )

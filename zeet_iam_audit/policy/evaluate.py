@@ -30,7 +30,7 @@ from zeet_iam_audit.policy.conditions import (
     evaluate_condition,
     normalise_context,
 )
-from zeet_iam_audit.policy.match import arn_covers, arns_intersect, compile_pattern
+from zeet_iam_audit.policy.match import arn_covers, arn_matches, arns_intersect, compile_pattern
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.policy.variables import substitute
 
@@ -154,6 +154,7 @@ Tri = bool | _Open
 
 class _CompiledStatement:
     __slots__ = (
+        "_scopes",
         "any_resource",
         "conditions",
         "exact",
@@ -184,6 +185,9 @@ class _CompiledStatement:
             not self.negate_resource and "*" in self.resources
         )
         self.conditions = statement.conditions
+        # Answers per scope, for elements without variables or unresolved values (they are pure).
+        plain = not any(isinstance(r, Unresolved) or "${" in r for r in self.resources or ())
+        self._scopes: dict[str, tuple[bool, bool]] | None = {} if plain else None
 
     def action_state(self, action: str) -> Tri:
         """Whether the Action/NotAction element covers ``action`` (lower-cased)."""
@@ -201,6 +205,13 @@ class _CompiledStatement:
         if self.any_resource:
             return True, True
         assert self.resources is not None
+        if self._scopes is not None:
+            known = self._scopes.get(scope)
+            if known is None:
+                known = self._plain_resource_state(scope)
+                if len(self._scopes) < 4096:
+                    self._scopes[scope] = known
+            return known
         full_hits: list[bool] = []
         some_hits: list[bool] = []
         open_: _Open | None = None
@@ -230,6 +241,15 @@ class _CompiledStatement:
         if open_ is not None:
             return (True if full else open_), (True if some else open_)
         return full, some
+
+    def _plain_resource_state(self, scope: str) -> tuple[bool, bool]:
+        assert self.resources is not None
+        if "*" in scope or "?" in scope:
+            full = any(arn_covers(r, scope) for r in self.resources)
+            some = full or any(arns_intersect(r, scope) for r in self.resources)
+        else:
+            full = some = any(arn_matches(r, scope) for r in self.resources)
+        return (not some, not full) if self.negate_resource else (full, some)
 
     def condition_state(self, context: Mapping[str, tuple[str, ...]] | None, complete: bool = True) -> Tri:
         if not self.conditions:
