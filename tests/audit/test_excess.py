@@ -1,0 +1,106 @@
+"""Excess: the set algebra over per-policy action sets agrees with evaluating each action on "*"."""
+
+from __future__ import annotations
+
+import json
+import random
+from functools import cache
+
+import pytest
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+from zeet_iam_audit.audit.action_sets import action_index
+from zeet_iam_audit.audit.evaluator import RoleEvaluator
+from zeet_iam_audit.audit.excess import audit_excess, classify_excess
+from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.model import AttachedPolicy, Policy, Role
+from zeet_iam_audit.policy.evaluate import Decision, Layer
+from zeet_iam_audit.policy.parse import parse_policy
+
+from .support import make_role, statement
+
+
+@cache
+def _managed() -> tuple[Policy, ...]:
+    data = json.loads(aws_managed_policies_data)
+    return tuple(parse_policy(entry["Document"], name=name) for name, entry in sorted(data.items()))
+
+
+EXTRA = (
+    # Hand-made documents that exercise what managed policies rarely do.
+    {"Version": "2012-10-17", "Statement": [
+        statement("sqs:*", effect="Deny", Condition={"Bool": {"aws:SecureTransport": "false"}}),
+        statement(["s3:*", "sns:Publish"], "arn:aws:s3:::bucket/*"),
+        statement("ec2:*", Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
+        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "lambda:*", "NotResource": "arn:aws:lambda:*:*:function:zeet-*"},
+    ]},
+)
+
+
+def _role(rng: random.Random) -> Role:
+    managed = _managed()
+    chosen = rng.sample(managed, rng.randint(1, 4))
+    if rng.random() < 0.4:
+        chosen.append(parse_policy(EXTRA[0], name="extra"))
+    boundary = None
+    if rng.random() < 0.3:
+        picked = rng.choice(managed)
+        boundary = AttachedPolicy(name=picked.name, arn=None, policy=picked)
+    return Role(name="r", arn="arn:aws:iam::123456789012:role/r", source="test",
+                policies=tuple(AttachedPolicy(name=p.name, arn=None, policy=p) for p in chosen),
+                permissions_boundary=boundary)
+
+
+def _by_evaluation(evaluator: RoleEvaluator, action: str) -> str | None:
+    decision = evaluator.policy_set.decide(action, "*")
+    if decision.decision is Decision.ALLOWED:
+        return "allowed"
+    if decision.decision in (Decision.CONDITIONAL, Decision.UNKNOWN):
+        return "conditional"
+    if decision.decision is Decision.IMPLICIT_DENY and decision.blocking_layers == (Layer.IDENTITY,):
+        named = any(
+            statement.ref.effect.value == "Allow"
+            for compiled in evaluator.policy_set.identity
+            for statement, _ in compiled.candidates(action.lower())
+        )
+        return "scoped" if named else None
+    return None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_set_algebra_matches_per_action_evaluation(catalog: Catalog, seed: int) -> None:
+    rng = random.Random(seed)
+    index = action_index(catalog)
+    evaluator = RoleEvaluator(_role(rng), index=index)
+    allowed, conditional, scoped = classify_excess(evaluator, index)
+    sample = rng.sample(range(len(index.infos)), 1500)
+    sample += list(allowed)[:300] + list(conditional)[:300] + list(scoped)[:300]
+    for position in sample:
+        action = index.infos[position].full
+        by_sets = ("allowed" if position in allowed else "conditional" if position in conditional
+                   else "scoped" if position in scoped else None)
+        assert by_sets == _by_evaluation(evaluator, action), action
+
+
+def test_needed_actions_are_not_excess(catalog: Catalog) -> None:
+    index = action_index(catalog)
+    role = make_role(statement(["sqs:CreateQueue", "sqs:DeleteQueue", "s3:GetObject"]))
+    result = audit_excess(RoleEvaluator(role, index=index), index, {"sqs:createqueue": ("x",)})
+    assert result.total == 2
+    assert {s.service: s.total for s in result.services} == {"sqs": 1, "s3": 1}
+
+
+def test_boundary_and_denies_remove_excess(catalog: Catalog) -> None:
+    index = action_index(catalog)
+    role = make_role(statement(["sqs:*", "s3:*"]), statement("s3:*", effect="Deny"),
+                     boundary=[statement("sns:*")])
+    assert audit_excess(RoleEvaluator(role, index=index), index, {}).total == 0
+
+
+def test_unreadable_policy_makes_excess_conditional(catalog: Catalog) -> None:
+    index = action_index(catalog)
+    role = make_role(statement("sqs:SendMessage"), unreadable="arn:aws:iam::aws:policy/Gone")
+    result = audit_excess(RoleEvaluator(role, index=index), index, {})
+    assert result.services[0].conditional == 1
+    assert result.unknown_reasons == ("cannot read arn:aws:iam::aws:policy/Gone offline",)
