@@ -1,0 +1,423 @@
+"""CloudFormation templates → roles, with intrinsic functions resolved or marked Unresolved."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zeet_iam_audit.errors import InputError, UsageError
+from zeet_iam_audit.model import AttachedPolicy, Policy, Role, Unresolved
+from zeet_iam_audit.sources import load_file
+from zeet_iam_audit.sources.cloudformation import NO_VALUE, TemplateResolver
+from zeet_iam_audit.sources.shape import Locator
+
+WriteFile = Callable[[str, str | bytes], Path]
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cloudformation"
+YAML = FIXTURES / "zeet-role.yaml"
+JSON = FIXTURES / "zeet-role.json"
+UNRESOLVED = FIXTURES / "unresolved.yaml"
+
+
+def _role(path: Path, **parameters: str) -> Role:
+    (role,) = load_file(path, parameters=parameters or None).roles
+    return role
+
+
+def _policy(attached: AttachedPolicy) -> Policy:
+    assert attached.policy is not None, attached.unknown_reason
+    return attached.policy
+
+
+def test_zeet_role_template() -> None:
+    result = load_file(YAML)
+    assert result.input_type == "cloudformation"
+    assert result.skipped == ()
+    (role,) = result.roles
+    assert role.name == "zeet-cloud-connection"
+    assert role.extra["logical_id"] == "ZeetRole"
+    assert role.arn is None  # the account is known only at deployment
+    assert role.max_session_duration == 3600
+    assert role.unknowns == ()
+    assert [(p.name, p.inline) for p in role.policies] == [
+        ("ZeetMonitoring", True),
+        ("ZeetDatabaseManagement", True),
+        ("ZeetContainerManagement", False),
+        ("ZeetServerlessDeploy", False),
+        ("ServiceQuotasReadOnlyAccess", False),
+        ("ZeetSecrets", True),
+        ("ZeetServiceQuotas", True),
+    ]
+    assert all(p.policy is not None for p in role.policies)
+
+
+def test_origins_are_template_paths() -> None:
+    role = _role(YAML)
+    assert role.policies[1].origin == f"{YAML}: Resources.ZeetRole.Properties.Policies[1]"
+    assert _policy(role.policies[1]).origin == (
+        f"{YAML}: Resources.ZeetRole.Properties.Policies[1].PolicyDocument"
+    )
+    assert role.policies[2].origin == f"{YAML}: Resources.ZeetRole.Properties.ManagedPolicyArns[0]"
+    assert _policy(role.policies[2]).origin == (
+        f"{YAML}: Resources.ZeetContainerManagementPolicy.Properties.PolicyDocument"
+    )
+    assert role.policies[5].origin == f"{YAML}: Resources.ZeetSecretsPolicy"
+    assert role.trust_policy is not None
+    assert role.trust_policy.origin == f"{YAML}: Resources.ZeetRole.Properties.AssumeRolePolicyDocument"
+
+
+def test_parameters_and_pseudo_parameters_are_resolved() -> None:
+    role = _role(YAML)
+    assert role.trust_policy is not None
+    (statement,) = role.trust_policy.statements
+    assert statement.principal is not None
+    assert statement.principal.identifiers("AWS") == ("arn:aws:iam::111122223333:root",)
+    assert statement.conditions[0].values == ("zeet-ext-5f2c9a7e",)
+    database = _policy(role.policies[1])
+    assert database.statements[1].resources == (
+        "arn:aws:s3:::zeet-terraform-state-123456789012",
+        "arn:aws:s3:::zeet-terraform-state-123456789012/*",
+    )
+
+
+def test_account_dependent_values_are_unresolved_until_given() -> None:
+    secrets = _policy(_role(YAML).policies[5])
+    (resource,) = secrets.statements[1].resources or ()
+    assert isinstance(resource, Unresolved)
+    assert "AWS::AccountId" in resource.reason
+
+    role = _role(YAML, **{"AWS::AccountId": "123456789012", "ExternalId": "zeet-ext-0000"})
+    assert role.arn == "arn:aws:iam::123456789012:role/zeet-cloud-connection"
+    assert _policy(role.policies[5]).statements[1].resources == (
+        "arn:aws:secretsmanager:*:123456789012:secret:*",
+    )
+    assert role.policies[2].arn == "arn:aws:iam::123456789012:policy/ZeetContainerManagement"
+    assert role.trust_policy is not None
+    assert role.trust_policy.statements[0].conditions[0].values == ("zeet-ext-0000",)
+
+
+def test_condition_false_removes_the_policy_and_reports_it() -> None:
+    result = load_file(YAML, parameters={"EnableServerless": "false"})
+    (role,) = result.roles
+    assert "ZeetServerlessDeploy" not in [p.name for p in role.policies]
+    # Positions stay those of the written list (the NoValue item is dropped, not renumbered).
+    assert role.policies[3].origin == f"{YAML}: Resources.ZeetRole.Properties.ManagedPolicyArns[2]"
+    (skipped,) = result.skipped
+    assert skipped.name == "ZeetServerlessPolicy"
+    assert "condition ServerlessEnabled is false" in skipped.reason
+
+
+def _comparable(role: Role) -> Any:
+    """A role without where it came from, to compare templates written two ways."""
+
+    def policy(p: Policy | None) -> Any:
+        return None if p is None else dataclasses.replace(p, origin="")
+
+    return (
+        role.name,
+        role.arn,
+        policy(role.trust_policy),
+        [(a.name, a.arn, a.inline, a.unknown_reason, policy(a.policy)) for a in role.policies],
+        role.unknowns,
+    )
+
+
+def test_yaml_short_forms_and_json_long_forms_agree() -> None:
+    assert _comparable(_role(YAML)) == _comparable(_role(JSON))
+
+
+def test_unresolved_template() -> None:
+    result = load_file(UNRESOLVED)
+    (role,) = result.roles
+    assert role.name == "ZeetRole"  # RoleName depends on a parameter without a default
+    assert role.arn is None
+    assert role.unknowns == (
+        f"{UNRESOLVED}: Resources.ZeetRole.Properties.ManagedPolicyArns: the managed policy list "
+        "could not be resolved: Ref ExtraPolicyArns (a parameter without a default; pass a value)",
+    )
+    by_name = {p.name: p for p in role.policies}
+    state = _policy(by_name["TerraformState"]).statements[0].resources or ()
+    assert all(isinstance(r, Unresolved) for r in state)
+    assert "Fn::ImportValue shared-infra-StateBucketArn" in state[0].reason  # type: ignore[attr-defined]
+    guardrail = by_name["ProductionGuardrail"]
+    assert guardrail.policy is None
+    assert guardrail.unknown_reason is not None
+    assert "condition IsProduction could not be decided" in guardrail.unknown_reason
+    eks = _policy(by_name["ZeetEksAccess"])
+    assert all(isinstance(s.resources[0], Unresolved) for s in eks.statements if s.resources)
+    boundary = role.permissions_boundary
+    assert boundary is not None
+    assert boundary.policy is None
+    assert boundary.unknown_reason is not None
+    assert "shared-infra-BoundaryPolicyArn" in boundary.unknown_reason
+    assert role.trust_policy is not None
+    principal = role.trust_policy.statements[0].principal
+    assert principal is not None
+    assert isinstance(principal.identifiers("AWS")[0], Unresolved)
+
+
+def test_unresolved_template_with_values_given() -> None:
+    role = _role(
+        UNRESOLVED,
+        ZeetAccountId="111122223333",
+        Environment="production",
+        ExtraPolicyArns="arn:aws:iam::aws:policy/ReadOnlyAccess, arn:aws:iam::123456789012:policy/Extra",
+    )
+    assert role.name == "zeet-production"
+    assert role.unknowns == ()
+    by_name = {p.name: p for p in role.policies}
+    assert by_name["ReadOnlyAccess"].policy is not None
+    assert by_name["Extra"].policy is None
+    assert by_name["ProductionGuardrail"].policy is not None
+    assert by_name["ZeetEksAccess"].policy is not None
+
+
+def test_undeclared_parameter_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"parameter 'ZeetAcountId' is not declared"):
+        load_file(YAML, parameters={"ZeetAcountId": "1"})
+
+
+# --- the resolver on its own ------------------------------------------------------------------
+
+TEMPLATE: dict[str, Any] = {
+    "Parameters": {
+        "Env": {"Type": "String", "Default": "prod"},
+        "Names": {"Type": "CommaDelimitedList", "Default": "a, b,c"},
+        "NoDefault": {"Type": "String"},
+        "Ssm": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/zeet/id"},
+        "Port": {"Type": "Number", "Default": 443},
+    },
+    "Mappings": {"Accounts": {"prod": {"Zeet": "111122223333"}}},
+    "Conditions": {
+        "IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+        "IsDev": {"Fn::Not": [{"Condition": "IsProd"}]},
+        "Unknown": {"Fn::Equals": [{"Ref": "NoDefault"}, "x"]},
+        "ProdOrUnknown": {"Fn::Or": [{"Condition": "IsProd"}, {"Condition": "Unknown"}]},
+        "DevAndUnknown": {"Fn::And": [{"Condition": "IsDev"}, {"Condition": "Unknown"}]},
+        "ProdAndUnknown": {"Fn::And": [{"Condition": "IsProd"}, {"Condition": "Unknown"}]},
+        "Loop": {"Condition": "Loop"},
+    },
+    "Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "zeet", "Path": "/ops/"}},
+        "Generated": {"Type": "AWS::IAM::Role", "Properties": {}},
+        "Bucket": {"Type": "AWS::S3::Bucket"},
+    },
+}
+
+
+def _resolver(**given: str) -> TemplateResolver:
+    return TemplateResolver(TEMPLATE, Locator("t.yaml"), given)
+
+
+RESOLVED = [
+    ("plain string", "s3:GetObject", "s3:GetObject"),
+    ("parameter", {"Ref": "Env"}, "prod"),
+    ("number parameter", {"Ref": "Port"}, "443"),
+    ("list parameter", {"Ref": "Names"}, ["a", "b", "c"]),
+    ("partition", {"Ref": "AWS::Partition"}, "aws"),
+    ("role name", {"Ref": "Role"}, "zeet"),
+    ("sub", {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Env}-${Role}/*"}, "arn:aws:s3:::prod-zeet/*"),
+    ("sub with variables", {"Fn::Sub": ["${A}:${B}", {"A": "x", "B": {"Ref": "Env"}}]}, "x:prod"),
+    ("sub literal", {"Fn::Sub": "${!Literal}-${Env}"}, "${Literal}-prod"),
+    ("sub keeps IAM variables", {"Fn::Sub": "home/${aws:username}/*"}, "home/${aws:username}/*"),
+    ("join", {"Fn::Join": ["-", ["a", {"Ref": "Env"}, 7]]}, "a-prod-7"),
+    ("select", {"Fn::Select": ["1", {"Ref": "Names"}]}, "b"),
+    ("split", {"Fn::Split": [",", "x,y"]}, ["x", "y"]),
+    ("find in map", {"Fn::FindInMap": ["Accounts", {"Ref": "Env"}, "Zeet"]}, "111122223333"),
+    ("find in map default", {"Fn::FindInMap": ["Accounts", "dev", "Zeet", {"DefaultValue": "0"}]}, "0"),
+    ("if true", {"Fn::If": ["IsProd", "p", "d"]}, "p"),
+    ("if false", {"Fn::If": ["IsDev", "d", "p"]}, "p"),
+    ("if undecided, same branches", {"Fn::If": ["Unknown", "same", "same"]}, "same"),
+    ("or decided by true", {"Fn::If": ["ProdOrUnknown", "yes", "no"]}, "yes"),
+    ("and decided by false", {"Fn::If": ["DevAndUnknown", "yes", "no"]}, "no"),
+    ("no value in a list", ["a", {"Ref": "AWS::NoValue"}, "b"], ["a", "b"]),
+    ("no value in a map", {"A": 1, "B": {"Fn::If": ["IsDev", 2, {"Ref": "AWS::NoValue"}]}}, {"A": 1}),
+    ("base64", {"Fn::Base64": "hi"}, "aGk="),
+    ("length", {"Fn::Length": [1, 2, 3]}, 3),
+    ("to json", {"Fn::ToJsonString": {"a": [1]}}, '{"a":[1]}'),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), [pytest.param(v, e, id=i) for i, v, e in RESOLVED])
+def test_resolves(value: object, expected: object) -> None:
+    assert _resolver().resolve(value, "x") == expected
+
+
+UNRESOLVED_VALUES = [
+    ("parameter without default", {"Ref": "NoDefault"}, "a parameter without a default"),
+    ("SSM parameter", {"Ref": "Ssm"}, "an SSM parameter"),
+    ("account id", {"Ref": "AWS::AccountId"}, "AWS::AccountId (known when the stack is deployed"),
+    ("region in sub", {"Fn::Sub": "arn:aws:sqs:${AWS::Region}:1:q"}, "AWS::Region"),
+    ("generated role name", {"Ref": "Generated"}, "the role's name is generated"),
+    ("other resource", {"Ref": "Bucket"}, "AWS::S3::Bucket"),
+    ("unknown name", {"Ref": "Nope"}, "not a parameter or resource"),
+    ("import", {"Fn::ImportValue": "shared-X"}, "Fn::ImportValue shared-X"),
+    ("azs", {"Fn::Select": [0, {"Fn::GetAZs": ""}]}, "Fn::GetAZs"),
+    ("cidr", {"Fn::Cidr": ["10.0.0.0/16", 2, 8]}, "Fn::Cidr"),
+    ("transform", {"Fn::Transform": {"Name": "AWS::Include"}}, "Fn::Transform"),
+    ("role arn without account", {"Fn::GetAtt": ["Role", "Arn"]}, "Fn::GetAtt Role.Arn"),
+    ("other attribute", {"Fn::GetAtt": ["Bucket", "Arn"]}, "Fn::GetAtt Bucket.Arn"),
+    ("undecided if", {"Fn::If": ["Unknown", "a", "b"]}, "condition Unknown could not be decided"),
+    ("and undecided", {"Fn::If": ["ProdAndUnknown", "a", "b"]}, "could not be decided"),
+    ("self-referring condition", {"Fn::If": ["Loop", "a", "b"]}, "refers to itself"),
+    ("join of unknown", {"Fn::Join": ["", ["a", {"Ref": "NoDefault"}]]}, "NoDefault"),
+    ("select out of range", {"Fn::Select": [5, ["a"]]}, "out of range"),
+    ("unknown function", {"Fn::Magic": 1}, "Fn::Magic"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"), [pytest.param(v, r, id=i) for i, v, r in UNRESOLVED_VALUES]
+)
+def test_stays_unresolved_with_a_reason(value: object, reason: str) -> None:
+    result = _resolver().resolve(value, "x")
+    assert isinstance(result, Unresolved)
+    assert reason in result.reason
+    assert str(result).startswith("${unresolved:")
+
+
+def test_given_values_override_defaults_and_pseudo_parameters() -> None:
+    resolver = _resolver(Env="dev", **{"AWS::AccountId": "123456789012", "AWS::Region": "eu-west-1"})
+    assert resolver.resolve({"Fn::If": ["IsDev", "d", "p"]}, "x") == "d"
+    assert resolver.resolve({"Fn::GetAtt": ["Role", "Arn"]}, "x") == "arn:aws:iam::123456789012:role/ops/zeet"
+    assert resolver.resolve({"Fn::Sub": "${AWS::Region}"}, "x") == "eu-west-1"
+    assert resolver.resolve({"Ref": "AWS::NoValue"}, "x") is NO_VALUE
+
+
+# --- roles and policies linked across resources -------------------------------------------------
+
+
+def _template(resources: dict[str, Any], **sections: Any) -> str:
+    return json.dumps({"AWSTemplateFormatVersion": "2010-09-09", **sections, "Resources": resources})
+
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+DOCUMENT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+
+
+def test_managed_policy_attached_through_its_roles_property(write_file: WriteFile) -> None:
+    path = write_file("t.json", _template({
+        "R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+        "P": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "R"}], "PolicyDocument": DOCUMENT}},
+    }))  # fmt: skip
+    (role,) = load_file(path).roles
+    assert role.name == "R"
+    (attached,) = role.policies
+    assert (attached.name, attached.inline, attached.origin) == ("P", False, f"{path}: Resources.P")
+    assert attached.policy is not None
+
+
+def test_managed_policy_listed_twice_is_attached_once(write_file: WriteFile) -> None:
+    path = write_file("t.json", _template({
+        "R": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": TRUST, "ManagedPolicyArns": [{"Fn::GetAtt": ["P", "PolicyArn"]}]}},
+        "P": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "R"}], "PolicyDocument": DOCUMENT}},
+    }))  # fmt: skip
+    (role,) = load_file(path).roles
+    assert [p.name for p in role.policies] == ["P"]
+
+
+def test_policy_for_a_role_outside_the_template_is_skipped(write_file: WriteFile) -> None:
+    path = write_file("t.json", _template({
+        "P": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "extra", "Roles": ["existing-role"], "PolicyDocument": DOCUMENT}},
+        "F": {"Type": "AWS::Serverless::Function", "Properties": {"Runtime": "python3.12"}},
+    }, Transform="AWS::Serverless-2016-10-31"))  # fmt: skip
+    result = load_file(path)
+    assert result.roles == ()
+    assert [(s.name, s.origin) for s in result.skipped] == [
+        ("F", f"{path}: Resources.F"),
+        ("P (existing-role)", f"{path}: Resources.P.Properties.Roles"),
+    ] or [(s.name, s.origin) for s in result.skipped] == [
+        ("P (existing-role)", f"{path}: Resources.P.Properties.Roles"),
+        ("F", f"{path}: Resources.F"),
+    ]
+
+
+def test_policy_with_unresolvable_roles_makes_every_role_unknown(write_file: WriteFile) -> None:
+    path = write_file("t.json", _template({
+        "R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+        "P": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "x", "Roles": [{"Fn::ImportValue": "other-RoleName"}], "PolicyDocument": DOCUMENT}},
+    }))  # fmt: skip
+    (role,) = load_file(path).roles
+    (unknown,) = role.unknowns
+    assert unknown.startswith(f"{path}: Resources.P.Properties.Roles: may attach to this role")
+
+
+def test_unknown_macro_makes_the_role_unknown(write_file: WriteFile) -> None:
+    path = write_file("t.json", _template({
+        "R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+    }, Transform=["AWS::Serverless-2016-10-31", "ZeetMacro"]))  # fmt: skip
+    (role,) = load_file(path).roles
+    assert role.unknowns == (f"{path}: Transform: the macro 'ZeetMacro' may change the template before deployment",)
+
+
+def test_role_with_undecided_condition(write_file: WriteFile) -> None:
+    path = write_file("t.json", _template(
+        {"R": {"Type": "AWS::IAM::Role", "Condition": "C", "Properties": {"AssumeRolePolicyDocument": TRUST}}},
+        Parameters={"P": {"Type": "String"}},
+        Conditions={"C": {"Fn::Equals": [{"Ref": "P"}, "x"]}},
+    ))  # fmt: skip
+    (role,) = load_file(path).roles
+    (unknown,) = role.unknowns
+    assert "the role exists only if condition C could not be decided" in unknown
+
+
+def test_invalid_document_is_unknown_with_its_path(write_file: WriteFile) -> None:
+    bad = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}
+    path = write_file("t.json", _template({
+        "R": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": TRUST, "Policies": [{"PolicyName": "bad", "PolicyDocument": bad}]}},
+    }))  # fmt: skip
+    (role,) = load_file(path).roles
+    assert role.policies[0].unknown_reason == (
+        f"{path}: Resources.R.Properties.Policies[0].PolicyDocument.Statement[0]: "
+        "expected exactly one of Resource or NotResource"
+    )
+
+
+def test_unresolved_effect_says_so(write_file: WriteFile) -> None:
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Effect": {"Fn::If": ["C", "Allow", "Deny"]}, "Action": "s3:*", "Resource": "*"}]}
+    path = write_file("t.json", _template(
+        {"R": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": TRUST, "Policies": [{"PolicyName": "p", "PolicyDocument": document}]}}},
+        Parameters={"P": {"Type": "String"}},
+        Conditions={"C": {"Fn::Equals": [{"Ref": "P"}, "x"]}},
+    ))  # fmt: skip
+    (role,) = load_file(path).roles
+    reason = role.policies[0].unknown_reason
+    assert reason is not None
+    assert reason.startswith(
+        f"{path}: Resources.R.Properties.Policies[0].PolicyDocument.Statement[0].Effect: "
+        "depends on a value that could not be resolved: Fn::If C"
+    )
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        pytest.param({"AWSTemplateFormatVersion": "2010-09-09"}, "Resources: missing", id="no Resources"),
+        pytest.param({"Resources": []}, "Resources: expected an object", id="Resources a list"),
+        pytest.param({"Resources": {"R": "role"}}, "Resources.R: expected a resource object", id="resource"),
+        pytest.param({"Resources": {"R": {"Properties": {}}}}, "Resources.R.Type: expected a resource type",
+                     id="no Type"),
+        pytest.param({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": TRUST, "Policies": [{"PolicyName": "x"}]}}}},
+            "Resources.R.Properties.Policies[0].PolicyDocument: missing", id="inline without document"),
+        pytest.param({"Parameters": [], "Resources": {}}, "Parameters: expected an object", id="Parameters"),
+    ],
+)  # fmt: skip
+def test_wrong_shape(write_file: WriteFile, template: dict[str, Any], expected: str) -> None:
+    path = write_file("t.json", json.dumps(template))
+    with pytest.raises(InputError) as caught:
+        load_file(path, "cloudformation")
+    assert str(caught.value).startswith(f"{path}: {expected}")

@@ -1,0 +1,290 @@
+"""get-account-authorization-details files → roles."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from zeet_iam_audit.errors import InputError
+from zeet_iam_audit.model import Effect, Role
+from zeet_iam_audit.sources import load_file
+
+WriteFile = Callable[[str, str | bytes], Path]
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "gaad" / "zeet-account.json"
+ACCOUNT = "123456789012"
+
+
+def _gaad() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    return data
+
+
+def _roles(path: Path) -> dict[str, Role]:
+    return {role.name: role for role in load_file(path).roles}
+
+
+def _dump(write_file: WriteFile, data: object, name: str = "gaad.json") -> Path:
+    return write_file(name, json.dumps(data, indent=4))
+
+
+def test_fixture_roles() -> None:
+    result = load_file(FIXTURE)
+    assert result.input_type == "gaad"
+    assert result.path == str(FIXTURE)
+    assert result.skipped == ()
+    assert [role.name for role in result.roles] == [
+        "zeet-cloud-connection",
+        "zeet-restricted",
+        "zeet-bounded",
+        "zeet-admin",
+        "order-processor-lambda",
+        "AWSServiceRoleForAmazonEKS",
+    ]
+    for role in result.roles:
+        assert role.source == str(FIXTURE)
+        assert role.extra["input_type"] == "gaad"
+        assert role.trust_policy is not None
+        assert role.unknowns == ()
+
+
+def test_zeet_role_policies_and_origins() -> None:
+    role = _roles(FIXTURE)["zeet-cloud-connection"]
+    assert role.arn == f"arn:aws:iam::{ACCOUNT}:role/zeet-cloud-connection"
+    assert role.max_session_duration is None  # GAAD does not include it
+    assert [(p.name, p.arn, p.inline) for p in role.policies] == [
+        ("ZeetContainerManagement", f"arn:aws:iam::{ACCOUNT}:policy/ZeetContainerManagement", False),
+        ("ZeetServerlessDeploy", f"arn:aws:iam::{ACCOUNT}:policy/ZeetServerlessDeploy", False),
+        ("ZeetDatabaseManagement", f"arn:aws:iam::{ACCOUNT}:policy/ZeetDatabaseManagement", False),
+        ("ZeetMonitoring", f"arn:aws:iam::{ACCOUNT}:policy/ZeetMonitoring", False),
+        ("ServiceQuotasReadOnlyAccess", "arn:aws:iam::aws:policy/ServiceQuotasReadOnlyAccess", False),
+    ]
+    assert all(p.policy is not None and p.unknown_reason is None for p in role.policies)
+    first = role.policies[0]
+    assert first.origin == f"{FIXTURE}: $.RoleDetailList[0].AttachedManagedPolicies[0]"
+    assert first.policy is not None
+    assert first.policy.origin == f"{FIXTURE}: $.Policies[0].PolicyVersionList[0].Document"
+    quotas = role.policies[4].policy
+    assert quotas is not None
+    assert "offline copy from moto" in quotas.origin  # not in the file (--filter LocalManagedPolicy)
+
+
+def test_default_version_is_the_one_read() -> None:
+    policy = _roles(FIXTURE)["zeet-cloud-connection"].policies[0].policy
+    assert policy is not None
+    assert [s.sid for s in policy.statements] == [
+        "ContainerRegistry", "Kubernetes", "ComputeAndNetwork", "ClusterIam", "Sessions"
+    ]  # fmt: skip
+
+
+def test_trust_policy_is_parsed() -> None:
+    role = _roles(FIXTURE)["zeet-cloud-connection"]
+    assert role.trust_policy is not None
+    assert role.trust_policy.origin == f"{FIXTURE}: $.RoleDetailList[0].AssumeRolePolicyDocument"
+    (statement,) = role.trust_policy.statements
+    assert statement.principal is not None
+    assert statement.principal.identifiers("AWS") == ("arn:aws:iam::111122223333:root",)
+    assert [(c.operator, c.key, c.values) for c in statement.conditions] == [
+        ("StringEquals", "sts:ExternalId", ("zeet-ext-5f2c9a7e",))
+    ]
+
+
+def test_explicit_deny_inline_policy() -> None:
+    role = _roles(FIXTURE)["zeet-restricted"]
+    deny = role.policies[0]
+    assert (deny.name, deny.inline, deny.arn) == ("DenyQueues", True, None)
+    assert deny.origin == f"{FIXTURE}: $.RoleDetailList[1].RolePolicyList[0]"
+    assert deny.policy is not None
+    assert deny.policy.statements[0].effect is Effect.DENY
+    assert deny.policy.statements[0].actions == ("sqs:*",)
+
+
+def test_permissions_boundary_from_the_file() -> None:
+    boundary = _roles(FIXTURE)["zeet-bounded"].permissions_boundary
+    assert boundary is not None
+    assert boundary.arn == f"arn:aws:iam::{ACCOUNT}:policy/ZeetBoundaryNoSqs"
+    assert boundary.origin == f"{FIXTURE}: $.RoleDetailList[2].PermissionsBoundary"
+    assert boundary.policy is not None
+    actions = {a for s in boundary.policy.statements for a in s.actions or ()}
+    assert not any(a.startswith("sqs:") for a in actions)
+
+
+def test_aws_managed_offline_and_unknown() -> None:
+    roles = _roles(FIXTURE)
+    (admin,) = roles["zeet-admin"].policies
+    assert admin.policy is not None
+    assert admin.policy.statements[0].actions == ("*",)
+    lambda_role = roles["order-processor-lambda"]
+    assert lambda_role.path == "/service-role/"
+    basic, xray = lambda_role.policies[1:]
+    assert basic.policy is not None
+    assert xray.policy is None
+    assert xray.unknown_reason == (
+        "cannot read arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess offline; "
+        "include its document or audit the live role"
+    )
+
+
+def test_same_policy_is_parsed_once() -> None:
+    roles = _roles(FIXTURE)
+    assert roles["zeet-cloud-connection"].policies[3].policy is roles["zeet-restricted"].policies[2].policy
+
+
+def test_list_of_pages_is_merged(write_file: WriteFile) -> None:
+    data = _gaad()
+    first = {**data, "RoleDetailList": data["RoleDetailList"][:3], "Policies": [], "IsTruncated": True,
+             "Marker": "AAEAAbc"}  # fmt: skip
+    second = {**data, "RoleDetailList": data["RoleDetailList"][3:], "UserDetailList": []}
+    result = load_file(_dump(write_file, [first, second]))
+    assert result.input_type == "gaad"
+    assert [r.name for r in result.roles] == [r.name for r in load_file(FIXTURE).roles]
+    policy = result.roles[0].policies[0].policy
+    assert policy is not None
+    assert policy.origin.endswith(": $[1].Policies[0].PolicyVersionList[0].Document")
+    assert result.skipped == ()
+
+
+def test_truncated_output_is_reported(write_file: WriteFile) -> None:
+    data = {**_gaad(), "IsTruncated": True, "Marker": "AAEAAbc"}
+    result = load_file(_dump(write_file, data))
+    (skipped,) = result.skipped
+    assert "IsTruncated" in skipped.reason
+    assert skipped.origin.endswith(": $.IsTruncated")
+
+
+def test_url_encoded_documents_as_the_api_returns_them(write_file: WriteFile) -> None:
+    data = _gaad()
+    role = data["RoleDetailList"][1]
+    role["AssumeRolePolicyDocument"] = quote(json.dumps(role["AssumeRolePolicyDocument"]))
+    role["RolePolicyList"][0]["PolicyDocument"] = quote(json.dumps(role["RolePolicyList"][0]["PolicyDocument"]))
+    parsed = _roles(_dump(write_file, data))["zeet-restricted"]
+    assert parsed.trust_policy is not None
+    assert parsed.policies[0].policy is not None
+    assert parsed.policies[0].policy.statements[0].effect is Effect.DENY
+
+
+def test_moto_shape_without_optional_fields(write_file: WriteFile) -> None:
+    data = _gaad()
+    for policy in data["Policies"]:
+        del policy["PolicyName"], policy["PolicyId"], policy["PermissionsBoundaryUsageCount"]
+    for role in data["RoleDetailList"]:
+        del role["RoleId"], role["Tags"], role["RoleLastUsed"], role["InstanceProfileList"]
+    del data["UserDetailList"], data["GroupDetailList"]
+    roles = _roles(_dump(write_file, data))
+    attached = roles["zeet-cloud-connection"].policies[0]
+    assert attached.policy is not None
+    assert attached.policy.name == "ZeetContainerManagement"
+
+
+def test_reads_output_of_moto(write_file: WriteFile, monkeypatch: pytest.MonkeyPatch) -> None:
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    for name in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    data = _gaad()
+    trust = json.dumps(data["RoleDetailList"][0]["AssumeRolePolicyDocument"])
+    monitoring = json.dumps(data["Policies"][3]["PolicyVersionList"][0]["Document"])
+    with moto.mock_aws():
+        iam = boto3.client("iam")
+        arn = iam.create_policy(PolicyName="ZeetMonitoring", PolicyDocument=monitoring)["Policy"]["Arn"]
+        iam.create_role(RoleName="zeet", AssumeRolePolicyDocument=trust, PermissionsBoundary=arn)
+        iam.attach_role_policy(RoleName="zeet", PolicyArn=arn)
+        iam.put_role_policy(RoleName="zeet", PolicyName="deny", PolicyDocument=json.dumps(data["RoleDetailList"][1]["RolePolicyList"][0]["PolicyDocument"]))  # noqa: E501
+        output = iam.get_account_authorization_details(Filter=["Role", "LocalManagedPolicy"])
+    output.pop("ResponseMetadata", None)
+    (role,) = load_file(write_file("moto.json", json.dumps(output, default=str))).roles
+    assert role.trust_policy is not None
+    assert [(p.name, p.policy is not None) for p in role.policies] == [("deny", True), ("ZeetMonitoring", True)]
+    assert role.permissions_boundary is not None
+    assert role.permissions_boundary.policy is not None
+
+
+def test_bad_policy_document_is_unknown_not_fatal(write_file: WriteFile) -> None:
+    data = _gaad()
+    data["Policies"][3]["PolicyVersionList"][0]["Document"]["Statement"][1]["Effect"] = "Maybe"
+    data["RoleDetailList"][1]["AssumeRolePolicyDocument"] = "%7Bnot json"
+    path = _dump(write_file, data)
+    roles = _roles(path)
+    monitoring = roles["zeet-cloud-connection"].policies[3]
+    assert monitoring.policy is None
+    assert monitoring.unknown_reason == (
+        f"{path}: $.Policies[3].PolicyVersionList[0].Document.Statement[1].Effect: "
+        "expected Allow or Deny, got 'Maybe'"
+    )
+    restricted = roles["zeet-restricted"]
+    assert restricted.trust_policy is None
+    assert restricted.trust_unknown_reason is not None
+    assert restricted.trust_unknown_reason.startswith(
+        f"{path}: $.RoleDetailList[1].AssumeRolePolicyDocument: not valid JSON"
+    )
+
+
+def test_attachment_not_in_the_file(write_file: WriteFile) -> None:
+    data = _gaad()
+    data["Policies"] = [p for p in data["Policies"] if p["PolicyName"] != "ZeetDatabaseManagement"]
+    attached = _roles(_dump(write_file, data))["zeet-cloud-connection"].policies[2]
+    assert attached.policy is None
+    assert attached.unknown_reason == (
+        f"cannot read arn:aws:iam::{ACCOUNT}:policy/ZeetDatabaseManagement offline; "
+        "include its document or audit the live role"
+    )
+
+
+def test_policy_without_default_version(write_file: WriteFile) -> None:
+    data = _gaad()
+    for version in data["Policies"][1]["PolicyVersionList"]:
+        version["IsDefaultVersion"] = False
+    path = _dump(write_file, data)
+    attached = _roles(path)["zeet-cloud-connection"].policies[1]
+    assert attached.policy is None
+    assert attached.unknown_reason == (
+        f"{path}: $.Policies[1]: no default version with a Document in PolicyVersionList"
+    )
+
+
+def test_role_without_name_uses_the_arn(write_file: WriteFile) -> None:
+    data = _gaad()
+    del data["RoleDetailList"][4]["RoleName"]
+    assert "order-processor-lambda" in _roles(_dump(write_file, data))
+
+
+WRONG_SHAPES = [
+    ("not an object", lambda d: [1, 2], r"\$\[0\]: expected a get-account-authorization-details page"),
+    ("list not a list", lambda d: {**d, "RoleDetailList": {}},
+     r"\$\.RoleDetailList: expected a list, got an object"),
+    ("role not an object", lambda d: {**d, "RoleDetailList": ["zeet"]},
+     r"\$\.RoleDetailList\[0\]: expected a role"),
+    ("no name or arn", lambda d: {**d, "RoleDetailList": [{"Path": "/"}]},
+     r"\$\.RoleDetailList\[0\]: expected RoleName"),
+    ("policy arn missing", lambda d: {**d, "Policies": [{"PolicyName": "x"}]},
+     r"\$\.Policies\[0\]\.Arn: expected a string"),
+    ("attached arn wrong",
+     lambda d: {**d, "RoleDetailList": [{"RoleName": "r", "AttachedManagedPolicies": [{"PolicyArn": 7}]}]},
+     r"\$\.RoleDetailList\[0\]\.AttachedManagedPolicies\[0\]\.PolicyArn: expected a string, got the number 7"),
+    ("truncated flag", lambda d: {**d, "IsTruncated": "no"}, r"\$\.IsTruncated: expected true or false"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"), [pytest.param(c, e, id=i) for i, c, e in WRONG_SHAPES]
+)
+def test_wrong_shape_is_one_line_with_the_json_path(
+    write_file: WriteFile, change: Callable[[dict[str, Any]], object], expected: str
+) -> None:
+    path = _dump(write_file, change(copy.deepcopy(_gaad())))
+    with pytest.raises(InputError) as caught:
+        load_file(path, "gaad")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: ")
+    assert re.search(expected, message), message

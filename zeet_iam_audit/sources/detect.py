@@ -1,0 +1,42 @@
+"""Which kind of input a decoded file is, judged from its content alone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from zeet_iam_audit.errors import InputError
+from zeet_iam_audit.sources.cloudformation import looks_like_cloudformation
+from zeet_iam_audit.sources.gaad import looks_like_gaad
+from zeet_iam_audit.sources.role_json import looks_like_policy, looks_like_role
+from zeet_iam_audit.sources.shape import describe
+from zeet_iam_audit.sources.terraform import looks_like_terraform
+
+EXPECTED = (
+    "expected an authorization-details file (RoleDetailList), get-role output (Role), a policy "
+    "document (Statement), a CloudFormation template (Resources) or a Terraform plan "
+    "(format_version)"
+)
+
+
+def detect_input_type(data: object, *, where: str = "input") -> str:
+    """One of ``INPUT_TYPES`` for decoded input ``data``.
+
+    The checks go from the most specific marker to the least: a Terraform plan's
+    ``format_version``, an authorization-details file's ``RoleDetailList``, a template's
+    ``Resources``, get-role's ``Role``, a policy's ``Statement``. Raises ``InputError`` naming
+    ``where`` (the file) when nothing fits.
+    """
+    if looks_like_terraform(data):
+        return "terraform"
+    if looks_like_gaad(data):
+        return "gaad"
+    if looks_like_cloudformation(data):
+        return "cloudformation"
+    if looks_like_role(data):
+        return "role"
+    if looks_like_policy(data):
+        return "policy"
+    if isinstance(data, Mapping):
+        keys = ", ".join(sorted(str(key) for key in data)[:8]) or "none"
+        raise InputError(f"{where}: $: not a recognised input; {EXPECTED}; found keys: {keys}")
+    raise InputError(f"{where}: $: not a recognised input; {EXPECTED}; found {describe(data)}")

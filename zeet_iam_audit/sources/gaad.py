@@ -1,0 +1,271 @@
+"""``aws iam get-account-authorization-details`` output → roles.
+
+Accepted: the CLI's output as it prints it (``{"UserDetailList", "GroupDetailList",
+"RoleDetailList", "Policies", "IsTruncated"}``), or a JSON list of such pages (for instance
+``--no-paginate`` calls collected with ``jq -s``), merged in order. Optional fields may be absent:
+moto, for one, emits ``Policies`` entries without ``PolicyName``.
+
+For each ``RoleDetailList`` entry:
+
+- the trust policy is ``AssumeRolePolicyDocument`` (an object, or the URL-encoded string the API
+  returns);
+- inline policies are ``RolePolicyList[*].PolicyDocument``;
+- ``AttachedManagedPolicies[*].PolicyArn`` and ``PermissionsBoundary.PermissionsBoundaryArn`` are
+  resolved from the file's ``Policies`` (the version with ``IsDefaultVersion: true``), else from the
+  offline AWS managed policies (``managed.py``), else the attachment is unknown;
+- ``MaxSessionDuration`` is read when present (the API does not include it in this output).
+
+A file whose last page says ``IsTruncated: true`` is missing later pages: that is reported as a
+``Skipped`` entry, and roles on those pages are simply not there to audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from zeet_iam_audit.model import AttachedPolicy, Policy, Role
+from zeet_iam_audit.sources.attach import (
+    attach_document,
+    read_policy,
+    read_trust,
+    unknown_attachment,
+)
+from zeet_iam_audit.sources.managed import (
+    is_aws_managed_arn,
+    managed_attachment,
+    offline_unknown_reason,
+)
+from zeet_iam_audit.sources.result import Skipped
+from zeet_iam_audit.sources.shape import Locator, describe, index_path, key_path
+
+GAAD_KEYS = frozenset({"RoleDetailList", "UserDetailList", "GroupDetailList", "Policies"})
+
+# Resolves an ARN-only attachment: (arn, name, path of the attachment) → AttachedPolicy.
+ArnResolver = Callable[[str, "str | None", str], AttachedPolicy]
+
+
+def looks_like_gaad(data: object) -> bool:
+    """True for one GAAD page or a non-empty list of them."""
+    if isinstance(data, Mapping):
+        return "RoleDetailList" in data or (
+            "Policies" in data and ("UserDetailList" in data or "GroupDetailList" in data)
+        )
+    if isinstance(data, list) and data:
+        return all(isinstance(page, Mapping) and GAAD_KEYS & set(page) for page in data)
+    return False
+
+
+class _PolicyIndex:
+    """The file's ``Policies``: ARN → default-version document, parsed once per ARN."""
+
+    def __init__(self, locator: Locator) -> None:
+        self.locator = locator
+        self._entries: dict[
+            str, tuple[str, Any, str | None]
+        ] = {}  # arn → (name, document|None, path|reason)
+        self._parsed: dict[str, Policy | str] = {}
+
+    def add(self, raw: object, path: str) -> None:
+        entry = self.locator.mapping(raw, path, "a policy object")
+        arn = self.locator.string(entry.get("Arn"), key_path(path, "Arn"))
+        if arn in self._entries:
+            return  # the same policy on two pages: keep the first
+        name = self.locator.optional_string(entry, "PolicyName", path) or arn.rsplit("/", 1)[-1]
+        versions = self.locator.optional_sequence(entry, "PolicyVersionList", path)
+        default_id = entry.get("DefaultVersionId")
+        chosen: tuple[Any, str] | None = None
+        for position, version in enumerate(versions):
+            version_path = index_path(key_path(path, "PolicyVersionList"), position)
+            version = self.locator.mapping(version, version_path, "a policy version object")
+            if version.get("IsDefaultVersion") is True or (
+                "IsDefaultVersion" not in version and version.get("VersionId") == default_id
+            ):
+                chosen = (version.get("Document"), key_path(version_path, "Document"))
+                break
+        if chosen is None or chosen[0] is None:
+            reason = (
+                f"{self.locator.origin(path)}: no default version with a Document in "
+                "PolicyVersionList"
+            )
+            self._entries[arn] = (name, None, reason)
+        else:
+            self._entries[arn] = (name, chosen[0], chosen[1])
+
+    def attachment(self, arn: str, name: str | None, attachment_path: str) -> AttachedPolicy:
+        origin = self.locator.origin(attachment_path)
+        entry = self._entries.get(arn)
+        if entry is None:
+            if is_aws_managed_arn(arn):
+                return managed_attachment(arn, name=name, origin=origin)
+            shown = name or arn.rsplit("/", 1)[-1]
+            return unknown_attachment(
+                name=shown, arn=arn, origin=origin, reason=offline_unknown_reason(arn)
+            )
+        policy_name, document, where = entry
+        shown = name or policy_name
+        if document is None:
+            return unknown_attachment(name=shown, arn=arn, origin=origin, reason=str(where))
+        if arn not in self._parsed:
+            self._parsed[arn] = read_policy(
+                document, locator=self.locator, path=str(where), name=policy_name
+            )
+        parsed = self._parsed[arn]
+        if isinstance(parsed, Policy):
+            return AttachedPolicy(name=shown, arn=arn, policy=parsed, origin=origin)
+        return unknown_attachment(name=shown, arn=arn, origin=origin, reason=parsed)
+
+
+def read_role_detail(
+    raw: object, *, locator: Locator, path: str, resolve_arn: ArnResolver, input_type: str
+) -> Role:
+    """One role object as GAAD's ``RoleDetailList`` and ``get-role``'s ``Role`` print it.
+
+    Inline policies (``RolePolicyList``) and attachments (``AttachedManagedPolicies``) are read when
+    present; the caller decides what their absence means.
+    """
+    detail = locator.mapping(raw, path, "a role object")
+    arn = locator.optional_string(detail, "Arn", path)
+    name = locator.optional_string(detail, "RoleName", path)
+    if not name:
+        if not arn:
+            raise locator.error(path, "expected RoleName or Arn in a role object")
+        name = arn.rsplit("/", 1)[-1]
+    trust, trust_reason = read_trust(
+        detail.get("AssumeRolePolicyDocument"),
+        locator=locator,
+        path=key_path(path, "AssumeRolePolicyDocument"),
+        name="AssumeRolePolicyDocument",
+    )
+    policies: list[AttachedPolicy] = []
+    inline_path = key_path(path, "RolePolicyList")
+    for position, item in enumerate(locator.optional_sequence(detail, "RolePolicyList", path)):
+        item_path = index_path(inline_path, position)
+        entry = locator.mapping(item, item_path, "an inline policy object")
+        policy_name = (
+            locator.optional_string(entry, "PolicyName", item_path) or f"RolePolicyList[{position}]"
+        )
+        document = entry.get("PolicyDocument")
+        if document is None:
+            policies.append(
+                unknown_attachment(
+                    name=policy_name,
+                    arn=None,
+                    origin=locator.origin(item_path),
+                    inline=True,
+                    reason=f"{locator.origin(item_path)}: no PolicyDocument",
+                )
+            )
+            continue
+        policies.append(
+            attach_document(
+                document,
+                locator=locator,
+                path=key_path(item_path, "PolicyDocument"),
+                attachment_path=item_path,
+                name=policy_name,
+                inline=True,
+            )
+        )
+    attached_path = key_path(path, "AttachedManagedPolicies")
+    for position, item in enumerate(
+        locator.optional_sequence(detail, "AttachedManagedPolicies", path)
+    ):
+        item_path = index_path(attached_path, position)
+        entry = locator.mapping(item, item_path, "an attached policy object")
+        policy_arn = locator.string(entry.get("PolicyArn"), key_path(item_path, "PolicyArn"))
+        attached_name = locator.optional_string(entry, "PolicyName", item_path)
+        policies.append(resolve_arn(policy_arn, attached_name, item_path))
+    boundary: AttachedPolicy | None = None
+    raw_boundary = detail.get("PermissionsBoundary")
+    if raw_boundary is not None:
+        boundary_path = key_path(path, "PermissionsBoundary")
+        boundary_entry = locator.mapping(raw_boundary, boundary_path)
+        boundary_arn = locator.string(
+            boundary_entry.get("PermissionsBoundaryArn"),
+            key_path(boundary_path, "PermissionsBoundaryArn"),
+        )
+        boundary = resolve_arn(boundary_arn, None, boundary_path)
+    extra = {"input_type": input_type}
+    role_id = detail.get("RoleId")
+    if isinstance(role_id, str):
+        extra["role_id"] = role_id
+    return Role(
+        name=name,
+        arn=arn,
+        source=locator.display,
+        trust_policy=trust,
+        trust_unknown_reason=trust_reason,
+        policies=tuple(policies),
+        permissions_boundary=boundary,
+        max_session_duration=locator.optional_int(detail, "MaxSessionDuration", path),
+        path=locator.optional_string(detail, "Path", path) or "/",
+        extra=extra,
+    )
+
+
+def read_gaad(data: object, locator: Locator) -> tuple[list[Role], list[Skipped]]:
+    """Roles from one GAAD page or a list of pages (see the module docstring)."""
+    pages: list[tuple[Mapping[str, Any], str]]
+    if isinstance(data, list):
+        if not data:
+            raise locator.error(
+                "$", "expected get-account-authorization-details output, got an empty list"
+            )
+        pages = [
+            (
+                locator.mapping(page, f"$[{n}]", "a get-account-authorization-details page"),
+                f"$[{n}]",
+            )
+            for n, page in enumerate(data)
+        ]
+    else:
+        pages = [(locator.mapping(data, "$", "get-account-authorization-details output"), "$")]
+    if not any("RoleDetailList" in page for page, _ in pages):
+        raise locator.error(
+            "$", "expected RoleDetailList (the output of aws iam get-account-authorization-details)"
+        )
+
+    index = _PolicyIndex(locator)
+    for page, page_path in pages:
+        for position, raw in enumerate(locator.optional_sequence(page, "Policies", page_path)):
+            index.add(raw, index_path(key_path(page_path, "Policies"), position))
+
+    roles: list[Role] = []
+    seen: set[str] = set()
+    for page, page_path in pages:
+        list_path = key_path(page_path, "RoleDetailList")
+        for position, raw in enumerate(
+            locator.optional_sequence(page, "RoleDetailList", page_path)
+        ):
+            role = read_role_detail(
+                raw,
+                locator=locator,
+                path=index_path(list_path, position),
+                resolve_arn=index.attachment,
+                input_type="gaad",
+            )
+            identity = role.arn or role.name
+            if identity in seen:
+                continue  # overlapping pages
+            seen.add(identity)
+            roles.append(role)
+
+    skipped: list[Skipped] = []
+    last_page, last_path = pages[-1]
+    truncated = last_page.get("IsTruncated")
+    if truncated is True:
+        skipped.append(
+            Skipped(
+                name="later pages",
+                reason="the output ends with IsTruncated true: roles and policies on later "
+                "pages are "
+                "not in the file (run the command without --max-items, or collect every page)",
+                origin=locator.origin(key_path(last_path, "IsTruncated")),
+            )
+        )
+    elif truncated not in (None, False):
+        raise locator.error(
+            key_path(last_path, "IsTruncated"), f"expected true or false, got {describe(truncated)}"
+        )
+    return roles, skipped

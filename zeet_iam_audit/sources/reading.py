@@ -1,0 +1,441 @@
+"""Reading an input file safely: bytes → text → JSON or YAML values.
+
+Every failure is an ``InputError`` with one line, ``"PATH: line L column C: what"`` (or
+``"PATH: what"`` when there is no place to point at), never a traceback. The limits guard against
+files that are not inputs at all and against hostile ones:
+
+- at most ``MAX_INPUT_BYTES`` (64 MB; a large account's authorization details are a few MB);
+- UTF-8, with or without a byte-order mark; UTF-16 with a byte-order mark is accepted too, because
+  Windows PowerShell's ``>`` writes the AWS CLI's output that way; NUL characters are refused;
+- JSON: duplicate keys are refused (IAM and CloudFormation refuse them; Python would silently keep
+  the last one), as are ``NaN``/``Infinity``, integers longer than Python converts, and nesting
+  deeper than ``MAX_DEPTH``;
+- YAML: a ``SafeLoader`` subclass (never an unsafe loader) that knows CloudFormation's short-form
+  tags (``!Ref X`` → ``{"Ref": "X"}``, ``!Sub s`` → ``{"Fn::Sub": s}``, ``!GetAtt A.B`` →
+  ``{"Fn::GetAtt": ["A", "B"]}``), keeps ``2012-10-17`` a string rather than a date, refuses
+  duplicate keys and recursive aliases, and counts the values aliases expand to so that an alias
+  bomb stops at ``MAX_YAML_VALUES``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import json.decoder
+import json.scanner
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from zeet_iam_audit.errors import InputError
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 128  # far beyond any real template, plan or policy; keeps later recursion safe
+MAX_YAML_VALUES = 1_000_000  # values after expanding aliases
+
+JSON_SUFFIXES = frozenset({".json"})
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDocument:
+    """A decoded input: the data, which syntax it was read as, and the name to show for it."""
+
+    data: Any
+    syntax: str  # "json" or "yaml"
+    display: str
+
+
+def _too_long(error: ValueError) -> str:
+    limit = sys.get_int_max_str_digits()
+    return f"more than {limit} digits" if "digits" in str(error) else str(error)
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _at(display: str, text: str, offset: int, problem: str) -> InputError:
+    line, column = _line_column(text, offset)
+    return InputError(f"{display}: line {line} column {column}: {problem}")
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """The file's text, decoded and checked (size, encoding, NUL characters, emptiness)."""
+    shown = display if display is not None else str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"{shown}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{shown}: is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(f"{shown}: permission denied") from None
+    except OSError as error:
+        raise InputError(f"{shown}: cannot read the file ({error.strerror or error})") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{shown}: larger than the {MAX_INPUT_BYTES // (1024 * 1024)} MB limit for an input"
+        )
+    return decode_bytes(raw, shown)
+
+
+def decode_bytes(raw: bytes, display: str) -> str:
+    """Bytes → text: UTF-8 (BOM optional) or BOM-marked UTF-16; NUL and empty input refused."""
+    encoding = "utf-8"
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    elif raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise InputError(f"{display}: line 1 column 1: the file is UTF-32; save it as UTF-8")
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # the codec reads and drops the byte-order mark
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        prefix = raw[: error.start]
+        line = prefix.count(b"\n") + 1
+        column = error.start - (prefix.rfind(b"\n") + 1) + 1
+        bad = raw[error.start : error.start + 1].hex()
+        name = "UTF-8" if encoding == "utf-8" else "UTF-16"
+        raise InputError(
+            f"{display}: line {line} column {column}: not {name} text (byte 0x{bad}); "
+            "save the file as UTF-8"
+        ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _at(display, text, nul, "NUL character: this is a binary file, not JSON or YAML")
+    if not text.strip():
+        raise InputError(f"{display}: the file is empty")
+    return text
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str, offset: int = -1) -> None:
+        super().__init__(key)
+        self.key = key
+        self.offset = offset
+
+
+class _ConstantError(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKeyError(key)
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+def _locate_duplicate(text: str) -> int:
+    """Where the object holding a duplicate key starts (slow pure-Python pass, errors only)."""
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+
+    def parse_object(
+        s_and_end: tuple[str, int],
+        strict: bool,
+        scan_once: Callable[[str, int], tuple[Any, int]],
+        object_hook: Any,
+        object_pairs_hook: Any,
+        memo: dict[str, str] | None = None,
+    ) -> tuple[Any, int]:
+        start = s_and_end[1] - 1
+
+        def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            try:
+                return _reject_duplicates(pairs)
+            except _DuplicateKeyError as error:
+                raise _DuplicateKeyError(error.key, start) from None
+
+        result: tuple[Any, int] = json.decoder.JSONObject(  # type: ignore[attr-defined]
+            s_and_end, strict, scan_once, object_hook, hook, memo
+        )
+        return result
+
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    try:
+        decoder.decode(text)
+    except _DuplicateKeyError as error:
+        return error.offset
+    except (ValueError, RecursionError):
+        return -1
+    return -1
+
+
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _locate_depth(text: str, limit: int) -> int:
+    """Offset of the first bracket nested deeper than ``limit`` (errors only)."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return match.start()
+        elif token in "]}":
+            depth -= 1
+    return 0
+
+
+def _exceeds_depth(data: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend(
+                (child, depth + 1) for child in value.values() if isinstance(child, dict | list)
+            )
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value if isinstance(child, dict | list))
+    return False
+
+
+def parse_json_text(text: str, display: str) -> Any:
+    """Decode JSON text; duplicate keys, NaN, over-long integers and deep nesting are refused."""
+    too_deep = f"nested more than {MAX_DEPTH} levels deep"
+    try:
+        data = json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{display}: line {error.lineno} column {error.colno}: not valid JSON ({error.msg})"
+        ) from None
+    except _DuplicateKeyError as error:
+        offset = _locate_duplicate(text)
+        problem = f"duplicate key {error.key!r} in one object"
+        if offset >= 0:
+            raise _at(display, text, offset, problem + " (the object starts here)") from None
+        raise InputError(f"{display}: {problem}") from None
+    except _ConstantError as error:
+        offset = text.find(error.name)
+        raise _at(display, text, max(offset, 0), f"{error.name} is not valid JSON") from None
+    except RecursionError:
+        raise _at(display, text, _locate_depth(text, MAX_DEPTH), too_deep) from None
+    except ValueError as error:  # an integer too long to convert
+        match = re.search(r"\d{1000,}", text)
+        problem = f"a number too long to read ({_too_long(error)})"
+        if match:
+            raise _at(display, text, match.start(), problem) from None
+        raise InputError(f"{display}: {problem}") from None
+    if _exceeds_depth(data, MAX_DEPTH):
+        raise _at(display, text, _locate_depth(text, MAX_DEPTH), too_deep)
+    return data
+
+
+# --- YAML --------------------------------------------------------------------------------------
+
+# CloudFormation's short forms and the long form each stands for.
+CFN_SHORT_FORMS: Mapping[str, str] = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    "!Base64": "Fn::Base64",
+    "!Cidr": "Fn::Cidr",
+    "!FindInMap": "Fn::FindInMap",
+    "!GetAtt": "Fn::GetAtt",
+    "!GetAZs": "Fn::GetAZs",
+    "!ImportValue": "Fn::ImportValue",
+    "!Join": "Fn::Join",
+    "!Select": "Fn::Select",
+    "!Split": "Fn::Split",
+    "!Sub": "Fn::Sub",
+    "!Transform": "Fn::Transform",
+    "!And": "Fn::And",
+    "!Equals": "Fn::Equals",
+    "!If": "Fn::If",
+    "!Not": "Fn::Not",
+    "!Or": "Fn::Or",
+    "!Length": "Fn::Length",
+    "!ToJsonString": "Fn::ToJsonString",
+}
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """A SafeLoader for CloudFormation templates (and any YAML input), with hostile-input limits."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._measures: dict[int, tuple[int, int]] = {}  # id(node) → (values, depth) with aliases
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            node = super().compose_node(parent, index)
+            if id(node) not in self._measures:
+                raise ComposerError(
+                    None, None, "an alias refers to a value that contains it", event.start_mark
+                )
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node is not None:
+            self._measure(node)
+        return node
+
+    def _measure(self, node: Node) -> None:
+        children: list[Node] = []
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [item for pair in node.value for item in pair]
+        values, depth = 1, 1
+        for child in children:
+            child_values, child_depth = self._measures.get(id(child), (1, 1))
+            values += child_values
+            depth = max(depth, child_depth + 1)
+        if values > MAX_YAML_VALUES:
+            raise ComposerError(
+                None,
+                None,
+                f"expands to more than {MAX_YAML_VALUES:,} values through aliases",
+                node.start_mark,
+            )
+        if depth > MAX_DEPTH:
+            raise ComposerError(
+                None,
+                None,
+                f"nested more than {MAX_DEPTH} levels deep through aliases",
+                node.start_mark,
+            )
+        self._measures[id(node)] = (values, depth)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG or not isinstance(key_node, ScalarNode):
+                    continue
+                if key_node.value in seen:
+                    raise ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key_node.value!r} in one mapping",
+                        key_node.start_mark,
+                    )
+                seen.add(key_node.value)
+        result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return result
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        try:
+            value: int = super().construct_yaml_int(node)
+        except ValueError as error:
+            raise ConstructorError(
+                None, None, f"a number too long to read ({_too_long(error)})", node.start_mark
+            ) from None
+        return value
+
+
+def _construct_function(function: str) -> Callable[[CloudFormationLoader, Node], dict[str, Any]]:
+    def construct(loader: CloudFormationLoader, node: Node) -> dict[str, Any]:
+        value: Any
+        if isinstance(node, ScalarNode):
+            value = loader.construct_scalar(node)
+            if function == "Fn::GetAtt":
+                resource, _, attribute = str(value).partition(".")
+                value = [resource, attribute]
+        elif isinstance(node, SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return {function: value}
+
+    return construct
+
+
+# Dates stay strings: ``Version: 2012-10-17`` must not become a datetime.date.
+CloudFormationLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+CloudFormationLoader.add_constructor(
+    "tag:yaml.org,2002:int",
+    CloudFormationLoader.construct_yaml_int,
+)
+for _tag, _function in CFN_SHORT_FORMS.items():
+    CloudFormationLoader.add_constructor(_tag, _construct_function(_function))
+
+
+def _yaml_error(display: str, error: yaml.YAMLError) -> InputError:
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "not valid YAML"
+        if error.problem and error.context:
+            problem = f"{error.problem} ({error.context})"
+        if error.problem == "but found another document":
+            problem = "a second YAML document; expected one document per file"
+        if mark is not None:
+            return InputError(
+                f"{display}: line {mark.line + 1} column {mark.column + 1}: {problem}"
+            )
+        return InputError(f"{display}: {problem}")
+    return InputError(f"{display}: not valid YAML ({' '.join(str(error).split())})")
+
+
+def parse_yaml_text(text: str, display: str) -> Any:
+    """Decode YAML text with ``CloudFormationLoader``; one document per file."""
+    loader = CloudFormationLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as error:
+        raise _yaml_error(display, error) from None
+    except RecursionError:
+        raise InputError(f"{display}: nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()
+
+
+def choose_syntax(path: Path, text: str) -> str:
+    """``json`` or ``yaml``, by the file's suffix, else by its first character."""
+    suffix = path.suffix.lower()
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    if suffix in YAML_SUFFIXES:
+        return "yaml"
+    return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+
+
+def load_document(path: Path, display: str | None = None) -> LoadedDocument:
+    """Read and decode one input file (JSON or YAML) with every limit applied."""
+    shown = display if display is not None else str(path)
+    text = read_text(path, shown)
+    syntax = choose_syntax(path, text)
+    data = parse_json_text(text, shown) if syntax == "json" else parse_yaml_text(text, shown)
+    return LoadedDocument(data=data, syntax=syntax, display=shown)

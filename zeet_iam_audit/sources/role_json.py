@@ -1,0 +1,279 @@
+"""One role as the AWS CLI prints it, optionally with its policies' documents; or a bare policy.
+
+**Role files** start from ``aws iam get-role --role-name R`` output and may carry the documents of
+the role's policies beside it, each entry shaped as the CLI command that fetches it prints it::
+
+    {
+      "Role": {...},                      # aws iam get-role --role-name R
+      "RolePolicies": [                   # aws iam get-role-policy --role-name R --policy-name P
+        {"RoleName": "R", "PolicyName": "P", "PolicyDocument": {...}}
+      ],
+      "AttachedPolicies": [               # aws iam list-attached-role-policies --role-name R
+        {"PolicyName": "N", "PolicyArn": "arn:...",
+         "PolicyDocument": {...}}         # optional: the default version's Document
+      ],                                  #   (get-policy-version --query PolicyVersion.Document)
+      "PermissionsBoundaryPolicy": {      # optional: the document of Role.PermissionsBoundary
+        "PolicyArn": "arn:...", "PolicyDocument": {...}
+      }
+    }
+
+Also accepted: ``"PolicyNames"`` (``list-role-policies`` output) beside or instead of
+``RolePolicies`` (a name without a document there is unknown);
+``"PolicyVersion": {"Document": ...}``
+in place of ``PolicyDocument`` (``get-policy-version`` output as printed); and a role object in
+the ``RoleDetailList`` shape of an authorization-details file (with ``RolePolicyList`` and
+``AttachedManagedPolicies``), with or without the ``"Role"`` wrapper.
+
+An attached policy without a document is resolved from the offline AWS managed policies, else it
+is unknown. Plain ``get-role`` output says nothing about policies: when ``RolePolicies`` (or
+``PolicyNames``) or ``AttachedPolicies`` is absent, the role gets an unknown saying so. Write
+``"RolePolicies": []`` to state that the role has no inline policies.
+
+**Policy files** hold one identity policy: a bare document (``{"Version", "Statement"}``),
+``get-role-policy`` output, or ``get-policy-version`` output. They become one role named after the
+file, with that policy as its only policy and an unknown trust policy. A document that does not
+parse is an ``InputError``: the file is the policy, so there is nothing else to audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from zeet_iam_audit.errors import InputError
+from zeet_iam_audit.model import AttachedPolicy, Policy, Role
+from zeet_iam_audit.sources.attach import attach_document, read_policy, unknown_attachment
+from zeet_iam_audit.sources.gaad import read_role_detail
+from zeet_iam_audit.sources.managed import (
+    is_aws_managed_arn,
+    managed_attachment,
+    offline_unknown_reason,
+)
+from zeet_iam_audit.sources.shape import Locator, index_path, key_path
+
+ROLE_FILE_KEYS = frozenset(
+    {"Role", "RolePolicies", "PolicyNames", "AttachedPolicies", "PermissionsBoundaryPolicy"}
+)
+NO_TRUST_REASON = (
+    "a policy file has no trust policy; audit the role (get-role output, an authorization-details "
+    "file or the live role) to check who can assume it"
+)
+
+
+def looks_like_role(data: object) -> bool:
+    """``{"Role": {...}}``, or a bare role object (``RoleName``, ``AssumeRolePolicyDocument``)."""
+    if not isinstance(data, Mapping):
+        return False
+    if isinstance(data.get("Role"), Mapping):
+        return True
+    return "RoleName" in data and "AssumeRolePolicyDocument" in data
+
+
+def looks_like_policy(data: object) -> bool:
+    """A bare document, ``get-role-policy`` output or ``get-policy-version`` output."""
+    if not isinstance(data, Mapping):
+        return False
+    if "Statement" in data:
+        return True
+    if "PolicyDocument" in data and "PolicyName" in data:
+        return True
+    version = data.get("PolicyVersion")
+    return isinstance(version, Mapping) and "Document" in version
+
+
+def _document_of(entry: Mapping[str, Any], path: str, locator: Locator) -> tuple[Any, str] | None:
+    if entry.get("PolicyDocument") is not None:
+        return entry["PolicyDocument"], key_path(path, "PolicyDocument")
+    version = entry.get("PolicyVersion")
+    if version is not None:
+        version_path = key_path(path, "PolicyVersion")
+        version = locator.mapping(version, version_path)
+        if version.get("Document") is not None:
+            return version["Document"], key_path(version_path, "Document")
+    return None
+
+
+def read_role_file(data: object, locator: Locator) -> list[Role]:
+    """One role (see the module docstring for the shape)."""
+    top = locator.mapping(data, "$", "get-role output")
+    if "Role" in top:
+        raw_role, role_path = top["Role"], "$.Role"
+        extras: Mapping[str, Any] = top
+    else:
+        raw_role, role_path, extras = top, "$", {}
+    role_object = locator.mapping(raw_role, role_path, "a role object (get-role output's Role)")
+
+    documents: dict[str, tuple[Any, str, str | None]] = {}  # arn → (document, path, name)
+    attached_entries: list[tuple[str, str | None, str]] = []  # (arn, name, path)
+    for position, raw in enumerate(locator.optional_sequence(extras, "AttachedPolicies", "$")):
+        path = index_path("$.AttachedPolicies", position)
+        entry = locator.mapping(raw, path, "an attached policy object")
+        arn = locator.string(entry.get("PolicyArn"), key_path(path, "PolicyArn"))
+        name = locator.optional_string(entry, "PolicyName", path)
+        attached_entries.append((arn, name, path))
+        found = _document_of(entry, path, locator)
+        if found is not None:
+            documents.setdefault(arn, (found[0], found[1], name))
+    raw_boundary = extras.get("PermissionsBoundaryPolicy")
+    boundary_document: tuple[Any, str] | None = None
+    if raw_boundary is not None:
+        boundary_entry = locator.mapping(raw_boundary, "$.PermissionsBoundaryPolicy")
+        boundary_document = _document_of(boundary_entry, "$.PermissionsBoundaryPolicy", locator)
+        if boundary_document is None:
+            raise locator.error("$.PermissionsBoundaryPolicy", "expected a PolicyDocument")
+        boundary_arn = locator.optional_string(
+            boundary_entry, "PolicyArn", "$.PermissionsBoundaryPolicy"
+        )
+        if boundary_arn:
+            documents.setdefault(boundary_arn, (*boundary_document, None))
+
+    parsed: dict[str, Policy | str] = {}
+
+    def resolve_arn(arn: str, name: str | None, path: str) -> AttachedPolicy:
+        origin = locator.origin(path)
+        shown = name or arn.rsplit("/", 1)[-1]
+        if arn in documents:
+            document, document_path, _ = documents[arn]
+            if arn not in parsed:
+                parsed[arn] = read_policy(document, locator=locator, path=document_path, name=shown)
+            result = parsed[arn]
+            if isinstance(result, Policy):
+                return AttachedPolicy(name=shown, arn=arn, policy=result, origin=origin)
+            return unknown_attachment(name=shown, arn=arn, origin=origin, reason=result)
+        if is_aws_managed_arn(arn):
+            return managed_attachment(arn, name=name, origin=origin)
+        return unknown_attachment(
+            name=shown, arn=arn, origin=origin, reason=offline_unknown_reason(arn)
+        )
+
+    role = read_role_detail(
+        role_object, locator=locator, path=role_path, resolve_arn=resolve_arn, input_type="role"
+    )
+    policies = list(role.policies)
+    unknowns = list(role.unknowns)
+
+    # Inline policies: get-role-policy outputs, and list-role-policies names without them.
+    inline_names: set[str] = set()
+    for position, raw in enumerate(locator.optional_sequence(extras, "RolePolicies", "$")):
+        path = index_path("$.RolePolicies", position)
+        entry = locator.mapping(raw, path, "get-role-policy output")
+        name = locator.optional_string(entry, "PolicyName", path) or f"RolePolicies[{position}]"
+        inline_names.add(name)
+        if entry.get("PolicyDocument") is None:
+            raise locator.error(
+                key_path(path, "PolicyDocument"), "missing (get-role-policy output has it)"
+            )
+        policies.append(
+            attach_document(
+                entry["PolicyDocument"],
+                locator=locator,
+                path=key_path(path, "PolicyDocument"),
+                attachment_path=path,
+                name=name,
+                inline=True,
+            )
+        )
+    for position, raw in enumerate(locator.optional_sequence(extras, "PolicyNames", "$")):
+        path = index_path("$.PolicyNames", position)
+        name = locator.string(raw, path)
+        if name not in inline_names and not any(p.inline and p.name == name for p in role.policies):
+            policies.append(
+                unknown_attachment(
+                    name=name,
+                    arn=None,
+                    origin=locator.origin(path),
+                    inline=True,
+                    reason=f"inline policy {name!r} is listed but its document is not in the file; "
+                    "add its get-role-policy output to RolePolicies",
+                )
+            )
+
+    has_inline = (
+        any(key in extras for key in ("RolePolicies", "PolicyNames"))
+        or "RolePolicyList" in role_object
+    )
+    has_attached = "AttachedPolicies" in extras or "AttachedManagedPolicies" in role_object
+    if not has_inline:
+        unknowns.append(
+            f"{locator.display}: the file does not say which inline policies the role has; add "
+            "RolePolicies (get-role-policy output for each, or [] for none) or audit the live role"
+        )
+    if not has_attached:
+        unknowns.append(
+            f"{locator.display}: the file does not say which managed policies are attached; add "
+            "AttachedPolicies (list-attached-role-policies output, [] for none) or audit the "
+            "live role"
+        )
+    already = {p.arn for p in role.policies if p.arn}
+    for arn, name, path in attached_entries:
+        if arn not in already:
+            policies.append(resolve_arn(arn, name, path))
+            already.add(arn)
+
+    boundary = role.permissions_boundary
+    if boundary_document is not None and boundary is None:
+        raise locator.error(
+            "$.PermissionsBoundaryPolicy",
+            "the role has no PermissionsBoundary for this document to belong to",
+        )
+    if boundary_document is not None and boundary is not None and boundary.arn not in documents:
+        # The boundary document was given without a PolicyArn: it belongs to the role's boundary.
+        result = read_policy(
+            boundary_document[0], locator=locator, path=boundary_document[1], name=boundary.name
+        )
+        boundary = (
+            AttachedPolicy(
+                name=boundary.name, arn=boundary.arn, policy=result, origin=boundary.origin
+            )
+            if isinstance(result, Policy)
+            else unknown_attachment(
+                name=boundary.name, arn=boundary.arn, origin=boundary.origin, reason=result
+            )
+        )
+    return [
+        Role(
+            name=role.name,
+            arn=role.arn,
+            source=role.source,
+            trust_policy=role.trust_policy,
+            trust_unknown_reason=role.trust_unknown_reason,
+            policies=tuple(policies),
+            permissions_boundary=boundary,
+            max_session_duration=role.max_session_duration,
+            unknowns=tuple(unknowns),
+            path=role.path,
+            extra=role.extra,
+        )
+    ]
+
+
+def read_policy_file(data: object, locator: Locator, path: Path) -> list[Role]:
+    """One identity policy → one role named after the file, trust unknown."""
+    top = locator.mapping(data, "$", "a policy document")
+    name = path.stem
+    if "Statement" in top or not ({"PolicyDocument", "PolicyVersion"} & set(top)):
+        document, document_path = top, "$"
+    else:
+        found = _document_of(top, "$", locator)
+        if found is None:
+            raise locator.error("$", "expected a policy document (Version and Statement)")
+        document, document_path = found
+        name = locator.optional_string(top, "PolicyName", "$") or name
+    result = read_policy(document, locator=locator, path=document_path, name=name)
+    if not isinstance(result, Policy):
+        raise InputError(result)
+    origin = locator.origin(document_path)
+    return [
+        Role(
+            name=name,
+            arn=None,
+            source=locator.display,
+            trust_policy=None,
+            trust_unknown_reason=NO_TRUST_REASON,
+            policies=(
+                AttachedPolicy(name=name, arn=None, policy=result, origin=origin, inline=True),
+            ),
+            extra={"input_type": "policy"},
+        )
+    ]
