@@ -36,6 +36,8 @@ def _status(value: str) -> Text:
 
 def _feature_summary(feature: FeatureResult) -> str:
     if feature.status is FeatureStatus.OK:
+        if not feature.required:
+            return "no permission required in this mode (see Trust)"
         return f"{feature.required} required actions allowed"
     if feature.status is FeatureStatus.MISSING:
         return "lacks " + ", ".join(
@@ -79,9 +81,10 @@ def _feature_details(role: RoleReport) -> list[tuple[int, str]]:
     return lines
 
 
-def _excess_lines(role: RoleReport) -> list[str]:
+def _excess_lines(role: RoleReport) -> list[tuple[int, str]]:
+    """(indent, text) lines for the excess and the risky grants."""
     excess = role.excess
-    lines = [f"Excess: {excess.total} allowed actions that no selected feature needs"]
+    lines = [(0, f"Excess: {excess.total} allowed actions that no selected feature needs")]
     for service in excess.services[:15]:
         levels = ", ".join(f"{level} {count}" for level, count in service.by_access_level)
         extra = []
@@ -90,17 +93,17 @@ def _excess_lines(role: RoleReport) -> list[str]:
         if service.scoped:
             extra.append(f"{service.scoped} on some resources")
         tail = f" [{'; '.join(extra)}]" if extra else ""
-        lines.append(f"  {service.service}: {service.total} ({levels}){tail}")
+        lines.append((2, f"{service.service}: {service.total} ({levels}){tail}"))
     if len(excess.services) > 15:
         rest = excess.services[15:]
-        lines.append(f"  ... and {sum(s.total for s in rest)} more in {len(rest)} other services")
+        lines.append((2, f"... and {sum(s.total for s in rest)} more in {len(rest)} other services"))
     if excess.risky:
-        lines.append("Risky grants:")
+        lines.append((0, "Risky grants:"))
         for grant in excess.risky:
             needed = f"; needed by {', '.join(grant.needed_by)}" if grant.needed_by else ""
             cond = " (conditional)" if grant.conditional else ""
             where = f" [{grant.statement}]" if grant.statement else ""
-            lines.append(f"  {grant.action} on {grant.resource}{cond}: {grant.reason}{needed}{where}")
+            lines.append((2, f"{grant.action} on {grant.resource}{cond}: {grant.reason}{needed}{where}"))
     return lines
 
 
@@ -130,7 +133,7 @@ def _role_block(role: RoleReport) -> Group:
         parts.append(Text("Details", style="bold"))
         parts.extend(Padding(Text(line), (0, 0, 0, indent)) for indent, line in details)
     parts.append(Text(""))
-    parts.extend(Text(line) for line in _excess_lines(role))
+    parts.extend(Padding(Text(line), (0, 0, 0, indent)) for indent, line in _excess_lines(role))
     for reason in role.unknown_policies:
         parts.append(Text(f"Unreadable: {reason}", style=_STATUS_STYLE["unknown"]))
     parts.append(Text(f"SCPs: {role.scps}"))
