@@ -1,0 +1,253 @@
+"""The AWS side of live audits: one boto3 session, read-only clients, AWS errors as one-line errors.
+
+boto3 and botocore are imported inside functions only, so importing this module (or anything
+else in the package) never loads them; only a live audit does.
+
+Every client made here carries a guard on botocore's ``provide-client-params`` event, the first
+event of every API call, before parameters are even validated: it records the operation
+(``"iam:GetRole"``) in ``LiveSession.calls`` and refuses, with ``ReadOnlyError``, any operation
+that is not a read (see ``is_read_only``). Nothing is sent for a refused call. Credentials that a
+profile resolves through its own clients (an SSO token exchange, the ``sts:AssumeRole`` of an
+assume-role profile) are botocore's business and do not pass through the guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from zeet_iam_audit import __version__
+from zeet_iam_audit.errors import AwsAccessError, ZeetIamAuditError
+
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Simulate")
+# sts:Get* also covers GetSessionToken and GetFederationToken, which mint credentials: only these two.
+STS_ALLOWED = frozenset({"GetCallerIdentity", "DecodeAuthorizationMessage"})
+DEFAULT_REGION = "us-east-1"  # IAM, STS and Organizations answer there when nothing else is set
+
+ACCESS_DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
+)
+CREDENTIAL_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "AuthFailure",
+    }
+)
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+    }
+)
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_PROFILE (or pass --profile), or AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY; for an SSO profile run 'aws sso login' first"
+)
+
+
+def one_line(text: object) -> str:
+    """A message squeezed onto one line (AWS and botocore messages sometimes span several)."""
+    return " ".join(str(text).split())
+
+
+def is_read_only(service: str, operation: str) -> bool:
+    """Whether the guard lets ``service:operation`` through: reads and simulations only."""
+    if service == "sts":
+        return operation in STS_ALLOWED
+    return operation.startswith(READ_ONLY_PREFIXES)
+
+
+class ReadOnlyError(AwsAccessError):
+    """An operation that would change something: refused before any request is made."""
+
+
+class AwsCredentialsError(AwsAccessError):
+    """No credentials, or credentials AWS rejects (expired, invalid)."""
+
+
+class AwsCallError(AwsAccessError):
+    """AWS answered one call with an error code (AccessDenied, NoSuchEntity, ...).
+
+    Readers catch it to turn a denied read into an unknown; anything they do not handle stops the
+    run with this one-line message.
+    """
+
+    def __init__(self, operation: str, code: str, detail: str) -> None:
+        self.operation = operation
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{operation} failed: {code}: {detail}" if detail else f"{operation} failed: {code}")
+
+    @property
+    def denied(self) -> bool:
+        return self.code in ACCESS_DENIED_CODES
+
+
+class LiveSession:
+    """A boto3 session and the read-only clients made from it, with every call recorded.
+
+    ``calls`` lists each attempted operation once per API call (retries are not counted again),
+    refused ones included, in order.
+    """
+
+    def __init__(
+        self,
+        *,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        max_attempts: int = 8,
+        connect_timeout: float = 10,
+        read_timeout: float = 30,
+    ) -> None:
+        self.profile = profile
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.max_attempts = max_attempts
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.calls: list[str] = []
+        self._boto: Any = None
+        self._clients: dict[str, Any] = {}
+
+    def _session(self) -> Any:
+        if self._boto is None:
+            import boto3
+
+            with self.translating("AWS session"):
+                self._boto = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+        return self._boto
+
+    def client(self, service: str) -> Any:
+        """The client for one service (made once), guarded and configured."""
+        client = self._clients.get(service)
+        if client is None:
+            from botocore.config import Config
+
+            session = self._session()
+            # total_max_attempts counts the first try (botocore's max_attempts counts retries only),
+            # so max_attempts=1 means no retry and the throttling message's count is exact.
+            config = Config(
+                retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+                user_agent_extra=f"zeet-iam-audit/{__version__}",
+            )
+            with self.translating(f"{service} client"):
+                client = session.client(
+                    service,
+                    region_name=session.region_name or DEFAULT_REGION,
+                    endpoint_url=self.endpoint_url,
+                    config=config,
+                )
+            client.meta.events.register_first("provide-client-params.*.*", self._guard)
+            self._clients[service] = client
+        return client
+
+    def _guard(self, model: Any, **_: Any) -> None:
+        service = model.service_model.service_name
+        label = f"{service}:{model.name}"
+        self.calls.append(label)
+        if not is_read_only(service, model.name):
+            raise ReadOnlyError(f"refused {label}: zeet-iam-audit is read-only")
+
+    def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """One API call (``operation`` as AWS names it, e.g. ``GetRole``); errors translated."""
+        from botocore import xform_name
+
+        label = f"{service}:{operation}"
+        with self.translating(label):
+            method = getattr(self.client(service), xform_name(operation))
+            response: dict[str, Any] = method(**params)
+        return response
+
+    def pages(self, service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a paginated call, fetched as the caller iterates; errors translated."""
+        from botocore import xform_name
+
+        label = f"{service}:{operation}"
+        with self.translating(label):
+            iterator = iter(self.client(service).get_paginator(xform_name(operation)).paginate(**params))
+        while True:
+            with self.translating(label):
+                page: dict[str, Any] | None = next(iterator, None)
+            if page is None:
+                return
+            yield page
+
+    @contextmanager
+    def translating(self, label: str) -> Iterator[None]:
+        """Turn botocore's exceptions into this tool's one-line errors, naming ``label``."""
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            CredentialRetrievalError,
+            HTTPClientError,
+            NoAuthTokenError,
+            NoCredentialsError,
+            PartialCredentialsError,
+            ProfileNotFound,
+            SSOError,
+            StubResponseError,
+            TokenRetrievalError,
+        )
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+        from botocore.parsers import ResponseParserError
+
+        try:
+            yield
+        except ZeetIamAuditError:
+            raise
+        except ClientError as error:
+            raise self._client_error(label, error) from None
+        except (NoCredentialsError, PartialCredentialsError):
+            raise AwsCredentialsError(NO_CREDENTIALS) from None
+        except (SSOError, TokenRetrievalError, NoAuthTokenError, CredentialRetrievalError) as error:
+            # An expired SSO session, a failing credential_process, an assume-role profile refused.
+            raise AwsCredentialsError(
+                f"AWS credentials could not be loaded: {one_line(error)} (for SSO run 'aws sso login')"
+            ) from None
+        except ProfileNotFound as error:
+            raise AwsCredentialsError(f"{one_line(error)}: check --profile or AWS_PROFILE") from None
+        except (BotoConnectionError, HTTPClientError) as error:
+            raise AwsAccessError(f"cannot reach AWS for {label}: {one_line(error)}") from None
+        except ResponseParserError as error:
+            # An endpoint that answered with something other than AWS's format (an HTML error
+            # page from a proxy or an emulator); the first line says what, the rest is the body.
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise AwsAccessError(f"{label}: the endpoint's answer is not an AWS response: {one_line(first)}") from None
+        except StubResponseError:
+            raise  # a test's Stubber complaining: let the test see it
+        except BotoCoreError as error:
+            # SSO token expiry, credential process failures, bad configuration, invalid parameters.
+            raise AwsAccessError(f"{label}: {one_line(error)}") from None
+
+    def _client_error(self, label: str, error: Any) -> AwsAccessError:
+        info = error.response.get("Error", {}) if isinstance(error.response, dict) else {}
+        code = str(info.get("Code") or "UnknownError")
+        detail = one_line(info.get("Message") or "")
+        if code in CREDENTIAL_CODES:
+            return AwsCredentialsError(
+                f"AWS rejected the credentials ({code} on {label}): refresh them (for SSO run "
+                "'aws sso login') or choose others with --profile"
+            )
+        if code in THROTTLING_CODES:
+            return AwsAccessError(
+                f"AWS throttled {label} ({code}) through {self.max_attempts} attempts: try again later"
+            )
+        return AwsCallError(label, code, detail)
