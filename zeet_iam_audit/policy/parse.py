@@ -70,13 +70,34 @@ def split_operator(operator: str) -> tuple[str | None, str, bool]:
     return qualifier, base, if_exists
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class _DuplicateKey(str):
+    """Stands in for a JSON object that repeated ``self`` as a key, until its path is known."""
+
+
+def _mark_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any] | _DuplicateKey:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise PolicyError("", f"duplicate key {key!r} in one JSON object")
+            return _DuplicateKey(key)
         result[key] = value
     return result
+
+
+def _raise_on_duplicate(document: Any) -> None:
+    """Raise for the first object, in document order, that repeated a key, naming its path."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:  # iterative: a deeply nested document must not exhaust the recursion limit
+        path, value = stack.pop()
+        if isinstance(value, _DuplicateKey):
+            where = f"{path}.{value}" if path else str(value)
+            raise PolicyError(where, f"duplicate key {str(value)!r} in one JSON object")
+        if isinstance(value, dict):
+            children = [(f"{path}.{k}" if path else k, v) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(children))
 
 
 def load_json_document(text: str) -> Any:
@@ -85,13 +106,15 @@ def load_json_document(text: str) -> Any:
     if stripped.startswith(("%7B", "%7b")) or (not stripped.startswith("{") and "%" in stripped):
         stripped = unquote(stripped)
     try:
-        return json.loads(stripped, object_pairs_hook=_reject_duplicates)
+        document = json.loads(stripped, object_pairs_hook=_mark_duplicates)
     except json.JSONDecodeError as error:
         raise PolicyError("", f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
     except RecursionError:
         raise PolicyError("", _MAX_DEPTH_HINT) from None
     except ValueError as error:  # e.g. an integer too long to convert
         raise PolicyError("", f"not valid JSON ({error})") from None
+    _raise_on_duplicate(document)
+    return document
 
 
 def _describe(value: Any) -> str:
