@@ -8,18 +8,21 @@ or any unexpected error — the traceback only with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib
 import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
+from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -79,8 +82,14 @@ def _audit_parser() -> argparse.ArgumentParser:
     what.add_argument("--config", type=Path, help=f"config file (default: ./{'.zeet-iam-audit.toml'})")
     what.add_argument("--no-excess", action="store_true", help="skip the excess analysis")
     out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=("table", "json"), default="table")
+    out.add_argument("--format", choices=FORMATS, default="table",
+                     help="the report on stdout (or --output): table, json, sarif (code scanning), "
+                     "markdown (PR comments, job summaries) or github (workflow annotations)")
     out.add_argument("--output", type=Path, help="write the report to FILE instead of stdout")
+    for name, label in (("json", "JSON"), ("sarif", "SARIF 2.1.0"), ("markdown", "Markdown"),
+                        ("github", "GitHub workflow-command annotations")):
+        out.add_argument(f"--{name}", dest=f"{name}_file", type=Path, metavar="FILE",
+                         help=f"also write the report as {label} to FILE (once the audit succeeded)")
     out.add_argument("--fail-on", action="append", metavar="WHAT[,WHAT]",
                      help="what makes the exit code 1: missing, conditional, unknown, trust, "
                      "excess-risky, excess, or never (default: missing,trust)")
@@ -150,21 +159,52 @@ def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
+def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    """(format, file) for every report asked for; None is stdout (or --output)."""
+    outputs: list[tuple[str, Path | None]] = [(args.format, args.output)]
+    outputs += [(name, getattr(args, f"{name}_file")) for name in ("json", "sarif", "markdown", "github")
+                if getattr(args, f"{name}_file") is not None]
+    files = [str(path) for _, path in outputs if path is not None]
+    if len(files) != len(set(files)):
+        raise UsageError("--output, --json, --sarif, --markdown and --github must name different files")
+    return outputs
+
+
+def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]:
+    """The input file's text, for the formats that point at its lines."""
+    if args.file is None or not formats & LINE_FORMATS:
+        return {}
+    from zeet_iam_audit.sources.reading import read_text
+
+    try:
+        return {str(args.file): read_text(args.file)}
+    except ZeetIamAuditError:
+        return {}  # it was read a moment ago; without it the formats just give no line numbers
+
+
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from zeet_iam_audit.formats import RenderOptions, renderer
     from zeet_iam_audit.run import run_audit
 
+    outputs = _outputs(args)
     if args.file is not None:
         stderr.write(f"zeet-iam-audit: auditing {args.file}\n")
     def progress(message: str) -> None:
         stderr.write(f"zeet-iam-audit: {message}\n")
 
-    run = run_audit(args, progress=progress)
-    options = RenderOptions(color=_use_color(args, stdout), width=args.width)
-    text = renderer(args.format)(run.report, options)
+    run = run_audit(args, progress=progress, today=datetime.date.today())
+    options = RenderOptions(color=_use_color(args, stdout), width=args.width,
+                            sources=_source_texts(args, {name for name, _ in outputs}),
+                            root=Path.cwd(), reached=run.reached)
+    # Render everything before writing anything: a failing format leaves no file half-updated.
+    texts = [(renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
+             for name, path in outputs]
     if run.saved is not None and args.save is not None:
         _write_output(run.saved, args.save, stdout)
-    _write_output(text, args.output, stdout)
+    for text, path in texts:
+        _write_output(text, path, stdout)
+    for message in run.messages:
+        stderr.write(f"zeet-iam-audit: {message}\n")
     stderr.write(run.summary + "\n")
     return run.exit_code
 

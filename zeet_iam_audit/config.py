@@ -2,7 +2,8 @@
 
 Looked for, in order: ``--config FILE``; ``.zeet-iam-audit.toml`` in the working directory;
 ``[tool.zeet-iam-audit]`` in ``pyproject.toml`` there. Environment variables ``ZEET_IAM_AUDIT_*``
-override the file.
+override the file. ``[[waivers]]`` tables (see ``waivers.py``) come only from the file; they are
+validated here and kept as ``Waiver`` values under the key ``waivers``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ def _check(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
     for raw_key, value in values.items():
         key = _normalise_key(raw_key)
         if key == "waivers":
-            continue  # read by the CI gate, not by the audit itself
+            # Imported here: waivers need the findings module, which plain settings do not.
+            from zeet_iam_audit.waivers import parse_waivers
+
+            checked[key] = parse_waivers(value, origin)
+            continue
         if key not in _KEYS:
             raise UsageError(f"{origin}: {raw_key}: unknown setting (known: {', '.join(sorted(_KEYS))})")
         kind = _KEYS[key]

@@ -6,6 +6,7 @@ Nothing here prints; the CLI writes what these functions return.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import re
 from collections import Counter
@@ -17,17 +18,18 @@ from typing import TYPE_CHECKING
 from zeet_iam_audit import __version__
 from zeet_iam_audit.audit.engine import AuditOptions, audit_roles
 from zeet_iam_audit.audit.features import required_actions
+from zeet_iam_audit.audit.findings import report_findings
 from zeet_iam_audit.audit.report import (
     AuditReport,
-    FeatureStatus,
     RoleReport,
     SkippedItem,
-    TrustStatus,
+    SourceLocation,
 )
 from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
 from zeet_iam_audit.config import Settings, load_settings
 from zeet_iam_audit.errors import UsageError
 from zeet_iam_audit.model import Role
+from zeet_iam_audit.waivers import Waiver, apply_waivers, waiver_messages
 
 if TYPE_CHECKING:
     from zeet_iam_audit.rules import RuleSet
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 FAIL_ON_CHOICES = ("missing", "conditional", "unknown", "trust", "excess-risky", "excess", "never")
 DEFAULT_FAIL_ON = ("missing", "trust")
+EXPIRED_WAIVER = "expired-waiver"  # reached whenever a waiver is past its date (unless --fail-on never)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
@@ -44,13 +47,16 @@ class AuditRun:
     exit_code: int
     summary: str
     saved: str | None = None  # the --save file's text (live runs), written by the CLI
+    reached: tuple[str, ...] = ()  # the --fail-on conditions met (and expired-waiver)
+    messages: tuple[str, ...] = ()  # stderr lines besides the summary (waivers needing attention)
 
 
 def _split(values: Sequence[str] | None) -> list[str]:
     return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
 
 
-def _pick(flag: object, settings: Settings, key: str) -> object:
+def pick_setting(flag: object, settings: Settings, key: str) -> object:
+    """The flag's value when given, else the setting from the environment or the config file."""
     return flag if flag not in (None, [], "") else settings.get(key)
 
 
@@ -65,7 +71,8 @@ def parse_fail_on(values: Sequence[str]) -> frozenset[str]:
     return frozenset(chosen)
 
 
-def _parameters(values: Sequence[str] | None) -> dict[str, str]:
+def parse_parameters(values: Sequence[str] | None) -> dict[str, str]:
+    """``--parameter NAME=VALUE`` flags → a mapping (also used by ``diff``)."""
     parameters: dict[str, str] = {}
     for value in values or ():
         name, sep, text = value.partition("=")
@@ -105,13 +112,13 @@ def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
     """Merge flags over the environment and config file into audit options."""
     from zeet_iam_audit.rules import load_template_extras
 
-    account = _pick(args.zeet_account_id, settings, "zeet_account_id")
+    account = pick_setting(args.zeet_account_id, settings, "zeet_account_id")
     if account is not None and not _ACCOUNT_ID.match(str(account)):
         raise UsageError(f"--zeet-account-id: expected 12 digits, got {account!r}")
-    external = _pick(args.external_id, settings, "external_id")
+    external = pick_setting(args.external_id, settings, "external_id")
     features = _split(args.features) or settings.get("features")
     variants = _split(args.variants) or settings.get("variants") or []
-    extras_path = _pick(args.template_extras, settings, "template_extras")
+    extras_path = pick_setting(args.template_extras, settings, "template_extras")
     extras = load_template_extras(Path(str(extras_path))) if extras_path else ()
     return AuditOptions(
         features=tuple(features) if features else None,
@@ -120,33 +127,91 @@ def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
             zeet_account_id=str(account) if account else None,
             external_id=str(external) if external else None,
         ),
-        plan=_pick(args.plan, settings, "plan"),  # type: ignore[arg-type]
-        mode=str(_pick(args.mode, settings, "mode") or "auto"),
+        plan=pick_setting(args.plan, settings, "plan"),  # type: ignore[arg-type]
+        mode=str(pick_setting(args.mode, settings, "mode") or "auto"),
         template_extras=tuple(extras),
         check_excess=not args.no_excess,
     )
 
 
 def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
-    """Which ``--fail-on`` conditions the report meets."""
+    """Which ``--fail-on`` conditions the report meets, counting only findings no waiver covers.
+
+    An expired waiver is a condition of its own (``expired-waiver``), met whatever ``--fail-on`` says
+    unless it is ``never``.
+    """
     if "never" in fail_on:
         return []
-    reached = []
-    statuses = {f.status for role in report.roles for f in role.features}
-    trust = {role.trust.status for role in report.roles}
-    if "missing" in fail_on and FeatureStatus.MISSING in statuses:
-        reached.append("missing")
-    if "conditional" in fail_on and FeatureStatus.CONDITIONAL in statuses:
-        reached.append("conditional")
-    if "unknown" in fail_on and (FeatureStatus.UNKNOWN in statuses or TrustStatus.UNKNOWN in trust):
-        reached.append("unknown")
-    if "trust" in fail_on and TrustStatus.FAIL in trust:
-        reached.append("trust")
-    if "excess-risky" in fail_on and any(role.excess.risky for role in report.roles):
-        reached.append("excess-risky")
-    if "excess" in fail_on and any(role.excess.total for role in report.roles):
-        reached.append("excess")
+    gates = {f.gate for f in report_findings(report) if report.waiver_of(f.fingerprint) is None}
+    reached = [value for value in FAIL_ON_CHOICES if value in fail_on and value in gates]
+    if any(note.status == "expired" for note in report.waivers):
+        reached.append(EXPIRED_WAIVER)
     return reached
+
+
+def _inner_path(origin: str, source: str) -> str | None:
+    """``"file.yaml: Resources.X"`` → ``"Resources.X"``; None for origins outside the source."""
+    prefix = f"{source}: "
+    return origin[len(prefix):] if origin.startswith(prefix) else None
+
+
+_LAST_STEP = re.compile(r"(\.[^.\[\]]+|\[[^\]]*\])$")
+
+
+def role_locations(role: Role) -> tuple[SourceLocation, ...]:
+    """Where the role, its trust policy and its policies are written in its input file."""
+    locations: list[SourceLocation] = []
+    trust = _inner_path(role.trust_policy.origin, role.source) if role.trust_policy else None
+    logical_id = role.extra.get("logical_id")
+    address = role.extra.get("address")
+    if logical_id:
+        own: str | None = f"Resources.{logical_id}"
+    elif address:
+        own = address
+    elif trust:
+        own = _LAST_STEP.sub("", trust) or "$"
+    elif role.extra.get("input_type") == "policy":
+        own = "$"
+    else:
+        own = None
+    if own is not None:
+        locations.append(SourceLocation("role", role.name, own))
+    if trust is not None:
+        locations.append(SourceLocation("trust", role.name, trust))
+    attached = [("policy", p) for p in role.policies]
+    if role.permissions_boundary is not None:
+        attached.append(("boundary", role.permissions_boundary))
+    seen: set[tuple[str, str]] = set()
+    for kind, item in attached:
+        if item.policy is None:
+            continue
+        path = _inner_path(item.policy.origin, role.source)
+        name = item.policy.name or item.name
+        if path is not None and (kind, name) not in seen:
+            seen.add((kind, name))
+            locations.append(SourceLocation(kind, name, path))
+    return tuple(locations)
+
+
+def with_locations(report: AuditReport, roles: Sequence[Role]) -> AuditReport:
+    """The report with each role's locations (``roles`` in the order they were audited)."""
+    located = tuple(replace(role_report, locations=role_locations(role))
+                    for role_report, role in zip(report.roles, roles, strict=True))
+    return replace(report, roles=located)
+
+
+def _relative(origin: str, cwd: Path) -> str:
+    try:
+        return str(Path(origin).relative_to(cwd))
+    except ValueError:
+        return origin
+
+
+def with_waivers(report: AuditReport, waivers: Sequence[Waiver], today: datetime.date) -> AuditReport:
+    """The report with what each waiver did on ``today`` (pure: the caller gives the date)."""
+    if not waivers:
+        return report
+    return replace(report, waivers=apply_waivers(report_findings(report), waivers, today))
 
 
 def summarise(report: AuditReport, reached: Sequence[str]) -> str:
@@ -158,8 +223,10 @@ def summarise(report: AuditReport, reached: Sequence[str]) -> str:
     trust_text = ", ".join(f"{n} {s}" for s, n in sorted(trust.items()))
     verdict = f"fails on {', '.join(reached)}" if reached else "passes"
     skipped = f"; {len(report.skipped)} skipped" if report.skipped else ""
+    waived = len({fp for note in report.waivers if note.status == "applied" for fp in note.fingerprints})
+    waived_text = f"; {waived} finding{'s' if waived != 1 else ''} waived" if waived else ""
     return (f"zeet-iam-audit: {roles} role{'s' if roles != 1 else ''} audited; features: "
-            f"{features or 'none'}; trust: {trust_text or 'none'}{skipped}; {verdict}")
+            f"{features or 'none'}; trust: {trust_text or 'none'}{skipped}{waived_text}; {verdict}")
 
 
 def run_audit(
@@ -167,8 +234,12 @@ def run_audit(
     *,
     cwd: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    today: datetime.date | None = None,
 ) -> AuditRun:
-    """Everything from arguments to the report, its exit code and its summary line."""
+    """Everything from arguments to the report, its exit code and its summary line.
+
+    ``today`` decides which waivers have expired (the CLI passes ``datetime.date.today()``).
+    """
     live = bool(args.role_arn) or (args.all_roles and args.file is None)
     if args.file is None and not live:
         raise UsageError("nothing to audit: give --file PATH or --role-arn ARN (see --help)")
@@ -176,16 +247,18 @@ def run_audit(
         raise UsageError("--file and --role-arn: choose one source")
     if not live and (args.save or args.simulate or args.scps != "off"):
         raise UsageError("--save, --simulate and --scps apply to live audits (--role-arn or --all-roles)")
-    settings = load_settings(args.config, cwd or Path.cwd())
+    cwd = cwd or Path.cwd()
+    settings = load_settings(args.config, cwd)
     fail_on = parse_fail_on(_split(args.fail_on) or settings.get("fail_on") or [])
     options = build_options(args, settings)
+    waivers = [replace(w, origin=_relative(w.origin, cwd)) for w in settings.get("waivers") or ()]
 
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules
     from zeet_iam_audit.sources import load_file
 
     catalog = load_catalog()
-    rules_dir = _pick(args.rules, settings, "rules")
+    rules_dir = pick_setting(args.rules, settings, "rules")
     rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)
     saved: str | None = None
     live_result = None
@@ -210,7 +283,7 @@ def run_audit(
             saved = json.dumps(live_result.gaad, indent=2, default=str) + "\n"
         inputs: tuple[str, ...] = tuple(args.role_arn or ("live account",))
     else:
-        source = load_file(args.file, args.input_type, parameters=_parameters(args.parameter))
+        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter))
         roles, not_chosen = select_roles(
             source.roles, role=args.role, all_roles=args.all_roles,
             zeet_account=options.trust.zeet_account_id, path=str(args.file))
@@ -220,9 +293,11 @@ def run_audit(
                          skipped=skipped, inputs=inputs)
     if live_result is not None and args.simulate:
         report = _with_simulation(report, rules, options, live_result)
+    report = with_locations(report, roles)
+    report = with_waivers(report, waivers, today or datetime.date.today())
     reached = fails(report, fail_on)
     return AuditRun(report=report, exit_code=1 if reached else 0, summary=summarise(report, reached),
-                    saved=saved)
+                    saved=saved, reached=tuple(reached), messages=tuple(waiver_messages(report.waivers)))
 
 
 def our_decisions(

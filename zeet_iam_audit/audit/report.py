@@ -208,6 +208,43 @@ class SimulationResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where, inside its input file, a role or one of its policies is written.
+
+    ``path`` is the source's own path (``$.RoleDetailList[1]``, ``Resources.ZeetRole``, a Terraform
+    address); ``kind`` is ``role``, ``trust``, ``policy`` or ``boundary``; ``name`` is the policy's
+    name as findings quote it (the role's name for ``role``). Formats turn paths into lines.
+    """
+
+    kind: str
+    name: str
+    path: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "path": self.path}
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverNote:
+    """One configured waiver and what it did in this run.
+
+    ``status`` is ``applied`` (it waived ``fingerprints``), ``expired`` (its date has passed: it waives
+    nothing and fails the gate) or ``unmatched`` (it matched no finding).
+    """
+
+    label: str  # "waivers[0] (check=missing-permission, action=sqs:*)"
+    reason: str
+    status: str
+    expires: str | None = None  # ISO date
+    origin: str = ""  # the config file it came from
+    fingerprints: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"waiver": self.label, "reason": self.reason, "status": self.status,
+                "expires": self.expires, "origin": self.origin, "findings": list(self.fingerprints)}
+
+
+@dataclass(frozen=True, slots=True)
 class RoleReport:
     name: str
     arn: str | None
@@ -219,6 +256,7 @@ class RoleReport:
     unknown_policies: tuple[str, ...] = ()
     scps: str = "not evaluated"
     simulation: SimulationResult | None = None
+    locations: tuple[SourceLocation, ...] = ()  # where the role and its policies are in the input
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -232,6 +270,7 @@ class RoleReport:
             "unknown_policies": list(self.unknown_policies),
             "scps": self.scps,
             "simulation": self.simulation.to_json() if self.simulation else None,
+            "locations": [location.to_json() for location in self.locations],
         }
 
 
@@ -251,12 +290,30 @@ class AuditReport:
     roles: tuple[RoleReport, ...]
     skipped: tuple[SkippedItem, ...] = ()
     inputs: tuple[str, ...] = ()
+    waivers: tuple[WaiverNote, ...] = ()
+
+    def waiver_of(self, fingerprint: str) -> WaiverNote | None:
+        """The applied waiver that waives the finding with this fingerprint, if any."""
+        for note in self.waivers:
+            if note.status == "applied" and fingerprint in note.fingerprints:
+                return note
+        return None
 
     def to_json(self) -> dict[str, Any]:
+        # Imported here: findings are derived from these values, so that module imports this one.
+        from zeet_iam_audit.audit.findings import report_findings
+
+        findings = []
+        for finding in report_findings(self):
+            waiver = self.waiver_of(finding.fingerprint)
+            findings.append({**finding.to_json(), "waived": waiver is not None,
+                             "waiver": waiver.label if waiver else None})
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "zeet-iam-audit", "version": self.tool_version},
             "inputs": list(self.inputs),
             "roles": [r.to_json() for r in self.roles],
             "skipped": [s.to_json() for s in self.skipped],
+            "findings": findings,
+            "waivers": [note.to_json() for note in self.waivers],
         }

@@ -1,0 +1,206 @@
+"""The report as a flat list of findings: one per check, role, feature and action, each with a stable
+fingerprint.
+
+The CI formats (SARIF, GitHub annotations, Markdown), the waivers and ``--fail-on`` all work on
+these. A fingerprint hashes the check id, the role, the feature and the subject (the action, the
+trust finding's code, or the service); never a line number, so it survives edits elsewhere in the
+file. The texts that explain each check live here, apart from the code that detects them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from zeet_iam_audit.audit.report import AuditReport, FeatureResult, RoleReport
+
+DOCS_URL = "https://github.com/zeet-dev/zeet-iam-audit"
+FINGERPRINT_VERSION = "zeetIamAudit/v1"  # the SARIF partialFingerprints key
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One kind of finding: a stable id, its documentation and the ``--fail-on`` value it counts toward."""
+
+    id: str
+    name: str  # PascalCase, as SARIF's reportingDescriptor.name wants
+    title: str
+    help: str
+    level: str  # the usual SARIF level: error, warning or note
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_URL}#{self.id}"
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "missing-permission", "MissingPermission",
+        "A Zeet feature needs an action the role is not allowed",
+        "A feature selected for the audit needs this action, and the role's policies do not allow it "
+        "(no identity-based policy allows it, or a Deny, the permissions boundary or an SCP blocks it). "
+        "Zeet's operations for the feature will fail with AccessDenied. Grant the action on the "
+        "resources the rule names, remove the blocking statement, or deselect the feature "
+        "(--features) if you do not use it.",
+        "error",
+    ),
+    Check(
+        "conditional-permission", "ConditionalPermission",
+        "A Zeet feature needs an action the role allows only under conditions",
+        "The action is allowed only when a condition holds, or on part of the resources the feature "
+        "needs. Whether Zeet's request meets it depends on the request, so the audit cannot promise it "
+        "works. Check the condition keys and resource scopes named in the finding.",
+        "warning",
+    ),
+    Check(
+        "unknown-permission", "UnknownPermission",
+        "Whether the role allows an action a Zeet feature needs cannot be told",
+        "The answer depends on something the input does not say: a policy that could not be read "
+        "(an AWS managed policy offline, a document known only after deployment), an unresolved "
+        "template value, or SCPs that could not be listed. Pass the missing values (--parameter), "
+        "include the policy documents, or audit the live role.",
+        "warning",
+    ),
+    Check(
+        "trust-policy", "TrustPolicy",
+        "The role's trust policy does not let Zeet assume it safely",
+        "The trust policy decides who can assume the role. A failing finding means Zeet's account "
+        "cannot assume it, or that principals other than Zeet can (a wildcard principal, NotPrincipal); "
+        "a warning means a weaker setup, such as no sts:ExternalId condition (the confused-deputy "
+        "problem) or other accounts trusted too.",
+        "error",
+    ),
+    Check(
+        "excess-permission", "ExcessPermission",
+        "The role allows actions that no selected Zeet feature needs",
+        "These actions are allowed but no selected feature needs them. They widen what anyone holding "
+        "the role can do; remove them unless something else uses the role.",
+        "note",
+    ),
+    Check(
+        "risky-permission", "RiskyPermission",
+        "The role allows an action that can escalate privileges or act on every resource",
+        "Actions such as iam:PassRole, iam:CreatePolicyVersion or a wildcard on every resource let a "
+        "holder of the role gain more access than it was given. Scope them to the resources Zeet "
+        "creates (the zeet-* names the rules list) or add conditions.",
+        "warning",
+    ),
+)
+CHECK_IDS: tuple[str, ...] = tuple(check.id for check in CHECKS)
+
+
+def fingerprint(check: str, role: str, feature: str | None, subject: str, extra: str = "") -> str:
+    """The stable id of a finding: 16 hex digits of a SHA-256 over what identifies it."""
+    text = "\x1f".join((check, role, feature or "", subject.lower(), extra))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the audit reports about one role.
+
+    ``subject`` is the action (missing, conditional, unknown and risky findings), the trust finding's
+    code, or the service prefix (excess). ``gate`` is the ``--fail-on`` value the finding counts
+    toward (None: it never fails the gate, e.g. a trust warning). ``statement`` names the statement
+    that caused it when one did (``identity-based policy 'X' Statement[2]``, a trust
+    ``Statement[0]``). Findings with the same ``group`` read better as one line (the actions of one
+    service missing for one feature); ``headline`` is that line's text without the subjects.
+    """
+
+    check: str
+    level: str  # error | warning | note
+    gate: str | None
+    role: str
+    feature: str | None
+    subject: str
+    message: str
+    headline: str
+    group: str
+    statement: str | None = None
+    fingerprint: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "check": self.check, "level": self.level,
+                "role": self.role, "feature": self.feature, "subject": self.subject,
+                "message": self.message, "statement": self.statement}
+
+
+def _make(check: str, level: str, gate: str | None, role: RoleReport, feature: FeatureResult | None,
+          subject: str, message: str, *, headline: str | None = None, group: str | None = None,
+          statement: str | None = None, extra: str = "") -> Finding:
+    feature_id = feature.id if feature else None
+    key = fingerprint(check, role.name, feature_id, subject, extra)
+    return Finding(check=check, level=level, gate=gate, role=role.name, feature=feature_id,
+                   subject=subject, message=message, headline=headline or message,
+                   group=group or key, statement=statement, fingerprint=key)
+
+
+def _singular(reason: str) -> str:
+    """The engine's reasons speak of a group ("... allows them"); a finding is one action."""
+    return reason[: -len("them")] + "it" if reason.endswith(" them") else reason
+
+
+def _feature_findings(role: RoleReport, feature: FeatureResult) -> Iterator[Finding]:
+    for group in feature.missing:
+        statement = group.statements[0] if group.statements else None
+        for action in group.actions:
+            yield _make(
+                "missing-permission", "error", "missing", role, feature, action,
+                f"{feature.title} lacks {group.display}: {action} ({_singular(group.reason)})",
+                headline=f"{feature.title} lacks {group.display} ({group.reason})",
+                group=f"missing/{feature.id}/{group.service}/{group.layer}", statement=statement)
+    for verdict, items in (("conditional", feature.conditional), ("unknown", feature.unknown)):
+        for item in items:
+            detail = []
+            if item.keys:
+                detail.append(f"condition keys {', '.join(item.keys)} gate an {'/'.join(item.gates)}")
+            detail.extend(item.reasons)
+            tail = f": {'; '.join(detail)}" if detail else ""
+            yield _make(
+                f"{verdict}-permission", "warning", verdict, role, feature, item.action,
+                f"{feature.title}: {item.action} on {item.resource} is {verdict}{tail}",
+                headline=f"{feature.title}: required actions {verdict}",
+                group=f"{verdict}/{feature.id}", statement=item.reasons[0] if item.reasons else None)
+
+
+_TRUST_LEVEL = {"fail": ("error", "trust"), "warn": ("warning", None), "unknown": ("warning", "unknown"),
+                "info": ("note", None)}
+
+
+def role_findings(role: RoleReport) -> list[Finding]:
+    """Every finding about one role, in the report's order, without duplicates."""
+    found: dict[str, Finding] = {}
+
+    def add(finding: Finding) -> None:
+        found.setdefault(finding.fingerprint, finding)
+
+    for trust in role.trust.findings:
+        if trust.severity not in _TRUST_LEVEL:
+            continue  # "ok": nothing to report
+        level, gate = _TRUST_LEVEL[trust.severity]
+        add(_make("trust-policy", level, gate, role, None, trust.code,
+                  f"trust policy: {trust.message}", statement=trust.statement,
+                  extra=trust.statement or ""))
+    for feature in role.features:
+        for finding in _feature_findings(role, feature):
+            add(finding)
+    for grant in role.excess.risky:
+        needed = f"; needed by {', '.join(grant.needed_by)}" if grant.needed_by else ""
+        conditional = " (conditional)" if grant.conditional else ""
+        add(_make("risky-permission", "warning", "excess-risky", role, None, grant.action,
+                  f"{grant.action} on {grant.resource}{conditional}: {grant.reason}{needed}",
+                  statement=grant.statement, extra=grant.resource))
+    for service in role.excess.services:
+        levels = ", ".join(f"{level} {count}" for level, count in service.by_access_level)
+        sample = f"; e.g. {', '.join(service.sample)}" if service.sample else ""
+        add(_make("excess-permission", "note", "excess", role, None, service.service,
+                  f"{service.total} {service.service} actions allowed that no selected feature needs "
+                  f"({levels}){sample}"))
+    return list(found.values())
+
+
+def report_findings(report: AuditReport) -> list[Finding]:
+    """Every finding of the report, role by role."""
+    return [finding for role in report.roles for finding in role_findings(role)]
