@@ -134,6 +134,29 @@ def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
     )
 
 
+def _gates(report: AuditReport) -> set[str | None]:
+    """The ``--fail-on`` values the report's findings count toward, read off the verdicts."""
+    gates: set[str | None] = set()
+    for role in report.roles:
+        for feature in role.features:
+            if feature.missing:
+                gates.add("missing")
+            if feature.conditional:
+                gates.add("conditional")
+            if feature.unknown:
+                gates.add("unknown")
+        severities = {finding.severity for finding in role.trust.findings}
+        if "fail" in severities:
+            gates.add("trust")
+        if "unknown" in severities:
+            gates.add("unknown")
+        if role.excess.risky:
+            gates.add("excess-risky")
+        if role.excess.services:
+            gates.add("excess")
+    return gates
+
+
 def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
     """Which ``--fail-on`` conditions the report meets, counting only findings no waiver covers.
 
@@ -142,7 +165,10 @@ def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
     """
     if "never" in fail_on:
         return []
-    gates = {f.gate for f in report_findings(report) if report.waiver_of(f.fingerprint) is None}
+    if report.waivers:
+        gates = {f.gate for f in report_findings(report) if report.waiver_of(f.fingerprint) is None}
+    else:
+        gates = _gates(report)  # the same answer without building every finding
     reached = [value for value in FAIL_ON_CHOICES if value in fail_on and value in gates]
     if any(note.status == "expired" for note in report.waivers):
         reached.append(EXPIRED_WAIVER)

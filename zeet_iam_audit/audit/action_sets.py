@@ -22,8 +22,10 @@ from functools import lru_cache
 
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.values import ActionInfo
-from zeet_iam_audit.model import Effect, Unresolved
-from zeet_iam_audit.policy.evaluate import CompiledPolicy
+from zeet_iam_audit.model import Effect, Statement, Unresolved
+from zeet_iam_audit.policy.evaluate import CompiledPolicy, _CompiledStatement
+
+_EMPTY: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class ActionIndex:
         self.service_of = tuple(info.service for info in self.infos)
         self.group_key = tuple((info.service, info.access_level) for info in self.infos)
         self._summaries: dict[int, tuple[CompiledPolicy, PolicyActions]] = {}
+        self._statements: dict[Statement, tuple[str, frozenset[int], bool]] = {}
         self.pattern = lru_cache(maxsize=None)(self._pattern)
 
     def _pattern(self, pattern: str) -> frozenset[int]:
@@ -75,45 +78,45 @@ class ActionIndex:
         self._summaries[id(compiled)] = (compiled, summary)
         return summary
 
+    def _statement_sets(self, statement: _CompiledStatement) -> tuple[str, frozenset[int], bool]:
+        """(which set the statement's actions go to, the actions, whether any was unresolved).
+
+        Cached by statement content: inline policies cut from managed ones share statements.
+        """
+        source = statement.statement
+        hit = self._statements.get(source)
+        if hit is not None:
+            return hit
+        patterns = source.actions if source.actions is not None else source.not_actions or ()
+        unresolved = any(isinstance(p, Unresolved) for p in patterns)
+        resolved = [p for p in patterns if not isinstance(p, Unresolved)]
+        actions = self.action_element(resolved, negate=source.actions is None)
+        everywhere = statement.any_resource and not any(
+            isinstance(r, Unresolved) or "${" in r for r in statement.resources or ()
+        )
+        unconditional = not statement.conditions
+        if source.effect is Effect.ALLOW:
+            kind = "allow_scoped" if not everywhere else "allow_all" if unconditional else "allow_conditional"
+        else:
+            kind = "deny_all" if everywhere and unconditional else "deny_some"
+        hit = (kind, actions, unresolved)
+        if len(self._statements) < 200_000:
+            self._statements[source] = hit
+        return hit
+
     def _summarise(self, compiled: CompiledPolicy) -> PolicyActions:
-        mentions: set[int] = set()
-        allow_all: set[int] = set()
-        allow_conditional: set[int] = set()
-        allow_scoped: set[int] = set()
-        deny_all: set[int] = set()
-        deny_some: set[int] = set()
+        sets: dict[str, list[frozenset[int]]] = {
+            "allow_all": [], "allow_conditional": [], "allow_scoped": [], "deny_all": [], "deny_some": []}
         unresolved = False
         for statement in compiled.statements:
-            source = statement.statement
-            patterns = source.actions if source.actions is not None else source.not_actions or ()
-            if any(isinstance(p, Unresolved) for p in patterns):
-                unresolved = True
-            resolved = [p for p in patterns if not isinstance(p, Unresolved)]
-            actions = self.action_element(resolved, negate=source.actions is None)
-            everywhere = statement.any_resource and not any(
-                isinstance(r, Unresolved) or "${" in r for r in statement.resources or ()
-            )
-            unconditional = not statement.conditions
-            if source.effect is Effect.ALLOW:
-                mentions |= actions
-                if everywhere and unconditional:
-                    allow_all |= actions
-                elif everywhere:
-                    allow_conditional |= actions
-                else:
-                    allow_scoped |= actions
-            elif everywhere and unconditional:
-                deny_all |= actions
-            else:
-                deny_some |= actions
+            kind, actions, unresolved_here = self._statement_sets(statement)
+            sets[kind].append(actions)
+            unresolved = unresolved or unresolved_here
+        merged = {kind: _EMPTY.union(*found) for kind, found in sets.items()}
         return PolicyActions(
-            mentions=frozenset(mentions),
-            allow_all=frozenset(allow_all),
-            allow_conditional=frozenset(allow_conditional),
-            allow_scoped=frozenset(allow_scoped),
-            deny_all=frozenset(deny_all),
-            deny_some=frozenset(deny_some),
+            mentions=merged["allow_all"] | merged["allow_conditional"] | merged["allow_scoped"],
             unresolved=unresolved,
+            **merged,
         )
 
 

@@ -56,15 +56,22 @@ class RoleEvaluator:
         self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
         self._mentions: frozenset[int] | None = None
         self._boundary_mentions: frozenset[int] | None = None
+        self._surely_allowed: frozenset[int] = frozenset()
         if index is not None and not scps:
             summaries = [index.summary(p) for p in self.policy_set.identity]
             bound = index.summary(self.policy_set.boundary) if self.policy_set.boundary is not None else None
             every = [*summaries, *([bound] if bound is not None else [])]
             if not any(s.unresolved for s in every):
+                denied = frozenset().union(*(s.deny_all | s.deny_some for s in every))
                 # Named by no identity Allow and by no Deny anywhere: certainly an implicit deny.
-                self._mentions = frozenset().union(
-                    *(s.mentions for s in summaries), *(s.deny_all | s.deny_some for s in every))
+                self._mentions = frozenset().union(*(s.mentions for s in summaries)) | denied
                 self._boundary_mentions = bound.mentions if bound is not None else None
+                # Allowed on every resource with no condition in every layer, and no Deny names it:
+                # allowed whatever the resource scope or the context.
+                surely = frozenset().union(*(s.allow_all for s in summaries))
+                if bound is not None:
+                    surely &= bound.allow_all
+                self._surely_allowed = surely - denied
 
     @property
     def unknown_reasons(self) -> tuple[str, ...]:
@@ -109,6 +116,13 @@ class RoleEvaluator:
             hit = self._adjust(result)
             self._memo[key] = hit
         return hit
+
+    def surely_allowed(self, positions: frozenset[int]) -> frozenset[int]:
+        """Those of ``positions`` allowed unconditionally on every resource with no Deny naming them
+        (empty when that cannot be known cheaply, e.g. with SCPs or an unreadable policy)."""
+        if self.unknown_layers:
+            return frozenset()
+        return positions & self._surely_allowed
 
     def unnamed(self, positions: frozenset[int]) -> frozenset[int]:
         """Those of ``positions`` that no Allow and no Deny of the role names: certainly not allowed

@@ -152,12 +152,17 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     unknown: list[OpenAction] = []
     # Required actions no policy of the role names at all: no allow, without evaluating each.
     unnamed = evaluator.unnamed(plan.positions)
+    # Required actions allowed everywhere with no condition and no Deny: ok without evaluating.
+    allowed = evaluator.surely_allowed(plan.positions)
     no_allow = _BLOCK_TEXT[Layer.IDENTITY]
     for item in plan.planned:
         requirement, prefix, display = item.requirement, item.prefix, item.display
-        if item.position is not None and item.position in unnamed:
-            groups.setdefault((prefix, display, *no_allow, ()), []).append(requirement.action)
-            continue
+        if item.position is not None:
+            if item.position in allowed:
+                continue
+            if item.position in unnamed:
+                groups.setdefault((prefix, display, *no_allow, ()), []).append(requirement.action)
+                continue
         decision = _worst(
             evaluator.decide_requirement(requirement.action, resource, requirement.context,
                                          resource_level=item.resource_level)

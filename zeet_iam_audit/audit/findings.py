@@ -201,6 +201,21 @@ def role_findings(role: RoleReport) -> list[Finding]:
     return list(found.values())
 
 
+_MEMO: dict[int, tuple[RoleReport, list[Finding]]] = {}
+_MEMO_LIMIT = 65536
+
+
+def _memoised(role: RoleReport) -> list[Finding]:
+    """``role_findings`` once per report value: the gate, the waivers and every format ask again."""
+    hit = _MEMO.get(id(role))
+    if hit is None or hit[0] is not role:
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()
+        hit = (role, role_findings(role))
+        _MEMO[id(role)] = hit  # holding the role keeps its id from being reused
+    return hit[1]
+
+
 def report_findings(report: AuditReport) -> list[Finding]:
     """Every finding of the report, role by role."""
-    return [finding for role in report.roles for finding in role_findings(role)]
+    return [finding for role in report.roles for finding in _memoised(role)]

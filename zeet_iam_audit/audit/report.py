@@ -99,11 +99,18 @@ class FeatureResult:
 
     def summary(self) -> str:
         """One line: "Cluster Capacity Monitoring lacks SQS: sqs:CreateQueue (no identity-based ...)"."""
-        if self.status is FeatureStatus.OK:
-            return f"{self.title}: ok ({self.required} required actions allowed)"
         if self.status is FeatureStatus.MISSING:
             parts = [f"{g.display}: {', '.join(g.actions)} ({g.reason})" for g in self.missing]
             return f"{self.title} lacks " + "; ".join(parts)
+        return self.short_summary()
+
+    def short_summary(self) -> str:
+        """One line without the action lists: "Cluster Capacity Monitoring lacks SQS (7, explicit deny)"."""
+        if self.status is FeatureStatus.OK:
+            return f"{self.title}: ok ({self.required} required actions allowed)"
+        if self.status is FeatureStatus.MISSING:
+            parts = [f"{g.display} ({len(g.actions)}, {g.layer})" for g in self.missing]
+            return f"{self.title} lacks " + ", ".join(parts)
         items = self.unknown if self.status is FeatureStatus.UNKNOWN else self.conditional
         what = "unknown" if self.status is FeatureStatus.UNKNOWN else "conditional"
         return f"{self.title}: {len(items)} required actions {what}"
@@ -116,7 +123,7 @@ class FeatureResult:
             "status": self.status.value,
             "required_actions": self.required,
             "variants": list(self.variants),
-            "summary": self.summary(),
+            "summary": self.short_summary(),
             "missing": [g.to_json() for g in self.missing],
             "conditional": [a.to_json() for a in self.conditional],
             "unknown": [a.to_json() for a in self.unknown],
@@ -299,21 +306,31 @@ class AuditReport:
                 return note
         return None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, all_findings: bool = False) -> dict[str, Any]:
+        """The versioned JSON shape.
+
+        ``findings`` lists every finding with its fingerprint when ``all_findings`` (``--findings``);
+        otherwise only the waived ones, so that an account-wide report stays the size of its verdicts
+        (every missing action of every role would otherwise be listed twice).
+        """
         # Imported here: findings are derived from these values, so that module imports this one.
         from zeet_iam_audit.audit.findings import report_findings
 
         findings = []
-        for finding in report_findings(self):
-            waiver = self.waiver_of(finding.fingerprint)
-            findings.append({**finding.to_json(), "waived": waiver is not None,
-                             "waiver": waiver.label if waiver else None})
+        if all_findings or self.waivers:
+            for finding in report_findings(self):
+                waiver = self.waiver_of(finding.fingerprint)
+                if waiver is None and not all_findings:
+                    continue
+                findings.append({**finding.to_json(), "waived": waiver is not None,
+                                 "waiver": waiver.label if waiver else None})
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "zeet-iam-audit", "version": self.tool_version},
             "inputs": list(self.inputs),
             "roles": [r.to_json() for r in self.roles],
             "skipped": [s.to_json() for s in self.skipped],
+            "findings_listed": "all" if all_findings else "waived",
             "findings": findings,
             "waivers": [note.to_json() for note in self.waivers],
         }

@@ -52,6 +52,15 @@ def _statement_assumes(statement: Statement) -> bool:
     return not any_action_matches(statement.not_actions, ASSUME_ACTION)
 
 
+def _unresolved_parts(statement: Statement) -> list[str]:
+    """Reasons for the unresolved values in a statement's Action and Principal elements."""
+    values: list[str] = [*(statement.actions or ()), *(statement.not_actions or ())]
+    for principal in (statement.principal, statement.not_principal):
+        if principal is not None:
+            values.extend(identifier for _, identifiers in principal.entries for identifier in identifiers)
+    return [value.reason for value in values if isinstance(value, Unresolved)]
+
+
 def _names_account(principal: Principal, account: str) -> bool:
     return any(_account_of(identifier) == account for identifier in principal.identifiers("AWS"))
 
@@ -213,6 +222,14 @@ def _zeet_findings(policy: Policy, settings: TrustSettings) -> list[TrustFinding
         if s.principal is not None and (_names_account(s.principal, zeet) or _is_wildcard(s.principal))
     ]
     if not candidates:
+        # An Allow whose action or principal the input does not resolve might be the one for Zeet.
+        maybe = [s for s in policy.statements if s.effect is Effect.ALLOW and _unresolved_parts(s)]
+        if maybe:
+            return [TrustFinding(
+                "trust-unresolved", "unknown",
+                "whether Zeet's account can assume the role depends on a value the input does not "
+                f"resolve: {_unresolved_parts(maybe[0])[0]}", maybe[0].label,
+            )]
         return [TrustFinding(
             "zeet-cannot-assume", "fail",
             f"Zeet's management account {zeet} cannot assume the role: no statement allows "
@@ -275,16 +292,27 @@ def _zeet_denies(policy: Policy, settings: TrustSettings) -> list[TrustFinding]:
     assert zeet is not None
     findings = []
     for statement in policy.statements:
-        if statement.effect is not Effect.DENY or not _statement_assumes(statement):
+        if statement.effect is not Effect.DENY:
             continue
-        principal = statement.principal
-        applies = principal is not None and (_is_wildcard(principal) or _names_account(principal, zeet))
-        if statement.not_principal is not None:
-            applies = not _names_account(statement.not_principal, zeet)
-        if not applies:
+        unresolved = _unresolved_parts(statement)
+        if not _statement_assumes(statement) and not unresolved:
             continue
         holds = _conditions_hold(statement, _zeet_context(settings, settings.external_id))
         if holds is False:
+            continue
+        principal = statement.principal
+        applies = _statement_assumes(statement) and principal is not None and (
+            _is_wildcard(principal) or _names_account(principal, zeet))
+        if statement.not_principal is not None:
+            applies = _statement_assumes(statement) and not _names_account(statement.not_principal, zeet)
+        if not applies:
+            if unresolved:  # its action or principal may turn out to cover Zeet: not known to pass
+                findings.append(TrustFinding(
+                    "trust-unresolved", "unknown",
+                    f"a Deny statement may block {ASSUME_ACTION} for Zeet's account {zeet}: it "
+                    f"depends on a value the input does not resolve: {unresolved[0]}",
+                    statement.label,
+                ))
             continue
         severity = "fail" if not _other_condition_keys(statement) and holds else "warn"
         findings.append(TrustFinding(

@@ -21,6 +21,7 @@ class RenderOptions:
     sources: Mapping[str, str] = field(default_factory=dict)
     root: Path | None = None
     reached: tuple[str, ...] | None = None
+    all_findings: bool = False  # JSON: list every finding, not only the waived ones (--findings)
 
 
 Renderer = Callable[[AuditReport, RenderOptions], str]
