@@ -306,7 +306,7 @@ class AuditReport:
                 return note
         return None
 
-    def to_json(self, *, all_findings: bool = False) -> dict[str, Any]:
+    def to_json(self, *, all_findings: bool = False, roles: bool = True) -> dict[str, Any]:
         """The versioned JSON shape.
 
         ``findings`` lists every finding with its fingerprint when ``all_findings`` (``--findings``);
@@ -328,7 +328,7 @@ class AuditReport:
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "zeet-iam-audit", "version": self.tool_version},
             "inputs": list(self.inputs),
-            "roles": [r.to_json() for r in self.roles],
+            "roles": [r.to_json() for r in self.roles] if roles else [],
             "skipped": [s.to_json() for s in self.skipped],
             "findings_listed": "all" if all_findings else "waived",
             "findings": findings,

@@ -14,7 +14,16 @@ INDENT_UP_TO_ROLES = 20
 
 def render_json(report: AuditReport, options: RenderOptions) -> str:
     """The report as JSON with a trailing newline; indented for small reports."""
-    indent = 2 if len(report.roles) <= INDENT_UP_TO_ROLES else None
-    separators = None if indent else (",", ":")
-    document = report.to_json(all_findings=options.all_findings)
-    return json.dumps(document, indent=indent, separators=separators) + "\n"
+    if len(report.roles) <= INDENT_UP_TO_ROLES:
+        return json.dumps(report.to_json(all_findings=options.all_findings), indent=2) + "\n"
+    # Role by role, so that only one role's dictionaries exist at a time next to the text.
+    head = report.to_json(all_findings=options.all_findings, roles=False)
+    head["roles"] = _ROLES_MARK
+    text = json.dumps(head, separators=(",", ":"))
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+    roles = ",".join(encode(role.to_json()) for role in report.roles)
+    before, _, after = text.partition(json.dumps(_ROLES_MARK))
+    return f"{before}[{roles}]{after}\n"
+
+
+_ROLES_MARK = "\x00roles\x00"

@@ -1,0 +1,356 @@
+"""Generating least-privilege roles: grants, grouping, splitting, and the round trip through the audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from zeet_iam_audit.audit.engine import AuditOptions, audit_role
+from zeet_iam_audit.audit.report import FeatureStatus, RoleReport, TrustStatus
+from zeet_iam_audit.audit.trust import TrustSettings
+from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.errors import UsageError
+from zeet_iam_audit.rules import RuleSet, load_template_extras
+from zeet_iam_audit.sources import load_file
+from zeet_iam_audit.support.generation import (
+    MAX_MANAGED_POLICIES,
+    POLICY_SIZE_LIMIT,
+    Grant,
+    build_statements,
+    drop_covered,
+    generate_role,
+    pack,
+    policy_size,
+)
+from zeet_iam_audit.support.templates import (
+    cloudformation_template,
+    hcl_string,
+    render,
+    render_terraform,
+)
+
+from .conftest import FIXTURES
+
+ZEET = "111122223333"
+EXTERNAL = "zeet-ext-5f2c9a7e"
+FEATURES = (
+    "cloud-connection", "container-management", "serverless-lambda", "rds-management", "terraform-modules",
+    "view-logs", "view-metrics", "cloud-quota-monitoring", "cluster-capacity-monitoring", "secrets-manager",
+)
+
+
+def _variants(rules: RuleSet, features: tuple[str, ...] | None) -> tuple[str, ...]:
+    return tuple(sorted({v.name for r in rules if features is None or r.id in features for v in r.variants}))
+
+
+def _audit(path: Path, rules: RuleSet, catalog: Catalog, features: tuple[str, ...] | None,
+           variants: tuple[str, ...]) -> RoleReport:
+    (role,) = load_file(path).roles
+    options = AuditOptions(features=features, variants=frozenset(variants),
+                           trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL))
+    return audit_role(role, rules, catalog, options)
+
+
+def _assert_clean(report: RoleReport, features: tuple[str, ...] | None) -> None:
+    assert report.trust.status is TrustStatus.OK, report.trust
+    assert [f.id for f in report.features] == list(features or FEATURES)
+    assert {f.id: f.status for f in report.features} == {f.id: FeatureStatus.OK for f in report.features}
+    assert report.excess.total == 0, report.excess
+    assert report.unknown_policies == ()
+
+
+SELECTIONS = [pytest.param((feature,), id=feature) for feature in FEATURES] + [pytest.param(None, id="all")]
+
+
+@pytest.mark.parametrize("features", SELECTIONS)
+@pytest.mark.parametrize("with_variants", [False, True], ids=["required", "with-every-variant"])
+@pytest.mark.parametrize(("fmt", "suffix"), [("json", "json"), ("cloudformation", "yaml")])
+def test_generated_role_audits_clean(
+    features: tuple[str, ...] | None, with_variants: bool, fmt: str, suffix: str,
+    rules: RuleSet, catalog: Catalog, tmp_path: Path,
+) -> None:
+    variants = _variants(rules, features) if with_variants else ()
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=features,
+                         variants=variants)
+    path = tmp_path / f"role.{suffix}"
+    path.write_text(render(role, fmt, account_id="123456789012"), encoding="utf-8")
+    _assert_clean(_audit(path, rules, catalog, features, variants), features)
+
+
+def test_template_extras_are_granted(rules: RuleSet, catalog: Catalog, tmp_path: Path) -> None:
+    extras = load_template_extras(FIXTURES / "terraform-template-extra.toml", catalog=catalog)
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL,
+                         features=("terraform-modules",), template_extras=extras)
+    path = tmp_path / "role.json"
+    path.write_text(render(role, "json"), encoding="utf-8")
+    (loaded,) = load_file(path).roles
+    options = AuditOptions(features=("terraform-modules",), template_extras=extras,
+                           trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL))
+    report = audit_role(loaded, rules, catalog, options)
+    assert report.features[0].status is FeatureStatus.OK
+    assert report.features[0].required == 3 + len(extras)
+    assert report.excess.total == 0
+
+
+@pytest.mark.parametrize("with_variants", [False, True], ids=["required", "with-every-variant"])
+def test_all_features_fit_and_sizes_are_measured(with_variants: bool, rules: RuleSet, catalog: Catalog) -> None:
+    variants = _variants(rules, None) if with_variants else ()
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, variants=variants)
+    assert 1 <= len(role.policies) <= MAX_MANAGED_POLICIES
+    for policy in role.policies:
+        assert policy.size == policy_size(policy.document) <= POLICY_SIZE_LIMIT
+        text = json.dumps(policy.document, indent=4)
+        assert len("".join(text.split())) == policy.size  # whitespace is not counted
+    assert [p.name for p in role.policies] == [f"zeet-cloud-connection-{n}" for n in range(1, len(role.policies) + 1)]
+
+
+def test_statements_use_exact_actions_and_rule_conditions(rules: RuleSet, catalog: Catalog) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL,
+                         features=("container-management",))
+    statements = [s for p in role.policies for s in p.document["Statement"]]
+    actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    assert not any("*" in action or "?" in action for action in actions)
+    pass_role = [s for s in statements if s["Action"] == "iam:PassRole"]
+    assert pass_role == [{
+        "Sid": "ContainerManagementIam4", "Effect": "Allow", "Action": "iam:PassRole",
+        "Resource": "arn:aws:iam::*:role/*",
+        "Condition": {"StringEquals": {"iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"]}},
+    }]
+    assert len({s["Sid"] for s in statements}) == len(statements)
+
+
+def test_trust_policy_and_session_duration(rules: RuleSet, catalog: Catalog) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",))
+    assert role.trust_policy == {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"},
+                       "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL}}}],
+    }
+    assert role.max_session_duration == 3600
+
+
+def test_cloud_connection_alone_has_no_permission_policy(rules: RuleSet, catalog: Catalog) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("cloud-connection",))
+    assert role.policies == ()
+    assert "ManagedPolicyArns" not in cloudformation_template(role)["Resources"]["ZeetRole"]["Properties"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"zeet_account_id": None}, "generate: the trust policy needs Zeet's account id", id="no-account"),
+        pytest.param({"zeet_account_id": "1234"}, "--zeet-account-id: expected 12 digits", id="bad-account"),
+        pytest.param({"external_id": None}, "generate: the trust policy needs the external id", id="no-external-id"),
+        pytest.param({"external_id": "has space"}, "--external-id: 2 to 1224 characters", id="bad-external-id"),
+        pytest.param({"features": ("nope",)}, "--features: unknown feature nope", id="unknown-feature"),
+        pytest.param({"variants": ("nope",)}, "--with: unknown variant nope", id="unknown-variant"),
+        pytest.param({"role_name": "a/b"}, "--role-name:", id="bad-role-name"),
+        pytest.param({"max_policies": 1}, "the selection needs 2 managed policies", id="too-many-policies"),
+    ],
+)
+def test_errors_are_one_line(kwargs: dict[str, Any], message: str, rules: RuleSet, catalog: Catalog) -> None:
+    arguments: dict[str, Any] = {"zeet_account_id": ZEET, "external_id": EXTERNAL, **kwargs}
+    with pytest.raises(UsageError) as caught:
+        generate_role(rules, catalog, **arguments)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_unused_variant_is_noted(rules: RuleSet, catalog: Catalog) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",),
+                         variants=("custom-domain",))
+    assert role.notes == ("--with custom-domain: no selected feature defines it; ignored",)
+
+
+@pytest.mark.parametrize(
+    ("grants", "kept"),
+    [
+        pytest.param([Grant("a", "s3:GetObject", ("arn:aws:s3:::*/*.tflock",)),
+                      Grant("b", "s3:GetObject", ("arn:aws:s3:::*/*",))],
+                     [1], id="broader-scope-covers"),
+        pytest.param([Grant("a", "s3:GetObject", ("arn:aws:s3:::*/*",)),
+                      Grant("b", "s3:GetObject", ("arn:aws:s3:::*/*",))],
+                     [0], id="identical-keeps-first"),
+        pytest.param([Grant("a", "iam:PassRole", ("*",), (("iam:PassedToService", ("eks.amazonaws.com",)),)),
+                      Grant("b", "iam:PassRole", ("*",), (("iam:PassedToService", ("lambda.amazonaws.com",)),))],
+                     [0, 1], id="different-conditions-both-kept"),
+        pytest.param([Grant("a", "iam:PassRole", ("*",), (("iam:PassedToService", ("eks.amazonaws.com",)),)),
+                      Grant("b", "iam:PassRole", ("*",))],
+                     [1], id="unconditional-covers-conditional"),
+        pytest.param([Grant("a", "s3:GetObject", ("arn:aws:s3:::a/*",)), Grant("b", "s3:PutObject", ("*",))],
+                     [0, 1], id="different-actions"),
+    ],
+)
+def test_drop_covered(grants: list[Grant], kept: list[int]) -> None:
+    assert drop_covered(grants) == [grants[i] for i in kept]
+
+
+def test_build_statements_merges_actions_sharing_a_scope() -> None:
+    grants = [Grant("view-logs", "logs:GetLogEvents", ("arn:x",)),
+              Grant("view-logs", "logs:FilterLogEvents", ("arn:x",)),
+              Grant("view-logs", "logs:StartQuery", ("arn:y",)),
+              Grant("view-metrics", "cloudwatch:GetMetricData", ("*",))]
+    assert build_statements(grants) == [
+        ("view-logs", {"Sid": "ViewLogsLogs", "Effect": "Allow",
+                       "Action": ["logs:FilterLogEvents", "logs:GetLogEvents"], "Resource": "arn:x"}),
+        ("view-logs", {"Sid": "ViewLogsLogs2", "Effect": "Allow", "Action": "logs:StartQuery", "Resource": "arn:y"}),
+        ("view-metrics", {"Sid": "ViewMetricsCloudwatch", "Effect": "Allow", "Action": "cloudwatch:GetMetricData",
+                          "Resource": "*"}),
+    ]
+
+
+def test_pack_splits_a_statement_too_large_for_one_policy() -> None:
+    actions = [f"ec2:Action{n:04d}" for n in range(600)]
+    statement = {"Sid": "Big", "Effect": "Allow", "Action": actions, "Resource": "*"}
+    bins = pack([("f", statement)], limit=POLICY_SIZE_LIMIT)
+    assert len(bins) > 1
+    parts = [s for b in bins for _, s in b]
+    assert [a for s in parts for a in s["Action"]] == actions
+    assert all(policy_size({"Version": "2012-10-17", "Statement": [s for _, s in b]}) <= POLICY_SIZE_LIMIT
+               for b in bins)
+    assert parts[0]["Sid"] == "BigPart1"
+
+
+def test_pack_falls_back_to_first_fit_decreasing() -> None:
+    def sized(name: str, count: int) -> tuple[str, dict[str, Any]]:
+        return ("f", {"Sid": name, "Effect": "Allow", "Action": [f"s3:A{n:03d}" for n in range(count)],
+                      "Resource": "*"})
+
+    statements = [sized("A", 60), sized("B", 50), sized("C", 40), sized("D", 50)]
+    empty = policy_size({"Version": "2012-10-17", "Statement": []})
+    limit = empty + policy_size(statements[0][1]) + policy_size(statements[2][1]) + 1
+    in_order = pack(statements, limit=limit, max_policies=3)
+    assert [[s["Sid"] for _, s in b] for b in in_order] == [["A"], ["B", "C"], ["D"]]
+    largest_first = pack(statements, limit=limit, max_policies=2)
+    assert [[s["Sid"] for _, s in b] for b in largest_first] == [["A", "C"], ["B", "D"]]
+
+
+# -- the text forms -------------------------------------------------------------------------------
+
+
+def test_cloudformation_template_is_valid_yaml_with_parameters(rules: RuleSet, catalog: Catalog) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",))
+    text = render(role, "cloudformation")
+    template = yaml.safe_load(text)
+    assert template["Parameters"]["ZeetAccountId"]["Default"] == ZEET
+    assert template["Parameters"]["ExternalId"]["Default"] == EXTERNAL
+    assert template["Resources"]["ZeetRole"]["Properties"]["ManagedPolicyArns"] == [{"Ref": "ZeetPolicy1"}]
+    assert template["Resources"]["ZeetPolicy1"]["Type"] == "AWS::IAM::ManagedPolicy"
+
+
+def test_cloudformation_template_with_other_parameter_values(rules: RuleSet, catalog: Catalog, tmp_path: Path) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",))
+    path = tmp_path / "role.yaml"
+    path.write_text(render(role, "cloudformation"), encoding="utf-8")
+    (loaded,) = load_file(path, parameters={"ZeetAccountId": "444455556666", "ExternalId": "other-id"}).roles
+    assert loaded.trust_policy is not None
+    statement = loaded.trust_policy.statements[0]
+    assert statement.principal is not None
+    assert statement.principal.identifiers("AWS") == ("arn:aws:iam::444455556666:root",)
+    assert statement.conditions[0].values == ("other-id",)
+
+
+def _cfn_lint() -> str | None:
+    return shutil.which("cfn-lint", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(_cfn_lint() is None, reason="cfn-lint is not installed next to the interpreter")
+def test_cloudformation_template_passes_cfn_lint(rules: RuleSet, catalog: Catalog, tmp_path: Path) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL,
+                         variants=_variants(rules, None))
+    path = tmp_path / "role.yaml"
+    path.write_text(render(role, "cloudformation"), encoding="utf-8")
+    cfn_lint = _cfn_lint()
+    assert cfn_lint is not None
+    result = subprocess.run([cfn_lint, str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("plain", '"plain"'), ("${aws:username}", '"$${aws:username}"'), ("%{if}", '"%%{if}"'), ('a"b', '"a\\"b"')],
+)
+def test_hcl_strings_stay_literal(value: str, written: str) -> None:
+    assert hcl_string(value) == written
+
+
+def test_terraform_has_the_resources(rules: RuleSet, catalog: Catalog) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, variants=_variants(rules, None))
+    text = render_terraform(role)
+    count = len(role.policies)
+    assert text.count('resource "aws_iam_role" "zeet"') == 1
+    assert text.count('resource "aws_iam_policy" ') == count
+    assert text.count('resource "aws_iam_role_policy_attachment" ') == count
+    assert text.count("jsonencode(") == count + 1
+    assert 'AWS = "arn:aws:iam::${var.zeet_account_id}:root"' in text
+    assert '"sts:ExternalId" = var.external_id' in text
+
+
+def _jsonencode_bodies(text: str) -> list[str]:
+    """The argument of every ``jsonencode(...)``, found by matching brackets outside strings."""
+    bodies = []
+    start = text.find("jsonencode(")
+    while start >= 0:
+        position = start + len("jsonencode(")
+        depth, in_string, escaped = 1, False, False
+        while depth:
+            char = text[position]
+            if in_string:
+                escaped = not escaped and char == "\\"
+                in_string = escaped or char != '"'
+            elif char == '"':
+                in_string = True
+            elif char in "({[":
+                depth += 1
+            elif char in ")}]":
+                depth -= 1
+            position += 1
+        bodies.append(text[start + len("jsonencode("):position - 1])
+        start = text.find("jsonencode(", position)
+    return bodies
+
+
+TERRAFORM = shutil.which("terraform")
+
+
+@pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")
+def test_terraform_is_formatted_and_encodes_the_same_documents(
+    rules: RuleSet, catalog: Catalog, tmp_path: Path
+) -> None:
+    assert TERRAFORM is not None
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, variants=_variants(rules, None))
+    text = render_terraform(role)
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
+    formatted = subprocess.run([TERRAFORM, "fmt", "-check", "-diff", "main.tf"], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, check=False)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+    # Evaluate the documents with Terraform itself, in a configuration without providers.
+    variables = text[text.index('variable "zeet_account_id"'):text.index('resource "aws_iam_role"')]
+    documents = ",\n".join(_jsonencode_bodies(text))
+    evaluate = tmp_path / "evaluate"
+    evaluate.mkdir()
+    (evaluate / "main.tf").write_text(f"{variables}\nlocals {{\n  documents = [\n{documents}\n  ]\n}}\n",
+                                      encoding="utf-8")
+    result = subprocess.run([TERRAFORM, "console"], cwd=evaluate, env=env, input="jsonencode(local.documents)\n",
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    encoded = json.loads(json.loads(result.stdout.strip()))
+    assert encoded == [role.trust_policy, *(policy.document for policy in role.policies)]
+
+
+def test_json_role_file_shape(rules: RuleSet, catalog: Catalog) -> None:
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-metrics",))
+    data = json.loads(render(role, "json"))
+    assert set(data) == {"Role", "RolePolicies", "AttachedPolicies"}
+    assert data["Role"]["Arn"] == "arn:aws:iam::000000000000:role/zeet-cloud-connection"
+    assert data["RolePolicies"] == []
+    assert data["AttachedPolicies"][0]["PolicyArn"] == "arn:aws:iam::000000000000:policy/zeet-cloud-connection-1"
