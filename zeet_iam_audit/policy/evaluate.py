@@ -152,20 +152,62 @@ class _Open:
 Tri = bool | _Open
 
 
+class _ActionElement:
+    """An Action or NotAction element's matcher, shared by every statement with the same element
+    (inline policies cut from managed ones repeat their elements), with its answers memoised."""
+
+    __slots__ = ("_memo", "exact", "negate", "unresolved", "wild")
+
+    def __init__(self, patterns: tuple[str, ...], negate: bool) -> None:
+        self.negate = negate
+        self.unresolved = tuple(p.reason for p in patterns if isinstance(p, Unresolved))
+        resolved = [p.lower() for p in patterns if not isinstance(p, Unresolved)]
+        self.exact = frozenset(p for p in resolved if "*" not in p and "?" not in p)
+        self.wild = tuple(compile_pattern(p) for p in resolved if "*" in p or "?" in p)
+        self._memo: dict[str, bool] = {}
+
+    def covers(self, action: str) -> bool | None:
+        """True or False, or None when only an unresolved entry could cover ``action``."""
+        known = self._memo.get(action)
+        if known is None:
+            hit = action in self.exact or any(m(action) for m in self.wild)
+            if not hit and self.unresolved:
+                return None
+            known = hit != self.negate
+            if len(self._memo) < 16384:
+                self._memo[action] = known
+        return known
+
+
+_ELEMENTS: dict[tuple[tuple[str, ...], bool], _ActionElement] = {}
+
+
+def _action_element(patterns: tuple[str, ...], negate: bool) -> _ActionElement:
+    key = (patterns, negate)
+    found = _ELEMENTS.get(key)
+    if found is None or any(isinstance(p, Unresolved) for p in patterns):
+        found = _ActionElement(patterns, negate)
+        if len(_ELEMENTS) >= 65536:
+            _ELEMENTS.clear()
+        _ELEMENTS[key] = found
+    return found
+
+
+# Resource answers per scope, shared by statements whose Resource/NotResource element is the same.
+_SCOPE_MEMOS: dict[tuple[tuple[str, ...], bool], dict[str, tuple[bool, bool]]] = {}
+
+
 class _CompiledStatement:
     __slots__ = (
         "_scopes",
+        "actions",
         "any_resource",
         "conditions",
-        "exact",
-        "negate_action",
         "negate_resource",
         "ref",
         "resources",
         "statement",
-        "unresolved_actions",
         "variables",
-        "wild",
     )
 
     def __init__(self, statement: Statement, ref: StatementRef, variables: bool) -> None:
@@ -173,11 +215,7 @@ class _CompiledStatement:
         self.ref = ref
         self.variables = variables
         patterns = statement.actions if statement.actions is not None else statement.not_actions
-        self.negate_action = statement.actions is None
-        self.unresolved_actions = tuple(p.reason for p in patterns or () if isinstance(p, Unresolved))
-        resolved = [p.lower() for p in patterns or () if not isinstance(p, Unresolved)]
-        self.exact = frozenset(p for p in resolved if "*" not in p and "?" not in p)
-        self.wild = tuple(compile_pattern(p) for p in resolved if "*" in p or "?" in p)
+        self.actions = _action_element(tuple(patterns or ()), statement.actions is None)
         resources = statement.resources if statement.resources is not None else statement.not_resources
         self.negate_resource = statement.resources is None and statement.not_resources is not None
         self.resources = tuple(resources) if resources is not None else None
@@ -187,16 +225,21 @@ class _CompiledStatement:
         self.conditions = statement.conditions
         # Answers per scope, for elements without variables or unresolved values (they are pure).
         plain = not any(isinstance(r, Unresolved) or "${" in r for r in self.resources or ())
-        self._scopes: dict[str, tuple[bool, bool]] | None = {} if plain else None
+        self._scopes: dict[str, tuple[bool, bool]] | None = None
+        if plain and self.resources is not None:
+            key = (self.resources, self.negate_resource)
+            self._scopes = _SCOPE_MEMOS.get(key)
+            if self._scopes is None:
+                if len(_SCOPE_MEMOS) >= 65536:
+                    _SCOPE_MEMOS.clear()
+                self._scopes = _SCOPE_MEMOS[key] = {}
 
     def action_state(self, action: str) -> Tri:
         """Whether the Action/NotAction element covers ``action`` (lower-cased)."""
-        hit = action in self.exact or any(m(action) for m in self.wild)
-        if hit:
-            return not self.negate_action
-        if self.unresolved_actions:
-            return _Open(unresolved=set(self.unresolved_actions))
-        return self.negate_action
+        covered = self.actions.covers(action)
+        if covered is None:
+            return _Open(unresolved=set(self.actions.unresolved))
+        return covered
 
     def resource_state(
         self, scope: str, context: Mapping[str, tuple[str, ...]] | None, complete: bool = True
@@ -264,6 +307,8 @@ class _CompiledStatement:
             if not complete and condition.key.lower() not in context:
                 open_ = open_ or _Open()
                 open_.keys.add(condition.key)
+                # An unresolved value leaves the condition unknown, whatever the key turns out to be.
+                open_.unresolved.update(v.reason for v in condition.values if isinstance(v, Unresolved))
                 continue
             try:
                 if not evaluate_condition(condition, context, variables=self.variables):
