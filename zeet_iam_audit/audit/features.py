@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zeet_iam_audit.audit.action_sets import ActionIndex
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
@@ -104,6 +104,10 @@ class FeaturePlan:
     planned: tuple[_Planned, ...]
     positions: frozenset[int]
     variants: tuple[str, ...]
+    # (prefix, display) → its actions' (position, name), sorted by name: missing groups by set algebra.
+    groups: tuple[tuple[tuple[str, str], frozenset[int], tuple[tuple[int, str], ...]], ...] = ()
+    at: dict[int, tuple[_Planned, ...]] = field(default_factory=dict)  # position → its requirements
+    unplaced: tuple[_Planned, ...] = ()  # requirements without a position: always evaluated
 
 
 def plan_feature(
@@ -122,11 +126,23 @@ def plan_feature(
         position = index.position.get(requirement.action.lower()) if index is not None else None
         planned.append(_Planned(requirement, prefix, display,
                                 info.resource_level if info is not None else True, position))
+    by_group: dict[tuple[str, str], dict[int, str]] = {}
+    at: dict[int, list[_Planned]] = {}
+    for item in planned:
+        if item.position is not None:
+            by_group.setdefault((item.prefix, item.display), {})[item.position] = item.requirement.action
+            at.setdefault(item.position, []).append(item)
     return FeaturePlan(
         rule=rule,
         planned=tuple(planned),
-        positions=frozenset(p.position for p in planned if p.position is not None),
+        positions=frozenset(at),
         variants=tuple(sorted(v.name for v in rule.variants if v.name in chosen)),
+        groups=tuple(
+            (key, frozenset(names), tuple(sorted(names.items(), key=lambda kv: kv[1].lower())))
+            for key, names in by_group.items()
+        ),
+        at={position: tuple(items) for position, items in at.items()},
+        unplaced=tuple(item for item in planned if item.position is None),
     )
 
 
@@ -154,15 +170,15 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     unnamed = evaluator.unnamed(plan.positions)
     # Required actions allowed everywhere with no condition and no Deny: ok without evaluating.
     allowed = evaluator.surely_allowed(plan.positions)
-    no_allow = _BLOCK_TEXT[Layer.IDENTITY]
-    for item in plan.planned:
+    if unnamed:
+        no_allow = _BLOCK_TEXT[Layer.IDENTITY]
+        for (prefix, display), members, names in plan.groups:
+            if not members.isdisjoint(unnamed):
+                groups[(prefix, display, *no_allow, ())] = [name for p, name in names if p in unnamed]
+    rest = plan.positions - unnamed - allowed
+    evaluated = [item for position in sorted(rest) for item in plan.at[position]]
+    for item in (*evaluated, *plan.unplaced):
         requirement, prefix, display = item.requirement, item.prefix, item.display
-        if item.position is not None:
-            if item.position in allowed:
-                continue
-            if item.position in unnamed:
-                groups.setdefault((prefix, display, *no_allow, ()), []).append(requirement.action)
-                continue
         decision = _worst(
             evaluator.decide_requirement(requirement.action, resource, requirement.context,
                                          resource_level=item.resource_level)

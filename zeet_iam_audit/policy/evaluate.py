@@ -322,7 +322,7 @@ class _CompiledStatement:
 class CompiledPolicy:
     """A policy turned into matchers, with a memo of which statements name each action."""
 
-    __slots__ = ("_memo", "policy", "statements")
+    __slots__ = ("_memo", "_parts", "policy", "statements")
     _MEMO_LIMIT = 8192
 
     def __init__(self, policy: Policy, layer: Layer, name: str, scp_level: int | None = None) -> None:
@@ -337,6 +337,17 @@ class CompiledPolicy:
             for s in policy.statements
         )
         self._memo: dict[str, tuple[tuple[_CompiledStatement, Tri], ...]] = {}
+        self._parts: dict[tuple[Any, ...], _Part] = {}
+
+    def part(self, request: _Request) -> _Part:
+        """This policy's allows and denies for a request (memoised: a managed policy attached to many
+        roles answers each question once)."""
+        found = self._parts.get(request.key)
+        if found is None:
+            found = _evaluate_policy(self, request)
+            if len(self._parts) < self._MEMO_LIMIT:
+                self._parts[request.key] = found
+        return found
 
     def candidates(self, action: str) -> tuple[tuple[_CompiledStatement, Tri], ...]:
         """The statements whose Action element might cover ``action`` (lower-cased)."""
@@ -386,43 +397,67 @@ class _Request:
     context: Mapping[str, tuple[str, ...]] | None
     complete: bool  # False: keys absent from the context are unknown rather than missing
     partial_allows: bool  # an Allow on part of the scope is an uncertainty, not "no allow"
+    key: tuple[Any, ...]  # the request as a hashable value, for the per-policy memo
+
+
+_Part = tuple[
+    tuple[StatementRef, ...], tuple[Uncertainty, ...], tuple[StatementRef, ...], tuple[Uncertainty, ...]
+]
+_NOTHING: _Part = ((), (), (), ())
 
 
 def _evaluate_layer(policies: Sequence[CompiledPolicy], request: _Request) -> _LayerOutcome:
     outcome = _LayerOutcome()
-    context, complete = request.context, request.complete
     for policy in policies:
-        for statement, action_state in policy.candidates(request.action):
-            full, some = statement.resource_state(request.scope, context, complete)
-            if statement.ref.effect is Effect.ALLOW:
-                if full is False:
-                    if not request.partial_allows or some is False:
-                        continue
-                    partial = _Open(partial=True)
-                    if isinstance(some, _Open):
-                        partial.merge(some)
-                    full = partial
-                state = _and(action_state, full, statement.condition_state(context, complete))
-                if state is True:
-                    outcome.certain_allows.append(statement.ref)
-                elif isinstance(state, _Open):
-                    outcome.possible_allows.append(_uncertainty(statement.ref, Effect.ALLOW, state))
-            else:
-                if some is False:
-                    continue
-                state = _and(action_state, some, statement.condition_state(context, complete))
-                if state is False:
-                    continue
-                if state is True and full is True:
-                    outcome.certain_denies.append(statement.ref)
-                    continue
-                open_ = state if isinstance(state, _Open) else _Open()
-                if isinstance(full, _Open):
-                    open_.merge(full)
-                elif full is False:
-                    open_.partial = True  # the Deny covers part of the scope only
-                outcome.possible_denies.append(_uncertainty(statement.ref, Effect.DENY, open_))
+        part = policy.part(request)
+        if part is _NOTHING:
+            continue
+        outcome.certain_allows.extend(part[0])
+        outcome.possible_allows.extend(part[1])
+        outcome.certain_denies.extend(part[2])
+        outcome.possible_denies.extend(part[3])
     return outcome
+
+
+def _evaluate_policy(policy: CompiledPolicy, request: _Request) -> _Part:
+    """One policy's share of a layer's outcome: it depends on nothing but the policy and the request."""
+    outcome = _LayerOutcome()
+    context, complete = request.context, request.complete
+    candidates = policy.candidates(request.action)
+    if not candidates:
+        return _NOTHING
+    for statement, action_state in candidates:
+        full, some = statement.resource_state(request.scope, context, complete)
+        if statement.ref.effect is Effect.ALLOW:
+            if full is False:
+                if not request.partial_allows or some is False:
+                    continue
+                partial = _Open(partial=True)
+                if isinstance(some, _Open):
+                    partial.merge(some)
+                full = partial
+            state = _and(action_state, full, statement.condition_state(context, complete))
+            if state is True:
+                outcome.certain_allows.append(statement.ref)
+            elif isinstance(state, _Open):
+                outcome.possible_allows.append(_uncertainty(statement.ref, Effect.ALLOW, state))
+        else:
+            if some is False:
+                continue
+            state = _and(action_state, some, statement.condition_state(context, complete))
+            if state is False:
+                continue
+            if state is True and full is True:
+                outcome.certain_denies.append(statement.ref)
+                continue
+            open_ = state if isinstance(state, _Open) else _Open()
+            if isinstance(full, _Open):
+                open_.merge(full)
+            elif full is False:
+                open_.partial = True  # the Deny covers part of the scope only
+            outcome.possible_denies.append(_uncertainty(statement.ref, Effect.DENY, open_))
+    return (tuple(outcome.certain_allows), tuple(outcome.possible_allows), tuple(outcome.certain_denies),
+            tuple(outcome.possible_denies))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -500,8 +535,11 @@ class PolicySet:
         some keys, e.g. ``iam:PassedToService``, and nothing else). ``partial_allows=True`` makes an
         Allow that covers only part of a resource scope an uncertainty instead of no allow.
         """
-        request = _Request(action.lower(), resource, context, complete_context or context is None,
-                           partial_allows)
+        complete = complete_context or context is None
+        context_key = None if context is None else tuple(sorted(context.items()))
+        lowered = action.lower()
+        request = _Request(lowered, resource, context, complete, partial_allows,
+                           (lowered, resource, context_key, complete, partial_allows))
         layers: list[tuple[Layer, _LayerOutcome]] = []
         for level in self.scps:
             layers.append((Layer.SCP, _evaluate_layer(level, request)))
