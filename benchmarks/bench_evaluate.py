@@ -42,8 +42,19 @@ def main() -> int:
             for action in statement.actions or statement.not_actions or ():
                 actions.append(action.replace("*", "Describe") if "*" in action else action)
     actions += ["sqs:CreateQueue", "eks:CreateAccessEntry", "iam:PassRole", "s3:GetObject"]
-    sets = [PolicySet.build(rng.sample(policies, rng.randint(1, 4))) for _ in range(500)]
-    work = [(rng.choice(sets), rng.choice(actions)) for _ in range(args.decisions)]
+    chosen = [rng.sample(policies, rng.randint(1, 4)) for _ in range(500)]
+    sets = [PolicySet.build(group) for group in chosen]
+    own = [
+        [a.replace("*", "Describe") for p in group for s in p.statements for a in s.actions or s.not_actions or ()]
+        for group in chosen
+    ]
+    # Half the questions ask about an action the set's own policies name (mostly allowed), half
+    # about any action (mostly not allowed): an audit asks both kinds.
+    work = []
+    for number in range(args.decisions):
+        position = rng.randrange(len(sets))
+        pool = own[position] if number % 2 and own[position] else actions
+        work.append((sets[position], rng.choice(pool)))
 
     rates = []
     decisions: Counter[str] = Counter()
