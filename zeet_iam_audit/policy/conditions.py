@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from zeet_iam_audit.model import Condition
+from zeet_iam_audit.model import Condition, Unresolved
 from zeet_iam_audit.policy.match import arn_matches, compile_pattern
 from zeet_iam_audit.policy.parse import split_operator
 from zeet_iam_audit.policy.variables import Substituted, substitute
@@ -193,6 +193,9 @@ def evaluate_condition(condition: Condition, context: Context, *, variables: boo
     """
     qualifier, base, if_exists = split_operator(condition.operator)
     request = _lookup(context, condition.key)
+    for raw in condition.values:
+        if isinstance(raw, Unresolved):  # checked first: no operator may read it as a plain value
+            raise ConditionUnknown(raw.reason)
 
     if base == "Null":
         # "true": the key must be absent; "false": present. An empty list counts as absent.

@@ -11,6 +11,7 @@ Action names compare case-insensitively (callers lower-case both sides); ARNs ca
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -39,7 +40,7 @@ def _find_segment(segment: str, text: str, start: int, end: int) -> int:
     anchor_offset = _offset_of(pieces, anchor)
     search = start + anchor_offset
     last_start = end - len(segment)
-    while True:
+    for _ in range(_ANCHOR_TRIES):
         found = text.find(anchor, search, end - (len(segment) - anchor_offset - len(anchor)))
         if found < 0:
             return -1
@@ -49,6 +50,36 @@ def _find_segment(segment: str, text: str, start: int, end: int) -> int:
         if _segment_at(segment, text, candidate):
             return candidate
         search = found + 1
+    # The anchor keeps matching where the segment does not ("a?a?a?b" in "aaaa..."): checking each
+    # place would be quadratic, so scan the rest once with a bit-parallel automaton instead.
+    return _scan_segment(segment, text, search - anchor_offset, end)
+
+
+_ANCHOR_TRIES = 32
+
+
+@lru_cache(maxsize=1024)
+def _segment_masks(segment: str) -> tuple[dict[str, int], int]:
+    """Shift-and masks: for each character, the positions of ``segment`` it may stand at."""
+    wildcard = sum(1 << i for i, char in enumerate(segment) if char == "?")
+    masks: dict[str, int] = {}
+    for i, char in enumerate(segment):
+        if char != "?":
+            masks[char] = masks.get(char, wildcard) | (1 << i)
+    return masks, wildcard
+
+
+def _scan_segment(segment: str, text: str, start: int, end: int) -> int:
+    """Leftmost position >= start where ``segment`` (with ``?``) matches inside ``text[:end]``, or -1:
+    one pass over the text, ``len(segment) / 64`` machine words of work per character."""
+    masks, wildcard = _segment_masks(segment)
+    accept = 1 << (len(segment) - 1)
+    state = 0
+    for position in range(max(start, 0), end):
+        state = ((state << 1) | 1) & masks.get(text[position], wildcard)
+        if state & accept:
+            return position - len(segment) + 1
+    return -1
 
 
 def _offset_of(pieces: list[str], anchor: str) -> int:
@@ -132,7 +163,8 @@ def any_action_matches(patterns: Iterable[str], action: str) -> bool:
 _SCOPE_STAR = "\ue002"
 _SCOPE_QUESTION = "\ue003"
 _SCOPE_ESCAPE = str.maketrans({"*": _SCOPE_STAR, "?": _SCOPE_QUESTION})
-_INTERSECT_LIMIT = 1_000_000  # product states; beyond it the answer is the cautious one (True)
+_INTERSECT_LIMIT = 1_000_000_000  # product states; beyond it the answer is the cautious one (True)
+_STARS = re.compile(r"\*+")
 
 
 def _covers_text(pattern: str, scope: str) -> bool:
@@ -163,35 +195,56 @@ def arn_covers(pattern: str, scope: str) -> bool:
     return all(_covers_text(p, s) for p, s in zip(pattern_parts, scope_parts, strict=True))
 
 
+@lru_cache(maxsize=4096)
+def _glob_masks(glob: str) -> tuple[int, int, int, dict[str, int]]:
+    """Bit masks of a glob's positions: stars, question marks, every non-star, and per character
+    the positions it may stand at (its own and the question marks)."""
+    stars = questions = 0
+    for j, char in enumerate(glob):
+        if char == "*":
+            stars |= 1 << j
+        elif char == "?":
+            questions |= 1 << j
+    by_char: dict[str, int] = {}
+    for j, char in enumerate(glob):
+        if char not in "*?":
+            by_char[char] = by_char.get(char, questions) | (1 << j)
+    return stars, questions, ((1 << len(glob)) - 1) & ~stars, by_char
+
+
 def globs_intersect(left: str, right: str) -> bool:
-    """Whether some string matches both globs (a product-automaton search, O(len·len))."""
+    """Whether some string matches both globs.
+
+    The product automaton is walked one character of the shorter glob at a time, holding the
+    reachable positions of the longer one as the bits of an integer: ``len·len / 64`` machine
+    words of work, a few milliseconds for two 10 kB globs.
+    """
     if "*" not in right and "?" not in right:
         return compile_pattern(left)(right)
     if "*" not in left and "?" not in left:
         return compile_pattern(right)(left)
+    left, right = _STARS.sub("*", left), _STARS.sub("*", right)  # "**" is "*": one skip per run
+    if len(left) > len(right):
+        left, right = right, left
     if (len(left) + 1) * (len(right) + 1) > _INTERSECT_LIMIT:
         return True
-    end = (len(left), len(right))
-    seen = {(0, 0)}
-    stack = [(0, 0)]
-    while stack:
-        i, j = stack.pop()
-        if (i, j) == end:
-            return True
-        a = left[i] if i < len(left) else None
-        b = right[j] if j < len(right) else None
-        moves = []
-        if a == "*":
-            moves.append((i + 1, j))
-        if b == "*":
-            moves.append((i, j + 1))
-        if a is not None and b is not None and (a in "*?" or b in "*?" or a == b):
-            moves.append((i if a == "*" else i + 1, j if b == "*" else j + 1))
-        for move in moves:
-            if move not in seen:
-                seen.add(move)
-                stack.append(move)
-    return False
+    size = len(right)
+    every = (1 << (size + 1)) - 1
+    stars, questions, plain, by_char = _glob_masks(right)
+    reach = 1  # position 0 of both globs
+    for char in left:
+        reach |= (reach & stars) << 1  # a star of ``right`` matching nothing
+        if not reach:
+            return False
+        if char == "*":
+            # A star of ``left`` eats whatever ``right`` has from its first reachable position on.
+            reach = every & ~((reach & -reach) - 1)
+            continue
+        allowed = plain if char == "?" else by_char.get(char, questions)
+        # A star of ``right`` eats this character (position kept), or both move on together.
+        reach = (reach & stars) | ((reach & allowed) << 1)
+    reach |= (reach & stars) << 1
+    return bool(reach >> size & 1)
 
 
 def arns_intersect(pattern: str, scope: str) -> bool:

@@ -70,6 +70,15 @@ def split_operator(operator: str) -> tuple[str | None, str, bool]:
     return qualifier, base, if_exists
 
 
+def _step(path: str, key: object) -> str:
+    """``path`` extended by an object key; a key that is not printable (a newline, an escape
+    character) is quoted, so an error naming the path stays one printable line."""
+    text = str(key)
+    if not text.isprintable():
+        return f"{path}[{json.dumps(text)}]"
+    return f"{path}.{text}" if path else text
+
+
 class _DuplicateKey(str):
     """Stands in for a JSON object that repeated ``self`` as a key, until its path is known."""
 
@@ -89,15 +98,55 @@ def _raise_on_duplicate(document: Any) -> None:
     while stack:  # iterative: a deeply nested document must not exhaust the recursion limit
         path, value = stack.pop()
         if isinstance(value, _DuplicateKey):
-            where = f"{path}.{value}" if path else str(value)
+            where = _step(path, value)
             raise PolicyError(where, f"duplicate key {str(value)!r} in one JSON object")
         if isinstance(value, dict):
-            children = [(f"{path}.{k}" if path else k, v) for k, v in value.items()]
+            children = [(_step(path, k), v) for k, v in value.items()]
         elif isinstance(value, list):
             children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
         else:
             continue
         stack.extend(reversed(children))
+
+
+def lone_surrogate_path(data: Any) -> tuple[str | int, ...] | None:
+    """Where a decoded document holds a string with a lone UTF-16 surrogate (``"\\ud800"`` in
+    JSON or YAML escapes), as keys and indexes from the root; None when there is none.
+
+    Such a string is not text: it cannot be printed, encoded or written to a report.
+    """
+
+    def bad(text: str) -> bool:
+        if text.isascii():
+            return False
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+
+    if isinstance(data, str):
+        return () if bad(data) else None
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        items: Any = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in items:
+            if isinstance(key, str) and bad(key):
+                return path
+            if isinstance(child, str):
+                if bad(child):
+                    return (*path, key)
+            elif isinstance(child, dict | list):
+                stack.append((child, (*path, key)))
+    return None
+
+
+def _steps(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for step in path:
+        text = f"{text}[{step}]" if isinstance(step, int) else _step(text, step)
+    return text
 
 
 def load_json_document(text: str) -> Any:
@@ -114,6 +163,10 @@ def load_json_document(text: str) -> Any:
     except ValueError as error:  # e.g. an integer too long to convert
         raise PolicyError("", f"not valid JSON ({error})") from None
     _raise_on_duplicate(document)
+    if "\\u" in stripped:
+        where = lone_surrogate_path(document)
+        if where is not None:
+            raise PolicyError(_steps(where), "a \\u escape of a lone surrogate: not a character")
     return document
 
 
@@ -169,8 +222,8 @@ def _principal(value: Any, path: str) -> Principal:
     for kind, identifiers in value.items():
         if kind not in PRINCIPAL_TYPES:
             expected = ", ".join(sorted(PRINCIPAL_TYPES))
-            raise PolicyError(f"{path}.{kind}", f"unknown principal type (expected one of {expected})")
-        entries.append((kind, _string_list(identifiers, f"{path}.{kind}")))
+            raise PolicyError(_step(path, kind), f"unknown principal type (expected one of {expected})")
+        entries.append((kind, _string_list(identifiers, _step(path, kind))))
     return Principal(entries=tuple(entries))
 
 
@@ -189,7 +242,9 @@ def _conditions(value: Any, path: str) -> tuple[Condition, ...]:
         raise PolicyError(path, f"expected an object of operator → key → values, got {_describe(value)}")
     conditions: list[Condition] = []
     for operator, block in value.items():
-        op_path = f"{path}.{operator}"
+        op_path = _step(path, operator)
+        if not isinstance(operator, str):  # YAML keys may be numbers, booleans or null
+            raise PolicyError(op_path, f"expected a condition operator, got {_describe(operator)}")
         try:
             split_operator(operator)
         except ValueError as error:
@@ -199,7 +254,9 @@ def _conditions(value: Any, path: str) -> tuple[Condition, ...]:
         if not block:
             raise PolicyError(op_path, "expected at least one condition key")
         for key, raw in block.items():
-            key_path = f"{op_path}.{key}"
+            key_path = _step(op_path, key)
+            if not isinstance(key, str):
+                raise PolicyError(key_path, f"expected a condition key, got {_describe(key)}")
             if isinstance(raw, list | tuple):
                 values = tuple(_condition_value(item, f"{key_path}[{i}]") for i, item in enumerate(raw))
             else:
@@ -213,7 +270,7 @@ def _statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement:
         raise PolicyError(path, f"expected a statement object, got {_describe(raw)}")
     for key in raw:
         if key not in _STATEMENT_KEYS:
-            raise PolicyError(f"{path}.{key}", "unknown statement element")
+            raise PolicyError(_step(path, key), "unknown statement element")
     if "Effect" not in raw:
         raise PolicyError(f"{path}.Effect", "missing (expected Allow or Deny)")
     effect = raw["Effect"]
@@ -286,9 +343,9 @@ def parse_policy(
         raise PolicyError("", f"expected a policy object, got {_describe(raw)}")
     for key in raw:
         if key not in _TOP_KEYS:
-            raise PolicyError(key, "unknown policy element (expected Version, Id, Statement)")
+            raise PolicyError(_step("", key), "unknown policy element (expected Version, Id, Statement)")
     version = raw.get("Version")
-    if version is not None and version not in VERSIONS:
+    if version is not None and (not isinstance(version, str) or version not in VERSIONS):
         raise PolicyError("Version", f"expected 2012-10-17 or 2008-10-17, got {_describe(version)}")
     policy_id = raw.get("Id")
     if policy_id is not None and not isinstance(policy_id, str):

@@ -80,6 +80,12 @@ PSEUDO_PARAMETERS = frozenset(
     }
 )
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# What resolving one template's intrinsic functions may produce: values visited and characters of
+# text. CloudFormation accepts templates of at most 1 MB; far beyond these, Fn::FindInMap, Fn::Sub
+# or Fn::Join repeating long values is an expansion bomb, refused before it is built.
+MAX_RESOLVED_VALUES = 1_000_000
+MAX_RESOLVED_CHARACTERS = 64 * 1024 * 1024
+_SHOWN_TEMPLATE = 200  # characters of an Fn::Sub template quoted in a reason
 
 
 class _NoValue:
@@ -118,6 +124,26 @@ def _text(value: Any) -> str | None:
     return None
 
 
+def _json_size(value: Any) -> int:
+    """An upper bound of ``json.dumps(value)``'s length (strings escaped at most 6 to 1)."""
+    size = 0
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            size += 6 * len(current) + 2
+        elif isinstance(current, Mapping):
+            size += 2 + 2 * len(current)
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list | tuple):
+            size += 2 + len(current)
+            stack.extend(current)
+        else:
+            size += 32
+    return size
+
+
 def _is_intrinsic(value: Any) -> bool:
     if not isinstance(value, Mapping) or len(value) != 1:
         return False
@@ -144,6 +170,8 @@ class TemplateResolver:
     _deciding: set[str] = field(default_factory=set)
     _resource_values: dict[str, str] = field(default_factory=dict)
     _resolving: set[str] = field(default_factory=set)
+    _values_spent: int = 0
+    _characters_spent: int = 0
 
     def __post_init__(self) -> None:
         raw_resources = self.template.get("Resources")
@@ -357,12 +385,28 @@ class TemplateResolver:
 
     # --- values --------------------------------------------------------------------------------
 
+    def _spend(self, path: str, values: int = 0, characters: int = 0) -> None:
+        """Count what resolving produces; past the limits the template is refused at ``path``."""
+        self._values_spent += values
+        self._characters_spent += characters
+        if self._values_spent > MAX_RESOLVED_VALUES:
+            raise self.locator.error(
+                path, f"the intrinsic functions expand to more than {MAX_RESOLVED_VALUES:,} values "
+                "(Fn::FindInMap or Fn::Split repeating long values); not a template CloudFormation "
+                "would accept")
+        if self._characters_spent > MAX_RESOLVED_CHARACTERS:
+            raise self.locator.error(
+                path, f"the intrinsic functions expand to more than "
+                f"{MAX_RESOLVED_CHARACTERS // (1024 * 1024)} MB of text (Fn::Sub, Fn::Join or "
+                "Fn::FindInMap repeating long values); not a template CloudFormation would accept")
+
     def resolve(self, value: Any, path: str, *, links: bool = False) -> Any:
         """``value`` with intrinsic functions resolved (see the module docstring).
 
         With ``links``, a reference to a role or managed policy of this template resolves to a
         ``_Link`` so callers can attach documents by logical id.
         """
+        self._spend(path, values=1, characters=len(value) if isinstance(value, str) else 0)
         if _is_intrinsic(value):
             ((function, argument),) = value.items()
             return self._intrinsic(function, argument, path, links)
@@ -477,11 +521,14 @@ class TemplateResolver:
                 value = Unresolved(f"${{{name}}} (not a parameter or resource of this template)")
             if isinstance(value, Unresolved):
                 blockers.append(value.reason)
+            self._spend(path, characters=len(value))  # before the text is built
             return value
 
+        self._spend(path, characters=len(template))
         result = _SUB_VARIABLE.sub(replace, template)
         if blockers:
-            return Unresolved(f"Fn::Sub {template!r}: " + "; ".join(dict.fromkeys(blockers)))
+            shown = template if len(template) <= _SHOWN_TEMPLATE else template[: _SHOWN_TEMPLATE - 3] + "..."
+            return Unresolved(f"Fn::Sub {shown!r}: " + "; ".join(dict.fromkeys(blockers)))
         return result
 
     def _join(self, argument: Any, path: str) -> Any:
@@ -497,6 +544,7 @@ class TemplateResolver:
         blocker = find_unresolved([delimiter, *texts])
         if blocker is not None:
             return Unresolved(f"Fn::Join: {blocker.reason}")
+        self._spend(path, characters=sum(map(len, texts)) + len(delimiter) * max(len(texts) - 1, 0))
         return delimiter.join(texts)
 
     def _select(self, argument: Any, path: str) -> Any:
@@ -528,6 +576,7 @@ class TemplateResolver:
             return Unresolved(f"Fn::Split: {blocker.reason}")
         if not delimiter:
             return Unresolved("Fn::Split with an empty delimiter")
+        self._spend(path, values=source.count(delimiter) + 1)
         return source.split(delimiter)
 
     def _find_in_map(self, argument: Any, path: str) -> Any:
@@ -558,6 +607,7 @@ class TemplateResolver:
         text = self._string_of(self.resolve(argument, path), "Fn::Base64")
         if isinstance(text, Unresolved):
             return text
+        self._spend(path, characters=4 * len(text) + 4)  # a character is at most four UTF-8 bytes
         return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
     def _length(self, argument: Any, path: str) -> Any:
@@ -571,6 +621,7 @@ class TemplateResolver:
         blocker = find_unresolved(value)
         if blocker is not None:
             return Unresolved(f"Fn::ToJsonString: {blocker.reason}")
+        self._spend(path, characters=_json_size(value))
         return json.dumps(value, separators=(",", ":"))
 
     def _if(self, argument: Any, path: str, links: bool) -> Any:

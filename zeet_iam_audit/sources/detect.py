@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from zeet_iam_audit.errors import InputError
@@ -37,6 +38,8 @@ def detect_input_type(data: object, *, where: str = "input") -> str:
     if looks_like_policy(data):
         return "policy"
     if isinstance(data, Mapping):
-        keys = ", ".join(sorted(str(key) for key in data)[:8]) or "none"
+        names = sorted(str(key) for key in data)[:8]
+        # Quoted when not printable: a key holding a newline must not break the one-line error.
+        keys = ", ".join(name if name.isprintable() else json.dumps(name) for name in names) or "none"
         raise InputError(f"{where}: $: not a recognised input; {EXPECTED}; found keys: {keys}")
     raise InputError(f"{where}: $: not a recognised input; {EXPECTED}; found {describe(data)}")
