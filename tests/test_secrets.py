@@ -217,8 +217,6 @@ def test_live_error_paths_never_print_credentials(response: tuple[int, bytes, st
     assert EXTERNAL_ID not in run.stdout + run.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="live_session prints AWS's error message as it came: an endpoint (a proxy, "
-                   "an emulator) that echoes the session token puts it on stderr (see SECURITY.md)")
 def test_an_error_message_echoing_the_token_is_redacted(places: dict[str, Path],
                                                         fake_aws: tuple[str, type[_FakeAws]]) -> None:
     endpoint, handler = fake_aws

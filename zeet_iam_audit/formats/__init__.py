@@ -28,9 +28,11 @@ Renderer = Callable[[AuditReport, RenderOptions], str]
 
 def render_table_with_waivers(report: AuditReport, options: RenderOptions) -> str:
     """The table, followed by the waivers and what they did (the other formats show them inline)."""
+    from zeet_iam_audit.formats.printable import printable
     from zeet_iam_audit.formats.table import render_table
     from zeet_iam_audit.waivers import waiver_report_lines
 
+    report = printable(report)  # names from the input may hold control characters
     return render_table(report, options) + "".join(line + "\n" for line in waiver_report_lines(report))
 
 

@@ -15,6 +15,7 @@ from zeet_iam_audit.audit.findings import Finding, role_findings
 from zeet_iam_audit.audit.report import AuditReport, RoleReport
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.formats.locate import SourceIndex, finding_line, index_source, relative_path
+from zeet_iam_audit.formats.printable import printable
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -90,6 +91,7 @@ def _role_lines(report: AuditReport, role: RoleReport, index: SourceIndex | None
 
 def render_github(report: AuditReport, options: RenderOptions) -> str:
     """One workflow command per finding group, then waivers needing attention and skipped roles."""
+    report = printable(report)  # names from the input may hold control characters
     lines: list[str] = []
     indexes: dict[str, SourceIndex | None] = {}
     for role in report.roles:

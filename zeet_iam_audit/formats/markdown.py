@@ -13,6 +13,7 @@ from zeet_iam_audit.audit.findings import Finding, role_findings
 from zeet_iam_audit.audit.report import AuditReport, FeatureResult, FeatureStatus, RoleReport
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.formats.locate import relative_path
+from zeet_iam_audit.formats.printable import printable
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 
@@ -141,6 +142,7 @@ def _waiver_section(report: AuditReport) -> list[str]:
 
 def render_markdown(report: AuditReport, options: RenderOptions) -> str:
     """The report as Markdown, headed by the verdict when the run's ``--fail-on`` result is known."""
+    report = printable(report)  # names from the input may hold control characters
     lines = ["## zeet-iam-audit", ""]
     roles = len(report.roles)
     inputs = ", ".join(code(relative_path(i, options.root) if i in {r.source for r in report.roles} else i)

@@ -17,6 +17,7 @@ from zeet_iam_audit.audit.report import (
     RoleReport,
 )
 from zeet_iam_audit.formats import RenderOptions
+from zeet_iam_audit.formats.printable import printable
 
 _STATUS_STYLE = {
     "ok": "bold green",
@@ -142,6 +143,7 @@ def _role_block(role: RoleReport) -> Group:
 
 def render_table(report: AuditReport, options: RenderOptions) -> str:
     """The report as text; styled only when ``options.color``."""
+    report = printable(report)  # names from the input may hold control characters
     buffer = io.StringIO()
     console = Console(
         file=buffer,

@@ -237,10 +237,27 @@ class LiveSession:
             # SSO token expiry, credential process failures, bad configuration, invalid parameters.
             raise AwsAccessError(f"{label}: {one_line(error)}") from None
 
+    def _secrets(self) -> list[str]:
+        """The session's own secret key and token, to keep out of anything printed."""
+        try:
+            credentials = self._session().get_credentials()
+            frozen = credentials.get_frozen_credentials() if credentials is not None else None
+        except Exception:  # reading them failed: nothing to redact, and nothing to fail over
+            return []
+        if frozen is None:
+            return []
+        return [value for value in (frozen.secret_key, frozen.token) if value]
+
+    def _redact(self, text: str) -> str:
+        """``text`` without the session's secrets: an endpoint (a proxy, an emulator) may echo them."""
+        for secret in self._secrets():
+            text = text.replace(secret, "[redacted]")
+        return text
+
     def _client_error(self, label: str, error: Any) -> AwsAccessError:
         info = error.response.get("Error", {}) if isinstance(error.response, dict) else {}
-        code = str(info.get("Code") or "UnknownError")
-        detail = one_line(info.get("Message") or "")
+        code = one_line(self._redact(str(info.get("Code") or "UnknownError")))
+        detail = one_line(self._redact(str(info.get("Message") or "")))
         if code in CREDENTIAL_CODES:
             return AwsCredentialsError(
                 f"AWS rejected the credentials ({code} on {label}): refresh them (for SSO run "
