@@ -22,6 +22,7 @@ from typing import Any
 from zeet_iam_audit.errors import InputError, PolicyError, UsageError
 from zeet_iam_audit.model import Policy, PolicyKind, Role
 from zeet_iam_audit.policy.parse import parse_policy
+from zeet_iam_audit.run import parse_parameters
 from zeet_iam_audit.sources import INPUT_TYPES, load_file
 from zeet_iam_audit.sources.reading import load_document
 
@@ -60,17 +61,6 @@ def add_input_arguments(parser: argparse.ArgumentParser, *, role_help: str) -> N
                         "or describe-policy output")
     source.add_argument("--config", type=Path, help="config file (default: ./.zeet-iam-audit.toml)")
     source.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
-
-
-def parse_parameters(values: Sequence[str] | None) -> dict[str, str]:
-    """``--parameter NAME=VALUE`` values."""
-    parameters: dict[str, str] = {}
-    for value in values or ():
-        name, sep, text = value.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--parameter: expected NAME=VALUE, got {value!r}")
-        parameters[name] = text
-    return parameters
 
 
 def _scp_documents(data: Any, display: str) -> list[tuple[Any, str, str]]:
