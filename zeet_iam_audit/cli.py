@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import IO, TextIO
 
 from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
@@ -99,7 +99,23 @@ def _audit_parser() -> argparse.ArgumentParser:
                      "excess-risky, excess, or never (default: missing,trust)")
     out.add_argument("--width", type=int, help="table width (default: the terminal's)")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,
+                        help="processes auditing the roles: a number, or auto (the default: every core "
+                        "for 200 roles or more, else one)")
     return parser
+
+
+def _jobs(value: str) -> int | None:
+    """``--jobs``: a whole number of processes, at least 1, or ``auto`` (None)."""
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (1 or more) or auto, got {value!r}")
+    return jobs
 
 
 def _listing_parser(name: str) -> argparse.ArgumentParser:
@@ -113,10 +129,20 @@ def _listing_parser(name: str) -> argparse.ArgumentParser:
     return parser
 
 
+_WRITE_CHUNK = 1 << 20  # characters
+
+
+def _write_text(handle: IO[str], text: str) -> None:
+    """Write ``text`` a megabyte at a time: a text stream encodes what it is given as one copy, and
+    an account-wide report is tens of megabytes."""
+    for start in range(0, len(text), _WRITE_CHUNK):
+        handle.write(text[start:start + _WRITE_CHUNK])
+
+
 def _write_output(text: str, output: Path | None, stdout: TextIO) -> None:
     """Write the report; to a file only whole (a temporary file renamed into place)."""
     if output is None:
-        stdout.write(text)
+        _write_text(stdout, text)
         stdout.flush()
         return
     directory = output.parent if str(output.parent) else Path(".")
@@ -126,7 +152,7 @@ def _write_output(text: str, output: Path | None, stdout: TextIO) -> None:
             "w", encoding="utf-8", dir=directory, prefix=f".{output.name}.", delete=False
         ) as handle:
             temporary = handle.name
-            handle.write(text)
+            _write_text(handle, text)
         # A temporary file is private (0600); the report gets the mode a new file would have.
         umask = os.umask(0)
         os.umask(umask)
@@ -233,9 +259,26 @@ def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO,
     return result.exit_code
 
 
+def _end_program(code: int) -> None:
+    """End the process now that the report is written: tearing the audit's objects down one by one
+    (the interpreter's last collection and deallocation) would take a sixth of a large run's time.
+    Nothing is left to do at exit: reports are written whole, and workers have been reaped."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return  # a closed or broken stream: let the interpreter report it as it normally does
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None, stdin: TextIO | None = None) -> int:
-    """Run the command line; returns the exit code (the console script exits with it)."""
+    """Run the command line; returns the exit code (the console script exits with it).
+
+    Called with no arguments it is the program itself, and it ends the process once an audit's
+    report is written (see ``_end_program``).
+    """
+    program = argv is None and stdout is None and stderr is None and stdin is None
     argv = list(sys.argv[1:] if argv is None else argv)
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
@@ -253,9 +296,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         # collector would only walk them again and again (about a third of a large run's time).
         gc.disable()
         try:
-            return _run_audit(args, stdout, stderr)
+            code = _run_audit(args, stdout, stderr)
         finally:
             gc.enable()
+        if program:
+            _end_program(code)
+        return code
     except ZeetIamAuditError as error:
         if debug:
             traceback.print_exc(file=stderr)

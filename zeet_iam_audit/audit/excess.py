@@ -95,21 +95,23 @@ def audit_excess(
     needed_positions = _needed_positions(index, needed)
     allowed, conditional, scoped = (s - needed_positions for s in (allowed, conditional, scoped))
     everything = sorted(allowed | conditional | scoped)  # catalogue order: by service, then name
-    group, service_of = index.group_key, index.service_of
-    levels = Counter(map(group.__getitem__, everything))
-    totals = Counter(map(service_of.__getitem__, everything))
+    groups, service_of = index.groups, index.service_of
+    levels = {groups[group]: count for group, count in Counter(map(index.group_id.__getitem__, everything)).items()}
+    totals: Counter[str] = Counter()
+    for (service, _), count in levels.items():
+        totals[service] += count
     conditional_count = Counter(map(service_of.__getitem__, conditional))
     scoped_count = Counter(map(service_of.__getitem__, scoped))
     samples: dict[str, list[str]] = {}
     start = 0
     for service, total in sorted(totals.items()):
-        samples[service] = [index.infos[p].full for p in everything[start:start + min(total, _SAMPLE)]]
+        samples[service] = [index.full_names[p] for p in everything[start:start + min(total, _SAMPLE)]]
         start += total
     services = tuple(
         ExcessService(
             service=service,
             total=total,
-            by_access_level=tuple((lvl, levels[(service, lvl)]) for lvl in _ACCESS_ORDER if levels[(service, lvl)]),
+            by_access_level=tuple((lvl, levels[(service, lvl)]) for lvl in _ACCESS_ORDER if (service, lvl) in levels),
             conditional=conditional_count[service],
             scoped=scoped_count[service],
             sample=tuple(samples[service]),
@@ -119,7 +121,7 @@ def audit_excess(
     return ExcessResult(
         total=sum(totals.values()),
         services=services,
-        risky=_risky(evaluator, needed),
+        risky=_risky(evaluator, index, needed),
         unknown_reasons=evaluator.unknown_reasons,
     )
 
@@ -149,13 +151,32 @@ def _wildcard_grants(identity: Iterable[CompiledPolicy]) -> list[tuple[str, str,
     return grants
 
 
-def _risky(evaluator: RoleEvaluator, needed: Mapping[str, tuple[str, ...]]) -> tuple[RiskyGrant, ...]:
+_ESCALATION: dict[int, tuple[ActionIndex, frozenset[int], tuple[tuple[str, int | None], ...]]] = {}
+
+
+def _escalation(index: ActionIndex) -> tuple[frozenset[int], tuple[tuple[str, int | None], ...]]:
+    """PRIVILEGE_ESCALATION's catalogue positions, and each action with its position (or None)."""
+    hit = _ESCALATION.get(id(index))
+    if hit is None or hit[0] is not index:
+        placed = tuple((action, index.position.get(action.lower())) for action in PRIVILEGE_ESCALATION)
+        hit = (index, frozenset(p for _, p in placed if p is not None), placed)
+        _ESCALATION[id(index)] = hit
+    return hit[1], hit[2]
+
+
+def _risky(
+    evaluator: RoleEvaluator, index: ActionIndex, needed: Mapping[str, tuple[str, ...]]
+) -> tuple[RiskyGrant, ...]:
     risky: list[RiskyGrant] = []
     for pattern, policy, label in dict.fromkeys(_wildcard_grants(evaluator.policy_set.identity)):
         what = "every action of every service" if pattern in ("*", "*:*") else "every IAM action"
         risky.append(RiskyGrant(action=pattern, resource="*", reason=f"grants {what}",
                                 statement=f"{policy} {label}"))
-    for action in PRIVILEGE_ESCALATION:
+    positions, placed = _escalation(index)
+    unnamed = evaluator.unnamed(positions)  # no policy names them: not allowed, nothing to decide
+    for action, position in placed:
+        if position in unnamed:
+            continue
         decision = evaluator.decide(action, "*")
         if decision.decision not in (Decision.ALLOWED, Decision.CONDITIONAL):
             continue

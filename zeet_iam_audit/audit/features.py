@@ -108,6 +108,8 @@ class FeaturePlan:
     groups: tuple[tuple[tuple[str, str], frozenset[int], tuple[tuple[int, str], ...]], ...] = ()
     at: dict[int, tuple[_Planned, ...]] = field(default_factory=dict)  # position → its requirements
     unplaced: tuple[_Planned, ...] = ()  # requirements without a position: always evaluated
+    # Results that needed no evaluation, by the required positions no policy names (see audit_planned).
+    settled: dict[frozenset[int], FeatureResult] = field(default_factory=dict, compare=False, repr=False)
 
 
 def plan_feature(
@@ -170,20 +172,31 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     unnamed = evaluator.unnamed(plan.positions)
     # Required actions allowed everywhere with no condition and no Deny: ok without evaluating.
     allowed = evaluator.surely_allowed(plan.positions)
+    rest = plan.positions - unnamed - allowed
+    # With nothing to evaluate the result depends on nothing but which required actions are
+    # unnamed (the others are surely allowed), and most roles name few of a feature's actions.
+    settles = not rest and not plan.unplaced
+    if settles:
+        known = plan.settled.get(unnamed)
+        if known is not None:
+            return known
     if unnamed:
         no_allow = _BLOCK_TEXT[Layer.IDENTITY]
         for (prefix, display), members, names in plan.groups:
             if not members.isdisjoint(unnamed):
                 groups[(prefix, display, *no_allow, ())] = [name for p, name in names if p in unnamed]
-    rest = plan.positions - unnamed - allowed
     evaluated = [item for position in sorted(rest) for item in plan.at[position]]
     for item in (*evaluated, *plan.unplaced):
         requirement, prefix, display = item.requirement, item.prefix, item.display
-        decision = _worst(
-            evaluator.decide_requirement(requirement.action, resource, requirement.context,
-                                         resource_level=item.resource_level)
-            for resource in requirement.resources
-        )
+        if requirement.also_resources:
+            decision = _worst(
+                evaluator.decide_requirement(requirement.action, resource, requirement.context,
+                                             resource_level=item.resource_level)
+                for resource in requirement.resources
+            )
+        else:
+            decision = evaluator.decide_requirement(requirement.action, requirement.resource,
+                                                    requirement.context, resource_level=item.resource_level)
         if decision.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
@@ -204,7 +217,7 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
         status = FeatureStatus.CONDITIONAL
     else:
         status = FeatureStatus.OK
-    return FeatureResult(
+    result = FeatureResult(
         id=rule.id,
         title=rule.title,
         section=rule.section,
@@ -215,3 +228,9 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
         unknown=tuple(sorted(unknown, key=lambda a: a.action.lower())),
         variants=plan.variants,
     )
+    if settles and len(plan.settled) < _SETTLED_LIMIT:
+        plan.settled[unnamed] = result
+    return result
+
+
+_SETTLED_LIMIT = 4096  # settled results kept per feature plan

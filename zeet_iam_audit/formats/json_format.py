@@ -1,15 +1,81 @@
-"""JSON for machines: the versioned shape of ``AuditReport.to_json`` (schema_version 1)."""
+"""JSON for machines: the versioned shape of ``AuditReport.to_json`` (schema_version 1).
+
+A report of more than ``INDENT_UP_TO_ROLES`` roles is compact and written role by role. Most of its
+text is the features' missing-action lists, and the audit shares one ``FeatureResult`` value among
+the many roles that lack the same actions: each such value is encoded once (``role_pieces``), and
+a role's text is its own fields with its features' texts spliced in.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import replace
 
-from zeet_iam_audit.audit.report import AuditReport
+from zeet_iam_audit.audit.report import AuditReport, FeatureResult, RoleReport
 from zeet_iam_audit.formats import RenderOptions
 
 # Up to this many roles the JSON is indented for people; beyond it, compact (Python's C encoder only
 # runs without indentation, and an account-wide report is read by programs, not eyes).
 INDENT_UP_TO_ROLES = 20
+
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_NO_FEATURES = '"features":[]'  # where a role's features go in its text with none
+_FEATURE_TEXTS_LIMIT = 65536
+
+# Texts by identity: the report's values are frozen, so a text made for a value is its text for good
+# (the value is kept with it, so that its id is not reused while the entry exists).
+_FEATURE_TEXTS: dict[int, tuple[FeatureResult, str]] = {}
+# Roles rendered ahead of time, by the worker processes that audited them (see parallel.py).
+_RENDERED: dict[int, tuple[RoleReport, str]] = {}
+
+
+def _feature_text(feature: FeatureResult) -> str:
+    kept = _FEATURE_TEXTS.get(id(feature))
+    if kept is not None and kept[0] is feature:
+        return kept[1]
+    text = _encode(feature.to_json())
+    if len(_FEATURE_TEXTS) >= _FEATURE_TEXTS_LIMIT:
+        _FEATURE_TEXTS.clear()
+    _FEATURE_TEXTS[id(feature)] = (feature, text)
+    return text
+
+
+def role_pieces(role: RoleReport) -> tuple[str, ...]:
+    """One role's compact JSON (as a report of more than ``INDENT_UP_TO_ROLES`` roles lists it), in
+    pieces to be joined; roles sharing a feature value share its piece."""
+    text = _encode(replace(role, features=()).to_json())
+    before, found, after = text.partition(_NO_FEATURES)
+    if not found or not role.features:
+        return (_encode(role.to_json()),)
+    pieces = [before, '"features":[']
+    for position, feature in enumerate(role.features):
+        if position:
+            pieces.append(",")
+        pieces.append(_feature_text(feature))
+    pieces += ["]", after]
+    return tuple(pieces)
+
+
+def render_role(role: RoleReport) -> str:
+    """One role's compact JSON, as a report of more than ``INDENT_UP_TO_ROLES`` roles lists it."""
+    return "".join(role_pieces(role))
+
+
+def remember_rendered(rendered: Iterable[tuple[RoleReport, str | None]]) -> None:
+    """Keep ``render_role`` texts made elsewhere for ``render_json`` (replacing those kept before)."""
+    _RENDERED.clear()
+    _RENDERED.update((id(role), (role, text)) for role, text in rendered if text is not None)
+
+
+def forget_feature_texts() -> None:
+    """Drop the feature texts kept so far (once the roles that use them are rendered)."""
+    _FEATURE_TEXTS.clear()
+
+
+def _pieces(role: RoleReport) -> tuple[str, ...]:
+    kept = _RENDERED.get(id(role))
+    return (kept[1],) if kept is not None and kept[0] is role else role_pieces(role)
 
 
 def render_json(report: AuditReport, options: RenderOptions) -> str:
@@ -20,10 +86,15 @@ def render_json(report: AuditReport, options: RenderOptions) -> str:
     head = report.to_json(all_findings=options.all_findings, roles=False)
     head["roles"] = _ROLES_MARK
     text = json.dumps(head, separators=(",", ":"))
-    encode = json.JSONEncoder(separators=(",", ":")).encode
-    roles = ",".join(encode(role.to_json()) for role in report.roles)
     before, _, after = text.partition(json.dumps(_ROLES_MARK))
-    return f"{before}[{roles}]{after}\n"
+    pieces = [before, "["]
+    for position, role in enumerate(report.roles):
+        if position:
+            pieces.append(",")
+        pieces.extend(_pieces(role))
+    pieces += ["]", after, "\n"]
+    forget_feature_texts()
+    return "".join(pieces)
 
 
 _ROLES_MARK = "\x00roles\x00"

@@ -19,7 +19,7 @@ whole scope and uncertain when it covers part of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -156,21 +156,37 @@ class _ActionElement:
     """An Action or NotAction element's matcher, shared by every statement with the same element
     (inline policies cut from managed ones repeat their elements), with its answers memoised."""
 
-    __slots__ = ("_memo", "exact", "negate", "unresolved", "wild")
+    __slots__ = ("_memo", "exact", "negate", "patterns", "services", "unresolved", "wild")
 
     def __init__(self, patterns: tuple[str, ...], negate: bool) -> None:
         self.negate = negate
         self.unresolved = tuple(p.reason for p in patterns if isinstance(p, Unresolved))
-        resolved = [p.lower() for p in patterns if not isinstance(p, Unresolved)]
-        self.exact = frozenset(p for p in resolved if "*" not in p and "?" not in p)
-        self.wild = tuple(compile_pattern(p) for p in resolved if "*" in p or "?" in p)
+        self.patterns = patterns
+        # The matchers are made when first needed: most elements are never asked about an action,
+        # since they name none of the services asked about (see ``services``).
+        self.exact: frozenset[str] | None = None
+        self.wild: tuple[Callable[[str], bool], ...] = ()
         self._memo: dict[str, bool] = {}
+        # The services this element can cover, when every entry starts with a literal "service:"
+        # (a glob can then only match actions of that service); None: it may cover any action.
+        self.services: frozenset[str] | None = None
+        if not negate and not self.unresolved:
+            heads = {p.partition(":")[:2] for p in patterns}
+            if all(colon and "*" not in head and "?" not in head for head, colon in heads):
+                self.services = frozenset(head.lower() for head, _ in heads)
+
+    def _prepare(self) -> frozenset[str]:
+        resolved = [p.lower() for p in self.patterns if not isinstance(p, Unresolved)]
+        self.wild = tuple(compile_pattern(p) for p in resolved if "*" in p or "?" in p)
+        self.exact = frozenset(p for p in resolved if "*" not in p and "?" not in p)
+        return self.exact
 
     def covers(self, action: str) -> bool | None:
         """True or False, or None when only an unresolved entry could cover ``action``."""
         known = self._memo.get(action)
         if known is None:
-            hit = action in self.exact or any(m(action) for m in self.wild)
+            exact = self.exact if self.exact is not None else self._prepare()
+            hit = action in exact or any(m(action) for m in self.wild)
             if not hit and self.unresolved:
                 return None
             known = hit != self.negate
@@ -185,7 +201,7 @@ _ELEMENTS: dict[tuple[tuple[str, ...], bool], _ActionElement] = {}
 def _action_element(patterns: tuple[str, ...], negate: bool) -> _ActionElement:
     key = (patterns, negate)
     found = _ELEMENTS.get(key)
-    if found is None or any(isinstance(p, Unresolved) for p in patterns):
+    if found is None or found.unresolved:  # an element with unresolved values is not shared
         found = _ActionElement(patterns, negate)
         if len(_ELEMENTS) >= 65536:
             _ELEMENTS.clear()
@@ -322,7 +338,7 @@ class _CompiledStatement:
 class CompiledPolicy:
     """A policy turned into matchers, with a memo of which statements name each action."""
 
-    __slots__ = ("_memo", "_parts", "policy", "statements")
+    __slots__ = ("_by_service", "_memo", "_parts", "policy", "statements")
     _MEMO_LIMIT = 8192
 
     def __init__(self, policy: Policy, layer: Layer, name: str, scp_level: int | None = None) -> None:
@@ -338,10 +354,13 @@ class CompiledPolicy:
         )
         self._memo: dict[str, tuple[tuple[_CompiledStatement, Tri], ...]] = {}
         self._parts: dict[tuple[Any, ...], _Part] = {}
+        self._by_service: dict[str | None, tuple[_CompiledStatement, ...]] = {}
 
     def part(self, request: _Request) -> _Part:
         """This policy's allows and denies for a request (memoised: a managed policy attached to many
         roles answers each question once)."""
+        if not self.candidates(request.action):
+            return _NOTHING  # most policies of a role name no action of the service asked about
         found = self._parts.get(request.key)
         if found is None:
             found = _evaluate_policy(self, request)
@@ -354,10 +373,24 @@ class CompiledPolicy:
         found = self._memo.get(action)
         if found is None:
             found = tuple(
-                (s, state) for s in self.statements if (state := s.action_state(action)) is not False
+                (s, state) for s in self._of_service(action)
+                if (state := s.action_state(action)) is not False
             )
             if len(self._memo) < self._MEMO_LIMIT:
                 self._memo[action] = found
+        return found
+
+    def _of_service(self, action: str) -> tuple[_CompiledStatement, ...]:
+        """The statements that might name ``action``, in order: a glob is matched only against
+        actions of the services its entries name (most statements name one or two services)."""
+        service = action.partition(":")[0] if ":" in action else None
+        found = self._by_service.get(service)
+        if found is None:
+            found = tuple(
+                s for s in self.statements
+                if (services := s.actions.services) is None or service in services
+            )
+            self._by_service[service] = found
         return found
 
 
@@ -381,16 +414,17 @@ class _LayerOutcome:
 
 
 def _uncertainty(ref: StatementRef, effect: Effect, state: _Open) -> Uncertainty:
+    keys, unresolved = state.keys, state.unresolved
     return Uncertainty(
         statement=ref,
         gates=effect,
-        keys=tuple(sorted(state.keys, key=str.lower)),
-        unresolved=tuple(sorted(state.unresolved)),
+        keys=tuple(sorted(keys, key=str.lower)) if len(keys) > 1 else tuple(keys),
+        unresolved=tuple(sorted(unresolved)) if len(unresolved) > 1 else tuple(unresolved),
         partial=state.partial,
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Request:
     action: str  # lower-cased
     scope: str
@@ -406,17 +440,25 @@ _Part = tuple[
 _NOTHING: _Part = ((), (), (), ())
 
 
-def _evaluate_layer(policies: Sequence[CompiledPolicy], request: _Request) -> _LayerOutcome:
-    outcome = _LayerOutcome()
+def _evaluate_layer(policies: Sequence[CompiledPolicy], request: _Request) -> _Part:
+    """A layer's (certain allows, possible allows, certain denies, possible denies): its policies'
+    parts joined in order (most requests concern one policy of a layer, or none)."""
+    found = _NOTHING
+    joined: list[list[Any]] | None = None
     for policy in policies:
         part = policy.part(request)
         if part is _NOTHING:
             continue
-        outcome.certain_allows.extend(part[0])
-        outcome.possible_allows.extend(part[1])
-        outcome.certain_denies.extend(part[2])
-        outcome.possible_denies.extend(part[3])
-    return outcome
+        if found is _NOTHING:
+            found = part
+            continue
+        if joined is None:
+            joined = [list(items) for items in found]
+        for items, more in zip(joined, part, strict=True):
+            items.extend(more)
+    if joined is None:
+        return found
+    return tuple(joined[0]), tuple(joined[1]), tuple(joined[2]), tuple(joined[3])
 
 
 def _evaluate_policy(policy: CompiledPolicy, request: _Request) -> _Part:
@@ -456,6 +498,9 @@ def _evaluate_policy(policy: CompiledPolicy, request: _Request) -> _Part:
             elif full is False:
                 open_.partial = True  # the Deny covers part of the scope only
             outcome.possible_denies.append(_uncertainty(statement.ref, Effect.DENY, open_))
+    if not (outcome.certain_allows or outcome.possible_allows or outcome.certain_denies
+            or outcome.possible_denies):
+        return _NOTHING
     return (tuple(outcome.certain_allows), tuple(outcome.possible_allows), tuple(outcome.certain_denies),
             tuple(outcome.possible_denies))
 
@@ -540,23 +585,21 @@ class PolicySet:
         lowered = action.lower()
         request = _Request(lowered, resource, context, complete, partial_allows,
                            (lowered, resource, context_key, complete, partial_allows))
-        layers: list[tuple[Layer, _LayerOutcome]] = []
+        # Per layer: (certain allows, possible allows, certain denies, possible denies).
+        layers: list[tuple[Layer, _Part]] = []
         for level in self.scps:
             layers.append((Layer.SCP, _evaluate_layer(level, request)))
         layers.append((Layer.IDENTITY, _evaluate_layer(self.identity, request)))
         if self.boundary is not None:
             layers.append((Layer.BOUNDARY, _evaluate_layer((self.boundary,), request)))
 
-        denies = [ref for _, outcome in layers for ref in outcome.certain_denies]
+        denies = [ref for _, part in layers for ref in part[2]]
         if denies:
             return EvaluationResult(
                 action, resource, Decision.EXPLICIT_DENY, layer=denies[0].layer, deciding=tuple(denies)
             )
 
-        blocking = tuple(
-            layer for layer, outcome in layers
-            if not outcome.certain_allows and not outcome.possible_allows
-        )
+        blocking = tuple(layer for layer, part in layers if not part[0] and not part[1])
         if blocking:
             return EvaluationResult(
                 action, resource, Decision.IMPLICIT_DENY, layer=blocking[0], blocking_layers=blocking
@@ -564,12 +607,12 @@ class PolicySet:
 
         uncertain: list[Uncertainty] = []
         allows: list[StatementRef] = []
-        for _, outcome in layers:
-            uncertain.extend(outcome.possible_denies)
-            if outcome.certain_allows:
-                allows.extend(outcome.certain_allows)
+        for _, (certain_allows, possible_allows, _denies, possible_denies) in layers:
+            uncertain.extend(possible_denies)
+            if certain_allows:
+                allows.extend(certain_allows)
             else:
-                uncertain.extend(outcome.possible_allows)
+                uncertain.extend(possible_allows)
         if not uncertain:
             return EvaluationResult(action, resource, Decision.ALLOWED, deciding=tuple(allows))
         unresolved = any(u.unresolved for u in uncertain)

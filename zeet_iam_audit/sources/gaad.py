@@ -21,7 +21,9 @@ A file whose last page says ``IsTruncated: true`` is missing later pages: that i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from zeet_iam_audit.model import AttachedPolicy, Policy, Role
@@ -116,6 +118,30 @@ class _PolicyIndex:
         return unknown_attachment(name=shown, arn=arn, origin=origin, reason=parsed)
 
 
+# A trust document's JSON text → its parsed policy. An account's roles share a handful of trust
+# policies (a service, an account), so each is parsed once; only the origin differs between roles.
+_TRUSTS: dict[str, Policy] = {}
+_TRUSTS_LIMIT = 4096
+
+
+def _read_trust(document: object, locator: Locator, path: str) -> tuple[Policy | None, str | None]:
+    """``read_trust``, with documents already parsed reused under their new origin."""
+    key: str | None = None
+    if isinstance(document, Mapping | str):
+        try:
+            key = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):  # not plain JSON (an unresolved value): parsed as it is
+            key = None
+    if key is not None and (known := _TRUSTS.get(key)) is not None:
+        return replace(known, origin=locator.origin(path)), None
+    trust, reason = read_trust(document, locator=locator, path=path, name="AssumeRolePolicyDocument")
+    if key is not None and trust is not None:
+        if len(_TRUSTS) >= _TRUSTS_LIMIT:
+            _TRUSTS.clear()
+        _TRUSTS[key] = trust
+    return trust, reason
+
+
 def read_role_detail(
     raw: object, *, locator: Locator, path: str, resolve_arn: ArnResolver, input_type: str
 ) -> Role:
@@ -131,11 +157,8 @@ def read_role_detail(
         if not arn:
             raise locator.error(path, "expected RoleName or Arn in a role object")
         name = arn.rsplit("/", 1)[-1]
-    trust, trust_reason = read_trust(
-        detail.get("AssumeRolePolicyDocument"),
-        locator=locator,
-        path=key_path(path, "AssumeRolePolicyDocument"),
-        name="AssumeRolePolicyDocument",
+    trust, trust_reason = _read_trust(
+        detail.get("AssumeRolePolicyDocument"), locator, key_path(path, "AssumeRolePolicyDocument")
     )
     policies: list[AttachedPolicy] = []
     inline_path = key_path(path, "RolePolicyList")

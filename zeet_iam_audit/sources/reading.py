@@ -13,8 +13,9 @@ files that are not inputs at all and against hostile ones:
 - YAML: a ``SafeLoader`` subclass (never an unsafe loader) that knows CloudFormation's short-form
   tags (``!Ref X`` → ``{"Ref": "X"}``, ``!Sub s`` → ``{"Fn::Sub": s}``, ``!GetAtt A.B`` →
   ``{"Fn::GetAtt": ["A", "B"]}``), keeps ``2012-10-17`` a string rather than a date, refuses
-  duplicate keys and recursive aliases, and counts the values aliases expand to so that an alias
-  bomb stops at ``MAX_YAML_VALUES``.
+  duplicate keys and recursive aliases, and counts the values and characters aliases expand to so
+  that an alias bomb stops at ``MAX_YAML_VALUES`` values or ``MAX_INPUT_BYTES`` characters (one
+  long string repeated through aliases is a bomb too).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from zeet_iam_audit.errors import InputError
+from zeet_iam_audit.policy.parse import lone_surrogate_path
+from zeet_iam_audit.sources.shape import index_path, key_path
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 128  # far beyond any real template, plan or policy; keeps later recursion safe
@@ -203,17 +206,21 @@ def _locate_depth(text: str, limit: int) -> int:
 
 
 def _exceeds_depth(data: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
+    if limit < 1:
+        return True
+    # Level by level, one list comprehension per level: a large file is walked in C-speed loops.
+    level = [data] if isinstance(data, dict | list) else []
+    depth = 1
+    while level:
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, dict | list)
+        ]
+        depth += 1
+        if level and depth > limit:
             return True
-        if isinstance(value, dict):
-            stack.extend(
-                (child, depth + 1) for child in value.values() if isinstance(child, dict | list)
-            )
-        elif isinstance(value, list):
-            stack.extend((child, depth + 1) for child in value if isinstance(child, dict | list))
     return False
 
 
@@ -286,7 +293,8 @@ class CloudFormationLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
-        self._measures: dict[int, tuple[int, int]] = {}  # id(node) → (values, depth) with aliases
+        # id(node) → (values, depth, characters) with aliases expanded
+        self._measures: dict[int, tuple[int, int, int]] = {}
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -316,10 +324,21 @@ class CloudFormationLoader(yaml.SafeLoader):
         elif isinstance(node, MappingNode):
             children = [item for pair in node.value for item in pair]
         values, depth = 1, 1
+        characters = len(node.value) if isinstance(node, ScalarNode) else 0
         for child in children:
-            child_values, child_depth = self._measures.get(id(child), (1, 1))
+            child_values, child_depth, child_characters = self._measures.get(
+                id(child), (1, 1, len(child.value) if isinstance(child, ScalarNode) else 0)
+            )
             values += child_values
+            characters += child_characters
             depth = max(depth, child_depth + 1)
+        if characters > MAX_INPUT_BYTES:
+            raise ComposerError(
+                None,
+                None,
+                f"expands to more than {MAX_INPUT_BYTES // (1024 * 1024)} MB of text through aliases",
+                node.start_mark,
+            )
         if values > MAX_YAML_VALUES:
             raise ComposerError(
                 None,
@@ -334,7 +353,7 @@ class CloudFormationLoader(yaml.SafeLoader):
                 f"nested more than {MAX_DEPTH} levels deep through aliases",
                 node.start_mark,
             )
-        self._measures[id(node)] = (values, depth)
+        self._measures[id(node)] = (values, depth, characters)
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, MappingNode):
@@ -411,7 +430,11 @@ def _yaml_error(display: str, error: yaml.YAMLError) -> InputError:
 
 def parse_yaml_text(text: str, display: str) -> Any:
     """Decode YAML text with ``CloudFormationLoader``; one document per file."""
-    loader = CloudFormationLoader(text)
+    try:
+        loader = CloudFormationLoader(text)  # the reader checks every character here
+    except yaml.reader.ReaderError as error:
+        problem = f"character U+{error.character:04X} is not allowed in YAML"
+        raise _at(display, text, error.position, problem) from None
     try:
         return loader.get_single_data()
     except yaml.YAMLError as error:
@@ -420,6 +443,19 @@ def parse_yaml_text(text: str, display: str) -> Any:
         raise InputError(f"{display}: nested more than {MAX_DEPTH} levels deep") from None
     finally:
         loader.dispose()
+
+
+def _reject_lone_surrogates(data: Any, text: str, display: str) -> None:
+    """A ``\\ud800`` escape decodes to a string that is not text (it could not even be printed)."""
+    if "\\u" not in text and "\\U" not in text:
+        return  # only escapes can produce one: the decoders refuse raw surrogates
+    where = lone_surrogate_path(data)
+    if where is None:
+        return
+    path = "$"
+    for step in where:
+        path = index_path(path, step) if isinstance(step, int) else key_path(path, step)
+    raise InputError(f"{display}: {path}: a \\u escape of a lone surrogate, which is not a character")
 
 
 def choose_syntax(path: Path, text: str) -> str:
@@ -438,4 +474,5 @@ def load_document(path: Path, display: str | None = None) -> LoadedDocument:
     text = read_text(path, shown)
     syntax = choose_syntax(path, text)
     data = parse_json_text(text, shown) if syntax == "json" else parse_yaml_text(text, shown)
+    _reject_lone_surrogates(data, text, shown)
     return LoadedDocument(data=data, syntax=syntax, display=shown)

@@ -1,0 +1,212 @@
+"""parallel.py and ``--jobs``: several processes give the serial run's report, byte for byte, and
+the serial run's errors, line for line."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import pickle
+import time
+from pathlib import Path
+
+import pytest
+
+from zeet_iam_audit import cli, parallel, run
+from zeet_iam_audit.audit.engine import AuditOptions
+from zeet_iam_audit.audit.trust import TrustSettings
+from zeet_iam_audit.catalog import load_catalog
+from zeet_iam_audit.errors import ZeetIamAuditError
+from zeet_iam_audit.formats import json_format
+from zeet_iam_audit.rules import load_rules
+from zeet_iam_audit.sources import load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+ROLES = 300
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+needs_fork = pytest.mark.skipif(not parallel.fork_available(), reason="forking workers needs Linux")
+
+
+def _make_gaad(count: int) -> dict[str, object]:
+    spec = importlib.util.spec_from_file_location("make_gaad", ROOT / "benchmarks" / "make_gaad.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    gaad: dict[str, object] = module.make_gaad(count)
+    return gaad
+
+
+@pytest.fixture(scope="module")
+def gaad_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("parallel") / f"gaad-{ROLES}.json"
+    path.write_text(json.dumps(_make_gaad(ROLES), separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no .zeet-iam-audit.toml from the repository
+    for name in list(os.environ):
+        if name.startswith(("ZEET_IAM_AUDIT_", "AWS_")):
+            monkeypatch.delenv(name)
+
+
+def _audit(gaad: Path, *extra: str) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = cli.main(["--file", str(gaad), "--all-roles", "--zeet-account-id", "111122223333", *extra],
+                    stdout=stdout, stderr=stderr)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+@needs_fork
+def test_parallel_report_is_the_serial_report(gaad_file: Path) -> None:
+    serial = _audit(gaad_file, "--format", "json", "--jobs", "1")
+    assert serial[0] == 1  # the synthetic roles miss permissions
+    for jobs in ("2", "3", "auto"):
+        assert _audit(gaad_file, "--format", "json", "--jobs", jobs) == serial, f"--jobs {jobs}"
+
+
+@needs_fork
+def test_parallel_other_outputs_are_the_serial_ones(gaad_file: Path, tmp_path: Path) -> None:
+    outputs = {}
+    for jobs in ("1", "2"):
+        target = tmp_path / f"report-{jobs}.json"
+        code, stdout, stderr = _audit(gaad_file, "--format", "markdown", "--json", str(target), "--findings",
+                                      "--jobs", jobs)
+        outputs[jobs] = (code, stdout, stderr, target.read_bytes())
+    assert outputs["2"] == outputs["1"]
+
+
+@needs_fork
+def test_workers_are_used(gaad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    start = parallel._start_worker
+
+    def counting(*args: object, **kwargs: object) -> parallel._Worker:
+        worker = start(*args, **kwargs)  # type: ignore[arg-type]
+        started.append(worker.pid)
+        return worker
+
+    monkeypatch.setattr(parallel, "_start_worker", counting)
+    _audit(gaad_file, "--format", "json", "--jobs", "3")
+    assert len(started) == 2
+
+
+def _failing_in_worker(monkeypatch: pytest.MonkeyPatch, failure: BaseException | None) -> None:
+    """Make the audit of the last role fail (with --jobs 2, the worker audits it)."""
+    audit_role = run.audit_role
+
+    def failing(role: object, *args: object, **kwargs: object) -> object:
+        if getattr(role, "name", "") == f"role-{ROLES - 1:05d}":
+            if failure is None:
+                os._exit(3)  # a worker that dies without a word
+            raise failure
+        return audit_role(role, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "audit_role", failing)
+
+
+@needs_fork
+@pytest.mark.parametrize(
+    "failure",
+    [ZeetIamAuditError("role-00299: cannot be audited"), ValueError("unexpected value"),
+     KeyError("missing key")],
+    ids=["our-error", "internal-error", "key-error"],
+)
+def test_a_worker_error_is_the_serial_error(
+    gaad_file: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
+    _failing_in_worker(monkeypatch, failure)
+    serial = _audit(gaad_file, "--format", "json", "--jobs", "1")
+    parallel_run = _audit(gaad_file, "--format", "json", "--jobs", "2")
+    assert serial[0] == 2
+    assert parallel_run == serial
+    assert parallel_run[2].count("\n") == 2  # "auditing FILE" and the one error line
+
+
+@needs_fork
+def test_a_worker_that_dies_is_an_error_not_a_hang(gaad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _failing_in_worker(monkeypatch, None)
+    code, stdout, stderr = _audit(gaad_file, "--format", "json", "--jobs", "2")
+    assert code == 2
+    assert stdout == ""
+    assert stderr.splitlines()[-1] == (
+        "zeet-iam-audit: error: the worker process auditing roles 151-300 exited with status 3 "
+        "without its results; run again with --jobs 1")
+
+
+@needs_fork
+def test_a_worker_that_does_not_finish_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "WORKER_GRACE", 0.5)
+
+    def work(share: list[int]) -> list[int]:
+        if share[0] != 0:
+            time.sleep(60)
+        return share
+
+    with pytest.raises(parallel.AuditWorkerError, match="roles 3-4 did not finish in time"):
+        parallel.map_shares(work, [0, 1, 2, 3], 2)
+
+
+@needs_fork
+def test_map_shares_keeps_the_order_and_values() -> None:
+    items = list(range(1000))
+    assert parallel.map_shares(lambda share: [x * x for x in share], items, 4) == [x * x for x in items]
+
+
+@pytest.mark.parametrize("path", ["gaad", "fixtures/gaad/zeet-account.json", "fixtures/role/get-role.json"])
+def test_role_texts_are_the_roles_json(gaad_file: Path, path: str) -> None:
+    """render_role splices each feature's text (kept per feature value) into the role's own: the
+    text must be exactly that of the role's ``to_json``, as workers render it for the report."""
+    catalog = load_catalog()
+    source = load_file(gaad_file if path == "gaad" else ROOT / path)
+    for zeet in (None, "111122223333"):
+        options = AuditOptions(trust=TrustSettings(zeet_account_id=zeet))
+        located = run.audit_located(source.roles, load_rules(catalog=catalog), catalog, options, jobs=1)
+        for report in located:
+            assert json_format.render_role(report) == _ENCODE(report.to_json()), report.name
+
+
+@pytest.mark.parametrize(
+    ("count", "jobs", "expected"),
+    [(10, 1, [(0, 10)]), (10, 3, [(0, 4), (4, 7), (7, 10)]), (2, 5, [(0, 1), (1, 2)]), (0, 2, [(0, 0)])],
+)
+def test_shares(count: int, jobs: int, expected: list[tuple[int, int]]) -> None:
+    assert parallel.shares(count, jobs) == expected
+
+
+def test_choose_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    assert parallel.choose_jobs(None, 150) == 1  # too few roles to pay for a fork
+    assert parallel.choose_jobs(None, 250) == 2
+    assert parallel.choose_jobs(None, 5000) == 4
+    assert parallel.choose_jobs(3, 2) == 2  # never more processes than roles
+    assert parallel.choose_jobs(1, 5000) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many", ""])
+def test_jobs_must_be_a_positive_number_or_auto(value: str) -> None:
+    stderr = io.StringIO()
+    code = cli.main(["--file", str(ROOT / "fixtures/role/get-role.json"), "--jobs", value],
+                    stdout=io.StringIO(), stderr=stderr)
+    assert code == 2
+    assert stderr.getvalue().count("\n") == 1
+    assert "--jobs: expected a number of processes (1 or more) or auto" in stderr.getvalue()
+
+
+def test_serial_where_fork_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "fork_available", lambda: False)
+    monkeypatch.setattr(parallel, "_start_worker", lambda *args: pytest.fail("forked"))
+    assert parallel.map_shares(lambda share: list(share), [1, 2, 3], 3) == [1, 2, 3]
+
+
+def test_frozen_dataclasses_pickle_through_their_constructor() -> None:
+    from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup
+
+    value = FeatureResult(id="x", title="X", section="s", status=FeatureStatus.MISSING, required=2,
+                          missing=(MissingGroup("sqs", "SQS", ("sqs:A",), "no allow", "r"),))
+    assert pickle.loads(parallel._dumps([value, value])) == [value, value]
+    assert FeatureResult in parallel._REDUCERS  # the constructor route, not the default one
