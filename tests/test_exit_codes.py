@@ -151,3 +151,17 @@ def test_1_for_an_expired_waiver(tmp_path: Path) -> None:
     done = _run(*BASE, "--config", str(tmp_path / "z.toml"))
     assert done.returncode == 1
     assert done.stderr.rstrip().endswith("fails on expired-waiver")
+
+
+def test_strict_fails_on_unknown_verdicts(tmp_path: Path) -> None:
+    """``--strict`` adds ``unknown`` to the gate: a plain get-role file (policies not listed) is all
+    unknown, which the default gate lets pass and the strict one does not."""
+    role = Path(__file__).resolve().parent.parent / "fixtures" / "role" / "get-role.json"
+    base = [sys.executable, "-m", "zeet_iam_audit", "--file", str(role), "--zeet-account-id", "111122223333",
+            "--format", "json", "--fail-on", "missing"]
+    lenient = subprocess.run(base, capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False)
+    strict = subprocess.run([*base, "--strict"], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                            check=False)
+    assert lenient.returncode == 0, lenient.stderr
+    assert strict.returncode == 1, strict.stderr
+    assert "fails on unknown" in strict.stderr

@@ -97,6 +97,8 @@ def _audit_parser() -> argparse.ArgumentParser:
     out.add_argument("--fail-on", action="append", metavar="WHAT[,WHAT]",
                      help="what makes the exit code 1: missing, conditional, unknown, trust, "
                      "excess-risky, excess, or never (default: missing,trust)")
+    out.add_argument("--strict", action="store_true",
+                     help="fail closed: unknown verdicts also make the exit code 1 (adds 'unknown' to --fail-on)")
     out.add_argument("--width", type=int, help="table width (default: the terminal's)")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,

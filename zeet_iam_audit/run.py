@@ -313,6 +313,8 @@ def run_audit(
     cwd = cwd or Path.cwd()
     settings = load_settings(args.config, cwd)
     fail_on = parse_fail_on(_split(args.fail_on) or settings.get("fail_on") or [])
+    if getattr(args, "strict", False) and "never" not in fail_on:
+        fail_on = fail_on | {"unknown"}
     options = build_options(args, settings)
     waivers = [replace(w, origin=_relative(w.origin, cwd)) for w in settings.get("waivers") or ()]
 
