@@ -84,7 +84,7 @@ class RoleEvaluator:
         if hit is None and self._mentions is not None and self.index is not None:
             hit = self._unmentioned(action, resource)
         if hit is None:
-            hit = self._adjust(self.policy_set.decide(action, resource, None))
+            hit = self.adjust(self.policy_set.decide(action, resource, None))
             self._memo[key] = hit
         return hit
 
@@ -113,7 +113,7 @@ class RoleEvaluator:
             partial = resource_level or scope != "*"
             result = self.policy_set.decide(
                 action, scope, known, complete_context=False, partial_allows=partial)
-            hit = self._adjust(result)
+            hit = self.adjust(result)
             self._memo[key] = hit
         return hit
 
@@ -145,7 +145,7 @@ class RoleEvaluator:
             blocking.append(Layer.BOUNDARY)
         result = EvaluationResult(action, scope, Decision.IMPLICIT_DENY, layer=Layer.IDENTITY,
                                   blocking_layers=tuple(blocking))
-        return self._adjust(result)
+        return self.adjust(result)
 
     def _localise(self, scope: str) -> str:
         if scope == "*" or not self._account:
@@ -159,7 +159,9 @@ class RoleEvaluator:
             parts[1] = self._partition
         return ":".join(parts)
 
-    def _adjust(self, result: EvaluationResult) -> RoleDecision:
+    def adjust(self, result: EvaluationResult) -> RoleDecision:
+        """``result`` once unreadable policies are taken into account: unknown, unless an explicit
+        deny or a fully readable layer without an allow settles it."""
         if not self.unknown_layers or result.decision is Decision.EXPLICIT_DENY:
             return RoleDecision(result, result.decision)
         if result.decision is Decision.IMPLICIT_DENY and any(

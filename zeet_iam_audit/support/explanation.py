@@ -224,26 +224,13 @@ def _decide(policy_set: PolicySet, action: str, resource: str, context: Context 
                              partial_allows=True)
 
 
-def adjusted_decision(result: EvaluationResult, evaluator: RoleEvaluator) -> tuple[Decision, tuple[str, ...]]:
-    """The decision once unreadable policies are taken into account (as the audit does): unknown,
-    unless an explicit deny or a fully readable layer without an allow settles it."""
-    unknown = evaluator.unknown_layers
-    if not unknown or result.decision is Decision.EXPLICIT_DENY:
-        return result.decision, ()
-    if result.decision is Decision.IMPLICIT_DENY and any(
-        layer not in unknown for layer in result.blocking_layers
-    ):
-        return result.decision, ()
-    return Decision.UNKNOWN, evaluator.unknown_reasons
-
-
 def evaluate_role(
     evaluator: RoleEvaluator, action: str, resource: str, context: Context | None
 ) -> tuple[EvaluationResult, Decision, tuple[str, ...]]:
     """The whole role's decision on ``resource`` (a concrete ARN or a scope pattern)."""
     result = _decide(evaluator.policy_set, action, resource, context)
-    decision, reasons = adjusted_decision(result, evaluator)
-    return result, decision, reasons
+    adjusted = evaluator.adjust(result)
+    return result, adjusted.decision, adjusted.unknown_reasons
 
 
 def _layer_views(
