@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_bulk.py                 # 500, 2,000 and 8,000 roles, 3 runs each
     .venv/bin/python benchmarks/bench_bulk.py --roles 2000 --runs 5
+    .venv/bin/python benchmarks/bench_bulk.py --roles 2000 --jobs 1   # serial, for comparison
 
 Each run is a fresh process, timed around ``subprocess.run`` and measured with ``/usr/bin/time -f
 %M`` (peak resident memory) when that exists:
@@ -20,6 +21,7 @@ is skipped.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -55,6 +57,33 @@ def _measure(command: list[str], runs: int) -> tuple[float, float | None]:
     return statistics.median(walls), statistics.median(peaks) if peaks else None
 
 
+def _loop() -> float:
+    begin = time.perf_counter()
+    total = 0
+    for number in range(10_000_000):
+        total += number
+    return time.perf_counter() - begin
+
+
+def _calibration() -> tuple[float, float | None]:
+    """Seconds for a fixed pure-Python loop (best of three) in one process, and in each of two at
+    once: the machine's speed at the time, and whether its second core is free (about the same
+    figure twice) or busy with other work (the second one larger)."""
+    alone = min(_loop() for _ in range(3))
+    if not hasattr(os, "fork"):
+        return alone, None
+    pair = float("inf")
+    for _ in range(3):
+        child = os.fork()
+        if child == 0:
+            _loop()
+            os._exit(0)
+        mine = _loop()
+        os.waitpid(child, 0)
+        pair = min(pair, mine)
+    return alone, pair
+
+
 def _row(label: str, wall: float, peak: float | None) -> str:
     memory = f"{peak:,.0f} MB" if peak is not None else "n/a"
     return f"| {label} | {wall:.2f} s | {memory} |"
@@ -65,9 +94,13 @@ def main() -> int:
     parser.add_argument("--roles", type=int, action="append", help="role counts (default 500, 2000, 8000)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cloudsplaining", default=os.environ.get("CLOUDSPLAINING"))
+    parser.add_argument("--jobs", default="auto", help="zeet-iam-audit's --jobs (default auto)")
     args = parser.parse_args()
     counts = args.roles or [500, 2000, 8000]
-    cli = [sys.executable, "-m", "zeet_iam_audit"]
+    cli = [sys.executable, "-m", "zeet_iam_audit", "--jobs", args.jobs]
+    alone, pair = _calibration()
+    paired = f", {pair:.2f} s with another beside it" if pair is not None else ""
+    print(f"calibration: 10M-iteration Python loop in {alone:.2f} s{paired}; --jobs {args.jobs}")
     print("| run | wall (median) | peak memory (median) |")
     print("|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
@@ -77,8 +110,6 @@ def main() -> int:
         print(_row("cold start: one role, table", wall, peak), flush=True)
         for count in counts:
             gaad = work / f"gaad-{count}.json"
-            import json
-
             gaad.write_text(json.dumps(make_gaad(count), separators=(",", ":")))
             wall, peak = _measure([*cli, "--file", str(gaad), "--all-roles", "--format", "json",
                                    "--zeet-account-id", "111122223333", "--output", str(work / "out.json")],
@@ -87,6 +118,7 @@ def main() -> int:
                   flush=True)
             if args.cloudsplaining:
                 out = work / f"cs-{count}"
+                out.mkdir()  # cloudsplaining wants its output directory to exist
                 wall, peak = _measure([args.cloudsplaining, "scan", "--input-file", str(gaad), "--output",
                                        str(out), "--skip-open-report"], 1)
                 print(_row(f"cloudsplaining, {count:,} roles", wall, peak), flush=True)
