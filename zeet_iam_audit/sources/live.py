@@ -297,22 +297,24 @@ class _Reader:
         detail["AttachedManagedPolicies"] = attached_details
         return role, detail
 
-    def _inline(self, name: str, unknowns: list[str]) -> tuple[list[AttachedPolicy], list[dict[str, Any]]]:
+    def _listed(self, operation: str, key: str, name: str, unknowns: list[str], what: str) -> list[Any] | None:
+        """Every item of a paginated List call on the role; None (with the reason recorded in
+        ``unknowns``) when the call is denied."""
         try:
-            names = [
-                str(policy_name)
-                for page in self.session.pages("iam", "ListRolePolicies", RoleName=name)
-                for policy_name in page.get("PolicyNames", ())
-            ]
+            return [item for page in self.session.pages("iam", operation, RoleName=name) for item in page.get(key, ())]
         except AwsCallError as error:
             if error.code == "NoSuchEntity":
                 raise _RoleGone(error) from None
             if not error.denied:
                 raise
-            unknowns.append(
-                f"{error.code} on iam:ListRolePolicies for {name}: grant it to audit the role's inline policies"
-            )
+            unknowns.append(f"{error.code} on iam:{operation} for {name}: grant it to audit the role's {what}")
+            return None
+
+    def _inline(self, name: str, unknowns: list[str]) -> tuple[list[AttachedPolicy], list[dict[str, Any]]]:
+        listed = self._listed("ListRolePolicies", "PolicyNames", name, unknowns, "inline policies")
+        if listed is None:
             return [], []
+        names = [str(policy_name) for policy_name in listed]
         policies: list[AttachedPolicy] = []
         details: list[dict[str, Any]] = []
         for policy_name in names:
@@ -364,21 +366,8 @@ class _Reader:
         return policies, details
 
     def _attached(self, name: str, unknowns: list[str]) -> tuple[list[AttachedPolicy], list[dict[str, Any]]]:
-        try:
-            items = [
-                item
-                for page in self.session.pages("iam", "ListAttachedRolePolicies", RoleName=name)
-                for item in page.get("AttachedPolicies", ())
-            ]
-        except AwsCallError as error:
-            if error.code == "NoSuchEntity":
-                raise _RoleGone(error) from None
-            if not error.denied:
-                raise
-            unknowns.append(
-                f"{error.code} on iam:ListAttachedRolePolicies for {name}: grant it to audit the "
-                "role's managed policies"
-            )
+        items = self._listed("ListAttachedRolePolicies", "AttachedPolicies", name, unknowns, "managed policies")
+        if items is None:
             return [], []
         origin = f"live: iam:ListAttachedRolePolicies {name}"
         policies = []
