@@ -141,14 +141,33 @@ def _needed_positions(index: ActionIndex, needed: Mapping[str, tuple[str, ...]])
 def _wildcard_grants(identity: Iterable[CompiledPolicy]) -> list[tuple[str, str, str]]:
     grants = []
     for compiled in identity:
-        for statement in compiled.statements:
-            source = statement.statement
-            if source.effect.value != "Allow" or source.actions is None:
-                continue
-            for pattern in source.actions:
-                if pattern in ("*", "*:*") or pattern.lower() == "iam:*":
-                    grants.append((pattern, statement.ref.policy, source.label))
+        grants.extend(_policy_wildcards(compiled))
     return grants
+
+
+# A compiled policy → its Allows of "*" or "iam:*" (one look per policy, not one per role).
+_WILDCARDS: dict[int, tuple[CompiledPolicy, tuple[tuple[str, str, str], ...]]] = {}
+
+
+def _policy_wildcards(compiled: CompiledPolicy) -> tuple[tuple[str, str, str], ...]:
+    hit = _WILDCARDS.get(id(compiled))
+    if hit is not None and hit[0] is compiled:
+        return hit[1]
+    grants = []
+    for statement in compiled.statements:
+        source = statement.statement
+        if source.effect.value != "Allow" or source.actions is None:
+            continue
+        for pattern in source.actions:
+            if pattern in ("*", "*:*") or pattern.lower() == "iam:*":
+                grants.append((pattern, statement.ref.policy, source.label))
+    if len(_WILDCARDS) >= _WILDCARDS_LIMIT:
+        _WILDCARDS.clear()
+    _WILDCARDS[id(compiled)] = (compiled, tuple(grants))
+    return tuple(grants)
+
+
+_WILDCARDS_LIMIT = 16384
 
 
 _ESCALATION: dict[int, tuple[ActionIndex, frozenset[int], tuple[tuple[str, int | None], ...]]] = {}
