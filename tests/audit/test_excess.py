@@ -9,7 +9,7 @@ from functools import cache
 import pytest
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
-from zeet_iam_audit.audit.action_sets import action_index
+from zeet_iam_audit.audit.action_sets import action_index, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.excess import audit_excess, classify_excess
 from zeet_iam_audit.catalog import Catalog
@@ -73,9 +73,9 @@ def test_set_algebra_matches_per_action_evaluation(catalog: Catalog, seed: int) 
     rng = random.Random(seed)
     index = action_index(catalog)
     evaluator = RoleEvaluator(_role(rng), index=index)
-    allowed, conditional, scoped = classify_excess(evaluator, index)
+    allowed, conditional, scoped = (set(bit_positions(mask)) for mask in classify_excess(evaluator, index))
     sample = rng.sample(range(len(index.infos)), 1500)
-    sample += list(allowed)[:300] + list(conditional)[:300] + list(scoped)[:300]
+    sample += sorted(allowed)[:300] + sorted(conditional)[:300] + sorted(scoped)[:300]
     for position in sample:
         action = index.infos[position].full
         by_sets = ("allowed" if position in allowed else "conditional" if position in conditional
@@ -104,3 +104,19 @@ def test_unreadable_policy_makes_excess_conditional(catalog: Catalog) -> None:
     result = audit_excess(RoleEvaluator(role, index=index), index, {})
     assert result.services[0].conditional == 1
     assert result.unknown_reasons == ("cannot read arn:aws:iam::aws:policy/Gone offline",)
+
+
+def test_masks_list_their_positions_and_services(catalog: Catalog) -> None:
+    index = action_index(catalog)
+    chosen = [*random.Random(7).sample(range(index.size), 300), 0, index.size - 1]
+    mask = index.mask_of(chosen)
+    assert bit_positions(mask) == sorted(set(chosen))
+    assert bit_positions(mask & -mask) == [0]
+    slices = list(index.service_slices(mask))
+    assert [span.service for span, _ in slices] == sorted({index.service_of[p] for p in chosen})
+    for span, bits in slices:
+        assert [span.start + p for p in bit_positions(bits)] == [p for p in sorted(set(chosen))
+                                                                  if span.start <= p < span.stop]
+    assert index.pattern("sqs:*") == index.mask_of(
+        at for at, name in enumerate(index.full_names) if name.lower().startswith("sqs:"))
+    assert index.action_element(["sqs:*"], negate=True) == index.everything & ~index.pattern("sqs:*")

@@ -10,16 +10,24 @@ Each distinct (compiled) policy is summarised once as sets of catalogue position
 - ``deny_all`` / ``deny_some``: denied everywhere unconditionally / under a condition or on some
   resources.
 
-A role's effective grants are then set algebra over its policies' summaries, done in C by Python's
-``frozenset`` operations, instead of one evaluation per action.
+A set of positions is a bit mask: a Python ``int`` whose bit N stands for the catalogue's action N
+(22,685 bits, under 3 kB, at most). A role's effective grants are then a few whole-mask operations
+over its policies' summaries (``|``, ``&``, ``& ~``), each one pass over at most 3 kB in C, however
+many actions the policies name; a policy that allows everything but a few actions costs no more than
+one that allows a few.
+
+Positions follow the catalogue's order (service, then lower-case name), so one service's actions
+are a contiguous run of bits.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterable
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
+from operator import or_
 
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.values import ActionInfo
@@ -27,93 +35,158 @@ from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, _ActionElement, _CompiledStatement
 from zeet_iam_audit.policy.match import compile_pattern
 
-_EMPTY: frozenset[int] = frozenset()
+# Each byte value → the offsets of its set bits (for listing a mask's positions).
+_BYTE_BITS = tuple(tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256))
+_NONZERO_RUN = re.compile(rb"[^\x00]+")
+
+
+def union(masks: Iterable[int]) -> int:
+    """The union of several masks."""
+    return reduce(or_, masks, 0)
+
+
+def bit_positions(mask: int) -> list[int]:
+    """The positions set in ``mask``, ascending."""
+    if not mask:
+        return []
+    if mask.bit_count() <= 16:  # a few bits: one at a time, lowest first
+        found = []
+        while mask:
+            low = mask & -mask
+            found.append(low.bit_length() - 1)
+            mask ^= low
+        return found
+    # A long mask is scanned as bytes: runs of zero bytes are skipped in C.
+    data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+    found = []
+    byte_bits = _BYTE_BITS
+    for run in _NONZERO_RUN.finditer(data):
+        base = run.start() << 3
+        for value in run.group():
+            found.extend(base + bit for bit in byte_bits[value])
+            base += 8
+    return found
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyActions:
-    mentions: frozenset[int]
-    allow_all: frozenset[int]
-    allow_conditional: frozenset[int]
-    allow_scoped: frozenset[int]
-    deny_all: frozenset[int]
-    deny_some: frozenset[int]
+    mentions: int
+    allow_all: int
+    allow_conditional: int
+    allow_scoped: int
+    deny_all: int
+    deny_some: int
     # An action element held an unresolved template value: the sets are incomplete.
     unresolved: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceSpan:
+    """One service's run of positions, and within it each access level's bits (shifted to 0)."""
+
+    service: str
+    start: int
+    stop: int
+    levels: tuple[tuple[str, int], ...]  # (access level, its bits within the service), by level
+
+
 class ActionIndex:
-    """Catalogue positions for every action, and pattern → positions, cached."""
+    """Catalogue positions for every action, and pattern → mask, cached."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.infos: tuple[ActionInfo, ...] = tuple(catalog)
-        # Every set of positions is made of these int objects: a large set then holds references
-        # to shared ints rather than ints of its own (28 bytes each).
-        self._ints = tuple(range(len(self.infos)))
+        self.size = len(self.infos)
         self.full_names = tuple(info.full for info in self.infos)  # as policies name them
         fulls = [full.lower() for full in self.full_names]
-        self.position = dict(zip(fulls, self._ints, strict=True))
-        self.everything = frozenset(self._ints)
-        # Positions follow the catalogue's order (service, then name), so one service's actions
-        # are contiguous; these give each position's service and (service, access level).
+        self.position = {full: at for at, full in enumerate(fulls)}
+        self.everything = (1 << self.size) - 1
         self.service_of = tuple(info.service for info in self.infos)
-        # The distinct (service, access level) pairs, and each position's pair as an index into them
-        # (counting small ints is cheaper than counting tuples).
-        ids: dict[tuple[str, str], int] = {}
-        self.group_id = tuple(ids.setdefault((info.service, info.access_level), len(ids)) for info in self.infos)
-        self.groups = tuple(ids)
-        # Each position's lower-case name (after the colon), and each service's positions.
-        split = [full.partition(":") for full in fulls]
-        self._names = tuple(name for _, _, name in split)
-        spans: dict[str, list[int]] = {}
-        for at, (service, _, _) in zip(self._ints, split, strict=True):
-            spans.setdefault(service, []).append(at)
-        self._spans = {service: range(at[0], at[-1] + 1) if at[-1] - at[0] + 1 == len(at) else tuple(at)
-                       for service, at in spans.items()}
+        # Each position's lower-case name (after the colon), and each service's run of positions.
+        self._names = tuple(full.partition(":")[2] for full in fulls)
+        spans: list[ServiceSpan] = []
+        start = 0
+        while start < self.size:
+            service = self.service_of[start]
+            stop = start
+            levels: dict[str, int] = {}
+            while stop < self.size and self.service_of[stop] == service:
+                level = self.infos[stop].access_level
+                levels[level] = levels.get(level, 0) | 1 << (stop - start)
+                stop += 1
+            spans.append(ServiceSpan(service, start, stop, tuple(sorted(levels.items()))))
+            start = stop
+        if len({span.service for span in spans}) != len(spans):
+            raise ValueError("the catalogue does not list each service's actions together")
+        self.spans = tuple(spans)
+        self._span_of = {span.service: span for span in spans}
+        self._starts = [span.start for span in spans]
         # Services whose names are in order (all, in the catalogue): a prefix is then found by bisection.
         self._ordered = frozenset(
-            service for service, span in self._spans.items()
-            if isinstance(span, range) and sorted(part := self._names[span.start:span.stop]) == list(part)
+            span.service for span in spans
+            if sorted(part := self._names[span.start:span.stop]) == list(part)
         )
         self._summaries: dict[int, tuple[CompiledPolicy, PolicyActions]] = {}
-        self._elements: dict[int, tuple[_ActionElement, frozenset[int]]] = {}
-        self._large: dict[frozenset[int], frozenset[int]] = {}
-        self.pattern = lru_cache(maxsize=None)(self._pattern)
+        self._elements: dict[int, tuple[_ActionElement, int]] = {}
+        self._glob = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern)
 
-    def _pattern(self, pattern: str) -> frozenset[int]:
-        """Positions an Action entry covers (``pattern`` lower-cased)."""
+    def mask_of(self, positions: Iterable[int]) -> int:
+        """The mask with ``positions`` set."""
+        data = bytearray((self.size + 7) >> 3)
+        for at in positions:
+            data[at >> 3] |= 1 << (at & 7)
+        return int.from_bytes(data, "little")
+
+    def _run(self, start: int, stop: int) -> int:
+        return ((1 << (stop - start)) - 1) << start
+
+    def pattern(self, pattern: str) -> int:
+        """The mask an Action entry covers (``pattern`` lower-cased)."""
         if "*" not in pattern and "?" not in pattern:
             found = self.position.get(pattern)
-            return frozenset() if found is None else frozenset((found,))
+            return 0 if found is None else 1 << found
+        return self._glob(pattern)  # cached: only globs take work to expand
+
+    def _pattern(self, pattern: str) -> int:
         if pattern == "*":
             return self.everything
         service, colon, name = pattern.partition(":")
         if colon and "*" not in service and "?" not in service:
             # A literal service: only its actions' names are matched (as Catalog.expand does).
-            span = self._spans.get(service, ())
-            ints = self._ints
+            span = self._span_of.get(service)
+            if span is None:
+                return 0
             if name == "*":
-                return frozenset(ints[span.start:span.stop] if isinstance(span, range) else span)
+                return self._run(span.start, span.stop)
             names = self._names
             prefix = name[:-1]
             if name.endswith("*") and "*" not in prefix and "?" not in prefix and service in self._ordered:
-                assert isinstance(span, range)
-                start = end = bisect_left(names, prefix, span.start, span.stop)
+                first = bisect_left(names, prefix, span.start, span.stop)
+                end = first
                 while end < span.stop and names[end].startswith(prefix):
                     end += 1
-                return frozenset(ints[start:end])
+                return self._run(first, end)
             matches = compile_pattern(name)
-            return frozenset(ints[at] for at in span if matches(names[at]))
-        return frozenset(self.position[info.full.lower()] for info in self.catalog.expand(pattern))
+            local = 0
+            for at in range(span.start, span.stop):
+                if matches(names[at]):
+                    local |= 1 << (at - span.start)
+            return local << span.start
+        return self.mask_of(self.position[info.full.lower()] for info in self.catalog.expand(pattern))
 
-    def action_element(self, patterns: Iterable[str], negate: bool) -> frozenset[int]:
-        sets = [self.pattern(p.lower()) for p in patterns]
-        # One pattern's set is shared through the cache: no copy (a copy of "*" is 20k positions).
-        covered: frozenset[int] = sets[0] if len(sets) == 1 else _EMPTY.union(*sets)
-        if negate:
-            return _EMPTY if covered is self.everything else self.everything - covered
-        return covered
+    def action_element(self, patterns: Iterable[str], negate: bool) -> int:
+        """The mask an Action (or, with ``negate``, a NotAction) element covers."""
+        exact: list[int] = []
+        covered = 0
+        for entry in patterns:
+            lowered = entry.lower()
+            if "*" in lowered or "?" in lowered:
+                covered |= self._glob(lowered)
+            elif (found := self.position.get(lowered)) is not None:
+                exact.append(found)
+        if exact:  # set in one pass rather than one shift and one "|" per action
+            covered |= self.mask_of(exact) if len(exact) > 2 else union(1 << at for at in exact)
+        return self.everything ^ covered if negate else covered
 
     def summary(self, compiled: CompiledPolicy) -> PolicyActions:
         """The policy's action sets (computed once per compiled policy)."""
@@ -121,11 +194,13 @@ class ActionIndex:
         if hit is not None and hit[0] is compiled:
             return hit[1]
         summary = self._summarise(compiled)
+        if len(self._summaries) >= _CACHED_SUMMARIES:
+            self._summaries.clear()
         self._summaries[id(compiled)] = (compiled, summary)
         return summary
 
-    def _element_positions(self, element: _ActionElement) -> frozenset[int]:
-        """The positions an Action/NotAction element covers (its unresolved entries left out).
+    def _element_positions(self, element: _ActionElement) -> int:
+        """The mask an Action/NotAction element covers (its unresolved entries left out).
 
         Cached by element: the compiler shares one element among statements with the same action
         list (inline policies cut from managed ones repeat them).
@@ -134,16 +209,13 @@ class ActionIndex:
         if hit is not None and hit[0] is element:
             return hit[1]
         resolved = [p for p in element.patterns if not isinstance(p, Unresolved)]
-        positions = self.action_element(resolved, negate=element.negate)
-        # Only small sets (and the shared whole catalogue) are kept: thousands of elements each with
-        # its own large set (a NotAction of one action, say) would otherwise hold gigabytes.
-        if len(positions) <= _CACHED_SET_LIMIT or positions is self.everything:
-            if len(self._elements) >= _CACHED_ELEMENTS:
-                self._elements.clear()
-            self._elements[id(element)] = (element, positions)
-        return positions
+        mask = self.action_element(resolved, negate=element.negate)
+        if len(self._elements) >= _CACHED_ELEMENTS:
+            self._elements.clear()
+        self._elements[id(element)] = (element, mask)
+        return mask
 
-    def _statement_sets(self, statement: _CompiledStatement) -> tuple[str, frozenset[int], bool]:
+    def _statement_sets(self, statement: _CompiledStatement) -> tuple[str, int, bool]:
         """(which set the statement's actions go to, the actions, whether any was unresolved)."""
         actions = self._element_positions(statement.actions)
         everywhere = statement.any_resource and not any(
@@ -157,42 +229,43 @@ class ActionIndex:
         return kind, actions, bool(statement.actions.unresolved)
 
     def _summarise(self, compiled: CompiledPolicy) -> PolicyActions:
-        # Merged as they come, never all held at once (a statement's set may be large and its own).
-        sets: dict[str, set[int]] = {
-            "allow_all": set(), "allow_conditional": set(), "allow_scoped": set(), "deny_all": set(),
-            "deny_some": set()}
-        full = len(self.everything)
+        sets = {"allow_all": 0, "allow_conditional": 0, "allow_scoped": 0, "deny_all": 0, "deny_some": 0}
         unresolved = False
         for statement in compiled.statements:
             kind, actions, unresolved_here = self._statement_sets(statement)
-            if len(sets[kind]) < full:
-                sets[kind] |= actions
+            sets[kind] |= actions
             unresolved = unresolved or unresolved_here
-        merged = {kind: self._shared(found) for kind, found in sets.items()}
-        allows = [found for found in (merged["allow_all"], merged["allow_conditional"], merged["allow_scoped"])
-                  if found]
         return PolicyActions(
-            mentions=allows[0] if len(allows) == 1 else self._shared(_EMPTY.union(*allows)),
+            mentions=sets["allow_all"] | sets["allow_conditional"] | sets["allow_scoped"],
             unresolved=unresolved,
-            **merged,
+            **sets,
         )
 
-    def _shared(self, found: set[int] | frozenset[int]) -> frozenset[int]:
-        """``found`` as a frozenset, one object per value for large ones (policies that allow all but
-        a few actions, with NotAction, are common and each set is large)."""
-        if len(found) <= _CACHED_SET_LIMIT:
-            return found if isinstance(found, frozenset) else frozenset(found)
-        if len(found) == len(self.everything):
-            return self.everything
-        value = frozenset(found)
-        if len(self._large) >= _CACHED_ELEMENTS:
-            self._large.clear()
-        return self._large.setdefault(value, value)
+    def service_slices(self, mask: int) -> Iterator[tuple[ServiceSpan, int]]:
+        """(service, its bits shifted to 0) for each service with a bit set in ``mask``, in order."""
+        if not mask:
+            return
+        data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+        spans, starts = self.spans, self._starts
+        next_span = 0
+        for run in _NONZERO_RUN.finditer(data):
+            low, high = run.start() << 3, run.end() << 3  # the run's positions: [low, high)
+            at = max(next_span, bisect_right(starts, low) - 1)
+            while at < len(spans) and spans[at].start < high:
+                span = spans[at]
+                first, last = span.start >> 3, (span.stop + 7) >> 3
+                bits = (int.from_bytes(data[first:last], "little") >> (span.start & 7)) & (
+                    (1 << (span.stop - span.start)) - 1)
+                if bits:
+                    yield span, bits
+                at += 1
+            next_span = at
 
 
 _INDEXES: dict[int, tuple[Catalog, ActionIndex]] = {}
-_CACHED_SET_LIMIT = 256  # positions: element sets larger than this are not cached
-_CACHED_ELEMENTS = 65536
+_CACHED_ELEMENTS = 16384  # Action elements' masks kept (each at most 3 kB)
+_CACHED_SUMMARIES = 16384
+_CACHED_PATTERNS = 16384
 
 
 def action_index(catalog: Catalog) -> ActionIndex:

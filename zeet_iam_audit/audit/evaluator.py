@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from zeet_iam_audit.audit.action_sets import ActionIndex
+from zeet_iam_audit.audit.action_sets import ActionIndex, union
 from zeet_iam_audit.model import Policy, Role
 from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, Layer, PolicySet
 
@@ -54,24 +54,24 @@ class RoleEvaluator:
         arn_parts = (role.arn or "").split(":")
         self._account = arn_parts[4] if len(arn_parts) > 4 and arn_parts[4].isdigit() else None
         self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
-        self._mentions: frozenset[int] | None = None
-        self._boundary_mentions: frozenset[int] | None = None
-        self._surely_allowed: frozenset[int] = frozenset()
+        self._mentions: int | None = None  # masks of catalogue positions (see action_sets)
+        self._boundary_mentions: int | None = None
+        self._surely_allowed = 0
         if index is not None and not scps:
             summaries = [index.summary(p) for p in self.policy_set.identity]
             bound = index.summary(self.policy_set.boundary) if self.policy_set.boundary is not None else None
             every = [*summaries, *([bound] if bound is not None else [])]
             if not any(s.unresolved for s in every):
-                denied = frozenset().union(*(s.deny_all | s.deny_some for s in every))
+                denied = union(s.deny_all | s.deny_some for s in every)
                 # Named by no identity Allow and by no Deny anywhere: certainly an implicit deny.
-                self._mentions = frozenset().union(*(s.mentions for s in summaries)) | denied
+                self._mentions = union(s.mentions for s in summaries) | denied
                 self._boundary_mentions = bound.mentions if bound is not None else None
                 # Allowed on every resource with no condition in every layer, and no Deny names it:
                 # allowed whatever the resource scope or the context.
-                surely = frozenset().union(*(s.allow_all for s in summaries))
+                surely = union(s.allow_all for s in summaries)
                 if bound is not None:
                     surely &= bound.allow_all
-                self._surely_allowed = surely - denied
+                self._surely_allowed = surely & ~denied
 
     @property
     def unknown_reasons(self) -> tuple[str, ...]:
@@ -117,30 +117,30 @@ class RoleEvaluator:
             self._memo[key] = hit
         return hit
 
-    def surely_allowed(self, positions: frozenset[int]) -> frozenset[int]:
-        """Those of ``positions`` allowed unconditionally on every resource with no Deny naming them
-        (empty when that cannot be known cheaply, e.g. with SCPs or an unreadable policy)."""
+    def surely_allowed(self, positions: int) -> int:
+        """Those of ``positions`` (a mask) allowed unconditionally on every resource with no Deny
+        naming them (none when that cannot be known cheaply, e.g. with SCPs or an unreadable policy)."""
         if self.unknown_layers:
-            return frozenset()
+            return 0
         return positions & self._surely_allowed
 
-    def unnamed(self, positions: frozenset[int]) -> frozenset[int]:
-        """Those of ``positions`` that no Allow and no Deny of the role names: certainly not allowed
-        by the identity-based policies (empty when that cannot be known cheaply)."""
+    def unnamed(self, positions: int) -> int:
+        """Those of ``positions`` (a mask) that no Allow and no Deny of the role names: certainly
+        not allowed by the identity-based policies (none when that cannot be known cheaply)."""
         if self._mentions is None or self.unknown_layers:
-            return frozenset()
-        return positions - self._mentions
+            return 0
+        return positions & ~self._mentions
 
     def _unmentioned(self, action: str, scope: str) -> RoleDecision | None:
         """The answer without evaluation when no identity Allow names the action: implicit deny."""
         if self.index is None or self._mentions is None:
             return None
         position = self.index.position.get(action.lower())
-        if position is None or position in self._mentions:
+        if position is None or self._mentions >> position & 1:
             return None
         blocking = [Layer.IDENTITY]
         if self.policy_set.boundary is not None and (
-            self._boundary_mentions is not None and position not in self._boundary_mentions
+            self._boundary_mentions is not None and not self._boundary_mentions >> position & 1
         ):
             blocking.append(Layer.BOUNDARY)
         result = EvaluationResult(action, scope, Decision.IMPLICIT_DENY, layer=Layer.IDENTITY,

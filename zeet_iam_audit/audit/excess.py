@@ -15,10 +15,9 @@ allow, are not effective and so are not excess.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from zeet_iam_audit.audit.action_sets import ActionIndex, PolicyActions
+from zeet_iam_audit.audit.action_sets import ActionIndex, PolicyActions, ServiceSpan, union
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.report import ExcessResult, ExcessService, RiskyGrant
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision
@@ -35,25 +34,19 @@ PRIVILEGE_ESCALATION = (
 )
 _ACCESS_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")
 _SAMPLE = 5
-_EMPTY: frozenset[int] = frozenset()
 
 
-def _union(sets: Iterable[frozenset[int]]) -> frozenset[int]:
-    return _EMPTY.union(*sets)
-
-
-def _layer_allows(summaries: Sequence[PolicyActions], index: ActionIndex) -> tuple[frozenset[int], frozenset[int]]:
+def _layer_allows(summaries: Sequence[PolicyActions], index: ActionIndex) -> tuple[int, int]:
     """(allowed for certain, allowed at all on every resource) by one restricting layer."""
     if any(s.unresolved for s in summaries):
-        return _EMPTY, index.everything
-    certain = _union(s.allow_all for s in summaries)
-    return certain, certain | _union(s.allow_conditional for s in summaries)
+        return 0, index.everything
+    certain = union(s.allow_all for s in summaries)
+    return certain, certain | union(s.allow_conditional for s in summaries)
 
 
-def classify_excess(
-    evaluator: RoleEvaluator, index: ActionIndex
-) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
-    """(allowed, conditional, on some resources) catalogue positions the role effectively grants."""
+def classify_excess(evaluator: RoleEvaluator, index: ActionIndex) -> tuple[int, int, int]:
+    """(allowed, conditional, on some resources): masks of the catalogue positions the role
+    effectively grants (see ``action_sets``)."""
     identity = [index.summary(p) for p in evaluator.policy_set.identity]
     restricting: list[Sequence[PolicyActions]] = []
     if evaluator.policy_set.boundary is not None:
@@ -61,27 +54,27 @@ def classify_excess(
     restricting.extend([index.summary(p) for p in level] for level in evaluator.policy_set.scps)
     everyone = [*identity, *(s for layer in restricting for s in layer)]
 
-    denied = _union(s.deny_all for s in everyone)
-    maybe_denied = _union(s.deny_some for s in everyone)
-    allowed = _union(s.allow_all for s in identity)
-    conditional = _union(s.allow_conditional for s in identity)
-    named = allowed | conditional | _union(s.allow_scoped for s in identity)
+    denied = union(s.deny_all for s in everyone)
+    maybe_denied = union(s.deny_some for s in everyone)
+    allowed = union(s.allow_all for s in identity)
+    conditional = union(s.allow_conditional for s in identity)
+    named = allowed | conditional | union(s.allow_scoped for s in identity)
     if any(s.unresolved for s in identity):
-        conditional = conditional | named  # an unresolved action element might name any of them
-    effective = named - denied
+        conditional |= named  # an unresolved action element might name any of them
+    effective = named & ~denied
     for layer in restricting:
         certain, possible = _layer_allows(layer, index)
         effective &= possible
-        conditional = conditional | (allowed - certain)  # that layer allows them only on conditions
+        conditional |= allowed & ~certain  # that layer allows them only on conditions
         allowed &= certain
-    conditional = conditional | (allowed & maybe_denied)
-    allowed = (allowed - maybe_denied) & effective
-    conditional = (conditional & effective) - allowed
+    conditional |= allowed & maybe_denied
+    allowed = allowed & ~maybe_denied & effective
+    conditional = conditional & effective & ~allowed
     if evaluator.unknown_layers:
         # A policy that could not be read might deny any of these or allow the rest.
-        conditional = conditional | allowed | (effective - allowed)
-        allowed = _EMPTY
-    scoped = effective - allowed - conditional
+        conditional = conditional | effective
+        allowed = 0
+    scoped = effective & ~(allowed | conditional)
     return allowed, conditional, scoped
 
 
@@ -92,54 +85,67 @@ def audit_excess(
 ) -> ExcessResult:
     """``needed`` maps lower-cased actions to the ids of the selected features that need them."""
     allowed, conditional, scoped = classify_excess(evaluator, index)
-    needed_positions = _needed_positions(index, needed)
-    allowed, conditional, scoped = (s - needed_positions for s in (allowed, conditional, scoped))
-    everything = sorted(allowed | conditional | scoped)  # catalogue order: by service, then name
-    groups, service_of = index.groups, index.service_of
-    levels = {groups[group]: count for group, count in Counter(map(index.group_id.__getitem__, everything)).items()}
-    totals: Counter[str] = Counter()
-    for (service, _), count in levels.items():
-        totals[service] += count
-    conditional_count = Counter(map(service_of.__getitem__, conditional))
-    scoped_count = Counter(map(service_of.__getitem__, scoped))
-    samples: dict[str, list[str]] = {}
-    start = 0
-    for service, total in sorted(totals.items()):
-        samples[service] = [index.full_names[p] for p in everything[start:start + min(total, _SAMPLE)]]
-        start += total
-    services = tuple(
-        ExcessService(
-            service=service,
-            total=total,
-            by_access_level=tuple((lvl, levels[(service, lvl)]) for lvl in _ACCESS_ORDER if (service, lvl) in levels),
-            conditional=conditional_count[service],
-            scoped=scoped_count[service],
-            sample=tuple(samples[service]),
-        )
-        for service, total in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
-    )
+    not_needed = ~_needed_positions(index, needed)
+    conditional &= not_needed
+    scoped &= not_needed
+    everything = (allowed | conditional | scoped) & not_needed
+    # Each service's share of the masks: counted by access level, its first actions (by name) kept.
+    conditional_count = {span.service: bits.bit_count() for span, bits in index.service_slices(conditional)}
+    scoped_count = {span.service: bits.bit_count() for span, bits in index.service_slices(scoped)}
+    full_names = index.full_names
+    found = []
+    for span, bits in index.service_slices(everything):
+        sample: list[str] = []
+        rest = bits
+        while rest and len(sample) < _SAMPLE:
+            low = rest & -rest
+            sample.append(full_names[span.start + low.bit_length() - 1])
+            rest ^= low
+        found.append(ExcessService(
+            service=span.service,
+            total=bits.bit_count(),
+            by_access_level=tuple((level, count) for level, level_bits in _by_access_order(span)
+                                  if (count := (bits & level_bits).bit_count())),
+            conditional=conditional_count.get(span.service, 0),
+            scoped=scoped_count.get(span.service, 0),
+            sample=tuple(sample),
+        ))
+    services = tuple(sorted(found, key=lambda service: (-service.total, service.service)))
     return ExcessResult(
-        total=sum(totals.values()),
+        total=sum(service.total for service in services),
         services=services,
         risky=_risky(evaluator, index, needed),
         unknown_reasons=evaluator.unknown_reasons,
     )
 
 
-_NEEDED: dict[int, tuple[object, frozenset[int]]] = {}
+_LEVELS: dict[int, tuple[ServiceSpan, tuple[tuple[str, int], ...]]] = {}
 
 
-def _needed_positions(index: ActionIndex, needed: Mapping[str, tuple[str, ...]]) -> frozenset[int]:
+def _by_access_order(span: ServiceSpan) -> tuple[tuple[str, int], ...]:
+    """The service's (access level, its bits) in the order reports list them."""
+    hit = _LEVELS.get(id(span))
+    if hit is None or hit[0] is not span:
+        levels = dict(span.levels)
+        hit = (span, tuple((level, levels[level]) for level in _ACCESS_ORDER if level in levels))
+        _LEVELS[id(span)] = hit
+    return hit[1]
+
+
+_NEEDED: dict[int, tuple[object, int]] = {}
+
+
+def _needed_positions(index: ActionIndex, needed: Mapping[str, tuple[str, ...]]) -> int:
     hit = _NEEDED.get(id(needed))
     if hit is None or hit[0] is not needed:
-        hit = (needed, frozenset(index.position[a] for a in needed if a in index.position))
+        hit = (needed, index.mask_of(index.position[a] for a in needed if a in index.position))
         _NEEDED.clear()
         _NEEDED[id(needed)] = hit
     return hit[1]
 
 
 def _wildcard_grants(identity: Iterable[CompiledPolicy]) -> list[tuple[str, str, str]]:
-    grants = []
+    grants: list[tuple[str, str, str]] = []
     for compiled in identity:
         grants.extend(_policy_wildcards(compiled))
     return grants
@@ -170,15 +176,15 @@ def _policy_wildcards(compiled: CompiledPolicy) -> tuple[tuple[str, str, str], .
 _WILDCARDS_LIMIT = 16384
 
 
-_ESCALATION: dict[int, tuple[ActionIndex, frozenset[int], tuple[tuple[str, int | None], ...]]] = {}
+_ESCALATION: dict[int, tuple[ActionIndex, int, tuple[tuple[str, int | None], ...]]] = {}
 
 
-def _escalation(index: ActionIndex) -> tuple[frozenset[int], tuple[tuple[str, int | None], ...]]:
-    """PRIVILEGE_ESCALATION's catalogue positions, and each action with its position (or None)."""
+def _escalation(index: ActionIndex) -> tuple[int, tuple[tuple[str, int | None], ...]]:
+    """PRIVILEGE_ESCALATION's catalogue positions (a mask), and each action with its position (or None)."""
     hit = _ESCALATION.get(id(index))
     if hit is None or hit[0] is not index:
         placed = tuple((action, index.position.get(action.lower())) for action in PRIVILEGE_ESCALATION)
-        hit = (index, frozenset(p for _, p in placed if p is not None), placed)
+        hit = (index, index.mask_of(p for _, p in placed if p is not None), placed)
         _ESCALATION[id(index)] = hit
     return hit[1], hit[2]
 
@@ -193,8 +199,10 @@ def _risky(
                                 statement=f"{policy} {label}"))
     positions, placed = _escalation(index)
     unnamed = evaluator.unnamed(positions)  # no policy names them: not allowed, nothing to decide
+    if unnamed == positions:
+        placed = ()
     for action, position in placed:
-        if position in unnamed:
+        if position is not None and unnamed >> position & 1:
             continue
         decision = evaluator.decide(action, "*")
         if decision.decision not in (Decision.ALLOWED, Decision.CONDITIONAL):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from zeet_iam_audit.audit.action_sets import ActionIndex
+from zeet_iam_audit.audit.action_sets import ActionIndex, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, OpenAction
 from zeet_iam_audit.catalog import Catalog
@@ -102,14 +102,15 @@ class FeaturePlan:
 
     rule: FeatureRule
     planned: tuple[_Planned, ...]
-    positions: frozenset[int]
+    positions: int  # the required actions' catalogue positions, as a mask (see action_sets)
     variants: tuple[str, ...]
-    # (prefix, display) → its actions' (position, name), sorted by name: missing groups by set algebra.
-    groups: tuple[tuple[tuple[str, str], frozenset[int], tuple[tuple[int, str], ...]], ...] = ()
+    # (prefix, display) → its actions' mask and (position, name), sorted by name: missing groups by
+    # set algebra.
+    groups: tuple[tuple[tuple[str, str], int, tuple[tuple[int, str], ...]], ...] = ()
     at: dict[int, tuple[_Planned, ...]] = field(default_factory=dict)  # position → its requirements
     unplaced: tuple[_Planned, ...] = ()  # requirements without a position: always evaluated
     # Results that needed no evaluation, by the required positions no policy names (see audit_planned).
-    settled: dict[frozenset[int], FeatureResult] = field(default_factory=dict, compare=False, repr=False)
+    settled: dict[int, FeatureResult] = field(default_factory=dict, compare=False, repr=False)
 
 
 def plan_feature(
@@ -137,10 +138,10 @@ def plan_feature(
     return FeaturePlan(
         rule=rule,
         planned=tuple(planned),
-        positions=frozenset(at),
+        positions=_mask(at),
         variants=tuple(sorted(v.name for v in rule.variants if v.name in chosen)),
         groups=tuple(
-            (key, frozenset(names), tuple(sorted(names.items(), key=lambda kv: kv[1].lower())))
+            (key, _mask(names), tuple(sorted(names.items(), key=lambda kv: kv[1].lower())))
             for key, names in by_group.items()
         ),
         at={position: tuple(items) for position, items in at.items()},
@@ -172,7 +173,7 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     unnamed = evaluator.unnamed(plan.positions)
     # Required actions allowed everywhere with no condition and no Deny: ok without evaluating.
     allowed = evaluator.surely_allowed(plan.positions)
-    rest = plan.positions - unnamed - allowed
+    rest = plan.positions & ~(unnamed | allowed)
     # With nothing to evaluate the result depends on nothing but which required actions are
     # unnamed (the others are surely allowed), and most roles name few of a feature's actions.
     settles = not rest and not plan.unplaced
@@ -183,9 +184,13 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     if unnamed:
         no_allow = _BLOCK_TEXT[Layer.IDENTITY]
         for (prefix, display), members, names in plan.groups:
-            if not members.isdisjoint(unnamed):
-                groups[(prefix, display, *no_allow, ())] = [name for p, name in names if p in unnamed]
-    evaluated = [item for position in sorted(rest) for item in plan.at[position]]
+            lacking = members & unnamed
+            if lacking == members:
+                groups[(prefix, display, *no_allow, ())] = [name for _, name in names]
+            elif lacking:
+                wanted = set(bit_positions(lacking))
+                groups[(prefix, display, *no_allow, ())] = [name for p, name in names if p in wanted]
+    evaluated = [item for position in bit_positions(rest) for item in plan.at[position]]
     for item in (*evaluated, *plan.unplaced):
         requirement, prefix, display = item.requirement, item.prefix, item.display
         if requirement.also_resources:
@@ -234,3 +239,10 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
 
 
 _SETTLED_LIMIT = 4096  # settled results kept per feature plan
+
+
+def _mask(positions: Iterable[int]) -> int:
+    mask = 0
+    for position in positions:
+        mask |= 1 << position
+    return mask
