@@ -125,3 +125,22 @@ def test_external_id_is_masked_in_findings() -> None:
 def test_role_trusts_account() -> None:
     assert role_trusts_account(_role(_assume({"AWS": ZEET})), ZEET)
     assert not role_trusts_account(_role(_assume({"Service": "lambda.amazonaws.com"})), ZEET)
+
+
+def test_roles_sharing_a_trust_document_are_judged_each_with_its_own_account_and_session() -> None:
+    """The trust verdict is kept per document for speed: what differs between the roles that share
+    it (their account, their session length, the settings) still changes the verdict."""
+    from dataclasses import replace
+
+    shared = _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID),
+                   _assume({"AWS": f"arn:aws:iam::{CUSTOMER}:root"}))
+    assert audit_trust(shared, SETTINGS).status is TrustStatus.OK
+    # The same statements on a role of another account: the customer account is now foreign.
+    other = replace(shared, arn="arn:aws:iam::444455556666:role/zeet")
+    assert other.trust_policy is not None and other.trust_policy.statements is shared.trust_policy.statements
+    assert any(f.code == "other-external-principals" for f in audit_trust(other, SETTINGS).findings)
+    short = replace(shared, max_session_duration=900)
+    assert any(f.code == "short-session" for f in audit_trust(short, SETTINGS).findings)
+    wrong_id = TrustSettings(zeet_account_id=ZEET, external_id="another-external-id")
+    assert audit_trust(shared, wrong_id).status is TrustStatus.FAIL
+    assert audit_trust(shared, SETTINGS).status is TrustStatus.OK

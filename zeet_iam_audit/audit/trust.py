@@ -129,14 +129,32 @@ def _role_account(role: Role) -> str | None:
     return _account_of(role.arn) if role.arn else None
 
 
+# The result depends on the statements, the role's account, the settings and the session length;
+# an account's roles share a few trust documents (one parsed value each, see sources/gaad.py).
+_RESULTS: dict[tuple[int, str | None, TrustSettings, int | None], tuple[Policy, TrustResult]] = {}
+_RESULTS_LIMIT = 4096
+
+
 def audit_trust(role: Role, settings: TrustSettings) -> TrustResult:
     """Check the role's trust policy against the configured Zeet account and external id."""
-    findings: list[TrustFinding] = []
     policy = role.trust_policy
     if policy is None:
         reason = role.trust_unknown_reason or "the input holds no trust policy for this role"
-        findings.append(TrustFinding("trust-unknown", "unknown", f"trust policy not known: {reason}"))
-        return TrustResult(TrustStatus.UNKNOWN, tuple(findings))
+        finding = TrustFinding("trust-unknown", "unknown", f"trust policy not known: {reason}")
+        return TrustResult(TrustStatus.UNKNOWN, (finding,))
+    key = (id(policy.statements), _role_account(role), settings, role.max_session_duration)
+    hit = _RESULTS.get(key)
+    if hit is not None and hit[0].statements is policy.statements:
+        return hit[1]
+    result = _audit_trust_policy(role, policy, settings)
+    if len(_RESULTS) >= _RESULTS_LIMIT:
+        _RESULTS.clear()
+    _RESULTS[key] = (policy, result)  # the policy keeps its statements' id from being reused
+    return result
+
+
+def _audit_trust_policy(role: Role, policy: Policy, settings: TrustSettings) -> TrustResult:
+    findings: list[TrustFinding] = []
     findings.extend(_wildcard_findings(policy))
     findings.extend(_external_principal_findings(policy, _role_account(role), settings.zeet_account_id))
     if settings.zeet_account_id is None:
