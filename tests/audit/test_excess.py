@@ -112,7 +112,7 @@ def test_masks_list_their_positions_and_services(catalog: Catalog) -> None:
     mask = index.mask_of(chosen)
     assert bit_positions(mask) == sorted(set(chosen))
     assert bit_positions(mask & -mask) == [0]
-    slices = list(index.service_slices(mask))
+    slices = list(index.service_slices(mask, index.all_spans))
     assert [span.service for span, _ in slices] == sorted({index.service_of[p] for p in chosen})
     for span, bits in slices:
         assert [span.start + p for p in bit_positions(bits)] == [p for p in sorted(set(chosen))
@@ -120,3 +120,15 @@ def test_masks_list_their_positions_and_services(catalog: Catalog) -> None:
     assert index.pattern("sqs:*") == index.mask_of(
         at for at, name in enumerate(index.full_names) if name.lower().startswith("sqs:"))
     assert index.action_element(["sqs:*"], negate=True) == index.everything & ~index.pattern("sqs:*")
+
+
+def test_a_policys_services_cover_what_it_names(catalog: Catalog) -> None:
+    """Excess is counted over the services the role's Allows may name: that set must never miss one."""
+    index = action_index(catalog)
+    for actions in (["sqs:SendMessage", "s3:Get*"], ["*:Describe*"], ["ec2:*", "iam:PassRole"], ["*"]):
+        role = make_role(statement(actions))
+        summary = index.summary(RoleEvaluator(role, index=index).policy_set.identity[0])
+        named = {index.service_of[p] for p in bit_positions(summary.mentions)}
+        spans = {index.spans[at].service for at in bit_positions(summary.spans)}
+        assert named, actions
+        assert named <= spans, actions

@@ -137,7 +137,9 @@ def test_roles_sharing_a_trust_document_are_judged_each_with_its_own_account_and
     assert audit_trust(shared, SETTINGS).status is TrustStatus.OK
     # The same statements on a role of another account: the customer account is now foreign.
     other = replace(shared, arn="arn:aws:iam::444455556666:role/zeet")
-    assert other.trust_policy is not None and other.trust_policy.statements is shared.trust_policy.statements
+    assert other.trust_policy is not None
+    assert shared.trust_policy is not None
+    assert other.trust_policy.statements is shared.trust_policy.statements
     assert any(f.code == "other-external-principals" for f in audit_trust(other, SETTINGS).findings)
     short = replace(shared, max_session_duration=900)
     assert any(f.code == "short-session" for f in audit_trust(short, SETTINGS).findings)

@@ -23,7 +23,7 @@ are a contiguous run of bits.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache, reduce
@@ -32,7 +32,7 @@ from operator import or_
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.values import ActionInfo
 from zeet_iam_audit.model import Effect, Unresolved
-from zeet_iam_audit.policy.evaluate import CompiledPolicy, _ActionElement, _CompiledStatement
+from zeet_iam_audit.policy.evaluate import CompiledPolicy, _ActionElement
 from zeet_iam_audit.policy.match import compile_pattern
 
 # Each byte value → the offsets of its set bits (for listing a mask's positions).
@@ -49,7 +49,7 @@ def bit_positions(mask: int) -> list[int]:
     """The positions set in ``mask``, ascending."""
     if not mask:
         return []
-    if mask.bit_count() <= 16:  # a few bits: one at a time, lowest first
+    if mask.bit_length() <= 1024 or mask.bit_count() <= 16:  # a short mask or few bits: one at a time
         found = []
         while mask:
             low = mask & -mask
@@ -78,6 +78,9 @@ class PolicyActions:
     deny_some: int
     # An action element held an unresolved template value: the sets are incomplete.
     unresolved: bool = False
+    # The services (indexes into ``ActionIndex.spans``, as a mask) that Allow statements may name:
+    # a superset of the services of ``mentions``.
+    spans: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,11 @@ class ServiceSpan:
     start: int
     stop: int
     levels: tuple[tuple[str, int], ...]  # (access level, its bits within the service), by level
+
+    @property
+    def full(self) -> int:
+        """Every bit of the service, shifted to 0."""
+        return (1 << (self.stop - self.start)) - 1
 
 
 class ActionIndex:
@@ -120,15 +128,17 @@ class ActionIndex:
             raise ValueError("the catalogue does not list each service's actions together")
         self.spans = tuple(spans)
         self._span_of = {span.service: span for span in spans}
-        self._starts = [span.start for span in spans]
+        self._span_bit = {span.service: 1 << at for at, span in enumerate(spans)}
+        self.all_spans = (1 << len(spans)) - 1
         # Services whose names are in order (all, in the catalogue): a prefix is then found by bisection.
         self._ordered = frozenset(
             span.service for span in spans
             if sorted(part := self._names[span.start:span.stop]) == list(part)
         )
         self._summaries: dict[int, tuple[CompiledPolicy, PolicyActions]] = {}
-        self._elements: dict[int, tuple[_ActionElement, int]] = {}
+        self._elements: dict[int, tuple[_ActionElement, int, int]] = {}
         self._glob = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern)
+        self._glob_spans = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern_spans)
 
     def mask_of(self, positions: Iterable[int]) -> int:
         """The mask with ``positions`` set."""
@@ -199,67 +209,81 @@ class ActionIndex:
         self._summaries[id(compiled)] = (compiled, summary)
         return summary
 
-    def _element_positions(self, element: _ActionElement) -> int:
-        """The mask an Action/NotAction element covers (its unresolved entries left out).
+    def element_spans(self, patterns: Iterable[str], negate: bool) -> int:
+        """The services (a mask of span indexes) an Action or NotAction element may name."""
+        if negate:
+            return self.all_spans
+        found = 0
+        for entry in patterns:
+            service, colon, _ = entry.lower().partition(":")
+            if colon and "*" not in service and "?" not in service:
+                found |= self._span_bit.get(service, 0)
+            else:
+                found |= self._glob_spans(entry.lower())
+        return found
+
+    def _pattern_spans(self, pattern: str) -> int:
+        if pattern == "*":
+            return self.all_spans
+        return union(self._span_bit[info.service] for info in self.catalog.expand(pattern))
+
+    def _element_sets(self, element: _ActionElement) -> tuple[int, int]:
+        """The mask an Action/NotAction element covers (its unresolved entries left out), and the
+        services it may name.
 
         Cached by element: the compiler shares one element among statements with the same action
         list (inline policies cut from managed ones repeat them).
         """
         hit = self._elements.get(id(element))
         if hit is not None and hit[0] is element:
-            return hit[1]
+            return hit[1], hit[2]
         resolved = [p for p in element.patterns if not isinstance(p, Unresolved)]
         mask = self.action_element(resolved, negate=element.negate)
+        spans = self.element_spans(resolved, negate=element.negate)
         if len(self._elements) >= _CACHED_ELEMENTS:
             self._elements.clear()
-        self._elements[id(element)] = (element, mask)
-        return mask
-
-    def _statement_sets(self, statement: _CompiledStatement) -> tuple[str, int, bool]:
-        """(which set the statement's actions go to, the actions, whether any was unresolved)."""
-        actions = self._element_positions(statement.actions)
-        everywhere = statement.any_resource and not any(
-            isinstance(r, Unresolved) or "${" in r for r in statement.resources or ()
-        )
-        unconditional = not statement.conditions
-        if statement.statement.effect is Effect.ALLOW:
-            kind = "allow_scoped" if not everywhere else "allow_all" if unconditional else "allow_conditional"
-        else:
-            kind = "deny_all" if everywhere and unconditional else "deny_some"
-        return kind, actions, bool(statement.actions.unresolved)
+        self._elements[id(element)] = (element, mask, spans)
+        return mask, spans
 
     def _summarise(self, compiled: CompiledPolicy) -> PolicyActions:
         sets = {"allow_all": 0, "allow_conditional": 0, "allow_scoped": 0, "deny_all": 0, "deny_some": 0}
         unresolved = False
+        spans = 0
         for statement in compiled.statements:
-            kind, actions, unresolved_here = self._statement_sets(statement)
+            actions, services = self._element_sets(statement.actions)
+            everywhere = statement.any_resource and not any(
+                isinstance(r, Unresolved) or "${" in r for r in statement.resources or ()
+            )
+            unconditional = not statement.conditions
+            if statement.statement.effect is Effect.ALLOW:
+                kind = "allow_scoped" if not everywhere else "allow_all" if unconditional else "allow_conditional"
+                spans |= services
+            else:
+                kind = "deny_all" if everywhere and unconditional else "deny_some"
             sets[kind] |= actions
-            unresolved = unresolved or unresolved_here
+            unresolved = unresolved or bool(statement.actions.unresolved)
         return PolicyActions(
             mentions=sets["allow_all"] | sets["allow_conditional"] | sets["allow_scoped"],
             unresolved=unresolved,
+            spans=spans,
             **sets,
         )
 
-    def service_slices(self, mask: int) -> Iterator[tuple[ServiceSpan, int]]:
-        """(service, its bits shifted to 0) for each service with a bit set in ``mask``, in order."""
+    def service_slices(self, mask: int, spans: int) -> Iterator[tuple[ServiceSpan, int]]:
+        """(service, its bits shifted to 0) for each service with a bit set in ``mask``, in order;
+        ``spans`` (a mask of span indexes) must include every such service."""
         if not mask:
             return
         data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
-        spans, starts = self.spans, self._starts
-        next_span = 0
-        for run in _NONZERO_RUN.finditer(data):
-            low, high = run.start() << 3, run.end() << 3  # the run's positions: [low, high)
-            at = max(next_span, bisect_right(starts, low) - 1)
-            while at < len(spans) and spans[at].start < high:
-                span = spans[at]
-                first, last = span.start >> 3, (span.stop + 7) >> 3
-                bits = (int.from_bytes(data[first:last], "little") >> (span.start & 7)) & (
-                    (1 << (span.stop - span.start)) - 1)
-                if bits:
-                    yield span, bits
-                at += 1
-            next_span = at
+        every = self.spans
+        for at in bit_positions(spans):
+            span = every[at]
+            first = span.start >> 3
+            if first >= len(data):
+                break
+            bits = (int.from_bytes(data[first:(span.stop + 7) >> 3], "little") >> (span.start & 7)) & span.full
+            if bits:
+                yield span, bits
 
 
 _INDEXES: dict[int, tuple[Catalog, ActionIndex]] = {}

@@ -90,11 +90,13 @@ def audit_excess(
     scoped &= not_needed
     everything = (allowed | conditional | scoped) & not_needed
     # Each service's share of the masks: counted by access level, its first actions (by name) kept.
-    conditional_count = {span.service: bits.bit_count() for span, bits in index.service_slices(conditional)}
-    scoped_count = {span.service: bits.bit_count() for span, bits in index.service_slices(scoped)}
+    # Every granted action is named by an identity-based Allow: only those policies' services count.
+    spans = union(index.summary(p).spans for p in evaluator.policy_set.identity)
+    conditional_count = {span.service: bits.bit_count() for span, bits in index.service_slices(conditional, spans)}
+    scoped_count = {span.service: bits.bit_count() for span, bits in index.service_slices(scoped, spans)}
     full_names = index.full_names
     found = []
-    for span, bits in index.service_slices(everything):
+    for span, bits in index.service_slices(everything, spans):
         sample: list[str] = []
         rest = bits
         while rest and len(sample) < _SAMPLE:
