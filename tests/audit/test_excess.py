@@ -132,3 +132,25 @@ def test_a_policys_services_cover_what_it_names(catalog: Catalog) -> None:
         spans = {index.spans[at].service for at in bit_positions(summary.spans)}
         assert named, actions
         assert named <= spans, actions
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_focus_summary_is_the_whole_summary_restricted_to_its_actions(catalog: Catalog, seed: int) -> None:
+    """Features read policies through a focus (a few hundred actions renumbered); its summary of
+    every AWS managed policy, and of the hand-made ones, must equal the whole-catalogue summary
+    restricted to the focus."""
+    from zeet_iam_audit.audit.action_sets import Focus
+    from zeet_iam_audit.policy.evaluate import compile_policy
+
+    index = action_index(catalog)
+    rng = random.Random(seed)
+    # Required-looking actions of a few services, plus random ones anywhere in the catalogue.
+    chosen = [p for p in range(index.size) if index.service_of[p] in ("sqs", "iam", "s3", "ec2", "lambda")]
+    focus = Focus(index, rng.sample(chosen, 300) + rng.sample(range(index.size), 200))
+    for policy in (*_managed(), *(parse_policy(document) for document in EXTRA)):
+        compiled = compile_policy(policy)
+        whole, local = index.summary(compiled), focus.summary(compiled)
+        expected = (whole.mentions, whole.allow_all, whole.deny_all | whole.deny_some)
+        got = (local.mentions, local.allow_all, local.denied)
+        for mask, local_mask in zip(expected, got, strict=True):
+            assert focus.positions(local_mask) == [p for p in focus.order if mask >> p & 1], policy.name

@@ -32,7 +32,7 @@ from operator import or_
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.values import ActionInfo
 from zeet_iam_audit.model import Effect, Unresolved
-from zeet_iam_audit.policy.evaluate import CompiledPolicy, _ActionElement
+from zeet_iam_audit.policy.evaluate import CompiledPolicy, _ActionElement, _CompiledStatement
 from zeet_iam_audit.policy.match import compile_pattern
 
 # Each byte value → the offsets of its set bits (for listing a mask's positions).
@@ -251,15 +251,9 @@ class ActionIndex:
         spans = 0
         for statement in compiled.statements:
             actions, services = self._element_sets(statement.actions)
-            everywhere = statement.any_resource and not any(
-                isinstance(r, Unresolved) or "${" in r for r in statement.resources or ()
-            )
-            unconditional = not statement.conditions
+            kind = statement_kind(statement)
             if statement.statement.effect is Effect.ALLOW:
-                kind = "allow_scoped" if not everywhere else "allow_all" if unconditional else "allow_conditional"
                 spans |= services
-            else:
-                kind = "deny_all" if everywhere and unconditional else "deny_some"
             sets[kind] |= actions
             unresolved = unresolved or bool(statement.actions.unresolved)
         return PolicyActions(
@@ -284,6 +278,120 @@ class ActionIndex:
             bits = (int.from_bytes(data[first:(span.stop + 7) >> 3], "little") >> (span.start & 7)) & span.full
             if bits:
                 yield span, bits
+
+
+def statement_kind(statement: _CompiledStatement) -> str:
+    """Which of a summary's sets the statement's actions go to."""
+    everywhere = statement.any_resource and not any(
+        isinstance(r, Unresolved) or "${" in r for r in statement.resources or ()
+    )
+    unconditional = not statement.conditions
+    if statement.statement.effect is Effect.ALLOW:
+        return "allow_scoped" if not everywhere else "allow_all" if unconditional else "allow_conditional"
+    return "deny_all" if everywhere and unconditional else "deny_some"
+
+
+@dataclass(frozen=True, slots=True)
+class FocusActions:
+    """A policy's summary restricted to a focus (local masks, see ``Focus``)."""
+
+    mentions: int  # named by an Allow
+    allow_all: int  # allowed on every resource with no condition
+    denied: int  # named by a Deny
+
+
+class Focus:
+    """A few hundred catalogue positions (a run's required actions), numbered 0, 1, ... in catalogue
+    order: masks over them ("local" masks) are short ints, cheap to combine, compare and list, where
+    masks over the whole catalogue are 3 kB each.
+
+    A policy's local summary is worked out from its statements' Action elements, pattern by pattern,
+    with the same matching as ``ActionIndex`` (so it equals the whole-catalogue summary restricted
+    to these positions).
+    """
+
+    def __init__(self, index: ActionIndex, positions: Iterable[int]) -> None:
+        self.index = index
+        self.order = tuple(sorted(set(positions)))
+        self.local = {position: at for at, position in enumerate(self.order)}
+        self.all = (1 << len(self.order)) - 1
+        by_service: dict[str, list[tuple[int, str]]] = {}
+        for at, position in enumerate(self.order):
+            by_service.setdefault(index.service_of[position], []).append((1 << at, index._names[position]))
+        self._by_service = by_service
+        self._service_all = {service: union(bit for bit, _ in items) for service, items in by_service.items()}
+        self._globs: dict[str, int] = {}
+        self._elements: dict[int, tuple[_ActionElement, int]] = {}
+        self._summaries: dict[int, tuple[CompiledPolicy, FocusActions]] = {}
+
+    def mask(self, positions: Iterable[int | None]) -> int:
+        """The local mask of those ``positions`` that are in the focus."""
+        local = self.local
+        return union(1 << local[p] for p in positions if p in local)
+
+    def positions(self, mask: int) -> list[int]:
+        """The catalogue positions of a local mask, ascending."""
+        order = self.order
+        return [order[at] for at in bit_positions(mask)]
+
+    def pattern(self, pattern: str) -> int:
+        """The local mask an Action entry covers (``pattern`` lower-cased)."""
+        if "*" not in pattern and "?" not in pattern:
+            position = self.index.position.get(pattern)
+            at = self.local.get(position) if position is not None else None
+            return 0 if at is None else 1 << at
+        found = self._globs.get(pattern)
+        if found is None:
+            found = self._glob(pattern)
+            if len(self._globs) < _CACHED_PATTERNS:
+                self._globs[pattern] = found
+        return found
+
+    def _glob(self, pattern: str) -> int:
+        if pattern == "*":
+            return self.all
+        service, colon, name = pattern.partition(":")
+        if colon and "*" not in service and "?" not in service:
+            # A literal service: its actions' names are matched, as ActionIndex does.
+            if name == "*":
+                return self._service_all.get(service, 0)
+            matches = compile_pattern(name)
+            return union(bit for bit, action in self._by_service.get(service, ()) if matches(action))
+        whole = self.index._glob(pattern)  # rare (a wildcard in the service): from the whole mask
+        return union(1 << at for at, position in enumerate(self.order) if whole >> position & 1)
+
+    def _element(self, element: _ActionElement) -> int:
+        hit = self._elements.get(id(element))
+        if hit is not None and hit[0] is element:
+            return hit[1]
+        covered = union(self.pattern(p.lower()) for p in element.patterns if not isinstance(p, Unresolved))
+        mask = self.all ^ covered if element.negate else covered
+        if len(self._elements) >= _CACHED_ELEMENTS:
+            self._elements.clear()
+        self._elements[id(element)] = (element, mask)
+        return mask
+
+    def summary(self, compiled: CompiledPolicy) -> FocusActions:
+        """The policy's local summary (computed once per compiled policy)."""
+        hit = self._summaries.get(id(compiled))
+        if hit is not None and hit[0] is compiled:
+            return hit[1]
+        mentions = allow_all = denied = 0
+        for statement in compiled.statements:
+            actions = self._element(statement.actions)
+            kind = statement_kind(statement)
+            if kind == "allow_all":
+                allow_all |= actions
+                mentions |= actions
+            elif kind.startswith("allow"):
+                mentions |= actions
+            else:
+                denied |= actions
+        summary = FocusActions(mentions, allow_all, denied)
+        if len(self._summaries) >= _CACHED_SUMMARIES:
+            self._summaries.clear()
+        self._summaries[id(compiled)] = (compiled, summary)
+        return summary
 
 
 _INDEXES: dict[int, tuple[Catalog, ActionIndex]] = {}

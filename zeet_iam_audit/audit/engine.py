@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from zeet_iam_audit.audit.action_sets import ActionIndex, action_index
+from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, action_index
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
-from zeet_iam_audit.audit.excess import audit_excess
-from zeet_iam_audit.audit.features import FeaturePlan, audit_planned, plan_feature
+from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess
+from zeet_iam_audit.audit.features import FeaturePlan, audit_planned, plan_feature, required_actions
 from zeet_iam_audit.audit.report import (
     AuditReport,
     DefaultModeResult,
@@ -116,7 +116,7 @@ def _with_admin_requirement(feature: FeatureResult, admin: Decision) -> FeatureR
     )
 
 
-_Selection = tuple[tuple[FeaturePlan, ...], dict[str, tuple[str, ...]]]
+_Selection = tuple[tuple[FeaturePlan, ...], dict[str, tuple[str, ...]], Focus]
 _PLANS: dict[tuple[int, ...], tuple[object, _Selection]] = {}
 
 
@@ -128,12 +128,16 @@ def _plans(
     hit = _PLANS.get(key)
     if hit is not None and hit[0] is options:
         return hit[1]
-    plans = tuple(
-        plan_feature(rule, options.variants, options.template_extras if rule.id == TERRAFORM_MODULES else (),
-                     catalog, index)
-        for rule in chosen
-    )
-    selection = (plans, _needed(plans))
+    extras = [options.template_extras if rule.id == TERRAFORM_MODULES else () for rule in chosen]
+    # One focus for every required action of the run and the privilege-escalation list, so that a
+    # role's policies are summarised over them once (see action_sets.Focus).
+    actions = [*(requirement.action for rule, extra in zip(chosen, extras, strict=True)
+                 for requirement in (*required_actions(rule, options.variants), *extra)),
+               *PRIVILEGE_ESCALATION]
+    focus = Focus(index, (p for a in actions if (p := index.position.get(a.lower())) is not None))
+    plans = tuple(plan_feature(rule, options.variants, extra, catalog, index, focus)
+                  for rule, extra in zip(chosen, extras, strict=True))
+    selection = (plans, _needed(plans), focus)
     _PLANS.clear()
     _PLANS[key] = (options, selection)
     return selection
@@ -147,14 +151,14 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
     default_mode, admin_required = _default_mode(evaluator, rules, options)
     admin = evaluator.decide("*", "*").decision
     features = []
-    plans, needed = _plans(chosen, options, catalog, index)
+    plans, needed, focus = _plans(chosen, options, catalog, index)
     for plan in plans:
         rule = plan.rule
         result = audit_planned(plan, evaluator)
         if rule.id == CLOUD_CONNECTION and admin_required:
             result = _with_admin_requirement(result, admin)
         features.append(result)
-    excess = (audit_excess(evaluator, index, needed) if options.check_excess
+    excess = (audit_excess(evaluator, index, needed, focus) if options.check_excess
               else ExcessResult(total=0, services=(), risky=()))
     if options.scps:
         scps = "evaluated"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from zeet_iam_audit.audit.action_sets import ActionIndex, union
+from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, union
 from zeet_iam_audit.model import Policy, Role
 from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, Layer, PolicySet
 
@@ -54,24 +54,20 @@ class RoleEvaluator:
         arn_parts = (role.arn or "").split(":")
         self._account = arn_parts[4] if len(arn_parts) > 4 and arn_parts[4].isdigit() else None
         self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
-        self._mentions: int | None = None  # masks of catalogue positions (see action_sets)
+        self._focused: tuple[Focus, int, int] | None = None  # see _focus_masks
+        # Masks of catalogue positions (see action_sets), when the sets are complete: no SCP to
+        # weigh, no unresolved action.
+        self._mentions: int | None = None
         self._boundary_mentions: int | None = None
-        self._surely_allowed = 0
         if index is not None and not scps:
             summaries = [index.summary(p) for p in self.policy_set.identity]
             bound = index.summary(self.policy_set.boundary) if self.policy_set.boundary is not None else None
             every = [*summaries, *([bound] if bound is not None else [])]
             if not any(s.unresolved for s in every):
-                denied = union(s.deny_all | s.deny_some for s in every)
                 # Named by no identity Allow and by no Deny anywhere: certainly an implicit deny.
-                self._mentions = union(s.mentions for s in summaries) | denied
+                self._mentions = union(s.mentions | s.deny_all | s.deny_some for s in summaries) | (
+                    bound.deny_all | bound.deny_some if bound is not None else 0)
                 self._boundary_mentions = bound.mentions if bound is not None else None
-                # Allowed on every resource with no condition in every layer, and no Deny names it:
-                # allowed whatever the resource scope or the context.
-                surely = union(s.allow_all for s in summaries)
-                if bound is not None:
-                    surely &= bound.allow_all
-                self._surely_allowed = surely & ~denied
 
     @property
     def unknown_reasons(self) -> tuple[str, ...]:
@@ -117,19 +113,37 @@ class RoleEvaluator:
             self._memo[key] = hit
         return hit
 
-    def surely_allowed(self, positions: int) -> int:
-        """Those of ``positions`` (a mask) allowed unconditionally on every resource with no Deny
-        naming them (none when that cannot be known cheaply, e.g. with SCPs or an unreadable policy)."""
-        if self.unknown_layers:
-            return 0
-        return positions & self._surely_allowed
+    def _focus_masks(self, focus: Focus) -> tuple[int, int]:
+        """(named by an identity Allow or any Deny; allowed on every resource with no condition in
+        every layer and named by no Deny: allowed whatever the scope or the context), as local masks
+        of ``focus``."""
+        if self._focused is not None and self._focused[0] is focus:
+            return self._focused[1], self._focused[2]
+        summaries = [focus.summary(p) for p in self.policy_set.identity]
+        bound = focus.summary(self.policy_set.boundary) if self.policy_set.boundary is not None else None
+        denied = union(s.denied for s in summaries) | (bound.denied if bound is not None else 0)
+        surely = union(s.allow_all for s in summaries)
+        if bound is not None:
+            surely &= bound.allow_all
+        masks = (union(s.mentions for s in summaries) | denied, surely & ~denied)
+        self._focused = (focus, *masks)
+        return masks
 
-    def unnamed(self, positions: int) -> int:
-        """Those of ``positions`` (a mask) that no Allow and no Deny of the role names: certainly
-        not allowed by the identity-based policies (none when that cannot be known cheaply)."""
+    def surely_allowed(self, focus: Focus, positions: int) -> int:
+        """Those of ``positions`` (a local mask of ``focus``) allowed unconditionally on every
+        resource with no Deny naming them (none when that cannot be known cheaply, e.g. with SCPs or
+        an unreadable policy)."""
         if self._mentions is None or self.unknown_layers:
             return 0
-        return positions & ~self._mentions
+        return positions & self._focus_masks(focus)[1]
+
+    def unnamed(self, focus: Focus, positions: int) -> int:
+        """Those of ``positions`` (a local mask of ``focus``) that no Allow and no Deny of the role
+        names: certainly not allowed by the identity-based policies (none when that cannot be known
+        cheaply)."""
+        if self._mentions is None or self.unknown_layers:
+            return 0
+        return positions & ~self._focus_masks(focus)[0]
 
     def _unmentioned(self, action: str, scope: str) -> RoleDecision | None:
         """The answer without evaluation when no identity Allow names the action: implicit deny."""

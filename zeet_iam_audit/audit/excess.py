@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from zeet_iam_audit.audit.action_sets import ActionIndex, PolicyActions, ServiceSpan, union
+from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, PolicyActions, ServiceSpan, union
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.report import ExcessResult, ExcessService, RiskyGrant
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision
@@ -82,8 +82,10 @@ def audit_excess(
     evaluator: RoleEvaluator,
     index: ActionIndex,
     needed: Mapping[str, tuple[str, ...]],
+    focus: Focus | None = None,
 ) -> ExcessResult:
-    """``needed`` maps lower-cased actions to the ids of the selected features that need them."""
+    """``needed`` maps lower-cased actions to the ids of the selected features that need them;
+    ``focus``, when given, must hold the PRIVILEGE_ESCALATION actions (see action_sets.Focus)."""
     allowed, conditional, scoped = classify_excess(evaluator, index)
     not_needed = ~_needed_positions(index, needed)
     conditional &= not_needed
@@ -116,7 +118,7 @@ def audit_excess(
     return ExcessResult(
         total=sum(service.total for service in services),
         services=services,
-        risky=_risky(evaluator, index, needed),
+        risky=_risky(evaluator, focus or _escalation_focus(index), needed),
         unknown_reasons=evaluator.unknown_reasons,
     )
 
@@ -178,33 +180,48 @@ def _policy_wildcards(compiled: CompiledPolicy) -> tuple[tuple[str, str, str], .
 _WILDCARDS_LIMIT = 16384
 
 
-_ESCALATION: dict[int, tuple[ActionIndex, int, tuple[tuple[str, int | None], ...]]] = {}
+_ESCALATION: dict[int, tuple[ActionIndex, Focus]] = {}
 
 
-def _escalation(index: ActionIndex) -> tuple[int, tuple[tuple[str, int | None], ...]]:
-    """PRIVILEGE_ESCALATION's catalogue positions (a mask), and each action with its position (or None)."""
+def _escalation_focus(index: ActionIndex) -> Focus:
+    """A focus of PRIVILEGE_ESCALATION's actions, for audits that do not bring their own."""
     hit = _ESCALATION.get(id(index))
     if hit is None or hit[0] is not index:
-        placed = tuple((action, index.position.get(action.lower())) for action in PRIVILEGE_ESCALATION)
-        hit = (index, index.mask_of(p for _, p in placed if p is not None), placed)
+        positions = (index.position.get(action.lower()) for action in PRIVILEGE_ESCALATION)
+        hit = (index, Focus(index, (p for p in positions if p is not None)))
         _ESCALATION[id(index)] = hit
+    return hit[1]
+
+
+_PLACED: dict[int, tuple[Focus, tuple[tuple[str, int | None], ...], int]] = {}
+
+
+def _placed(focus: Focus) -> tuple[tuple[tuple[str, int | None], ...], int]:
+    """Each PRIVILEGE_ESCALATION action with its local index in ``focus`` (None: not in the
+    catalogue), and their local mask."""
+    hit = _PLACED.get(id(focus))
+    if hit is None or hit[0] is not focus:
+        position_of, local = focus.index.position, focus.local
+        placed = tuple((action, local.get(position_of.get(action.lower(), -1))) for action in PRIVILEGE_ESCALATION)
+        hit = (focus, placed, union(1 << at for _, at in placed if at is not None))
+        if len(_PLACED) >= 64:
+            _PLACED.clear()
+        _PLACED[id(focus)] = hit
     return hit[1], hit[2]
 
 
 def _risky(
-    evaluator: RoleEvaluator, index: ActionIndex, needed: Mapping[str, tuple[str, ...]]
+    evaluator: RoleEvaluator, focus: Focus, needed: Mapping[str, tuple[str, ...]]
 ) -> tuple[RiskyGrant, ...]:
     risky: list[RiskyGrant] = []
     for pattern, policy, label in dict.fromkeys(_wildcard_grants(evaluator.policy_set.identity)):
         what = "every action of every service" if pattern in ("*", "*:*") else "every IAM action"
         risky.append(RiskyGrant(action=pattern, resource="*", reason=f"grants {what}",
                                 statement=f"{policy} {label}"))
-    positions, placed = _escalation(index)
-    unnamed = evaluator.unnamed(positions)  # no policy names them: not allowed, nothing to decide
-    if unnamed == positions:
-        placed = ()
-    for action, position in placed:
-        if position is not None and unnamed >> position & 1:
+    placed, wanted = _placed(focus)
+    unnamed = evaluator.unnamed(focus, wanted)  # no policy names them: not allowed, nothing to decide
+    for action, at in placed:
+        if at is not None and unnamed >> at & 1:
             continue
         decision = evaluator.decide(action, "*")
         if decision.decision not in (Decision.ALLOWED, Decision.CONDITIONAL):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from zeet_iam_audit.audit.action_sets import ActionIndex, bit_positions
+from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, OpenAction
 from zeet_iam_audit.catalog import Catalog
@@ -102,13 +102,15 @@ class FeaturePlan:
 
     rule: FeatureRule
     planned: tuple[_Planned, ...]
-    positions: int  # the required actions' catalogue positions, as a mask (see action_sets)
+    # The required actions as a local mask of ``focus`` (see action_sets.Focus); none without one.
+    positions: int
     variants: tuple[str, ...]
-    # (prefix, display) → its actions' mask and (position, name), sorted by name: missing groups by
-    # set algebra.
+    # (prefix, display) → its actions' local mask and (local index, name), sorted by name: missing
+    # groups by set algebra.
     groups: tuple[tuple[tuple[str, str], int, tuple[tuple[int, str], ...]], ...] = ()
-    at: dict[int, tuple[_Planned, ...]] = field(default_factory=dict)  # position → its requirements
+    at: dict[int, tuple[_Planned, ...]] = field(default_factory=dict)  # local index → its requirements
     unplaced: tuple[_Planned, ...] = ()  # requirements without a position: always evaluated
+    focus: Focus | None = None
     # Results that needed no evaluation, by the required positions no policy names (see audit_planned).
     settled: dict[int, FeatureResult] = field(default_factory=dict, compare=False, repr=False)
 
@@ -119,8 +121,13 @@ def plan_feature(
     extra: Sequence[RequiredAction] = (),
     catalog: Catalog | None = None,
     index: ActionIndex | None = None,
+    focus: Focus | None = None,
 ) -> FeaturePlan:
-    """Everything about a feature's requirements that does not depend on the role."""
+    """Everything about a feature's requirements that does not depend on the role.
+
+    ``focus`` must hold every required action's position (a run shares one among its features);
+    without one, the plan makes its own.
+    """
     chosen = set(variants)
     planned = []
     for requirement in required_actions(rule, chosen) + list(extra):
@@ -129,12 +136,15 @@ def plan_feature(
         position = index.position.get(requirement.action.lower()) if index is not None else None
         planned.append(_Planned(requirement, prefix, display,
                                 info.resource_level if info is not None else True, position))
+    if index is not None and focus is None:
+        focus = Focus(index, (item.position for item in planned if item.position is not None))
     by_group: dict[tuple[str, str], dict[int, str]] = {}
     at: dict[int, list[_Planned]] = {}
     for item in planned:
-        if item.position is not None:
-            by_group.setdefault((item.prefix, item.display), {})[item.position] = item.requirement.action
-            at.setdefault(item.position, []).append(item)
+        if item.position is not None and focus is not None:
+            local = focus.local[item.position]
+            by_group.setdefault((item.prefix, item.display), {})[local] = item.requirement.action
+            at.setdefault(local, []).append(item)
     return FeaturePlan(
         rule=rule,
         planned=tuple(planned),
@@ -144,8 +154,9 @@ def plan_feature(
             (key, _mask(names), tuple(sorted(names.items(), key=lambda kv: kv[1].lower())))
             for key, names in by_group.items()
         ),
-        at={position: tuple(items) for position, items in at.items()},
+        at={local: tuple(items) for local, items in at.items()},
         unplaced=tuple(item for item in planned if item.position is None),
+        focus=focus,
     )
 
 
@@ -170,9 +181,10 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     conditional: list[OpenAction] = []
     unknown: list[OpenAction] = []
     # Required actions no policy of the role names at all: no allow, without evaluating each.
-    unnamed = evaluator.unnamed(plan.positions)
+    focus = plan.focus
+    unnamed = evaluator.unnamed(focus, plan.positions) if focus is not None else 0
     # Required actions allowed everywhere with no condition and no Deny: ok without evaluating.
-    allowed = evaluator.surely_allowed(plan.positions)
+    allowed = evaluator.surely_allowed(focus, plan.positions) if focus is not None else 0
     rest = plan.positions & ~(unnamed | allowed)
     # With nothing to evaluate the result depends on nothing but which required actions are
     # unnamed (the others are surely allowed), and most roles name few of a feature's actions.
@@ -188,8 +200,7 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             if lacking == members:
                 groups[(prefix, display, *no_allow, ())] = [name for _, name in names]
             elif lacking:
-                wanted = set(bit_positions(lacking))
-                groups[(prefix, display, *no_allow, ())] = [name for p, name in names if p in wanted]
+                groups[(prefix, display, *no_allow, ())] = [name for p, name in names if lacking >> p & 1]
     evaluated = [item for position in bit_positions(rest) for item in plan.at[position]]
     for item in (*evaluated, *plan.unplaced):
         requirement, prefix, display = item.requirement, item.prefix, item.display
