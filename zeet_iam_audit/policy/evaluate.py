@@ -541,6 +541,12 @@ def _compile_all(
     return compiled
 
 
+# Decisions by request and deciding policies (see PolicySet.decide); the key holds the compiled
+# policies themselves, so their ids are not reused while an entry exists.
+_DECISIONS: dict[tuple[Any, ...], EvaluationResult] = {}
+_DECISIONS_LIMIT = 32768
+
+
 @dataclass(frozen=True, slots=True)
 class PolicySet:
     """Every layer that applies to one principal, compiled: reuse it for many decisions."""
@@ -583,8 +589,22 @@ class PolicySet:
         complete = complete_context or context is None
         context_key = None if context is None else tuple(sorted(context.items()))
         lowered = action.lower()
-        request = _Request(lowered, resource, context, complete, partial_allows,
-                           (lowered, resource, context_key, complete, partial_allows))
+        request_key = (lowered, resource, context_key, complete, partial_allows)
+        # The decision depends on the request and on the policies that name the action (the others
+        # contribute nothing): roles sharing those policies share it.
+        shared_key = (action, request_key, self.boundary, self.scps,
+                      *(policy for policy in self.identity if policy.candidates(lowered)))
+        known = _DECISIONS.get(shared_key)
+        if known is not None:
+            return known
+        result = self._decide(action, resource, _Request(lowered, resource, context, complete, partial_allows,
+                                                         request_key))
+        if len(_DECISIONS) >= _DECISIONS_LIMIT:
+            _DECISIONS.clear()
+        _DECISIONS[shared_key] = result
+        return result
+
+    def _decide(self, action: str, resource: str, request: _Request) -> EvaluationResult:
         # Per layer: (certain allows, possible allows, certain denies, possible denies).
         layers: list[tuple[Layer, _Part]] = []
         for level in self.scps:
