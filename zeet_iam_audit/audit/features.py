@@ -68,7 +68,26 @@ def _blocking(decision: RoleDecision) -> tuple[str, str, tuple[str, ...]]:
     return layer, reason, ()
 
 
+# Open actions by requirement and decision: roles that share the policies deciding a requirement
+# share its evaluation result (see PolicySet.decide), and so its open action. Each entry keeps the
+# objects whose ids make its key.
+_OPEN: dict[tuple[int, int, tuple[str, ...], str, str], tuple[RequiredAction, object, OpenAction]] = {}
+_OPEN_LIMIT = 16384
+
+
 def _open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision) -> OpenAction:
+    key = (id(requirement), id(decision.result), decision.unknown_reasons, prefix, display)
+    hit = _OPEN.get(key)
+    if hit is not None and hit[0] is requirement and hit[1] is decision.result:
+        return hit[2]
+    found = _make_open_action(requirement, prefix, display, decision)
+    if len(_OPEN) >= _OPEN_LIMIT:
+        _OPEN.clear()
+    _OPEN[key] = (requirement, decision.result, found)
+    return found
+
+
+def _make_open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision) -> OpenAction:
     uncertain = decision.result.uncertain
     reasons = list(decision.unknown_reasons)
     for item in uncertain:
