@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
@@ -11,6 +12,8 @@ from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGro
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.policy.evaluate import Decision, Layer
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
+
+Value = TypeVar("Value")
 
 _BLOCK_TEXT = {
     Layer.IDENTITY: ("no allow", "no identity-based policy allows them"),
@@ -240,8 +243,8 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
         elif decision.decision is Decision.UNKNOWN:
             unknown.append(_open_action(requirement, prefix, display, decision))
     missing = tuple(
-        MissingGroup(service=p, display=d, actions=tuple(sorted(set(a), key=str.lower)), layer=layer,
-                     reason=reason, statements=statements)
+        _interned(_GROUPS, MissingGroup(service=p, display=d, actions=tuple(sorted(set(a), key=str.lower)),
+                                        layer=layer, reason=reason, statements=statements))
         for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3])
     )
     if missing:
@@ -263,12 +266,29 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
         unknown=tuple(sorted(unknown, key=lambda a: a.action.lower())),
         variants=plan.variants,
     )
+    result = _interned(_RESULTS, result)
     if settles and len(plan.settled) < _SETTLED_LIMIT:
         plan.settled[unnamed] = result
     return result
 
 
 _SETTLED_LIMIT = 4096  # settled results kept per feature plan
+
+# Equal values made for different roles, kept as one object: many roles lack the same actions for
+# the same reason, and one object is pickled, encoded (see formats/json_format.py) and held once.
+_GROUPS: dict[MissingGroup, MissingGroup] = {}
+_RESULTS: dict[FeatureResult, FeatureResult] = {}
+_INTERNED_LIMIT = 16384
+
+
+def _interned(table: dict[Value, Value], value: Value) -> Value:
+    found = table.get(value)
+    if found is not None:
+        return found
+    if len(table) >= _INTERNED_LIMIT:
+        table.clear()
+    table[value] = value
+    return value
 
 
 def _mask(positions: Iterable[int]) -> int:

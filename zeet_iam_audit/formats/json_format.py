@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 
-from zeet_iam_audit.audit.report import AuditReport, FeatureResult, RoleReport
+from zeet_iam_audit.audit.report import AuditReport, FeatureResult, MissingGroup, RoleReport
 from zeet_iam_audit.formats import RenderOptions
 
 # Up to this many roles the JSON is indented for people; beyond it, compact (Python's C encoder only
@@ -21,11 +21,13 @@ INDENT_UP_TO_ROLES = 20
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 _NO_FEATURES = '"features":[]'  # where a role's features go in its text with none
+_NO_MISSING = '"missing":[]'  # where a feature's missing groups go in its text with none
 _FEATURE_TEXTS_LIMIT = 65536
 
 # Texts by identity: the report's values are frozen, so a text made for a value is its text for good
 # (the value is kept with it, so that its id is not reused while the entry exists).
 _FEATURE_TEXTS: dict[int, tuple[FeatureResult, str]] = {}
+_GROUP_TEXTS: dict[int, tuple[MissingGroup, str]] = {}
 # Roles rendered ahead of time, by the worker processes that audited them (see parallel.py).
 _RENDERED: dict[int, tuple[RoleReport, str]] = {}
 
@@ -34,10 +36,33 @@ def _feature_text(feature: FeatureResult) -> str:
     kept = _FEATURE_TEXTS.get(id(feature))
     if kept is not None and kept[0] is feature:
         return kept[1]
-    text = _encode(feature.to_json())
+    text = _encode(feature.to_json()) if not feature.missing else _with_missing(feature)
     if len(_FEATURE_TEXTS) >= _FEATURE_TEXTS_LIMIT:
         _FEATURE_TEXTS.clear()
     _FEATURE_TEXTS[id(feature)] = (feature, text)
+    return text
+
+
+def _with_missing(feature: FeatureResult) -> str:
+    """The feature's text with its missing groups' texts spliced in (features that differ often
+    share groups: each group's text is made once)."""
+    fields = feature.to_json()
+    fields["missing"] = []
+    text = _encode(fields)
+    before, found, after = text.partition(_NO_MISSING)
+    if not found:  # not expected: the key is written once, and quotes inside values are escaped
+        return _encode(feature.to_json())
+    return "".join((before, '"missing":[', ",".join(map(_group_text, feature.missing)), "]", after))
+
+
+def _group_text(group: MissingGroup) -> str:
+    kept = _GROUP_TEXTS.get(id(group))
+    if kept is not None and kept[0] is group:
+        return kept[1]
+    text = _encode(group.to_json())
+    if len(_GROUP_TEXTS) >= _FEATURE_TEXTS_LIMIT:
+        _GROUP_TEXTS.clear()
+    _GROUP_TEXTS[id(group)] = (group, text)
     return text
 
 
@@ -71,6 +96,7 @@ def remember_rendered(rendered: Iterable[tuple[RoleReport, str | None]]) -> None
 def forget_feature_texts() -> None:
     """Drop the feature texts kept so far (once the roles that use them are rendered)."""
     _FEATURE_TEXTS.clear()
+    _GROUP_TEXTS.clear()
 
 
 def _pieces(role: RoleReport) -> tuple[str, ...]:
