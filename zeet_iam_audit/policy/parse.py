@@ -323,6 +323,219 @@ def _statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement:
     )
 
 
+# --- the plain path ----------------------------------------------------------------------------
+# Most documents are what json.loads gives for a well-formed policy: dicts, lists and strings of
+# exactly those types. ``_plain_policy`` reads those with few checks, each one a whole element at a
+# time, and returns None as soon as anything is unusual (a missing or extra element, a null, a
+# number where a string belongs, an Unresolved, a tuple, a subclass, an empty list, an action or
+# operator that does not look right); ``parse_policy`` then reads the document again with the
+# careful code, which finds the problem and names its path. So the plain path never raises, and
+# whatever it returns is equal to what the careful code returns for the same document.
+
+_STR_ONLY = frozenset({str})
+_EFFECTS = {"Allow": Effect.ALLOW, "Deny": Effect.DENY}
+# Every operator ``split_operator`` accepts: no prefix or a set prefix, a base operator, IfExists or not.
+_OPERATORS = frozenset(
+    f"{prefix}{base}{suffix}"
+    for prefix in ("", "ForAllValues:", "ForAnyValue:")
+    for base in BASE_OPERATORS
+    for suffix in ("", "IfExists")
+    if not (base == "Null" and suffix)
+)
+# Action strings ``_ACTION_RE`` has accepted: the same few thousand repeat across a file's
+# policies. Bounded, so a long-running process cannot grow it without limit.
+_MATCHED_ACTIONS: set[str] = set()
+_MATCHED_ACTIONS_LIMIT = 100_000
+
+
+def _plain_strings(value: Any) -> tuple[str, ...] | None:
+    """A str or a non-empty list of str → tuple; None for anything else."""
+    if type(value) is str:
+        return (value,)
+    if type(value) is list and value and _STR_ONLY.issuperset(map(type, value)):
+        return tuple(value)
+    return None
+
+
+def _plain_actions(value: Any) -> tuple[str, ...] | None:
+    """``_plain_strings``, each one an action ``_ACTION_RE`` accepts (asked once per string)."""
+    actions = _plain_strings(value)
+    if actions is None or _MATCHED_ACTIONS.issuperset(actions):
+        return actions
+    for action in actions:
+        if action not in _MATCHED_ACTIONS:
+            if not _ACTION_RE.match(action):
+                return None
+            if len(_MATCHED_ACTIONS) < _MATCHED_ACTIONS_LIMIT:
+                _MATCHED_ACTIONS.add(action)
+    return actions
+
+
+def _plain_principal(value: Any) -> Principal | None:
+    """``"*"`` or a non-empty object of known principal types → Principal; None otherwise."""
+    if type(value) is str:
+        return Principal(wildcard=True) if value == "*" else None
+    if type(value) is not dict or not value or not PRINCIPAL_TYPES.issuperset(value):
+        return None
+    entries: list[tuple[str, tuple[str, ...]]] = []
+    for kind, identifiers in value.items():
+        values = _plain_strings(identifiers)
+        if values is None:
+            return None
+        entries.append((kind, values))
+    return Principal(entries=tuple(entries))
+
+
+def _plain_condition_value(value: Any) -> str | None:
+    """A str, bool, int or float → its text as ``_condition_value`` gives it; None otherwise."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int or kind is float:
+        return str(value)
+    return None
+
+
+def _plain_conditions(value: Any) -> tuple[Condition, ...] | None:
+    """A Condition block of known operators over non-empty objects of string keys; None otherwise."""
+    if type(value) is not dict:
+        return None
+    conditions: list[Condition] = []
+    for operator, block in value.items():
+        if type(operator) is not str or operator not in _OPERATORS or type(block) is not dict or not block:
+            return None
+        for key, raw in block.items():
+            if type(key) is not str:
+                return None
+            values: tuple[str, ...]
+            if type(raw) is list:
+                if _STR_ONLY.issuperset(map(type, raw)):
+                    values = tuple(raw)
+                else:
+                    converted: list[str] = []
+                    for item in raw:
+                        text = _plain_condition_value(item)
+                        if text is None:
+                            return None
+                        converted.append(text)
+                    values = tuple(converted)
+            else:
+                single = _plain_condition_value(raw)
+                if single is None:
+                    return None
+                values = (single,)
+            conditions.append(Condition(operator=operator, key=key, values=values))
+    return tuple(conditions)
+
+
+def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
+    """One statement that follows the grammar (of an identity policy or, if not ``identity``, of a
+    trust policy) in plain values; None when anything in it is not so."""
+    if type(raw) is not dict or not _STATEMENT_KEYS.issuperset(raw):
+        return None
+    effect = raw.get("Effect")
+    if type(effect) is not str or effect not in _EFFECTS:
+        return None
+    sid = raw.get("Sid")
+    if sid is not None and type(sid) is not str:
+        return None
+
+    actions = not_actions = None
+    if "Action" in raw:
+        if "NotAction" in raw:
+            return None
+        actions = _plain_actions(raw["Action"])
+        if actions is None:
+            return None
+    else:
+        not_actions = _plain_actions(raw.get("NotAction"))
+        if not_actions is None:
+            return None
+
+    resources = not_resources = None
+    if "Resource" in raw:
+        if "NotResource" in raw:
+            return None
+        resources = _plain_strings(raw["Resource"])
+        if resources is None:
+            return None
+    elif "NotResource" in raw:
+        not_resources = _plain_strings(raw["NotResource"])
+        if not_resources is None:
+            return None
+    elif identity:
+        return None
+
+    principal = not_principal = None
+    if "Principal" in raw:
+        if identity or "NotPrincipal" in raw:
+            return None
+        principal = _plain_principal(raw["Principal"])
+        if principal is None:
+            return None
+    elif "NotPrincipal" in raw:
+        if identity:
+            return None
+        not_principal = _plain_principal(raw["NotPrincipal"])
+        if not_principal is None:
+            return None
+    elif not identity:
+        return None
+
+    conditions: tuple[Condition, ...] | None = ()
+    if "Condition" in raw:
+        conditions = _plain_conditions(raw["Condition"])
+    if conditions is None:
+        return None
+    return Statement(
+        index=index,
+        effect=_EFFECTS[effect],
+        sid=sid,
+        actions=actions,
+        not_actions=not_actions,
+        resources=resources,
+        not_resources=not_resources,
+        principal=principal,
+        not_principal=not_principal,
+        conditions=conditions,
+    )
+
+
+def _plain_policy(raw: Any, *, kind: PolicyKind, name: str, origin: str) -> Policy | None:
+    """The policy, when ``raw`` is a plain, well-formed document; None when the careful code must
+    read it (it may still be valid)."""
+    if type(raw) is not dict or not _TOP_KEYS.issuperset(raw):
+        return None
+    version = raw.get("Version")
+    if version is not None and (type(version) is not str or version not in VERSIONS):
+        return None
+    policy_id = raw.get("Id")
+    if policy_id is not None and type(policy_id) is not str:
+        return None
+    body = raw.get("Statement")
+    if type(body) is dict:
+        body = [body]
+    elif type(body) is not list:
+        return None
+    identity = kind is PolicyKind.IDENTITY
+    statements: list[Statement] = []
+    for index, item in enumerate(body):
+        statement = _plain_statement(item, index, identity)
+        if statement is None:
+            return None
+        statements.append(statement)
+    return Policy(
+        statements=tuple(statements),
+        version=version,
+        id=policy_id,
+        kind=kind,
+        name=name,
+        origin=origin,
+    )
+
+
 def parse_policy(
     document: Mapping[str, Any] | str | Policy,
     *,
@@ -339,6 +552,16 @@ def parse_policy(
     if isinstance(document, Policy):
         return document
     raw: Any = load_json_document(document) if isinstance(document, str) else document
+    plain = _plain_policy(raw, kind=kind, name=name, origin=origin)
+    if plain is not None:
+        return plain
+    return _careful_policy(raw, kind=kind, name=name, origin=origin)
+
+
+def _careful_policy(raw: Any, *, kind: PolicyKind, name: str, origin: str) -> Policy:
+    """``parse_policy`` on a decoded document, element by element: every value is checked for what
+    it is, and the first problem raises ``PolicyError`` with its path. The reference for
+    ``_plain_policy``."""
     if not isinstance(raw, Mapping):
         raise PolicyError("", f"expected a policy object, got {_describe(raw)}")
     for key in raw:

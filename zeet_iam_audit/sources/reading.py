@@ -205,9 +205,47 @@ def _locate_depth(text: str, limit: int) -> int:
     return 0
 
 
-def _exceeds_depth(data: Any, limit: int) -> bool:
+# The JSON text reduced to its brackets: everything but quotes and brackets deleted, braces folded
+# into square brackets (in valid JSON they nest the same way).
+_SKELETON_KEEP = b'"[]{}'
+_SKELETON_DELETE = bytes(byte for byte in range(256) if byte not in _SKELETON_KEEP)
+_SKELETON_FOLD = bytes.maketrans(b"{}", b"[]")
+
+
+def _bracket_skeleton(text: str) -> bytes:
+    """The brackets of valid JSON ``text`` that lie outside strings, in order (``[[][]]``).
+
+    Escaped backslashes and then escaped quotes are removed first (left to right, as a decoder reads
+    them), so every quote left opens or closes a string. Adjacent quotes are dropped (an empty
+    string, or the end of one string and the start of the next), and what remains between the
+    other pairs of quotes is inside strings: only the pieces outside them are kept.
+    """
+    raw = text.encode("utf-8", "surrogatepass")
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = raw.translate(_SKELETON_FOLD, _SKELETON_DELETE).replace(b'""', b"")
+    if b'"' in skeleton:
+        skeleton = b"".join(skeleton.split(b'"')[::2])
+    return skeleton
+
+
+def _exceeds_depth(data: Any, limit: int, text: str | None = None) -> bool:
+    """Whether ``data`` holds lists or objects nested more than ``limit`` levels deep.
+
+    Given ``text``, the valid JSON that ``data`` was decoded from, the answer comes from the text's
+    brackets instead: each pass removes the innermost pairs (``[]``), so a document ``limit`` levels
+    deep is gone after ``limit`` passes. That costs a few passes over bytes for a shallow document,
+    where walking the decoded values visits every one of them.
+    """
     if limit < 1:
         return True
+    if text is not None:
+        skeleton = _bracket_skeleton(text)
+        for _ in range(limit):
+            if not skeleton:
+                return False
+            skeleton = skeleton.replace(b"[]", b"")
+        return bool(skeleton)
     # Level by level, one list comprehension per level: a large file is walked in C-speed loops.
     level = [data] if isinstance(data, dict | list) else []
     depth = 1
@@ -252,7 +290,7 @@ def parse_json_text(text: str, display: str) -> Any:
         if match:
             raise _at(display, text, match.start(), problem) from None
         raise InputError(f"{display}: {problem}") from None
-    if _exceeds_depth(data, MAX_DEPTH):
+    if _exceeds_depth(data, MAX_DEPTH, text):
         raise _at(display, text, _locate_depth(text, MAX_DEPTH), too_deep)
     return data
 
