@@ -9,7 +9,9 @@ import json
 import os
 import pickle
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import overload
 
 import pytest
 
@@ -19,8 +21,9 @@ from zeet_iam_audit.audit.trust import TrustSettings
 from zeet_iam_audit.catalog import load_catalog
 from zeet_iam_audit.errors import ZeetIamAuditError
 from zeet_iam_audit.formats import json_format
+from zeet_iam_audit.model import Role
 from zeet_iam_audit.rules import load_rules
-from zeet_iam_audit.sources import load_file
+from zeet_iam_audit.sources import gaad, load_file
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = 300
@@ -151,6 +154,98 @@ def test_a_worker_that_does_not_finish_is_killed(monkeypatch: pytest.MonkeyPatch
         parallel.map_shares(work, [0, 1, 2, 3], 2)
 
 
+# A file whose roles are read on first use (sources/lazy.py): with --all-roles each process reads the
+# roles it audits, so a malformed role is found by the process auditing it, and its error must be the
+# one the serial run gives, which is the one loading the file used to give.
+
+@pytest.fixture(scope="module")
+def malformed_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], tuple[Path, str]]:
+    """The synthetic file with role ``position``'s first attachment malformed, and its error line."""
+    folder = tmp_path_factory.mktemp("malformed")
+
+    def write(position: int) -> tuple[Path, str]:
+        data = _make_gaad(ROLES)
+        data["RoleDetailList"][position]["AttachedManagedPolicies"][0]["PolicyArn"] = 5  # type: ignore[index]
+        path = folder / f"gaad-{position}.json"
+        path.write_text(json.dumps(data, indent=4), encoding="utf-8")
+        return path, (f"zeet-iam-audit: error: {path}: $.RoleDetailList[{position}].AttachedManagedPolicies[0]"
+                      ".PolicyArn: expected a string, got the number 5")
+
+    return write
+
+
+@needs_fork
+@pytest.mark.parametrize("position", [10, ROLES - 50], ids=["parent-share", "worker-share"])
+def test_a_malformed_role_is_the_serial_error(
+    malformed_file: Callable[[int], tuple[Path, str]], tmp_path: Path, position: int
+) -> None:
+    path, error = malformed_file(position)
+    runs = {}
+    for jobs in ("1", "2", "3"):
+        target = tmp_path / f"report-{jobs}.json"
+        runs[jobs] = _audit(path, "--format", "json", "--jobs", jobs, "--output", str(target))
+        assert not target.exists(), f"--jobs {jobs}"
+        assert _audit(path, "--format", "json", "--jobs", jobs) == runs[jobs], f"--jobs {jobs}"
+    assert runs["1"] == (2, "", f"zeet-iam-audit: auditing {path}\n{error}\n")
+    assert runs["2"] == runs["1"]
+    assert runs["3"] == runs["1"]
+
+
+@pytest.mark.parametrize("choice", [["--role", "role-00001"], ["--zeet-account-id", "111122223333"]],
+                         ids=["role", "trusting-zeet"])
+def test_a_malformed_role_fails_a_run_that_does_not_choose_it(
+    malformed_file: Callable[[int], tuple[Path, str]], choice: list[str]
+) -> None:
+    path, error = malformed_file(ROLES - 50)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = cli.main(["--file", str(path), *choice], stdout=stdout, stderr=stderr)
+    assert (code, stdout.getvalue(), stderr.getvalue()) == (2, "", f"zeet-iam-audit: auditing {path}\n{error}\n")
+
+
+@needs_fork
+def test_each_process_reads_the_roles_it_audits(gaad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []  # in this process (a forked worker appends to its own copy)
+    read = gaad.read_role_detail
+
+    def counting(raw: object, **kwargs: object) -> Role:
+        reads.append(str(kwargs["path"]))
+        return read(raw, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gaad, "read_role_detail", counting)
+    code, _, _ = _audit(gaad_file, "--format", "json", "--jobs", "2")
+    assert code == 1
+    _, stop = parallel.shares(ROLES, 2, parallel.PARENT_SHARE)[0]
+    assert reads == [f"$.RoleDetailList[{n}]" for n in range(stop)]
+
+
+class _Unsliceable(Sequence[int]):
+    """Ten items whose slices after the first item fail, as a share of roles that cannot be read."""
+
+    def __len__(self) -> int:
+        return 10
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            if index.start:
+                raise ValueError(f"cannot take items {index.start}-{index.stop}")
+            return list(range(10))[index]
+        return index
+
+
+@needs_fork
+def test_an_error_taking_a_workers_share_is_raised_in_the_parent() -> None:
+    with pytest.raises(ValueError, match=r"^cannot take items 5-10") as caught:
+        parallel.map_shares(lambda share: list(share), _Unsliceable(), 2)
+    assert str(caught.value) == "cannot take items 5-10"  # not "the worker exited without its results"
+    assert "in a worker process" in "".join(getattr(caught.value, "__notes__", ()))
+
+
 @needs_fork
 def test_map_shares_keeps_the_order_and_values() -> None:
     items = list(range(1000))
@@ -216,7 +311,7 @@ def test_a_smaller_first_share_covers_every_item_once() -> None:
     ranges = parallel.shares(2000, 2, 0.94)
     assert ranges == [(0, 969), (969, 2000)]
     assert parallel.shares(10, 3, 0.5) == [(0, 2), (2, 6), (6, 10)]
-    for count in range(0, 40):
+    for count in range(40):
         for jobs in range(1, 6):
             covered = [i for start, stop in parallel.shares(count, jobs, 0.9) for i in range(start, stop)]
             assert covered == list(range(count))

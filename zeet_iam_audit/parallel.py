@@ -241,7 +241,7 @@ def _start_worker(
             os.close(read_fd)
             for other in others:
                 os.close(other.fd)
-            _serve(work, items[start:stop], write_fd)
+            _serve(work, items, start, stop, write_fd)
             status = 0
         except BaseException:  # the parent reports a worker that sent nothing
             status = 1
@@ -251,13 +251,17 @@ def _start_worker(
     return _Worker(pid=pid, fd=read_fd, first=start + 1, last=stop)
 
 
-def _serve(work: Callable[[Sequence[Any]], list[Any]], share: Sequence[Any], fd: int) -> None:
-    """Run ``work`` on the share batch by batch, sending each batch's results, then the end (or
-    the exception, when one stops it)."""
-    size = max(1, -(-len(share) // _BATCHES))
+def _serve(
+    work: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], start: int, stop: int, fd: int
+) -> None:
+    """Run ``work`` on ``items[start:stop]`` batch by batch, sending each batch's results, then the
+    end (or the exception, when one stops it: taking the share may fail too, as when its roles are
+    read on first use)."""
     try:
-        for start in range(0, len(share), size):
-            _send(fd, _dumps(("part", work(share[start:start + size]))))
+        share = items[start:stop]
+        size = max(1, -(-len(share) // _BATCHES))
+        for first in range(0, len(share), size):
+            _send(fd, _dumps(("part", work(share[first:first + size]))))
     except BaseException as error:  # every failure goes back to the parent, to be raised there
         _send(fd, _error_answer(error))
         return

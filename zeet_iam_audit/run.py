@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from zeet_iam_audit import __version__
 from zeet_iam_audit.audit.engine import AuditOptions, audit_role, select_rules
@@ -83,28 +83,39 @@ def parse_parameters(values: Sequence[str] | None) -> dict[str, str]:
     return parameters
 
 
+RolesT = TypeVar("RolesT", bound=Sequence[Role])
+
+
 def select_roles(
-    roles: Sequence[Role], *, role: str | None, all_roles: bool, zeet_account: str | None, path: str
-) -> tuple[list[Role], list[SkippedItem]]:
-    """The roles to audit: ``--role``, ``--all-roles``, or those whose trust names Zeet's account."""
+    roles: RolesT, *, role: str | None, all_roles: bool, zeet_account: str | None, path: str
+) -> tuple[RolesT | list[Role], list[SkippedItem]]:
+    """The roles to audit: ``--role``, ``--all-roles``, or those whose trust names Zeet's account.
+
+    With ``--all-roles`` the roles are returned as they are, unread when they are a ``LazyRoles``
+    (the audit reads each where it audits it). Otherwise every role is read first, so a role that
+    cannot be read is an error even when another is chosen.
+    """
+    if role is None and all_roles:
+        return roles, []
+    every = list(roles)
     if role is not None:
-        chosen = [r for r in roles if role in (r.name, r.arn)]
+        chosen = [r for r in every if role in (r.name, r.arn)]
         if not chosen:
-            names = ", ".join(r.name for r in roles[:10]) + (" ..." if len(roles) > 10 else "")
+            names = ", ".join(r.name for r in every[:10]) + (" ..." if len(every) > 10 else "")
             raise UsageError(f"{path}: no role named {role!r} (roles here: {names or 'none'})")
         return chosen, []
-    if all_roles or len(roles) <= 1:
-        return list(roles), []
+    if len(every) <= 1:
+        return every, []
     if zeet_account is None:
         raise UsageError(
-            f"{path}: holds {len(roles)} roles; choose one with --role NAME, audit them all with "
+            f"{path}: holds {len(every)} roles; choose one with --role NAME, audit them all with "
             "--all-roles, or set --zeet-account-id to audit the roles Zeet can assume")
-    chosen = [r for r in roles if role_trusts_account(r, zeet_account)]
+    chosen = [r for r in every if role_trusts_account(r, zeet_account)]
     skipped = [SkippedItem(r.name, f"its trust policy does not name Zeet's account {zeet_account}",
-                           r.source) for r in roles if r not in chosen]
+                           r.source) for r in every if r not in chosen]
     if not chosen:
         raise UsageError(
-            f"{path}: none of its {len(roles)} roles trusts Zeet's account {zeet_account}; "
+            f"{path}: none of its {len(every)} roles trusts Zeet's account {zeet_account}; "
             "choose one with --role NAME or use --all-roles")
     return chosen, skipped
 
@@ -327,6 +338,7 @@ def run_audit(
     rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)
     saved: str | None = None
     live_result = None
+    roles: Sequence[Role]
     if live:
         from zeet_iam_audit.sources.live import LiveOptions, read_live
 
@@ -348,7 +360,8 @@ def run_audit(
             saved = json.dumps(live_result.gaad, indent=2, default=str) + "\n"
         inputs: tuple[str, ...] = tuple(args.role_arn or ("live account",))
     else:
-        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter))
+        # Lazy: with --all-roles, each role is read in the process that audits it (see parallel).
+        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter), lazy=True)
         roles, not_chosen = select_roles(
             source.roles, role=args.role, all_roles=args.all_roles,
             zeet_account=options.trust.zeet_account_id, path=str(args.file))

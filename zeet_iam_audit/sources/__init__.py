@@ -18,14 +18,14 @@ understand the file is an ``InputError`` of one line naming the file and the pla
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from zeet_iam_audit.errors import InputError, UsageError
 from zeet_iam_audit.model import Role
-from zeet_iam_audit.sources.cloudformation import read_template
 from zeet_iam_audit.sources.detect import detect_input_type
 from zeet_iam_audit.sources.gaad import read_gaad
+from zeet_iam_audit.sources.lazy import LazyRoles
 from zeet_iam_audit.sources.managed import (
     ManagedPolicyData,
     managed_policy_data,
@@ -33,9 +33,9 @@ from zeet_iam_audit.sources.managed import (
 )
 from zeet_iam_audit.sources.reading import MAX_DEPTH, load_document
 from zeet_iam_audit.sources.result import INPUT_TYPES, Skipped, SourceResult
-from zeet_iam_audit.sources.role_json import read_policy_file, read_role_file
 from zeet_iam_audit.sources.shape import Locator
-from zeet_iam_audit.sources.terraform import read_plan
+
+# The CloudFormation, Terraform and get-role readers are imported when a file of their kind is read.
 
 __all__ = [
     "INPUT_TYPES",
@@ -54,6 +54,7 @@ def load_file(
     input_type: str | None = None,
     *,
     parameters: Mapping[str, str] | None = None,
+    lazy: bool = False,
 ) -> SourceResult:
     """Read one input file and return every role it describes.
 
@@ -62,6 +63,9 @@ def load_file(
     ``parameters`` are CloudFormation parameter values (and pseudo parameters such as
     ``AWS::AccountId``); other kinds ignore them. A forced type outside ``INPUT_TYPES``, or a
     parameter the template does not declare, is a ``UsageError``.
+
+    With ``lazy``, the roles of an authorization-details file are a ``LazyRoles``: each is read on
+    first use, and a role that cannot be read raises its ``InputError`` then rather than here.
     """
     if input_type is not None and input_type not in INPUT_TYPES:
         raise UsageError(
@@ -71,19 +75,29 @@ def load_file(
     document = load_document(path, display)
     locator = Locator(display)
     kind = input_type or detect_input_type(document.data, where=display)
-    roles: list[Role]
+    roles: Sequence[Role]
     skipped: list[Skipped] = []
     try:
         if kind == "gaad":
             roles, skipped = read_gaad(document.data, locator)
         elif kind == "role":
+            from zeet_iam_audit.sources.role_json import read_role_file
+
             roles = read_role_file(document.data, locator)
         elif kind == "policy":
+            from zeet_iam_audit.sources.role_json import read_policy_file
+
             roles = read_policy_file(document.data, locator, path)
         elif kind == "cloudformation":
+            from zeet_iam_audit.sources.cloudformation import read_template
+
             roles, skipped = read_template(document.data, locator, parameters)
         else:
+            from zeet_iam_audit.sources.terraform import read_plan
+
             roles, skipped = read_plan(document.data, locator)
+        if not (lazy and isinstance(roles, LazyRoles)):
+            roles = tuple(roles)  # every role read now, its errors raised here
     except RecursionError:
         raise InputError(f"{display}: nested more than {MAX_DEPTH} levels deep") from None
-    return SourceResult(roles=tuple(roles), skipped=tuple(skipped), input_type=kind, path=display)
+    return SourceResult(roles=roles, skipped=tuple(skipped), input_type=kind, path=display)

@@ -17,12 +17,15 @@ For each ``RoleDetailList`` entry:
 
 A file whose last page says ``IsTruncated: true`` is missing later pages: that is reported as a
 ``Skipped`` entry, and roles on those pages are simply not there to audit.
+
+Loading checks the file's shape down to each role's name and ARN; each role is read the first time it
+is used (``lazy.LazyRoles``), so an account-wide audit reads each in the process that audits it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +36,7 @@ from zeet_iam_audit.sources.attach import (
     read_trust,
     unknown_attachment,
 )
+from zeet_iam_audit.sources.lazy import LazyRoles
 from zeet_iam_audit.sources.managed import (
     is_aws_managed_arn,
     managed_attachment,
@@ -142,6 +146,18 @@ def _read_trust(document: object, locator: Locator, path: str) -> tuple[Policy |
     return trust, reason
 
 
+def _role_names(raw: object, locator: Locator, path: str) -> tuple[Mapping[str, Any], str | None, str]:
+    """A role object's first checks: (the object, its ARN if any, its name, from the ARN if need be)."""
+    detail = locator.mapping(raw, path, "a role object")
+    arn = locator.optional_string(detail, "Arn", path)
+    name = locator.optional_string(detail, "RoleName", path)
+    if not name:
+        if not arn:
+            raise locator.error(path, "expected RoleName or Arn in a role object")
+        name = arn.rsplit("/", 1)[-1]
+    return detail, arn, name
+
+
 def read_role_detail(
     raw: object, *, locator: Locator, path: str, resolve_arn: ArnResolver, input_type: str
 ) -> Role:
@@ -150,13 +166,7 @@ def read_role_detail(
     Inline policies (``RolePolicyList``) and attachments (``AttachedManagedPolicies``) are read when
     present; the caller decides what their absence means.
     """
-    detail = locator.mapping(raw, path, "a role object")
-    arn = locator.optional_string(detail, "Arn", path)
-    name = locator.optional_string(detail, "RoleName", path)
-    if not name:
-        if not arn:
-            raise locator.error(path, "expected RoleName or Arn in a role object")
-        name = arn.rsplit("/", 1)[-1]
+    detail, arn, name = _role_names(raw, locator, path)
     trust, trust_reason = _read_trust(
         detail.get("AssumeRolePolicyDocument"), locator, key_path(path, "AssumeRolePolicyDocument")
     )
@@ -227,8 +237,15 @@ def read_role_detail(
     )
 
 
-def read_gaad(data: object, locator: Locator) -> tuple[list[Role], list[Skipped]]:
-    """Roles from one GAAD page or a list of pages (see the module docstring)."""
+def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skipped]]:
+    """Roles from one GAAD page or a list of pages (see the module docstring), built on first use.
+
+    Checked here: the pages, the ``Policies`` index, and each role entry's object, ``Arn`` and
+    ``RoleName`` (which tell duplicates of overlapping pages apart). The rest of each role is read
+    when it is first used (``LazyRoles``), and its errors raised then. Any error found here comes
+    after the errors of the roles before it, so a file with several problems reports the same one
+    as when every role was read here in order.
+    """
     pages: list[tuple[Mapping[str, Any], str]]
     if isinstance(data, list):
         if not data:
@@ -254,25 +271,31 @@ def read_gaad(data: object, locator: Locator) -> tuple[list[Role], list[Skipped]
         for position, raw in enumerate(locator.optional_sequence(page, "Policies", page_path)):
             index.add(raw, index_path(key_path(page_path, "Policies"), position))
 
-    roles: list[Role] = []
+    def build(entry: tuple[object, str]) -> Role:
+        raw, path = entry
+        return read_role_detail(raw, locator=locator, path=path, resolve_arn=index.attachment, input_type="gaad")
+
+    entries: list[tuple[object, str]] = []
+    failure: Exception | None = None
     seen: set[str] = set()
-    for page, page_path in pages:
-        list_path = key_path(page_path, "RoleDetailList")
-        for position, raw in enumerate(
-            locator.optional_sequence(page, "RoleDetailList", page_path)
-        ):
-            role = read_role_detail(
-                raw,
-                locator=locator,
-                path=index_path(list_path, position),
-                resolve_arn=index.attachment,
-                input_type="gaad",
-            )
-            identity = role.arn or role.name
-            if identity in seen:
-                continue  # overlapping pages
-            seen.add(identity)
-            roles.append(role)
+    try:
+        for page, page_path in pages:
+            list_path = key_path(page_path, "RoleDetailList")
+            for position, raw in enumerate(locator.optional_sequence(page, "RoleDetailList", page_path)):
+                entry = (raw, index_path(list_path, position))
+                _, arn, name = _role_names(raw, locator, entry[1])
+                identity = arn or name
+                if identity in seen:  # overlapping pages: the first copy is the role
+                    build(entry)  # read all the same: a malformed copy is an error, as it always was
+                    continue
+                seen.add(identity)
+                entries.append(entry)
+    except Exception as error:  # raised once the roles before it are read (they may fail first)
+        failure = error
+    roles = LazyRoles(entries, build, locator.display)
+    if failure is not None:
+        _read_all(roles)
+        raise failure
 
     skipped: list[Skipped] = []
     last_page, last_path = pages[-1]
@@ -288,7 +311,14 @@ def read_gaad(data: object, locator: Locator) -> tuple[list[Role], list[Skipped]
             )
         )
     elif truncated not in (None, False):
+        _read_all(roles)  # a malformed role is the first error, as when roles were read on loading
         raise locator.error(
             key_path(last_path, "IsTruncated"), f"expected true or false, got {describe(truncated)}"
         )
     return roles, skipped
+
+
+def _read_all(roles: Sequence[Role]) -> None:
+    """Read every role, raising the first one's error."""
+    for _ in roles:
+        pass

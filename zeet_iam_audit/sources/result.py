@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from zeet_iam_audit.model import Role
@@ -20,9 +21,13 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True)
 class SourceResult:
-    """The roles found in one input file, what was skipped, the input type and the file's path."""
+    """The roles found in one input file, what was skipped, the input type and the file's path.
 
-    roles: tuple[Role, ...]
+    ``roles`` is a tuple, or a ``LazyRoles`` that reads each role on first use (``load_file(...,
+    lazy=True)`` of an authorization-details file).
+    """
+
+    roles: Sequence[Role]
     skipped: tuple[Skipped, ...]
     input_type: str
     path: str

@@ -123,7 +123,7 @@ def read_roles(
     if args.file is not None:
         source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter))
         notes = tuple(f"skipped {s.name}: {s.reason}" for s in source.skipped)
-        return RoleInput(roles=source.roles, source=str(args.file), scps=scps, notes=notes)
+        return RoleInput(roles=tuple(source.roles), source=str(args.file), scps=scps, notes=notes)
     try:
         from zeet_iam_audit.sources.live import LiveOptions, read_live
     except ImportError as error:  # the live reader is optional (boto3, or a build without it)
@@ -135,7 +135,7 @@ def read_roles(
         progress=progress,
     )
     return RoleInput(
-        roles=live.source.roles,
+        roles=tuple(live.source.roles),
         source=args.role_arn,
         scps=scps or live.scps,
         scp_unknown_reason=live.scp_unknown_reason,
