@@ -98,6 +98,12 @@ def main() -> int:
     args = parser.parse_args()
     counts = args.roles or [500, 2000, 8000]
     cli = [sys.executable, "-m", "zeet_iam_audit", "--jobs", args.jobs]
+    # Compiled bytecode, as `pip install .` leaves it: an editable install run with
+    # PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every start.
+    import zeet_iam_audit
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(zeet_iam_audit.__file__).parent)],
+                   check=True, stdout=subprocess.DEVNULL)
     alone, pair = _calibration()
     paired = f", {pair:.2f} s with another beside it" if pair is not None else ""
     print(f"calibration: 10M-iteration Python loop in {alone:.2f} s{paired}; --jobs {args.jobs}")
