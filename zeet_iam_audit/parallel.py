@@ -1,8 +1,9 @@
 """Auditing many roles on several cores: contiguous shares of the roles, one per process.
 
 Python runs one thread of Python code at a time, so an account-wide audit uses more cores by forking
-worker processes once the input is loaded: they inherit the parsed roles, the rules and the
-catalogue without copying or pickling them. The parent audits the first share; each worker audits
+worker processes once the input is loaded: they inherit the decoded file, the rules and the
+catalogue without copying or pickling them (an authorization-details file's roles are read on first
+use, so each process reads only its own share: see ``sources/lazy.py``). The parent audits the first share; each worker audits
 one of the others and sends its results back pickled through a pipe, in batches as it goes (a
 thread of the parent drains the pipe meanwhile, so the parent only has to unpickle them when its
 own share is done; its share is a little smaller for that). The results are joined in the roles'

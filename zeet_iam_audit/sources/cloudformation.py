@@ -106,11 +106,6 @@ class _Link:
     value: str  # what the reference resolves to as a plain value (may be Unresolved)
 
 
-def looks_like_cloudformation(data: object) -> bool:
-    """A mapping with ``Resources`` (an object) or ``AWSTemplateFormatVersion``."""
-    if not isinstance(data, Mapping):
-        return False
-    return isinstance(data.get("Resources"), Mapping) or "AWSTemplateFormatVersion" in data
 
 
 def _text(value: Any) -> str | None:

@@ -6,17 +6,55 @@ import json
 from collections.abc import Mapping
 
 from zeet_iam_audit.errors import InputError
-from zeet_iam_audit.sources.cloudformation import looks_like_cloudformation
 from zeet_iam_audit.sources.gaad import looks_like_gaad
-from zeet_iam_audit.sources.role_json import looks_like_policy, looks_like_role
 from zeet_iam_audit.sources.shape import describe
-from zeet_iam_audit.sources.terraform import looks_like_terraform
 
 EXPECTED = (
     "expected an authorization-details file (RoleDetailList), get-role output (Role), a policy "
     "document (Statement), a CloudFormation template (Resources) or a Terraform plan "
     "(format_version)"
 )
+
+
+# The marks of each kind, here rather than in each reader, so that detecting a kind does not import
+# the readers of the others.
+
+
+def looks_like_cloudformation(data: object) -> bool:
+    """A mapping with ``Resources`` (an object) or ``AWSTemplateFormatVersion``."""
+    if not isinstance(data, Mapping):
+        return False
+    return isinstance(data.get("Resources"), Mapping) or "AWSTemplateFormatVersion" in data
+
+
+def looks_like_terraform(data: object) -> bool:
+    """``terraform show -json`` output: ``format_version`` with plan or state values."""
+    if not isinstance(data, Mapping) or "format_version" not in data:
+        return False
+    return any(
+        key in data for key in ("planned_values", "values", "resource_changes", "configuration")
+    )
+
+
+def looks_like_role(data: object) -> bool:
+    """``{"Role": {...}}``, or a bare role object (``RoleName``, ``AssumeRolePolicyDocument``)."""
+    if not isinstance(data, Mapping):
+        return False
+    if isinstance(data.get("Role"), Mapping):
+        return True
+    return "RoleName" in data and "AssumeRolePolicyDocument" in data
+
+
+def looks_like_policy(data: object) -> bool:
+    """A bare document, ``get-role-policy`` output or ``get-policy-version`` output."""
+    if not isinstance(data, Mapping):
+        return False
+    if "Statement" in data:
+        return True
+    if "PolicyDocument" in data and "PolicyName" in data:
+        return True
+    version = data.get("PolicyVersion")
+    return isinstance(version, Mapping) and "Document" in version
 
 
 def detect_input_type(data: object, *, where: str = "input") -> str:

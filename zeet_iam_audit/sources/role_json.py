@@ -61,25 +61,8 @@ NO_TRUST_REASON = (
 )
 
 
-def looks_like_role(data: object) -> bool:
-    """``{"Role": {...}}``, or a bare role object (``RoleName``, ``AssumeRolePolicyDocument``)."""
-    if not isinstance(data, Mapping):
-        return False
-    if isinstance(data.get("Role"), Mapping):
-        return True
-    return "RoleName" in data and "AssumeRolePolicyDocument" in data
 
 
-def looks_like_policy(data: object) -> bool:
-    """A bare document, ``get-role-policy`` output or ``get-policy-version`` output."""
-    if not isinstance(data, Mapping):
-        return False
-    if "Statement" in data:
-        return True
-    if "PolicyDocument" in data and "PolicyName" in data:
-        return True
-    version = data.get("PolicyVersion")
-    return isinstance(version, Mapping) and "Document" in version
 
 
 def _document_of(entry: Mapping[str, Any], path: str, locator: Locator) -> tuple[Any, str] | None:

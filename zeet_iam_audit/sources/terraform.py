@@ -56,13 +56,6 @@ _AFTER_APPLY = "known only after apply"
 _MAX_REFERENCE_HOPS = 16
 
 
-def looks_like_terraform(data: object) -> bool:
-    """``terraform show -json`` output: ``format_version`` with plan or state values."""
-    if not isinstance(data, Mapping) or "format_version" not in data:
-        return False
-    return any(
-        key in data for key in ("planned_values", "values", "resource_changes", "configuration")
-    )
 
 
 def strip_indexes(address: str) -> str:
