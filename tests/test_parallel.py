@@ -137,7 +137,7 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(gaad_file: Path, monkeypatch:
     assert code == 2
     assert stdout == ""
     assert stderr.splitlines()[-1] == (
-        "zeet-iam-audit: error: the worker process auditing roles 146-300 exited with status 3 "
+        "zeet-iam-audit: error: the worker process auditing roles 151-300 exited with status 3 "
         "without its results; run again with --jobs 1")
 
 
@@ -214,7 +214,7 @@ def test_each_process_reads_the_roles_it_audits(gaad_file: Path, monkeypatch: py
     monkeypatch.setattr(gaad, "read_role_detail", counting)
     code, _, _ = _audit(gaad_file, "--format", "json", "--jobs", "2")
     assert code == 1
-    _, stop = parallel.shares(ROLES, 2, parallel.PARENT_SHARE)[0]
+    _, stop = parallel.shares(ROLES, 2)[0]
     assert reads == [f"$.RoleDetailList[{n}]" for n in range(stop)]
 
 
@@ -305,13 +305,3 @@ def test_frozen_dataclasses_pickle_through_their_constructor() -> None:
                           missing=(MissingGroup("sqs", "SQS", ("sqs:A",), "no allow", "r"),))
     assert pickle.loads(parallel._dumps([value, value])) == [value, value]
     assert FeatureResult in parallel._REDUCERS  # the constructor route, not the default one
-
-
-def test_a_smaller_first_share_covers_every_item_once() -> None:
-    ranges = parallel.shares(2000, 2, 0.94)
-    assert ranges == [(0, 969), (969, 2000)]
-    assert parallel.shares(10, 3, 0.5) == [(0, 2), (2, 6), (6, 10)]
-    for count in range(40):
-        for jobs in range(1, 6):
-            covered = [i for start, stop in parallel.shares(count, jobs, 0.9) for i in range(start, stop)]
-            assert covered == list(range(count))

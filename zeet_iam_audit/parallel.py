@@ -2,12 +2,12 @@
 
 Python runs one thread of Python code at a time, so an account-wide audit uses more cores by forking
 worker processes once the input is loaded: they inherit the decoded file, the rules and the
-catalogue without copying or pickling them (an authorization-details file's roles are read on first
-use, so each process reads only its own share: see ``sources/lazy.py``). The parent audits the first share; each worker audits
-one of the others and sends its results back pickled through a pipe, in batches as it goes (a
-thread of the parent drains the pipe meanwhile, so the parent only has to unpickle them when its
-own share is done; its share is a little smaller for that). The results are joined in the roles'
-order, so the report is exactly a serial run's.
+catalogue without copying or pickling them (an authorization-details file's roles are read on
+first use, so each process reads only its own share: see ``sources/lazy.py``). The parent audits the
+first share; each worker audits one of the others and sends its results back pickled through a
+pipe, in batches as it goes (a thread of the parent drains the pipe meanwhile, so the parent only
+has to unpickle them when its own share is done). The results are joined in the roles' order, so
+the report is exactly a serial run's.
 
 ``--jobs N`` sets the number of processes (1: serial). The default, ``auto``, uses the cores this
 process may run on (at most ``MAX_AUTO_JOBS``), with at least ``ROLES_PER_JOB`` roles per process, so
@@ -48,9 +48,6 @@ from zeet_iam_audit.errors import ZeetIamAuditError
 ROLES_PER_JOB = 100  # auto: fewer roles per process are audited serially
 MAX_AUTO_JOBS = 8
 WORKER_GRACE = 60.0  # seconds a worker may take beyond the parent's share (at least)
-# The parent's share, as a fraction of a worker's: it also unpickles the workers' results (about 5%
-# of the time a share takes to audit), so a slightly smaller share lets everyone finish together.
-PARENT_SHARE = 0.94
 _READ_SIZE = 1 << 20
 
 Item = TypeVar("Item")
@@ -80,14 +77,11 @@ def choose_jobs(requested: int | None, items: int) -> int:
     return max(1, min(requested, items))
 
 
-def shares(count: int, jobs: int, first: float = 1.0) -> list[tuple[int, int]]:
+def shares(count: int, jobs: int) -> list[tuple[int, int]]:
     """``jobs`` contiguous (start, stop) ranges covering ``range(count)``, sizes differing by one at
-    most; with ``first`` below 1 the first range is that much of an equal share (the rest share the
-    difference)."""
+    most (a worker pickles its results about as fast as the parent unpickles them: equal shares
+    finish together)."""
     jobs = max(1, min(jobs, count))
-    if jobs > 1 and first != 1.0:
-        head = round(count * first / (first + jobs - 1))
-        return [(0, head), *((head + a, head + b) for a, b in shares(count - head, jobs - 1))]
     size, extra = divmod(count, jobs)
     ranges = []
     start = 0
@@ -107,7 +101,7 @@ def map_shares(
     results must pickle. It runs in forked children, so it may be any callable, a closure over
     unpicklable values included. Serial when ``jobs`` is 1 or fork is not available.
     """
-    ranges = shares(len(items), jobs, PARENT_SHARE)
+    ranges = shares(len(items), jobs)
     if len(ranges) <= 1 or not fork_available():
         return work(items)
     for stream in (sys.stdout, sys.stderr):  # a child must not inherit half-written buffers
