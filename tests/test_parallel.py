@@ -98,18 +98,29 @@ def test_workers_are_used(gaad_file: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert len(started) == 2
 
 
-def _failing_in_worker(monkeypatch: pytest.MonkeyPatch, failure: BaseException | None) -> None:
-    """Make the audit of the last role fail (with --jobs 2, the worker audits it)."""
+def _failing(monkeypatch: pytest.MonkeyPatch, failure: BaseException) -> None:
+    """Make the audit of the last role fail, in whichever process audits it."""
     audit_role = run.audit_role
 
     def failing(role: object, *args: object, **kwargs: object) -> object:
         if getattr(role, "name", "") == f"role-{ROLES - 1:05d}":
-            if failure is None:
-                os._exit(3)  # a worker that dies without a word
             raise failure
         return audit_role(role, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(run, "audit_role", failing)
+
+
+def _dying_in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every worker process die without a word at the first role it audits."""
+    audit_role = run.audit_role
+    parent = os.getpid()
+
+    def dying(role: object, *args: object, **kwargs: object) -> object:
+        if os.getpid() != parent:
+            os._exit(3)
+        return audit_role(role, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "audit_role", dying)
 
 
 @needs_fork
@@ -122,7 +133,7 @@ def _failing_in_worker(monkeypatch: pytest.MonkeyPatch, failure: BaseException |
 def test_a_worker_error_is_the_serial_error(
     gaad_file: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
 ) -> None:
-    _failing_in_worker(monkeypatch, failure)
+    _failing(monkeypatch, failure)
     serial = _audit(gaad_file, "--format", "json", "--jobs", "1")
     parallel_run = _audit(gaad_file, "--format", "json", "--jobs", "2")
     assert serial[0] == 2
@@ -132,26 +143,61 @@ def test_a_worker_error_is_the_serial_error(
 
 @needs_fork
 def test_a_worker_that_dies_is_an_error_not_a_hang(gaad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _failing_in_worker(monkeypatch, None)
+    _dying_in_workers(monkeypatch)
     code, stdout, stderr = _audit(gaad_file, "--format", "json", "--jobs", "2")
     assert code == 2
     assert stdout == ""
-    assert stderr.splitlines()[-1] == (
-        "zeet-iam-audit: error: the worker process auditing roles 151-300 exited with status 3 "
-        "without its results; run again with --jobs 1")
+    last = stderr.splitlines()[-1]
+    # It names the chunk of roles it was auditing (which one depends on which it claimed first).
+    assert last.startswith("zeet-iam-audit: error: the worker process auditing roles "), last
+    assert last.endswith(" exited with status 3 without its results; run again with --jobs 1"), last
 
 
 @needs_fork
 def test_a_worker_that_does_not_finish_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "WORKER_GRACE", 0.5)
+    parent = os.getpid()
 
     def work(share: list[int]) -> list[int]:
-        if share[0] != 0:
-            time.sleep(60)
+        time.sleep(60 if os.getpid() != parent else 0.05)  # the worker claims a chunk, and hangs
         return share
 
-    with pytest.raises(parallel.AuditWorkerError, match="roles 3-4 did not finish in time"):
+    with pytest.raises(parallel.AuditWorkerError, match=r"auditing role \d did not finish in time"):
         parallel.map_shares(work, [0, 1, 2, 3], 2)
+
+
+@needs_fork
+def test_the_first_failing_chunk_is_raised_whichever_process_audits_it() -> None:
+    """Chunks 3 and 6 of 8 fail; the error of the first, as a serial run raises it, is the one raised,
+    and a worker's exception carries its traceback as a note."""
+    parent = os.getpid()
+
+    def work(share: Sequence[int]) -> list[int]:
+        if share[0] in (3, 6):
+            raise ValueError(f"item {share[0]} failed in {'the parent' if os.getpid() == parent else 'a worker'}")
+        if os.getpid() == parent:
+            time.sleep(0.2)  # the worker takes most chunks, the failing ones among them
+        return list(share)
+
+    with pytest.raises(ValueError, match=r"^item 3 failed in ") as caught:
+        parallel.map_shares(work, list(range(8)), 2)
+    if "a worker" in str(caught.value):
+        assert "in a worker process" in "".join(getattr(caught.value, "__notes__", ()))
+
+
+@needs_fork
+def test_a_faster_process_audits_more_chunks() -> None:
+    parent = os.getpid()
+
+    def work(share: Sequence[int]) -> list[tuple[int, int]]:
+        if os.getpid() != parent:
+            time.sleep(0.05)  # a worker on a busy core
+        return [(item, os.getpid()) for item in share]
+
+    results = parallel.map_shares(work, list(range(32)), 2)
+    assert [item for item, _ in results] == list(range(32))
+    by_parent = sum(1 for _, pid in results if pid == parent)
+    assert by_parent > 16
 
 
 # A file whose roles are read on first use (sources/lazy.py): with --all-roles each process reads the
@@ -214,12 +260,18 @@ def test_each_process_reads_the_roles_it_audits(gaad_file: Path, monkeypatch: py
     monkeypatch.setattr(gaad, "read_role_detail", counting)
     code, _, _ = _audit(gaad_file, "--format", "json", "--jobs", "2")
     assert code == 1
-    _, stop = parallel.shares(ROLES, 2)[0]
-    assert reads == [f"$.RoleDetailList[{n}]" for n in range(stop)]
+    # The parent read the roles of the chunks it claimed, each once, and not the others'.
+    chunks = parallel.shares(ROLES, 2 * parallel.CHUNKS_PER_JOB)
+    read = sorted(int(path.removeprefix("$.RoleDetailList[").rstrip("]")) for path in reads)
+    assert len(read) == len(set(read)) < ROLES
+    assert set(read) == {n for start, stop in chunks if start in read for n in range(start, stop)}
 
 
 class _Unsliceable(Sequence[int]):
-    """Ten items whose slices after the first item fail, as a share of roles that cannot be read."""
+    """Ten items whose slices fail in any process but ``parent``: roles a worker cannot read."""
+
+    def __init__(self, parent: int) -> None:
+        self.parent = parent
 
     def __len__(self) -> int:
         return 10
@@ -232,17 +284,17 @@ class _Unsliceable(Sequence[int]):
 
     def __getitem__(self, index: int | slice) -> int | list[int]:
         if isinstance(index, slice):
-            if index.start:
+            if os.getpid() != self.parent:
                 raise ValueError(f"cannot take items {index.start}-{index.stop}")
             return list(range(10))[index]
         return index
 
 
 @needs_fork
-def test_an_error_taking_a_workers_share_is_raised_in_the_parent() -> None:
-    with pytest.raises(ValueError, match=r"^cannot take items 5-10") as caught:
-        parallel.map_shares(lambda share: list(share), _Unsliceable(), 2)
-    assert str(caught.value) == "cannot take items 5-10"  # not "the worker exited without its results"
+def test_an_error_taking_a_workers_chunk_is_raised_in_the_parent() -> None:
+    with pytest.raises(ValueError, match=r"^cannot take items \d+-\d+\n") as caught:
+        parallel.map_shares(lambda share: list(share), _Unsliceable(os.getpid()), 2)
+    # Not "the worker exited without its results": the worker's own exception, with its traceback.
     assert "in a worker process" in "".join(getattr(caught.value, "__notes__", ()))
 
 

@@ -1,13 +1,15 @@
-"""Auditing many roles on several cores: contiguous shares of the roles, one per process.
+"""Auditing many roles on several cores: chunks of the roles, claimed by the processes one at a time.
 
 Python runs one thread of Python code at a time, so an account-wide audit uses more cores by forking
 worker processes once the input is loaded: they inherit the decoded file, the rules and the
-catalogue without copying or pickling them (an authorization-details file's roles are read on
-first use, so each process reads only its own share: see ``sources/lazy.py``). The parent audits the
-first share; each worker audits one of the others and sends its results back pickled through a
-pipe, in batches as it goes (a thread of the parent drains the pipe meanwhile, so the parent only
-has to unpickle them when its own share is done). The results are joined in the roles' order, so
-the report is exactly a serial run's.
+catalogue without copying or pickling them (an authorization-details file's roles are read on first
+use, so each process reads only the roles it audits: see ``sources/lazy.py``). The roles are cut
+into contiguous chunks, several per process; the parent and the workers claim them one at a time
+from a pipe, so a process whose core is busy audits fewer (on a shared machine the cores do not run
+at the same speed). A worker sends each chunk's results back pickled through a pipe as it goes (a
+thread of the parent drains the pipe meanwhile, and the parent unpickles what has arrived between
+its own chunks). The results are joined in the roles' order, so the report is exactly a serial
+run's.
 
 ``--jobs N`` sets the number of processes (1: serial). The default, ``auto``, uses the cores this
 process may run on (at most ``MAX_AUTO_JOBS``), with at least ``ROLES_PER_JOB`` roles per process, so
@@ -19,10 +21,11 @@ Failures never hang the run and never pass silently:
 
 - an exception in a worker is raised again in the parent with the same type name and message, so
   the CLI prints the same one line and exits 2 (``--debug`` adds the worker's traceback as a note);
+  when several chunks fail, the first of them in the roles' order wins, as in a serial run;
 - a worker that ends without sending its results (killed, out of memory) is an ``AuditWorkerError``
-  naming its roles and exit status;
+  naming the roles it was auditing and its exit status;
 - a worker still running ``WORKER_GRACE`` seconds (and ten times the parent's own audit time) after
-  the parent finished its share is killed, and that is an ``AuditWorkerError`` too.
+  the parent ran out of chunks is killed, and that is an ``AuditWorkerError`` too.
 """
 
 from __future__ import annotations
@@ -79,8 +82,7 @@ def choose_jobs(requested: int | None, items: int) -> int:
 
 def shares(count: int, jobs: int) -> list[tuple[int, int]]:
     """``jobs`` contiguous (start, stop) ranges covering ``range(count)``, sizes differing by one at
-    most (a worker pickles its results about as fast as the parent unpickles them: equal shares
-    finish together)."""
+    most."""
     jobs = max(1, min(jobs, count))
     size, extra = divmod(count, jobs)
     ranges = []
@@ -92,65 +94,126 @@ def shares(count: int, jobs: int) -> list[tuple[int, int]]:
     return ranges
 
 
+CHUNKS_PER_JOB = 8  # the roles are cut into this many chunks per process, claimed one at a time
+
+
 def map_shares(
     work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], jobs: int
 ) -> list[Result]:
-    """``work(items)``, computed share by share in ``jobs`` processes and joined in order.
+    """``work(items)``, computed chunk by chunk in ``jobs`` processes and joined in order.
 
     ``work`` must be a map (its result for a slice of ``items`` is the slice of its result) and its
     results must pickle. It runs in forked children, so it may be any callable, a closure over
     unpicklable values included. Serial when ``jobs`` is 1 or fork is not available.
+
+    The items are cut into contiguous chunks that the processes claim one at a time, so a process
+    whose core is busier (the cores of a shared machine do not run at the same speed) takes fewer.
+    When chunks fail, the exception raised is that of the first failing chunk in the items' order,
+    as a serial run would raise it.
     """
-    ranges = shares(len(items), jobs)
-    if len(ranges) <= 1 or not fork_available():
+    jobs = max(1, min(jobs, len(items)))
+    if jobs <= 1 or not fork_available():
         return work(items)
+    chunks = shares(len(items), jobs * CHUNKS_PER_JOB)
     for stream in (sys.stdout, sys.stderr):  # a child must not inherit half-written buffers
         with contextlib.suppress(Exception):
             stream.flush()
+    claims = _Claims(len(chunks))
     workers: list[_Worker] = []
+    done: dict[int, list[Any]] = {}
     try:
-        for start, stop in ranges[1:]:
-            workers.append(_start_worker(work, items, start, stop, workers))
+        for _ in range(jobs - 1):
+            workers.append(_start_worker(work, items, chunks, claims, workers))
         for worker in workers:  # threads only once every fork is done
             worker.listen()
         began = time.monotonic()
-        start, stop = ranges[0]
-        results = list(work(items[start:stop]))
+        failure: tuple[int, Exception] | None = None
+        while (number := claims.take()) is not None:
+            start, stop = chunks[number]
+            try:
+                done[number] = list(work(items[start:stop]))
+            except Exception as error:  # the first failing chunk overall is raised, below
+                failure = (number, error)
+                claims.drain()  # no chunk is started after a failure
+            for worker in workers:
+                worker.absorb(done, chunks, block_until=None)
+                if worker.failure is not None:
+                    claims.drain()  # a chunk failed: the ones after it need not be audited
         deadline = time.monotonic() + max(WORKER_GRACE, 10 * (time.monotonic() - began))
         for worker in workers:
-            results.extend(worker.collect(deadline))
-        return results
+            worker.absorb(done, chunks, block_until=deadline)
+        failures = [f for f in (failure, *(worker.failure for worker in workers)) if f is not None]
+        if failures:
+            raise min(failures, key=lambda found: found[0])[1]
+        return [result for number in range(len(chunks)) for result in done[number]]
     finally:
+        claims.close()
         for worker in workers:
             worker.stop()
+
+
+class _Claims:
+    """Every chunk's number, once, in a pipe: reading four bytes claims the next chunk. A pipe read
+    is atomic, so two processes never claim the same chunk; the writing end is closed before any
+    fork, so an empty pipe reads as its end."""
+
+    _NUMBER = struct.Struct("!I")
+
+    def __init__(self, count: int) -> None:
+        self.fd, write_fd = os.pipe()
+        try:
+            data = memoryview(b"".join(self._NUMBER.pack(number) for number in range(count)))
+            while data:  # a few hundred bytes at most: within a pipe's buffer
+                data = data[os.write(write_fd, data):]
+        finally:
+            os.close(write_fd)
+
+    def take(self) -> int | None:
+        """The next unclaimed chunk's number, or None when every chunk is claimed."""
+        data = os.read(self.fd, self._NUMBER.size)
+        return self._NUMBER.unpack(data)[0] if data else None
+
+    def drain(self) -> None:
+        """Claim every chunk left, so that no process starts another."""
+        while self.take() is not None:
+            pass
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
 
 # ---------------------------------------------------------------------------------------------
 # Workers
 #
-# A worker sends its results in batches as it goes, each a frame: an 8-byte length, then a pickled
-# ("part", results), and lastly ("end",) or ("error", ...). A thread of the parent drains the pipe
-# meanwhile, so the worker never waits for the parent, and the parent unpickles the batches already
-# sent as soon as its own share is done, while the worker finishes its last ones.
+# A worker claims chunks until none is left and sends, for each, frames: an 8-byte length, then a
+# pickled ("claim", number) when it starts the chunk and ("part", number, results) when it is done;
+# lastly ("end",), or ("error", number, ...) when a chunk fails (and it stops). A thread of the
+# parent drains the pipe meanwhile, so the worker never waits for the parent, and the parent
+# unpickles the frames already sent between its own chunks.
 
 _FRAME = struct.Struct("!Q")
-_BATCHES = 16  # per share: small enough to overlap, large enough for pickle to share values
 
 
 class _Worker:
-    __slots__ = ("_chunks", "_reader", "fd", "first", "last", "pid", "reaped")
+    __slots__ = ("_chunks", "_pending", "_reader", "claimed", "failure", "fd", "finished", "pid", "reaped")
 
-    def __init__(self, pid: int, fd: int, first: int, last: int) -> None:
+    def __init__(self, pid: int, fd: int) -> None:
         self.pid = pid
         self.fd = fd
-        self.first = first  # the share's roles, 1-based, for messages
-        self.last = last
         self.reaped = False
+        self.finished = False  # its "end" or "error" frame was read
+        self.claimed: tuple[int, int] | None = None  # the items of the chunk it is auditing
+        self.failure: tuple[int, Exception] | None = None  # (chunk, exception) it sent
+        self._pending = bytearray()
         self._chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()  # b"" at the end of the pipe
         self._reader: threading.Thread | None = None
 
     def describe(self) -> str:
-        return f"roles {self.first}-{self.last}" if self.last > self.first else f"role {self.first}"
+        if self.claimed is None:
+            return f"worker process {self.pid}"
+        first, last = self.claimed[0] + 1, self.claimed[1]  # 1-based, for messages
+        return f"worker process auditing {f'roles {first}-{last}' if last > first else f'role {first}'}"
 
     def listen(self) -> None:
         """Drain the pipe in a thread of the parent (it waits in ``os.read``, without the GIL)."""
@@ -165,41 +228,55 @@ class _Worker:
             pass
         self._chunks.put(b"")
 
-    def collect(self, deadline: float) -> list[Any]:
-        """The worker's results, batch by batch; its exception raised again, if it sent one."""
-        results: list[Any] = []
-        pending = bytearray()
-        while True:
-            remaining = deadline - time.monotonic()
+    def absorb(self, done: dict[int, list[Any]], chunks: Sequence[tuple[int, int]],
+               block_until: float | None) -> None:
+        """Read the frames received: results into ``done``, the exception into ``failure``. With
+        ``block_until``, wait for the worker's last frame until then (a worker that ends without it,
+        or not in time, is an ``AuditWorkerError``); without, only what has arrived."""
+        while not self.finished:
             try:
-                chunk = self._chunks.get(timeout=max(remaining, 0.0))
-            except queue.Empty:
-                raise AuditWorkerError(
-                    f"the worker process auditing {self.describe()} did not finish in time; "
-                    "run again with --jobs 1") from None
-            if not chunk:
-                break
-            pending += chunk
-            while len(pending) >= _FRAME.size:
-                (size,) = _FRAME.unpack_from(pending)
-                if len(pending) < _FRAME.size + size:
-                    break
-                with memoryview(pending) as view, view[_FRAME.size:_FRAME.size + size] as frame:
-                    answer = pickle.loads(frame)
-                del pending[:_FRAME.size + size]
-                if answer[0] == "part":
-                    results.extend(answer[1])
-                elif answer[0] == "end":
-                    self._reap()
-                    return results
+                if block_until is None:
+                    chunk = self._chunks.get_nowait()
                 else:
-                    _, error, (name, message, trace, ours, interrupted) = answer
-                    raise _rebuilt(error, name, message, ours, interrupted, trace)
-        code = self._reap()
-        ended = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-        raise AuditWorkerError(
-            f"the worker process auditing {self.describe()} {ended} without its results; "
-            "run again with --jobs 1")
+                    chunk = self._chunks.get(timeout=max(block_until - time.monotonic(), 0.0))
+            except queue.Empty:
+                if block_until is None:
+                    return
+                raise AuditWorkerError(
+                    f"the {self.describe()} did not finish in time; run again with --jobs 1") from None
+            if not chunk:
+                code = self._reap()
+                ended = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+                raise AuditWorkerError(
+                    f"the {self.describe()} {ended} without its results; run again with --jobs 1")
+            self._pending += chunk
+            self._frames(done, chunks)
+
+    def _frames(self, done: dict[int, list[Any]], chunks: Sequence[tuple[int, int]]) -> None:
+        pending = self._pending
+        while not self.finished and len(pending) >= _FRAME.size:
+            (size,) = _FRAME.unpack_from(pending)
+            if len(pending) < _FRAME.size + size:
+                break
+            with memoryview(pending) as view, view[_FRAME.size:_FRAME.size + size] as frame:
+                answer = pickle.loads(frame)
+            del pending[:_FRAME.size + size]
+            if answer[0] == "claim":
+                self.claimed = chunks[answer[1]]
+            elif answer[0] == "part":
+                done[answer[1]] = answer[2]
+                self.claimed = None
+            elif answer[0] == "end":
+                self.finished = True
+                self._reap()
+            else:
+                _, number, error, (name, message, trace, ours, interrupted) = answer
+                rebuilt = _rebuilt(error, name, message, ours, interrupted, trace)
+                if not isinstance(rebuilt, Exception):  # an interrupt: at once, as in the parent
+                    raise rebuilt
+                self.failure = (number, rebuilt)
+                self.finished = True
+                self._reap()
 
     def _reap(self) -> int:
         _, status = os.waitpid(self.pid, 0)
@@ -221,8 +298,8 @@ class _Worker:
 
 
 def _start_worker(
-    work: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], start: int, stop: int,
-    others: Sequence[_Worker],
+    work: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], chunks: Sequence[tuple[int, int]],
+    claims: _Claims, others: Sequence[_Worker],
 ) -> _Worker:
     import fcntl  # POSIX only, like fork itself
 
@@ -236,29 +313,31 @@ def _start_worker(
             os.close(read_fd)
             for other in others:
                 os.close(other.fd)
-            _serve(work, items, start, stop, write_fd)
+            _serve(work, items, chunks, claims, write_fd)
             status = 0
         except BaseException:  # the parent reports a worker that sent nothing
             status = 1
         finally:
             os._exit(status)
     os.close(write_fd)
-    return _Worker(pid=pid, fd=read_fd, first=start + 1, last=stop)
+    return _Worker(pid=pid, fd=read_fd)
 
 
 def _serve(
-    work: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], start: int, stop: int, fd: int
+    work: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], chunks: Sequence[tuple[int, int]],
+    claims: _Claims, fd: int,
 ) -> None:
-    """Run ``work`` on ``items[start:stop]`` batch by batch, sending each batch's results, then the
-    end (or the exception, when one stops it: taking the share may fail too, as when its roles are
-    read on first use)."""
+    """Claim chunks until none is left, sending each one's results, then the end (or the exception
+    that stopped it: taking the chunk's items may fail too, as when its roles are read on first use)."""
+    current = -1  # the chunk being audited
     try:
-        share = items[start:stop]
-        size = max(1, -(-len(share) // _BATCHES))
-        for first in range(0, len(share), size):
-            _send(fd, _dumps(("part", work(share[first:first + size]))))
+        while (number := claims.take()) is not None:
+            current = number
+            start, stop = chunks[number]
+            _send(fd, _dumps(("claim", number)))
+            _send(fd, _dumps(("part", number, work(items[start:stop]))))
     except BaseException as error:  # every failure goes back to the parent, to be raised there
-        _send(fd, _error_answer(error))
+        _send(fd, _error_answer(error, current))
         return
     _send(fd, _dumps(("end",)))
 
@@ -269,18 +348,18 @@ def _send(fd: int, payload: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _error_answer(error: BaseException) -> bytes:
-    """("error", the exception or None when it does not pickle, its description), pickled."""
+def _error_answer(error: BaseException, number: int) -> bytes:
+    """("error", chunk, the exception or None when it does not pickle, its description), pickled."""
     described = (type(error).__name__, str(error), traceback.format_exc(),
                  isinstance(error, ZeetIamAuditError), isinstance(error, KeyboardInterrupt))
     try:
-        sent = _dumps(("error", error, described))
-        back = pickle.loads(sent)[1]
+        sent = _dumps(("error", number, error, described))
+        back = pickle.loads(sent)[2]
         if type(back) is type(error) and str(back) == str(error):
             return sent
     except Exception:  # an exception that does not survive pickling: its description will do
         pass
-    return _dumps(("error", None, described))
+    return _dumps(("error", number, None, described))
 
 
 def _rebuilt(
