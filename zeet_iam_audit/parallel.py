@@ -94,7 +94,7 @@ def shares(count: int, jobs: int) -> list[tuple[int, int]]:
     return ranges
 
 
-CHUNKS_PER_JOB = 8  # the roles are cut into this many chunks per process, claimed one at a time
+CHUNKS_PER_JOB = 16  # the roles are cut into this many chunks per process, claimed one at a time
 
 
 def map_shares(
