@@ -110,14 +110,24 @@ def _failing(monkeypatch: pytest.MonkeyPatch, failure: BaseException) -> None:
     monkeypatch.setattr(run, "audit_role", failing)
 
 
-def _dying_in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+def _wait_for(marker: Path) -> None:
+    """Wait until a worker has made ``marker``: the parent holds its first chunk meanwhile, so that a
+    worker surely claims one (chunks are claimed by whoever comes first)."""
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _dying_in_workers(monkeypatch: pytest.MonkeyPatch, marker: Path) -> None:
     """Make every worker process die without a word at the first role it audits."""
     audit_role = run.audit_role
     parent = os.getpid()
 
     def dying(role: object, *args: object, **kwargs: object) -> object:
         if os.getpid() != parent:
+            marker.touch()
             os._exit(3)
+        _wait_for(marker)
         return audit_role(role, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(run, "audit_role", dying)
@@ -142,8 +152,10 @@ def test_a_worker_error_is_the_serial_error(
 
 
 @needs_fork
-def test_a_worker_that_dies_is_an_error_not_a_hang(gaad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _dying_in_workers(monkeypatch)
+def test_a_worker_that_dies_is_an_error_not_a_hang(
+    gaad_file: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _dying_in_workers(monkeypatch, tmp_path / "worker-started")
     code, stdout, stderr = _audit(gaad_file, "--format", "json", "--jobs", "2")
     assert code == 2
     assert stdout == ""
@@ -154,12 +166,16 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(gaad_file: Path, monkeypatch:
 
 
 @needs_fork
-def test_a_worker_that_does_not_finish_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_worker_that_does_not_finish_is_killed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(parallel, "WORKER_GRACE", 0.5)
     parent = os.getpid()
+    marker = tmp_path / "worker-started"
 
     def work(share: list[int]) -> list[int]:
-        time.sleep(60 if os.getpid() != parent else 0.05)  # the worker claims a chunk, and hangs
+        if os.getpid() != parent:  # the worker claims a chunk, and hangs
+            marker.touch()
+            time.sleep(60)
+        _wait_for(marker)
         return share
 
     with pytest.raises(parallel.AuditWorkerError, match=r"auditing role \d did not finish in time"):
@@ -249,11 +265,19 @@ def test_a_malformed_role_fails_a_run_that_does_not_choose_it(
 
 
 @needs_fork
-def test_each_process_reads_the_roles_it_audits(gaad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_process_reads_the_roles_it_audits(
+    gaad_file: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     reads: list[str] = []  # in this process (a forked worker appends to its own copy)
     read = gaad.read_role_detail
+    parent = os.getpid()
+    marker = tmp_path / "worker-started"
 
     def counting(raw: object, **kwargs: object) -> Role:
+        if os.getpid() != parent:
+            marker.touch()
+        else:
+            _wait_for(marker)
         reads.append(str(kwargs["path"]))
         return read(raw, **kwargs)  # type: ignore[arg-type]
 
@@ -262,16 +286,18 @@ def test_each_process_reads_the_roles_it_audits(gaad_file: Path, monkeypatch: py
     assert code == 1
     # The parent read the roles of the chunks it claimed, each once, and not the others'.
     chunks = parallel.shares(ROLES, 2 * parallel.CHUNKS_PER_JOB)
-    read = sorted(int(path.removeprefix("$.RoleDetailList[").rstrip("]")) for path in reads)
-    assert len(read) == len(set(read)) < ROLES
-    assert set(read) == {n for start, stop in chunks if start in read for n in range(start, stop)}
+    positions = sorted(int(path.removeprefix("$.RoleDetailList[").rstrip("]")) for path in reads)
+    assert len(positions) == len(set(positions)) < ROLES
+    assert set(positions) == {n for start, stop in chunks if start in positions for n in range(start, stop)}
 
 
 class _Unsliceable(Sequence[int]):
-    """Ten items whose slices fail in any process but ``parent``: roles a worker cannot read."""
+    """Ten items whose slices fail in any process but ``parent``: roles a worker cannot read. The
+    parent takes its slices only once a worker has failed (``marker``)."""
 
-    def __init__(self, parent: int) -> None:
+    def __init__(self, parent: int, marker: Path) -> None:
         self.parent = parent
+        self.marker = marker
 
     def __len__(self) -> int:
         return 10
@@ -285,15 +311,18 @@ class _Unsliceable(Sequence[int]):
     def __getitem__(self, index: int | slice) -> int | list[int]:
         if isinstance(index, slice):
             if os.getpid() != self.parent:
+                self.marker.touch()
                 raise ValueError(f"cannot take items {index.start}-{index.stop}")
+            _wait_for(self.marker)
             return list(range(10))[index]
         return index
 
 
 @needs_fork
-def test_an_error_taking_a_workers_chunk_is_raised_in_the_parent() -> None:
+def test_an_error_taking_a_workers_chunk_is_raised_in_the_parent(tmp_path: Path) -> None:
+    items = _Unsliceable(os.getpid(), tmp_path / "worker-failed")
     with pytest.raises(ValueError, match=r"^cannot take items \d+-\d+\n") as caught:
-        parallel.map_shares(lambda share: list(share), _Unsliceable(os.getpid()), 2)
+        parallel.map_shares(lambda share: list(share), items, 2)
     # Not "the worker exited without its results": the worker's own exception, with its traceback.
     assert "in a worker process" in "".join(getattr(caught.value, "__notes__", ()))
 
