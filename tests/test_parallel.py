@@ -3,7 +3,6 @@ the serial run's errors, line for line."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -11,7 +10,7 @@ import pickle
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 import pytest
 
@@ -32,20 +31,10 @@ _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 needs_fork = pytest.mark.skipif(not parallel.fork_available(), reason="forking workers needs Linux")
 
 
-def _make_gaad(count: int) -> dict[str, object]:
-    spec = importlib.util.spec_from_file_location("make_gaad", ROOT / "benchmarks" / "make_gaad.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    gaad: dict[str, object] = module.make_gaad(count)
-    return gaad
-
-
 @pytest.fixture(scope="module")
-def gaad_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def gaad_file(tmp_path_factory: pytest.TempPathFactory, make_gaad: Callable[[int], dict[str, Any]]) -> Path:
     path = tmp_path_factory.mktemp("parallel") / f"gaad-{ROLES}.json"
-    path.write_text(json.dumps(_make_gaad(ROLES), separators=(",", ":")), encoding="utf-8")
+    path.write_text(json.dumps(make_gaad(ROLES), separators=(",", ":")), encoding="utf-8")
     return path
 
 
@@ -221,12 +210,14 @@ def test_a_faster_process_audits_more_chunks() -> None:
 # one the serial run gives, which is the one loading the file used to give.
 
 @pytest.fixture(scope="module")
-def malformed_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], tuple[Path, str]]:
+def malformed_file(
+    tmp_path_factory: pytest.TempPathFactory, make_gaad: Callable[[int], dict[str, Any]]
+) -> Callable[[int], tuple[Path, str]]:
     """The synthetic file with role ``position``'s first attachment malformed, and its error line."""
     folder = tmp_path_factory.mktemp("malformed")
 
     def write(position: int) -> tuple[Path, str]:
-        data = _make_gaad(ROLES)
+        data = make_gaad(ROLES)
         data["RoleDetailList"][position]["AttachedManagedPolicies"][0]["PolicyArn"] = 5  # type: ignore[index]
         path = folder / f"gaad-{position}.json"
         path.write_text(json.dumps(data, indent=4), encoding="utf-8")

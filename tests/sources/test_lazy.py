@@ -4,7 +4,6 @@ loading gave, and its errors, word for word, raised when the role is first used.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -19,26 +18,15 @@ from zeet_iam_audit.sources.lazy import LazyRoles
 from zeet_iam_audit.sources.shape import Locator
 
 WriteFile = Callable[[str, str | bytes], Path]
-ROOT = Path(__file__).resolve().parents[2]
 ROLES = 40
 # Three pages as ``--no-paginate`` calls collected with ``jq -s`` give them, the later ones
 # overlapping the earlier (roles 11-15 and 25-29 are on two pages); the Policies on the first two.
 ROLE_PAGES = ((0, 16), (11, 30), (25, 40))
 
 
-def _make_gaad(count: int) -> dict[str, Any]:
-    spec = importlib.util.spec_from_file_location("make_gaad", ROOT / "benchmarks" / "make_gaad.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    data: dict[str, Any] = module.make_gaad(count)
-    return data
-
-
 @pytest.fixture(scope="module")
-def account() -> dict[str, Any]:
-    return _make_gaad(ROLES)
+def account(make_gaad: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+    return make_gaad(ROLES)
 
 
 def _pages(account: dict[str, Any]) -> list[dict[str, Any]]:
