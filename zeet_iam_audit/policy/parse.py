@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from zeet_iam_audit.errors import PolicyError
@@ -430,6 +430,23 @@ def _plain_conditions(value: Any) -> tuple[Condition, ...] | None:
     return tuple(conditions)
 
 
+Value = TypeVar("Value")
+
+
+def _plain_either(
+    raw: dict[str, Any], key: str, not_key: str, read: Callable[[Any], Value | None]
+) -> tuple[Value | None, Value | None] | None:
+    """(the element, its Not form) read from a statement, None for one absent; None when both are
+    present or the one present does not read."""
+    if key in raw:
+        value = read(raw[key])
+        return None if value is None or not_key in raw else (value, None)
+    if not_key in raw:
+        value = read(raw[not_key])
+        return None if value is None else (None, value)
+    return None, None
+
+
 def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
     """One statement that follows the grammar (of an identity policy or, if not ``identity``, of a
     trust policy) in plain values; None when anything in it is not so."""
@@ -442,47 +459,18 @@ def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
     if sid is not None and type(sid) is not str:
         return None
 
-    actions = not_actions = None
-    if "Action" in raw:
-        if "NotAction" in raw:
-            return None
-        actions = _plain_actions(raw["Action"])
-        if actions is None:
-            return None
-    else:
-        not_actions = _plain_actions(raw.get("NotAction"))
-        if not_actions is None:
-            return None
-
-    resources = not_resources = None
-    if "Resource" in raw:
-        if "NotResource" in raw:
-            return None
-        resources = _plain_strings(raw["Resource"])
-        if resources is None:
-            return None
-    elif "NotResource" in raw:
-        not_resources = _plain_strings(raw["NotResource"])
-        if not_resources is None:
-            return None
-    elif identity:
+    pair = _plain_either(raw, "Action", "NotAction", _plain_actions)
+    if pair is None or pair == (None, None):  # one of the two, always
         return None
-
-    principal = not_principal = None
-    if "Principal" in raw:
-        if identity or "NotPrincipal" in raw:
-            return None
-        principal = _plain_principal(raw["Principal"])
-        if principal is None:
-            return None
-    elif "NotPrincipal" in raw:
-        if identity:
-            return None
-        not_principal = _plain_principal(raw["NotPrincipal"])
-        if not_principal is None:
-            return None
-    elif not identity:
+    actions, not_actions = pair
+    pair = _plain_either(raw, "Resource", "NotResource", _plain_strings)
+    if pair is None or (identity and pair == (None, None)):  # one of the two in an identity policy
         return None
+    resources, not_resources = pair
+    principals = _plain_either(raw, "Principal", "NotPrincipal", _plain_principal)
+    if principals is None or identity != (principals == (None, None)):  # one in a trust policy, else none
+        return None
+    principal, not_principal = principals
 
     conditions: tuple[Condition, ...] | None = ()
     if "Condition" in raw:
