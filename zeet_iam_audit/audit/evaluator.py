@@ -97,7 +97,7 @@ class RoleEvaluator:
             hit = self._unmentioned(action, resource)
         if hit is None:
             result = (self.policy_set.decide(action, "*") if literal
-                      else self.policy_set.decide_scope(action, resource))
+                      else self._on_scope(action, resource, None, partial_allows=False))
             hit = self.adjust(result)
             self._memo[key] = hit
         return hit
@@ -131,11 +131,25 @@ class RoleEvaluator:
             if literal:
                 result = self.policy_set.decide(action, "*", known, complete_context=False)
             else:
-                result = self.policy_set.decide_scope(
-                    action, scope, known, complete_context=False, partial_allows=True)
+                result = self._on_scope(action, scope, known, partial_allows=True)
             hit = self.adjust(result)
             self._memo[key] = hit
         return hit
+
+    def _on_scope(self, action: str, scope: str, known: Mapping[str, tuple[str, ...]] | None, *,
+                  partial_allows: bool) -> EvaluationResult:
+        """Whether ``action`` is allowed on all of ``scope``. A scope of ``*`` also stands for the
+        request that names no resource (a classic ``cloudwatch:GetMetricData`` call, although the
+        catalogue lists an optional resource type for the action), which AWS evaluates on the
+        literal ``*``: when that request is explicitly denied (a Deny with a NotResource that lists
+        other resources, say), the explicit deny is the answer rather than a Deny on part of it."""
+        complete = known is None
+        result = self.policy_set.decide_scope(action, scope, known, complete_context=complete,
+                                              partial_allows=partial_allows)
+        if scope != "*" or result.decision in (Decision.ALLOWED, Decision.EXPLICIT_DENY):
+            return result
+        request = self.policy_set.decide(action, "*", known, complete_context=complete)
+        return request if request.decision is Decision.EXPLICIT_DENY else result
 
     def _focus_masks(self, focus: Focus) -> tuple[int, int]:
         """(named by an identity Allow or any Deny; allowed on every resource with no condition in
