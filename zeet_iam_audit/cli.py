@@ -23,6 +23,7 @@ from typing import IO, TextIO
 
 from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
+from zeet_iam_audit.config import add_state_arguments
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
 
@@ -81,6 +82,7 @@ def _audit_parser() -> argparse.ArgumentParser:
     what.add_argument("--template-extras", type=Path, metavar="FILE",
                       help="TOML listing a Terraform template's extra required actions")
     what.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
+    add_state_arguments(what)
     what.add_argument("--config", type=Path, help=f"config file (default: ./{'.zeet-iam-audit.toml'})")
     what.add_argument("--no-excess", action="store_true", help="skip the excess analysis")
     out = parser.add_argument_group("output")
