@@ -13,7 +13,9 @@ Intrinsic functions are resolved where the template alone decides them:
   (``CommaDelimitedList``, ``List<...>``) become lists; ``AWS::SSM::Parameter::Value<...>`` types
   are read at deployment, so only a passed value resolves them;
 - pseudo parameters: ``AWS::Partition`` is ``aws`` and ``AWS::URLSuffix`` ``amazonaws.com`` unless
-  passed; ``AWS::AccountId``, ``AWS::Region``, ``AWS::StackName``... only when passed;
+  passed; ``AWS::AccountId`` is the account the stack is deployed to, whichever it is: unless passed,
+  ARNs carry ``OWN_ACCOUNT`` there (the role's own account, for the evaluator), and a condition or
+  mapping that depends on it is undecided; ``AWS::Region``, ``AWS::StackName``... only when passed;
   ``AWS::NoValue`` removes the property or list item;
 - ``Ref`` to a role → its ``RoleName``; to a managed policy → its ARN (when its name and the account
   are known) and, wherever policies are attached, a link to the template's own document;
@@ -43,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zeet_iam_audit.errors import UsageError
-from zeet_iam_audit.model import AttachedPolicy, Policy, Role, Unresolved
+from zeet_iam_audit.model import OWN_ACCOUNT, AttachedPolicy, Policy, Role, Unresolved
 from zeet_iam_audit.sources.attach import (
     attach_document,
     find_unresolved,
@@ -106,6 +108,21 @@ class _Link:
     value: str  # what the reference resolves to as a plain value (may be Unresolved)
 
 
+
+
+def _pass(name: str) -> str:
+    """How to resolve a parameter: the option, named once."""
+    return f"pass --parameter {name}=VALUE"
+
+
+def _own_account_in(values: list[Any]) -> Unresolved | None:
+    """Where a choice depends on the account (a condition, a mapping key), it is not decided."""
+    for value in values:
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and OWN_ACCOUNT in item for item in items):
+            return Unresolved(f"AWS::AccountId (the account the stack is deployed to; "
+                              f"{_pass('AWS::AccountId')})")
+    return None
 
 
 def _text(value: Any) -> str | None:
@@ -193,7 +210,7 @@ class TemplateResolver:
         if name in self.given:
             text: str | None = self.given[name]
         elif kind.startswith("AWS::SSM::Parameter::Value<"):
-            return Unresolved(f"Ref {name} (an SSM parameter, read at deployment; pass a value)")
+            return Unresolved(f"Ref {name} (an SSM parameter, read at deployment; {_pass(name)})")
         elif spec.get("Default") is not None:
             text = _text(spec["Default"])
             if text is None:
@@ -202,7 +219,7 @@ class TemplateResolver:
                     f"expected a string or number, got {describe(spec['Default'])}",
                 )
         else:
-            return Unresolved(f"Ref {name} (a parameter without a default; pass a value)")
+            return Unresolved(f"Ref {name} (a parameter without a default; {_pass(name)})")
         if kind == "CommaDelimitedList" or kind.startswith("List<"):
             return [item.strip() for item in text.split(",")] if text else []
         return text
@@ -212,7 +229,9 @@ class TemplateResolver:
             return self.given[name]
         if name in PSEUDO_DEFAULTS:
             return PSEUDO_DEFAULTS[name]
-        return Unresolved(f"{name} (known when the stack is deployed; pass it as a parameter)")
+        if name == "AWS::AccountId":
+            return OWN_ACCOUNT
+        return Unresolved(f"{name} (known when the stack is deployed; {_pass(name)})")
 
     @property
     def partition(self) -> str:
@@ -220,9 +239,9 @@ class TemplateResolver:
         return value if isinstance(value, str) and not isinstance(value, Unresolved) else "aws"
 
     @property
-    def account(self) -> str | None:
-        value = self._pseudo("AWS::AccountId")
-        return None if isinstance(value, Unresolved) else str(value)
+    def account(self) -> str:
+        """The account given as ``AWS::AccountId``, else ``OWN_ACCOUNT``."""
+        return str(self._pseudo("AWS::AccountId"))
 
     # --- conditions ----------------------------------------------------------------------------
 
@@ -257,7 +276,7 @@ class TemplateResolver:
             if not isinstance(argument, list) or len(argument) != 2:
                 return _Decision(None, f"{path}: Fn::Equals takes two values")
             left, right = (self.resolve(item, path) for item in argument)
-            blocker = find_unresolved([left, right])
+            blocker = find_unresolved([left, right]) or _own_account_in([left, right])
             if blocker is not None:
                 return _Decision(None, blocker.reason)
             return _Decision(self._comparable(left) == self._comparable(right))
@@ -351,7 +370,7 @@ class TemplateResolver:
     def role_arn(self, logical_id: str) -> str:
         name = self.known_text(self.resource_value(logical_id))
         path = self.known_text(self.role_path(logical_id))
-        if name is None or path is None or self.account is None:
+        if name is None or path is None:
             return Unresolved(
                 f"Fn::GetAtt {logical_id}.Arn (the role's ARN is known at deployment)"
             )
@@ -361,7 +380,7 @@ class TemplateResolver:
         name = self.known_text(self.resolved_property(logical_id, "ManagedPolicyName"))
         raw_path = self.resolved_property(logical_id, "Path")
         path = "/" if raw_path is None or raw_path is NO_VALUE else self.known_text(raw_path)
-        if name is None or path is None or self.account is None:
+        if name is None or path is None:
             return Unresolved(f"Ref {logical_id} (the managed policy's ARN is known at deployment)")
         return f"arn:{self.partition}:iam::{self.account}:policy{path}{name}"
 
@@ -580,7 +599,7 @@ class TemplateResolver:
         keys = [
             self._string_of(self.resolve(item, path), "Fn::FindInMap key") for item in argument[:3]
         ]
-        blocker = find_unresolved(keys)
+        blocker = find_unresolved(keys) or _own_account_in(keys)
         if blocker is not None:
             return Unresolved(f"Fn::FindInMap: {blocker.reason}")
         mappings = self.template.get("Mappings") or {}
