@@ -454,3 +454,93 @@ def test_a_rule_scope_in_the_roles_own_account_is_covered_by_account_id() -> Non
     other = evaluator.decide_requirement("secretsmanager:GetSecretValue",
                                          "arn:aws:secretsmanager:*:444455556666:secret:*")
     assert other.decision is not Decision.ALLOWED
+
+
+# --- nested stacks and StackSets -----------------------------------------------------------------
+
+NESTED = YAML.parent / "nested-stacks.yaml"
+STACK_SETS = YAML.parent / "stack-sets.yaml"
+
+
+def test_nested_stacks_are_named_in_skipped_with_their_template() -> None:
+    result = load_file(NESTED)
+    skipped = {s.name: s for s in result.skipped}
+    assert sorted(skipped) == ["AlarmsStack", "WorkerPoliciesStack", "ZeetPermissionsStack"]
+    permissions = skipped["ZeetPermissionsStack"]
+    assert permissions.reason == (
+        "a nested stack (AWS::CloudFormation::Stack): its template (TemplateURL "
+        "https://zeet-templates.s3.amazonaws.com/v3/permissions.yaml) is not in this file, so the roles "
+        "and policies it creates are not audited; audit that template on its own"
+    )
+    assert permissions.origin == f"{NESTED}: Resources.ZeetPermissionsStack"
+
+
+def test_a_role_passed_to_a_nested_stack_is_unknown_naming_the_stack() -> None:
+    roles = {role.extra["logical_id"]: role for role in load_file(NESTED).roles}
+    # By the parameter the role's own name comes from, and by Fn::GetAtt of a generated name's ARN.
+    assert roles["ZeetRole"].unknowns == (
+        f"{NESTED}: Resources.ZeetPermissionsStack.Properties.Parameters.IAMRoleName: a nested stack "
+        "(AWS::CloudFormation::Stack) ZeetPermissionsStack receives this role in its parameter IAMRoleName "
+        "and may attach policies to it; its template is not in this file",
+    )
+    (worker,) = roles["WorkerRole"].unknowns
+    assert "WorkerPoliciesStack receives this role in its parameter WorkerRoleArn" in worker
+    # A role no nested stack is given keeps its verdicts.
+    assert roles["AuditRole"].unknowns == ()
+
+
+def test_features_of_a_role_passed_to_a_nested_stack_are_unknown_not_missing() -> None:
+    from zeet_iam_audit.audit.evaluator import RoleEvaluator
+    from zeet_iam_audit.policy.evaluate import Decision
+
+    roles = {role.extra["logical_id"]: role for role in load_file(NESTED).roles}
+    passed = RoleEvaluator(roles["ZeetRole"]).decide_requirement("eks:CreateCluster", "*")
+    assert passed.decision is Decision.UNKNOWN
+    assert "ZeetPermissionsStack" in passed.unknown_reasons[0]
+    kept = RoleEvaluator(roles["AuditRole"]).decide_requirement("eks:CreateCluster", "*")
+    assert kept.decision is Decision.IMPLICIT_DENY
+
+
+def test_stack_set_template_body_is_read_with_its_parameters() -> None:
+    result = load_file(STACK_SETS)
+    (role,) = result.roles
+    assert role.name == "zeet-cloud-connection"
+    assert role.extra["logical_id"] == "ZeetRoleStackSet/ZeetRole"
+    assert role.source == f"{STACK_SETS}: Resources.ZeetRoleStackSet.Properties.TemplateBody"
+    # Each target account is the role's own account.
+    assert role.arn == f"arn:aws:iam::{OWN_ACCOUNT}:role/zeet-cloud-connection"
+    assert role.trust_policy is not None
+    principal = role.trust_policy.statements[0].principal
+    assert principal is not None
+    assert principal.identifiers("AWS") == ("arn:aws:iam::111122223333:root",)  # ParameterValue
+    (secrets,) = role.policies
+    assert _policy(secrets).statements[0].resources == (f"arn:aws:secretsmanager:*:{OWN_ACCOUNT}:secret:zeet/*",)
+    assert secrets.origin == (
+        f"{STACK_SETS}: Resources.ZeetRoleStackSet.Properties.TemplateBody: Resources.ZeetSecrets"
+    )
+    skipped = {s.name: s.reason for s in result.skipped}
+    assert skipped["ZeetRoleStackSet"].startswith(
+        "a StackSet (AWS::CloudFormation::StackSet): its TemplateBody is read"
+    )
+    assert skipped["BaselineStackSet"].startswith(
+        "a StackSet (AWS::CloudFormation::StackSet): its template (TemplateURL "
+        "https://zeet-templates.s3.amazonaws.com/baseline.yaml) is not in this file"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        pytest.param("Resources: [unclosed", "its TemplateBody could not be read", id="not yaml"),
+        pytest.param("just text", "its TemplateBody is not a template with Resources", id="no resources"),
+    ],
+)
+def test_stack_set_body_that_cannot_be_read_is_skipped_with_why(write_file: WriteFile, body: str, reason: str) -> None:
+    path = write_file("t.json", _template({
+        "Set": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}},
+    }))
+    result = load_file(path)
+    assert tuple(result.roles) == ()
+    (skipped,) = result.skipped
+    assert skipped.name == "Set"
+    assert reason in skipped.reason

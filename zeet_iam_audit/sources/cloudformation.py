@@ -7,6 +7,13 @@ referenced from a role's ``ManagedPolicyArns`` with ``!Ref``/``!GetAtt X.PolicyA
 ``AWS::IAM::RolePolicy`` (``RoleName``). Managed policy ARNs of AWS managed policies are resolved
 offline (``managed.py``).
 
+Nested stacks (``AWS::CloudFormation::Stack``, SAM's ``AWS::Serverless::Application``) and StackSets
+whose template is elsewhere (``TemplateURL``) are named in ``skipped``: their roles are not in the
+file. A role whose name or ARN a nested stack receives in its ``Parameters`` (by ``Ref``,
+``Fn::GetAtt``, ``${Role}`` or the same value) may get policies from it, so it carries an unknown
+naming the stack. A StackSet's inline ``TemplateBody`` is read as a template of its own, with the
+StackSet's ``Parameters``, its roles audited as they are in each account it deploys to.
+
 Intrinsic functions are resolved where the template alone decides them:
 
 - ``Ref`` to a parameter: the value passed in ``parameters``, else its ``Default``; list types
@@ -38,6 +45,7 @@ Origins are template paths: ``zeet-role.yaml: Resources.ZeetRole.Properties.Poli
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -66,6 +74,10 @@ POLICY = "AWS::IAM::Policy"
 MANAGED_POLICY = "AWS::IAM::ManagedPolicy"
 ROLE_POLICY = "AWS::IAM::RolePolicy"
 SAM_FUNCTION = "AWS::Serverless::Function"
+NESTED_STACK = "AWS::CloudFormation::Stack"
+STACK_SET = "AWS::CloudFormation::StackSet"
+SAM_APPLICATION = "AWS::Serverless::Application"
+_MAX_STACK_SET_DEPTH = 2  # a StackSet's TemplateBody holding a StackSet is read; deeper is skipped
 KNOWN_TRANSFORMS = frozenset({"AWS::Serverless-2016-10-31", "AWS::LanguageExtensions"})
 
 PSEUDO_DEFAULTS: Mapping[str, str] = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
@@ -220,6 +232,8 @@ class TemplateResolver:
                 )
         else:
             return Unresolved(f"Ref {name} (a parameter without a default; {_pass(name)})")
+        if isinstance(text, Unresolved):
+            return text  # a StackSet's parameter its own template could not resolve
         if kind == "CommaDelimitedList" or kind.startswith("List<"):
             return [item.strip() for item in text.split(",")] if text else []
         return text
@@ -673,7 +687,11 @@ class _RoleDraft:
 
 class _TemplateReader:
     def __init__(
-        self, template: Mapping[str, Any], locator: Locator, parameters: Mapping[str, str]
+        self,
+        template: Mapping[str, Any],
+        locator: Locator,
+        parameters: Mapping[str, str],
+        depth: int = 0,
     ) -> None:
         self.template = template
         self.locator = locator
@@ -681,6 +699,8 @@ class _TemplateReader:
         self.skipped: list[Skipped] = []
         self.roles: dict[str, _RoleDraft] = {}
         self._managed_documents: dict[str, Policy | str] = {}
+        self.depth = depth  # how many StackSet TemplateBody levels this template sits in
+        self.stack_set_roles: list[Role] = []
 
     # Shapes.
 
@@ -1053,6 +1073,124 @@ class _TemplateReader:
                     )
                 self.roles[target].policies.append(attachment)
 
+    # Nested stacks and StackSets.
+
+    def read_stacks(self) -> None:
+        """Name every nested stack and StackSet in ``skipped``; read a StackSet's TemplateBody."""
+        for logical_id in self.resolver.resources:
+            kind = self.resolver.resource_type(logical_id)
+            if kind not in (NESTED_STACK, STACK_SET, SAM_APPLICATION):
+                continue
+            if self.created(logical_id).value is False:
+                self.skip_not_created(logical_id)
+                continue
+            origin = self.locator.origin(key_path("Resources", logical_id))
+            body = self.resolver.properties(logical_id).get("TemplateBody")
+            if kind == STACK_SET and body is not None:
+                self.read_stack_set(logical_id, body)
+                continue
+            where_key = "Location" if kind == SAM_APPLICATION else "TemplateURL"
+            where = self.resolver.resolve(
+                self.resolver.properties(logical_id).get(where_key), self.props_path(logical_id, where_key)
+            )
+            shown = where if isinstance(where, str) and not isinstance(where, Unresolved) else None
+            what = {
+                NESTED_STACK: "a nested stack (AWS::CloudFormation::Stack)",
+                STACK_SET: "a StackSet (AWS::CloudFormation::StackSet)",
+                SAM_APPLICATION: "a nested application (AWS::Serverless::Application)",
+            }[kind]
+            template = f"its template ({where_key} {shown})" if shown else f"its template ({where_key})"
+            self.skipped.append(
+                Skipped(
+                    name=logical_id,
+                    reason=f"{what}: {template} is not in this file, so the roles and policies it "
+                    "creates are not audited; audit that template on its own",
+                    origin=origin,
+                )
+            )
+            if kind != STACK_SET:  # a StackSet deploys to other stacks, not beside these roles
+                self.mark_roles_passed_to(logical_id, what)
+
+    def mark_roles_passed_to(self, logical_id: str, what: str) -> None:
+        """A role whose name or ARN a nested stack receives may get policies from it: unknown."""
+        raw = self.resolver.properties(logical_id).get("Parameters")
+        if not isinstance(raw, Mapping):
+            return
+        path = self.props_path(logical_id, "Parameters")
+        for name, value in raw.items():
+            mentioned = _mentions(value)
+            resolved = self.resolver.resolve(value, key_path(path, str(name)), links=True)
+            texts = {item.value if isinstance(item, _Link) else item
+                     for item in (resolved if isinstance(resolved, list) else [resolved])}
+            for draft in self.roles.values():
+                passed = draft.logical_id in mentioned or draft.name in texts or (
+                    draft.arn is not None and draft.arn in texts
+                )
+                if passed:
+                    draft.unknowns.append(
+                        f"{self.locator.origin(key_path(path, str(name)))}: {what} {logical_id} receives "
+                        f"this role in its parameter {name} and may attach policies to it; its "
+                        "template is not in this file"
+                    )
+
+    def read_stack_set(self, logical_id: str, body: Any) -> None:
+        """The roles of a StackSet's TemplateBody, as they are in each account it deploys to."""
+        body_path = self.props_path(logical_id, "TemplateBody")
+        origin = self.locator.origin(key_path("Resources", logical_id))
+        locator = Locator(self.locator.origin(body_path))
+        reason: str | None = None
+        template: Any = body
+        if self.depth >= _MAX_STACK_SET_DEPTH:
+            reason = "a StackSet nested this deep is not read"
+        elif isinstance(body, str):
+            from zeet_iam_audit.errors import InputError
+            from zeet_iam_audit.sources.reading import parse_yaml_text
+
+            try:
+                template = parse_yaml_text(body, locator.display)  # JSON is YAML too
+            except InputError as error:
+                reason = f"its TemplateBody could not be read: {error}"
+        if reason is None and not (isinstance(template, Mapping) and isinstance(template.get("Resources"), Mapping)):
+            reason = "its TemplateBody is not a template with Resources"
+        if reason is not None:
+            self.skipped.append(Skipped(name=logical_id, reason=f"a StackSet: {reason}", origin=origin))
+            return
+        parameters: dict[str, str] = {}
+        raw = self.resolver.properties(logical_id).get("Parameters")
+        for position, entry in enumerate(raw if isinstance(raw, list) else []):
+            entry_path = index_path(self.props_path(logical_id, "Parameters"), position)
+            entry = self.locator.mapping(entry, entry_path, "a parameter (ParameterKey, ParameterValue)")
+            key = self.locator.string(entry.get("ParameterKey"), key_path(entry_path, "ParameterKey"))
+            value = self.resolver.resolve(entry.get("ParameterValue"), key_path(entry_path, "ParameterValue"))
+            parameters[key] = value if isinstance(value, str) else Unresolved(
+                f"{self.locator.origin(entry_path)} (a {describe(value)} where a string was expected)")
+        if "AWS::Partition" in self.resolver.given:
+            parameters["AWS::Partition"] = self.resolver.given["AWS::Partition"]
+        declared = template.get("Parameters")
+        unknown = sorted(set(parameters) - set(declared if isinstance(declared, Mapping) else {}) - PSEUDO_PARAMETERS)
+        if unknown:
+            self.skipped.append(Skipped(
+                name=logical_id,
+                reason=f"a StackSet: it passes parameter {unknown[0]!r}, which its TemplateBody does not declare",
+                origin=origin,
+            ))
+            return
+        inner = _TemplateReader(template, locator, parameters, depth=self.depth + 1)
+        roles = inner.read()
+        self.stack_set_roles.extend(
+            dataclasses.replace(role, extra={**role.extra, "logical_id": f"{logical_id}/{role.extra['logical_id']}"})
+            for role in roles
+        )
+        self.skipped.extend(inner.skipped)
+        self.skipped.append(
+            Skipped(
+                name=logical_id,
+                reason=f"a StackSet (AWS::CloudFormation::StackSet): its TemplateBody is read, and its "
+                f"{len(roles)} role(s) audited as they are in each account it deploys to",
+                origin=origin,
+            )
+        )
+
     def read(self) -> list[Role]:
         for logical_id in self.resolver.resources:
             if str(logical_id).startswith("Fn::ForEach::"):
@@ -1073,6 +1211,7 @@ class _TemplateReader:
                 )
         self.read_roles()
         self.read_policy_resources()
+        self.read_stacks()
         return [
             Role(
                 name=draft.name,
@@ -1088,7 +1227,32 @@ class _TemplateReader:
                 extra={"input_type": "cloudformation", "logical_id": draft.logical_id},
             )
             for draft in self.roles.values()
-        ]
+        ] + self.stack_set_roles
+
+
+def _mentions(value: Any) -> set[str]:
+    """Logical ids a raw template value refers to (Ref, Fn::GetAtt, ${Id} in Fn::Sub)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Mapping):
+            if len(current) == 1:
+                ((key, argument),) = current.items()
+                if key == "Ref" and isinstance(argument, str):
+                    found.add(argument)
+                elif key == "Fn::GetAtt":
+                    first = argument[0] if isinstance(argument, list) and argument else argument
+                    if isinstance(first, str):
+                        found.add(first.partition(".")[0])
+                elif key == "Fn::Sub":
+                    template = argument[0] if isinstance(argument, list) and argument else argument
+                    if isinstance(template, str):
+                        found.update(name.partition(".")[0] for name in _SUB_VARIABLE.findall(template))
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
 
 
 def read_template(
