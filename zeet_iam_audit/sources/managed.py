@@ -83,6 +83,11 @@ def known_managed_policy_arns() -> tuple[str, ...]:
     return tuple(sorted(_policies()))
 
 
+def managed_policy_names() -> dict[str, str]:
+    """Every shipped AWS managed policy's name → its ARN (what a SAM ``Policies`` name means)."""
+    return {entry[0]: arn for arn, entry in _policies().items()}
+
+
 def is_aws_managed_arn(arn: str) -> bool:
     """True for ``arn:aws:iam::aws:policy/...`` (an AWS managed policy in the aws partition)."""
     return arn.startswith(AWS_MANAGED_PREFIX)
