@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, union
-from zeet_iam_audit.model import Policy, Role
+from zeet_iam_audit.model import OWN_ACCOUNT, Policy, Role
 from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, Layer, PolicySet
 
 # Services whose ARNs carry no account id (S3 buckets and objects).
@@ -56,7 +56,8 @@ class RoleEvaluator:
         self.unknown_layers: Mapping[Layer, tuple[str, ...]] = {k: tuple(v) for k, v in unknown.items()}
         self._memo: dict[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...], int], RoleDecision] = {}
         arn_parts = (role.arn or "").split(":")
-        self._account = arn_parts[4] if len(arn_parts) > 4 and arn_parts[4].isdigit() else None
+        self._account = (arn_parts[4] if len(arn_parts) > 4 and (arn_parts[4].isdigit() or arn_parts[4] == OWN_ACCOUNT)
+                         else None)
         self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
         self._focused: tuple[Focus, int, int] | None = None  # see _focus_masks
         # Masks of catalogue positions (see action_sets), when the sets are complete: no SCP to
