@@ -157,7 +157,7 @@ def test_plan_without_fine_grained_requires_administrator(rules: RuleSet, catalo
 
 
 def test_pro_plan_allows_fine_grained(rules: RuleSet, catalog: Catalog) -> None:
-    options = AuditOptions(plan="Pro", features=("cloud-connection",))
+    options = AuditOptions(plan="Pro", features=("cloud-connection",), trust=OPTIONS.trust)
     report = audit_role(make_role(statement("sqs:*")), rules, catalog, options)
     assert report.features[0].status is FeatureStatus.OK
     assert report.default_mode.mode == "fine-grained"

@@ -107,7 +107,8 @@ class FeatureResult:
     def short_summary(self) -> str:
         """One line without the action lists: "Cluster Capacity Monitoring lacks SQS (7, explicit deny)"."""
         if self.status is FeatureStatus.OK:
-            return f"{self.title}: ok ({self.required} required actions allowed)"
+            plural = "s" if self.required != 1 else ""
+            return f"{self.title}: ok ({self.required} required action{plural} allowed)"
         if self.status is FeatureStatus.MISSING:
             parts = [f"{g.display} ({len(g.actions)}, {g.layer})" for g in self.missing]
             return f"{self.title} lacks " + ", ".join(parts)
