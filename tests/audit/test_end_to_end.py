@@ -121,3 +121,79 @@ def test_unknown_trust_makes_the_connection_unknown(tmp_path: Path) -> None:
     feature = _connection(done)
     assert feature["status"] == "unknown"
     assert "no Zeet management account id configured" in feature["unknown"][0]["reasons"][0]
+
+
+def _trust_with(condition: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"}, "Action": "sts:AssumeRole",
+        "Condition": condition}]}
+
+
+def test_an_external_id_that_matches_anything_warns(tmp_path: Path) -> None:
+    path = role_file(tmp_path, trust=_trust_with({"StringLike": {"sts:ExternalId": "*"}}), inline=ADMIN)
+    done = run(path, "--features", "cloud-connection")
+    assert done.returncode == 0, done.stderr  # a warning: Zeet can connect, but nothing is protected
+    assert "Trust: warn" in done.stdout
+    assert "accepts any external id" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("condition", "because"),
+    [
+        pytest.param({"StringEquals": {"sts:ExternalId": EXTERNAL}, "Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                     "without MFA", id="mfa"),
+        pytest.param({"Null": {"sts:ExternalId": "true"}}, "Zeet always sends one", id="cdk-bootstrap-null"),
+    ],
+)
+def test_a_condition_zeet_cannot_meet_fails(tmp_path: Path, condition: dict[str, Any], because: str) -> None:
+    done = run(role_file(tmp_path, trust=_trust_with(condition), inline=ADMIN), "--features", "cloud-connection",
+               "--format", "json")
+    assert done.returncode == 1, done.stderr
+    trust = json.loads(done.stdout)["roles"][0]["trust"]
+    assert trust["status"] == "fail"
+    assert any(f["message"].startswith("Zeet cannot assume this role") and because in f["message"]
+               for f in trust["findings"])
+    assert _connection(done)["status"] == "missing"
+
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Description: Cross-account role for Zeet, with the external id passed at deployment.
+Parameters:
+  ZeetExternalId:
+    Type: String
+    NoEcho: true
+    Description: External ID shown in Zeet's dashboard.
+Resources:
+  ZeetRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: zeet-connection
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal:
+              AWS: arn:aws:iam::111122223333:root
+            Action: sts:AssumeRole
+            Condition:
+              StringEquals:
+                sts:ExternalId: !Ref ZeetExternalId
+      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/AdministratorAccess
+"""
+
+
+def test_a_parameterised_external_id_names_the_parameter_until_given(tmp_path: Path) -> None:
+    path = tmp_path / "zeet-role.yaml"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    done = run(path, "--features", "cloud-connection", "--format", "json")
+    trust = json.loads(done.stdout)["roles"][0]["trust"]
+    assert trust["status"] == "unknown"
+    [finding] = trust["findings"]
+    assert "ZeetExternalId" in finding["message"]
+    assert "requires" not in finding["message"]
+    assert _connection(done)["status"] == "unknown"
+    given = run(path, "--features", "cloud-connection", "--parameter", f"ZeetExternalId={EXTERNAL}")
+    assert given.returncode == 0, given.stderr
+    assert "Trust: ok" in given.stdout
