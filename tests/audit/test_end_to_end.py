@@ -197,3 +197,28 @@ def test_a_parameterised_external_id_names_the_parameter_until_given(tmp_path: P
     given = run(path, "--features", "cloud-connection", "--parameter", f"ZeetExternalId={EXTERNAL}")
     assert given.returncode == 0, given.stderr
     assert "Trust: ok" in given.stdout
+
+
+IAM_CANCELLED = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+    {"Effect": "Deny", "Action": "iam:*", "Resource": "*"},
+]}
+SELF_ADMIN = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ManageClusterRoles", "Effect": "Allow", "Action": ["iam:AttachRolePolicy", "iam:PutRolePolicy"],
+     "Resource": "arn:aws:iam::*:role/*"},
+]}
+
+
+def test_risky_grants_follow_the_evaluator(tmp_path: Path) -> None:
+    cancelled = run(role_file(tmp_path, inline=IAM_CANCELLED, name="cancelled"), "--features", "view-logs",
+                    "--fail-on", "excess-risky", "--format", "json")
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout)["roles"][0]["excess"]["risky"] == []
+    escalating = run(role_file(tmp_path, inline=SELF_ADMIN, name="escalating"), "--features", "view-logs",
+                     "--fail-on", "excess-risky", "--format", "json")
+    assert escalating.returncode == 1, escalating.stderr
+    risky = {grant["action"]: grant for grant in json.loads(escalating.stdout)["roles"][0]["excess"]["risky"]}
+    assert set(risky) == {"iam:AttachRolePolicy", "iam:PutRolePolicy"}
+    assert risky["iam:PutRolePolicy"]["statements"] == [
+        "identity-based policy 'ZeetAccess' Statement[0] (Sid \"ManageClusterRoles\")"]
+    assert risky["iam:PutRolePolicy"]["resource"] == f"arn:aws:iam::{CUSTOMER}:role/*"

@@ -217,7 +217,7 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
         if rule.id == CLOUD_CONNECTION:
             result = _connection(result, trust, role, admin if admin_required else None)
         features.append(result)
-    excess = (audit_excess(evaluator, index, needed, focus) if options.check_excess
+    excess = (audit_excess(evaluator, index, needed, focus, admin.decision) if options.check_excess
               else ExcessResult(total=0, services=(), risky=()))
     if options.scps:
         scps = "evaluated"

@@ -153,13 +153,14 @@ class RiskyGrant:
     resource: str
     reason: str
     needed_by: tuple[str, ...] = ()
-    statement: str | None = None
+    statement: str | None = None  # the granting statements, joined with "; "
     conditional: bool = False
+    statements: tuple[str, ...] = ()  # the granting statements, one by one
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "resource": self.resource, "reason": self.reason,
                 "needed_by": list(self.needed_by), "statement": self.statement,
-                "conditional": self.conditional}
+                "conditional": self.conditional, "statements": list(self.statements)}
 
 
 @dataclass(frozen=True, slots=True)
