@@ -261,21 +261,45 @@ def _escalation_focus(index: ActionIndex) -> Focus:
     return hit[1]
 
 
-_PLACED: dict[int, tuple[Focus, tuple[tuple[str, int | None], ...], int]] = {}
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """The risky-grant checks laid over a focus: each check's actions with their local bits (all
+    must be named by some policy for the check to be worth evaluating) and whether they take
+    resource-level permissions."""
+
+    wanted: int  # every escalation action's local bit
+    escalations: tuple[tuple[Escalation, int, tuple[tuple[str, bool], ...]], ...]
+    self_writes: tuple[tuple[str, str, int, bool], ...]
 
 
-def _placed(focus: Focus) -> tuple[tuple[tuple[str, int | None], ...], int]:
-    """Each PRIVILEGE_ESCALATION action with its local index in ``focus`` (None: not in the
-    catalogue), and their local mask."""
+_PLACED: dict[int, tuple[Focus, _Placed]] = {}
+
+
+def _placed(focus: Focus) -> _Placed:
+    """The checks for ``focus`` (worked out once per focus)."""
     hit = _PLACED.get(id(focus))
     if hit is None or hit[0] is not focus:
-        position_of, local = focus.index.position, focus.local
-        placed = tuple((action, local.get(position_of.get(action.lower(), -1))) for action in PRIVILEGE_ESCALATION)
-        hit = (focus, placed, union(1 << at for _, at in placed if at is not None))
+        index = focus.index
+
+        def bit(action: str) -> int:
+            at = focus.local.get(index.position.get(action.lower(), -1))
+            return 0 if at is None else 1 << at
+
+        def level(action: str) -> bool:
+            info = index.catalog.get(action)
+            return info.resource_level if info is not None else True
+
+        placed = _Placed(
+            wanted=union(bit(action) for action in PRIVILEGE_ESCALATION),
+            escalations=tuple(
+                (e, union(bit(a) for a in e.actions), tuple((a, level(a)) for a in e.actions)) for e in ESCALATIONS),
+            self_writes=tuple((action, reason, bit(action), level(action)) for action, reason in SELF_WRITES),
+        )
+        hit = (focus, placed)
         if len(_PLACED) >= 64:
             _PLACED.clear()
         _PLACED[id(focus)] = hit
-    return hit[1], hit[2]
+    return hit[1]
 
 
 def _risky(
@@ -294,49 +318,40 @@ def _risky(
             statement="; ".join(everything) or None, statements=everything,
             conditional=administrator is Decision.CONDITIONAL,
         ))
-    placed, wanted = _placed(focus)
-    unnamed = evaluator.unnamed(focus, wanted)  # no policy names them: not allowed, nothing to decide
-    local = dict(placed)
-    decided: dict[tuple[str, str], tuple[bool, tuple[str, ...]] | None] = {}
-
-    def grant(action: str, scope: str) -> tuple[bool, tuple[str, ...]] | None:
-        """(conditional, granting statements) when ``action`` is allowed on all of ``scope``."""
-        key = (action, scope)
-        if key not in decided:
-            at = local.get(action)
-            if at is not None and unnamed >> at & 1:
-                decided[key] = None
-            else:
-                info = index.catalog.get(action)
-                decision = evaluator.decide_requirement(
-                    action, scope, resource_level=info.resource_level if info is not None else True)
-                decided[key] = _granted(decision, whole=scope != "*")
-        return decided[key]
-
+    placed = _placed(focus)
+    unnamed = evaluator.unnamed(focus, placed.wanted)  # no policy names them: not allowed, nothing to decide
     flagged: set[str] = set()
-    for escalation in ESCALATIONS:
-        first, *partners = escalation.actions
-        found = [grant(first, escalation.scope), *(grant(partner, "*") for partner in partners)]
-        if any(part is None for part in found):
+    for escalation, bits, actions in placed.escalations:
+        if bits & unnamed:
             continue
-        parts = [part for part in found if part is not None]
-        if len(escalation.actions) == 1:
-            flagged.add(first)
-        granting = tuple(dict.fromkeys(s for _, statements in parts for s in statements))
-        risky.append(RiskyGrant(
-            action=" + ".join(escalation.actions),
-            resource=_in_account(escalation.scope, evaluator.role.arn),
-            reason=f"privilege escalation: {escalation.reason}",
-            needed_by=tuple(dict.fromkeys(f for a in escalation.actions for f in needed.get(a.lower(), ()))),
-            statement="; ".join(granting) or None, statements=granting,
-            conditional=any(conditional for conditional, _ in parts),
-        ))
+        (first, first_level), *partners = actions
+        parts = []
+        for action, scope, resource_level in ((first, escalation.scope, first_level),
+                                              *((a, "*", lvl) for a, lvl in partners)):
+            decision = evaluator.decide_requirement(action, scope, resource_level=resource_level)
+            part = _granted(decision, whole=scope != "*")
+            if part is None:
+                break
+            parts.append(part)
+        else:
+            if not partners:
+                flagged.add(first)
+            granting = tuple(dict.fromkeys(s for _, statements in parts for s in statements))
+            risky.append(RiskyGrant(
+                action=" + ".join(escalation.actions),
+                resource=_in_account(escalation.scope, evaluator.role.arn),
+                reason=f"privilege escalation: {escalation.reason}",
+                needed_by=tuple(dict.fromkeys(f for a in escalation.actions for f in needed.get(a.lower(), ()))),
+                statement="; ".join(granting) or None, statements=granting,
+                conditional=any(conditional for conditional, _ in parts),
+            ))
     own = evaluator.role.arn
     if own:
-        for action, reason in SELF_WRITES:
-            if action in flagged:
-                continue  # already risky on every role, this one included
-            self_grant = grant(action, own)
+        for action, reason, bit, resource_level in placed.self_writes:
+            if action in flagged or bit & unnamed:
+                continue  # already risky on every role (this one included), or named by no policy
+            self_grant = _granted(evaluator.decide_requirement(action, own, resource_level=resource_level),
+                                  whole=True)
             if self_grant is None:
                 continue
             conditional, statements = self_grant
