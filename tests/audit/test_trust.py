@@ -206,6 +206,8 @@ def test_null_external_id_true_means_zeet_cannot_assume(settings: TrustSettings)
         pytest.param({"StringEquals": {"aws:PrincipalTag/team": "platform"}}, "no tag", id="principal-tag"),
         pytest.param({"StringEquals": {"aws:RequestTag/zeet": "true"}}, "no session tags", id="request-tag"),
         pytest.param({"StringEquals": {"sts:SourceIdentity": "zeet"}}, "no source identity", id="source-identity"),
+        pytest.param({"StringEquals": {"aws:SourceAccount": ZEET}}, "not through an AWS service",
+                     id="source-account"),
     ],
 )
 def test_a_condition_zeet_never_meets_fails(condition: dict[str, Any], because: str) -> None:

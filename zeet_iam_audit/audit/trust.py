@@ -52,6 +52,11 @@ _NEVER_SENT = {
     "sts:transitivetagkeys": "Zeet's AssumeRole passes no session tags",
     "sts:sourceidentity": "Zeet's AssumeRole sets no source identity",
     "aws:sourceidentity": "Zeet's AssumeRole sets no source identity",
+    # Present only when an AWS service calls on a resource's behalf; Zeet calls STS itself.
+    "aws:sourcearn": "Zeet calls AWS STS itself, not through an AWS service acting for a resource",
+    "aws:sourceaccount": "Zeet calls AWS STS itself, not through an AWS service acting for a resource",
+    "aws:sourceorgid": "Zeet calls AWS STS itself, not through an AWS service acting for a resource",
+    "aws:sourceorgpaths": "Zeet calls AWS STS itself, not through an AWS service acting for a resource",
 }
 _NEVER_SENT_PREFIXES = {
     "aws:requesttag/": "Zeet's AssumeRole passes no session tags",
