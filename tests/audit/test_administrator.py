@@ -198,3 +198,17 @@ def test_without_detail_only_the_decision_is_given(catalog: Catalog) -> None:
         quick = check_administrator(evaluator, index, detail=False)
         assert quick.decision is check_administrator(evaluator, index).decision
         assert quick.missing == ()
+
+
+def test_an_allow_on_an_unresolved_resource_is_unknown_not_missing(catalog: Catalog) -> None:
+    resource = Unresolved("Ref AdminScope (a parameter without a default; pass a value)")
+    check = _check(catalog, make_role(statement("*", resource)))
+    assert check.decision is Decision.UNKNOWN
+    assert check.missing == ()
+    assert any("Ref AdminScope" in reason for reason in check.unknown[0].reasons)
+
+
+def test_an_unresolved_value_that_cannot_change_the_answer_leaves_it_allowed(catalog: Catalog) -> None:
+    queue = Unresolved("Fn::GetAtt Queue.Arn (known when the stack is deployed)")
+    check = _check(catalog, make_role(statement("*"), statement("sqs:SendMessage", queue)))
+    assert check.decision is Decision.ALLOWED

@@ -133,6 +133,10 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
     for layer in layers:
         possible = union(s.allow_all | s.allow_conditional for s in layer.summaries)
         lacking = everything & ~possible
+        # An Allow whose Resource is a value the input does not resolve may turn out to be "*".
+        pending = _unresolved_allows(index, layer.policies) & lacking
+        uncertain |= pending
+        lacking &= ~pending
         if layer.known:
             fresh = lacking & ~taken
             if fresh:
@@ -155,12 +159,20 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                         keys.update(c.key for c in statement.conditions)
                         conditional_reasons.append(f"{statement.ref} allows {_joined(describe(index, mask))} "
                                                    "only when its condition holds")
+    # Unreadable policies might deny anything; an unresolved value matters where it might deny, or
+    # might allow what nothing else certainly does.
     unknown_reasons = list(evaluator.unknown_reasons)
+    open_positions = uncertain & ~taken
     for layer in layers:
         for policy in layer.policies:
             for statement in policy.statements:
-                unknown_reasons.extend(f"unresolved value {reason}" for reason in statement.actions.unresolved)
-    unknown = bool(unknown_reasons) or bool(uncertain & ~taken)
+                values = [*statement.actions.unresolved,
+                          *(r.reason for r in statement.resources or () if isinstance(r, Unresolved))]
+                if not values:
+                    continue
+                if statement.statement.effect is Effect.DENY or open_positions:
+                    unknown_reasons.extend(f"unresolved value {value}" for value in values)
+    unknown = bool(unknown_reasons) or bool(open_positions)
 
     if missing:
         decision = Decision.IMPLICIT_DENY if implicit else Decision.EXPLICIT_DENY
@@ -189,6 +201,18 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
         open_unknown = (OpenAction(action="*", service="*", display=DISPLAY, resource="*",
                                    reasons=tuple(dict.fromkeys(unknown_reasons))),)
     return AdministratorCheck(decision, groups, open_conditional, open_unknown)
+
+
+def _unresolved_allows(index: ActionIndex, policies: Iterable[CompiledPolicy]) -> int:
+    """What the Allow statements whose Resource holds an unresolved value name."""
+    found = 0
+    for policy in policies:
+        for statement in policy.statements:
+            if statement.statement.effect is Effect.ALLOW and any(
+                isinstance(r, Unresolved) for r in statement.resources or ()
+            ):
+                found |= _statement_mask(index, statement.actions.patterns, statement.actions.negate)
+    return found
 
 
 def _deny_reason(layer: Layer, where: str) -> str:
