@@ -31,7 +31,8 @@ def code(text: str) -> str:
 
 def _missing_cell(feature: FeatureResult, waived: set[str]) -> str:
     if feature.status is FeatureStatus.OK:
-        return f"all {feature.required} required actions allowed"
+        return (f"all {feature.required} required actions allowed" if feature.required != 1
+                else "the required action allowed")
     if feature.status is FeatureStatus.MISSING:
         parts = []
         for group in feature.missing:
