@@ -8,7 +8,8 @@ from typing import TypeVar
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
-from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, OpenAction
+from zeet_iam_audit.audit.fixes import propose_fix
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, OpenAction
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.policy.evaluate import Decision, Layer
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
@@ -135,6 +136,9 @@ class FeaturePlan:
     focus: Focus | None = None
     # Results that needed no evaluation, by the required positions no policy names (see audit_planned).
     settled: dict[int, FeatureResult] = field(default_factory=dict, compare=False, repr=False)
+    # Fixes made so far, by (layer, reason, deny statements, actions) of their missing group.
+    fixes: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Fix] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 def plan_feature(
@@ -242,11 +246,13 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             conditional.append(_open_action(requirement, prefix, display, decision))
         elif decision.decision is Decision.UNKNOWN:
             unknown.append(_open_action(requirement, prefix, display, decision))
-    missing = tuple(
-        _interned(_GROUPS, MissingGroup(service=p, display=d, actions=tuple(sorted(set(a), key=str.lower)),
-                                        layer=layer, reason=reason, statements=statements))
-        for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3])
-    )
+    made = []
+    for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
+        names_lacking = tuple(sorted(set(a), key=str.lower))
+        made.append(_interned(_GROUPS, MissingGroup(
+            service=p, display=d, actions=names_lacking, layer=layer, reason=reason, statements=statements,
+            fix=_fix(plan, layer, reason, statements, names_lacking))))
+    missing = tuple(made)
     if missing:
         status = FeatureStatus.MISSING
     elif unknown:
@@ -273,6 +279,19 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
 
 
 _SETTLED_LIMIT = 4096  # settled results kept per feature plan
+
+
+def _fix(plan: FeaturePlan, layer: str, reason: str, statements: tuple[str, ...], actions: tuple[str, ...]) -> Fix:
+    """The fix of a missing group, made once per plan (see fixes.propose_fix)."""
+    key = (layer, reason, statements, actions)
+    found = plan.fixes.get(key)
+    if found is None:
+        wanted = {action.lower() for action in actions}
+        found = propose_fix(layer, reason, statements,
+                            [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted])
+        if len(plan.fixes) < _SETTLED_LIMIT:
+            plan.fixes[key] = found
+    return found
 
 # Equal values made for different roles, kept as one object: many roles lack the same actions for
 # the same reason, and one object is pickled, encoded (see formats/json_format.py) and held once.
