@@ -10,7 +10,9 @@ from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.fixes import propose_fix
 from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, OpenAction
-from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.audit.resource_fit import never_used
+from zeet_iam_audit.catalog import Catalog, load_catalog
+from zeet_iam_audit.catalog.resources import load_resource_catalog
 from zeet_iam_audit.policy.evaluate import Decision, Layer
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
 
@@ -25,6 +27,12 @@ _DENY_TEXT = {
     Layer.IDENTITY: ("explicit deny", "an identity-based policy explicitly denies them"),
     Layer.BOUNDARY: ("permissions boundary", "the permissions boundary explicitly denies them"),
     Layer.SCP: ("SCP", "a service control policy explicitly denies them"),
+}
+
+
+_NEVER_USED_TEXT = {
+    Layer.IDENTITY: ("no allow", "the only Allow names resources these actions never use"),
+    Layer.BOUNDARY: ("permissions boundary", "the boundary allows them only on resources they never use"),
 }
 
 
@@ -243,7 +251,13 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
         elif decision.decision is Decision.CONDITIONAL:
-            conditional.append(_open_action(requirement, prefix, display, decision))
+            never = never_used(requirement.action, decision, evaluator.role, load_catalog(), load_resource_catalog())
+            if never is not None:  # an Allow on resources the action never uses is no allow
+                layer, reason = _NEVER_USED_TEXT[never.layer]
+                groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(never.statements)}", ()),
+                                  []).append(requirement.action)
+            else:
+                conditional.append(_open_action(requirement, prefix, display, decision))
         elif decision.decision is Decision.UNKNOWN:
             unknown.append(_open_action(requirement, prefix, display, decision))
     made = []
