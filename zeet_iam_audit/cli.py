@@ -98,10 +98,11 @@ def _audit_parser() -> argparse.ArgumentParser:
         out.add_argument(f"--{name}", dest=f"{name}_file", type=Path, metavar="FILE",
                          help=f"also write the report as {label} to FILE (once the audit succeeded)")
     out.add_argument("--fail-on", action="append", metavar="WHAT[,WHAT]",
-                     help="what makes the exit code 1: missing, conditional, unknown, trust, "
-                     "excess-risky, excess, or never (default: missing,trust)")
+                     help="what makes the exit code 1: missing, conditional, unknown, invalid-policy, "
+                     "trust, excess-risky, excess, or never (default: missing,unknown,invalid-policy,trust)")
     out.add_argument("--strict", action="store_true",
-                     help="fail closed: unknown verdicts also make the exit code 1 (adds 'unknown' to --fail-on)")
+                     help="fail closed: unknown verdicts make the exit code 1 even when --fail-on leaves "
+                     "them out (adds 'unknown' to --fail-on; the default includes it)")
     out.add_argument("--width", type=int, help="table width (default: the terminal's)")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,

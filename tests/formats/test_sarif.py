@@ -32,8 +32,8 @@ def test_one_rule_per_check_with_documentation(run_cli: Callable[..., CliResult]
     assert log["version"] == "2.1.0"
     rules = log["runs"][0]["tool"]["driver"]["rules"]
     assert [rule["id"] for rule in rules] == list(CHECK_IDS) == [
-        "missing-permission", "conditional-permission", "unknown-permission", "trust-policy",
-        "excess-permission", "risky-permission"]
+        "missing-permission", "conditional-permission", "unknown-permission", "invalid-policy",
+        "unknown-action", "trust-policy", "excess-permission", "risky-permission"]
     for rule in rules:
         assert rule["helpUri"] == f"{DOCS_URL}#{rule['id']}"
         assert rule["help"]["text"]
@@ -43,7 +43,7 @@ def test_one_rule_per_check_with_documentation(run_cli: Callable[..., CliResult]
 
 _LEVELS = {"missing-permission": {"error"}, "conditional-permission": {"warning"},
            "unknown-permission": {"warning"}, "risky-permission": {"warning"}, "excess-permission": {"note"},
-           "trust-policy": {"error", "warning", "note"}}
+           "trust-policy": {"error", "warning", "note"}, "invalid-policy": {"error"}, "unknown-action": {"warning"}}
 
 
 @pytest.mark.parametrize("argv", [("--file", CFN, *ZEET), ("--file", GAAD, "--all-roles", *ZEET),

@@ -10,6 +10,7 @@ from zeet_iam_audit.audit.administrator import AdministratorCheck, check_adminis
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess
 from zeet_iam_audit.audit.features import FeaturePlan, audit_planned, plan_feature, required_actions
+from zeet_iam_audit.audit.policy_checks import invalid_documents, unknown_actions
 from zeet_iam_audit.audit.report import (
     AuditReport,
     DefaultModeResult,
@@ -218,7 +219,7 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
             result = _connection(result, trust, role, admin if admin_required else None)
         features.append(result)
     excess = (audit_excess(evaluator, index, needed, focus, admin.decision) if options.check_excess
-              else ExcessResult(total=0, services=(), risky=()))
+              else ExcessResult(total=0, services=(), risky=(), analysed=False))
     if options.scps:
         scps = "evaluated"
     elif options.scp_unknown_reason:
@@ -235,6 +236,8 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
         default_mode=default_mode,
         unknown_policies=evaluator.unknown_reasons,
         scps=scps,
+        invalid_documents=invalid_documents(role),
+        unknown_actions=unknown_actions(role, catalog),
     )
 
 

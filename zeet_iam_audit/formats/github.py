@@ -46,9 +46,10 @@ def _groups(findings: list[Finding]) -> Iterator[list[Finding]]:
 
 def _message(role: RoleReport, group: list[Finding]) -> str:
     first = group[0]
+    fix = f"\nFix: {first.fix}" if first.fix else ""
     if len(group) == 1:
-        return f"Role {role.name}: {first.message}"
-    return f"Role {role.name}: {first.headline}: {', '.join(f.subject for f in group)}"
+        return f"Role {role.name}: {first.message}{fix}"
+    return f"Role {role.name}: {first.headline}: {', '.join(f.subject for f in group)}{fix}"
 
 
 def _title(role: RoleReport, finding: Finding) -> str:

@@ -84,11 +84,11 @@ def _result(
         "ruleId": finding.check,
         "ruleIndex": _RULE_INDEX[finding.check],
         "level": finding.level,
-        "message": {"text": f"Role {role.name}: {finding.message}"},
+        "message": {"text": f"Role {role.name}: {finding.message}" + (f" Fix: {finding.fix}" if finding.fix else "")},
         "locations": [_location(report, role, finding, index, options)],
         "partialFingerprints": {FINGERPRINT_VERSION: finding.fingerprint},
         "properties": {"role": role.name, "feature": finding.feature, "subject": finding.subject,
-                       "fingerprint": finding.fingerprint},
+                       "fingerprint": finding.fingerprint, "fix": finding.fix},
     }
     waiver = report.waiver_of(finding.fingerprint)
     if waiver is not None:
