@@ -34,3 +34,27 @@ def test_gates_from_verdicts_equal_gates_from_findings(path: str, zeet: str | No
     report = audit_roles(source.roles, load_rules(catalog=catalog), catalog, options, tool_version="test")
     assert report.roles
     assert _gates(report) == {finding.gate for finding in report_findings(report)} - {None}
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        pytest.param(["--plan", "Pro"], 1, id="pro"),
+        pytest.param(["--plan", "sCALE"], 1, id="any-case"),
+        pytest.param(["--plan", "enterprise"], 1, id="lower"),
+        pytest.param(["--plan", "Hobby"], 2, id="not-the-guides"),
+        pytest.param(["--plan", "Por"], 2, id="typo"),
+    ],
+)
+def test_plan_takes_only_the_guides_plan_names(argv: list[str], code: int) -> None:
+    import io
+
+    from zeet_iam_audit.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--file", str(ROOT / "fixtures/ci/zeet-role.yaml"), *argv], stdout=out, stderr=err) == code
+    if code == 2:
+        assert err.getvalue().splitlines()[-1] == (
+            f"zeet-iam-audit: error: --plan: unknown plan {argv[1]!r} (the guide's plans: Pro, Scale, "
+            "Enterprise; any case)")
+        assert out.getvalue() == ""
