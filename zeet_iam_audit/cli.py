@@ -32,6 +32,10 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 SUBCOMMANDS = ("audit", "catalog", "rules")
+# Reading a live account imports boto3 when it starts; without the [live] extra that import fails.
+_LIVE_EXTRA = frozenset({"boto3", "botocore"})
+LIVE_EXTRA_MISSING = ("live mode needs boto3: pip install 'zeet-iam-audit[live]' "
+                      "(from a clone: pip install '.[live]')")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -342,6 +346,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     except Exception as error:  # the last guard: never a traceback unless --debug
         if debug:
             traceback.print_exc(file=stderr)
+        if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in _LIVE_EXTRA:
+            stderr.write(f"zeet-iam-audit: error: {LIVE_EXTRA_MISSING}\n")
+            return EXIT_ERROR
         stderr.write(f"zeet-iam-audit: internal error: {type(error).__name__}: {error} "
                      "(run again with --debug for the traceback)\n")
         return EXIT_ERROR

@@ -163,6 +163,15 @@ def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
     )
 
 
+def check_plan(plan: str | None, rules: RuleSet) -> None:
+    """``--plan`` (or ``plan`` in the config) must be one of the guide's plan names, in any case."""
+    plans = rules.plans
+    if plan is None or plans is None or plans.allows_fine_grained(plan):
+        return
+    raise UsageError(f"--plan: unknown plan {plan!r} (the guide's plans: {', '.join(plans.fine_grained)}; "
+                     "any case)")
+
+
 def _gates(report: AuditReport) -> set[str | None]:
     """The ``--fail-on`` values the report's findings count toward, read off the verdicts."""
     gates: set[str | None] = set()
@@ -468,6 +477,7 @@ def run_audit(
     rules_dir = pick_setting(args.rules, settings, "rules")
     rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog,
                        placeholders=state_placeholders(state_flags(args), settings))
+    check_plan(options.plan, rules)
     saved: str | None = None
     no_role: str | None = None
     live_result = None
