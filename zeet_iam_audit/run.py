@@ -257,6 +257,7 @@ def audit_located(
     process, each process also renders its roles' JSON, kept for the JSON format to reuse.
     """
     from zeet_iam_audit.formats import json_format
+    from zeet_iam_audit.formats.printable import bounded
     from zeet_iam_audit.parallel import choose_jobs, map_shares
 
     select_rules(rules, options)  # a wrong --features or --with fails before any worker starts
@@ -264,7 +265,8 @@ def audit_located(
     prerender = render_json and jobs > 1 and len(roles) > json_format.INDENT_UP_TO_ROLES
 
     def audit_share(share: Sequence[Role]) -> list[tuple[RoleReport, str | None]]:
-        located = [replace(audit_role(role, rules, catalog, options), locations=role_locations(role))
+        # Bounded: a megabyte-long name would otherwise be repeated in every finding of every format.
+        located = [bounded(replace(audit_role(role, rules, catalog, options), locations=role_locations(role)))
                    for role in share]
         return [(report, json_format.render_role(report) if prerender else None) for report in located]
 
@@ -332,6 +334,7 @@ def run_audit(
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules
     from zeet_iam_audit.sources import load_file
+    from zeet_iam_audit.sources.reading import MAX_INPUT_BYTES
 
     catalog = load_catalog()
     rules_dir = pick_setting(args.rules, settings, "rules")
@@ -361,11 +364,13 @@ def run_audit(
         inputs: tuple[str, ...] = tuple(args.role_arn or ("live account",))
     else:
         # Lazy: with --all-roles, each role is read in the process that audits it (see parallel).
-        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter), lazy=True)
+        max_bytes = getattr(args, "max_input_mb", None) or MAX_INPUT_BYTES
+        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter), lazy=True,
+                           max_bytes=max_bytes)
         roles, not_chosen = select_roles(
             source.roles, role=args.role, all_roles=args.all_roles,
-            zeet_account=options.trust.zeet_account_id, path=str(args.file))
-        inputs = (str(args.file),)
+            zeet_account=options.trust.zeet_account_id, path=source.path)
+        inputs = (source.path,)
     skipped = [SkippedItem(s.name, s.reason, s.origin) for s in source.skipped] + not_chosen
     located = audit_located(roles, rules, catalog, options, jobs=getattr(args, "jobs", None),
                             render_json=_renders_json(args))
