@@ -23,6 +23,7 @@ from zeet_iam_audit.audit.findings import (
 from zeet_iam_audit.audit.report import AuditReport, RoleReport
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.formats.locate import SourceIndex, finding_line, index_source, relative_path
+from zeet_iam_audit.formats.printable import printable, sarif_text
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -116,11 +117,13 @@ def _notifications(report: AuditReport) -> tuple[list[dict[str, Any]], list[dict
 
 def render_sarif(report: AuditReport, options: RenderOptions) -> str:
     """The report as a SARIF 2.1.0 log with one run."""
+    sources = {printable(path, sarif_text): text for path, text in options.sources.items()}
+    report = printable(report, sarif_text)  # names from the input, as a viewer will show them
     indexes: dict[str, SourceIndex | None] = {}
     results = []
     for role in report.roles:
         if role.source not in indexes:
-            text = options.sources.get(role.source)
+            text = sources.get(role.source)
             indexes[role.source] = index_source(text) if text is not None else None
         for finding in role_findings(role):
             results.append(_result(report, role, finding, indexes[role.source], options))
