@@ -27,7 +27,7 @@ from zeet_iam_audit.audit.report import (
 )
 from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
 from zeet_iam_audit.config import Settings, load_settings
-from zeet_iam_audit.errors import UsageError
+from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.model import Role
 from zeet_iam_audit.waivers import Waiver, apply_waivers, waiver_messages
 
@@ -147,8 +147,9 @@ def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
 
 
 def _gates(report: AuditReport) -> set[str | None]:
-    """The ``--fail-on`` values the report's findings count toward, read off the verdicts."""
-    gates: set[str | None] = set()
+    """The ``--fail-on`` values the report's findings count toward, read off the verdicts (a
+    skipped item that could not be read counts as unknown)."""
+    gates: set[str | None] = {"unknown"} if any(item.unread for item in report.skipped) else set()
     for role in report.roles:
         for feature in role.features:
             if feature.missing:
@@ -179,6 +180,8 @@ def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
         return []
     if report.waivers:
         gates = {f.gate for f in report_findings(report) if report.waiver_of(f.fingerprint) is None}
+        if any(item.unread for item in report.skipped):
+            gates.add("unknown")  # not a finding a waiver could cover
     else:
         gates = _gates(report)  # the same answer without building every finding
     reached = [value for value in FAIL_ON_CHOICES if value in fail_on and value in gates]
@@ -371,7 +374,11 @@ def run_audit(
             source.roles, role=args.role, all_roles=args.all_roles,
             zeet_account=options.trust.zeet_account_id, path=source.path)
         inputs = (source.path,)
-    skipped = [SkippedItem(s.name, s.reason, s.origin) for s in source.skipped] + not_chosen
+    skipped = [SkippedItem(s.name, s.reason, s.origin, s.unread) for s in source.skipped] + not_chosen
+    unread = [item for item in skipped if item.unread]
+    if unread and not roles:
+        # Nothing was audited because it could not be read: that is no pass.
+        raise ZeetIamAuditError("nothing audited: " + "; ".join(f"{item.name} {item.reason}" for item in unread))
     located = audit_located(roles, rules, catalog, options, jobs=getattr(args, "jobs", None),
                             render_json=_renders_json(args))
     report = AuditReport(tool_version=__version__, roles=tuple(located), skipped=tuple(skipped),

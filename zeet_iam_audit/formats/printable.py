@@ -98,7 +98,8 @@ def markdown_text(text: str) -> str:
     """Text safe in Markdown and in a table cell: hidden characters escaped, markup characters
     escaped, HTML neutralised, and ``@``, URL schemes and ``www`` put in code spans, where GitHub
     neither notifies anyone nor makes a link."""
-    text = terminal_text(text.replace("\r", " ").replace("\n", " ")).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = terminal_text(text.replace("\r", " ").replace("\n", " "))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _STEERING.sub(_neutralise, _MARKUP.sub(r"\\\1", text))
 
 
