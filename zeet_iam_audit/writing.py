@@ -3,7 +3,7 @@
 ``write_outputs`` takes every text the run produced (stdout and the files the user named) and:
 
 - refuses, before writing anything, a file named twice (by any spelling: compared by resolved path
-  and by device and inode) and a file that is one of the inputs;
+  and by device and inode; a device or FIFO may be named twice) and a file that is an input;
 - writes every regular (or new) file to a temporary file beside it first, and only when all of them
   are written renames them into place, one after the other with SIGINT and SIGTERM held back, so
   that an interrupted run leaves either every old file or every new one;
@@ -79,7 +79,9 @@ def check_targets(targets: Sequence[Target], inputs: Sequence[Path] = ()) -> Non
                 raise UsageError(f"{target.flag} {stderr_text(str(target.path))}: is the input "
                                  f"{stderr_text(str(identities[key]))}; write the report elsewhere")
             other = seen.get(key)
-            if other is not None and other is not target:
+            # Two writes through one device (two reports to /dev/null) harm nothing; two renames
+            # onto one file would lose one report.
+            if other is not None and other is not target and not _is_special(target.path):
                 raise UsageError(f"{target.flag} {stderr_text(str(target.path))} and {other.flag} "
                                  f"{stderr_text(str(other.path))} name the same file (outputs need different files)")
         for key in keys:

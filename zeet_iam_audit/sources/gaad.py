@@ -125,7 +125,7 @@ class _PolicyIndex:
             self._entries[arn] = (name, None, reason)
             self._parsed.pop(arn, None)
             return
-        self._first_paths[arn] = self.locator.origin(path)
+        self._first_paths[arn] = path
         if chosen is None or chosen[0] is None:
             reason = (
                 f"{self.locator.origin(path)}: no default version with a Document in "
