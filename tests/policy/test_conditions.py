@@ -393,8 +393,9 @@ def test_dynamodb_forallvalues_example_from_the_docs() -> None:
                                {"dynamodb:Attributes": ["PostDateTime", "UserName"]})
 
 
-def test_plain_operator_on_a_multivalued_key_matches_any_request_value() -> None:
-    assert condition_holds("StringEquals", "aws:TagKeys", "b", {"aws:TagKeys": ["a", "b"]})
+def test_plain_operator_on_a_multivalued_key_that_no_value_matches_is_false() -> None:
+    # Whichever way AWS reads a plain operator on several values, none matching is no match.
+    assert not condition_holds("StringEquals", "aws:TagKeys", "c", {"aws:TagKeys": ["a", "b"]})
     assert not condition_holds("StringNotEquals", "aws:TagKeys", "b", {"aws:TagKeys": ["a", "b"]})
 
 
