@@ -25,6 +25,40 @@ Two questions, two names:
   covers the whole scope; a Deny is certain when it covers the whole scope and uncertain when it
   covers part of it. The audit asks this of actions that take resources, and the literal request of
   actions that take none.
+
+Answers decided outside the statements (``EvaluationResult.notes``):
+
+- ``sts:GetCallerIdentity`` is allowed whatever the policies say: "No permissions are required to
+  perform this operation", and an explicit Deny does not block it (STS API reference).
+- An action of ``kms`` on a KMS key (a key ARN, or a scope that holds keys) is never plainly allowed
+  by identity-based policies: access to a key needs its key policy too, which these policies cannot
+  show, so an allow becomes ``conditional`` ("the key policy must also allow this account"). A deny
+  stays a deny.
+
+Corners AWS's documentation does not settle, and the choice made for each. Where the documentation
+is silent the choice is the one that cannot turn into a false "allowed": the statement *might*
+apply, and the answer is ``unknown`` with the reason (``Uncertainty.undecided``).
+
+- Short ARNs (``arn:aws:sqs``, ``arn:aws:sqs:us-east-1``: fewer than six fields) in identity-based
+  policies and boundaries: read as written (a glob over the whole ARN) and with the missing fields as
+  wildcards; where the two readings differ for the request, undecided. In SCPs they are read as
+  written (they name no resource).
+- Commas or spaces inside an action name (``"s3:GetObject,PutObject"``, ``"s3:Get Object"``): the
+  document is refused when parsed (see ``parse.py``), as AWS refuses such names at upload; reading
+  them as matching nothing could make a Deny or a NotAction grant too much.
+- A wildcard in an action's service prefix (``"*:GetBucketPolicy"``; the Action element page
+  documents wildcards in the action name only): undecided where it would match; ``"*"`` alone is
+  every action, as documented.
+- A negated operator on a value that is not of its type (``NotIpAddress`` on ``"office"``,
+  ``NumericNotEquals`` on ``"ten"``): undecided, since true (the negation of no match) and false (a
+  type error) each could miss a Deny or apply an Allow. A positive operator on such a value does not
+  match, which can never make an Allow apply.
+- ``ForAllValues:Null`` / ``ForAnyValue:Null``: read as plain ``Null`` (a key's presence is one
+  fact; a set operator adds nothing to it).
+- A single-valued operator on a key with several values in the request: AWS says such keys "require a
+  condition set operator"; where any value would match, undecided (AWS may match none).
+- ``""`` as a context value under ``ForAllValues``/``ForAnyValue``: a null data set, as documented
+  (``ForAllValues`` true, ``ForAnyValue`` false). See ``conditions.py``.
 """
 
 from __future__ import annotations
