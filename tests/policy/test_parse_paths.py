@@ -356,6 +356,8 @@ def one_or_list(items: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 actions = one_or_list(st.sampled_from(ACTIONS[:7]))
 strings = one_or_list(st.sampled_from(STRINGS))
+# Resource entries an identity policy may hold: "*" or text with a colon (see parse.py).
+resources = one_or_list(st.sampled_from([text for text in STRINGS if text == "*" or ":" in text]))
 condition_values = one_or_list(st.one_of(st.sampled_from(STRINGS), st.booleans(), st.integers(-5, 10**20),
                                          st.floats(allow_nan=False, allow_infinity=True)))
 conditions = st.dictionaries(
@@ -376,7 +378,7 @@ def statements(draw: st.DrawFn, kind: PolicyKind) -> dict[Any, Any]:
     elements: list[tuple[str, Any]] = [("Effect", draw(st.sampled_from(["Allow", "Deny"])))]
     elements.append((draw(st.sampled_from(["Action", "NotAction"])), draw(actions)))
     if kind is PolicyKind.IDENTITY or draw(st.booleans()):
-        elements.append((draw(st.sampled_from(["Resource", "NotResource"])), draw(strings)))
+        elements.append((draw(st.sampled_from(["Resource", "NotResource"])), draw(resources)))
     if kind is PolicyKind.TRUST:
         elements.append((draw(st.sampled_from(["Principal", "NotPrincipal"])), draw(principals)))
     if draw(st.booleans()):

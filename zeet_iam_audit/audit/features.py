@@ -103,7 +103,7 @@ def _open_action(requirement: RequiredAction, prefix: str, display: str, decisio
 def _make_open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision,
                       resource: str) -> OpenAction:
     uncertain = decision.result.uncertain
-    reasons = list(decision.unknown_reasons)
+    reasons = list(decision.reasons)
     for item in uncertain:
         reasons.extend(f"unresolved value {u}" for u in item.unresolved)
         if item.partial:
