@@ -160,6 +160,7 @@ PLACEHOLDERS: Mapping[str, str] = {
     "state_bucket": "the S3 bucket holding Terraform state",
     "state_key_prefix": "the key prefix of Terraform state objects in that bucket",
     "lock_table": "the DynamoDB table of Terraform state locks",
+    "permissions_boundary": "the permissions boundary Zeet sets on the IAM roles it creates",
 }
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 _NO_PLACEHOLDERS: Mapping[str, str] = MappingProxyType({})
@@ -233,7 +234,8 @@ class RequiredAction:
     transform for ``cloudformation:CreateChangeSet``). ``context`` is request context for the
     evaluation as ``((key, values), ...)``: one request per value, so ``iam:PassedToService`` with
     EKS and EC2 means both must be allowed. ``unset`` names the settings (``PLACEHOLDERS``) the
-    resources depend on that were not given, so their placeholders stand for ``*``.
+    resources or context depend on that were not given: a resource's placeholder then stands for
+    ``*``, and a context key (listed in ``unset_keys``) is left out of the request.
     """
 
     action: str
@@ -244,6 +246,7 @@ class RequiredAction:
     also_resources: tuple[str, ...] = ()
     context: tuple[tuple[str, tuple[str, ...]], ...] = ()
     unset: tuple[str, ...] = ()
+    unset_keys: tuple[str, ...] = ()  # context keys left out because their setting is unset
 
     @property
     def settle_hint(self) -> str:
@@ -658,21 +661,47 @@ def _resources(
     return tuple(filled), tuple(unset)
 
 
-def _context(entry: _Table) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _context(
+    entry: _Table, placeholders: Mapping[str, str]
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...], tuple[str, ...]]:
+    """The request context, the settings it names that are unset, and the keys left out.
+
+    A value may be one ``{placeholder}`` (``"{permissions_boundary}"``): set, it is the setting's
+    value; unset, the key is left out of the request (the audit then cannot know it).
+    """
     if "context" not in entry.data:
-        return ()
+        return (), (), ()
     table = entry.table("context")
     if not table.data:
         raise table.fail(table.path, "must not be empty")
     pairs = []
+    unset: list[str] = []
+    dropped: list[str] = []
     for name, value in table.data.items():
         if not _CONDITION_KEY_RE.fullmatch(name):
             raise table.fail(table.key(name), "is not a condition key like 'iam:PassedToService'")
         if isinstance(value, str) and not value.strip():
             raise table.fail(table.key(name), "must not be empty")
         values = (value,) if isinstance(value, str) else table.texts(name, allow_empty=False)
-        pairs.append((name, values))
-    return tuple(pairs)
+        filled = []
+        for item in values:
+            match = _PLACEHOLDER_RE.fullmatch(item)
+            if match is None:
+                filled.append(item)
+                continue
+            setting = match.group(1)
+            if setting not in PLACEHOLDERS:
+                known = ", ".join("{" + known + "}" for known in PLACEHOLDERS)
+                raise table.fail(table.key(name), f"{item} is not a known placeholder ({known})")
+            if placeholders.get(setting):
+                filled.append(placeholders[setting])
+            elif setting not in unset:
+                unset.append(setting)
+        if filled:
+            pairs.append((name, tuple(filled)))
+        elif name not in dropped:
+            dropped.append(name)
+    return tuple(pairs), tuple(unset), tuple(dropped)
 
 
 def _action(
@@ -710,6 +739,7 @@ def _action(
             f"{action!r} is outside {ref.display} (prefixes: {', '.join(ref.prefixes)})",
         )
     resources, unset = _resources(entry, action, info, placeholders)
+    context, context_unset, unset_keys = _context(entry, placeholders)
     source = entry.text("source")
     if not source_check(source):
         raise entry.fail(
@@ -722,15 +752,18 @@ def _action(
         resource=resources[0],
         source=source,
         also_resources=resources[1:],
-        context=_context(entry),
-        unset=unset,
+        context=context,
+        unset=unset + tuple(name for name in context_unset if name not in unset),
+        unset_keys=unset_keys,
     )
 
 
 def _check_duplicates(table: _Table, located: list[tuple[str, RequiredAction]]) -> None:
-    first: dict[str, str] = {}
+    """An action is listed once, except that a variant may ask for it again in another request
+    context (iam:PassRole to EC2 for GPU nodes, where the base path passes roles to EKS only)."""
+    first: dict[tuple[str, object], str] = {}
     for key, action in located:
-        lowered = action.action.lower()
+        lowered = (action.action.lower(), action.context)
         if lowered in first:
             raise table.fail(
                 f"{key}.action", f"{action.action!r} is already listed at {first[lowered]}"
