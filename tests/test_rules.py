@@ -931,3 +931,14 @@ def test_an_unknown_placeholder_is_a_rules_error(tmp_path: Path, catalog: Catalo
     directory = write_rules(tmp_path / "rules", text)
     with pytest.raises(RulesError, match=r"resource: \{group\} is not a known placeholder \(\{state_bucket\}"):
         load_rules(directory, catalog=catalog)
+
+
+def test_serverless_deploys_through_change_sets(ruleset: RuleSet) -> None:
+    # SAM and CDK deploy with change sets; direct stack calls are a variant of their own.
+    rule = ruleset["serverless-lambda"]
+    assert rule.needs("cloudformation:CreateChangeSet")
+    assert rule.needs("cloudformation:ExecuteChangeSet")
+    direct = rule.variant("direct-deploy")
+    assert direct is not None
+    assert {a.action for a in direct.actions} == {"cloudformation:CreateStack", "cloudformation:UpdateStack"}
+    assert not rule.needs("cloudformation:CreateStack")
