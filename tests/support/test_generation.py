@@ -128,7 +128,7 @@ def test_statements_use_exact_actions_and_rule_conditions(rules: RuleSet, catalo
     assert pass_role == [{
         "Sid": "ContainerManagementIam4", "Effect": "Allow", "Action": "iam:PassRole",
         "Resource": "arn:aws:iam::*:role/*",
-        "Condition": {"StringEquals": {"iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"]}},
+        "Condition": {"StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}},
     }]
     assert len({s["Sid"] for s in statements}) == len(statements)
 
@@ -360,3 +360,27 @@ def test_json_role_file_shape(rules: RuleSet, catalog: Catalog) -> None:
     assert data["Role"]["Arn"] == "arn:aws:iam::000000000000:role/zeet-cloud-connection"
     assert data["RolePolicies"] == []
     assert data["AttachedPolicies"][0]["PolicyArn"] == "arn:aws:iam::000000000000:policy/zeet-cloud-connection-1"
+
+
+def test_the_boundary_is_written_only_when_a_grant_needs_it(catalog: Catalog) -> None:
+    from zeet_iam_audit.rules import load_rules
+    from zeet_iam_audit.support.generation import own_boundary_arn
+
+    own = load_rules(catalog=catalog, placeholders={"permissions_boundary": own_boundary_arn("zeet-x")})
+    role = generate_role(own, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, role_name="zeet-x",
+                         features=("container-management",), write_boundary=True)
+    assert role.boundary is not None
+    assert role.boundary.name == "zeet-x-boundary"
+    assert role.boundary.size == policy_size(role.boundary.document)
+    conditioned = [s for p in role.policies for s in p.document["Statement"]
+                   if "iam:PermissionsBoundary" in json.dumps(s.get("Condition", {}))]
+    assert conditioned
+    assert all(s["Condition"] == {"StringLike": {"iam:PermissionsBoundary": "arn:aws:iam::*:policy/zeet-x-boundary"}}
+               for s in conditioned)
+    assert "zeet-x-boundary" in render_terraform(role)
+    assert "created_roles_boundary_arn" in render_terraform(role)
+    # A selection without IAM role writes needs no boundary.
+    logs = generate_role(own, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, role_name="zeet-x",
+                         features=("view-logs",), write_boundary=True)
+    assert logs.boundary is None
+    assert "boundary" not in render_terraform(logs)
