@@ -544,3 +544,19 @@ def test_stack_set_body_that_cannot_be_read_is_skipped_with_why(write_file: Writ
     (skipped,) = result.skipped
     assert skipped.name == "Set"
     assert reason in skipped.reason
+
+
+def test_an_external_id_from_a_parameter_names_the_parameter_and_the_option() -> None:
+    path = FIXTURES / "external-id-parameter.yaml"
+    role = _role(path)
+    assert role.trust_policy is not None
+    (condition,) = role.trust_policy.statements[0].conditions
+    assert condition.key == "sts:ExternalId"
+    (value,) = condition.values
+    assert isinstance(value, Unresolved)
+    assert value.reason == (
+        "Ref ZeetExternalId (a parameter without a default; pass --parameter ZeetExternalId=VALUE)"
+    )
+    given = _role(path, ZeetExternalId="zeet-ext-0000")
+    assert given.trust_policy is not None
+    assert given.trust_policy.statements[0].conditions[0].values == ("zeet-ext-0000",)

@@ -111,3 +111,14 @@ def test_the_translator_is_imported_only_for_sam_templates() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_a_nested_application_is_named_and_the_role_it_is_given_is_unknown() -> None:
+    result = load_file(SAM_APP)
+    (rotation,) = [s for s in result.skipped if s.name == "Rotation"]
+    assert rotation.reason.startswith(
+        "a nested application (AWS::Serverless::Application): its template (Location "
+        "arn:aws:serverlessrepo:us-east-1:123456789012:applications/zeet-log-rotation 1.4.0) is not in this file"
+    )
+    (unknown,) = _roles(SAM_APP)["NotifierRole"].unknowns
+    assert "Rotation receives this role in its parameter ExecutionRoleArn" in unknown

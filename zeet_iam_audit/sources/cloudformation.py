@@ -1095,7 +1095,10 @@ class _TemplateReader:
             where = self.resolver.resolve(
                 self.resolver.properties(logical_id).get(where_key), self.props_path(logical_id, where_key)
             )
-            shown = where if isinstance(where, str) and not isinstance(where, Unresolved) else None
+            if isinstance(where, Mapping):  # a SAM application: ApplicationId and SemanticVersion
+                where = " ".join(str(where[k]) for k in ("ApplicationId", "SemanticVersion")
+                                 if isinstance(where.get(k), str) and not isinstance(where[k], Unresolved))
+            shown = where if isinstance(where, str) and where and not isinstance(where, Unresolved) else None
             what = {
                 NESTED_STACK: "a nested stack (AWS::CloudFormation::Stack)",
                 STACK_SET: "a StackSet (AWS::CloudFormation::StackSet)",
