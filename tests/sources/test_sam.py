@@ -85,10 +85,15 @@ def _template_with(properties: dict[str, Any]) -> dict[str, Any]:
 def test_a_template_the_transform_refuses_keeps_functions_named_with_why(write_file: WriteFile) -> None:
     template = _template_with({"Policies": {"NotAPolicy": 3}})
     template["Resources"]["Fn"]["Properties"]["Events"] = {"E": {"Type": "NoSuchEvent"}}
+    template["Resources"]["WithRole"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {"Handler": "a.b", "Runtime": "python3.12", "CodeUri": "src/",
+                       "Role": "arn:aws:iam::123456789012:role/worker"},
+    }
     path = write_file("sam.json", json.dumps(template))
     result = load_file(path)
     assert tuple(result.roles) == ()
-    (skipped,) = result.skipped
+    (skipped,) = result.skipped  # the function with Role uses that role: it is not listed
     assert skipped.name == "Fn"
     assert "the SAM transform refuses the template" in skipped.reason
 
