@@ -44,7 +44,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
                      "Allow 'ZeetMonitoring' Statement[2] (Sid \"CapacityEvents\")", id="allowed-on-scope"),
         pytest.param("order-processor-lambda", QUEUE, "unknown",
                      "identity-based policies: no statement allows it (cannot read "
-                     "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess offline", id="unreadable-policy"),
+                     "arn:aws:iam::123456789012:policy/order-processor-tracing offline", id="unreadable-policy"),
     ],
 )
 def test_explain_table(role: str, resource: str, decision: str, shown: str) -> None:
