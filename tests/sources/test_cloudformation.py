@@ -505,8 +505,10 @@ def test_stack_set_template_body_is_read_with_its_parameters() -> None:
     result = load_file(STACK_SETS)
     (role,) = result.roles
     assert role.name == "zeet-cloud-connection"
-    assert role.extra["logical_id"] == "ZeetRoleStackSet/ZeetRole"
-    assert role.source == f"{STACK_SETS}: Resources.ZeetRoleStackSet.Properties.TemplateBody"
+    # Reports point at the StackSet, the place in the file that holds the role.
+    assert role.extra["logical_id"] == "ZeetRoleStackSet"
+    assert role.extra["template_body_logical_id"] == "ZeetRole"
+    assert role.source == str(STACK_SETS)
     # Each target account is the role's own account.
     assert role.arn == f"arn:aws:iam::{OWN_ACCOUNT}:role/zeet-cloud-connection"
     assert role.trust_policy is not None
