@@ -8,8 +8,11 @@ from typing import TypeVar
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
-from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, OpenAction
-from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.audit.fixes import propose_fix
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, OpenAction
+from zeet_iam_audit.audit.resource_fit import never_used
+from zeet_iam_audit.catalog import Catalog, load_catalog
+from zeet_iam_audit.catalog.resources import load_resource_catalog
 from zeet_iam_audit.policy.evaluate import Decision, Layer
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
 
@@ -27,6 +30,12 @@ _DENY_TEXT = {
 }
 
 
+_NEVER_USED_TEXT = {
+    Layer.IDENTITY: ("no allow", "the only Allow names resources these actions never use"),
+    Layer.BOUNDARY: ("permissions boundary", "the boundary allows them only on resources they never use"),
+}
+
+
 _SEVERITY = {
     Decision.EXPLICIT_DENY: 0,
     Decision.IMPLICIT_DENY: 1,
@@ -36,9 +45,9 @@ _SEVERITY = {
 }
 
 
-def _worst(decisions: Iterable[RoleDecision]) -> RoleDecision:
-    """The least favourable of the decisions on a requirement's resources."""
-    return min(decisions, key=lambda d: _SEVERITY[d.decision])
+def _worst(decisions: Iterable[tuple[str, RoleDecision]]) -> tuple[str, RoleDecision]:
+    """The least favourable of the decisions on a requirement's resources, with its resource."""
+    return min(decisions, key=lambda pair: _SEVERITY[pair[1].decision])
 
 
 def required_actions(rule: FeatureRule, variants: Iterable[str]) -> list[RequiredAction]:
@@ -74,35 +83,40 @@ def _blocking(decision: RoleDecision) -> tuple[str, str, tuple[str, ...]]:
 # Open actions by requirement and decision: roles that share the policies deciding a requirement
 # share its evaluation result (see PolicySet.decide), and so its open action. Each entry keeps the
 # objects whose ids make its key.
-_OPEN: dict[tuple[int, int, tuple[str, ...], str, str], tuple[RequiredAction, object, OpenAction]] = {}
+_OPEN: dict[tuple[int, int, tuple[str, ...], str, str, str], tuple[RequiredAction, object, OpenAction]] = {}
 _OPEN_LIMIT = 16384
 
 
-def _open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision) -> OpenAction:
-    key = (id(requirement), id(decision.result), decision.unknown_reasons, prefix, display)
+def _open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision,
+                 resource: str) -> OpenAction:
+    key = (id(requirement), id(decision.result), decision.unknown_reasons, prefix, display, resource)
     hit = _OPEN.get(key)
     if hit is not None and hit[0] is requirement and hit[1] is decision.result:
         return hit[2]
-    found = _make_open_action(requirement, prefix, display, decision)
+    found = _make_open_action(requirement, prefix, display, decision, resource)
     if len(_OPEN) >= _OPEN_LIMIT:
         _OPEN.clear()
     _OPEN[key] = (requirement, decision.result, found)
     return found
 
 
-def _make_open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision) -> OpenAction:
+def _make_open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision,
+                      resource: str) -> OpenAction:
     uncertain = decision.result.uncertain
     reasons = list(decision.unknown_reasons)
     for item in uncertain:
         reasons.extend(f"unresolved value {u}" for u in item.unresolved)
         if item.partial:
             what = "an Allow covers" if item.gates.value == "Allow" else "a Deny covers"
-            reasons.append(f"{what} only part of {requirement.resource}: {item.statement}")
+            reasons.append(f"{what} only part of {resource}: {item.statement}")
+    if any(item.partial for item in uncertain) and requirement.settle_hint:
+        # The scope is "*" only because a setting naming the customer's resource is not given.
+        reasons.append(f"to audit your own resource, {requirement.settle_hint}")
     return OpenAction(
         action=requirement.action,
         service=prefix,
         display=display,
-        resource=requirement.resource,
+        resource=resource,
         keys=decision.result.condition_keys,
         gates=tuple(sorted({u.gates.value for u in uncertain})),
         reasons=tuple(dict.fromkeys(reasons)),
@@ -135,6 +149,9 @@ class FeaturePlan:
     focus: Focus | None = None
     # Results that needed no evaluation, by the required positions no policy names (see audit_planned).
     settled: dict[int, FeatureResult] = field(default_factory=dict, compare=False, repr=False)
+    # Fixes made so far, by (layer, reason, deny statements, actions) of their missing group.
+    fixes: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Fix] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 def plan_feature(
@@ -227,26 +244,36 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     for item in (*evaluated, *plan.unplaced):
         requirement, prefix, display = item.requirement, item.prefix, item.display
         if requirement.also_resources:
-            decision = _worst(
-                evaluator.decide_requirement(requirement.action, resource, requirement.context,
-                                             resource_level=item.resource_level)
+            # Every resource AWS authorises the action against must be allowed: the worst decides.
+            resource, decision = _worst(
+                (resource, evaluator.decide_requirement(requirement.action, resource, requirement.context,
+                                                        resource_level=item.resource_level))
                 for resource in requirement.resources
             )
         else:
-            decision = evaluator.decide_requirement(requirement.action, requirement.resource,
-                                                    requirement.context, resource_level=item.resource_level)
+            resource = requirement.resource
+            decision = evaluator.decide_requirement(requirement.action, resource, requirement.context,
+                                                    resource_level=item.resource_level)
         if decision.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
         elif decision.decision is Decision.CONDITIONAL:
-            conditional.append(_open_action(requirement, prefix, display, decision))
+            never = never_used(requirement.action, decision, evaluator.role, load_catalog(), load_resource_catalog())
+            if never is not None:  # an Allow on resources the action never uses is no allow
+                layer, reason = _NEVER_USED_TEXT[never.layer]
+                groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(never.statements)}", ()),
+                                  []).append(requirement.action)
+            else:
+                conditional.append(_open_action(requirement, prefix, display, decision, resource))
         elif decision.decision is Decision.UNKNOWN:
-            unknown.append(_open_action(requirement, prefix, display, decision))
-    missing = tuple(
-        _interned(_GROUPS, MissingGroup(service=p, display=d, actions=tuple(sorted(set(a), key=str.lower)),
-                                        layer=layer, reason=reason, statements=statements))
-        for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3])
-    )
+            unknown.append(_open_action(requirement, prefix, display, decision, resource))
+    made = []
+    for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
+        names_lacking = tuple(sorted(set(a), key=str.lower))
+        made.append(_interned(_GROUPS, MissingGroup(
+            service=p, display=d, actions=names_lacking, layer=layer, reason=reason, statements=statements,
+            fix=_fix(plan, layer, reason, statements, names_lacking))))
+    missing = tuple(made)
     if missing:
         status = FeatureStatus.MISSING
     elif unknown:
@@ -273,6 +300,19 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
 
 
 _SETTLED_LIMIT = 4096  # settled results kept per feature plan
+
+
+def _fix(plan: FeaturePlan, layer: str, reason: str, statements: tuple[str, ...], actions: tuple[str, ...]) -> Fix:
+    """The fix of a missing group, made once per plan (see fixes.propose_fix)."""
+    key = (layer, reason, statements, actions)
+    found = plan.fixes.get(key)
+    if found is None:
+        wanted = {action.lower() for action in actions}
+        found = propose_fix(layer, reason, statements,
+                            [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted])
+        if len(plan.fixes) < _SETTLED_LIMIT:
+            plan.fixes[key] = found
+    return found
 
 # Equal values made for different roles, kept as one object: many roles lack the same actions for
 # the same reason, and one object is pickled, encoded (see formats/json_format.py) and held once.
