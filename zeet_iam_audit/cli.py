@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import gc
 import importlib
+import json
 import os
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from typing import IO, TextIO
 
 from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
+from zeet_iam_audit.config import add_state_arguments
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
 
@@ -46,7 +48,7 @@ def _audit_parser() -> argparse.ArgumentParser:
         epilog="Other commands: catalog (the action catalogue), rules [show ID] (the feature rules), "
         "explain ACTION, diagnose [TEXT], generate, diff OLD NEW; each takes --help.",
     )
-    parser.add_argument("--version", action="version", version=f"zeet-iam-audit {__version__}")
+    parser.add_argument("--version", action="version", version=_version_text())
     source = parser.add_argument_group("input")
     source.add_argument("--file", type=Path, help="a role file: authorization details, get-role output, "
                         "a policy document, a CloudFormation template or a Terraform plan (JSON)")
@@ -81,6 +83,7 @@ def _audit_parser() -> argparse.ArgumentParser:
     what.add_argument("--template-extras", type=Path, metavar="FILE",
                       help="TOML listing a Terraform template's extra required actions")
     what.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
+    add_state_arguments(what)
     what.add_argument("--config", type=Path, help=f"config file (default: ./{'.zeet-iam-audit.toml'})")
     what.add_argument("--no-excess", action="store_true", help="skip the excess analysis")
     out = parser.add_argument_group("output")
@@ -105,6 +108,23 @@ def _audit_parser() -> argparse.ArgumentParser:
                         help="processes auditing the roles: a number, or auto (the default: every core "
                         "for 200 roles or more, else one)")
     return parser
+
+
+def _version_text() -> str:
+    """``--version``: the tool's version and the date of the offline AWS managed policy data."""
+    from zeet_iam_audit.sources.managed import managed_policy_data
+
+    data = managed_policy_data()
+    # One short line: argparse rewraps the text to the terminal's width.
+    return f"zeet-iam-audit {__version__} (AWS managed policies: moto {data.moto_version}, {data.date})"
+
+
+def _managed_policies_summary() -> dict[str, object]:
+    """What ``catalog`` says of the offline AWS managed policy data."""
+    from zeet_iam_audit.sources.managed import managed_policy_data
+
+    data = managed_policy_data()
+    return {"source": f"moto {data.moto_version}", "data_date": data.date, "count": data.count}
 
 
 def _jobs(value: str) -> int | None:
@@ -173,7 +193,13 @@ def _run_listing(name: str, argv: Sequence[str], stdout: TextIO) -> int:
         from zeet_iam_audit.catalog import load_catalog
         from zeet_iam_audit.catalog.render import catalog_report
 
-        stdout.write(catalog_report(load_catalog(), args.format))
+        catalog = load_catalog()
+        managed = _managed_policies_summary()
+        if args.format == "json":
+            stdout.write(json.dumps({**catalog.summary(), "aws_managed_policies": managed}, indent=2) + "\n")
+        else:
+            stdout.write(catalog_report(catalog, args.format) + f"AWS managed policies (offline): {managed['count']} "
+                         f"from {managed['source']}, data date {managed['data_date']}\n")
         return EXIT_OK
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules

@@ -26,7 +26,7 @@ from zeet_iam_audit.audit.report import (
     SourceLocation,
 )
 from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
-from zeet_iam_audit.config import Settings, load_settings
+from zeet_iam_audit.config import Settings, load_settings, state_flags, state_placeholders
 from zeet_iam_audit.errors import UsageError
 from zeet_iam_audit.model import Role
 from zeet_iam_audit.waivers import Waiver, apply_waivers, waiver_messages
@@ -335,7 +335,8 @@ def run_audit(
 
     catalog = load_catalog()
     rules_dir = pick_setting(args.rules, settings, "rules")
-    rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)
+    rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog,
+                       placeholders=state_placeholders(state_flags(args), settings))
     saved: str | None = None
     live_result = None
     roles: Sequence[Role]

@@ -54,7 +54,7 @@ def _role(rng: random.Random) -> Role:
 
 
 def _by_evaluation(evaluator: RoleEvaluator, action: str) -> str | None:
-    decision = evaluator.policy_set.decide(action, "*")
+    decision = evaluator.policy_set.decide_scope(action, "*")  # allowed on every resource
     if decision.decision is Decision.ALLOWED:
         return "allowed"
     if decision.decision in (Decision.CONDITIONAL, Decision.UNKNOWN):

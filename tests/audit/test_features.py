@@ -69,7 +69,8 @@ def test_conditional_deny_makes_the_feature_conditional_not_missing(rules: RuleS
 
 
 def test_boundary_without_sqs_blocks_at_the_boundary(rules: RuleSet, catalog: Catalog) -> None:
-    role = make_role(statement("*"), boundary=[statement(["sns:*", "events:*", "cloudwatch:*"])])
+    boundary = statement(["sns:*", "events:*", "cloudwatch:*", "eks:*", "autoscaling:*"])
+    role = make_role(statement("*"), boundary=[boundary])
     result = _feature(rules, catalog, role)
     (group,) = result.missing
     assert (group.display, group.layer) == ("SQS", "permissions boundary")

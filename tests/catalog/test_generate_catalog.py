@@ -70,8 +70,16 @@ def test_write_then_check(
     output = tmp_path / "data" / "actions.tsv"
     assert quick_generator.main(["--output", str(output)]) == 0
     assert output.read_bytes() == DATA_FILE.read_bytes()
+    resources = output.with_name("resources.tsv")
+    assert resources.read_bytes() == DATA_FILE.with_name("resources.tsv").read_bytes()
     assert "actions in" in capsys.readouterr().err
     assert quick_generator.main(["--check", "--output", str(output)]) == 0
+    # The resource types drift on their own too, and the check names that file.
+    resources.write_bytes(resources.read_bytes().replace(b"\tdb*\t", b"\tdb\t", 1))
+    assert quick_generator.main(["--check", "--output", str(output)]) == 1
+    err = capsys.readouterr().err
+    assert "resources.tsv is out of date; regenerate it with: python scripts/generate_catalog.py" in err
+    assert "actions.tsv" not in err
 
 
 @pytest.mark.parametrize(

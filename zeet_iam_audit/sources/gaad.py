@@ -261,10 +261,12 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
         ]
     else:
         pages = [(locator.mapping(data, "$", "get-account-authorization-details output"), "$")]
-    if not any("RoleDetailList" in page for page, _ in pages):
+    if not any(GAAD_KEYS & set(page) for page, _ in pages):
         raise locator.error(
             "$", "expected RoleDetailList (the output of aws iam get-account-authorization-details)"
         )
+    # `--filter User Group LocalManagedPolicy` leaves RoleDetailList out: a file with no roles.
+    without_roles = not any("RoleDetailList" in page for page, _ in pages)
 
     index = _PolicyIndex(locator)
     for page, page_path in pages:
@@ -298,6 +300,16 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
         raise failure
 
     skipped: list[Skipped] = []
+    if without_roles:
+        skipped.append(
+            Skipped(
+                name="roles",
+                reason="the file has no RoleDetailList, so no roles (collected with --filter "
+                "without Role?); run aws iam get-account-authorization-details with Role in "
+                "--filter, or without --filter",
+                origin=locator.origin(pages[0][1]),
+            )
+        )
     last_page, last_path = pages[-1]
     truncated = last_page.get("IsTruncated")
     if truncated is True:

@@ -218,30 +218,35 @@ def _depends(uncertainty: Uncertainty) -> str:
     return "; ".join(parts)
 
 
-def _decide(policy_set: PolicySet, action: str, resource: str, context: Context | None) -> EvaluationResult:
+def _decide(policy_set: PolicySet, action: str, resource: str, context: Context | None,
+            literal: bool = False) -> EvaluationResult:
     lowered = {key.lower(): values for key, values in context.items()} if context is not None else None
-    return policy_set.decide(action, resource, lowered, complete_context=context is not None,
-                             partial_allows=True)
+    if literal:
+        return policy_set.decide(action, resource, lowered, complete_context=context is not None)
+    return policy_set.decide_scope(action, resource, lowered, complete_context=context is not None,
+                                   partial_allows=True)
 
 
 def evaluate_role(
-    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None
+    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None, *, literal: bool = False
 ) -> tuple[EvaluationResult, Decision, tuple[str, ...]]:
-    """The whole role's decision on ``resource`` (a concrete ARN or a scope pattern)."""
-    result = _decide(evaluator.policy_set, action, resource, context)
+    """The whole role's decision on ``resource``: a concrete ARN or a scope pattern, or with
+    ``literal`` the request on exactly ``resource`` (an action that takes no resources: ``*``)."""
+    result = _decide(evaluator.policy_set, action, resource, context, literal)
     adjusted = evaluator.adjust(result)
     return result, adjusted.decision, adjusted.unknown_reasons
 
 
 def _layer_views(
-    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None, scp_note: str
+    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None, scp_note: str,
+    literal: bool = False,
 ) -> tuple[LayerView, ...]:
     policy_set = evaluator.policy_set
     unknown = evaluator.unknown_layers
     views: list[LayerView] = []
 
     def one(layer: Layer, title: str, policies: tuple[CompiledPolicy, ...]) -> LayerView:
-        result = _decide(PolicySet(identity=policies), action, resource, context)
+        result = _decide(PolicySet(identity=policies), action, resource, context, literal)
         reasons = unknown.get(layer, ())
         note = ("; ".join(reasons) + ": that could change this") if reasons else ""
         return LayerView(layer, title, result.decision, _views(result, _statements(policies)), note)
@@ -272,11 +277,13 @@ def explain_role(
     *,
     scps: Sequence[Sequence[Policy]] = (),
     scp_unknown_reason: str | None = None,
+    literal: bool = False,
 ) -> RoleExplanation:
-    """The decision for ``action`` on ``resource`` by ``role``, with every layer's own verdict."""
+    """The decision for ``action`` on ``resource`` by ``role``, with every layer's own verdict
+    (``literal``: the request on exactly ``resource``, else on all of it as a scope)."""
     evaluator = RoleEvaluator(role, scps, scp_unknown_reason=scp_unknown_reason)
-    result, decision, reasons = evaluate_role(evaluator, action, resource, context)
-    layers = _layer_views(evaluator, action, resource, context, scp_status(scps, scp_unknown_reason))
+    result, decision, reasons = evaluate_role(evaluator, action, resource, context, literal=literal)
+    layers = _layer_views(evaluator, action, resource, context, scp_status(scps, scp_unknown_reason), literal)
     return RoleExplanation(role.name, role.arn, role.source, result, decision, layers, reasons)
 
 
@@ -304,9 +311,11 @@ def explain(
     """Explain ``action`` (already in the catalogue's spelling) on ``resource`` for every role."""
     info = catalog.get(action)
     extra = list(notes)
-    if info is not None and not info.resource_level and resource != "*":
-        extra.append(f"{action} takes no resource-level permissions: only a statement with "
-                     "\"Resource\": \"*\" grants it")
+    # An action that takes no resources is requested on the literal "*", whatever was asked.
+    literal = info is not None and not info.resource_level
+    if literal and resource != "*":
+        extra.append(f"{action} takes no resource-level permissions: AWS evaluates it on the "
+                     "resource \"*\" (decided here on that)")
     return Explanation(
         action=action,
         resource=resource,
@@ -314,8 +323,9 @@ def explain(
         access_level=info.access_level if info else None,
         resource_level=info.resource_level if info else None,
         features=features_using(rules, action),
-        roles=tuple(explain_role(role, action, resource, context, scps=scps,
-                                 scp_unknown_reason=scp_unknown_reason) for role in roles),
+        roles=tuple(explain_role(role, action, "*" if literal else resource, context, scps=scps,
+                                 scp_unknown_reason=scp_unknown_reason, literal=literal)
+                    for role in roles),
         scps=scp_status(scps, scp_unknown_reason),
         notes=tuple(extra),
     )
