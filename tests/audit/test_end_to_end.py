@@ -191,7 +191,7 @@ def test_a_parameterised_external_id_names_the_parameter_until_given(tmp_path: P
     trust = json.loads(done.stdout)["roles"][0]["trust"]
     assert trust["status"] == "unknown"
     [finding] = trust["findings"]
-    assert "ZeetExternalId" in finding["message"]
+    assert "--parameter ZeetExternalId=VALUE" in finding["message"]
     assert "requires" not in finding["message"]
     assert _connection(done)["status"] == "unknown"
     given = run(path, "--features", "cloud-connection", "--parameter", f"ZeetExternalId={EXTERNAL}")
