@@ -3,9 +3,10 @@
 ====  ============================================================================================
 code  meaning
 ====  ============================================================================================
-0     the audit ran and nothing reached --fail-on (default: missing,trust)
+0     the audit ran and nothing reached --fail-on (default: missing,unknown,invalid-policy,trust)
 1     the audit found something that reached --fail-on, or a waiver has expired
-2     it could not run: usage, unreadable input, bad config or rules, credentials, internal errors
+2     it could not run: usage, unreadable input, no IAM role in it, bad config or rules, credentials,
+      internal errors
 ====  ============================================================================================
 
 The output format never changes the code.
@@ -13,9 +14,11 @@ The output format never changes the code.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -155,7 +158,7 @@ def test_1_for_an_expired_waiver(tmp_path: Path) -> None:
 
 def test_strict_fails_on_unknown_verdicts(tmp_path: Path) -> None:
     """``--strict`` adds ``unknown`` to the gate: a plain get-role file (policies not listed) is all
-    unknown, which the default gate lets pass and the strict one does not."""
+    unknown, which ``--fail-on missing`` lets pass and the strict gate does not."""
     role = Path(__file__).resolve().parent.parent / "fixtures" / "role" / "get-role.json"
     base = [sys.executable, "-m", "zeet_iam_audit", "--file", str(role), "--zeet-account-id", "111122223333",
             "--format", "json", "--fail-on", "missing"]
@@ -165,3 +168,146 @@ def test_strict_fails_on_unknown_verdicts(tmp_path: Path) -> None:
     assert lenient.returncode == 0, lenient.stderr
     assert strict.returncode == 1, strict.stderr
     assert "fails on unknown" in strict.stderr
+
+
+# -- issue 15: the gate fails closed, and an input without a role is not a pass -------------------
+
+FIXTURES = ROOT / "fixtures"
+ACCEPT_UNKNOWN = "missing,invalid-policy,trust"
+
+
+def _ci_copy(tmp_path: Path, old: str, new: str) -> None:
+    """The CI base template with ``old`` replaced by ``new``, and the CI settings, in ``tmp_path``."""
+    text = (CI / "zeet-role.base.yaml").read_text()
+    assert old in text
+    (tmp_path / "zeet-role.yaml").write_text(text.replace(old, new))
+    (tmp_path / ".zeet-iam-audit.toml").write_text((CI / ".zeet-iam-audit.toml").read_text())
+
+
+_QUEUE_EFFECT = "          - Sid: CapacityQueue\n            Effect: Allow"
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "code", "reached"),
+    [
+        pytest.param(None, 1, "unknown, invalid-policy", id="default-gate"),
+        pytest.param("invalid-policy", 1, "invalid-policy", id="invalid-policy-alone"),
+        pytest.param("missing,trust", 0, None, id="accepted-knowingly"),
+    ],
+)
+def test_a_policy_aws_would_refuse_fails_the_default_gate(
+    tmp_path: Path, fail_on: str | None, code: int, reached: str | None
+) -> None:
+    """``Effect: Alow``: CloudFormation rejects the template, so the gate must not pass it."""
+    _ci_copy(tmp_path, _QUEUE_EFFECT, _QUEUE_EFFECT.replace("Allow", "Alow"))
+    done = _run(*HEAD, "--width", "200", *(("--fail-on", fail_on) if fail_on else ()), cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    summary = done.stderr.rstrip().splitlines()[-1]
+    assert summary.endswith(f"fails on {reached}" if reached else "passes"), summary
+    assert "1 invalid policy" in summary
+    assert "Invalid policies (AWS would refuse them):" in done.stdout
+    assert "Statement[1].Effect: expected Allow or Deny, got 'Alow'" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        pytest.param(("--file", str(FIXTURES / "role" / "get-role.json"), "--zeet-account-id", "111122223333"),
+                     "the file does not say which inline policies the role has", id="role-without-policies"),
+        pytest.param(("--file", str(FIXTURES / "terraform" / "plan.json"), "--role", "zeet-cloud-connection",
+                      "--zeet-account-id", "111122223333"), "known only after apply", id="plan-after-apply"),
+    ],
+)
+def test_unknown_verdicts_fail_by_default_and_say_how_to_accept_them(
+    tmp_path: Path, argv: tuple[str, ...], reason: str
+) -> None:
+    done = _run(*argv, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.rstrip().splitlines()
+    assert lines[-1].endswith("fails on unknown"), lines[-1]
+    assert any(line.startswith("zeet-iam-audit: could not verify ") and reason in line for line in lines)
+    assert f"accept it knowingly with --fail-on {ACCEPT_UNKNOWN}" in done.stderr
+    accepted = _run(*argv, "--fail-on", ACCEPT_UNKNOWN, cwd=tmp_path)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "could not verify" not in accepted.stderr
+
+
+def test_a_role_file_without_its_policies_says_each_reason_once(tmp_path: Path) -> None:
+    done = _run("--file", str(FIXTURES / "role" / "get-role.json"), "--zeet-account-id", "111122223333",
+                cwd=tmp_path)
+    assert done.stdout.count("the file does not say which inline policies the role has") == 1
+    assert len(done.stdout.splitlines()) < 60  # it was 1,171 lines: one reason under every action
+
+
+def _template_without_roles(tmp_path: Path) -> Path:
+    path = tmp_path / "queues.yaml"
+    path.write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\n'
+        "Description: Capacity queue only; the Zeet role lives in another stack.\n"
+        "Resources:\n"
+        "  CapacityQueue:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "    Properties:\n"
+        "      QueueName: zeet-eks-capacity\n"
+        "      MessageRetentionPeriod: 345600\n")
+    return path
+
+
+def _plan_without_roles(tmp_path: Path) -> Path:
+    """The Terraform fixture's plan with every IAM resource taken out (as a plan of a queue alone)."""
+    plan = json.loads((FIXTURES / "terraform" / "plan.json").read_text())
+
+    def keep(resources: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [r for r in resources if not str(r["type"]).startswith("aws_iam_")]
+
+    root = plan["planned_values"]["root_module"]
+    root["resources"] = keep(root.get("resources", []))
+    root.pop("child_modules", None)
+    plan["resource_changes"] = keep(plan["resource_changes"])
+    plan.pop("configuration", None)
+    plan.pop("prior_state", None)
+    plan.pop("relevant_attributes", None)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "looked_for"),
+    [
+        pytest.param(_template_without_roles, "AWS::IAM::Role resources", id="cloudformation"),
+        pytest.param(_plan_without_roles, "aws_iam_role resources in the plan", id="terraform"),
+    ],
+)
+def test_no_role_is_exit_2_naming_the_file_and_what_was_looked_for(
+    tmp_path: Path, make: Callable[[Path], Path], looked_for: str
+) -> None:
+    path = make(tmp_path)
+    done = _run("--file", path.name, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.rstrip().splitlines()[-1] == (
+        f"zeet-iam-audit: error: {path.name}: no IAM role found (looked for {looked_for})")
+    assert done.stdout == ""
+    # --all-roles asks for an inventory: zero roles is an answer, and --fail-on decides.
+    inventory = _run("--file", path.name, "--all-roles", "--format", "json", cwd=tmp_path)
+    assert inventory.returncode == 0, inventory.stderr
+    report = json.loads(inventory.stdout)
+    assert report["roles"] == []
+    assert report["no_role"] == f"{path.name}: no IAM role found (looked for {looked_for})"
+    summary = inventory.stderr.rstrip().splitlines()[-1]
+    assert summary.startswith(f"zeet-iam-audit: {path.name}: no IAM role found (looked for {looked_for}); "
+                              "0 roles audited")
+    assert summary.endswith("passes")
+
+
+@pytest.mark.parametrize("fail_on", ["excess", "excess-risky", "missing,excess"])
+def test_no_excess_with_an_excess_gate_is_a_usage_error(fail_on: str) -> None:
+    done = _run(*HEAD, "--no-excess", "--fail-on", fail_on)
+    assert done.returncode == 2, done.stderr
+    assert "--no-excess: cannot be combined with --fail-on" in done.stderr
+
+
+def test_no_excess_says_not_analysed() -> None:
+    done = _run(*CFN, "--no-excess")
+    assert "Excess: not analysed (--no-excess)" in done.stdout
+    assert "Excess: 0" not in done.stdout

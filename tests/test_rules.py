@@ -765,7 +765,7 @@ def test_the_wheel_ships_the_rules(tmp_path: Path) -> None:
     # copied as a symlink, as it is in the repository.
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "rules"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "rules"):
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name)
         elif (ROOT / name).exists():

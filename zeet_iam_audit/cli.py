@@ -32,6 +32,10 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 SUBCOMMANDS = ("audit", "catalog", "rules")
+# Reading a live account imports boto3 when it starts; without the [live] extra that import fails.
+_LIVE_EXTRA = frozenset({"boto3", "botocore"})
+LIVE_EXTRA_MISSING = ("live mode needs boto3: pip install 'zeet-iam-audit[live]' "
+                      "(from a clone: pip install '.[live]')")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,10 +102,11 @@ def _audit_parser() -> argparse.ArgumentParser:
         out.add_argument(f"--{name}", dest=f"{name}_file", type=Path, metavar="FILE",
                          help=f"also write the report as {label} to FILE (once the audit succeeded)")
     out.add_argument("--fail-on", action="append", metavar="WHAT[,WHAT]",
-                     help="what makes the exit code 1: missing, conditional, unknown, trust, "
-                     "excess-risky, excess, or never (default: missing,trust)")
+                     help="what makes the exit code 1: missing, conditional, unknown, invalid-policy, "
+                     "trust, excess-risky, excess, or never (default: missing,unknown,invalid-policy,trust)")
     out.add_argument("--strict", action="store_true",
-                     help="fail closed: unknown verdicts also make the exit code 1 (adds 'unknown' to --fail-on)")
+                     help="fail closed: unknown verdicts make the exit code 1 even when --fail-on leaves "
+                     "them out (adds 'unknown' to --fail-on; the default includes it)")
     out.add_argument("--width", type=int, help="table width (default: the terminal's)")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,
@@ -341,6 +346,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     except Exception as error:  # the last guard: never a traceback unless --debug
         if debug:
             traceback.print_exc(file=stderr)
+        if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in _LIVE_EXTRA:
+            stderr.write(f"zeet-iam-audit: error: {LIVE_EXTRA_MISSING}\n")
+            return EXIT_ERROR
         stderr.write(f"zeet-iam-audit: internal error: {type(error).__name__}: {error} "
                      "(run again with --debug for the traceback)\n")
         return EXIT_ERROR

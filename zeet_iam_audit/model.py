@@ -36,6 +36,29 @@ class Unresolved(str):
 OWN_ACCOUNT = "own-account"
 
 
+class InvalidPolicy(str):
+    """The reason a policy is unknown when AWS would refuse its document (a bad ``Effect``, an unknown
+    element, an action name with spaces): a ``str`` so it travels wherever unknown reasons do, and
+    reads as ``"<file>: <path>: <problem>"``; the audit reports it as an ``invalid-policy`` finding.
+
+    ``file`` is the input, ``path`` the JSON path of the problem inside it, ``policy`` the policy's
+    name as reports quote it, ``problem`` what is wrong there.
+    """
+
+    file: str
+    path: str
+    policy: str
+    problem: str
+
+    def __new__(cls, file: str, path: str, policy: str, problem: str) -> InvalidPolicy:
+        obj = super().__new__(cls, f"{file}: {path or '$'}: {problem}")
+        obj.file, obj.path, obj.policy, obj.problem = file, path, policy, problem
+        return obj
+
+    def __reduce__(self) -> tuple[type[InvalidPolicy], tuple[str, str, str, str]]:
+        return (InvalidPolicy, (self.file, self.path, self.policy, self.problem))
+
+
 class Effect(StrEnum):
     ALLOW = "Allow"
     DENY = "Deny"

@@ -21,14 +21,19 @@ from zeet_iam_audit.audit.features import required_actions
 from zeet_iam_audit.audit.findings import report_findings
 from zeet_iam_audit.audit.report import (
     AuditReport,
+    DefaultModeResult,
+    ExcessResult,
     RoleReport,
     SkippedItem,
     SourceLocation,
+    TrustFinding,
+    TrustResult,
+    TrustStatus,
 )
 from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
 from zeet_iam_audit.config import Settings, load_settings, state_flags, state_placeholders
-from zeet_iam_audit.errors import UsageError
-from zeet_iam_audit.model import Role
+from zeet_iam_audit.errors import InputError, UsageError
+from zeet_iam_audit.model import Effect, Role
 from zeet_iam_audit.waivers import Waiver, apply_waivers, waiver_messages
 
 if TYPE_CHECKING:
@@ -36,8 +41,20 @@ if TYPE_CHECKING:
     from zeet_iam_audit.rules import RuleSet
     from zeet_iam_audit.sources.live import LiveResult
 
-FAIL_ON_CHOICES = ("missing", "conditional", "unknown", "trust", "excess-risky", "excess", "never")
-DEFAULT_FAIL_ON = ("missing", "trust")
+FAIL_ON_CHOICES = ("missing", "conditional", "unknown", "invalid-policy", "trust", "excess-risky", "excess",
+                   "never")
+# Fail closed: what could not be verified, or a policy AWS would refuse, does not pass by default.
+DEFAULT_FAIL_ON = ("missing", "unknown", "invalid-policy", "trust")
+ACCEPT_UNKNOWN = "missing,invalid-policy,trust"  # the --fail-on that accepts unknown verdicts knowingly
+EXCESS_GATES = frozenset({"excess", "excess-risky"})
+# What each input kind was searched for, for "no IAM role found".
+LOOKED_FOR = {
+    "cloudformation": "AWS::IAM::Role resources",
+    "terraform": "aws_iam_role resources in the plan",
+    "gaad": "RoleDetailList entries",
+    "role": "a Role object",
+    "policy": "a policy document",
+}
 EXPIRED_WAIVER = "expired-waiver"  # reached whenever a waiver is past its date (unless --fail-on never)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
@@ -146,10 +163,23 @@ def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
     )
 
 
+def check_plan(plan: str | None, rules: RuleSet) -> None:
+    """``--plan`` (or ``plan`` in the config) must be one of the guide's plan names, in any case."""
+    plans = rules.plans
+    if plan is None or plans is None or plans.allows_fine_grained(plan):
+        return
+    raise UsageError(f"--plan: unknown plan {plan!r} (the guide's plans: {', '.join(plans.fine_grained)}; "
+                     "any case)")
+
+
 def _gates(report: AuditReport) -> set[str | None]:
     """The ``--fail-on`` values the report's findings count toward, read off the verdicts."""
     gates: set[str | None] = set()
     for role in report.roles:
+        if role.not_zeet is not None:
+            continue  # not audited
+        if role.invalid_documents:
+            gates.add("invalid-policy")
         for feature in role.features:
             if feature.missing:
                 gates.add("missing")
@@ -250,11 +280,14 @@ def audit_located(
     *,
     jobs: int | None = None,
     render_json: bool = False,
+    zeet_only: bool = False,
 ) -> list[RoleReport]:
     """Every role audited, in order, with its locations; on several cores when there are many.
 
     ``jobs`` is ``--jobs`` (None: auto, see ``parallel``). With ``render_json`` and more than one
-    process, each process also renders its roles' JSON, kept for the JSON format to reuse.
+    process, each process also renders its roles' JSON, kept for the JSON format to reuse. With
+    ``zeet_only`` (``--all-roles``), a role whose trust policy does not let Zeet in is not audited
+    (see ``not_zeet_reason``).
     """
     from zeet_iam_audit.formats import json_format
     from zeet_iam_audit.parallel import choose_jobs, map_shares
@@ -264,7 +297,8 @@ def audit_located(
     prerender = render_json and jobs > 1 and len(roles) > json_format.INDENT_UP_TO_ROLES
 
     def audit_share(share: Sequence[Role]) -> list[tuple[RoleReport, str | None]]:
-        located = [replace(audit_role(role, rules, catalog, options), locations=role_locations(role))
+        located = [replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only),
+                           locations=role_locations(role))
                    for role in share]
         return [(report, json_format.render_role(report) if prerender else None) for report in located]
 
@@ -272,6 +306,69 @@ def audit_located(
     json_format.forget_feature_texts()
     json_format.remember_rendered(audited if prerender else ())
     return [report for report, _ in audited]
+
+
+def no_role_message(path: str, input_type: str, skipped: Sequence[object] = ()) -> str:
+    """ "FILE: no IAM role found (looked for AWS::IAM::Role resources)"."""
+    looked = LOOKED_FOR.get(input_type, "IAM roles")
+    left = f"; {len(skipped)} item{'s' if len(skipped) != 1 else ''} skipped" if skipped else ""
+    return f"{path}: no IAM role found (looked for {looked}{left})"
+
+
+def _principals(role: Role) -> list[str] | None:
+    """Who the trust policy's Allow statements name (None: anyone might be Zeet, so audit it)."""
+    assert role.trust_policy is not None
+    named: list[str] = []
+    for statement in role.trust_policy.statements:
+        if statement.effect is not Effect.ALLOW:
+            continue
+        if statement.not_principal is not None:
+            return None
+        principal = statement.principal
+        if principal is None or principal.wildcard:
+            return None
+        for kind, identifiers in principal.entries:
+            if kind == "AWS" and identifiers:
+                return None  # an account or a role: it may be Zeet's
+            named.extend(identifiers)
+    return named
+
+
+def not_zeet_reason(role: Role, zeet_account: str | None) -> str | None:
+    """Why the role is not one Zeet uses ("trusts lambda.amazonaws.com"), or None when it may be.
+
+    With Zeet's account known: the trust policy does not name it. Without: it trusts no AWS account
+    or role at all (only services or identity providers), so Zeet cannot assume it. A role whose trust
+    policy could not be read may be Zeet's: it is audited.
+    """
+    if role.trust_policy is None:
+        return None
+    if zeet_account is not None:
+        if role_trusts_account(role, zeet_account):
+            return None
+        principals = [i for s in role.trust_policy.statements if s.effect is Effect.ALLOW and s.principal
+                      for _, ids in s.principal.entries for i in ids]
+    else:
+        found = _principals(role)
+        if found is None:
+            return None
+        principals = found
+    listed = ", ".join(dict.fromkeys(principals))
+    return f"trusts {listed}" if listed else "trusts no one (its trust policy allows no principal)"
+
+
+def _audit_or_pass_over(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptions,
+                        zeet_only: bool) -> RoleReport:
+    reason = not_zeet_reason(role, options.trust.zeet_account_id) if zeet_only else None
+    if reason is None:
+        return audit_role(role, rules, catalog, options)
+    return RoleReport(
+        name=role.name, arn=role.arn, source=role.source,
+        trust=TrustResult(TrustStatus.FAIL, (TrustFinding("not-a-zeet-role", "info", f"not a Zeet role: {reason}"),)),
+        features=(), excess=ExcessResult(total=0, services=(), risky=(), analysed=False),
+        default_mode=DefaultModeResult(administrator="unknown", mode=options.mode, plan=options.plan),
+        not_zeet=reason,
+    )
 
 
 def _relative(origin: str, cwd: Path) -> str:
@@ -290,17 +387,57 @@ def with_waivers(report: AuditReport, waivers: Sequence[Waiver], today: datetime
 
 def summarise(report: AuditReport, reached: Sequence[str]) -> str:
     """The one-line summary for stderr."""
-    roles = len(report.roles)
-    counts = Counter(f.status.value for role in report.roles for f in role.features)
+    audited = [role for role in report.roles if role.not_zeet is None]
+    roles = len(audited)
+    counts = Counter(f.status.value for role in audited for f in role.features)
     features = ", ".join(f"{counts[s]} {s}" for s in ("ok", "missing", "conditional", "unknown") if counts[s])
-    trust = Counter(role.trust.status.value for role in report.roles)
+    trust = Counter(role.trust.status.value for role in audited)
     trust_text = ", ".join(f"{n} {s}" for s, n in sorted(trust.items()))
     verdict = f"fails on {', '.join(reached)}" if reached else "passes"
+    others = len(report.roles) - roles
+    others_text = f"; {others} not Zeet role{'s' if others != 1 else ''} (not audited)" if others else ""
+    invalid = sum(len(role.invalid_documents) for role in audited)
+    invalid_text = f"; {invalid} invalid polic{'ies' if invalid != 1 else 'y'}" if invalid else ""
     skipped = f"; {len(report.skipped)} skipped" if report.skipped else ""
     waived = len({fp for note in report.waivers if note.status == "applied" for fp in note.fingerprints})
     waived_text = f"; {waived} finding{'s' if waived != 1 else ''} waived" if waived else ""
-    return (f"zeet-iam-audit: {roles} role{'s' if roles != 1 else ''} audited; features: "
-            f"{features or 'none'}; trust: {trust_text or 'none'}{skipped}{waived_text}; {verdict}")
+    empty = f"{report.no_role}; " if report.no_role else ""
+    return (f"zeet-iam-audit: {empty}{roles} role{'s' if roles != 1 else ''} audited; features: "
+            f"{features or 'none'}; trust: {trust_text or 'none'}{invalid_text}{others_text}{skipped}"
+            f"{waived_text}; {verdict}")
+
+
+_LISTED_REASONS = 5
+
+
+def unverified_messages(report: AuditReport, reached: Sequence[str]) -> list[str]:
+    """When unknown verdicts fail the gate: what could not be verified, and how to accept it knowingly."""
+    if "unknown" not in reached:
+        return []
+    # reason → (required actions it leaves unknown, by role; the features they belong to)
+    reasons: dict[str, tuple[dict[str, int], set[str]]] = {}
+    for role in report.roles:
+        if role.not_zeet is not None:
+            continue
+        for group in role.unknown:
+            counts, features = reasons.setdefault(role.reason_text(group.reason), ({}, set()))
+            counts[role.name] = group.actions
+            features.update(group.features)
+        for finding in role.trust.findings:
+            if finding.severity == "unknown":
+                reasons.setdefault(f"trust policy: {finding.message}", ({}, set()))[0][role.name] = 0
+    lines = []
+    for reason, (counts, features) in list(reasons.items())[:_LISTED_REASONS]:
+        count, names = sum(counts.values()), counts
+        what = (f"{count} required action{'s' if count != 1 else ''} of {len(features)} "
+                f"feature{'s' if len(features) != 1 else ''}") if features else "trust"
+        where = f" in {len(names)} roles" if len(names) > 1 else ""
+        lines.append(f"could not verify {what}{where}: {reason}")
+    if len(reasons) > _LISTED_REASONS:
+        lines.append(f"... and {len(reasons) - _LISTED_REASONS} more reasons (see the report)")
+    lines.append(f"unknown is not a pass: give what is missing, or accept it knowingly with --fail-on "
+                 f"{ACCEPT_UNKNOWN} or a waiver (check = \"unknown-permission\")")
+    return lines
 
 
 def run_audit(
@@ -326,6 +463,9 @@ def run_audit(
     fail_on = parse_fail_on(_split(args.fail_on) or settings.get("fail_on") or [])
     if getattr(args, "strict", False) and "never" not in fail_on:
         fail_on = fail_on | {"unknown"}
+    if args.no_excess and fail_on & EXCESS_GATES:
+        raise UsageError(f"--no-excess: cannot be combined with --fail-on "
+                         f"{','.join(sorted(fail_on & EXCESS_GATES))} (the excess would not be analysed)")
     options = build_options(args, settings)
     waivers = [replace(w, origin=_relative(w.origin, cwd)) for w in settings.get("waivers") or ()]
 
@@ -337,7 +477,9 @@ def run_audit(
     rules_dir = pick_setting(args.rules, settings, "rules")
     rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog,
                        placeholders=state_placeholders(state_flags(args), settings))
+    check_plan(options.plan, rules)
     saved: str | None = None
+    no_role: str | None = None
     live_result = None
     roles: Sequence[Role]
     if live:
@@ -363,21 +505,26 @@ def run_audit(
     else:
         # Lazy: with --all-roles, each role is read in the process that audits it (see parallel).
         source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter), lazy=True)
+        if not len(source.roles):
+            no_role = no_role_message(str(args.file), source.input_type, source.skipped)
+            if not args.all_roles:
+                raise InputError(no_role)  # a gate pointed at the wrong file must not pass
         roles, not_chosen = select_roles(
             source.roles, role=args.role, all_roles=args.all_roles,
             zeet_account=options.trust.zeet_account_id, path=str(args.file))
         inputs = (str(args.file),)
     skipped = [SkippedItem(s.name, s.reason, s.origin) for s in source.skipped] + not_chosen
     located = audit_located(roles, rules, catalog, options, jobs=getattr(args, "jobs", None),
-                            render_json=_renders_json(args))
+                            render_json=_renders_json(args), zeet_only=bool(args.all_roles))
     report = AuditReport(tool_version=__version__, roles=tuple(located), skipped=tuple(skipped),
-                         inputs=inputs)
+                         inputs=inputs, no_role=no_role)
     if live_result is not None and args.simulate:
         report = _with_simulation(report, rules, options, live_result)
     report = with_waivers(report, waivers, today or datetime.date.today())
     reached = fails(report, fail_on)
+    messages = [*waiver_messages(report.waivers), *unverified_messages(report, reached)]
     return AuditRun(report=report, exit_code=1 if reached else 0, summary=summarise(report, reached),
-                    saved=saved, reached=tuple(reached), messages=tuple(waiver_messages(report.waivers)))
+                    saved=saved, reached=tuple(reached), messages=tuple(messages))
 
 
 def our_decisions(

@@ -49,9 +49,13 @@ def test_a_passing_report_and_its_trust_and_risky_sections(run_cli: Callable[...
     assert passing.code == 0
     assert "Result: **passes**." in passing.stdout
     wide = run_cli("--file", "fixtures/gaad/zeet-account.json", "--all-roles", *ZEET, "--format", "markdown")
-    assert "**Trust findings**" in wide.stdout
     assert "**Risky grants**" in wide.stdout
     assert wide.stdout.count("### Role ") == 6
+    # With --all-roles, roles Zeet cannot assume are one line each, not ten feature verdicts.
+    assert "Not a Zeet role: trusts lambda.amazonaws.com." in wide.stdout
+    warned = run_cli("--file", "fixtures/role/get-role.json", "--format", "markdown")
+    assert "**Trust findings**" in warned.stdout
+    assert "accounts other than Zeet's can assume the role" in warned.stdout
 
 
 def test_waived_findings_are_marked(run_cli: Callable[..., CliResult]) -> None:

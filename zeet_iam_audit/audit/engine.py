@@ -10,12 +10,14 @@ from zeet_iam_audit.audit.administrator import AdministratorCheck, check_adminis
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess
 from zeet_iam_audit.audit.features import FeaturePlan, audit_planned, plan_feature, required_actions
+from zeet_iam_audit.audit.policy_checks import invalid_documents, unknown_actions
 from zeet_iam_audit.audit.report import (
     AuditReport,
     DefaultModeResult,
     ExcessResult,
     FeatureResult,
     FeatureStatus,
+    Fix,
     MissingGroup,
     OpenAction,
     RoleReport,
@@ -151,6 +153,9 @@ def _connection(feature: FeatureResult, trust: TrustResult, role: Role,
             service="sts", display="Trust", actions=(ASSUME_ACTION,), layer="trust policy",
             reason="the trust policy fails: " + "; ".join(f.message for f in fails),
             statements=tuple(dict.fromkeys(f.statement for f in fails if f.statement)),
+            fix=Fix(change="change the role's trust policy (no permission policy can help): it must allow "
+                           f"{ASSUME_ACTION} to Zeet's management account with an sts:ExternalId condition "
+                           "equal to Zeet's external id, and only to it (see the trust findings)"),
         ))
     elif trust.status is TrustStatus.UNKNOWN:
         unknown.append(OpenAction(
@@ -218,7 +223,7 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
             result = _connection(result, trust, role, admin if admin_required else None)
         features.append(result)
     excess = (audit_excess(evaluator, index, needed, focus, admin.decision) if options.check_excess
-              else ExcessResult(total=0, services=(), risky=()))
+              else ExcessResult(total=0, services=(), risky=(), analysed=False))
     if options.scps:
         scps = "evaluated"
     elif options.scp_unknown_reason:
@@ -235,6 +240,8 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
         default_mode=default_mode,
         unknown_policies=evaluator.unknown_reasons,
         scps=scps,
+        invalid_documents=invalid_documents(role),
+        unknown_actions=unknown_actions(role, catalog),
     )
 
 

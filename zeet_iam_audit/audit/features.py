@@ -8,8 +8,11 @@ from typing import TypeVar
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
-from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, OpenAction
-from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.audit.fixes import propose_fix
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, OpenAction
+from zeet_iam_audit.audit.resource_fit import never_used
+from zeet_iam_audit.catalog import Catalog, load_catalog
+from zeet_iam_audit.catalog.resources import load_resource_catalog
 from zeet_iam_audit.policy.evaluate import Decision, Layer
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
 
@@ -24,6 +27,12 @@ _DENY_TEXT = {
     Layer.IDENTITY: ("explicit deny", "an identity-based policy explicitly denies them"),
     Layer.BOUNDARY: ("permissions boundary", "the permissions boundary explicitly denies them"),
     Layer.SCP: ("SCP", "a service control policy explicitly denies them"),
+}
+
+
+_NEVER_USED_TEXT = {
+    Layer.IDENTITY: ("no allow", "the only Allow names resources these actions never use"),
+    Layer.BOUNDARY: ("permissions boundary", "the boundary allows them only on resources they never use"),
 }
 
 
@@ -140,6 +149,9 @@ class FeaturePlan:
     focus: Focus | None = None
     # Results that needed no evaluation, by the required positions no policy names (see audit_planned).
     settled: dict[int, FeatureResult] = field(default_factory=dict, compare=False, repr=False)
+    # Fixes made so far, by (layer, reason, deny statements, actions) of their missing group.
+    fixes: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Fix] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 def plan_feature(
@@ -246,14 +258,22 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
         elif decision.decision is Decision.CONDITIONAL:
-            conditional.append(_open_action(requirement, prefix, display, decision, resource))
+            never = never_used(requirement.action, decision, evaluator.role, load_catalog(), load_resource_catalog())
+            if never is not None:  # an Allow on resources the action never uses is no allow
+                layer, reason = _NEVER_USED_TEXT[never.layer]
+                groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(never.statements)}", ()),
+                                  []).append(requirement.action)
+            else:
+                conditional.append(_open_action(requirement, prefix, display, decision, resource))
         elif decision.decision is Decision.UNKNOWN:
             unknown.append(_open_action(requirement, prefix, display, decision, resource))
-    missing = tuple(
-        _interned(_GROUPS, MissingGroup(service=p, display=d, actions=tuple(sorted(set(a), key=str.lower)),
-                                        layer=layer, reason=reason, statements=statements))
-        for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3])
-    )
+    made = []
+    for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
+        names_lacking = tuple(sorted(set(a), key=str.lower))
+        made.append(_interned(_GROUPS, MissingGroup(
+            service=p, display=d, actions=names_lacking, layer=layer, reason=reason, statements=statements,
+            fix=_fix(plan, layer, reason, statements, names_lacking))))
+    missing = tuple(made)
     if missing:
         status = FeatureStatus.MISSING
     elif unknown:
@@ -280,6 +300,19 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
 
 
 _SETTLED_LIMIT = 4096  # settled results kept per feature plan
+
+
+def _fix(plan: FeaturePlan, layer: str, reason: str, statements: tuple[str, ...], actions: tuple[str, ...]) -> Fix:
+    """The fix of a missing group, made once per plan (see fixes.propose_fix)."""
+    key = (layer, reason, statements, actions)
+    found = plan.fixes.get(key)
+    if found is None:
+        wanted = {action.lower() for action in actions}
+        found = propose_fix(layer, reason, statements,
+                            [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted])
+        if len(plan.fixes) < _SETTLED_LIMIT:
+            plan.fixes[key] = found
+    return found
 
 # Equal values made for different roles, kept as one object: many roles lack the same actions for
 # the same reason, and one object is pickled, encoded (see formats/json_format.py) and held once.

@@ -10,14 +10,15 @@ file. The texts that explain each check live here, apart from the code that dete
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from zeet_iam_audit.audit.report import AuditReport, FeatureResult, RoleReport
+from zeet_iam_audit.audit.report import AuditReport, FeatureResult, Fix, RoleReport
 
-DOCS_URL = "https://github.com/zeet-dev/zeet-iam-audit"
 FINGERPRINT_VERSION = "zeetIamAudit/v1"  # the SARIF partialFingerprints key
+_IAM_GUIDE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"  # AWS's IAM User Guide
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +30,12 @@ class Check:
     title: str
     help: str
     level: str  # the usual SARIF level: error, warning or note
+    references: tuple[tuple[str, str], ...] = ()  # (title, URL) of AWS's documentation on the subject
 
     @property
     def help_uri(self) -> str:
-        return f"{DOCS_URL}#{self.id}"
+        """The first AWS documentation page on the check's subject."""
+        return self.references[0][1]
 
 
 CHECKS: tuple[Check, ...] = (
@@ -45,6 +48,8 @@ CHECKS: tuple[Check, ...] = (
         "resources the rule names, remove the blocking statement, or deselect the feature "
         "(--features) if you do not use it.",
         "error",
+        (("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
+         ("Troubleshoot access denied error messages", f"{_IAM_GUIDE}troubleshoot_access-denied.html")),
     ),
     Check(
         "conditional-permission", "ConditionalPermission",
@@ -53,15 +58,44 @@ CHECKS: tuple[Check, ...] = (
         "needs. Whether Zeet's request meets it depends on the request, so the audit cannot promise it "
         "works. Check the condition keys and resource scopes named in the finding.",
         "warning",
+        (("IAM JSON policy elements: Condition", f"{_IAM_GUIDE}reference_policies_elements_condition.html"),
+         ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html")),
     ),
     Check(
         "unknown-permission", "UnknownPermission",
-        "Whether the role allows an action a Zeet feature needs cannot be told",
+        "Whether the role allows actions a Zeet feature needs cannot be told",
         "The answer depends on something the input does not say: a policy that could not be read "
         "(an AWS managed policy offline, a document known only after deployment), an unresolved "
-        "template value, or SCPs that could not be listed. Pass the missing values (--parameter), "
-        "include the policy documents, or audit the live role.",
+        "template value, or SCPs that could not be listed. One finding per reason and role, naming how "
+        "many required actions and which features it leaves unverified. Pass the missing values "
+        "(--parameter), include the policy documents, or audit the live role; to accept it knowingly, "
+        "waive the finding or leave unknown out of --fail-on (--fail-on missing,invalid-policy,trust).",
         "warning",
+        (("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
+         ("Service control policies (SCPs)",
+          "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html")),
+    ),
+    Check(
+        "invalid-policy", "InvalidPolicy",
+        "A policy document of the role is one AWS would refuse",
+        "The document does not follow the IAM policy grammar (an Effect other than Allow or Deny, an "
+        "element IAM does not know, an action name with spaces, a Resource that is not an ARN): AWS "
+        "rejects it when the template is deployed or the policy is created, so the role will not have "
+        "it. The verdicts it could change are unknown. Fix the document at the path named.",
+        "error",
+        (("Grammar of the IAM JSON policy language", f"{_IAM_GUIDE}reference_policies_grammar.html"),
+         ("Validate IAM policies", f"{_IAM_GUIDE}access_policies_policy-validator.html")),
+    ),
+    Check(
+        "unknown-action", "UnknownAction",
+        "A policy names an action AWS does not know",
+        "IAM accepts an action name it does not know and matches nothing with it, so a misspelt action "
+        "grants nothing. The finding names the nearest known action of the service.",
+        "warning",
+        (("IAM JSON policy elements: Action", f"{_IAM_GUIDE}reference_policies_elements_action.html"),
+         ("Actions, resources, and condition keys for AWS services",
+          "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+          "reference_policies_actions-resources-contextkeys.html")),
     ),
     Check(
         "trust-policy", "TrustPolicy",
@@ -71,6 +105,9 @@ CHECKS: tuple[Check, ...] = (
         "a warning means a weaker setup, such as no sts:ExternalId condition (the confused-deputy "
         "problem) or other accounts trusted too.",
         "error",
+        (("Access to AWS accounts owned by third parties (external ID)",
+          f"{_IAM_GUIDE}id_roles_common-scenarios_third-party.html"),
+         ("The confused deputy problem", f"{_IAM_GUIDE}confused-deputy.html")),
     ),
     Check(
         "excess-permission", "ExcessPermission",
@@ -78,6 +115,8 @@ CHECKS: tuple[Check, ...] = (
         "These actions are allowed but no selected feature needs them. They widen what anyone holding "
         "the role can do; remove them unless something else uses the role.",
         "note",
+        (("Security best practices in IAM: apply least-privilege permissions",
+          f"{_IAM_GUIDE}best-practices.html#grant-least-privilege"),),
     ),
     Check(
         "risky-permission", "RiskyPermission",
@@ -86,6 +125,9 @@ CHECKS: tuple[Check, ...] = (
         "holder of the role gain more access than it was given. Scope them to the resources Zeet "
         "creates (the zeet-* names the rules list) or add conditions.",
         "warning",
+        (("Grant a user permissions to pass a role to an AWS service", f"{_IAM_GUIDE}id_roles_use_passrole.html"),
+         ("Security best practices in IAM: apply least-privilege permissions",
+          f"{_IAM_GUIDE}best-practices.html#grant-least-privilege")),
     ),
 )
 CHECK_IDS: tuple[str, ...] = tuple(check.id for check in CHECKS)
@@ -120,21 +162,35 @@ class Finding:
     group: str
     statement: str | None = None
     fingerprint: str = ""
+    fix: str | None = None  # how to fix it, in words (and the statement to add, as JSON text)
+    path: str | None = None  # where in the input the problem is, when it is not a statement
 
     def to_json(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint, "check": self.check, "level": self.level,
                 "role": self.role, "feature": self.feature, "subject": self.subject,
-                "message": self.message, "statement": self.statement}
+                "message": self.message, "statement": self.statement, "fix": self.fix}
 
 
 def _make(check: str, level: str, gate: str | None, role: RoleReport, feature: FeatureResult | None,
           subject: str, message: str, *, headline: str | None = None, group: str | None = None,
-          statement: str | None = None, extra: str = "") -> Finding:
+          statement: str | None = None, extra: str = "", fix: str | None = None,
+          path: str | None = None) -> Finding:
     feature_id = feature.id if feature else None
     key = fingerprint(check, role.name, feature_id, subject, extra)
     return Finding(check=check, level=level, gate=gate, role=role.name, feature=feature_id,
                    subject=subject, message=message, headline=headline or message,
-                   group=group or key, statement=statement, fingerprint=key)
+                   group=group or key, statement=statement, fingerprint=key, fix=fix, path=path)
+
+
+def fix_text(fix: Fix | None) -> str | None:
+    """A fix in one line: what to change, and the statements to add as compact JSON."""
+    if fix is None:
+        return None
+    if not fix.statements:
+        return fix.change
+    # ", " between items, so that a table can wrap a long statement between actions
+    statements = [json.dumps(s.to_json()) for s in fix.statements]
+    return f"{fix.change}: {' '.join(statements)}"
 
 
 def _singular(reason: str) -> str:
@@ -145,27 +201,37 @@ def _singular(reason: str) -> str:
 def _feature_findings(role: RoleReport, feature: FeatureResult) -> Iterator[Finding]:
     for group in feature.missing:
         statement = group.statements[0] if group.statements else None
+        label = feature.label(group)
+        fix = fix_text(group.fix)
         for action in group.actions:
             yield _make(
                 "missing-permission", "error", "missing", role, feature, action,
-                f"{feature.title} lacks {group.display}: {action} ({_singular(group.reason)})",
-                headline=f"{feature.title} lacks {group.display} ({group.reason})",
-                group=f"missing/{feature.id}/{group.service}/{group.layer}", statement=statement)
-    for verdict, items in (("conditional", feature.conditional), ("unknown", feature.unknown)):
-        for item in items:
-            detail = []
-            if item.keys:
-                detail.append(f"condition keys {', '.join(item.keys)} gate an {'/'.join(item.gates)}")
-            detail.extend(item.reasons)
-            tail = f": {'; '.join(detail)}" if detail else ""
-            yield _make(
-                f"{verdict}-permission", "warning", verdict, role, feature, item.action,
-                f"{feature.title}: {item.action} on {item.resource} is {verdict}{tail}",
-                headline=f"{feature.title}: required actions {verdict}",
-                group=f"{verdict}/{feature.id}", statement=item.reasons[0] if item.reasons else None)
+                f"{feature.title} lacks {label}: {action} ({_singular(group.reason)})",
+                headline=f"{feature.title} lacks {label} ({group.reason})",
+                group=f"missing/{feature.id}/{group.service}/{group.layer}", statement=statement, fix=fix)
+    for item in feature.conditional:
+        detail = [item.condition_text()] if item.keys else []
+        detail.extend(item.reasons)
+        tail = f": {'; '.join(detail)}" if detail else ""
+        yield _make(
+            "conditional-permission", "warning", "conditional", role, feature, item.action,
+            f"{feature.title}: {item.action} on {item.resource} is allowed only under conditions{tail}",
+            headline=f"{feature.title}: required actions allowed only under conditions",
+            group=f"conditional/{feature.id}", statement=item.reasons[0] if item.reasons else None)
 
 
-_TRUST_LEVEL = {"fail": ("error", "trust"), "warn": ("warning", None), "unknown": ("warning", "unknown"),
+def _unknown_findings(role: RoleReport) -> Iterator[Finding]:
+    """One finding per reason: the reason once, with how many actions and which features it affects."""
+    titles = {feature.id: feature.title for feature in role.features}
+    for group in role.unknown:
+        count = f"{group.actions} required action{'s' if group.actions != 1 else ''}"
+        features = ", ".join(titles.get(f, f) for f in group.features)
+        yield _make(
+            "unknown-permission", "warning", "unknown", role, None, group.reason,
+            f"cannot verify {count} of {features}: {role.reason_text(group.reason)}", statement=group.reason)
+
+
+_TRUST_LEVEL =_TRUST_LEVEL = {"fail": ("error", "trust"), "warn": ("warning", None), "unknown": ("warning", "unknown"),
                 "info": ("note", None)}
 
 
@@ -183,9 +249,24 @@ def role_findings(role: RoleReport) -> list[Finding]:
         add(_make("trust-policy", level, gate, role, None, trust.code,
                   f"trust policy: {trust.message}", statement=trust.statement,
                   extra=trust.statement or ""))
+    if role.not_zeet is not None:
+        return []  # not audited: the role is not one Zeet uses
+    for document in role.invalid_documents:
+        add(_make("invalid-policy", "error", "invalid-policy", role, None, document.policy,
+                  f"policy {document.policy!r} is invalid ({document.file}: {document.path}: "
+                  f"{document.problem}); AWS would refuse it", extra=document.path, path=document.path,
+                  fix=f"correct the document at {document.path}: {document.problem}"))
     for feature in role.features:
         for finding in _feature_findings(role, feature):
             add(finding)
+    for finding in _unknown_findings(role):
+        add(finding)
+    for unknown in role.unknown_actions:
+        hint = f"; did you mean {unknown.suggestion}?" if unknown.suggestion else ""
+        add(_make("unknown-action", "warning", None, role, None, unknown.action,
+                  f"{unknown.action} is not an action AWS knows: it grants nothing{hint}",
+                  statement=unknown.statement, extra=unknown.statement,
+                  fix=f"replace it with {unknown.suggestion}" if unknown.suggestion else None))
     for grant in role.excess.risky:
         needed = f"; needed by {', '.join(grant.needed_by)}" if grant.needed_by else ""
         conditional = " (conditional)" if grant.conditional else ""

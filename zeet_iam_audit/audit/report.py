@@ -51,6 +51,42 @@ class TrustResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposedStatement:
+    """An IAM statement that would grant what a feature lacks: Allow ``actions`` on ``resources``,
+    under ``conditions`` (``((operator, key, values), ...)``) when the rule's requests carry them."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        statement: dict[str, Any] = {
+            "Effect": "Allow",
+            "Action": self.actions[0] if len(self.actions) == 1 else list(self.actions),
+            "Resource": self.resources[0] if len(self.resources) == 1 else list(self.resources),
+        }
+        if self.conditions:
+            block: dict[str, dict[str, Any]] = {}
+            for operator, key, values in self.conditions:
+                block.setdefault(operator, {})[key] = values[0] if len(values) == 1 else list(values)
+            statement["Condition"] = block
+        return statement
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """How to make a missing group allowed: the statements to add to an identity-based policy of the
+    role, or (when a Deny, the permissions boundary or an SCP blocks it) what must change instead, with
+    no statement (adding an Allow cannot lift those)."""
+
+    change: str  # the sentence reports print
+    statements: tuple[ProposedStatement, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"change": self.change, "statements": [s.to_json() for s in self.statements]}
+
+
+@dataclass(frozen=True, slots=True)
 class MissingGroup:
     """Required actions of one service that the role does not allow, and the layer that blocks them."""
 
@@ -60,10 +96,20 @@ class MissingGroup:
     layer: str  # "no allow" | "explicit deny" | "permissions boundary" | "SCP"
     reason: str  # the sentence the report prints, e.g. "no identity-based policy allows them"
     statements: tuple[str, ...] = ()  # the deny statements, when a deny blocks
+    fix: Fix | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"service": self.service, "display": self.display, "actions": list(self.actions),
-                "layer": self.layer, "reason": self.reason, "statements": list(self.statements)}
+                "layer": self.layer, "reason": self.reason, "statements": list(self.statements),
+                "fix": self.fix.to_json() if self.fix is not None else None}
+
+
+def service_label(display: str, prefix: str) -> str:
+    """A guide's display name, told apart from others sharing it: ``"CloudWatch"`` for ``cloudwatch``,
+    ``"CloudWatch (events)"`` for ``events``."""
+    if not prefix or prefix == "*" or prefix in display.lower().replace(" ", ""):
+        return display
+    return f"{display} ({prefix})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +123,14 @@ class OpenAction:
     keys: tuple[str, ...] = ()  # condition keys it depends on
     gates: tuple[str, ...] = ()  # "Allow" and/or "Deny": what those conditions gate
     reasons: tuple[str, ...] = ()  # unreadable policies, unresolved values, partial denies
+
+    def condition_text(self) -> str:
+        """"condition keys aws:RequestedRegion decide an Allow" (empty without keys)."""
+        if not self.keys:
+            return ""
+        decided = " and ".join("an Allow" if gate == "Allow" else "a Deny" for gate in self.gates) or "it"
+        noun = "condition key" if len(self.keys) == 1 else "condition keys"
+        return f"{noun} {', '.join(self.keys)} decide{'s' if len(self.keys) == 1 else ''} {decided}"
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "service": self.service, "display": self.display,
@@ -97,10 +151,15 @@ class FeatureResult:
     variants: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
+    def label(self, group: MissingGroup) -> str:
+        """The group's service as people read it: its display name, with the IAM prefix when the name
+        does not say it ("CloudWatch (events)" for CloudWatch Events beside CloudWatch metrics)."""
+        return service_label(group.display, group.service)
+
     def summary(self) -> str:
         """One line: "Cluster Capacity Monitoring lacks SQS: sqs:CreateQueue (no identity-based ...)"."""
         if self.status is FeatureStatus.MISSING:
-            parts = [f"{g.display}: {', '.join(g.actions)} ({g.reason})" for g in self.missing]
+            parts = [f"{self.label(g)}: {', '.join(g.actions)} ({g.reason})" for g in self.missing]
             return f"{self.title} lacks " + "; ".join(parts)
         return self.short_summary()
 
@@ -110,7 +169,7 @@ class FeatureResult:
             plural = "s" if self.required != 1 else ""
             return f"{self.title}: ok ({self.required} required action{plural} allowed)"
         if self.status is FeatureStatus.MISSING:
-            parts = [f"{g.display} ({len(g.actions)}, {g.layer})" for g in self.missing]
+            parts = [f"{self.label(g)} ({len(g.actions)}, {g.layer})" for g in self.missing]
             return f"{self.title} lacks " + ", ".join(parts)
         items = self.unknown if self.status is FeatureStatus.UNKNOWN else self.conditional
         what = "unknown" if self.status is FeatureStatus.UNKNOWN else "conditional"
@@ -169,11 +228,27 @@ class ExcessResult:
     services: tuple[ExcessService, ...]
     risky: tuple[RiskyGrant, ...]
     unknown_reasons: tuple[str, ...] = ()
+    analysed: bool = True  # False with --no-excess: the counts mean nothing then
 
     def to_json(self) -> dict[str, Any]:
         return {"total_actions": self.total, "services": [s.to_json() for s in self.services],
                 "risky": [r.to_json() for r in self.risky],
-                "unknown_reasons": list(self.unknown_reasons)}
+                "unknown_reasons": list(self.unknown_reasons), "analysed": self.analysed}
+
+
+# Decision values (policy.evaluate.Decision) as reports say them to people.
+DECISION_TEXT = {
+    "allowed": "allowed",
+    "implicit_deny": "no policy allows it",
+    "explicit_deny": "explicitly denied",
+    "conditional": "allowed only under conditions",
+    "unknown": "unknown",
+}
+
+
+def decision_text(value: str) -> str:
+    """A Decision value in words: ``implicit_deny`` → "no policy allows it"."""
+    return DECISION_TEXT.get(value, value.replace("_", " "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +329,65 @@ class WaiverNote:
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidDocument:
+    """A policy document of the role that AWS would refuse: which file, which policy, where, and why."""
+
+    file: str
+    policy: str
+    path: str  # the JSON path of the problem inside the file
+    problem: str
+
+    @property
+    def text(self) -> str:
+        """As verdicts it leaves unknown give their reason: ``"<file>: <path>: <problem>"``."""
+        return f"{self.file}: {self.path or '$'}: {self.problem}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "policy": self.policy, "path": self.path, "problem": self.problem}
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownAction:
+    """An action a policy of the role names that the catalogue does not know (a typo, most often)."""
+
+    action: str
+    policy: str
+    statement: str  # "identity-based policy 'X' Statement[1]"
+    suggestion: str | None = None  # the nearest known name of that service
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "policy": self.policy, "statement": self.statement,
+                "suggestion": self.suggestion}
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownGroup:
+    """One reason verdicts could not be told, with what it affects (shown once per role)."""
+
+    reason: str
+    actions: int  # distinct required actions it leaves unknown
+    features: tuple[str, ...]  # the ids of the features they belong to
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "actions": self.actions, "features": list(self.features)}
+
+
+NO_REASON = "the answer depends on something the input does not say"
+
+
+def unknown_groups(features: tuple[FeatureResult, ...]) -> tuple[UnknownGroup, ...]:
+    """The features' unknown verdicts grouped by reason, in the order the reasons first appear."""
+    actions: dict[str, set[str]] = {}
+    owners: dict[str, dict[str, None]] = {}
+    for feature in features:
+        for item in feature.unknown:
+            for reason in item.reasons or (NO_REASON,):
+                actions.setdefault(reason, set()).add(item.action.lower())
+                owners.setdefault(reason, {})[feature.id] = None
+    return tuple(UnknownGroup(reason, len(names), tuple(owners[reason])) for reason, names in actions.items())
+
+
+@dataclass(frozen=True, slots=True)
 class RoleReport:
     name: str
     arn: str | None
@@ -266,6 +400,24 @@ class RoleReport:
     scps: str = "not evaluated"
     simulation: SimulationResult | None = None
     locations: tuple[SourceLocation, ...] = ()  # where the role and its policies are in the input
+    invalid_documents: tuple[InvalidDocument, ...] = ()
+    unknown_actions: tuple[UnknownAction, ...] = ()
+    # With --all-roles, a role whose trust policy does not let Zeet in is not audited: who it trusts
+    # instead ("lambda.amazonaws.com"), and no features.
+    not_zeet: str | None = None
+
+    @property
+    def unknown(self) -> tuple[UnknownGroup, ...]:
+        """The unknown verdicts grouped by reason."""
+        return unknown_groups(self.features)
+
+    def reason_text(self, reason: str) -> str:
+        """An unknown verdict's reason for people: an invalid policy is named as such."""
+        for document in self.invalid_documents:
+            if reason == document.text:
+                return (f"policy {document.policy!r} is invalid (AWS would refuse it): {document.path}: "
+                        f"{document.problem}")
+        return reason
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -280,6 +432,10 @@ class RoleReport:
             "scps": self.scps,
             "simulation": self.simulation.to_json() if self.simulation else None,
             "locations": [location.to_json() for location in self.locations],
+            "unknown_groups": [group.to_json() for group in self.unknown],
+            "invalid_policies": [document.to_json() for document in self.invalid_documents],
+            "unknown_actions": [action.to_json() for action in self.unknown_actions],
+            "not_zeet_role": self.not_zeet,
         }
 
 
@@ -300,6 +456,9 @@ class AuditReport:
     skipped: tuple[SkippedItem, ...] = ()
     inputs: tuple[str, ...] = ()
     waivers: tuple[WaiverNote, ...] = ()
+    # With --all-roles on an input that holds no IAM role: what was looked for, e.g.
+    # "zeet.yaml: no IAM role found (looked for AWS::IAM::Role resources)".
+    no_role: str | None = None
 
     def waiver_of(self, fingerprint: str) -> WaiverNote | None:
         """The applied waiver that waives the finding with this fingerprint, if any."""
@@ -335,4 +494,5 @@ class AuditReport:
             "findings_listed": "all" if all_findings else "waived",
             "findings": findings,
             "waivers": [note.to_json() for note in self.waivers],
+            "no_role": self.no_role,
         }

@@ -302,6 +302,10 @@ def finding_line(index: SourceIndex, role: RoleReport, finding: Finding) -> int 
     for location in role.locations:
         paths.setdefault((location.kind, location.name if location.kind in ("policy", "boundary") else ""),
                          location.path)
+    if finding.path is not None:  # a place in the input itself (an invalid policy's problem)
+        line = index.line_of(finding.path)
+        if line is not None:
+            return line
     trust = finding.check == "trust-policy"
     target = statement_target(finding.statement, trust=trust) if finding.statement else None
     if target is not None:

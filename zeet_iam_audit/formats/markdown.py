@@ -7,10 +7,11 @@ marked, and waivers needing attention are listed.
 
 from __future__ import annotations
 
+import json
 import re
 
 from zeet_iam_audit.audit.findings import Finding, role_findings
-from zeet_iam_audit.audit.report import AuditReport, FeatureResult, FeatureStatus, RoleReport
+from zeet_iam_audit.audit.report import AuditReport, FeatureResult, FeatureStatus, RoleReport, decision_text
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.formats.locate import relative_path
 from zeet_iam_audit.formats.printable import printable
@@ -37,10 +38,11 @@ def _missing_cell(feature: FeatureResult, waived: set[str]) -> str:
         parts = []
         for group in feature.missing:
             actions = ", ".join(code(a) + (" (waived)" if a.lower() in waived else "") for a in group.actions)
-            parts.append(f"{md(group.display)}: {actions} ({md(group.layer)})")
+            parts.append(f"{md(feature.label(group))}: {actions} ({md(group.layer)})")
         return "<br>".join(parts)
-    items = feature.unknown if feature.status is FeatureStatus.UNKNOWN else feature.conditional
-    return f"{len(items)} of {feature.required} required actions {feature.status.value}"
+    if feature.status is FeatureStatus.UNKNOWN:
+        return f"{len(feature.unknown)} of {feature.required} required actions unknown"
+    return f"{len(feature.conditional)} of {feature.required} required actions allowed only under conditions"
 
 
 def _status(feature: FeatureResult, findings: list[Finding], report: AuditReport) -> str:
@@ -57,29 +59,65 @@ def _status(feature: FeatureResult, findings: list[Finding], report: AuditReport
 def _feature_details(feature: FeatureResult) -> list[str]:
     lines = [f"**{md(feature.title)}** ({code(feature.id)}): {feature.status.value}", ""]
     for group in feature.missing:
-        lines.append(f"- lacks {md(group.display)}: {', '.join(code(a) for a in group.actions)} "
+        lines.append(f"- lacks {md(feature.label(group))}: {', '.join(code(a) for a in group.actions)} "
                      f"({md(group.reason)})")
         lines.extend(f"  - {md(statement)}" for statement in group.statements)
-    for verdict, items in (("conditional", feature.conditional), ("unknown", feature.unknown)):
-        for item in items:
-            lines.append(f"- {code(item.action)} on {code(item.resource)} is {verdict}")
-            if item.keys:
-                lines.append(f"  - condition keys {', '.join(code(k) for k in item.keys)} gate an "
-                             f"{'/'.join(item.gates)}")
-            lines.extend(f"  - {md(reason)}" for reason in item.reasons)
+        if group.fix is not None:
+            lines.append(f"  - fix: {md(group.fix.change)}")
+            if group.fix.statements:
+                # A JSON list, one statement a line: ready for a policy's Statement.
+                body = [json.dumps(s.to_json()) for s in group.fix.statements]
+                items = [f"      {text}{',' if n < len(body) - 1 else ''}" for n, text in enumerate(body)]
+                lines += ["", "    ```json", "    [", *items, "    ]", "    ```", ""]
+    for item in feature.conditional:
+        lines.append(f"- {code(item.action)} on {code(item.resource)} is allowed only under conditions")
+        if item.keys:
+            lines.append(f"  - {md(item.condition_text())}")
+        lines.extend(f"  - {md(reason)}" for reason in item.reasons)
+    if feature.unknown:
+        lines.append(f"- {len(feature.unknown)} required actions unknown (the reasons are under "
+                     "*Could not verify*)")
     lines.extend(f"- note: {md(note)}" for note in feature.notes)
     lines.append("")
     return lines
 
 
+def _checks(role: RoleReport) -> list[str]:
+    """Invalid policies, what could not be verified (once per reason), unknown action names."""
+    lines: list[str] = []
+    if role.invalid_documents:
+        lines += ["**Invalid policies** (AWS would refuse them)", ""]
+        lines.extend(f"- {code(d.policy)}: {code(d.path)} in {code(d.file)}: {md(d.problem)}"
+                     for d in role.invalid_documents)
+        lines.append("")
+    if role.unknown:
+        titles = {feature.id: feature.title for feature in role.features}
+        lines += ["**Could not verify**", ""]
+        for group in role.unknown:
+            features = ", ".join(md(titles.get(f, f)) for f in group.features)
+            lines.append(f"- {md(role.reason_text(group.reason))}: {group.actions} required "
+                         f"action{'s' if group.actions != 1 else ''} unknown, in {features}")
+        lines.append("")
+    if role.unknown_actions:
+        lines += ["**Actions AWS does not know** (they grant nothing)", ""]
+        for unknown in role.unknown_actions:
+            hint = f"; did you mean {code(unknown.suggestion)}?" if unknown.suggestion else ""
+            lines.append(f"- {code(unknown.action)} ({md(unknown.statement)}){hint}")
+        lines.append("")
+    return lines
+
+
 def _role_section(report: AuditReport, role: RoleReport, options: RenderOptions) -> list[str]:
+    if role.not_zeet is not None:
+        return [f"### Role {code(role.name)}", "", f"Not a Zeet role: {md(role.not_zeet)}.", ""]
     findings = role_findings(role)
     waived_actions = {f.subject.lower() for f in findings if report.waiver_of(f.fingerprint) is not None}
     source = relative_path(role.source, options.root) if role.source in report.inputs else role.source
     arn = f" {code(role.arn)}" if role.arn else ""
     lines = [f"### Role {code(role.name)}", "",
              f"Source {code(source)}{arn}. Trust: **{role.trust.status.value}**. "
-             f"Mode: {md(role.default_mode.mode)} (Account Administrator: {md(role.default_mode.administrator)}).",
+             f"Mode: {md(role.default_mode.mode)} (Account Administrator: "
+             f"{md(decision_text(role.default_mode.administrator))}).",
              ""]
     lines.extend(f"- {md(finding)}" for finding in role.default_mode.findings)
     if role.default_mode.findings:
@@ -107,6 +145,7 @@ def _role_section(report: AuditReport, role: RoleReport, options: RenderOptions)
             lines.append(f"- {code(grant.action)} on {code(grant.resource)}{conditional}: {md(grant.reason)}"
                          f"{needed}{where}")
         lines.append("")
+    lines += _checks(role)
     attention = [f for f in role.features if f.status is not FeatureStatus.OK or f.notes]
     if attention:
         lines += [f"<details><summary>Details: {len(attention)} feature{'s' if len(attention) != 1 else ''} "
@@ -115,16 +154,19 @@ def _role_section(report: AuditReport, role: RoleReport, options: RenderOptions)
             lines += _feature_details(feature)
         lines += ["</details>", ""]
     excess = role.excess
-    if excess.services:
+    if not excess.analysed:
+        lines += ["Excess: not analysed (`--no-excess`).", ""]
+    elif excess.services:
         lines += [f"<details><summary>Excess: {excess.total} allowed actions that no selected feature "
                   "needs</summary>", "", "| Service | Actions | By access level |", "| --- | --- | --- |"]
         for service in excess.services:
             levels = ", ".join(f"{md(level)} {count}" for level, count in service.by_access_level)
             lines.append(f"| {code(service.service)} | {service.total} | {levels} |")
         lines += ["", "</details>", ""]
-    for reason in role.unknown_policies:
-        lines.append(f"- unreadable: {md(reason)}")
-    if role.unknown_policies:
+    said = {group.reason for group in role.unknown}
+    unread = [reason for reason in role.unknown_policies if reason not in said]
+    lines.extend(f"- unreadable: {md(reason)}" for reason in unread)
+    if unread:
         lines.append("")
     return lines
 
@@ -155,7 +197,7 @@ def render_markdown(report: AuditReport, options: RenderOptions) -> str:
         lines.append(f"{roles} role{'s' if roles != 1 else ''} audited from {inputs or 'no input'}.")
     lines.append("")
     if not report.roles:
-        lines += ["No role to audit.", ""]
+        lines += [md(report.no_role) if report.no_role else "No role to audit.", ""]
     for role in report.roles:
         lines += _role_section(report, role, options)
     lines += _waiver_section(report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -15,6 +16,7 @@ from zeet_iam_audit.audit.report import (
     FeatureResult,
     FeatureStatus,
     RoleReport,
+    decision_text,
 )
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.formats.printable import printable
@@ -40,11 +42,12 @@ def _feature_summary(feature: FeatureResult) -> str:
         return f"{feature.required} required action{'s' if feature.required != 1 else ''} allowed"
     if feature.status is FeatureStatus.MISSING:
         return "lacks " + ", ".join(
-            f"{g.display} ({len(g.actions)}: {g.layer})" for g in feature.missing)
-    items = feature.unknown if feature.status is FeatureStatus.UNKNOWN else feature.conditional
-    keys = sorted({k for item in items for k in item.keys}, key=str.lower)
+            f"{feature.label(g)} ({len(g.actions)}: {g.layer})" for g in feature.missing)
+    if feature.status is FeatureStatus.UNKNOWN:
+        return f"{len(feature.unknown)} of {feature.required} required actions unknown (reasons below)"
+    keys = sorted({k for item in feature.conditional for k in item.keys}, key=str.lower)
     tail = f" on {', '.join(keys)}" if keys else ""
-    return f"{len(items)} of {feature.required} required actions {feature.status.value}{tail}"
+    return f"{len(feature.conditional)} of {feature.required} required actions allowed only under conditions{tail}"
 
 
 def _features_table(role: RoleReport) -> Table:
@@ -65,24 +68,54 @@ def _feature_details(role: RoleReport) -> list[tuple[int, str]]:
     for feature in role.features:
         if feature.status is FeatureStatus.OK and not feature.notes:
             continue
+        if feature.status is FeatureStatus.UNKNOWN and not feature.notes:
+            continue  # said once per reason, below the details
         lines.append((2, f"{feature.title} ({feature.id}): {feature.status.value}"))
         for group in feature.missing:
-            lines.append((4, f"{feature.title} lacks {group.display}: {', '.join(group.actions)} "
+            lines.append((4, f"{feature.title} lacks {feature.label(group)}: {', '.join(group.actions)} "
                              f"({group.reason})"))
             lines.extend((6, statement) for statement in group.statements)
-        for item in (*feature.conditional, *feature.unknown):
-            verdict = "unknown" if item in feature.unknown else "conditional"
-            lines.append((4, f"{item.action} on {item.resource} is {verdict}:"))
+            if group.fix is not None:
+                tail = ":" if group.fix.statements else ""
+                lines.append((6, f"fix: {group.fix.change}{tail}"))
+                lines.extend((8, json.dumps(statement.to_json())) for statement in group.fix.statements)
+        for item in feature.conditional:
+            lines.append((4, f"{item.action} on {item.resource} is allowed only under conditions:"))
             if item.keys:
-                lines.append((6, f"condition keys {', '.join(item.keys)} gate an {'/'.join(item.gates)}"))
+                lines.append((6, item.condition_text()))
             lines.extend((6, reason) for reason in item.reasons)
         lines.extend((4, f"note: {note}") for note in feature.notes)
+    return lines
+
+
+def _checks_lines(role: RoleReport) -> list[tuple[int, str]]:
+    """(indent, text) lines: invalid policies, what could not be verified, unknown action names."""
+    lines: list[tuple[int, str]] = []
+    if role.invalid_documents:
+        lines.append((0, "Invalid policies (AWS would refuse them):"))
+        lines.extend((2, f"{d.policy}: {d.file}: {d.path}: {d.problem}") for d in role.invalid_documents)
+    groups = role.unknown
+    if groups:
+        titles = {feature.id: feature.title for feature in role.features}
+        lines.append((0, "Could not verify (unknown):"))
+        for group in groups:
+            features = ", ".join(titles.get(f, f) for f in group.features)
+            count = f"{group.actions} required action{'s' if group.actions != 1 else ''}"
+            lines.append((2, role.reason_text(group.reason)))
+            lines.append((4, f"leaves {count} unknown, in {features}"))
+    if role.unknown_actions:
+        lines.append((0, "Actions AWS does not know (they grant nothing):"))
+        for unknown in role.unknown_actions:
+            hint = f"; did you mean {unknown.suggestion}?" if unknown.suggestion else ""
+            lines.append((2, f"{unknown.action} [{unknown.statement}]{hint}"))
     return lines
 
 
 def _excess_lines(role: RoleReport) -> list[tuple[int, str]]:
     """(indent, text) lines for the excess and the risky grants."""
     excess = role.excess
+    if not excess.analysed:
+        return [(0, "Excess: not analysed (--no-excess)")]
     lines = [(0, f"Excess: {excess.total} allowed actions that no selected feature needs")]
     for service in excess.services[:15]:
         levels = ", ".join(f"{level} {count}" for level, count in service.by_access_level)
@@ -110,6 +143,8 @@ def _role_block(role: RoleReport) -> Group:
     header = Text.assemble(("Role ", "bold"), (role.name, "bold cyan"))
     if role.arn:
         header.append(f"  {role.arn}")
+    if role.not_zeet is not None:
+        return Group(header, Text(f"not a Zeet role: {role.not_zeet}"))
     parts: list[Text | Table | Padding] = [header, Text(f"source: {role.source}")]
     trust = Text.assemble("Trust: ", _status(role.trust.status.value))
     parts.append(trust)
@@ -122,7 +157,7 @@ def _role_block(role: RoleReport) -> Group:
         parts.append(line)
     mode = role.default_mode
     plan = f", plan {mode.plan}" if mode.plan else ""
-    parts.append(Text(f"Mode: {mode.mode}{plan} (Account Administrator: {mode.administrator})"))
+    parts.append(Text(f"Mode: {mode.mode}{plan} (Account Administrator: {decision_text(mode.administrator)})"))
     parts.extend(Text(f"  {finding}") for finding in mode.findings)
     parts.append(Text(""))
     parts.append(_features_table(role))
@@ -131,10 +166,16 @@ def _role_block(role: RoleReport) -> Group:
         parts.append(Text(""))
         parts.append(Text("Details", style="bold"))
         parts.extend(Padding(Text(line), (0, 0, 0, indent)) for indent, line in details)
+    checks = _checks_lines(role)
+    if checks:
+        parts.append(Text(""))
+        parts.extend(Padding(Text(line), (0, 0, 0, indent)) for indent, line in checks)
     parts.append(Text(""))
     parts.extend(Padding(Text(line), (0, 0, 0, indent)) for indent, line in _excess_lines(role))
+    said = {group.reason for group in role.unknown}
     for reason in role.unknown_policies:
-        parts.append(Text(f"Unreadable: {reason}", style=_STATUS_STYLE["unknown"]))
+        if reason not in said:
+            parts.append(Text(f"Unreadable: {reason}", style=_STATUS_STYLE["unknown"]))
     parts.append(Text(f"SCPs: {role.scps}"))
     return Group(*parts)
 
@@ -155,7 +196,7 @@ def render_table(report: AuditReport, options: RenderOptions) -> str:
         legacy_windows=False,
     )
     if not report.roles:
-        console.print("No role to audit.")
+        console.print(Text(report.no_role or "No role to audit."))
     for position, role in enumerate(report.roles):
         if position:
             console.rule()

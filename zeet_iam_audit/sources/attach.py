@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from zeet_iam_audit.errors import PolicyError
-from zeet_iam_audit.model import AttachedPolicy, Policy, PolicyKind, Unresolved
+from zeet_iam_audit.model import AttachedPolicy, InvalidPolicy, Policy, PolicyKind, Unresolved
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.sources.shape import Locator
 
@@ -70,7 +70,8 @@ def read_policy(
         unresolved = _unresolved_at(document, error.path) if not isinstance(document, str) else None
         if unresolved is not None:
             return f"{place}: depends on a value that could not be resolved: {unresolved.reason}"
-        return f"{place}: {error.problem}"
+        # AWS would refuse this document: a value of its own, so the audit can report it as such.
+        return InvalidPolicy(locator.display, _join(path, error.path), name, error.problem)
 
 
 def parse_policy_checked(document: Any, *, kind: PolicyKind, name: str, origin: str) -> Policy:

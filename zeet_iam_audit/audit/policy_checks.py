@@ -1,0 +1,95 @@
+"""Checks on the role's policy documents themselves, apart from what they allow.
+
+- A document AWS would refuse (the sources mark it with ``InvalidPolicy``) is an ``InvalidDocument``:
+  the verdicts it could change are already unknown with the same reason; this names the file, the
+  policy and the JSON path so that the report can say "invalid policy" rather than "unknown".
+- An action name the catalogue does not know is an ``UnknownAction``, with the nearest known name of
+  the service ("did you mean sqs:CreateQueue?"): IAM accepts such a name and it matches nothing, so a
+  typo silently grants nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from zeet_iam_audit.audit.report import InvalidDocument, UnknownAction
+from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.model import AttachedPolicy, InvalidPolicy, Role, Unresolved
+
+_CUTOFF = 0.6  # difflib's default: below it a "nearest" name is a guess, not a suggestion
+
+
+def invalid_documents(role: Role) -> tuple[InvalidDocument, ...]:
+    """Every policy document of the role (trust, identity, boundary) that AWS would refuse."""
+    reasons: list[str | None] = [role.trust_unknown_reason]
+    reasons += [attached.unknown_reason for attached in role.policies]
+    if role.permissions_boundary is not None:
+        reasons.append(role.permissions_boundary.unknown_reason)
+    found = dict.fromkeys(
+        InvalidDocument(file=r.file, policy=r.policy, path=r.path, problem=r.problem)
+        for r in reasons if isinstance(r, InvalidPolicy)
+    )
+    return tuple(found)
+
+
+def _attached(role: Role) -> Iterator[tuple[str, AttachedPolicy]]:
+    for attached in role.policies:
+        yield "identity-based policy", attached
+    if role.permissions_boundary is not None:
+        yield "permissions boundary", role.permissions_boundary
+
+
+def nearest_action(action: str, catalog: Catalog) -> str | None:
+    """The known action closest to ``action`` (in its service, or in the nearest service prefix)."""
+    service, _, name = action.partition(":")
+    services = catalog.services()
+    prefix = service.lower()
+    if prefix not in services:
+        close = difflib.get_close_matches(prefix, services, n=1, cutoff=_CUTOFF)
+        if not close:
+            return None
+        prefix = close[0]
+    names = {info.name.lower(): info.full for info in catalog.expand(f"{prefix}:*")}
+    if name.lower() in names:
+        return names[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=_CUTOFF)
+    return names[close[0]] if close else None
+
+
+def _unknown(action: str, catalog: Catalog) -> bool:
+    """Whether IAM would match nothing with this Action entry (a name, or a pattern in one service)."""
+    if action == "*" or isinstance(action, Unresolved) or ":" not in action:
+        return False
+    if "*" in action or "?" in action:
+        service = action.split(":", 1)[0]
+        if "*" in service or "?" in service:
+            return False  # a pattern across services: too loose to call a typo
+        return not catalog.expand(action)
+    return catalog.get(action) is None
+
+
+def unknown_actions(role: Role, catalog: Catalog) -> tuple[UnknownAction, ...]:
+    """Action names in the role's identity policies and boundary that match no known action: one per
+    name (in any case), naming the first statement that has it."""
+    found: dict[str, UnknownAction] = {}
+    checked: dict[str, bool] = {}  # name → unknown, for policies that repeat names
+    for layer, attached in _attached(role):
+        policy = attached.policy
+        if policy is None:
+            continue
+        name = policy.name or attached.name
+        for statement in policy.statements:
+            for action in (*(statement.actions or ()), *(statement.not_actions or ())):
+                key = action.lower()
+                unknown = checked.get(key)
+                if unknown is None:
+                    unknown = checked[key] = _unknown(action, catalog)
+                if not unknown or key in found:
+                    continue
+                # A pattern that matches nothing has no one nearest name to offer.
+                pattern = "*" in action or "?" in action
+                found[key] = UnknownAction(action=action, policy=name,
+                                           statement=f"{layer} {name!r} {statement.label}",
+                                           suggestion=None if pattern else nearest_action(action, catalog))
+    return tuple(found.values())

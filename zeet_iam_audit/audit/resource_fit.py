@@ -1,0 +1,92 @@
+"""An Allow on resources the action never uses is no allow.
+
+IAM authorises each action against resources of certain types (``s3:ListBucket`` a bucket,
+``s3:GetObject`` an object); actions with no resource types are requested on ``*``. A statement that
+allows ``s3:ListBucket`` on ``arn:aws:s3:::state/*`` (objects) can never match a ListBucket request,
+so it grants nothing, and a feature that needs ListBucket lacks it. The evaluator compares resource
+patterns with the rule's scope, and a scope such as ``arn:aws:s3:::zeet-*`` and an object pattern do
+overlap as strings: it calls that Allow partial, hence *conditional*. This module tells those Allows
+apart from real partial grants, using the catalogue's resource types and their ARN formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zeet_iam_audit.audit.evaluator import RoleDecision
+from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.catalog.resources import ResourceCatalog
+from zeet_iam_audit.model import AttachedPolicy, Effect, Role, Statement, Unresolved
+from zeet_iam_audit.policy.evaluate import Layer, StatementRef
+
+
+@dataclass(frozen=True, slots=True)
+class NeverUsed:
+    """The layer whose only Allows name resources the action never uses, and those Allows."""
+
+    layer: Layer
+    statements: tuple[str, ...]  # "identity-based policy 'X' Statement[0] (arn:aws:s3:::state/*)"
+
+
+def _matches_star(entry: str) -> bool:
+    """Whether a Resource entry matches the literal request resource ``*`` (actions with no types)."""
+    return entry == "?" or set(entry) <= {"*"}
+
+
+def _usable(action: str, entry: str, catalog: Catalog, resources: ResourceCatalog) -> bool | None:
+    """Whether a request for ``action`` can be on a resource ``entry`` names (None: cannot tell)."""
+    if isinstance(entry, Unresolved) or "${" in entry:
+        return None
+    types = resources.resource_types(action)
+    if not types:
+        info = catalog.get(action)
+        if info is None or info.resource_level:
+            return None  # not known to the resource-type data: no judgement
+        return _matches_star(entry)
+    if _matches_star(entry):
+        return True
+    return any(t.could_be(entry) for t in types)
+
+
+def _statement(role: Role, ref: StatementRef) -> Statement | None:
+    attached: list[AttachedPolicy] = []
+    if ref.layer is Layer.IDENTITY:
+        attached = list(role.policies)
+    elif ref.layer is Layer.BOUNDARY and role.permissions_boundary is not None:
+        attached = [role.permissions_boundary]
+    for item in attached:
+        policy = item.policy
+        if policy is None or ref.policy not in (policy.name, item.name):
+            continue
+        if 0 <= ref.index < len(policy.statements):
+            statement = policy.statements[ref.index]
+            if statement.effect is Effect.ALLOW:
+                return statement
+    return None
+
+
+def never_used(action: str, decision: RoleDecision, role: Role, catalog: Catalog,
+               resources: ResourceCatalog) -> NeverUsed | None:
+    """For a conditional decision: the layer that in truth lacks an allow, when every Allow that made
+    it conditional covers the scope only partly and names only resources ``action`` never uses."""
+    result = decision.result
+    allows = [u for u in result.uncertain if u.gates is Effect.ALLOW]
+    if not allows or decision.unknown_reasons:
+        return None
+    found: dict[Layer, list[str]] = {}
+    for uncertainty in allows:
+        if not uncertainty.partial or uncertainty.unresolved:
+            return None
+        statement = _statement(role, uncertainty.statement)
+        if statement is None or statement.resources is None:
+            return None  # NotResource, an SCP, or a statement out of reach: no judgement
+        verdicts = [_usable(action, entry, catalog, resources) for entry in statement.resources]
+        if any(v is not False for v in verdicts):
+            return None
+        found.setdefault(uncertainty.statement.layer, []).append(
+            f"{uncertainty.statement} ({', '.join(statement.resources)})")
+    certain = {ref.layer for ref in result.deciding if ref.effect is Effect.ALLOW}
+    for layer in (Layer.IDENTITY, Layer.BOUNDARY):
+        if layer in found and layer not in certain:
+            return NeverUsed(layer, tuple(found[layer]))
+    return None
