@@ -444,9 +444,13 @@ class SkippedItem:
     name: str
     reason: str
     origin: str = ""
+    unread: bool = False  # it should have been audited but could not be read: unknown for the gate
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "reason": self.reason, "origin": self.origin}
+        shown: dict[str, Any] = {"name": self.name, "reason": self.reason, "origin": self.origin}
+        if self.unread:
+            shown["unread"] = True
+        return shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from zeet_iam_audit.audit.findings import Finding, role_findings
 from zeet_iam_audit.audit.report import AuditReport, RoleReport
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.formats.locate import SourceIndex, finding_line, index_source, relative_path
-from zeet_iam_audit.formats.printable import printable
+from zeet_iam_audit.formats.printable import github_data, github_property, printable
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 ANNOTATIONS_PER_LEVEL = 10  # what GitHub shows of each level per step
@@ -29,13 +29,13 @@ Annotation = tuple[str, str]  # (command: error, warning or notice; the whole li
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message: ``%``, CR and LF escaped."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message (see ``printable.github_data``)."""
+    return github_data(text)
 
 
 def escape_property(text: str) -> str:
-    """A workflow command's property value: as data, and ``:`` and ``,`` too."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    """A workflow command's property value (see ``printable.github_property``)."""
+    return github_property(text)
 
 
 def workflow_command(command: str, message: str, **properties: str | int | None) -> str:

@@ -32,6 +32,7 @@ from zeet_iam_audit.audit.findings import (
 from zeet_iam_audit.audit.report import AuditReport, RoleReport
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.formats.locate import SourceIndex, finding_line, index_source
+from zeet_iam_audit.formats.printable import printable, sarif_text
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -194,6 +195,8 @@ def _notifications(report: AuditReport) -> tuple[list[dict[str, Any]], list[dict
 
 def render_sarif(report: AuditReport, options: RenderOptions) -> str:
     """The report as a SARIF 2.1.0 log with one run."""
+    sources = {printable(path, sarif_text): text for path, text in options.sources.items()}
+    report = printable(report, sarif_text)  # names from the input, as a viewer will show them
     indexes: dict[str, SourceIndex | None] = {}
     grouped = len(report.roles) > 1
     # Findings first, sorted errors first; results are built only for the ones kept.
@@ -207,7 +210,7 @@ def render_sarif(report: AuditReport, options: RenderOptions) -> str:
     results = []
     for role, group in chosen:
         if role.source not in indexes:
-            text = options.sources.get(role.source)
+            text = sources.get(role.source)
             indexes[role.source] = index_source(text) if text is not None else None
         results.append(_result(report, role, group, indexes[role.source], options))
     configuration, execution = _notifications(report)

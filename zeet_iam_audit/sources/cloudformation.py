@@ -94,13 +94,23 @@ PSEUDO_PARAMETERS = frozenset(
         "AWS::NoValue",
     }
 )
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# A name holds no "$": each "${" is then scanned to the next "}" or "$" at most, so a template of
+# thousands of unclosed "${" is read in linear time.
+_SUB_VARIABLE = re.compile(r"\$\{([^}$]*)\}")
 # What resolving one template's intrinsic functions may produce: values visited and characters of
 # text. CloudFormation accepts templates of at most 1 MB; far beyond these, Fn::FindInMap, Fn::Sub
 # or Fn::Join repeating long values is an expansion bomb, refused before it is built.
 MAX_RESOLVED_VALUES = 1_000_000
 MAX_RESOLVED_CHARACTERS = 64 * 1024 * 1024
 _SHOWN_TEMPLATE = 200  # characters of an Fn::Sub template quoted in a reason
+# Characters of one unresolved value's reason: reasons quote the reasons of what they depend on,
+# so without a bound nested Fn::Sub and Fn::Join variables would multiply them.
+MAX_REASON = 1000
+
+
+def _reason(text: str) -> str:
+    """A reason for an ``Unresolved`` value, at most ``MAX_REASON`` characters."""
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
 class _NoValue:
@@ -557,7 +567,7 @@ class TemplateResolver:
         result = _SUB_VARIABLE.sub(replace, template)
         if blockers:
             shown = template if len(template) <= _SHOWN_TEMPLATE else template[: _SHOWN_TEMPLATE - 3] + "..."
-            return Unresolved(f"Fn::Sub {shown!r}: " + "; ".join(dict.fromkeys(blockers)))
+            return Unresolved(_reason(f"Fn::Sub {shown!r}: " + "; ".join(dict.fromkeys(blockers))))
         return result
 
     def _join(self, argument: Any, path: str) -> Any:
@@ -566,13 +576,13 @@ class TemplateResolver:
         delimiter = self._string_of(self.resolve(argument[0], path), "Fn::Join delimiter")
         items = self.resolve(argument[1], path)
         if isinstance(items, Unresolved):
-            return Unresolved(f"Fn::Join over {items.reason}")
+            return Unresolved(_reason(f"Fn::Join over {items.reason}"))
         if not isinstance(items, list):
             return Unresolved(f"Fn::Join (expected a list, got {describe(items)})")
         texts = [self._string_of(item, "Fn::Join item") for item in items]
         blocker = find_unresolved([delimiter, *texts])
         if blocker is not None:
-            return Unresolved(f"Fn::Join: {blocker.reason}")
+            return Unresolved(_reason(f"Fn::Join: {blocker.reason}"))
         self._spend(path, characters=sum(map(len, texts)) + len(delimiter) * max(len(texts) - 1, 0))
         return delimiter.join(texts)
 
@@ -602,7 +612,7 @@ class TemplateResolver:
         source = self._string_of(self.resolve(argument[1], path), "Fn::Split source")
         blocker = find_unresolved([delimiter, source])
         if blocker is not None:
-            return Unresolved(f"Fn::Split: {blocker.reason}")
+            return Unresolved(_reason(f"Fn::Split: {blocker.reason}"))
         if not delimiter:
             return Unresolved("Fn::Split with an empty delimiter")
         self._spend(path, values=source.count(delimiter) + 1)
@@ -616,7 +626,7 @@ class TemplateResolver:
         ]
         blocker = find_unresolved(keys) or _own_account_in(keys)
         if blocker is not None:
-            return Unresolved(f"Fn::FindInMap: {blocker.reason}")
+            return Unresolved(_reason(f"Fn::FindInMap: {blocker.reason}"))
         mappings = self.template.get("Mappings") or {}
         found: Any = mappings
         for key in keys:
@@ -649,7 +659,7 @@ class TemplateResolver:
         value = self.resolve(argument, path)
         blocker = find_unresolved(value)
         if blocker is not None:
-            return Unresolved(f"Fn::ToJsonString: {blocker.reason}")
+            return Unresolved(_reason(f"Fn::ToJsonString: {blocker.reason}"))
         self._spend(path, characters=_json_size(value))
         return json.dumps(value, separators=(",", ":"))
 
@@ -665,7 +675,7 @@ class TemplateResolver:
         when_false = self.resolve(argument[2], path, links=links)
         if when_true == when_false and find_unresolved([when_true]) is None:
             return when_true
-        return Unresolved(f"Fn::If {argument[0]}: {decision.reason}")
+        return Unresolved(_reason(f"Fn::If {argument[0]}: {decision.reason}"))
 
 
 # --- building roles ------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
+from zeet_iam_audit.audit.trust import EXTERNAL_ID_KEY, mask_external_id
 from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.formats.printable import terminal_text
 from zeet_iam_audit.model import Condition, Policy, Role, Statement
 from zeet_iam_audit.policy.evaluate import (
     CompiledPolicy,
@@ -74,7 +76,7 @@ class StatementView:
             "location": self.location,
             "applies": "yes" if self.applies else "might",
             "depends_on": self.depends_on or None,
-            "conditions": [{"operator": c.operator, "key": c.key, "values": list(c.values)}
+            "conditions": [{"operator": c.operator, "key": c.key, "values": list(shown_values(c.key, c.values))}
                            for c in self.conditions],
         }
 
@@ -179,7 +181,8 @@ class Explanation:
             "schema_version": JSON_VERSION,
             "action": self.action,
             "resource": self.resource,
-            "context": {k: list(v) for k, v in self.context.items()} if self.context is not None else None,
+            "context": ({k: list(shown_values(k, v)) for k, v in self.context.items()}
+                        if self.context is not None else None),
             "catalog": {"access_level": self.access_level, "resource_level": self.resource_level},
             "features": [use.to_json() for use in self.features],
             "scps": self.scps,
@@ -334,8 +337,16 @@ def explain(
 # -- rendering -----------------------------------------------------------------------------------
 
 
+def shown_values(key: str, values: Sequence[str]) -> tuple[str, ...]:
+    """Values as an explanation shows them: an external id (``sts:ExternalId``) is a shared secret,
+    so only its last four characters are shown, as in the audit's reports."""
+    if key.lower() == EXTERNAL_ID_KEY:
+        return tuple(mask_external_id(value) for value in values)
+    return tuple(values)
+
+
 def _condition_text(condition: Condition) -> str:
-    values = ", ".join(condition.values)
+    values = ", ".join(shown_values(condition.key, condition.values))
     return f"{condition.operator} {condition.key} = {values}"
 
 
@@ -356,7 +367,8 @@ def render_text(explanation: Explanation) -> str:
     if explanation.context is None:
         lines.append("  context: none given (conditions stay open; --context KEY=VALUE decides them)")
     else:
-        shown = "; ".join(f"{k} = {', '.join(v)}" for k, v in explanation.context.items()) or "empty"
+        shown = "; ".join(f"{k} = {', '.join(shown_values(k, v))}"
+                          for k, v in explanation.context.items()) or "empty"
         lines.append(f"  context: {shown} (keys not given are absent from the request)")
     lines.extend(f"  note: {note}" for note in explanation.notes)
     for role in explanation.roles:
@@ -374,7 +386,8 @@ def render_text(explanation: Explanation) -> str:
                 if view.depends_on:
                     lines.append(f"      depends on {view.depends_on}")
                 lines.extend(f"      condition: {_condition_text(c)}" for c in view.conditions)
-    return "\n".join(lines) + "\n"
+    # Names and values from the input, shown on a terminal: every hidden character escaped.
+    return "\n".join(terminal_text(line) for line in lines) + "\n"
 
 
 def render_json(explanation: Explanation) -> str:
