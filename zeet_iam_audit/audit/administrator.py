@@ -123,8 +123,9 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                     conditional |= mask
                     gates.add("Deny")
                     keys.update(c.key for c in statement.conditions)
-                    conditional_reasons.append(f"{ref} denies {_joined(describe(index, mask))} when its "
-                                               "condition holds")
+                    if detail:
+                        conditional_reasons.append(f"{ref} denies {_joined(describe(index, mask))} when its "
+                                                   "condition holds")
                     continue
                 fresh = mask & ~taken
                 if not fresh:
@@ -151,6 +152,8 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
         gated = possible & ~allowed
         if gated:
             conditional |= gated
+            if not detail:
+                continue
             gates.add("Allow")
             for policy in layer.policies:
                 for statement in policy.statements:
