@@ -212,3 +212,16 @@ def test_an_unresolved_value_that_cannot_change_the_answer_leaves_it_allowed(cat
     queue = Unresolved("Fn::GetAtt Queue.Arn (known when the stack is deployed)")
     check = _check(catalog, make_role(statement("*"), statement("sqs:SendMessage", queue)))
     assert check.decision is Decision.ALLOWED
+
+
+def test_each_carve_out_says_how_to_fix_it(catalog: Catalog) -> None:
+    power_user = _check(catalog, _role(_attached("PowerUserAccess", managed("PowerUserAccess"))))
+    fix = power_user.missing[0].fix
+    assert fix is not None
+    assert "AdministratorAccess" in fix.change
+    assert [s.to_json() for s in fix.statements] == [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    denied = _check(catalog, make_role(statement("*"), statement("iam:*", effect="Deny", Sid="NoIam")))
+    deny_fix = denied.missing[0].fix
+    assert deny_fix is not None
+    assert deny_fix.statements == ()  # no Allow lifts an explicit Deny
+    assert "Statement[1] (Sid \"NoIam\")" in deny_fix.change

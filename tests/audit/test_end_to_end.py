@@ -66,10 +66,9 @@ def _connection(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return feature  # type: ignore[no-any-return]
 
 
-# --plan takes only the guide's plan names (Pro, Scale, Enterprise), all fine-grained: a plan without
-# fine-grained permissions is said with --mode default.
-def test_allow_all_with_deny_iam_fails_the_default_mode(tmp_path: Path) -> None:
-    argv = ("--mode", "default")
+@pytest.mark.parametrize("argv", [("--mode", "default"), ("--plan", "Pro", "--mode", "default")],
+                         ids=["default-mode", "pro-plan-in-default-mode"])
+def test_allow_all_with_deny_iam_fails_the_default_mode(tmp_path: Path, argv: tuple[str, ...]) -> None:
     done = run(role_file(tmp_path, inline=ADMIN_BUT_IAM), *argv, "--features", "cloud-connection")
     assert done.returncode == 1, done.stderr
     assert "Account Administrator" in done.stdout
@@ -193,7 +192,7 @@ def test_a_parameterised_external_id_names_the_parameter_until_given(tmp_path: P
     trust = json.loads(done.stdout)["roles"][0]["trust"]
     assert trust["status"] == "unknown"
     [finding] = trust["findings"]
-    assert "ZeetExternalId" in finding["message"]
+    assert "--parameter ZeetExternalId=VALUE" in finding["message"]
     assert "requires" not in finding["message"]
     assert _connection(done)["status"] == "unknown"
     given = run(path, "--features", "cloud-connection", "--parameter", f"ZeetExternalId={EXTERNAL}")

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, PolicyActions, bit_positions, statement_kind, union
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
-from zeet_iam_audit.audit.report import MissingGroup, OpenAction
+from zeet_iam_audit.audit.fixes import NO_ALLOW, propose_fix
+from zeet_iam_audit.audit.report import Fix, MissingGroup, OpenAction, ProposedStatement
 from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision, Layer
 
 DISPLAY = "Account Administrator"
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 _LISTED = 6  # a service's carved-out actions are listed when at most this many
 _EXCEPT = 6  # ... or shown as "svc:* except ..." when at most this many remain
 _SERVICES = 12  # services listed before "and N more"
@@ -121,8 +123,9 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                     conditional |= mask
                     gates.add("Deny")
                     keys.update(c.key for c in statement.conditions)
-                    conditional_reasons.append(f"{ref} denies {_joined(describe(index, mask))} when its "
-                                               "condition holds")
+                    if detail:
+                        conditional_reasons.append(f"{ref} denies {_joined(describe(index, mask))} when its "
+                                                   "condition holds")
                     continue
                 fresh = mask & ~taken
                 if not fresh:
@@ -149,6 +152,8 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
         gated = possible & ~allowed
         if gated:
             conditional |= gated
+            if not detail:
+                continue
             gates.add("Allow")
             for policy in layer.policies:
                 for statement in policy.statements:
@@ -186,7 +191,7 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
         return AdministratorCheck(decision)
     groups = tuple(
         MissingGroup(service="*", display=DISPLAY, actions=describe(index, mask), layer=layer, reason=reason,
-                     statements=statements)
+                     statements=statements, fix=_fix(layer, reason, statements))
         for layer, reason, statements, mask in missing
     )
     open_conditional: tuple[OpenAction, ...] = ()
@@ -213,6 +218,16 @@ def _unresolved_allows(index: ActionIndex, policies: Iterable[CompiledPolicy]) -
             ):
                 found |= _statement_mask(index, statement.actions.patterns, statement.actions.negate)
     return found
+
+
+def _fix(layer: str, reason: str, statements: Sequence[str]) -> Fix:
+    """How to make the role an administrator again: an Allow of everything when no policy allows
+    what is carved out, else what must change (no Allow lifts a Deny, the boundary or an SCP)."""
+    if layer == NO_ALLOW:
+        return Fix(change=f"attach the AWS managed policy {ADMINISTRATOR_ACCESS} to the role, or add this "
+                          "statement to an identity-based policy of the role",
+                   statements=(ProposedStatement(actions=("*",), resources=("*",)),))
+    return propose_fix(layer, reason, statements, ())
 
 
 def _deny_reason(layer: Layer, where: str) -> str:

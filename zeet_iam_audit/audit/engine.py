@@ -17,6 +17,7 @@ from zeet_iam_audit.audit.report import (
     ExcessResult,
     FeatureResult,
     FeatureStatus,
+    Fix,
     MissingGroup,
     OpenAction,
     RoleReport,
@@ -152,6 +153,9 @@ def _connection(feature: FeatureResult, trust: TrustResult, role: Role,
             service="sts", display="Trust", actions=(ASSUME_ACTION,), layer="trust policy",
             reason="the trust policy fails: " + "; ".join(f.message for f in fails),
             statements=tuple(dict.fromkeys(f.statement for f in fails if f.statement)),
+            fix=Fix(change="change the role's trust policy (no permission policy can help): it must allow "
+                           f"{ASSUME_ACTION} to Zeet's management account with an sts:ExternalId condition "
+                           "equal to Zeet's external id, and only to it (see the trust findings)"),
         ))
     elif trust.status is TrustStatus.UNKNOWN:
         unknown.append(OpenAction(
