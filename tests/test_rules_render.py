@@ -8,7 +8,7 @@ import pytest
 
 from zeet_iam_audit.catalog import load_catalog
 from zeet_iam_audit.errors import UsageError
-from zeet_iam_audit.rules import RuleSet, load_rules
+from zeet_iam_audit.rules import SOURCES, RuleSet, load_rules
 from zeet_iam_audit.rules_render import (
     JSON_VERSION,
     render_rule,
@@ -16,6 +16,20 @@ from zeet_iam_audit.rules_render import (
     render_table,
     rule_to_json,
 )
+
+# The services the guide lists per use case, in its order.
+GUIDE_SERVICES: dict[str, tuple[str, ...]] = {
+    "cloud-connection": (),
+    "container-management": ("ECR", "EKS", "EC2", "VPC", "Route53", "Autoscaling", "IAM", "STS"),
+    "serverless-lambda": ("CloudFormation", "S3", "ACM", "APIGateway", "Lambda", "ECR", "IAM"),
+    "rds-management": ("S3", "RDS"),
+    "terraform-modules": ("S3",),
+    "view-logs": ("CloudWatch", "Logs"),
+    "view-metrics": ("CloudWatch",),
+    "cloud-quota-monitoring": ("ServiceQuotas",),
+    "cluster-capacity-monitoring": ("SNS", "SQS", "CloudWatch"),
+    "secrets-manager": ("SecretsManager",),
+}
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +97,47 @@ def test_show_table_lists_everything(ruleset: RuleSet, rule_id: str) -> None:
         assert ref.guide_text in text
 
 
+@pytest.mark.parametrize("rule_id", list(GUIDE_SERVICES))
+def test_show_still_lists_the_guide_services(ruleset: RuleSet, rule_id: str) -> None:
+    # Whatever the template evidence moved, every service the guide lists stays on show, in order.
+    text = render_rule(ruleset[rule_id], "table")
+    services = text.split("Services (as the guide lists them):\n", 1)[1].split("\n\n", 1)[0]
+    shown = [line.split()[0] for line in services.splitlines()[1:] if line.startswith("  ") and not
+             line.startswith("   ") and " needs no action" not in line]
+    assert shown == list(GUIDE_SERVICES[rule_id]) or (shown == ["(none)"] and not GUIDE_SERVICES[rule_id])
+
+
+@pytest.mark.parametrize("rule_id", list(GUIDE_SERVICES))
+def test_show_prints_a_legend_of_the_source_keys_it_uses(ruleset: RuleSet, rule_id: str) -> None:
+    rule = ruleset[rule_id]
+    text = render_rule(rule, "table")
+    legend = text.split("\nSources:\n", 1)[1]
+    keys = [line.split()[0] for line in legend.splitlines()[1:]]
+    used = {a.source for a in (*rule.required, *rule.optional)}
+    if rule.trust is not None:
+        used.update(rule.trust.sources)
+    assert set(keys) == used | ({rule.default_mode.source} if rule.default_mode else set()) | (
+        {rule.plans.source} if rule.plans else set())
+    assert all(SOURCES[key] in legend for key in keys)
+
+
+def test_show_marks_what_the_guide_does_not_list_and_what_needs_no_action(ruleset: RuleSet) -> None:
+    text = render_rule(ruleset["container-management"], "table")
+    assert "STS          sts          Grants temporary security credentials to containers. [no action needed]" in text
+    assert "STS needs no action of Zeet's role: Containers get temporary credentials through the IRSA roles" in text
+    beyond = text.split("Required services not in the guide's list for this use case:\n", 1)[1]
+    assert beyond.startswith("  CloudWatch Logs (logs): Not in the guide's list for this use case, but the template")
+
+
+def test_show_names_unset_state_settings(ruleset: RuleSet) -> None:
+    text = render_rule(ruleset["terraform-modules"], "table")
+    assert "arn:aws:s3:::* (unset: state_bucket)" in text
+    given = load_rules(catalog=load_catalog(), placeholders={"state_bucket": "acme-tf"})
+    text = render_rule(given["terraform-modules"], "table")
+    assert "arn:aws:s3:::acme-tf " in text
+    assert "arn:aws:s3:::acme-tf/* (unset: state_key_prefix)" in text
+
+
 def test_show_table_for_cloud_connection(ruleset: RuleSet) -> None:
     text = render_rule(ruleset["cloud-connection"], "table")
     assert "Trust: assumable by Zeet Management Account" in text
@@ -116,8 +171,15 @@ def test_show_json_round_trips(ruleset: RuleSet) -> None:
         "also_resources": [],
         "source": "Z3",
         "context": {},
+        "unset_settings": [],
     }
     assert feature["trust"] is None
+    # The legend of the source keys the rule cites, and the reads outside the guide's list.
+    assert set(feature["sources"]) == {a.source for a in (*rule.required, *rule.optional)}
+    assert feature["sources"]["CP"].startswith("cloudposse/terraform-aws-cloudwatch-events 0.6.1")
+    eks = next(s for s in feature["other_services"] if s["display"] == "EKS")
+    assert eks["in_guide_list"] is False
+    assert "Not in the guide's list" in eks["why"]
 
 
 def test_show_json_for_cloud_connection(ruleset: RuleSet) -> None:

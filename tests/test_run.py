@@ -111,3 +111,27 @@ def test_all_roles_lists_roles_zeet_cannot_assume_in_one_line_each(tmp_path: Pat
 
 def test_the_default_gate_fails_closed() -> None:
     assert parse_fail_on([]) == frozenset({"missing", "unknown", "invalid-policy", "trust"})
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        pytest.param(["--plan", "Pro"], 1, id="pro"),
+        pytest.param(["--plan", "sCALE"], 1, id="any-case"),
+        pytest.param(["--plan", "enterprise"], 1, id="lower"),
+        pytest.param(["--plan", "Hobby"], 2, id="not-the-guides"),
+        pytest.param(["--plan", "Por"], 2, id="typo"),
+    ],
+)
+def test_plan_takes_only_the_guides_plan_names(argv: list[str], code: int) -> None:
+    import io
+
+    from zeet_iam_audit.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--file", str(ROOT / "fixtures/ci/zeet-role.yaml"), *argv], stdout=out, stderr=err) == code
+    if code == 2:
+        assert err.getvalue().splitlines()[-1] == (
+            f"zeet-iam-audit: error: --plan: unknown plan {argv[1]!r} (the guide's plans: Pro, Scale, "
+            "Enterprise; any case)")
+        assert out.getvalue() == ""

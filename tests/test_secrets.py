@@ -324,8 +324,6 @@ def test_an_unwritable_output_is_exit_2_and_leaves_no_partial_file(target: str, 
     assert stdout.getvalue() == ""
 
 
-@pytest.mark.xfail(strict=True, reason="cli._write_output writes the outputs one by one: when a later one "
-                   "cannot be written, the earlier ones stay (see SECURITY.md, output files)")
 def test_a_run_that_fails_to_write_one_output_writes_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     code = main(["--file", str(GAAD), "--all-roles", "--output", "report.txt", "--json", "missing/r.json"],

@@ -1,7 +1,8 @@
 """zeet-iam-audit: audit an AWS IAM role against Zeet's permissions guide.
 
-The library API: ``evaluate`` decides one action as AWS IAM would; ``parse_policy`` validates a
-document; the report types describe what came out.
+The library API: ``evaluate`` decides one request as AWS IAM would (the resource is literal);
+``evaluate_scope`` whether an action is allowed on every resource of a pattern; ``parse_policy``
+validates a document; the report types describe what came out.
 """
 
 from zeet_iam_audit.errors import PolicyError, ZeetIamAuditError
@@ -14,6 +15,7 @@ from zeet_iam_audit.policy.evaluate import (
     StatementRef,
     Uncertainty,
     evaluate,
+    evaluate_scope,
 )
 from zeet_iam_audit.policy.parse import parse_policy
 
@@ -33,5 +35,6 @@ __all__ = [
     "ZeetIamAuditError",
     "__version__",
     "evaluate",
+    "evaluate_scope",
     "parse_policy",
 ]

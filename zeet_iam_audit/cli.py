@@ -2,7 +2,10 @@
 
 This is the only module that prints. Exit codes: 0 the audit ran and nothing reached ``--fail-on``;
 1 it found something that did; 2 it could not run (usage, unreadable input, bad rules, credentials,
-or any unexpected error — the traceback only with ``--debug``).
+or any unexpected error — the traceback only with ``--debug``); 130 interrupted (SIGINT or SIGTERM,
+no output replaced); 141 stdout closed by its reader (``| head``), quietly. Every line printed to
+stderr goes through ``printable.stderr_text``: an error quoting a name from the input stays one
+printable line.
 """
 
 from __future__ import annotations
@@ -12,24 +15,33 @@ import contextlib
 import datetime
 import gc
 import importlib
+import json
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, TextIO
+from typing import TextIO
 
 from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
+from zeet_iam_audit.config import add_state_arguments
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
+from zeet_iam_audit.formats.printable import stderr_text
+from zeet_iam_audit.writing import Target, check_targets, write_outputs
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as the shell reports a program a Ctrl-C stopped
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a program whose reader went away
 SUBCOMMANDS = ("audit", "catalog", "rules")
+# Reading a live account imports boto3 when it starts; without the [live] extra that import fails.
+_LIVE_EXTRA = frozenset({"boto3", "botocore"})
+LIVE_EXTRA_MISSING = ("live mode needs boto3: pip install 'zeet-iam-audit[live]' "
+                      "(from a clone: pip install '.[live]')")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +58,7 @@ def _audit_parser() -> argparse.ArgumentParser:
         epilog="Other commands: catalog (the action catalogue), rules [show ID] (the feature rules), "
         "explain ACTION, diagnose [TEXT], generate, diff OLD NEW; each takes --help.",
     )
-    parser.add_argument("--version", action="version", version=f"zeet-iam-audit {__version__}")
+    parser.add_argument("--version", action="version", version=_version_text())
     source = parser.add_argument_group("input")
     source.add_argument("--file", type=Path, help="a role file: authorization details, get-role output, "
                         "a policy document, a CloudFormation template or a Terraform plan (JSON)")
@@ -58,6 +70,8 @@ def _audit_parser() -> argparse.ArgumentParser:
     source.add_argument("--all-roles", action="store_true", help="audit every role in the file")
     source.add_argument("--parameter", action="append", metavar="NAME=VALUE",
                         help="a CloudFormation parameter or pseudo parameter value (repeatable)")
+    source.add_argument("--max-input-mb", type=_megabytes, metavar="MB", default=None,
+                        help="the largest input read, in megabytes (default: 64); checked before reading")
     live = parser.add_argument_group("live account (read-only)")
     live.add_argument("--profile", help="AWS profile (SSO and assume-role profiles work)")
     live.add_argument("--region", help="AWS region for the API calls")
@@ -81,6 +95,7 @@ def _audit_parser() -> argparse.ArgumentParser:
     what.add_argument("--template-extras", type=Path, metavar="FILE",
                       help="TOML listing a Terraform template's extra required actions")
     what.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
+    add_state_arguments(what)
     what.add_argument("--config", type=Path, help=f"config file (default: ./{'.zeet-iam-audit.toml'})")
     what.add_argument("--no-excess", action="store_true", help="skip the excess analysis")
     out = parser.add_argument_group("output")
@@ -108,6 +123,23 @@ def _audit_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version_text() -> str:
+    """``--version``: the tool's version and the date of the offline AWS managed policy data."""
+    from zeet_iam_audit.sources.managed import managed_policy_data
+
+    data = managed_policy_data()
+    # One short line: argparse rewraps the text to the terminal's width.
+    return f"zeet-iam-audit {__version__} (AWS managed policies: moto {data.moto_version}, {data.date})"
+
+
+def _managed_policies_summary() -> dict[str, object]:
+    """What ``catalog`` says of the offline AWS managed policy data."""
+    from zeet_iam_audit.sources.managed import managed_policy_data
+
+    data = managed_policy_data()
+    return {"source": f"moto {data.moto_version}", "data_date": data.date, "count": data.count}
+
+
 def _jobs(value: str) -> int | None:
     """``--jobs``: a whole number of processes, at least 1, or ``auto`` (None)."""
     if value.strip().lower() == "auto":
@@ -121,6 +153,17 @@ def _jobs(value: str) -> int | None:
     return jobs
 
 
+def _megabytes(value: str) -> int:
+    """``--max-input-mb``: a positive number of megabytes → bytes."""
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = 0
+    if not 0 < megabytes <= 1024 * 1024:
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes above 0, got {value!r}")
+    return int(megabytes * 1024 * 1024)
+
+
 def _listing_parser(name: str) -> argparse.ArgumentParser:
     parser = _Parser(prog=f"zeet-iam-audit {name}")
     if name == "rules":
@@ -132,49 +175,19 @@ def _listing_parser(name: str) -> argparse.ArgumentParser:
     return parser
 
 
-_WRITE_CHUNK = 1 << 20  # characters
-
-
-def _write_text(handle: IO[str], text: str) -> None:
-    """Write ``text`` a megabyte at a time: a text stream encodes what it is given as one copy, and
-    an account-wide report is tens of megabytes."""
-    for start in range(0, len(text), _WRITE_CHUNK):
-        handle.write(text[start:start + _WRITE_CHUNK])
-
-
-def _write_output(text: str, output: Path | None, stdout: TextIO) -> None:
-    """Write the report; to a file only whole (a temporary file renamed into place)."""
-    if output is None:
-        _write_text(stdout, text)
-        stdout.flush()
-        return
-    directory = output.parent if str(output.parent) else Path(".")
-    temporary: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=directory, prefix=f".{output.name}.", delete=False
-        ) as handle:
-            temporary = handle.name
-            _write_text(handle, text)
-        # A temporary file is private (0600); the report gets the mode a new file would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, output)
-    except OSError as error:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-        raise ZeetIamAuditError(f"{output}: cannot write the report ({error.strerror})") from None
-
-
 def _run_listing(name: str, argv: Sequence[str], stdout: TextIO) -> int:
     args = _listing_parser(name).parse_args(argv)
     if name == "catalog":
         from zeet_iam_audit.catalog import load_catalog
         from zeet_iam_audit.catalog.render import catalog_report
 
-        stdout.write(catalog_report(load_catalog(), args.format))
+        catalog = load_catalog()
+        managed = _managed_policies_summary()
+        if args.format == "json":
+            stdout.write(json.dumps({**catalog.summary(), "aws_managed_policies": managed}, indent=2) + "\n")
+        else:
+            stdout.write(catalog_report(catalog, args.format) + f"AWS managed policies (offline): {managed['count']} "
+                         f"from {managed['source']}, data date {managed['data_date']}\n")
         return EXIT_OK
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules
@@ -206,15 +219,18 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
     outputs: list[tuple[str, Path | None]] = [(args.format, args.output)]
     outputs += [(name, getattr(args, f"{name}_file")) for name in ("json", "sarif", "markdown", "github")
                 if getattr(args, f"{name}_file") is not None]
-    files = [str(path) for _, path in outputs if path is not None]
-    if len(files) != len(set(files)):
-        raise UsageError("--output, --json, --sarif, --markdown and --github must name different files")
     return outputs
 
 
+def _flag(name: str, index: int) -> str:
+    """The option that asked for the ``index``-th of ``_outputs``: --output, then --json, ..."""
+    return "--output" if index == 0 else f"--{name}"
+
+
 def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]:
-    """The input file's text, for the formats that point at its lines."""
-    if args.file is None or not formats & LINE_FORMATS:
+    """The input file's text, for the formats that point at its lines (a regular file only: standard
+    input and a FIFO cannot be read twice)."""
+    if args.file is None or not formats & LINE_FORMATS or not args.file.is_file():
         return {}
     from zeet_iam_audit.sources.reading import read_text
 
@@ -229,10 +245,17 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from zeet_iam_audit.run import run_audit
 
     outputs = _outputs(args)
+    targets = [Target("", path, _flag(name, index)) for index, (name, path) in enumerate(outputs)]
+    if args.save is not None:
+        targets.append(Target("", args.save, "--save"))
+    inputs = [args.file] if args.file is not None else []
+    check_targets(targets, inputs)  # before the audit: a wrong --output costs no time
     if args.file is not None:
-        stderr.write(f"zeet-iam-audit: auditing {args.file}\n")
+        shown = "standard input" if str(args.file) == "-" else str(args.file)
+        stderr.write(f"zeet-iam-audit: auditing {stderr_text(shown)}\n")
+
     def progress(message: str) -> None:
-        stderr.write(f"zeet-iam-audit: {message}\n")
+        stderr.write(f"zeet-iam-audit: {stderr_text(message)}\n")
 
     run = run_audit(args, progress=progress, today=datetime.date.today())
     options = RenderOptions(color=_use_color(args, stdout), width=args.width,
@@ -241,13 +264,14 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     # Render everything before writing anything: a failing format leaves no file half-updated.
     texts = [(renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
              for name, path in outputs]
+    written = [Target(text, path, _flag(name, index))
+               for index, ((text, path), (name, _)) in enumerate(zip(texts, outputs, strict=True))]
     if run.saved is not None and args.save is not None:
-        _write_output(run.saved, args.save, stdout)
-    for text, path in texts:
-        _write_output(text, path, stdout)
+        written.append(Target(run.saved, args.save, "--save"))
+    write_outputs(written, stdout, inputs)
     for message in run.messages:
-        stderr.write(f"zeet-iam-audit: {message}\n")
-    stderr.write(run.summary + "\n")
+        stderr.write(f"zeet-iam-audit: {stderr_text(message)}\n")
+    stderr.write(stderr_text(run.summary) + "\n")
     return run.exit_code
 
 
@@ -255,10 +279,9 @@ def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO,
     module = importlib.import_module(COMMANDS[name])
     args = module.build_parser().parse_args(argv)
     result: CommandResult = module.run(args, CommandContext(stdin=stdin))
-    for output in result.outputs:
-        _write_output(output.text, output.path, stdout)
+    write_outputs([Target(output.text, output.path) for output in result.outputs], stdout)
     for message in result.messages:
-        stderr.write(message.rstrip("\n") + "\n")
+        stderr.write(stderr_text(message.rstrip("\n")) + "\n")
     return result.exit_code
 
 
@@ -269,9 +292,23 @@ def _end_program(code: int) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
+    except BrokenPipeError:
+        _closed_stdout(sys.stdout, True)
     except (OSError, ValueError):
         return  # a closed or broken stream: let the interpreter report it as it normally does
     os._exit(code)
+
+
+def _closed_stdout(stdout: TextIO, program: bool) -> int:
+    """The reader of stdout went away (``| head``): end quietly, as a program killed by SIGPIPE
+    would (status 141 in the shell). Stdout is pointed at /dev/null so that the interpreter's last
+    flush does not complain about the pipe again."""
+    if program:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stdout.fileno())
+        os._exit(EXIT_BROKEN_PIPE)
+    return EXIT_BROKEN_PIPE
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
@@ -308,14 +345,20 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     except ZeetIamAuditError as error:
         if debug:
             traceback.print_exc(file=stderr)
-        stderr.write(f"zeet-iam-audit: error: {error}\n")
+        stderr.write(f"zeet-iam-audit: error: {stderr_text(str(error))}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
+        # No output was replaced (see writing): the shell's status for a SIGINT.
         stderr.write("zeet-iam-audit: interrupted\n")
-        return EXIT_ERROR
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _closed_stdout(stdout, program)
     except Exception as error:  # the last guard: never a traceback unless --debug
         if debug:
             traceback.print_exc(file=stderr)
-        stderr.write(f"zeet-iam-audit: internal error: {type(error).__name__}: {error} "
-                     "(run again with --debug for the traceback)\n")
+        if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in _LIVE_EXTRA:
+            stderr.write(f"zeet-iam-audit: error: {LIVE_EXTRA_MISSING}\n")
+            return EXIT_ERROR
+        stderr.write(f"zeet-iam-audit: internal error: {type(error).__name__}: "
+                     f"{stderr_text(str(error))} (run again with --debug for the traceback)\n")
         return EXIT_ERROR

@@ -8,7 +8,9 @@ validated here and kept as ``Waiver`` values under the key ``waivers``.
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +31,15 @@ _KEYS = {
     "fail_on": list,
     "rules": str,
     "template_extras": str,
+    "state_bucket": str,
+    "state_key_prefix": str,
+    "lock_table": str,
+}
+# Terraform state: the values a rule's {state_bucket}-style placeholders take, and their form.
+STATE_SETTINGS: Mapping[str, tuple[re.Pattern[str], str]] = {
+    "state_bucket": (re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"), "an S3 bucket name"),
+    "state_key_prefix": (re.compile(r"[^*?${}]{1,1024}"), "a key prefix without * ? $ { }"),
+    "lock_table": (re.compile(r"[A-Za-z0-9_.-]{3,255}"), "a DynamoDB table name"),
 }
 
 
@@ -105,3 +116,35 @@ def load_settings(config: Path | None, cwd: Path, environ: Mapping[str, str] | N
         values[key] = [v.strip() for v in env_value.split(",") if v.strip()] if kind is list else env_value
         origin[key] = _ENV_PREFIX + key.upper()
     return Settings(values=values, origin=origin)
+
+
+def state_placeholders(flags: Mapping[str, object], settings: Settings) -> dict[str, str]:
+    """The Terraform state settings (``STATE_SETTINGS``): each flag's value when given, else the
+    environment's or the config file's; validated, so a bad value is one line naming its origin."""
+    values: dict[str, str] = {}
+    for key, (pattern, form) in STATE_SETTINGS.items():
+        flag = flags.get(key)
+        value = flag if flag not in (None, "") else settings.get(key)
+        if value in (None, ""):
+            continue
+        origin = f"--{key.replace('_', '-')}" if flag not in (None, "") else settings.origin.get(key, key)
+        text = str(value)
+        if not pattern.fullmatch(text):
+            raise UsageError(f"{origin}: expected {form}, got {text!r}")
+        values[key] = text
+    return values
+
+
+def add_state_arguments(group: argparse._ActionsContainer) -> None:
+    """The Terraform state flags, for the audit and for ``generate``."""
+    group.add_argument("--state-bucket", metavar="BUCKET",
+                       help="the S3 bucket of Terraform state: scopes the state rules to it")
+    group.add_argument("--state-key-prefix", metavar="PREFIX",
+                       help="the key prefix of Terraform state objects in that bucket")
+    group.add_argument("--lock-table", metavar="TABLE",
+                       help="the DynamoDB table of Terraform state locks (variant dynamodb-lock)")
+
+
+def state_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The Terraform state flags' values by setting name."""
+    return {key: getattr(args, key, None) for key in STATE_SETTINGS}

@@ -29,6 +29,13 @@ class Unresolved(str):
         return (Unresolved, (self.reason,))
 
 
+# The account field of an ARN in the account a template is deployed to, when that account is not
+# given (CloudFormation's AWS::AccountId): the role's own account, whichever it is. Not twelve
+# digits, so it can be no other account; the evaluator puts it where a rule scope means "the
+# role's own account".
+OWN_ACCOUNT = "own-account"
+
+
 class InvalidPolicy(str):
     """The reason a policy is unknown when AWS would refuse its document (a bad ``Effect``, an unknown
     element, an action name with spaces): a ``str`` so it travels wherever unknown reasons do, and

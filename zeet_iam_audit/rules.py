@@ -82,11 +82,14 @@ from dataclasses import dataclass
 from importlib import resources as importlib_resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from zeet_iam_audit.errors import RulesError
 
 __all__ = [
+    "PLACEHOLDERS",
+    "SOURCES",
     "SOURCE_KEYS",
     "ActionCatalog",
     "ActionInfoLike",
@@ -102,12 +105,69 @@ __all__ = [
     "load_template_extras",
     "packaged_rules_dir",
     "parse_rule",
+    "setting_hint",
 ]
 
-# Source keys of /work/shared/reference/zeet-actions.md, plus the guide itself and our own judgment.
-SOURCE_KEYS: frozenset[str] = frozenset(
-    {f"Z{n}" for n in range(9)} | {f"A{n}" for n in range(1, 16)} | {"guide", "judgment"}
-)
+# What each rule's ``source`` key stands for (``rules show`` prints the legend of those it uses).
+SOURCES: Mapping[str, str] = {
+    "guide": "Zeet's AWS IAM Permissions Guide (docs.zeet.co/integrations/aws/aws_permissions): "
+    "the services per use case; this alone, where no public code shows the call",
+    "judgment": "an inference of zeet-iam-audit's, explained in the action's why",
+    "Z0": "Zeet's guide, both published revisions (the use cases and their services)",
+    "Z1": "zeet-dev/zeet-cloud-aws@bb7d467 eks/terraform (Zeet's EKS template: AWS provider 4.56.0, "
+    "terraform-aws-modules/eks ~> 18.20, vpc 3.0.0), eks-byok/terraform and iam/*",
+    "Z2": "zeet-dev/zeet-cloud-aws@bb7d467 eks/k8s (helmfiles: the in-cluster controllers)",
+    "Z3": "zeet-dev/terraform-eks-asg-sns-monitor@e71ee82 (capacity events: SNS topic and "
+    "EventBridge rule)",
+    "Z4": "zeet-dev/cli@0ddfd72 (GraphQL schemas; `zeet cloud aws console` assumes the role)",
+    "Z5": "zeet-dev/zeet-cdk-fargate@b84ec0e (CDK bootstrap template, version 12)",
+    "Z6": "zeet-dev/zeet-cluster-k3s@0f04018 (an older k3s-on-EC2 template, not the EKS one)",
+    "Z7": "zeet-dev/pulumi-zeet@b544943 and terraform-provider-zeet@469e5ba (deploy target types)",
+    "Z8": "zeet-dev/terraform-aws-cloudtrail@b336089 and zeet-dev/helm-charts@ab202bd",
+    "EKS18": "terraform-aws-modules/terraform-aws-eks v18.20.5 (main.tf, eks-managed-node-group, "
+    "self-managed-node-group): the module Zeet's EKS template pins",
+    "VPC3": "terraform-aws-modules/terraform-aws-vpc v3.0.0 (main.tf): the VPC module Zeet's template pins",
+    "IAM3": "terraform-aws-modules/terraform-aws-iam v3.16.0 iam-assumable-role-with-oidc (IRSA roles)",
+    "TP": "hashicorp/terraform-provider-aws v4.5x (internal/service/ec2/vpc_.go, route53/zone.go): "
+    "the calls the pinned provider 4.56.0 makes; issues #28089, terraform-aws-vpc#858",
+    "Pike": "JamesWoolfenden/pike@085701b src/mapping/aws: the IAM actions of each Terraform resource "
+    "and data source",
+    "CP": "cloudposse/terraform-aws-cloudwatch-events 0.6.1 (main.tf): the EventBridge rule of Zeet's "
+    "capacity monitor (it sets no tags)",
+    "RDSDOC": "AWS RDS User Guide, identity-based policy example \"Allow a user to create DB instances\" "
+    "(CreateDBInstance on the db, og, pg and subgrp ARNs)",
+    "A1": "eksctl userdocs/src/usage/minimum-iam-policies.md (eksctl's minimum EKS policies)",
+    "A2": "terraform-aws-eks v17.24.0 docs/iam-permissions.md (v17 worker groups; removed in v18.0.0, "
+    "so not the module Zeet pins)",
+    "A3": "terraform-aws-eks docs/UPGRADE-20.0.md (v20: access entries, provider >= 5.34)",
+    "A4": "Karpenter getting-started cloudformation.yaml (interruption queue; Zeet does not run Karpenter)",
+    "A5": "AWS SAM Developer Guide, \"Managing permissions with AWS CloudFormation mechanisms\"",
+    "A6": "hashicorp/terraform website/docs/language/backend/s3.mdx (the S3 backend's permissions)",
+    "A7": "AWS managed policies CloudWatchLogsReadOnlyAccess and CloudWatchReadOnlyAccess",
+    "A8": "AWS managed policy ServiceQuotasReadOnlyAccess and the Service Quotas API",
+    "A9": "external-secrets docs/provider/aws-secrets-manager.md (read and PushSecret policies)",
+    "A10": "AWS managed policy SecretsManagerReadWrite",
+    "A11": "EKS User Guide, access entries and access policies; eksctl access-entries.md",
+    "A12": "API Gateway edge-optimized custom domain names (cloudfront:UpdateDistribution)",
+    "A13": "STS API reference, GetCallerIdentity (no permission needed)",
+    "A14": "IAM User Guide, session tags and the confused-deputy problem (external id)",
+    "A15": "eksctl pod-identity-associations.md (EKS Pod Identity)",
+}
+SOURCE_KEYS: frozenset[str] = frozenset(SOURCES)
+
+# Settings a rule's resource may name as {placeholder}; unset, a placeholder stands for "*".
+PLACEHOLDERS: Mapping[str, str] = {
+    "state_bucket": "the S3 bucket holding Terraform state",
+    "state_key_prefix": "the key prefix of Terraform state objects in that bucket",
+    "lock_table": "the DynamoDB table of Terraform state locks",
+}
+_PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
+_NO_PLACEHOLDERS: Mapping[str, str] = MappingProxyType({})
+
+
+def setting_hint(name: str) -> str:
+    """Where a placeholder's setting is given: ``--state-bucket``, the environment, the config."""
+    return f"--{name.replace('_', '-')}, ZEET_IAM_AUDIT_{name.upper()} or {name} in the config file"
 
 _ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SECTION_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
@@ -148,8 +208,11 @@ class ActionCatalog(Protocol):
 class ServiceRef:
     """A service as the guide names it, and the IAM prefixes it stands for in one use case.
 
-    ``in_guide`` is False for services a rule uses only in variants (``other_services``);
-    ``only_with`` names the variant holding a service the guide makes conditional.
+    ``in_guide`` is False for services the guide does not list for the use case
+    (``other_services``); ``only_with`` names the variant holding a service the guide makes
+    conditional. ``no_action`` says why a service the guide lists needs no action of Zeet's role;
+    ``why`` why a service the guide does not list is needed all the same (its actions may then be
+    required).
     """
 
     display: str
@@ -157,6 +220,8 @@ class ServiceRef:
     guide_text: str = ""
     in_guide: bool = True
     only_with: str | None = None
+    no_action: str | None = None
+    why: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +232,8 @@ class RequiredAction:
     ``also_resources`` are further resources the same action must be allowed on (e.g. the SAM
     transform for ``cloudformation:CreateChangeSet``). ``context`` is request context for the
     evaluation as ``((key, values), ...)``: one request per value, so ``iam:PassedToService`` with
-    EKS and EC2 means both must be allowed.
+    EKS and EC2 means both must be allowed. ``unset`` names the settings (``PLACEHOLDERS``) the
+    resources depend on that were not given, so their placeholders stand for ``*``.
     """
 
     action: str
@@ -177,6 +243,14 @@ class RequiredAction:
     source: str = "judgment"
     also_resources: tuple[str, ...] = ()
     context: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    unset: tuple[str, ...] = ()
+
+    @property
+    def settle_hint(self) -> str:
+        """What would narrow the scope to the customer's own resources, or ``""``."""
+        if not self.unset:
+            return ""
+        return "; ".join(f"set {name} ({setting_hint(name)})" for name in self.unset)
 
     @property
     def prefix(self) -> str:
@@ -487,8 +561,9 @@ _RULE_OPTIONAL = frozenset(
     }
 )
 _SERVICE_REQUIRED = frozenset({"display", "prefixes", "guide_text"})
-_SERVICE_OPTIONAL = frozenset({"only_with"})
+_SERVICE_OPTIONAL = frozenset({"only_with", "no_action"})
 _OTHER_SERVICE_REQUIRED = frozenset({"display", "prefixes"})
+_OTHER_SERVICE_OPTIONAL = frozenset({"why"})
 _ACTION_REQUIRED = frozenset({"action", "service", "why", "source"})
 _ACTION_OPTIONAL = frozenset({"resource", "context"})
 _VARIANT_REQUIRED = frozenset({"name", "description", "actions"})
@@ -523,7 +598,7 @@ def _services(table: _Table, name: str, *, in_guide: bool) -> tuple[ServiceRef, 
         if in_guide:
             entry.check_keys(_SERVICE_REQUIRED, _SERVICE_OPTIONAL)
         else:
-            entry.check_keys(_OTHER_SERVICE_REQUIRED)
+            entry.check_keys(_OTHER_SERVICE_REQUIRED, _OTHER_SERVICE_OPTIONAL)
         refs.append(
             ServiceRef(
                 display=entry.text("display"),
@@ -531,6 +606,8 @@ def _services(table: _Table, name: str, *, in_guide: bool) -> tuple[ServiceRef, 
                 guide_text=entry.text("guide_text") if in_guide else "",
                 in_guide=in_guide,
                 only_with=entry.optional_text("only_with") if in_guide else None,
+                no_action=entry.optional_text("no_action") if in_guide else None,
+                why=None if in_guide else entry.optional_text("why"),
             )
         )
     return tuple(refs)
@@ -546,7 +623,10 @@ def _check_service_names(table: _Table, services: tuple[ServiceRef, ...]) -> Non
         seen.add(ref.display)
 
 
-def _resources(entry: _Table, action: str, info: ActionInfoLike | None) -> tuple[str, ...]:
+def _resources(
+    entry: _Table, action: str, info: ActionInfoLike | None, placeholders: Mapping[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The action's resources with placeholders filled in, and the settings left unset."""
     raw = entry.data.get("resource", "*")
     key = entry.key("resource")
     if isinstance(raw, str):
@@ -563,7 +643,19 @@ def _resources(entry: _Table, action: str, info: ActionInfoLike | None) -> tuple
         raise entry.fail(key, "contains a resource twice")
     if info is not None and not info.resource_level and values != ("*",):
         raise entry.fail(key, f"{action!r} cannot be limited to resources; use '*'")
-    return values
+    unset: list[str] = []
+    filled = []
+    for value in values:
+        for name in _PLACEHOLDER_RE.findall(value):
+            if name not in PLACEHOLDERS:
+                known = ", ".join("{" + known + "}" for known in PLACEHOLDERS)
+                raise entry.fail(key, f"{{{name}}} is not a known placeholder ({known})")
+            if not placeholders.get(name) and name not in unset:
+                unset.append(name)
+        # An unset placeholder is "*"; "{state_bucket}/{state_key_prefix}*" then reads "*/*".
+        text = _PLACEHOLDER_RE.sub(lambda m: placeholders.get(m.group(1)) or "*", value)
+        filled.append(re.sub(r"\*{2,}", "*", text))
+    return tuple(filled), tuple(unset)
 
 
 def _context(entry: _Table) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -590,6 +682,7 @@ def _action(
     *,
     services_label: str,
     source_check: Callable[[str], bool],
+    placeholders: Mapping[str, str] = _NO_PLACEHOLDERS,
 ) -> RequiredAction:
     """One [[required]] or [[variants.actions]] entry; ``services`` are those it may name."""
     entry.check_keys(_ACTION_REQUIRED, _ACTION_OPTIONAL)
@@ -616,11 +709,11 @@ def _action(
             entry.key("action"),
             f"{action!r} is outside {ref.display} (prefixes: {', '.join(ref.prefixes)})",
         )
-    resources = _resources(entry, action, info)
+    resources, unset = _resources(entry, action, info, placeholders)
     source = entry.text("source")
     if not source_check(source):
         raise entry.fail(
-            entry.key("source"), f"{source!r} is not a source key (Z0-Z8, A1-A15, guide, judgment)"
+            entry.key("source"), f"{source!r} is not a source key ({', '.join(SOURCES)})"
         )
     return RequiredAction(
         action=action,
@@ -630,6 +723,7 @@ def _action(
         source=source,
         also_resources=resources[1:],
         context=_context(entry),
+        unset=unset,
     )
 
 
@@ -723,7 +817,10 @@ def _plans(table: _Table) -> Plans:
 
 
 def _variants(
-    top: _Table, catalog: ActionCatalog, services: Mapping[str, ServiceRef]
+    top: _Table,
+    catalog: ActionCatalog,
+    services: Mapping[str, ServiceRef],
+    placeholders: Mapping[str, str],
 ) -> tuple[tuple[Variant, ...], list[tuple[str, RequiredAction]]]:
     """The [[variants]] of a rule, and every variant action with its key path."""
     variants: list[Variant] = []
@@ -746,6 +843,7 @@ def _variants(
                     services,
                     services_label="this file declares",
                     source_check=SOURCE_KEYS.__contains__,
+                    placeholders=placeholders,
                 ),
             )
             for item in tables
@@ -763,16 +861,27 @@ def _check_coverage(
     variants: tuple[Variant, ...],
 ) -> None:
     """The guide is the spec: each service it lists is needed through at least one required
-    action, unless the guide makes it conditional (then through the variant it names)."""
+    action, unless the guide makes it conditional (then through the variant it names) or the rule
+    says why Zeet's role needs no action of it (``no_action``). A service the guide does not list
+    is used by a variant, or required with its reason (``why``)."""
     for index, ref in enumerate(guide_services):
         key = f"services[{index}]"
         own_required = [action for action in required if action.service == ref.display]
+        if ref.no_action is not None:
+            if ref.only_with is not None:
+                raise top.fail(f"{key}.no_action", "a service needs no action or is conditional, not both")
+            if own_required:
+                raise top.fail(
+                    f"{key}.no_action",
+                    f"{ref.display} needs no action, yet {own_required[0].action!r} is required",
+                )
+            continue
         if ref.only_with is None:
             if not own_required:
                 raise top.fail(
                     key,
                     f"{ref.display} has no required action, but the guide lists it for this "
-                    "use case",
+                    "use case (say why none is needed with no_action)",
                 )
             continue
         variant = next((v for v in variants if v.name == ref.only_with), None)
@@ -789,13 +898,29 @@ def _check_coverage(
                 f"{key}.only_with", f"variant {ref.only_with!r} has no {ref.display} action"
             )
     used = {action.service for variant in variants for action in variant.actions}
+    used_required = {action.service for action in required}
     for index, ref in enumerate(other_services):
-        if ref.display not in used:
-            raise top.fail(f"other_services[{index}]", f"{ref.display} is used by no variant")
+        if ref.display in used_required and ref.why is None:
+            raise top.fail(
+                f"other_services[{index}].why",
+                f"{ref.display} is not in the guide's list, so its required actions need the reason",
+            )
+        if ref.display not in used and ref.display not in used_required:
+            raise top.fail(f"other_services[{index}]", f"{ref.display} is used by no action")
 
 
-def parse_rule(text: str, *, where: str, stem: str, catalog: ActionCatalog) -> FeatureRule:
-    """Parse and validate one rule file's text; ``where`` names it in errors, ``stem`` its stem."""
+def parse_rule(
+    text: str,
+    *,
+    where: str,
+    stem: str,
+    catalog: ActionCatalog,
+    placeholders: Mapping[str, str] = _NO_PLACEHOLDERS,
+) -> FeatureRule:
+    """Parse and validate one rule file's text; ``where`` names it in errors, ``stem`` its stem.
+
+    ``placeholders`` are the settings resources may name (``{state_bucket}``); unset ones are ``*``.
+    """
     top = _Table(_parse_toml(text, where), where)
     top.check_keys(_RULE_REQUIRED, _RULE_OPTIONAL)
     rule_id = top.text("id", pattern=_ID_RE)
@@ -819,14 +944,16 @@ def parse_rule(text: str, *, where: str, stem: str, catalog: ActionCatalog) -> F
             _action(
                 entry,
                 catalog,
-                {ref.display: ref for ref in guide_services},
-                services_label="the guide lists for this use case",
+                {ref.display: ref for ref in all_services},
+                services_label="this file declares",
                 source_check=SOURCE_KEYS.__contains__,
+                placeholders=placeholders,
             ),
         )
         for entry in top.tables("required")
     ]
-    variants, optional_located = _variants(top, catalog, {ref.display: ref for ref in all_services})
+    by_display = {ref.display: ref for ref in all_services}
+    variants, optional_located = _variants(top, catalog, by_display, placeholders)
     _check_duplicates(top, required_located + optional_located)
     required = tuple(action for _, action in required_located)
     _check_coverage(top, guide_services, other_services, required, variants)
@@ -869,11 +996,15 @@ def packaged_rules_dir() -> Traversable:
 
 
 def load_rules(
-    directory: Path | str | None = None, *, catalog: ActionCatalog | None = None
+    directory: Path | str | None = None,
+    *,
+    catalog: ActionCatalog | None = None,
+    placeholders: Mapping[str, str] | None = None,
 ) -> RuleSet:
     """Load and validate every ``*.toml`` rule file in ``directory`` (default: the packaged rules).
 
-    ``catalog`` looks actions up (default: ``zeet_iam_audit.catalog.load_catalog()``). Raises
+    ``catalog`` looks actions up (default: ``zeet_iam_audit.catalog.load_catalog()``);
+    ``placeholders`` fill resources' ``{state_bucket}``-style settings (``PLACEHOLDERS``). Raises
     ``RulesError`` with one line naming the file and the key when a file does not validate.
     """
     if directory is None:
@@ -901,7 +1032,13 @@ def load_rules(
             text = item.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise RulesError(f"{where}: cannot read: {exc}") from None
-        rule = parse_rule(text, where=where, stem=item.name.removesuffix(".toml"), catalog=lookup)
+        rule = parse_rule(
+            text,
+            where=where,
+            stem=item.name.removesuffix(".toml"),
+            catalog=lookup,
+            placeholders=placeholders or _NO_PLACEHOLDERS,
+        )
         if rule.section in sections:
             raise RulesError(
                 f"{where}: section: {rule.section!r} is also the section of "

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 
 from zeet_iam_audit.errors import UsageError
-from zeet_iam_audit.rules import FeatureRule, RequiredAction, RuleSet, ServiceRef
+from zeet_iam_audit.rules import SOURCES, FeatureRule, RequiredAction, RuleSet, ServiceRef
 
 __all__ = ["FORMATS", "JSON_VERSION", "render_rule", "render_rules_list"]
 
@@ -94,6 +94,7 @@ def _action_json(action: RequiredAction) -> dict[str, _JsonValue]:
         "also_resources": list(action.also_resources),
         "source": action.source,
         "context": {key: list(values) for key, values in action.context},
+        "unset_settings": list(action.unset),
     }
 
 
@@ -102,6 +103,10 @@ def _service_json(ref: ServiceRef) -> dict[str, _JsonValue]:
     if ref.in_guide:
         document["guide_text"] = ref.guide_text
         document["only_with"] = ref.only_with
+        document["no_action"] = ref.no_action
+    else:
+        document["in_guide_list"] = False
+        document["why"] = ref.why
     return document
 
 
@@ -129,6 +134,7 @@ def rule_to_json(rule: FeatureRule) -> dict[str, _JsonValue]:
         "trust": None,
         "default_mode": None,
         "plans": None,
+        "sources": {key: SOURCES[key] for key in _sources_used(rule)},
     }
     if rule.trust is not None:
         trust = rule.trust
@@ -163,8 +169,22 @@ def rule_to_json(rule: FeatureRule) -> dict[str, _JsonValue]:
     return document
 
 
+def _sources_used(rule: FeatureRule) -> list[str]:
+    """The source keys the rule cites, in the legend's order."""
+    used = {action.source for action in (*rule.required, *rule.optional)}
+    if rule.trust is not None:
+        used.update(rule.trust.sources)
+    for part in (rule.default_mode, rule.plans):
+        if part is not None:
+            used.add(part.source)
+    return [key for key in SOURCES if key in used]
+
+
 def _resources_text(action: RequiredAction) -> str:
-    return ", ".join(action.resources)
+    text = ", ".join(action.resources)
+    if action.unset:
+        text += f" (unset: {', '.join(action.unset)})"
+    return text
 
 
 def _actions_table(actions: Sequence[RequiredAction], indent: str) -> str:
@@ -202,16 +222,27 @@ def render_rule(rule: FeatureRule, fmt: str) -> str:
             (
                 ref.display,
                 ", ".join(ref.prefixes),
-                ref.guide_text + (f" [only with variant {ref.only_with}]" if ref.only_with else ""),
+                ref.guide_text
+                + (f" [only with variant {ref.only_with}]" if ref.only_with else "")
+                + (" [no action needed]" if ref.no_action else ""),
             )
             for ref in rule.services
         ]
         out.append(render_table(("SERVICE", "PREFIXES", "GUIDE"), rows, "  "))
+        for ref in rule.services:
+            if ref.no_action:
+                out.append(f"  {ref.display} needs no action of Zeet's role: {ref.no_action}\n")
     else:
         out.append("  (none)\n")
-    if rule.other_services:
+    required_beyond = [ref for ref in rule.other_services if ref.why]
+    if required_beyond:
+        out.append("\nRequired services not in the guide's list for this use case:\n")
+        for ref in required_beyond:
+            out.append(f"  {ref.display} ({', '.join(ref.prefixes)}): {ref.why}\n")
+    variant_only = [ref for ref in rule.other_services if not ref.why]
+    if variant_only:
         out.append("\nOther services (variants only):\n")
-        other_rows = [(ref.display, ", ".join(ref.prefixes)) for ref in rule.other_services]
+        other_rows = [(ref.display, ", ".join(ref.prefixes)) for ref in variant_only]
         out.append(render_table(("SERVICE", "PREFIXES"), other_rows, "  "))
 
     out.append(f"\nRequired actions ({len(rule.required)}):\n")
@@ -254,4 +285,8 @@ def render_rule(rule: FeatureRule, fmt: str) -> str:
             f"{', '.join(plans.fine_grained)}; any other plan: {plans.otherwise}\n"
         )
         out.append(f"  source: {plans.source}\n")
+    used = _sources_used(rule)
+    if used:
+        out.append("\nSources:\n")
+        out.append(render_table(("KEY", "WHAT IT IS"), [(key, SOURCES[key]) for key in used], "  "))
     return "".join(out)

@@ -31,8 +31,8 @@ from zeet_iam_audit.audit.report import (
     TrustStatus,
 )
 from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
-from zeet_iam_audit.config import Settings, load_settings
-from zeet_iam_audit.errors import InputError, UsageError
+from zeet_iam_audit.config import Settings, load_settings, state_flags, state_placeholders
+from zeet_iam_audit.errors import InputError, UsageError, ZeetIamAuditError
 from zeet_iam_audit.model import Effect, Role
 from zeet_iam_audit.waivers import Waiver, apply_waivers, waiver_messages
 
@@ -163,9 +163,19 @@ def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
     )
 
 
+def check_plan(plan: str | None, rules: RuleSet) -> None:
+    """``--plan`` (or ``plan`` in the config) must be one of the guide's plan names, in any case."""
+    plans = rules.plans
+    if plan is None or plans is None or plans.allows_fine_grained(plan):
+        return
+    raise UsageError(f"--plan: unknown plan {plan!r} (the guide's plans: {', '.join(plans.fine_grained)}; "
+                     "any case)")
+
+
 def _gates(report: AuditReport) -> set[str | None]:
-    """The ``--fail-on`` values the report's findings count toward, read off the verdicts."""
-    gates: set[str | None] = set()
+    """The ``--fail-on`` values the report's findings count toward, read off the verdicts (a
+    skipped item that could not be read counts as unknown)."""
+    gates: set[str | None] = {"unknown"} if any(item.unread for item in report.skipped) else set()
     for role in report.roles:
         if role.not_zeet is not None:
             continue  # not audited
@@ -200,6 +210,8 @@ def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
         return []
     if report.waivers:
         gates = {f.gate for f in report_findings(report) if report.waiver_of(f.fingerprint) is None}
+        if any(item.unread for item in report.skipped):
+            gates.add("unknown")  # not a finding a waiver could cover
     else:
         gates = _gates(report)  # the same answer without building every finding
     reached = [value for value in FAIL_ON_CHOICES if value in fail_on and value in gates]
@@ -281,6 +293,7 @@ def audit_located(
     (see ``not_zeet_reason``).
     """
     from zeet_iam_audit.formats import json_format
+    from zeet_iam_audit.formats.printable import bounded
     from zeet_iam_audit.parallel import choose_jobs, map_shares
 
     select_rules(rules, options)  # a wrong --features or --with fails before any worker starts
@@ -288,8 +301,9 @@ def audit_located(
     prerender = render_json and jobs > 1 and len(roles) > json_format.INDENT_UP_TO_ROLES
 
     def audit_share(share: Sequence[Role]) -> list[tuple[RoleReport, str | None]]:
-        located = [replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only),
-                           locations=role_locations(role))
+        # Bounded: a megabyte-long name would otherwise be repeated in every finding of every format.
+        located = [bounded(replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only),
+                                   locations=role_locations(role)))
                    for role in share]
         return [(report, json_format.render_role(report) if prerender else None) for report in located]
 
@@ -463,10 +477,13 @@ def run_audit(
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules
     from zeet_iam_audit.sources import load_file
+    from zeet_iam_audit.sources.reading import MAX_INPUT_BYTES
 
     catalog = load_catalog()
     rules_dir = pick_setting(args.rules, settings, "rules")
-    rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)
+    rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog,
+                       placeholders=state_placeholders(state_flags(args), settings))
+    check_plan(options.plan, rules)
     saved: str | None = None
     no_role: str | None = None
     live_result = None
@@ -493,16 +510,22 @@ def run_audit(
         inputs: tuple[str, ...] = tuple(args.role_arn or ("live account",))
     else:
         # Lazy: with --all-roles, each role is read in the process that audits it (see parallel).
-        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter), lazy=True)
+        max_bytes = getattr(args, "max_input_mb", None) or MAX_INPUT_BYTES
+        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter), lazy=True,
+                           max_bytes=max_bytes)
         if not len(source.roles):
-            no_role = no_role_message(str(args.file), source.input_type, source.skipped)
+            no_role = no_role_message(source.path, source.input_type, source.skipped)
             if not args.all_roles:
                 raise InputError(no_role)  # a gate pointed at the wrong file must not pass
         roles, not_chosen = select_roles(
             source.roles, role=args.role, all_roles=args.all_roles,
-            zeet_account=options.trust.zeet_account_id, path=str(args.file))
-        inputs = (str(args.file),)
-    skipped = [SkippedItem(s.name, s.reason, s.origin) for s in source.skipped] + not_chosen
+            zeet_account=options.trust.zeet_account_id, path=source.path)
+        inputs = (source.path,)
+    skipped = [SkippedItem(s.name, s.reason, s.origin, s.unread) for s in source.skipped] + not_chosen
+    unread = [item for item in skipped if item.unread]
+    if unread and not roles:
+        # Nothing was audited because it could not be read: that is no pass.
+        raise ZeetIamAuditError("nothing audited: " + "; ".join(f"{item.name} {item.reason}" for item in unread))
     located = audit_located(roles, rules, catalog, options, jobs=getattr(args, "jobs", None),
                             render_json=_renders_json(args), zeet_only=bool(args.all_roles))
     report = AuditReport(tool_version=__version__, roles=tuple(located), skipped=tuple(skipped),

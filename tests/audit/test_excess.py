@@ -11,7 +11,8 @@ from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from zeet_iam_audit.audit.action_sets import action_index, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
-from zeet_iam_audit.audit.excess import audit_excess, classify_excess
+from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess, classify_excess
+from zeet_iam_audit.audit.report import RiskyGrant
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.model import AttachedPolicy, Policy, Role
 from zeet_iam_audit.policy.evaluate import Decision, Layer
@@ -53,7 +54,7 @@ def _role(rng: random.Random) -> Role:
 
 
 def _by_evaluation(evaluator: RoleEvaluator, action: str) -> str | None:
-    decision = evaluator.policy_set.decide(action, "*")
+    decision = evaluator.policy_set.decide_scope(action, "*")  # allowed on every resource
     if decision.decision is Decision.ALLOWED:
         return "allowed"
     if decision.decision in (Decision.CONDITIONAL, Decision.UNKNOWN):
@@ -154,3 +155,93 @@ def test_a_focus_summary_is_the_whole_summary_restricted_to_its_actions(catalog:
         got = (local.mentions, local.allow_all, local.denied)
         for mask, local_mask in zip(expected, got, strict=True):
             assert focus.positions(local_mask) == [p for p in focus.order if mask >> p & 1], policy.name
+
+
+def _risky(catalog: Catalog, role: Role, scps: tuple[tuple[Policy, ...], ...] = ()) -> dict[str, RiskyGrant]:
+    index = action_index(catalog)
+    result = audit_excess(RoleEvaluator(role, scps, index=index), index, {})
+    return {grant.action: grant for grant in result.risky}
+
+
+def test_allow_iam_cancelled_by_deny_iam_is_not_risky(catalog: Catalog) -> None:
+    assert _risky(catalog, make_role(statement("iam:*"), statement("iam:*", effect="Deny"))) == {}
+
+
+def test_role_policy_writes_on_every_role_are_risky(catalog: Catalog) -> None:
+    role = make_role(statement(["iam:AttachRolePolicy", "iam:PutRolePolicy"], "arn:aws:iam::*:role/*",
+                               Sid="ManageRoles"))
+    risky = _risky(catalog, role)
+    assert set(risky) == {"iam:AttachRolePolicy", "iam:PutRolePolicy"}
+    grant = risky["iam:AttachRolePolicy"]
+    assert grant.resource == "arn:aws:iam::123456789012:role/*"
+    assert grant.statements == ("identity-based policy 'inline' Statement[0] (Sid \"ManageRoles\")",)
+    assert "this one included" in grant.reason
+    assert not grant.conditional
+
+
+def test_writes_scoped_to_other_roles_are_not_risky_but_writes_to_the_role_itself_are(catalog: Catalog) -> None:
+    scoped = statement(["iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"], "arn:aws:iam::*:role/app-*")
+    assert _risky(catalog, make_role(scoped)) == {}  # neither every role nor this one
+    own = statement(["iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"], "arn:aws:iam::*:role/zeet-*")
+    risky = _risky(catalog, make_role(own, name="zeet-connection"))
+    assert set(risky) == {"iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"}
+    for grant in risky.values():
+        assert grant.resource == "arn:aws:iam::123456789012:role/zeet-connection"
+        assert grant.reason.startswith("self-escalation: ")
+
+
+def test_pass_role_alone_is_not_an_escalation_but_with_run_instances_it_is(catalog: Catalog) -> None:
+    assert _risky(catalog, make_role(statement("iam:PassRole"))) == {}
+    role = make_role(statement("iam:PassRole", Sid="Pass"), statement("ec2:RunInstances", Sid="Launch"))
+    grant = _risky(catalog, role)["iam:PassRole + ec2:RunInstances"]
+    assert grant.statements == ("identity-based policy 'inline' Statement[0] (Sid \"Pass\")",
+                                "identity-based policy 'inline' Statement[1] (Sid \"Launch\")")
+    assert "launch an EC2 instance with any role" in grant.reason
+
+
+def test_a_boundary_without_the_partner_action_removes_the_combination(catalog: Catalog) -> None:
+    role = make_role(statement(["iam:PassRole", "lambda:CreateFunction"]), boundary=[statement("iam:PassRole")])
+    assert _risky(catalog, role) == {}
+
+
+def test_an_scp_that_denies_it_removes_the_risk(catalog: Catalog) -> None:
+    full = parse_policy({"Version": "2012-10-17", "Statement": [statement("*")]}, name="FullAWSAccess")
+    deny = parse_policy({"Version": "2012-10-17", "Statement": [statement("iam:CreatePolicyVersion", effect="Deny")]},
+                        name="DenyPolicyVersions")
+    role = make_role(statement("iam:CreatePolicyVersion"))
+    assert set(_risky(catalog, role)) == {"iam:CreatePolicyVersion"}
+    assert _risky(catalog, role, ((full,), (full, deny))) == {}
+
+
+def test_a_condition_on_the_grant_makes_it_conditional(catalog: Catalog) -> None:
+    role = make_role(statement("iam:CreateAccessKey", "arn:aws:iam::*:user/*",
+                               Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}))
+    assert _risky(catalog, role)["iam:CreateAccessKey"].conditional
+
+
+def test_a_deny_on_some_roles_leaves_the_rest_risky(catalog: Catalog) -> None:
+    role = make_role(statement("iam:UpdateAssumeRolePolicy"),
+                     statement("iam:UpdateAssumeRolePolicy", "arn:aws:iam::*:role/admin-*", effect="Deny"))
+    assert _risky(catalog, role)["iam:UpdateAssumeRolePolicy"].conditional
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["ec2-instance-connect:SendSSHPublicKey", "sagemaker:CreatePresignedNotebookInstanceUrl", "ssm:SendCommand",
+     "ssm:StartSession", "iam:CreateLoginProfile", "iam:AddUserToGroup", "iam:SetDefaultPolicyVersion"],
+)
+def test_known_single_action_escalations(catalog: Catalog, action: str) -> None:
+    assert set(_risky(catalog, make_role(statement(action)))) == {action}
+
+
+def test_everything_allowed_is_one_risky_grant_of_everything(catalog: Catalog) -> None:
+    risky = _risky(catalog, make_role(statement("*", Sid="Admin")))
+    assert risky["*"].statements == ("identity-based policy 'inline' Statement[0] (Sid \"Admin\")",)
+    carved = _risky(catalog, make_role(statement("*"), statement("iam:*", effect="Deny")))
+    assert "*" not in carved
+    assert not any(action.startswith("iam:") for action in carved)
+    assert "ssm:SendCommand" in carved
+
+
+def test_every_escalation_action_is_in_the_catalogue(catalog: Catalog) -> None:
+    assert [action for action in PRIVILEGE_ESCALATION if catalog.get(action) is None] == []

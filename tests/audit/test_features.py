@@ -69,7 +69,8 @@ def test_conditional_deny_makes_the_feature_conditional_not_missing(rules: RuleS
 
 
 def test_boundary_without_sqs_blocks_at_the_boundary(rules: RuleSet, catalog: Catalog) -> None:
-    role = make_role(statement("*"), boundary=[statement(["sns:*", "events:*", "cloudwatch:*"])])
+    boundary = statement(["sns:*", "events:*", "cloudwatch:*", "eks:*", "autoscaling:*"])
+    role = make_role(statement("*"), boundary=[boundary])
     result = _feature(rules, catalog, role)
     (group,) = result.missing
     assert (group.display, group.layer) == ("SQS", "permissions boundary")
@@ -157,7 +158,7 @@ def test_plan_without_fine_grained_requires_administrator(rules: RuleSet, catalo
 
 
 def test_pro_plan_allows_fine_grained(rules: RuleSet, catalog: Catalog) -> None:
-    options = AuditOptions(plan="Pro", features=("cloud-connection",))
+    options = AuditOptions(plan="Pro", features=("cloud-connection",), trust=OPTIONS.trust)
     report = audit_role(make_role(statement("sqs:*")), rules, catalog, options)
     assert report.features[0].status is FeatureStatus.OK
     assert report.default_mode.mode == "fine-grained"
@@ -165,8 +166,9 @@ def test_pro_plan_allows_fine_grained(rules: RuleSet, catalog: Catalog) -> None:
 
 def test_excess_counts_what_no_feature_needs(rules: RuleSet, catalog: Catalog) -> None:
     options = AuditOptions(features=(CAPACITY,))
-    role = make_role(statement(_capacity_actions(rules)), statement(["s3:GetObject", "iam:PassRole"]))
+    role = make_role(statement(_capacity_actions(rules)),
+                     statement(["s3:GetObject", "iam:PassRole", "ec2:RunInstances"]))
     excess = audit_role(role, rules, catalog, options).excess
-    assert excess.total == 2
-    assert {s.service for s in excess.services} == {"s3", "iam"}
-    assert [r.action for r in excess.risky] == ["iam:PassRole"]
+    assert excess.total == 3
+    assert {s.service for s in excess.services} == {"s3", "iam", "ec2"}
+    assert [r.action for r in excess.risky] == ["iam:PassRole + ec2:RunInstances"]

@@ -270,7 +270,9 @@ def test_old_role_arn_reads_the_live_role(monkeypatch: pytest.MonkeyPatch, tmp_p
                                        "servicequotas:*"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["sns:*"], "Resource": "arn:aws:sns:*:*:zeet-eks-*"},
         {"Effect": "Allow", "Action": ["sqs:*"], "Resource": "arn:aws:sqs:*:*:zeet-*"},
-        {"Effect": "Allow", "Action": ["events:*"], "Resource": "arn:aws:events:*:*:rule/zeet-eks-*"}]}
+        {"Effect": "Allow", "Action": ["events:*"], "Resource": "arn:aws:events:*:*:rule/zeet-eks-*"},
+        {"Effect": "Allow", "Action": ["eks:ListNodegroups", "eks:DescribeNodegroup",
+                                       "autoscaling:DescribeAutoScalingGroups"], "Resource": "*"}]}
     with moto.mock_aws():
         iam = boto3.client("iam", region_name="us-east-1")
         arn = iam.create_role(RoleName="zeet-monitoring", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]

@@ -37,7 +37,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     "selection",
     [
         pytest.param(["--features", "view-logs"], id="one-feature"),
-        pytest.param(["--features", "cluster-capacity-monitoring,secrets-manager", "--with", "monitor-module",
+        pytest.param(["--features", "cluster-capacity-monitoring,secrets-manager", "--with", "messaging-extras",
                       "--with", "write"], id="two-features-with-variants"),
         pytest.param([], id="all-features"),
     ],

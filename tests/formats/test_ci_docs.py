@@ -66,8 +66,11 @@ def test_every_documented_command_parses(source: str) -> None:
     blocks = re.findall(r"```([a-z]*)\n(.*?)```", text, re.DOTALL) if source.endswith(".md") else [("yaml", text)]
     shell = [_runs(yaml.safe_load(block)) if lang == "yaml" else block for lang, block in blocks]
     commands = _invocations("\n".join(shell))
-    assert len(commands) >= 2
-    assert any("--sarif" in words for words in commands)
+    if source.endswith(".md"):
+        assert len(commands) >= 2
+        assert any("--sarif" in words for words in commands)
+    else:
+        assert [words[0] for words in commands] == ["diff"]  # the audit itself is the action's
     for words in commands:
         if words and words[0] == "diff":
             build_parser().parse_args(words[1:])
@@ -102,3 +105,27 @@ def test_the_pre_commit_hook() -> None:
         assert not files.search(name), name
     assert "id: zeet-iam-audit" in DOC
     assert "args: [--file, infra/zeet-role.yaml]" in DOC
+
+
+def test_the_workflow_uses_the_action_with_its_inputs() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    steps = WORKFLOW["jobs"]["zeet-iam-audit"]["steps"]
+    (audit,) = [step for step in steps if step.get("uses", "").endswith("/zeet-iam-audit")]
+    assert set(audit["with"]) <= set(action["inputs"])
+    upload = next(step for step in steps if step.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert upload["with"]["sarif_file"] == audit["with"]["sarif"]
+    for name in ("file", "role", "features", "variants", "plan", "fail-on", "config", "sarif"):
+        assert f"| `{name}` |" in DOC, name
+    for name in action["outputs"]:
+        assert f"`{name}`" in DOC, name
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/ci.md", "docs/examples/zeet-iam-audit.yml",
+                                  ".pre-commit-hooks.yaml", "action.yml", "pyproject.toml"])
+def test_no_link_to_a_place_that_does_not_exist(path: str) -> None:
+    """The tool has no public repository or package page: no link may pretend it has."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    assert "zeet-dev/zeet-iam-audit" not in text
+    assert not re.search(r"pip install ['\"]?zeet-iam-audit", text), "no registry serves the package"
+    for url in re.findall(r"https?://[^\s)\]>'\"]+", text):
+        assert url.startswith(("https://docs.aws.amazon.com/", "https://docs.github.com/", "http://127.0.0.1:")), url

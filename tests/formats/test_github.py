@@ -116,3 +116,45 @@ def test_waivers_show_as_notices_and_expired_ones_as_errors(run_cli: Callable[..
     assert any(line.startswith("::error file=tests/golden/ci-waivers.toml,") and "expired" in line for line in lines)
     assert any(line.startswith("::warning file=tests/golden/ci-waivers.toml,") and "matches no finding" in line
                for line in lines)
+
+
+def _levels(text: str) -> list[str]:
+    return [m[1] for line in text.splitlines() if (m := _ANNOTATION.match(line))]
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(("--file", "fixtures/ci/zeet-role.yaml"), id="docs-example"),
+    pytest.param(("--file", "fixtures/gaad/zeet-account.json", "--all-roles", "--zeet-account-id",
+                  "111122223333"), id="account"),
+])
+def test_within_githubs_limits(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    """GitHub shows 10 annotations of each level per step: no more are printed, and the last notice
+    counts the rest and says where the full list is."""
+    from zeet_iam_audit.formats import github
+
+    limited = run_cli(*argv, "--format", "github", cwd=ROOT).stdout
+    monkeypatch.setattr(github, "ANNOTATIONS_PER_LEVEL", 1000)
+    every = run_cli(*argv, "--format", "github", cwd=ROOT).stdout
+    shown, whole = _levels(limited), _levels(every)
+    assert whole.count("error") > 10  # the case needs trimming
+    assert all(shown.count(level) <= 10 for level in ("error", "warning", "notice"))
+    assert shown.count("error") == 10
+    last = limited.splitlines()[-1]
+    omitted = len(whole) - (len(shown) - 1)
+    assert last.startswith("::notice title=zeet-iam-audit%3A more findings::")
+    assert f"{omitted} more annotations not shown ({whole.count('error') - 10} errors" in last
+    assert "job summary" in last
+    assert "SARIF" in last
+    kept = limited.splitlines()[:-1]
+    assert set(kept) <= set(every.splitlines())  # the ones shown are the report's own lines
+    assert [line for line in every.splitlines() if line.startswith("::error")][:10] == \
+        [line for line in kept if line.startswith("::error")]
+
+
+def test_nothing_is_trimmed_within_the_limits(run_cli: Callable[..., CliResult]) -> None:
+    out = run_cli("--file", "fixtures/ci/zeet-role.yaml", "--config", "fixtures/ci/.zeet-iam-audit.toml",
+                  "--format", "github", cwd=ROOT).stdout
+    assert "more annotations not shown" not in out
+    assert _levels(out) == ["error"]

@@ -167,6 +167,88 @@ def _terraform_with_policy(policy: str) -> dict[str, Any]:
     ]}}}
 
 
+# --- second round: bounded work, conflicting pages, special files ---------------------------------
+
+
+def _role_template(resource: Any, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "Parameters": parameters or {},
+        "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "r",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}]}}],
+        }}},
+    }
+
+
+def _sub_reasons_doubling(path: Path) -> None:
+    """Each level's Fn::Sub depends on the level below twice, through two different templates, so
+    the reason an unresolved value gives quotes the level below twice: 2^15 copies at the top."""
+    lines = ["Parameters:", "  P: {Type: String}", "Resources:", "  R:", "    Type: AWS::IAM::Role",
+             "    Properties:", "      RoleName: r", "      Policies:", "        - PolicyName: p",
+             "          PolicyDocument:", "            Version: '2012-10-17'", "            Statement:",
+             "              - Effect: Allow", "                Action: s3:GetObject",
+             "                Resource: [&l0 !Sub '${P}-bucket'"]
+    for level in range(1, 16):
+        lines.append(f"                  , &l{level} !Sub ['${{A}}/${{B}}', {{A: *l{level - 1}, "
+                     f"B: !Sub ['x${{C}}', {{C: *l{level - 1}}}]}}]")
+    lines.append("                  ]")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _sub_unclosed(path: Path) -> None:
+    """An Fn::Sub of 200,000 unclosed ``${``: quadratic for a scanner that looks for each one's ``}``."""
+    path.write_text(json.dumps(_role_template({"Fn::Sub": "arn:aws:s3:::${" * 200_000})), encoding="utf-8")
+
+
+def _duplicate_key_at_the_end(path: Path) -> None:
+    """A 60 MB authorization-details file whose only duplicate key is in its very last object."""
+    data: dict[str, Any] = json.loads(_valid_gaad_text())
+    role = data["RoleDetailList"][0]
+    role["Tags"] = [{"Key": f"k{i}", "Value": "v" * 40} for i in range(900_000)]
+    text = json.dumps(data)
+    assert text.endswith("}")
+    path.write_text(text[:-1] + ', "IsTruncated": false, "IsTruncated": false}', encoding="utf-8")
+
+
+def _huge_string_in_policy(path: Path) -> None:
+    """A 63 MB resource string in one inline policy."""
+    data: dict[str, Any] = json.loads(_valid_gaad_text())
+    data["RoleDetailList"][0]["RolePolicyList"][0]["PolicyDocument"]["Statement"][0]["Resource"] = (
+        "arn:aws:s3:::" + "b" * 63_000_000)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _megabyte_role_name(path: Path) -> None:
+    data: dict[str, Any] = json.loads(_valid_gaad_text())
+    data["RoleDetailList"][0]["RoleName"] = "zeet" + "n" * 1_000_000
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _conflicting_pages(path: Path) -> None:
+    """Two pages describing one customer managed policy differently: one allows every logs action,
+    the other denies them. Whichever page is believed, the verdict rests on a guess."""
+    page: dict[str, Any] = json.loads(_valid_gaad_text())
+    arn = "arn:aws:iam::123456789012:policy/ZeetLogs"
+    page["RoleDetailList"][0]["RolePolicyList"] = []
+    page["RoleDetailList"][0]["AttachedManagedPolicies"] = [{"PolicyName": "ZeetLogs", "PolicyArn": arn}]
+
+    def policy(effect: str) -> dict[str, Any]:
+        return {"PolicyName": "ZeetLogs", "Arn": arn, "DefaultVersionId": "v1", "PolicyVersionList": [
+            {"VersionId": "v1", "IsDefaultVersion": True, "Document": {"Version": "2012-10-17", "Statement": [
+                {"Effect": effect, "Action": "logs:*", "Resource": "*"}]}}]}
+
+    first = {**page, "Policies": [policy("Allow")], "IsTruncated": True, "Marker": "m1"}
+    second = {**page, "RoleDetailList": [], "Policies": [policy("Deny")], "IsTruncated": False}
+    path.write_text(json.dumps([first, second], indent=2), encoding="utf-8")
+
+
+def _device(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
 GAAD_VALID = _valid_gaad_text
 GENERATED: dict[str, tuple[Callable[[Path], None], Expect]] = {
     "bom-utf8.json": (lambda p: p.write_bytes(codecs.BOM_UTF8 + GAAD_VALID().encode("utf-8")), report()),
@@ -213,4 +295,13 @@ GENERATED: dict[str, tuple[Callable[[Path], None], Expect]] = {
     "cfn-find-in-map-expansion.json": (_find_in_map_expansion,
                                        error("the intrinsic functions expand to more than 1,000,000 values")),
     "yaml-string-alias-bomb.yaml": (_string_alias_bomb, error("expands to more than 64 MB of text through aliases")),
+    # Second round.
+    "cfn-sub-reasons-doubling.yaml": (_sub_reasons_doubling, report("Ref P (a parameter without a default")),
+    "cfn-sub-unclosed.json": (_sub_unclosed, report('"name": "r"')),
+    "duplicate-key-at-the-end.json": (_duplicate_key_at_the_end, error("duplicate key 'IsTruncated' in one object")),
+    "huge-string-in-policy.json": (_huge_string_in_policy, report('"name": "zeet"')),
+    "megabyte-role-name.json": (_megabyte_role_name, report("nnnn\\u2026\"")),
+    "gaad-conflicting-pages.json": (_conflicting_pages, report("gaad-conflicting-pages.json: $[1].Policies[0] and "
+                                                               "$[0].Policies[0] describe")),
+    "device.json": (_device, error("is a device, not a file")),
 }

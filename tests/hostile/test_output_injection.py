@@ -38,7 +38,6 @@ def test_no_control_character_or_injected_command_reaches_the_output(name: str) 
     assert injected == []
 
 
-@pytest.mark.xfail(strict=True, reason="run.select_roles lists the file's role names raw in its error")
 def test_an_error_listing_names_from_the_input_stays_one_printable_line() -> None:
     stderr = io.StringIO()
     code = main(["--file", str(HOSTILE), "--role", "nope"], stdout=io.StringIO(), stderr=stderr)

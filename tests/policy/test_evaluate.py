@@ -21,6 +21,7 @@ from zeet_iam_audit import (
     StatementRef,
     Unresolved,
     evaluate,
+    evaluate_scope,
     parse_policy,
 )
 from zeet_iam_audit.model import Effect
@@ -44,6 +45,12 @@ def _decide(action: str, resource: str = "*", identity: Sequence[PolicyInput] | 
             context: Ctx = None) -> EvaluationResult:
     return evaluate(action, resource, identity_policies=identity or [],
                     permissions_boundary=boundary, scps=scps or (), context=context)
+
+
+def _decide_scope(action: str, scope: str, identity: Sequence[PolicyInput] | None = None,
+                  scps: Sequence[Sequence[PolicyInput]] | None = None) -> EvaluationResult:
+    """Whether ``action`` is allowed on every resource of ``scope`` (the audit's question)."""
+    return evaluate_scope(action, scope, identity_policies=identity or [], scps=scps or ())
 
 
 # --- The layers ----------------------------------------------------------------------------------
@@ -445,12 +452,12 @@ ZEET_QUEUES = "arn:aws:sqs:*:*:zeet-*"
     ],
 )
 def test_resource_scope(identity: list[Doc], expected: Decision) -> None:
-    result = _decide("sqs:SendMessage", ZEET_QUEUES, identity)
+    result = _decide_scope("sqs:SendMessage", ZEET_QUEUES, identity)
     assert result.decision is expected, result.explain()
 
 
 def test_partial_deny_is_reported_as_partial() -> None:
-    result = _decide("sqs:SendMessage", ZEET_QUEUES, [policy(
+    result = _decide_scope("sqs:SendMessage", ZEET_QUEUES, [policy(
         allow("sqs:*"), deny("sqs:*", "arn:aws:sqs:*:*:zeet-prod-*", Sid="ProtectProd"))])
     (uncertain,) = result.uncertain
     assert uncertain.partial
@@ -462,7 +469,7 @@ def test_partial_deny_is_reported_as_partial() -> None:
 
 def test_scp_deny_on_part_of_the_scope_is_conditional() -> None:
     scp = policy(allow("*"), deny("sqs:DeleteQueue", "arn:aws:sqs:*:*:zeet-prod-*"))
-    result = _decide("sqs:DeleteQueue", ZEET_QUEUES, [ALLOW_SQS], scps=[[scp]])
+    result = _decide_scope("sqs:DeleteQueue", ZEET_QUEUES, [ALLOW_SQS], scps=[[scp]])
     assert result.decision is Decision.CONDITIONAL
     assert result.uncertain[0].statement.layer is Layer.SCP
 
@@ -609,9 +616,10 @@ def test_wildcard_only_action_needs_resource_star() -> None:
 
 
 def test_resource_scoped_scp_deny_is_not_hidden_by_a_star_request() -> None:
-    # Simulating with ResourceArns=["*"] hides resource-scoped SCP denies; here it stays visible.
+    # Simulating with ResourceArns=["*"] hides resource-scoped SCP denies; asked of the scope "*"
+    # (every object), it stays visible.
     scp = policy(allow("*"), deny("s3:DeleteObject", "arn:aws:s3:::zeet-prod/*", Sid="KeepProd"))
-    result = _decide("s3:DeleteObject", "*", [policy(allow("s3:*"))], scps=[[scp]])
+    result = _decide_scope("s3:DeleteObject", "*", [policy(allow("s3:*"))], scps=[[scp]])
     assert result.decision is Decision.CONDITIONAL
     (uncertain,) = result.uncertain
     assert (uncertain.partial, uncertain.statement.sid) == (True, "KeepProd")

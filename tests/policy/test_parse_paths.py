@@ -32,7 +32,7 @@ from zeet_iam_audit.errors import PolicyError, ZeetIamAuditError
 from zeet_iam_audit.model import Policy, PolicyKind, Unresolved
 from zeet_iam_audit.policy import parse
 from zeet_iam_audit.sources import load_file
-from zeet_iam_audit.sources.managed import _load as load_managed
+from zeet_iam_audit.sources.managed import _policies as shipped_managed_policies
 from zeet_iam_audit.sources.reading import load_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,9 +87,9 @@ def typed_tree(value: Any) -> Any:
 
 
 def test_every_shipped_managed_policy_reads_the_same_both_ways() -> None:
-    policies = load_managed()[1]
+    policies = shipped_managed_policies()
     assert policies
-    plain = [assert_paths_agree(entry["document"], kind) for entry in policies.values() for kind in KINDS]
+    plain = [assert_paths_agree(json.loads(entry[3]), kind) for entry in policies.values() for kind in KINDS]
     assert plain.count(True) == len(policies)  # each is a plain identity policy and none is a trust policy
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from zeet_iam_audit.errors import InputError, UsageError
-from zeet_iam_audit.model import AttachedPolicy, Policy, Role, Unresolved
+from zeet_iam_audit.model import OWN_ACCOUNT, AttachedPolicy, Policy, Role, Unresolved
 from zeet_iam_audit.sources import load_file
 from zeet_iam_audit.sources.cloudformation import NO_VALUE, TemplateResolver
 from zeet_iam_audit.sources.shape import Locator
@@ -40,7 +40,8 @@ def test_zeet_role_template() -> None:
     (role,) = result.roles
     assert role.name == "zeet-cloud-connection"
     assert role.extra["logical_id"] == "ZeetRole"
-    assert role.arn is None  # the account is known only at deployment
+    # The account is the one the stack is deployed to: symbolic until given.
+    assert role.arn == f"arn:aws:iam::{OWN_ACCOUNT}:role/zeet-cloud-connection"
     assert role.max_session_duration == 3600
     assert role.unknowns == ()
     assert [(p.name, p.inline) for p in role.policies] == [
@@ -84,11 +85,9 @@ def test_parameters_and_pseudo_parameters_are_resolved() -> None:
     )
 
 
-def test_account_dependent_values_are_unresolved_until_given() -> None:
+def test_account_id_is_the_roles_own_account_until_given() -> None:
     secrets = _policy(_role(YAML).policies[5])
-    (resource,) = secrets.statements[1].resources or ()
-    assert isinstance(resource, Unresolved)
-    assert "AWS::AccountId" in resource.reason
+    assert secrets.statements[1].resources == (f"arn:aws:secretsmanager:*:{OWN_ACCOUNT}:secret:*",)
 
     role = _role(YAML, **{"AWS::AccountId": "123456789012", "ExternalId": "zeet-ext-0000"})
     assert role.arn == "arn:aws:iam::123456789012:role/zeet-cloud-connection"
@@ -137,7 +136,8 @@ def test_unresolved_template() -> None:
     assert role.arn is None
     assert role.unknowns == (
         f"{UNRESOLVED}: Resources.ZeetRole.Properties.ManagedPolicyArns: the managed policy list "
-        "could not be resolved: Ref ExtraPolicyArns (a parameter without a default; pass a value)",
+        "could not be resolved: Ref ExtraPolicyArns (a parameter without a default; "
+        "pass --parameter ExtraPolicyArns=VALUE)",
     )
     by_name = {p.name: p for p in role.policies}
     state = _policy(by_name["TerraformState"]).statements[0].resources or ()
@@ -200,6 +200,7 @@ TEMPLATE: dict[str, Any] = {
         "DevAndUnknown": {"Fn::And": [{"Condition": "IsDev"}, {"Condition": "Unknown"}]},
         "ProdAndUnknown": {"Fn::And": [{"Condition": "IsProd"}, {"Condition": "Unknown"}]},
         "Loop": {"Condition": "Loop"},
+        "InProdAccount": {"Fn::Equals": [{"Ref": "AWS::AccountId"}, "123456789012"]},
     },
     "Resources": {
         "Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "zeet", "Path": "/ops/"}},
@@ -248,9 +249,15 @@ def test_resolves(value: object, expected: object) -> None:
 
 
 UNRESOLVED_VALUES = [
-    ("parameter without default", {"Ref": "NoDefault"}, "a parameter without a default"),
-    ("SSM parameter", {"Ref": "Ssm"}, "an SSM parameter"),
-    ("account id", {"Ref": "AWS::AccountId"}, "AWS::AccountId (known when the stack is deployed"),
+    ("parameter without default", {"Ref": "NoDefault"},
+     "a parameter without a default; pass --parameter NoDefault=VALUE"),
+    ("SSM parameter", {"Ref": "Ssm"}, "an SSM parameter, read at deployment; pass --parameter Ssm=VALUE"),
+    ("region", {"Ref": "AWS::Region"}, "AWS::Region (known when the stack is deployed; "
+     "pass --parameter AWS::Region=VALUE)"),
+    ("condition on the account", {"Fn::If": ["InProdAccount", "a", "b"]},
+     "AWS::AccountId (the account the stack is deployed to; pass --parameter AWS::AccountId=VALUE)"),
+    ("mapping keyed by the account", {"Fn::FindInMap": ["Accounts", {"Ref": "AWS::AccountId"}, "Tier"]},
+     "pass --parameter AWS::AccountId=VALUE"),
     ("region in sub", {"Fn::Sub": "arn:aws:sqs:${AWS::Region}:1:q"}, "AWS::Region"),
     ("generated role name", {"Ref": "Generated"}, "the role's name is generated"),
     ("other resource", {"Ref": "Bucket"}, "AWS::S3::Bucket"),
@@ -259,7 +266,7 @@ UNRESOLVED_VALUES = [
     ("azs", {"Fn::Select": [0, {"Fn::GetAZs": ""}]}, "Fn::GetAZs"),
     ("cidr", {"Fn::Cidr": ["10.0.0.0/16", 2, 8]}, "Fn::Cidr"),
     ("transform", {"Fn::Transform": {"Name": "AWS::Include"}}, "Fn::Transform"),
-    ("role arn without account", {"Fn::GetAtt": ["Role", "Arn"]}, "Fn::GetAtt Role.Arn"),
+    ("role arn of a generated name", {"Fn::GetAtt": ["Generated", "Arn"]}, "Fn::GetAtt Generated.Arn"),
     ("other attribute", {"Fn::GetAtt": ["Bucket", "Arn"]}, "Fn::GetAtt Bucket.Arn"),
     ("undecided if", {"Fn::If": ["Unknown", "a", "b"]}, "condition Unknown could not be decided"),
     ("and undecided", {"Fn::If": ["ProdAndUnknown", "a", "b"]}, "could not be decided"),
@@ -278,6 +285,17 @@ def test_stays_unresolved_with_a_reason(value: object, reason: str) -> None:
     assert isinstance(result, Unresolved)
     assert reason in result.reason
     assert str(result).startswith("${unresolved:")
+
+
+def test_account_id_resolves_to_the_roles_own_account() -> None:
+    resolver = _resolver()
+    assert resolver.resolve({"Ref": "AWS::AccountId"}, "x") == OWN_ACCOUNT
+    assert resolver.resolve({"Fn::GetAtt": ["Role", "Arn"]}, "x") == f"arn:aws:iam::{OWN_ACCOUNT}:role/ops/zeet"
+    assert resolver.resolve({"Fn::Sub": "arn:aws:sqs:us-east-1:${AWS::AccountId}:jobs"}, "x") == (
+        f"arn:aws:sqs:us-east-1:{OWN_ACCOUNT}:jobs"
+    )
+    # Given, the account decides the condition it could not decide symbolically.
+    assert _resolver(**{"AWS::AccountId": "123456789012"}).resolve({"Fn::If": ["InProdAccount", "a", "b"]}, "x") == "a"
 
 
 def test_given_values_override_defaults_and_pseudo_parameters() -> None:
@@ -421,3 +439,108 @@ def test_wrong_shape(write_file: WriteFile, template: dict[str, Any], expected: 
     with pytest.raises(InputError) as caught:
         load_file(path, "cloudformation")
     assert str(caught.value).startswith(f"{path}: {expected}")
+
+
+def test_a_rule_scope_in_the_roles_own_account_is_covered_by_account_id() -> None:
+    # The template's ${AWS::AccountId} and a rule's "any account" scope both mean the role's own account.
+    from zeet_iam_audit.audit.evaluator import RoleEvaluator
+    from zeet_iam_audit.policy.evaluate import Decision
+
+    evaluator = RoleEvaluator(_role(YAML))
+    decided = evaluator.decide_requirement("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:*:*:secret:*")
+    assert decided.decision is Decision.ALLOWED
+    assert decided.unknown_reasons == ()
+    # Another account's secrets are not the role's own.
+    other = evaluator.decide_requirement("secretsmanager:GetSecretValue",
+                                         "arn:aws:secretsmanager:*:444455556666:secret:*")
+    assert other.decision is not Decision.ALLOWED
+
+
+# --- nested stacks and StackSets -----------------------------------------------------------------
+
+NESTED = YAML.parent / "nested-stacks.yaml"
+STACK_SETS = YAML.parent / "stack-sets.yaml"
+
+
+def test_nested_stacks_are_named_in_skipped_with_their_template() -> None:
+    result = load_file(NESTED)
+    skipped = {s.name: s for s in result.skipped}
+    assert sorted(skipped) == ["AlarmsStack", "WorkerPoliciesStack", "ZeetPermissionsStack"]
+    permissions = skipped["ZeetPermissionsStack"]
+    assert permissions.reason == (
+        "a nested stack (AWS::CloudFormation::Stack): its template (TemplateURL "
+        "https://zeet-templates.s3.amazonaws.com/v3/permissions.yaml) is not in this file, so the roles "
+        "and policies it creates are not audited; audit that template on its own"
+    )
+    assert permissions.origin == f"{NESTED}: Resources.ZeetPermissionsStack"
+
+
+def test_a_role_passed_to_a_nested_stack_is_unknown_naming_the_stack() -> None:
+    roles = {role.extra["logical_id"]: role for role in load_file(NESTED).roles}
+    # By the parameter the role's own name comes from, and by Fn::GetAtt of a generated name's ARN.
+    assert roles["ZeetRole"].unknowns == (
+        f"{NESTED}: Resources.ZeetPermissionsStack.Properties.Parameters.IAMRoleName: a nested stack "
+        "(AWS::CloudFormation::Stack) ZeetPermissionsStack receives this role in its parameter IAMRoleName "
+        "and may attach policies to it; its template is not in this file",
+    )
+    (worker,) = roles["WorkerRole"].unknowns
+    assert "WorkerPoliciesStack receives this role in its parameter WorkerRoleArn" in worker
+    # A role no nested stack is given keeps its verdicts.
+    assert roles["AuditRole"].unknowns == ()
+
+
+def test_features_of_a_role_passed_to_a_nested_stack_are_unknown_not_missing() -> None:
+    from zeet_iam_audit.audit.evaluator import RoleEvaluator
+    from zeet_iam_audit.policy.evaluate import Decision
+
+    roles = {role.extra["logical_id"]: role for role in load_file(NESTED).roles}
+    passed = RoleEvaluator(roles["ZeetRole"]).decide_requirement("eks:CreateCluster", "*")
+    assert passed.decision is Decision.UNKNOWN
+    assert "ZeetPermissionsStack" in passed.unknown_reasons[0]
+    kept = RoleEvaluator(roles["AuditRole"]).decide_requirement("eks:CreateCluster", "*")
+    assert kept.decision is Decision.IMPLICIT_DENY
+
+
+def test_stack_set_template_body_is_read_with_its_parameters() -> None:
+    result = load_file(STACK_SETS)
+    (role,) = result.roles
+    assert role.name == "zeet-cloud-connection"
+    assert role.extra["logical_id"] == "ZeetRoleStackSet/ZeetRole"
+    assert role.source == f"{STACK_SETS}: Resources.ZeetRoleStackSet.Properties.TemplateBody"
+    # Each target account is the role's own account.
+    assert role.arn == f"arn:aws:iam::{OWN_ACCOUNT}:role/zeet-cloud-connection"
+    assert role.trust_policy is not None
+    principal = role.trust_policy.statements[0].principal
+    assert principal is not None
+    assert principal.identifiers("AWS") == ("arn:aws:iam::111122223333:root",)  # ParameterValue
+    (secrets,) = role.policies
+    assert _policy(secrets).statements[0].resources == (f"arn:aws:secretsmanager:*:{OWN_ACCOUNT}:secret:zeet/*",)
+    assert secrets.origin == (
+        f"{STACK_SETS}: Resources.ZeetRoleStackSet.Properties.TemplateBody: Resources.ZeetSecrets"
+    )
+    skipped = {s.name: s.reason for s in result.skipped}
+    assert skipped["ZeetRoleStackSet"].startswith(
+        "a StackSet (AWS::CloudFormation::StackSet): its TemplateBody is read"
+    )
+    assert skipped["BaselineStackSet"].startswith(
+        "a StackSet (AWS::CloudFormation::StackSet): its template (TemplateURL "
+        "https://zeet-templates.s3.amazonaws.com/baseline.yaml) is not in this file"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        pytest.param("Resources: [unclosed", "its TemplateBody could not be read", id="not yaml"),
+        pytest.param("just text", "its TemplateBody is not a template with Resources", id="no resources"),
+    ],
+)
+def test_stack_set_body_that_cannot_be_read_is_skipped_with_why(write_file: WriteFile, body: str, reason: str) -> None:
+    path = write_file("t.json", _template({
+        "Set": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}},
+    }))
+    result = load_file(path)
+    assert tuple(result.roles) == ()
+    (skipped,) = result.skipped
+    assert skipped.name == "Set"
+    assert reason in skipped.reason

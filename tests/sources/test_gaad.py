@@ -125,11 +125,10 @@ def test_aws_managed_offline_and_unknown() -> None:
     assert lambda_role.path == "/service-role/"
     basic, xray = lambda_role.policies[1:]
     assert basic.policy is not None
-    assert xray.policy is None
-    assert xray.unknown_reason == (
-        "cannot read arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess offline; "
-        "include its document or audit the live role"
-    )
+    # Not in the file's Policies: every AWS managed policy ships with the tool.
+    assert xray.policy is not None
+    assert xray.unknown_reason is None
+    assert "offline copy from moto" in xray.policy.origin
 
 
 def test_same_policy_is_parsed_once() -> None:
@@ -272,6 +271,7 @@ WRONG_SHAPES = [
      lambda d: {**d, "RoleDetailList": [{"RoleName": "r", "AttachedManagedPolicies": [{"PolicyArn": 7}]}]},
      r"\$\.RoleDetailList\[0\]\.AttachedManagedPolicies\[0\]\.PolicyArn: expected a string, got the number 7"),
     ("truncated flag", lambda d: {**d, "IsTruncated": "no"}, r"\$\.IsTruncated: expected true or false"),
+    ("no detail list at all", lambda d: {"IsTruncated": False}, r"\$: expected RoleDetailList"),
 ]  # fmt: skip
 
 
@@ -288,3 +288,16 @@ def test_wrong_shape_is_one_line_with_the_json_path(
     assert "\n" not in message
     assert message.startswith(f"{path}: ")
     assert re.search(expected, message), message
+
+
+def test_file_without_role_detail_list_has_no_roles_and_says_why() -> None:
+    # What `aws iam get-account-authorization-details --filter User Group LocalManagedPolicy` prints.
+    path = FIXTURE.parent / "users-groups-only.json"
+    result = load_file(path)
+    assert result.input_type == "gaad"
+    assert tuple(result.roles) == ()
+    (skipped,) = result.skipped
+    assert skipped.name == "roles"
+    assert "no RoleDetailList" in skipped.reason
+    assert "--filter" in skipped.reason
+    assert skipped.origin == f"{path}: $"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +22,7 @@ from zeet_iam_audit.sources.managed import (
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 GENERATOR = REPOSITORY / "scripts" / "generate_managed_policies.py"
-DATA = REPOSITORY / "zeet_iam_audit" / "sources" / "data" / "aws_managed_policies.json"
+DATA = REPOSITORY / "zeet_iam_audit" / "sources" / "data"
 
 # The policies the brief asks for, by ARN (service-role/ policies live under that path).
 REQUESTED = [
@@ -55,9 +58,32 @@ def test_administrator_access_allows_everything() -> None:
 
 def test_every_shipped_policy_parses() -> None:
     arns = known_managed_policy_arns()
-    assert len(arns) == managed_policy_data().count >= len(REQUESTED)
+    assert len(arns) == managed_policy_data().count
     for arn in arns:
         assert resolve_managed_policy(arn) is not None, arn
+
+
+def test_every_aws_managed_policy_ships() -> None:
+    # All of moto's copy, not a chosen few: real templates attach policies no list foresees.
+    arns = set(known_managed_policy_arns())
+    assert len(arns) > 1500
+    for name in (
+        "AmazonEC2ContainerRegistryPullOnly",
+        "AWSXrayWriteOnlyAccess",
+        "AmazonDynamoDBFullAccess",
+        "service-role/AWS_ConfigRole",
+        "aws-service-role/AmazonEKSServiceRolePolicy",
+        "job-function/ViewOnlyAccess",
+    ):
+        assert f"arn:aws:iam::aws:policy/{name}" in arns, name
+
+
+def test_the_data_is_compressed_and_its_date_is_recorded() -> None:
+    assert (DATA / "aws_managed_policies.json.gz").read_bytes()[:2] == b"\x1f\x8b"  # gzip
+    assert (DATA / "aws_managed_policies.json.gz").stat().st_size < 1_000_000
+    info = managed_policy_data()
+    assert info.date == info.data_as_of[:10]
+    assert info.date[4] == "-"
 
 
 def test_provenance_is_recorded() -> None:
@@ -70,7 +96,7 @@ def test_provenance_is_recorded() -> None:
 @pytest.mark.parametrize(
     "arn",
     [
-        "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",  # AWS managed, not shipped
+        "arn:aws:iam::aws:policy/ZeetNoSuchManagedPolicy",  # not an AWS managed policy (yet)
         "arn:aws:iam::123456789012:policy/ZeetCustom",  # customer managed
         "arn:aws-cn:iam::aws:policy/AdministratorAccess",  # another partition
     ],
@@ -101,8 +127,12 @@ def test_generator_check_passes_on_the_checked_in_file() -> None:
 
 def test_generator_check_names_the_command_on_drift(tmp_path: Path) -> None:
     pytest.importorskip("moto")
-    stale = tmp_path / "aws_managed_policies.json"
-    stale.write_text(DATA.read_text(encoding="utf-8").replace('"v1"', '"v0"', 1), encoding="utf-8")
+    stale = tmp_path / "data"
+    stale.mkdir()
+    meta = (DATA / "aws_managed_policies.meta.json").read_text(encoding="utf-8")
+    (stale / "aws_managed_policies.meta.json").write_text(meta, encoding="utf-8")
+    policies = gzip.decompress((DATA / "aws_managed_policies.json.gz").read_bytes()).decode("utf-8")
+    (stale / "aws_managed_policies.json.gz").write_bytes(gzip.compress(policies.replace('"v1"', '"v0"', 1).encode()))
     result = subprocess.run(
         [sys.executable, str(GENERATOR), "--check", "--output", str(stale)],
         capture_output=True,
@@ -112,3 +142,39 @@ def test_generator_check_names_the_command_on_drift(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "python scripts/generate_managed_policies.py" in result.stderr
     assert str(stale) in result.stderr
+
+
+def test_the_data_is_read_only_when_a_role_references_an_aws_managed_policy() -> None:
+    # In a fresh interpreter: a role without AWS managed policies leaves the data unread.
+    fixtures = REPOSITORY / "fixtures"
+    script = (
+        "from pathlib import Path\n"
+        "from zeet_iam_audit.sources import load_file, managed\n"
+        f"load_file(Path({str(fixtures / 'policy' / 'zeet-capacity-policy.json')!r}))\n"
+        "print(managed._policies.cache_info().currsize)\n"
+        f"load_file(Path({str(fixtures / 'role' / 'get-role-with-policies.json')!r}))\n"
+        "print(managed._policies.cache_info().currsize)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["0", "1"]
+
+
+def test_version_and_catalog_say_the_date_of_the_data(capsys: pytest.CaptureFixture[str]) -> None:
+    from zeet_iam_audit.cli import main
+
+    info = managed_policy_data()
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert f"AWS managed policies: moto {info.moto_version}, {info.date}" in capsys.readouterr().out
+
+    out = io.StringIO()
+    assert main(["catalog"], stdout=out) == 0
+    assert out.getvalue().splitlines()[-1] == (
+        f"AWS managed policies (offline): {info.count} from moto {info.moto_version}, data date {info.date}"
+    )
+    out = io.StringIO()
+    assert main(["catalog", "--format", "json"], stdout=out) == 0
+    assert json.loads(out.getvalue())["aws_managed_policies"] == {
+        "source": f"moto {info.moto_version}", "data_date": info.date, "count": info.count,
+    }

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from zeet_iam_audit.errors import InputError
-from zeet_iam_audit.sources import reading
 from zeet_iam_audit.sources.reading import choose_syntax, load_document
 
 WriteFile = Callable[[str, str | bytes], Path]
@@ -77,11 +76,12 @@ def test_directory(tmp_path: Path) -> None:
         load_document(tmp_path)
 
 
-def test_size_limit(write_file: WriteFile, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reading, "MAX_INPUT_BYTES", 1024 * 1024)
+def test_size_limit(write_file: WriteFile) -> None:
     path = write_file("huge.json", b'{"a": "' + b"x" * (1024 * 1024) + b'"}')
-    with pytest.raises(InputError, match=r"huge.json: larger than the 1 MB limit"):
-        load_document(path)
+    with pytest.raises(InputError, match=r"huge.json: larger than the 1 MB limit for an input "
+                       r"\(raise it with --max-input-mb\)"):
+        load_document(path, limit=1024 * 1024)
+    assert load_document(path, limit=2 * 1024 * 1024).data == {"a": "x" * (1024 * 1024)}
 
 
 @pytest.mark.parametrize(

@@ -236,8 +236,13 @@ def test_unknown_trust_policy(write_file: WriteFile) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        pytest.param(lambda p: {**p, "format_version": "2.0"}, "$.format_version: expected a 1.x format version",
-                     id="format version"),
+        pytest.param(lambda p: {**p, "format_version": "2.0"},
+                     "$.format_version: expected format version 0.1 or 0.2 (Terraform 0.12 to 1.0) or 1.x",
+                     id="format version 2"),
+        pytest.param(lambda p: {**p, "format_version": "0.3"}, "$.format_version: expected format version",
+                     id="format version 0.3"),
+        pytest.param(lambda p: {**p, "format_version": 1.2}, "$.format_version: expected format version",
+                     id="format version a number"),
         pytest.param(lambda p: {"format_version": "1.2", "configuration": {}},
                      "$: expected planned_values", id="no values"),
         pytest.param(lambda p: {**p, "planned_values": {"root_module": {"resources": {}}}},
@@ -269,3 +274,88 @@ def test_empty_plan(write_file: WriteFile) -> None:
 )  # fmt: skip
 def test_strip_indexes(address: str, expected: str) -> None:
     assert strip_indexes(address) == expected
+
+
+# --- Plans made by real Terraform (fixtures/terraform/zeet-module, regenerate.sh) -------------------
+
+REAL = Path(__file__).resolve().parents[2] / "fixtures" / "terraform" / "zeet-module"
+
+
+def _summary(path: Path) -> list[tuple[object, ...]]:
+    """What a plan says about each role, without the file name in the origins."""
+    result = load_file(path)
+    assert result.skipped == ()
+    prefix = f"{path}: "
+    return [
+        (
+            role.name,
+            role.extra["address"],
+            role.max_session_duration,
+            role.trust_policy is not None,
+            tuple(
+                (p.name, p.arn, p.inline, p.policy is not None, (p.unknown_reason or "").replace(prefix, ""))
+                for p in role.policies
+            ),
+            role.permissions_boundary.name if role.permissions_boundary else None,
+            tuple(reason.replace(prefix, "") for reason in role.unknowns),
+        )
+        for role in result.roles
+    ]
+
+
+def test_real_plan_module_for_each_and_values_known_after_apply() -> None:
+    roles = {role.extra["address"]: role for role in load_file(REAL / "plan.json").roles}
+    assert sorted(roles) == ["aws_iam_role.worker", ZEET]
+    zeet = roles[ZEET]
+    assert zeet.name == "zeet-cloud-connection"
+    assert zeet.max_session_duration == 7200
+    assert zeet.unknowns == ()
+    assert zeet.trust_policy is not None
+    (trust,) = zeet.trust_policy.statements
+    assert trust.principal is not None
+    assert trust.principal.identifiers("AWS") == ("arn:aws:iam::111122223333:root",)
+    assert [(c.operator, c.key, c.values) for c in trust.conditions] == [
+        ("StringEquals", "sts:ExternalId", ("zeet-external-id-example",))
+    ]
+    # Attached through the module: an inline policy, a policy whose ARN is known only after apply
+    # (linked by the configuration's reference) and two AWS managed policies through for_each.
+    assert [(p.name, p.arn, p.policy is not None) for p in zeet.policies] == [
+        ("monitoring", None, True),
+        ("zeet-cloud-connection-deploy", None, True),
+        ("AmazonEC2ContainerRegistryPowerUser", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser", True),
+        ("ServiceQuotasReadOnlyAccess", "arn:aws:iam::aws:policy/ServiceQuotasReadOnlyAccess", True),
+    ]
+    assert zeet.permissions_boundary is not None
+    assert zeet.permissions_boundary.name == "zeet-cloud-connection-boundary"
+    assert zeet.permissions_boundary.policy is not None
+
+    worker = roles["aws_iam_role.worker"]
+    names = [p.name for p in worker.policies]
+    assert names == ["logs", "queue", "AWSXrayWriteOnlyAccess"]
+    logs, queue, xray = worker.policies
+    assert xray.policy is not None  # an AWS managed policy, read from the offline copy
+    assert logs.inline
+    assert logs.policy is not None
+    # The queue's ARN is known only after apply, so the whole document is; the role it attaches to
+    # (aws_iam_role.worker.id, also unknown) is found through the configuration.
+    assert queue.policy is None
+    assert queue.unknown_reason == (
+        f"{REAL / 'plan.json'}: aws_iam_role_policy.worker_queue.policy: known only after apply"
+    )
+
+
+@pytest.mark.parametrize("older", ["plan-0.2.json", "plan-0.1.json"])
+def test_older_format_versions_read_as_the_same_plan(older: str) -> None:
+    data = json.loads((REAL / older).read_text(encoding="utf-8"))
+    assert data["format_version"] == older[len("plan-") : -len(".json")]
+    assert _summary(REAL / older) == _summary(REAL / "plan.json")
+
+
+def test_format_0_1_without_sensitive_marks_or_attribute_references() -> None:
+    text = (REAL / "plan-0.1.json").read_text(encoding="utf-8")
+    assert "after_sensitive" not in text
+    assert "sensitive_values" not in text
+    assert '"aws_iam_policy.deploy.arn"' not in text  # references name the resource only
+    roles = {role.extra["address"]: role for role in load_file(REAL / "plan-0.1.json").roles}
+    deploy = roles[ZEET].policies[1]
+    assert (deploy.name, deploy.policy is not None) == ("zeet-cloud-connection-deploy", True)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, action_index
+from zeet_iam_audit.audit.administrator import AdministratorCheck, check_administrator
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess
 from zeet_iam_audit.audit.features import FeaturePlan, audit_planned, plan_feature, required_actions
@@ -17,10 +18,13 @@ from zeet_iam_audit.audit.report import (
     FeatureResult,
     FeatureStatus,
     MissingGroup,
+    OpenAction,
     RoleReport,
     SkippedItem,
+    TrustResult,
+    TrustStatus,
 )
-from zeet_iam_audit.audit.trust import TrustSettings, audit_trust
+from zeet_iam_audit.audit.trust import ASSUME_ACTION, TrustSettings, audit_trust
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.errors import UsageError
 from zeet_iam_audit.model import Policy, Role
@@ -79,41 +83,94 @@ def _needed(plans: Iterable[FeaturePlan]) -> dict[str, tuple[str, ...]]:
     return {action: tuple(dict.fromkeys(ids)) for action, ids in needed.items()}
 
 
-def _default_mode(
-    evaluator: RoleEvaluator, rules: RuleSet, options: AuditOptions
-) -> tuple[DefaultModeResult, bool]:
-    """The Account Administrator check and the plan rule; the flag says admin is required."""
-    admin = evaluator.decide("*", "*").decision
+def _administrator_required(rules: RuleSet, options: AuditOptions) -> tuple[bool, list[str]]:
+    """Whether the mode or the plan makes the role an account administrator, and the findings why."""
     fine_grained_plans = rules.fine_grained_plans
     findings: list[str] = []
     plan = options.plan.lower() if options.plan else None
-    admin_required = options.mode == "default"
+    required = options.mode == "default"
     if plan is not None and plan not in fine_grained_plans:
-        admin_required = True
+        required = True
         findings.append(
             f"the {options.plan} plan cannot customise permissions (only "
             f"{', '.join(p.title() for p in fine_grained_plans)} can): the role must be an account "
             "administrator")
-    if options.mode == "fine-grained" or (options.mode == "auto" and not admin_required):
-        mode = "default" if admin is Decision.ALLOWED and options.mode == "auto" else "fine-grained"
+    return required, findings
+
+
+def _default_mode(
+    admin: AdministratorCheck, required: bool, findings: list[str], options: AuditOptions
+) -> DefaultModeResult:
+    """The Account Administrator verdict and the mode it leads to."""
+    allowed = admin.decision is Decision.ALLOWED
+    if options.mode == "fine-grained" or (options.mode == "auto" and not required):
+        mode = "default" if allowed and options.mode == "auto" else "fine-grained"
     else:
         mode = "default"
-    if admin_required and admin is not Decision.ALLOWED:
-        findings.append(f"Account Administrator required but \"*\" on \"*\" is {admin.value}")
-    return DefaultModeResult(administrator=admin.value, mode=mode, plan=options.plan,
-                             findings=tuple(findings)), admin_required
+    if required and not allowed:
+        findings = [*findings, f"Account Administrator required but the role is not one: {_why_not(admin)}"]
+    return DefaultModeResult(administrator=admin.decision.value, mode=mode, plan=options.plan,
+                             findings=tuple(findings))
 
 
-def _with_admin_requirement(feature: FeatureResult, admin: Decision) -> FeatureResult:
-    if admin is Decision.ALLOWED:
-        return feature
-    group = MissingGroup(service="*", display="Account Administrator", actions=("*",),
-                         layer="no allow", reason="the default mode needs \"*\" on \"*\"")
+def _why_not(admin: AdministratorCheck) -> str:
+    """One line on what keeps the role from being an account administrator."""
+    if admin.missing:
+        return "; ".join(f"{', '.join(group.actions)} ({group.reason})" for group in admin.missing)
+    if admin.unknown:
+        return "it cannot be told: " + "; ".join(admin.unknown[0].reasons)
+    if admin.conditional:
+        keys = ", ".join(admin.conditional[0].keys)
+        return f"every action is allowed only under conditions on {keys}" if keys else "conditions apply"
+    return admin.decision.value
+
+
+def _status(missing: Sequence[MissingGroup], unknown: Sequence[OpenAction],
+            conditional: Sequence[OpenAction]) -> FeatureStatus:
+    if missing:
+        return FeatureStatus.MISSING
+    if unknown:
+        return FeatureStatus.UNKNOWN
+    if conditional:
+        return FeatureStatus.CONDITIONAL
+    return FeatureStatus.OK
+
+
+def _connection(feature: FeatureResult, trust: TrustResult, role: Role,
+                admin: AdministratorCheck | None) -> FeatureResult:
+    """Cloud Connection follows the connection: Zeet must be able to assume the role (the trust
+    verdict) and, when the default mode applies (``admin`` given), the role must be an account
+    administrator."""
+    missing = list(feature.missing)
+    conditional = list(feature.conditional)
+    unknown = list(feature.unknown)
+    notes = list(feature.notes)
+    required = feature.required + 1
+    if trust.status is TrustStatus.FAIL:
+        fails = [f for f in trust.findings if f.severity == "fail"]
+        missing.append(MissingGroup(
+            service="sts", display="Trust", actions=(ASSUME_ACTION,), layer="trust policy",
+            reason="the trust policy fails: " + "; ".join(f.message for f in fails),
+            statements=tuple(dict.fromkeys(f.statement for f in fails if f.statement)),
+        ))
+    elif trust.status is TrustStatus.UNKNOWN:
+        unknown.append(OpenAction(
+            action=ASSUME_ACTION, service="sts", display="Trust", resource=role.arn or "*",
+            reasons=tuple(f.message for f in trust.findings if f.severity == "unknown"),
+        ))
+    elif trust.status is TrustStatus.WARN:
+        notes.append("Zeet can assume the role, but the trust policy has warnings (see Trust)")
+    if admin is not None:
+        required += 1
+        missing.extend(admin.missing)
+        conditional.extend(admin.conditional)
+        unknown.extend(admin.unknown)
+        notes.append("default mode: the role must be an account administrator")
     return FeatureResult(
-        id=feature.id, title=feature.title, section=feature.section, status=FeatureStatus.MISSING,
-        required=feature.required + 1, missing=(*feature.missing, group),
-        conditional=feature.conditional, unknown=feature.unknown, variants=feature.variants,
-        notes=(*feature.notes, "default mode: the role must be an account administrator"),
+        id=feature.id, title=feature.title, section=feature.section,
+        status=_status(missing, unknown, conditional), required=required, missing=tuple(missing),
+        conditional=tuple(conditional), unknown=tuple(unknown), variants=feature.variants,
+        notes=tuple(notes),
     )
 
 
@@ -149,17 +206,19 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
     chosen = select_rules(rules, options)
     index = action_index(catalog)
     evaluator = RoleEvaluator(role, options.scps, scp_unknown_reason=options.scp_unknown_reason, index=index)
-    default_mode, admin_required = _default_mode(evaluator, rules, options)
-    admin = evaluator.decide("*", "*").decision
+    admin_required, mode_findings = _administrator_required(rules, options)
+    admin = check_administrator(evaluator, index, detail=admin_required)
+    default_mode = _default_mode(admin, admin_required, mode_findings, options)
+    trust = audit_trust(role, options.trust)
     features = []
     plans, needed, focus = _plans(chosen, options, catalog, index)
     for plan in plans:
         rule = plan.rule
         result = audit_planned(plan, evaluator)
-        if rule.id == CLOUD_CONNECTION and admin_required:
-            result = _with_admin_requirement(result, admin)
+        if rule.id == CLOUD_CONNECTION:
+            result = _connection(result, trust, role, admin if admin_required else None)
         features.append(result)
-    excess = (audit_excess(evaluator, index, needed, focus) if options.check_excess
+    excess = (audit_excess(evaluator, index, needed, focus, admin.decision) if options.check_excess
               else ExcessResult(total=0, services=(), risky=(), analysed=False))
     if options.scps:
         scps = "evaluated"
@@ -171,7 +230,7 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
         name=role.name,
         arn=role.arn,
         source=role.source,
-        trust=audit_trust(role, options.trust),
+        trust=trust,
         features=tuple(features),
         excess=excess,
         default_mode=default_mode,

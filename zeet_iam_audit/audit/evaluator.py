@@ -6,11 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, union
-from zeet_iam_audit.model import Policy, Role
+from zeet_iam_audit.model import OWN_ACCOUNT, Policy, Role
 from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, Layer, PolicySet
 
 # Services whose ARNs carry no account id (S3 buckets and objects).
 _GLOBAL_ACCOUNTLESS = frozenset({"s3"})
+
+# The question a memo entry answers: the literal request; allowed on all of a scope; allowed on all
+# of it, an Allow on part of it counting as conditional.
+_LITERAL, _WHOLE, _SOME = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +54,10 @@ class RoleEvaluator:
         if scp_unknown_reason:
             unknown.setdefault(Layer.SCP, []).append(scp_unknown_reason)
         self.unknown_layers: Mapping[Layer, tuple[str, ...]] = {k: tuple(v) for k, v in unknown.items()}
-        self._memo: dict[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]], RoleDecision] = {}
+        self._memo: dict[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...], int], RoleDecision] = {}
         arn_parts = (role.arn or "").split(":")
-        self._account = arn_parts[4] if len(arn_parts) > 4 and arn_parts[4].isdigit() else None
+        self._account = (arn_parts[4] if len(arn_parts) > 4 and (arn_parts[4].isdigit() or arn_parts[4] == OWN_ACCOUNT)
+                         else None)
         self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
         self._focused: tuple[Focus, int, int] | None = None  # see _focus_masks
         # Masks of catalogue positions (see action_sets), when the sets are complete: no SCP to
@@ -73,14 +78,28 @@ class RoleEvaluator:
     def unknown_reasons(self) -> tuple[str, ...]:
         return tuple(reason for reasons in self.unknown_layers.values() for reason in reasons)
 
+    def takes_no_resources(self, action: str) -> bool:
+        """Whether the catalogue (through ``index``) says ``action`` takes no resource-level
+        permissions; False when it does not know (no index, or an action it lacks)."""
+        if self.index is None:
+            return False
+        position = self.index.position.get(action.lower())
+        return position is not None and not self.index.infos[position].resource_level
+
     def decide(self, action: str, resource: str = "*") -> RoleDecision:
-        """The decision on exactly ``resource``, with no request context (conditions stay open)."""
-        key = (action.lower(), resource, ())
+        """The decision with no request context (conditions stay open). For an action that takes no
+        resource-level permissions, the literal request (its resource is ``*``, see
+        ``PolicySet.decide``); for any other, whether it is allowed on every resource ``resource``
+        stands for (``PolicySet.decide_scope``), an Allow on part of it being no allow."""
+        literal = self.takes_no_resources(action)
+        key = (action.lower(), resource, (), _LITERAL if literal else _WHOLE)
         hit = self._memo.get(key)
         if hit is None and self._mentions is not None and self.index is not None:
             hit = self._unmentioned(action, resource)
         if hit is None:
-            hit = self.adjust(self.policy_set.decide(action, resource, None))
+            result = (self.policy_set.decide(action, "*") if literal
+                      else self._on_scope(action, resource, None, partial_allows=False))
+            hit = self.adjust(result)
             self._memo[key] = hit
         return hit
 
@@ -94,24 +113,44 @@ class RoleEvaluator:
     ) -> RoleDecision:
         """The decision for a rule's required action on its resource scope.
 
-        The scope's account and partition are the role's own when known; the context holds only
-        what the rule knows about the request (e.g. ``iam:PassedToService``) and every other key is
-        unknown. An Allow that covers part of the scope makes the answer conditional, except for
-        actions that take no resource-level permissions, which only an Allow on ``*`` grants.
+        An action that takes resources (``resource_level``) is asked whether it is allowed on all of
+        the scope, an Allow that covers part of it making the answer conditional; the scope's account
+        and partition are the role's own when known. An action that takes none is asked as AWS
+        receives it: the literal request on ``*`` (its rules' scope is always ``*``), which only a
+        statement whose Resource matches the text ``*`` (or whose NotResource does not) grants or
+        denies. The context holds only what the rule knows about the request (e.g.
+        ``iam:PassedToService``) and every other key is unknown.
         """
-        scope = self._localise(scope)
-        key = (action.lower(), scope, context)
+        literal = not resource_level
+        scope = "*" if literal else self._localise(scope)
+        key = (action.lower(), scope, context, _LITERAL if literal else _SOME)
         hit = self._memo.get(key)
         if hit is None and self._mentions is not None and self.index is not None:
             hit = self._unmentioned(action, scope)
         if hit is None:
             known = {k.lower(): v for k, v in context}
-            partial = resource_level or scope != "*"
-            result = self.policy_set.decide(
-                action, scope, known, complete_context=False, partial_allows=partial)
+            if literal:
+                result = self.policy_set.decide(action, "*", known, complete_context=False)
+            else:
+                result = self._on_scope(action, scope, known, partial_allows=True)
             hit = self.adjust(result)
             self._memo[key] = hit
         return hit
+
+    def _on_scope(self, action: str, scope: str, known: Mapping[str, tuple[str, ...]] | None, *,
+                  partial_allows: bool) -> EvaluationResult:
+        """Whether ``action`` is allowed on all of ``scope``. A scope of ``*`` also stands for the
+        request that names no resource (a classic ``cloudwatch:GetMetricData`` call, although the
+        catalogue lists an optional resource type for the action), which AWS evaluates on the
+        literal ``*``: when that request is explicitly denied (a Deny with a NotResource that lists
+        other resources, say), the explicit deny is the answer rather than a Deny on part of it."""
+        complete = known is None
+        result = self.policy_set.decide_scope(action, scope, known, complete_context=complete,
+                                              partial_allows=partial_allows)
+        if scope != "*" or result.decision in (Decision.ALLOWED, Decision.EXPLICIT_DENY):
+            return result
+        request = self.policy_set.decide(action, "*", known, complete_context=complete)
+        return request if request.decision is Decision.EXPLICIT_DENY else result
 
     def _focus_masks(self, focus: Focus) -> tuple[int, int]:
         """(named by an identity Allow or any Deny; allowed on every resource with no condition in

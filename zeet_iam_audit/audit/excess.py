@@ -15,23 +15,121 @@ allow, are not effective and so are not excess.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, PolicyActions, ServiceSpan, union
-from zeet_iam_audit.audit.evaluator import RoleEvaluator
-from zeet_iam_audit.audit.report import ExcessResult, ExcessService, RiskyGrant
-from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision
-
-# Actions that let a principal raise its own privileges when granted on every resource.
-PRIVILEGE_ESCALATION = (
-    "iam:PassRole", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:AttachRolePolicy",
-    "iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
-    "iam:PutGroupPolicy", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
-    "iam:UpdateAssumeRolePolicy", "iam:AddUserToGroup", "iam:PutRolePermissionsBoundary",
-    "iam:DeleteRolePermissionsBoundary", "iam:CreateRole", "sts:AssumeRole",
-    "lambda:UpdateFunctionCode", "lambda:CreateFunction", "ec2:RunInstances",
-    "cloudformation:CreateStack", "glue:UpdateDevEndpoint", "ssm:SendCommand",
+from zeet_iam_audit.audit.action_sets import (
+    ActionIndex,
+    Focus,
+    PolicyActions,
+    ServiceSpan,
+    statement_kind,
+    union,
 )
+from zeet_iam_audit.audit.administrator import check_administrator
+from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
+from zeet_iam_audit.audit.report import ExcessResult, ExcessService, RiskyGrant
+from zeet_iam_audit.model import Effect, Unresolved
+from zeet_iam_audit.policy.evaluate import Decision, Layer
+
+ROLES = "arn:aws:iam::*:role/*"
+USERS = "arn:aws:iam::*:user/*"
+GROUPS = "arn:aws:iam::*:group/*"
+POLICIES = "arn:aws:iam::*:policy/*"
+INSTANCES = "arn:aws:ec2:*:*:instance/*"
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A known privilege-escalation path: every action in ``actions`` allowed, the first on a scope
+    that covers every principal or resource of its kind (``scope``; the evaluator puts the role's
+    own account in), the others on anything."""
+
+    actions: tuple[str, ...]
+    scope: str
+    reason: str
+
+
+# The privilege-escalation paths documented by Rhino Security Labs ("AWS IAM Privilege Escalation -
+# Methods and Mitigation", 2018: CreatePolicyVersion, SetDefaultPolicyVersion, PassRole with
+# RunInstances / Lambda / Glue / CloudFormation / Data Pipeline, CreateAccessKey, CreateLoginProfile,
+# UpdateLoginProfile, Attach/Put User/Group/Role Policy, AddUserToGroup, UpdateAssumeRolePolicy,
+# UpdateFunctionCode, UpdateDevEndpoint), listed by cloudsplaining's privilege-escalation check and
+# by pathfinding.cloud (which adds SSM SendCommand / StartSession, EC2 Instance Connect,
+# SageMaker notebooks and training jobs, CodeBuild, ECS tasks and App Runner with PassRole), plus
+# the permissions-boundary writes and sts:AssumeRole on every role (any role that trusts the
+# account can then be assumed).
+ESCALATIONS: tuple[Escalation, ...] = (
+    Escalation(("iam:CreatePolicyVersion",), POLICIES,
+               "can publish a new default version of any customer managed policy, those attached to this "
+               "role included"),
+    Escalation(("iam:SetDefaultPolicyVersion",), POLICIES,
+               "can make an older, broader version of any customer managed policy the default"),
+    Escalation(("iam:AttachRolePolicy",), ROLES,
+               "can attach any managed policy (AdministratorAccess) to any role, this one included"),
+    Escalation(("iam:PutRolePolicy",), ROLES,
+               "can write an inline policy that allows anything into any role, this one included"),
+    Escalation(("iam:AttachUserPolicy",), USERS, "can attach any managed policy to any user"),
+    Escalation(("iam:PutUserPolicy",), USERS, "can write an inline policy that allows anything into any user"),
+    Escalation(("iam:AttachGroupPolicy",), GROUPS, "can attach any managed policy to any group"),
+    Escalation(("iam:PutGroupPolicy",), GROUPS, "can write an inline policy that allows anything into any group"),
+    Escalation(("iam:AddUserToGroup",), GROUPS, "can add a user to any group, an administrators group included"),
+    Escalation(("iam:UpdateAssumeRolePolicy",), ROLES,
+               "can rewrite any role's trust policy so that anyone chosen can assume it"),
+    Escalation(("iam:CreateAccessKey",), USERS, "can create access keys for any user and act as that user"),
+    Escalation(("iam:CreateLoginProfile",), USERS,
+               "can give any user without one a console password and sign in as that user"),
+    Escalation(("iam:UpdateLoginProfile",), USERS, "can change any user's console password and sign in as that user"),
+    Escalation(("iam:PutRolePermissionsBoundary",), ROLES,
+               "can replace any role's permissions boundary, this one's included"),
+    Escalation(("iam:DeleteRolePermissionsBoundary",), ROLES,
+               "can remove any role's permissions boundary, this one's included"),
+    Escalation(("sts:AssumeRole",), ROLES, "can assume any role whose trust policy trusts this account"),
+    Escalation(("lambda:UpdateFunctionCode",), "arn:aws:lambda:*:*:function:*",
+               "can replace any Lambda function's code and run it with the function's role"),
+    Escalation(("glue:UpdateDevEndpoint",), "arn:aws:glue:*:*:devEndpoint/*",
+               "can add an SSH key to any Glue development endpoint and use its role"),
+    Escalation(("ec2-instance-connect:SendSSHPublicKey",), INSTANCES,
+               "can log in to any EC2 instance over SSH and use its instance profile's role"),
+    Escalation(("ssm:SendCommand",), INSTANCES, "can run commands on any managed EC2 instance and use its role"),
+    Escalation(("ssm:StartSession",), INSTANCES, "can open a shell on any managed EC2 instance and use its role"),
+    Escalation(("sagemaker:CreatePresignedNotebookInstanceUrl",), "arn:aws:sagemaker:*:*:notebook-instance/*",
+               "can open any SageMaker notebook instance and use its execution role"),
+    Escalation(("iam:PassRole", "ec2:RunInstances"), ROLES,
+               "can launch an EC2 instance with any role and use that role's credentials from it"),
+    Escalation(("iam:PassRole", "lambda:CreateFunction"), ROLES,
+               "can create a Lambda function with any role and run code as that role"),
+    Escalation(("iam:PassRole", "glue:CreateDevEndpoint"), ROLES,
+               "can create a Glue development endpoint with any role and use it over SSH"),
+    Escalation(("iam:PassRole", "glue:CreateJob"), ROLES, "can create a Glue job that runs code as any role"),
+    Escalation(("iam:PassRole", "cloudformation:CreateStack"), ROLES,
+               "can create a CloudFormation stack that runs as any role and creates whatever that role may"),
+    Escalation(("iam:PassRole", "datapipeline:CreatePipeline"), ROLES,
+               "can create a Data Pipeline that runs commands as any role"),
+    Escalation(("iam:PassRole", "codebuild:CreateProject"), ROLES,
+               "can create a CodeBuild project that runs commands as any role"),
+    Escalation(("iam:PassRole", "sagemaker:CreateNotebookInstance"), ROLES,
+               "can create a SageMaker notebook instance with any role and use it"),
+    Escalation(("iam:PassRole", "sagemaker:CreateTrainingJob"), ROLES,
+               "can create a SageMaker training job that runs code as any role"),
+    Escalation(("iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:RunTask"), ROLES,
+               "can run an ECS task with any role as its task role"),
+    Escalation(("iam:PassRole", "apprunner:CreateService"), ROLES,
+               "can create an App Runner service that runs code as any role"),
+)
+# Writes to the role's own trust policy, policies or boundary: the role can make itself anything.
+SELF_WRITES: tuple[tuple[str, str], ...] = (
+    ("iam:UpdateAssumeRolePolicy", "can rewrite this role's own trust policy so that anyone chosen can assume it"),
+    ("iam:PutRolePolicy", "can write an inline policy that allows anything into this role itself"),
+    ("iam:AttachRolePolicy", "can attach any managed policy (AdministratorAccess) to this role itself"),
+    ("iam:PutRolePermissionsBoundary", "can replace this role's own permissions boundary"),
+    ("iam:DeleteRolePermissionsBoundary", "can remove this role's own permissions boundary"),
+)
+# Every action the risky-grant check may evaluate (the engine's focus holds them).
+PRIVILEGE_ESCALATION: tuple[str, ...] = tuple(dict.fromkeys(
+    [action for escalation in ESCALATIONS for action in escalation.actions]
+    + [action for action, _ in SELF_WRITES]
+))
 _ACCESS_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")
 _SAMPLE = 5
 
@@ -83,9 +181,11 @@ def audit_excess(
     index: ActionIndex,
     needed: Mapping[str, tuple[str, ...]],
     focus: Focus | None = None,
+    administrator: Decision | None = None,
 ) -> ExcessResult:
     """``needed`` maps lower-cased actions to the ids of the selected features that need them;
-    ``focus``, when given, must hold the PRIVILEGE_ESCALATION actions (see action_sets.Focus)."""
+    ``focus``, when given, must hold the PRIVILEGE_ESCALATION actions (see action_sets.Focus);
+    ``administrator``, when known, is the Account Administrator decision (see administrator.py)."""
     allowed, conditional, scoped = classify_excess(evaluator, index)
     not_needed = ~_needed_positions(index, needed)
     conditional &= not_needed
@@ -118,7 +218,7 @@ def audit_excess(
     return ExcessResult(
         total=sum(service.total for service in services),
         services=services,
-        risky=_risky(evaluator, focus or _escalation_focus(index), needed),
+        risky=_risky(evaluator, focus or _escalation_focus(index), needed, administrator),
         unknown_reasons=evaluator.unknown_reasons,
     )
 
@@ -148,38 +248,6 @@ def _needed_positions(index: ActionIndex, needed: Mapping[str, tuple[str, ...]])
     return hit[1]
 
 
-def _wildcard_grants(identity: Iterable[CompiledPolicy]) -> list[tuple[str, str, str]]:
-    grants: list[tuple[str, str, str]] = []
-    for compiled in identity:
-        grants.extend(_policy_wildcards(compiled))
-    return grants
-
-
-# A compiled policy → its Allows of "*" or "iam:*" (one look per policy, not one per role).
-_WILDCARDS: dict[int, tuple[CompiledPolicy, tuple[tuple[str, str, str], ...]]] = {}
-
-
-def _policy_wildcards(compiled: CompiledPolicy) -> tuple[tuple[str, str, str], ...]:
-    hit = _WILDCARDS.get(id(compiled))
-    if hit is not None and hit[0] is compiled:
-        return hit[1]
-    grants = []
-    for statement in compiled.statements:
-        source = statement.statement
-        if source.effect.value != "Allow" or source.actions is None:
-            continue
-        for pattern in source.actions:
-            if pattern in ("*", "*:*") or pattern.lower() == "iam:*":
-                grants.append((pattern, statement.ref.policy, source.label))
-    if len(_WILDCARDS) >= _WILDCARDS_LIMIT:
-        _WILDCARDS.clear()
-    _WILDCARDS[id(compiled)] = (compiled, tuple(grants))
-    return tuple(grants)
-
-
-_WILDCARDS_LIMIT = 16384
-
-
 _ESCALATION: dict[int, tuple[ActionIndex, Focus]] = {}
 
 
@@ -193,46 +261,147 @@ def _escalation_focus(index: ActionIndex) -> Focus:
     return hit[1]
 
 
-_PLACED: dict[int, tuple[Focus, tuple[tuple[str, int | None], ...], int]] = {}
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """The risky-grant checks laid over a focus: each check's actions with their local bits (all
+    must be named by some policy for the check to be worth evaluating) and whether they take
+    resource-level permissions."""
+
+    wanted: int  # every escalation action's local bit
+    escalations: tuple[tuple[Escalation, int, tuple[tuple[str, bool], ...]], ...]
+    self_writes: tuple[tuple[str, str, int, bool], ...]
 
 
-def _placed(focus: Focus) -> tuple[tuple[tuple[str, int | None], ...], int]:
-    """Each PRIVILEGE_ESCALATION action with its local index in ``focus`` (None: not in the
-    catalogue), and their local mask."""
+_PLACED: dict[int, tuple[Focus, _Placed]] = {}
+
+
+def _placed(focus: Focus) -> _Placed:
+    """The checks for ``focus`` (worked out once per focus)."""
     hit = _PLACED.get(id(focus))
     if hit is None or hit[0] is not focus:
-        position_of, local = focus.index.position, focus.local
-        placed = tuple((action, local.get(position_of.get(action.lower(), -1))) for action in PRIVILEGE_ESCALATION)
-        hit = (focus, placed, union(1 << at for _, at in placed if at is not None))
+        index = focus.index
+
+        def bit(action: str) -> int:
+            at = focus.local.get(index.position.get(action.lower(), -1))
+            return 0 if at is None else 1 << at
+
+        def level(action: str) -> bool:
+            info = index.catalog.get(action)
+            return info.resource_level if info is not None else True
+
+        placed = _Placed(
+            wanted=union(bit(action) for action in PRIVILEGE_ESCALATION),
+            escalations=tuple(
+                (e, union(bit(a) for a in e.actions), tuple((a, level(a)) for a in e.actions)) for e in ESCALATIONS),
+            self_writes=tuple((action, reason, bit(action), level(action)) for action, reason in SELF_WRITES),
+        )
+        hit = (focus, placed)
         if len(_PLACED) >= 64:
             _PLACED.clear()
         _PLACED[id(focus)] = hit
-    return hit[1], hit[2]
+    return hit[1]
 
 
 def _risky(
-    evaluator: RoleEvaluator, focus: Focus, needed: Mapping[str, tuple[str, ...]]
+    evaluator: RoleEvaluator, focus: Focus, needed: Mapping[str, tuple[str, ...]],
+    administrator: Decision | None,
 ) -> tuple[RiskyGrant, ...]:
+    """The role's risky grants, each as the evaluator decides it (every layer weighed)."""
     risky: list[RiskyGrant] = []
-    for pattern, policy, label in dict.fromkeys(_wildcard_grants(evaluator.policy_set.identity)):
-        what = "every action of every service" if pattern in ("*", "*:*") else "every IAM action"
-        risky.append(RiskyGrant(action=pattern, resource="*", reason=f"grants {what}",
-                                statement=f"{policy} {label}"))
-    placed, wanted = _placed(focus)
-    unnamed = evaluator.unnamed(focus, wanted)  # no policy names them: not allowed, nothing to decide
-    for action, at in placed:
-        if at is not None and unnamed >> at & 1:
-            continue
-        decision = evaluator.decide(action, "*")
-        if decision.decision not in (Decision.ALLOWED, Decision.CONDITIONAL):
-            continue
-        refs = decision.result.deciding
+    index = focus.index
+    if administrator is None:
+        administrator = check_administrator(evaluator, index, detail=False).decision
+    if administrator in (Decision.ALLOWED, Decision.CONDITIONAL):
+        everything = _everything_statements(evaluator, index)
         risky.append(RiskyGrant(
-            action=action,
-            resource="*",
-            reason="privilege escalation: allowed on every resource",
-            needed_by=needed.get(action.lower(), ()),
-            statement=str(refs[0]) if refs else None,
-            conditional=decision.decision is Decision.CONDITIONAL,
+            action="*", resource="*", reason="grants every action of every service on every resource",
+            statement="; ".join(everything) or None, statements=everything,
+            conditional=administrator is Decision.CONDITIONAL,
         ))
+    placed = _placed(focus)
+    unnamed = evaluator.unnamed(focus, placed.wanted)  # no policy names them: not allowed, nothing to decide
+    flagged: set[str] = set()
+    for escalation, bits, actions in placed.escalations:
+        if bits & unnamed:
+            continue
+        (first, first_level), *partners = actions
+        parts = []
+        for action, scope, resource_level in ((first, escalation.scope, first_level),
+                                              *((a, "*", lvl) for a, lvl in partners)):
+            decision = evaluator.decide_requirement(action, scope, resource_level=resource_level)
+            part = _granted(decision, whole=scope != "*")
+            if part is None:
+                break
+            parts.append(part)
+        else:
+            if not partners:
+                flagged.add(first)
+            granting = tuple(dict.fromkeys(s for _, statements in parts for s in statements))
+            risky.append(RiskyGrant(
+                action=" + ".join(escalation.actions),
+                resource=_in_account(escalation.scope, evaluator.role.arn),
+                reason=f"privilege escalation: {escalation.reason}",
+                needed_by=tuple(dict.fromkeys(f for a in escalation.actions for f in needed.get(a.lower(), ()))),
+                statement="; ".join(granting) or None, statements=granting,
+                conditional=any(conditional for conditional, _ in parts),
+            ))
+    own = evaluator.role.arn
+    if own:
+        for action, reason, bit, resource_level in placed.self_writes:
+            if action in flagged or bit & unnamed:
+                continue  # already risky on every role (this one included), or named by no policy
+            self_grant = _granted(evaluator.decide_requirement(action, own, resource_level=resource_level),
+                                  whole=True)
+            if self_grant is None:
+                continue
+            conditional, statements = self_grant
+            risky.append(RiskyGrant(
+                action=action, resource=own, reason=f"self-escalation: {reason}",
+                needed_by=needed.get(action.lower(), ()), statement="; ".join(statements) or None,
+                statements=statements, conditional=conditional,
+            ))
     return tuple(risky)
+
+
+def _in_account(scope: str, role_arn: str | None) -> str:
+    """``scope`` with the role's own account in place of ``*``, as the evaluator decides it."""
+    parts = (role_arn or "").split(":")
+    account = parts[4] if len(parts) > 4 and parts[4].isdigit() else None
+    head = scope.split(":", 5)
+    if account is None or len(head) != 6 or head[4] != "*":
+        return scope
+    head[4] = account
+    return ":".join(head)
+
+
+def _granted(decision: RoleDecision, *, whole: bool) -> tuple[bool, tuple[str, ...]] | None:
+    """(conditional, the statements that grant it) when the decision allows the action on the
+    whole scope, surely or under a condition; None when it does not (a denial, an Allow of only
+    part of the scope, an answer the input cannot give)."""
+    result = decision.result
+    if decision.decision is Decision.ALLOWED:
+        conditional = False
+    elif decision.decision is Decision.CONDITIONAL:
+        # An Allow of only part of the scope (role/zeet-* for every role) does not cover it: unless a
+        # condition or a Deny is what is open, it is not a grant on every resource.
+        if whole and all(u.gates is Effect.ALLOW and u.partial for u in result.uncertain):
+            return None
+        conditional = True
+    else:
+        return None
+    refs = [*result.deciding, *(u.statement for u in result.uncertain if u.gates is Effect.ALLOW)]
+    identity = [ref for ref in refs if ref.layer is Layer.IDENTITY and ref.effect is Effect.ALLOW]
+    return conditional, tuple(dict.fromkeys(str(ref) for ref in identity or refs))
+
+
+def _everything_statements(evaluator: RoleEvaluator, index: ActionIndex) -> tuple[str, ...]:
+    """The identity-based Allow statements that allow every action on every resource."""
+    found = []
+    for compiled in evaluator.policy_set.identity:
+        for statement in compiled.statements:
+            if statement.statement.effect is not Effect.ALLOW or statement_kind(statement) == "allow_scoped":
+                continue
+            patterns = [p for p in statement.actions.patterns if not isinstance(p, Unresolved)]
+            if index.action_element(patterns, negate=statement.actions.negate) == index.everything:
+                found.append(str(statement.ref))
+    return tuple(found)

@@ -45,9 +45,9 @@ _SEVERITY = {
 }
 
 
-def _worst(decisions: Iterable[RoleDecision]) -> RoleDecision:
-    """The least favourable of the decisions on a requirement's resources."""
-    return min(decisions, key=lambda d: _SEVERITY[d.decision])
+def _worst(decisions: Iterable[tuple[str, RoleDecision]]) -> tuple[str, RoleDecision]:
+    """The least favourable of the decisions on a requirement's resources, with its resource."""
+    return min(decisions, key=lambda pair: _SEVERITY[pair[1].decision])
 
 
 def required_actions(rule: FeatureRule, variants: Iterable[str]) -> list[RequiredAction]:
@@ -83,35 +83,40 @@ def _blocking(decision: RoleDecision) -> tuple[str, str, tuple[str, ...]]:
 # Open actions by requirement and decision: roles that share the policies deciding a requirement
 # share its evaluation result (see PolicySet.decide), and so its open action. Each entry keeps the
 # objects whose ids make its key.
-_OPEN: dict[tuple[int, int, tuple[str, ...], str, str], tuple[RequiredAction, object, OpenAction]] = {}
+_OPEN: dict[tuple[int, int, tuple[str, ...], str, str, str], tuple[RequiredAction, object, OpenAction]] = {}
 _OPEN_LIMIT = 16384
 
 
-def _open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision) -> OpenAction:
-    key = (id(requirement), id(decision.result), decision.unknown_reasons, prefix, display)
+def _open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision,
+                 resource: str) -> OpenAction:
+    key = (id(requirement), id(decision.result), decision.unknown_reasons, prefix, display, resource)
     hit = _OPEN.get(key)
     if hit is not None and hit[0] is requirement and hit[1] is decision.result:
         return hit[2]
-    found = _make_open_action(requirement, prefix, display, decision)
+    found = _make_open_action(requirement, prefix, display, decision, resource)
     if len(_OPEN) >= _OPEN_LIMIT:
         _OPEN.clear()
     _OPEN[key] = (requirement, decision.result, found)
     return found
 
 
-def _make_open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision) -> OpenAction:
+def _make_open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision,
+                      resource: str) -> OpenAction:
     uncertain = decision.result.uncertain
     reasons = list(decision.unknown_reasons)
     for item in uncertain:
         reasons.extend(f"unresolved value {u}" for u in item.unresolved)
         if item.partial:
             what = "an Allow covers" if item.gates.value == "Allow" else "a Deny covers"
-            reasons.append(f"{what} only part of {requirement.resource}: {item.statement}")
+            reasons.append(f"{what} only part of {resource}: {item.statement}")
+    if any(item.partial for item in uncertain) and requirement.settle_hint:
+        # The scope is "*" only because a setting naming the customer's resource is not given.
+        reasons.append(f"to audit your own resource, {requirement.settle_hint}")
     return OpenAction(
         action=requirement.action,
         service=prefix,
         display=display,
-        resource=requirement.resource,
+        resource=resource,
         keys=decision.result.condition_keys,
         gates=tuple(sorted({u.gates.value for u in uncertain})),
         reasons=tuple(dict.fromkeys(reasons)),
@@ -239,14 +244,16 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     for item in (*evaluated, *plan.unplaced):
         requirement, prefix, display = item.requirement, item.prefix, item.display
         if requirement.also_resources:
-            decision = _worst(
-                evaluator.decide_requirement(requirement.action, resource, requirement.context,
-                                             resource_level=item.resource_level)
+            # Every resource AWS authorises the action against must be allowed: the worst decides.
+            resource, decision = _worst(
+                (resource, evaluator.decide_requirement(requirement.action, resource, requirement.context,
+                                                        resource_level=item.resource_level))
                 for resource in requirement.resources
             )
         else:
-            decision = evaluator.decide_requirement(requirement.action, requirement.resource,
-                                                    requirement.context, resource_level=item.resource_level)
+            resource = requirement.resource
+            decision = evaluator.decide_requirement(requirement.action, resource, requirement.context,
+                                                    resource_level=item.resource_level)
         if decision.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
@@ -257,9 +264,9 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
                 groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(never.statements)}", ()),
                                   []).append(requirement.action)
             else:
-                conditional.append(_open_action(requirement, prefix, display, decision))
+                conditional.append(_open_action(requirement, prefix, display, decision, resource))
         elif decision.decision is Decision.UNKNOWN:
-            unknown.append(_open_action(requirement, prefix, display, decision))
+            unknown.append(_open_action(requirement, prefix, display, decision, resource))
     made = []
     for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
         names_lacking = tuple(sorted(set(a), key=str.lower))

@@ -17,8 +17,8 @@ from typing import Any
 
 from zeet_iam_audit.audit.report import AuditReport, FeatureResult, Fix, RoleReport
 
-DOCS_URL = "https://github.com/zeet-dev/zeet-iam-audit"
 FINGERPRINT_VERSION = "zeetIamAudit/v1"  # the SARIF partialFingerprints key
+_IAM_GUIDE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"  # AWS's IAM User Guide
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +30,12 @@ class Check:
     title: str
     help: str
     level: str  # the usual SARIF level: error, warning or note
+    references: tuple[tuple[str, str], ...] = ()  # (title, URL) of AWS's documentation on the subject
 
     @property
     def help_uri(self) -> str:
-        return f"{DOCS_URL}#{self.id}"
+        """The first AWS documentation page on the check's subject."""
+        return self.references[0][1]
 
 
 CHECKS: tuple[Check, ...] = (
@@ -46,6 +48,8 @@ CHECKS: tuple[Check, ...] = (
         "resources the rule names, remove the blocking statement, or deselect the feature "
         "(--features) if you do not use it.",
         "error",
+        (("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
+         ("Troubleshoot access denied error messages", f"{_IAM_GUIDE}troubleshoot_access-denied.html")),
     ),
     Check(
         "conditional-permission", "ConditionalPermission",
@@ -54,6 +58,8 @@ CHECKS: tuple[Check, ...] = (
         "needs. Whether Zeet's request meets it depends on the request, so the audit cannot promise it "
         "works. Check the condition keys and resource scopes named in the finding.",
         "warning",
+        (("IAM JSON policy elements: Condition", f"{_IAM_GUIDE}reference_policies_elements_condition.html"),
+         ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html")),
     ),
     Check(
         "unknown-permission", "UnknownPermission",
@@ -65,6 +71,9 @@ CHECKS: tuple[Check, ...] = (
         "(--parameter), include the policy documents, or audit the live role; to accept it knowingly, "
         "waive the finding or leave unknown out of --fail-on (--fail-on missing,invalid-policy,trust).",
         "warning",
+        (("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
+         ("Service control policies (SCPs)",
+          "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html")),
     ),
     Check(
         "invalid-policy", "InvalidPolicy",
@@ -74,6 +83,8 @@ CHECKS: tuple[Check, ...] = (
         "rejects it when the template is deployed or the policy is created, so the role will not have "
         "it. The verdicts it could change are unknown. Fix the document at the path named.",
         "error",
+        (("Grammar of the IAM JSON policy language", f"{_IAM_GUIDE}reference_policies_grammar.html"),
+         ("Validate IAM policies", f"{_IAM_GUIDE}access_policies_policy-validator.html")),
     ),
     Check(
         "unknown-action", "UnknownAction",
@@ -81,6 +92,10 @@ CHECKS: tuple[Check, ...] = (
         "IAM accepts an action name it does not know and matches nothing with it, so a misspelt action "
         "grants nothing. The finding names the nearest known action of the service.",
         "warning",
+        (("IAM JSON policy elements: Action", f"{_IAM_GUIDE}reference_policies_elements_action.html"),
+         ("Actions, resources, and condition keys for AWS services",
+          "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+          "reference_policies_actions-resources-contextkeys.html")),
     ),
     Check(
         "trust-policy", "TrustPolicy",
@@ -90,6 +105,9 @@ CHECKS: tuple[Check, ...] = (
         "a warning means a weaker setup, such as no sts:ExternalId condition (the confused-deputy "
         "problem) or other accounts trusted too.",
         "error",
+        (("Access to AWS accounts owned by third parties (external ID)",
+          f"{_IAM_GUIDE}id_roles_common-scenarios_third-party.html"),
+         ("The confused deputy problem", f"{_IAM_GUIDE}confused-deputy.html")),
     ),
     Check(
         "excess-permission", "ExcessPermission",
@@ -97,6 +115,8 @@ CHECKS: tuple[Check, ...] = (
         "These actions are allowed but no selected feature needs them. They widen what anyone holding "
         "the role can do; remove them unless something else uses the role.",
         "note",
+        (("Security best practices in IAM: apply least-privilege permissions",
+          f"{_IAM_GUIDE}best-practices.html#grant-least-privilege"),),
     ),
     Check(
         "risky-permission", "RiskyPermission",
@@ -105,6 +125,9 @@ CHECKS: tuple[Check, ...] = (
         "holder of the role gain more access than it was given. Scope them to the resources Zeet "
         "creates (the zeet-* names the rules list) or add conditions.",
         "warning",
+        (("Grant a user permissions to pass a role to an AWS service", f"{_IAM_GUIDE}id_roles_use_passrole.html"),
+         ("Security best practices in IAM: apply least-privilege permissions",
+          f"{_IAM_GUIDE}best-practices.html#grant-least-privilege")),
     ),
 )
 CHECK_IDS: tuple[str, ...] = tuple(check.id for check in CHECKS)

@@ -166,7 +166,8 @@ class FeatureResult:
     def short_summary(self) -> str:
         """One line without the action lists: "Cluster Capacity Monitoring lacks SQS (7, explicit deny)"."""
         if self.status is FeatureStatus.OK:
-            return f"{self.title}: ok ({self.required} required actions allowed)"
+            plural = "s" if self.required != 1 else ""
+            return f"{self.title}: ok ({self.required} required action{plural} allowed)"
         if self.status is FeatureStatus.MISSING:
             parts = [f"{self.label(g)} ({len(g.actions)}, {g.layer})" for g in self.missing]
             return f"{self.title} lacks " + ", ".join(parts)
@@ -211,13 +212,14 @@ class RiskyGrant:
     resource: str
     reason: str
     needed_by: tuple[str, ...] = ()
-    statement: str | None = None
+    statement: str | None = None  # the granting statements, joined with "; "
     conditional: bool = False
+    statements: tuple[str, ...] = ()  # the granting statements, one by one
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "resource": self.resource, "reason": self.reason,
                 "needed_by": list(self.needed_by), "statement": self.statement,
-                "conditional": self.conditional}
+                "conditional": self.conditional, "statements": list(self.statements)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,9 +444,13 @@ class SkippedItem:
     name: str
     reason: str
     origin: str = ""
+    unread: bool = False  # it should have been audited but could not be read: unknown for the gate
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "reason": self.reason, "origin": self.origin}
+        shown: dict[str, Any] = {"name": self.name, "reason": self.reason, "origin": self.origin}
+        if self.unread:
+            shown["unread"] = True
+        return shown
 
 
 @dataclass(frozen=True, slots=True)

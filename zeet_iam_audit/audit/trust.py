@@ -3,18 +3,30 @@
 The AWS policy simulator ignores trust policies for ``sts:AssumeRole``; this module evaluates them
 itself: Allow and Deny statements, Principal and NotPrincipal, Action and NotAction, and the
 conditions Zeet can meet (``sts:ExternalId``) versus those it cannot be assumed to meet.
+
+What Zeet's AssumeRole request carries, as far as is known (``zeet cloud aws console`` calls
+``sts:AssumeRole {RoleArn, ExternalId, RoleSessionName, DurationSeconds}``): always an external id;
+Zeet's account as ``aws:PrincipalAccount``; HTTPS. It carries no MFA, no session tags, no source
+identity, and it does not come through the customer's VPC or VPC endpoints. So a condition that needs
+MFA, a VPC or VPC endpoint, a private source address, a request or principal tag, or the external id
+to be absent (``Null sts:ExternalId = true``, as the CDK bootstrap roles have) can never hold for
+Zeet: the role cannot be assumed by it. A condition that accepts every external id (``StringLike
+"*"``, ``Null ... = false`` alone) or holds without one (``...IfExists``) protects nothing against
+the confused-deputy problem.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from zeet_iam_audit.audit.report import TrustFinding, TrustResult, TrustStatus
-from zeet_iam_audit.model import Effect, Policy, Principal, Role, Statement, Unresolved
+from zeet_iam_audit.model import Condition, Effect, Policy, Principal, Role, Statement, Unresolved
 from zeet_iam_audit.policy.conditions import evaluate_condition
 from zeet_iam_audit.policy.match import any_action_matches
+from zeet_iam_audit.policy.parse import split_operator
 
 ASSUME_ACTION = "sts:AssumeRole"
 EXTERNAL_ID_KEY = "sts:externalid"
@@ -29,6 +41,32 @@ RESTRICTING_KEYS = frozenset(
 )
 # Keys whose value Zeet's AssumeRole call carries or that do not depend on the caller's setup.
 _ZEET_SUPPLIES = frozenset({EXTERNAL_ID_KEY, "aws:principalaccount", "aws:securetransport"})
+# Keys Zeet's AssumeRole never carries, and why (a condition that needs them never holds for Zeet).
+_NEVER_SENT = {
+    "aws:multifactorauthpresent": "Zeet's AssumeRole is an automated call made without MFA",
+    "aws:multifactorauthage": "Zeet's AssumeRole is an automated call made without MFA",
+    "aws:sourcevpc": "Zeet calls AWS STS from its own network, never through this account's VPCs",
+    "aws:sourcevpce": "Zeet calls AWS STS from its own network, never through this account's VPC endpoints",
+    "aws:vpcsourceip": "Zeet calls AWS STS from its own network, never through this account's VPC endpoints",
+    "aws:tagkeys": "Zeet's AssumeRole passes no session tags",
+    "sts:transitivetagkeys": "Zeet's AssumeRole passes no session tags",
+    "sts:sourceidentity": "Zeet's AssumeRole sets no source identity",
+    "aws:sourceidentity": "Zeet's AssumeRole sets no source identity",
+    # Present only when an AWS service calls on a resource's behalf; Zeet calls STS itself.
+    "aws:sourcearn": "Zeet calls AWS STS itself, not through an AWS service acting for a resource",
+    "aws:sourceaccount": "Zeet calls AWS STS itself, not through an AWS service acting for a resource",
+    "aws:sourceorgid": "Zeet calls AWS STS itself, not through an AWS service acting for a resource",
+    "aws:sourceorgpaths": "Zeet calls AWS STS itself, not through an AWS service acting for a resource",
+}
+_NEVER_SENT_PREFIXES = {
+    "aws:requesttag/": "Zeet's AssumeRole passes no session tags",
+    "aws:principaltag/": "Zeet's principal carries no tag this role could rely on",
+}
+_MFA_KEY = "aws:multifactorauthpresent"
+_SOURCE_IP_KEY = "aws:sourceip"
+# External ids no policy would name: a condition that holds for both accepts any external id
+# (AWS accepts ids of 2 to 1,224 characters).
+_ANY_EXTERNAL_IDS = ("Qz", "zeet-audit-probe-7c1e5a90-3f4b-4d2e-b8a6-0d9f1e2c3b4a")
 _ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):(.*)$")
 MIN_SESSION_SECONDS = 3600
 
@@ -87,20 +125,73 @@ def mask_external_id(value: str) -> str:
     return ("*" * max(len(value) - 4, 4)) + value[-4:] if len(value) > 4 else "****"
 
 
+def _external_id_conditions(statement: Statement) -> list[Condition]:
+    return [c for c in statement.conditions if c.key.lower() == EXTERNAL_ID_KEY]
+
+
 def _external_ids(statement: Statement) -> tuple[list[str], list[str]]:
-    """(values required for sts:ExternalId, operators used) in a statement's conditions."""
+    """(values an external id is compared with, operators used) in a statement's conditions; a
+    ``Null`` condition tests presence and names no external id."""
     values: list[str] = []
     operators: list[str] = []
-    for condition in statement.conditions:
-        if condition.key.lower() == EXTERNAL_ID_KEY:
+    for condition in _external_id_conditions(statement):
+        operators.append(condition.operator)
+        if split_operator(condition.operator)[1] != "Null":
             values.extend(condition.values)
-            operators.append(condition.operator)
     return values, operators
 
 
-def _other_condition_keys(statement: Statement) -> list[str]:
-    return sorted({c.key for c in statement.conditions if c.key.lower() not in _ZEET_SUPPLIES},
-                  key=str.lower)
+def unresolved_words(value: Unresolved) -> str:
+    """How a trust finding speaks of a value the input does not resolve: the template parameter and
+    the option that gives it, when the source says which parameter it is."""
+    parameter = getattr(value, "parameter", None)
+    if isinstance(parameter, str) and parameter:
+        return f"template parameter {parameter} has no value here (pass --parameter {parameter}=VALUE)"
+    return f"a value the input does not resolve: {value.reason}"
+
+
+def _shown(condition: Condition) -> str:
+    """A condition as findings quote it; values are shown only when they cannot be a secret (only
+    wildcards, or a Null/Bool test)."""
+    base = split_operator(condition.operator)[1]
+    if base in ("Null", "Bool") or all(set(v) <= {"*", "?"} for v in condition.values):
+        values = ", ".join(f'"{v}"' for v in condition.values)
+        return f"{condition.operator} {condition.key} = {values}"
+    return f"{condition.operator} {condition.key}"
+
+
+def _private(network: str) -> bool:
+    try:
+        return not ipaddress.ip_network(network.strip(), strict=False).is_global
+    except ValueError:
+        return False
+
+
+def _for_zeet(condition: Condition, context: dict[str, tuple[str, ...]]) -> tuple[str, str]:
+    """Whether Zeet's AssumeRole (``context``: what it is known to carry) meets one condition:
+    ("holds" | "never" | "maybe" | "unknown", why)."""
+    unresolved = [v for v in condition.values if isinstance(v, Unresolved)]
+    if unresolved:
+        return "unknown", unresolved_words(unresolved[0])
+    key = condition.key.lower()
+    if key in _ZEET_SUPPLIES:
+        return ("holds" if evaluate_condition(condition, context, variables=False) else "never"), ""
+    why = _NEVER_SENT.get(key) or next(
+        (text for prefix, text in _NEVER_SENT_PREFIXES.items() if key.startswith(prefix)), None)
+    if why is not None:
+        outcomes = {evaluate_condition(condition, {}, variables=False)}
+        if key == _MFA_KEY:  # absent for some callers, "false" for others: neither is MFA
+            outcomes.add(evaluate_condition(condition, {key: ("false",)}, variables=False))
+        if outcomes == {True}:
+            return "holds", ""
+        return ("never", why) if outcomes == {False} else ("maybe", "")
+    if key == _SOURCE_IP_KEY and split_operator(condition.operator)[1] == "IpAddress":
+        if all(_private(v) for v in condition.values):
+            return "never", ("AWS sees Zeet's calls come from public addresses (or from none, through a "
+                             "VPC endpoint), never from these private ranges")
+        return "unknown", ("Zeet publishes no addresses it calls AWS from: whether these ranges hold them "
+                           "cannot be told")
+    return "maybe", ""
 
 
 def _zeet_context(settings: TrustSettings, external_id: str | None) -> dict[str, tuple[str, ...]]:
@@ -113,16 +204,16 @@ def _zeet_context(settings: TrustSettings, external_id: str | None) -> dict[str,
     return context
 
 
-def _conditions_hold(statement: Statement, context: dict[str, tuple[str, ...]]) -> bool | None:
-    """Whether the statement's conditions on keys Zeet supplies hold (None: an unresolved value)."""
-    for condition in statement.conditions:
-        if condition.key.lower() not in _ZEET_SUPPLIES:
-            continue
-        if any(isinstance(v, Unresolved) for v in condition.values):
-            return None
-        if not evaluate_condition(condition, context, variables=False):
-            return False
-    return True
+def _probe(statement: Statement, settings: TrustSettings) -> str:
+    """The external id Zeet is taken to send: the configured one, else the one a positive
+    condition names (the customer copied it from Zeet), else any."""
+    if settings.external_id is not None:
+        return settings.external_id
+    for condition in _external_id_conditions(statement):
+        _, base, _ = split_operator(condition.operator)
+        if base in ("StringEquals", "StringEqualsIgnoreCase", "StringLike") and condition.values:
+            return condition.values[0]
+    return _ANY_EXTERNAL_IDS[1]
 
 
 def _role_account(role: Role) -> str | None:
@@ -254,60 +345,131 @@ def _zeet_findings(policy: Policy, settings: TrustSettings) -> list[TrustFinding
             f"{ASSUME_ACTION} to it",
         )]
     findings: list[TrustFinding] = []
+    blocked: list[TrustFinding] = []
+    open_questions: list[TrustFinding] = []
     usable: list[Statement] = []
     for statement in candidates:
-        values, _ = _external_ids(statement)
-        probe = settings.external_id if settings.external_id is not None else (values[0] if values else None)
-        holds = _conditions_hold(statement, _zeet_context(settings, probe))
-        if holds is None:
-            findings.append(TrustFinding(
-                "trust-unresolved", "unknown",
-                "the trust condition holds a value the input does not resolve", statement.label,
-            ))
-            continue
-        if not holds:
-            if settings.external_id is not None and values:
-                shown = ", ".join(mask_external_id(v) for v in values)
-                findings.append(TrustFinding(
-                    "external-id-mismatch", "fail",
-                    f"the sts:ExternalId condition requires {shown}, not the configured "
-                    f"{mask_external_id(settings.external_id)}",
-                    statement.label,
-                ))
-            continue
-        usable.append(statement)
-        if not values:
-            findings.append(TrustFinding(
-                "external-id-missing", "warn",
-                "no sts:ExternalId condition: the role is open to the confused-deputy problem "
-                "(any Zeet customer's connection could name it)",
-                statement.label,
-            ))
-        other = _other_condition_keys(statement)
-        if other:
-            findings.append(TrustFinding(
-                "trust-conditional", "warn",
-                f"Zeet's AssumeRole also depends on {', '.join(other)}, which Zeet's call may not meet",
-                statement.label,
-            ))
+        state, found = _assess(statement, settings)
+        if state == "usable":
+            usable.append(statement)
+            findings.extend(found)
+        elif state == "blocked":
+            blocked.extend(found)
+        else:
+            open_questions.extend(found)
     denies = _zeet_denies(policy, settings)
     findings.extend(denies)
-    if usable and not denies:
-        findings.append(TrustFinding(
-            "zeet-can-assume", "ok", f"Zeet's management account {zeet} can assume the role",
-            usable[0].label,
-        ))
-    elif not usable and not any(f.code in ("external-id-mismatch", "trust-unresolved") for f in findings):
-        findings.append(TrustFinding(
-            "zeet-cannot-assume", "fail",
-            f"Zeet's management account {zeet} cannot assume the role: the conditions do not hold",
-        ))
+    if usable:
+        if not denies:
+            findings.append(TrustFinding(
+                "zeet-can-assume", "ok", f"Zeet's management account {zeet} can assume the role",
+                usable[0].label,
+            ))
+    elif open_questions:
+        findings.extend(open_questions)  # one statement might let Zeet in: not known to fail
+    else:
+        findings.extend(blocked)
     return findings
+
+
+def _assess(statement: Statement, settings: TrustSettings) -> tuple[str, list[TrustFinding]]:
+    """Whether an Allow naming Zeet's account (or anyone) lets Zeet's AssumeRole in: ("usable",
+    its warnings), ("blocked", why not) or ("unknown", what it depends on)."""
+    context = _zeet_context(settings, _probe(statement, settings))
+    never: list[TrustFinding] = []
+    unknown: list[TrustFinding] = []
+    maybe: list[Condition] = []
+    for condition in statement.conditions:
+        verdict, why = _for_zeet(condition, context)
+        if verdict == "never":
+            never.append(_cannot_meet(condition, why, settings, statement))
+        elif verdict == "unknown":
+            code = "trust-unresolved" if any(isinstance(v, Unresolved) for v in condition.values) \
+                else "trust-condition-unknown"
+            unknown.append(TrustFinding(
+                code, "unknown",
+                f"whether Zeet can assume the role depends on the condition {_shown(condition)}: {why}",
+                statement.label,
+            ))
+        elif verdict == "maybe":
+            maybe.append(condition)
+    if never:
+        return "blocked", never
+    if unknown:
+        return "unknown", unknown
+    found = []
+    weakness = _external_id_weakness(statement)
+    if weakness is not None:
+        found.append(weakness)
+    if maybe:
+        keys = sorted({c.key for c in maybe}, key=str.lower)
+        found.append(TrustFinding(
+            "trust-conditional", "warn",
+            f"Zeet's AssumeRole also depends on {', '.join(keys)}, which Zeet's call may not meet",
+            statement.label,
+        ))
+    return "usable", found
+
+
+def _cannot_meet(condition: Condition, why: str, settings: TrustSettings, statement: Statement) -> TrustFinding:
+    """The failure for a condition Zeet's AssumeRole does not meet, worded for that condition."""
+    key = condition.key.lower()
+    base = split_operator(condition.operator)[1]
+    if key == EXTERNAL_ID_KEY and base == "Null":
+        message = (f"Zeet cannot assume this role: its condition {_shown(condition)} lets the role be "
+                   "assumed only when no external id is sent, and Zeet always sends one")
+    elif key == EXTERNAL_ID_KEY and settings.external_id is not None:
+        shown = ", ".join(mask_external_id(v) for v in condition.values)
+        return TrustFinding(
+            "external-id-mismatch", "fail",
+            f"the sts:ExternalId condition ({condition.operator}) requires {shown}, not the configured "
+            f"{mask_external_id(settings.external_id)}: Zeet cannot assume this role",
+            statement.label,
+        )
+    elif key in _ZEET_SUPPLIES:
+        message = f"Zeet cannot assume this role: its condition {_shown(condition)} does not hold for Zeet's call"
+    else:
+        message = f"Zeet cannot assume this role: its condition {_shown(condition)} never holds for Zeet: {why}"
+    return TrustFinding("zeet-cannot-assume", "fail", message, statement.label)
+
+
+def _external_id_weakness(statement: Statement) -> TrustFinding | None:
+    """The warning for an Allow whose sts:ExternalId condition is missing, accepts any external id,
+    or holds without one (None: it requires a particular one)."""
+    conditions = _external_id_conditions(statement)
+    if not conditions:
+        return TrustFinding(
+            "external-id-missing", "warn",
+            "no sts:ExternalId condition: the role is open to the confused-deputy problem "
+            "(any Zeet customer's connection could name it)",
+            statement.label,
+        )
+
+    def holds(context: dict[str, tuple[str, ...]]) -> bool:
+        return all(evaluate_condition(c, context, variables=False) for c in conditions)
+
+    shown = "; ".join(_shown(c) for c in conditions)
+    if all(holds({EXTERNAL_ID_KEY: (probe,)}) for probe in _ANY_EXTERNAL_IDS):
+        return TrustFinding(
+            "external-id-any", "warn",
+            f"the sts:ExternalId condition ({shown}) accepts any external id, so it protects nothing: "
+            "the role is open to the confused-deputy problem (any Zeet customer's connection could name it)",
+            statement.label,
+        )
+    if holds({}):
+        return TrustFinding(
+            "external-id-optional", "warn",
+            f"the sts:ExternalId condition ({shown}) also holds when no external id is sent, so it "
+            "protects nothing against a caller that omits it",
+            statement.label,
+        )
+    return None
 
 
 def _zeet_denies(policy: Policy, settings: TrustSettings) -> list[TrustFinding]:
     zeet = settings.zeet_account_id
     assert zeet is not None
+    context = _zeet_context(settings, settings.external_id)
     findings = []
     for statement in policy.statements:
         if statement.effect is not Effect.DENY:
@@ -315,9 +477,9 @@ def _zeet_denies(policy: Policy, settings: TrustSettings) -> list[TrustFinding]:
         unresolved = _unresolved_parts(statement)
         if not _statement_assumes(statement) and not unresolved:
             continue
-        holds = _conditions_hold(statement, _zeet_context(settings, settings.external_id))
-        if holds is False:
-            continue
+        verdicts = [_deny_condition(condition, context, settings) for condition in statement.conditions]
+        if "never" in verdicts:
+            continue  # the Deny cannot apply to Zeet's call
         principal = statement.principal
         applies = _statement_assumes(statement) and principal is not None and (
             _is_wildcard(principal) or _names_account(principal, zeet))
@@ -332,7 +494,14 @@ def _zeet_denies(policy: Policy, settings: TrustSettings) -> list[TrustFinding]:
                     statement.label,
                 ))
             continue
-        severity = "fail" if not _other_condition_keys(statement) and holds else "warn"
+        if "unknown" in verdicts:
+            findings.append(TrustFinding(
+                "trust-unresolved", "unknown",
+                f"a Deny statement may block {ASSUME_ACTION} for Zeet's account {zeet}: its condition "
+                "depends on a value the input does not resolve", statement.label,
+            ))
+            continue
+        severity = "fail" if all(v == "holds" for v in verdicts) else "warn"
         findings.append(TrustFinding(
             "zeet-denied", severity,
             f"a Deny statement blocks {ASSUME_ACTION} for Zeet's account {zeet}"
@@ -340,6 +509,19 @@ def _zeet_denies(policy: Policy, settings: TrustSettings) -> list[TrustFinding]:
             statement.label,
         ))
     return findings
+
+
+def _deny_condition(condition: Condition, context: dict[str, tuple[str, ...]], settings: TrustSettings) -> str:
+    """Whether a Deny's condition holds for Zeet's call; without a configured external id, only
+    whether one is sent is known (Zeet always sends one)."""
+    key = condition.key.lower()
+    if key == EXTERNAL_ID_KEY and settings.external_id is None and not any(
+        isinstance(v, Unresolved) for v in condition.values
+    ):
+        if split_operator(condition.operator)[1] != "Null":
+            return "maybe"
+        context = {**context, EXTERNAL_ID_KEY: (_ANY_EXTERNAL_IDS[1],)}
+    return _for_zeet(condition, context)[0]
 
 
 def role_trusts_account(role: Role, account: str) -> bool:

@@ -216,7 +216,7 @@ def compare(args: argparse.Namespace, cwd: Path) -> DiffReport:
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.config import load_settings
     from zeet_iam_audit.rules import load_rules
-    from zeet_iam_audit.run import build_options, pick_setting
+    from zeet_iam_audit.run import build_options, check_plan, pick_setting
 
     if args.old_role_arn:
         if args.old is None or args.new is not None:
@@ -229,6 +229,7 @@ def compare(args: argparse.Namespace, cwd: Path) -> DiffReport:
     catalog = load_catalog()
     rules_dir = pick_setting(args.rules, settings, "rules")
     rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)
+    check_plan(options.plan, rules)
     if args.old_role_arn:
         old = _audit_live(args.old_role_arn, args, options, rules, catalog)
     else:

@@ -8,31 +8,28 @@ marked, and waivers needing attention are listed.
 from __future__ import annotations
 
 import json
-import re
 
 from zeet_iam_audit.audit.findings import Finding, role_findings
 from zeet_iam_audit.audit.report import AuditReport, FeatureResult, FeatureStatus, RoleReport, decision_text
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.formats.locate import relative_path
-from zeet_iam_audit.formats.printable import printable
-
-_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+from zeet_iam_audit.formats.printable import markdown_code, markdown_text, printable
 
 
 def md(text: str) -> str:
-    """Text safe in Markdown and in a table cell: markup characters escaped, HTML neutralised."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+    """Text safe in Markdown and in a table cell (see ``printable.markdown_text``)."""
+    return markdown_text(text)
 
 
 def code(text: str) -> str:
-    """An inline code span (backticks in the text become quotes; pipes escaped for tables)."""
-    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+    """An inline code span (see ``printable.markdown_code``)."""
+    return markdown_code(text)
 
 
 def _missing_cell(feature: FeatureResult, waived: set[str]) -> str:
     if feature.status is FeatureStatus.OK:
-        return f"all {feature.required} required actions allowed"
+        return (f"all {feature.required} required actions allowed" if feature.required != 1
+                else "the required action allowed")
     if feature.status is FeatureStatus.MISSING:
         parts = []
         for group in feature.missing:

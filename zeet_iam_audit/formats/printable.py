@@ -1,50 +1,164 @@
-"""Names from an input file are untrusted: before a text format prints them, control characters are
-shown escaped (``\\x1b``, ``\\n``), so that a role named ``"x\\x1b[2J\\r\\n::error::..."`` can neither
-drive the terminal nor start a GitHub workflow command. JSON and SARIF escape by construction.
+"""Names and values from an input are untrusted: one escaping function per kind of output.
+
+A role named ``"x\\x1b[2J\\r\\n::error::..."`` must neither drive a terminal nor start a GitHub
+workflow command; one named with a right-to-left override (U+202E) or a zero-width space must not
+read as something else in a review ("Trojan Source"); one named ``@octocat`` or
+``https://example.com`` must not notify a person or become a link in a pull-request comment. Each
+output kind has its function, applied to every string from the input (and to error messages):
+
+- ``terminal_text``: the table and anything else shown on a terminal;
+- ``stderr_text``: a line on stderr (errors, usage errors, progress): the same escapes, so an error
+  stays one printable line whatever it quotes;
+- ``markdown_text`` / ``markdown_code``: Markdown, markup and HTML escaped, ``@`` and URLs
+  neutralised in code spans (GitHub neither mentions nor links inside code);
+- ``github_data`` / ``github_property``: a GitHub workflow command's message and property values, with
+  the runner's data escaping (``%``, CR, LF; ``:`` and ``,`` in properties);
+- ``sarif_text``: SARIF message texts (the JSON encoding escapes control characters, but a viewer
+  shows the decoded text).
+
+"Hidden" characters are the Unicode categories Cc (controls), Cf (format: bidirectional controls,
+zero-width characters, the byte-order mark), Zl and Zp (line and paragraph separators) and Cs (lone
+surrogates); each is shown as ``\\n``, ``\\r``, ``\\t``, ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``.
+
+``shorten`` bounds any string to ``SHOWN_LIMIT`` characters with an ellipsis (no IAM name comes
+close: role names have at most 64 characters, ARNs 2,048), and ``bounded`` applies it to a whole
+report value, so a megabyte-long name costs a report one kilobyte wherever it is repeated.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+SHOWN_LIMIT = 2048  # characters of one string in a report (an ARN may have 2,048)
+ELLIPSIS = "…"
+
+# The code points of categories Cc, Cf, Zl, Zp and Cs, as ranges (tests/formats/test_printable.py
+# checks them against the running Python's unicodedata).
+HIDDEN_RANGES = (
+    (0x0, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD),
+    (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F),
+    (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xD800, 0xDFFF), (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+
+
+def _range(low: int, high: int) -> str:
+    return re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+
+
+_HIDDEN = re.compile("[" + "".join(_range(low, high) for low, high in HIDDEN_RANGES) + "]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 T = TypeVar("T")
 
 
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
-    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def printable_text(text: str) -> str:
-    """``text`` with every control character (line breaks included) shown as an escape."""
-    return _CONTROL.sub(_escape, text) if _CONTROL.search(text) else text
+def shorten(text: str, limit: int = SHOWN_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, the last an ellipsis, when it is longer."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
-def printable(value: T) -> T:
-    """A copy of a report value (frozen dataclasses, tuples, mappings, strings) with every string made
-    printable; values without control characters come back as they are."""
-    return _clean(value)  # type: ignore[no-any-return]
+def terminal_text(text: str) -> str:
+    """For a terminal: at most ``SHOWN_LIMIT`` characters, every hidden character escaped."""
+    text = shorten(text)
+    return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
 
 
-def _clean(value: Any) -> Any:
+printable_text = terminal_text  # the name the formats have used
+
+
+def stderr_text(text: str) -> str:
+    """For one line on stderr: as on a terminal (line breaks escaped too, so it stays one line)."""
+    return terminal_text(text)
+
+
+_MARKUP = re.compile(r"([\\`*_\[\]|~#])")
+# What GitHub would turn into a mention, an issue link or a link: @name, scheme://, www.
+_STEERING = re.compile(r"@|(?i:[a-z][a-z0-9+.-]*)(?=://)|(?i:\bwww)(?=\.)")
+
+
+def _neutralise(match: re.Match[str]) -> str:
+    token = match.group()
+    return "`@`" if token == "@" else f"`{token}`"
+
+
+def markdown_text(text: str) -> str:
+    """Text safe in Markdown and in a table cell: hidden characters escaped, markup characters
+    escaped, HTML neutralised, and ``@``, URL schemes and ``www`` put in code spans, where GitHub
+    neither notifies anyone nor makes a link."""
+    text = terminal_text(text.replace("\r", " ").replace("\n", " "))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _STEERING.sub(_neutralise, _MARKUP.sub(r"\\\1", text))
+
+
+def markdown_code(text: str) -> str:
+    """An inline code span (backticks in the text become quotes; pipes escaped for tables)."""
+    return "`" + terminal_text(text.replace("\n", " ")).replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _escape_but_breaks(match: re.Match[str]) -> str:
+    return match.group() if match.group() in "\r\n" else _escape(match)
+
+
+def github_data(text: str) -> str:
+    """A workflow command's message: hidden characters escaped (but CR and LF, which the runner
+    decodes), then ``%``, CR and LF encoded as the runner expects (``%25``, ``%0D``, ``%0A``)."""
+    text = _HIDDEN.sub(_escape_but_breaks, shorten(text))
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_property(text: str) -> str:
+    """A workflow command's property value: as data, and ``:`` and ``,`` too (``%3A``, ``%2C``)."""
+    return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def sarif_text(text: str) -> str:
+    """A SARIF message or name: shown by viewers decoded, so hidden characters are escaped."""
+    return terminal_text(text)
+
+
+def printable(value: T, escape: Callable[[str], str] = terminal_text) -> T:
+    """A copy of a report value (frozen dataclasses, tuples, mappings, strings) with ``escape``
+    (by default ``terminal_text``: shortened, hidden characters escaped) applied to every string;
+    values it leaves alone come back as they are."""
+    return _map_strings(value, escape)  # type: ignore[no-any-return]
+
+
+def bounded(value: T) -> T:
+    """A copy of a report value with every string shortened to ``SHOWN_LIMIT`` characters."""
+    return _map_strings(value, shorten)  # type: ignore[no-any-return]
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return printable_text(value) if _CONTROL.search(value) else value
+        return change(value)
     if isinstance(value, tuple):
-        cleaned = tuple(_clean(item) for item in value)
-        return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
+        changed = tuple(_map_strings(item, change) for item in value)
+        return value if all(a is b for a, b in zip(changed, value, strict=True)) else changed
     if isinstance(value, dict):
-        pairs = [(_clean(k), _clean(v)) for k, v in value.items()]
-        changed = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(), strict=True))
-        return dict(pairs) if changed else value
+        pairs = [(_map_strings(k, change), _map_strings(v, change)) for k, v in value.items()]
+        moved = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(), strict=True))
+        return dict(pairs) if moved else value
+    if isinstance(value, frozenset):
+        changed_set = frozenset(_map_strings(item, change) for item in value)
+        return value if changed_set == value else changed_set
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
         for field in dataclasses.fields(value):
             old = getattr(value, field.name)
-            new = _clean(old)
+            new = _map_strings(old, change)
             if new is not old:
                 changes[field.name] = new
         return dataclasses.replace(value, **changes) if changes else value

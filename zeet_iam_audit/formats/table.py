@@ -39,9 +39,7 @@ def _status(value: str) -> Text:
 
 def _feature_summary(feature: FeatureResult) -> str:
     if feature.status is FeatureStatus.OK:
-        if not feature.required:
-            return "no permission required in this mode (see Trust)"
-        return f"{feature.required} required actions allowed"
+        return f"{feature.required} required action{'s' if feature.required != 1 else ''} allowed"
     if feature.status is FeatureStatus.MISSING:
         return "lacks " + ", ".join(
             f"{feature.label(g)} ({len(g.actions)}: {g.layer})" for g in feature.missing)

@@ -12,9 +12,19 @@ variable with no context, or an unresolved template value — might apply. A sta
 apply makes the answer ``conditional`` (or ``unknown`` for unresolved values) unless a certain
 answer is reached without it, so "allowed" is only ever said when it holds for every request.
 
-The request's resource may be a pattern (a rule's resource scope such as ``arn:aws:sqs:*:*:zeet-*``):
-an Allow counts only when its Resource covers the whole scope, and a Deny is certain when it covers the
-whole scope and uncertain when it covers part of it.
+Two questions, two names:
+
+- ``evaluate`` / ``PolicySet.decide``: one request, as AWS receives it. The resource is literal text:
+  a ``*`` or ``?`` in it is a character, never a wildcard. An action that takes no resource-level
+  permissions (``ec2:DescribeVpcs``, ``s3:ListAllMyBuckets``) is requested on the literal resource
+  ``*``: a ``Resource`` entry applies to it only when the entry, as a pattern, matches the one-
+  character text ``*`` (``"*"`` does; ``"arn:aws:s3:::*"`` does not), and a ``NotResource`` entry
+  such as ``"arn:aws:s3:::zeet-*"`` does not match it, so that statement applies.
+- ``evaluate_scope`` / ``PolicySet.decide_scope``: is the action allowed on *every* resource a scope
+  pattern stands for (``arn:aws:sqs:*:111122223333:zeet-*``)? An Allow counts only when its Resource
+  covers the whole scope; a Deny is certain when it covers the whole scope and uncertain when it
+  covers part of it. The audit asks this of actions that take resources, and the literal request of
+  actions that take none.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from zeet_iam_audit.policy.conditions import (
 )
 from zeet_iam_audit.policy.match import arn_covers, arn_matches, arns_intersect, compile_pattern
 from zeet_iam_audit.policy.parse import parse_policy
-from zeet_iam_audit.policy.variables import substitute
+from zeet_iam_audit.policy.variables import literal_text, substitute
 
 
 class Decision(StrEnum):
@@ -578,18 +588,49 @@ class PolicySet:
         context: Mapping[str, tuple[str, ...]] | None = None,
         *,
         complete_context: bool = True,
-        partial_allows: bool = False,
     ) -> EvaluationResult:
-        """The decision for ``action`` on ``resource``; ``context`` keys must be lower-cased.
+        """The decision for one request: ``action`` on the literal ``resource`` (a ``*`` or ``?`` in
+        it is a character, not a wildcard; ``*`` is what AWS evaluates for an action that takes no
+        resource-level permissions). ``context`` keys must be lower-cased.
 
         ``complete_context=False`` treats keys absent from ``context`` as unknown (the audit knows
-        some keys, e.g. ``iam:PassedToService``, and nothing else). ``partial_allows=True`` makes an
-        Allow that covers only part of a resource scope an uncertainty instead of no allow.
+        some keys, e.g. ``iam:PassedToService``, and nothing else).
         """
+        return self._shared(action, resource, literal_text(resource), context, complete_context, False)
+
+    def decide_scope(
+        self,
+        action: str,
+        scope: str,
+        context: Mapping[str, tuple[str, ...]] | None = None,
+        *,
+        complete_context: bool = True,
+        partial_allows: bool = False,
+    ) -> EvaluationResult:
+        """Whether ``action`` is allowed on every resource the ``scope`` pattern stands for
+        (``*`` and ``?`` in it are wildcards): the audit's question for a rule's resource scope.
+
+        A Deny that covers part of the scope makes the answer conditional. ``partial_allows=True``
+        makes an Allow that covers only part of the scope an uncertainty instead of no allow.
+        ``context`` and ``complete_context`` as for ``decide``.
+        """
+        return self._shared(action, scope, scope, context, complete_context, partial_allows)
+
+    def _shared(
+        self,
+        action: str,
+        resource: str,
+        scope: str,
+        context: Mapping[str, tuple[str, ...]] | None,
+        complete_context: bool,
+        partial_allows: bool,
+    ) -> EvaluationResult:
+        """The decision on ``scope`` (a literal request's resource has its wildcards escaped, see
+        ``literal_text``), shared by every policy set whose deciding policies are the same."""
         complete = complete_context or context is None
         context_key = None if context is None else tuple(sorted(context.items()))
         lowered = action.lower()
-        request_key = (lowered, resource, context_key, complete, partial_allows)
+        request_key = (lowered, scope, context_key, complete, partial_allows)
         # The decision depends on the request and on the policies that name the action (the others
         # contribute nothing): roles sharing those policies share it.
         shared_key = (action, request_key, self.boundary, self.scps,
@@ -597,7 +638,7 @@ class PolicySet:
         known = _DECISIONS.get(shared_key)
         if known is not None:
             return known
-        result = self._decide(action, resource, _Request(lowered, resource, context, complete, partial_allows,
+        result = self._decide(action, resource, _Request(lowered, scope, context, complete, partial_allows,
                                                          request_key))
         if len(_DECISIONS) >= _DECISIONS_LIMIT:
             _DECISIONS.clear()
@@ -653,7 +694,12 @@ def evaluate(
     scps: Sequence[Sequence[PolicyInput]] = (),
     context: Mapping[str, str | list[str] | tuple[str, ...]] | None = None,
 ) -> EvaluationResult:
-    """Decide, as AWS IAM does, whether the policies allow ``action`` on ``resource``.
+    """Decide, as AWS IAM does, whether the policies allow one request: ``action`` on ``resource``.
+
+    ``resource`` is the request's resource, literal: a ``*`` or ``?`` in it is a character, not a
+    wildcard. For an action that takes no resource-level permissions it is ``*`` (the default),
+    which a Resource/NotResource entry matches only as a pattern matching the text ``*``. To ask
+    whether an action is allowed on every resource of a pattern, use ``evaluate_scope``.
 
     ``identity_policies``: documents (dict or JSON string, URL-encoded or not) or parsed ``Policy``
     values. ``permissions_boundary``: one document or None. ``scps``: levels from the root to the
@@ -665,3 +711,26 @@ def evaluate(
     policy_set = PolicySet.build(identity_policies, permissions_boundary, scps)
     normalised = normalise_context(context) if context is not None else None
     return policy_set.decide(action, resource, normalised)
+
+
+def evaluate_scope(
+    action: str,
+    scope: str,
+    identity_policies: Iterable[PolicyInput] = (),
+    permissions_boundary: PolicyInput | None = None,
+    scps: Sequence[Sequence[PolicyInput]] = (),
+    context: Mapping[str, str | list[str] | tuple[str, ...]] | None = None,
+    *,
+    partial_allows: bool = False,
+) -> EvaluationResult:
+    """Whether the policies allow ``action`` on every resource the ``scope`` pattern stands for.
+
+    ``scope`` is a pattern (``arn:aws:sqs:*:111122223333:zeet-*``; ``*`` is every resource): an
+    Allow counts only when its Resource covers the whole scope, a Deny that covers all of it denies
+    and one that covers part of it makes the answer ``conditional``. ``partial_allows=True`` makes
+    an Allow on part of the scope ``conditional`` too, instead of no allow. The other arguments are
+    those of ``evaluate``.
+    """
+    policy_set = PolicySet.build(identity_policies, permissions_boundary, scps)
+    normalised = normalise_context(context) if context is not None else None
+    return policy_set.decide_scope(action, scope, normalised, partial_allows=partial_allows)

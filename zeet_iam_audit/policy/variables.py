@@ -61,6 +61,14 @@ def _parse_default(inner: str) -> tuple[str, str | None]:
     return name.strip(), rest
 
 
+def literal_text(value: str) -> str:
+    """``value`` with its ``*`` and ``?`` made literal characters: a request's resource, which no
+    wildcard in it may widen (a Resource entry ``*`` or ``?`` still matches each of them)."""
+    if "*" not in value and "?" not in value:
+        return value
+    return value.translate(_ESCAPE)
+
+
 def has_variables(value: str) -> bool:
     """Whether a value holds a ``${...}`` policy variable."""
     return "${" in value

@@ -31,7 +31,7 @@ from zeet_iam_audit.sources.managed import (
     managed_policy_data,
     resolve_managed_policy,
 )
-from zeet_iam_audit.sources.reading import MAX_DEPTH, load_document
+from zeet_iam_audit.sources.reading import MAX_DEPTH, MAX_INPUT_BYTES, load_document
 from zeet_iam_audit.sources.result import INPUT_TYPES, Skipped, SourceResult
 from zeet_iam_audit.sources.shape import Locator
 
@@ -55,6 +55,7 @@ def load_file(
     *,
     parameters: Mapping[str, str] | None = None,
     lazy: bool = False,
+    max_bytes: int = MAX_INPUT_BYTES,
 ) -> SourceResult:
     """Read one input file and return every role it describes.
 
@@ -66,13 +67,14 @@ def load_file(
 
     With ``lazy``, the roles of an authorization-details file are a ``LazyRoles``: each is read on
     first use, and a role that cannot be read raises its ``InputError`` then rather than here.
+    ``path`` ``-`` is standard input; ``max_bytes`` the largest input read (``--max-input-mb``).
     """
     if input_type is not None and input_type not in INPUT_TYPES:
         raise UsageError(
             f"unknown input type {input_type!r} (expected one of {', '.join(INPUT_TYPES)})"
         )
-    display = str(path)
-    document = load_document(path, display)
+    display = "standard input" if str(path) == "-" else str(path)
+    document = load_document(path, display, max_bytes)
     locator = Locator(display)
     kind = input_type or detect_input_type(document.data, where=display)
     roles: Sequence[Role]

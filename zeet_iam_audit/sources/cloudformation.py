@@ -7,13 +7,22 @@ referenced from a role's ``ManagedPolicyArns`` with ``!Ref``/``!GetAtt X.PolicyA
 ``AWS::IAM::RolePolicy`` (``RoleName``). Managed policy ARNs of AWS managed policies are resolved
 offline (``managed.py``).
 
+Nested stacks (``AWS::CloudFormation::Stack``, SAM's ``AWS::Serverless::Application``) and StackSets
+whose template is elsewhere (``TemplateURL``) are named in ``skipped``: their roles are not in the
+file. A role whose name or ARN a nested stack receives in its ``Parameters`` (by ``Ref``,
+``Fn::GetAtt``, ``${Role}`` or the same value) may get policies from it, so it carries an unknown
+naming the stack. A StackSet's inline ``TemplateBody`` is read as a template of its own, with the
+StackSet's ``Parameters``, its roles audited as they are in each account it deploys to.
+
 Intrinsic functions are resolved where the template alone decides them:
 
 - ``Ref`` to a parameter: the value passed in ``parameters``, else its ``Default``; list types
   (``CommaDelimitedList``, ``List<...>``) become lists; ``AWS::SSM::Parameter::Value<...>`` types
   are read at deployment, so only a passed value resolves them;
 - pseudo parameters: ``AWS::Partition`` is ``aws`` and ``AWS::URLSuffix`` ``amazonaws.com`` unless
-  passed; ``AWS::AccountId``, ``AWS::Region``, ``AWS::StackName``... only when passed;
+  passed; ``AWS::AccountId`` is the account the stack is deployed to, whichever it is: unless passed,
+  ARNs carry ``OWN_ACCOUNT`` there (the role's own account, for the evaluator), and a condition or
+  mapping that depends on it is undecided; ``AWS::Region``, ``AWS::StackName``... only when passed;
   ``AWS::NoValue`` removes the property or list item;
 - ``Ref`` to a role → its ``RoleName``; to a managed policy → its ARN (when its name and the account
   are known) and, wherever policies are attached, a link to the template's own document;
@@ -36,6 +45,7 @@ Origins are template paths: ``zeet-role.yaml: Resources.ZeetRole.Properties.Poli
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -43,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zeet_iam_audit.errors import UsageError
-from zeet_iam_audit.model import AttachedPolicy, Policy, Role, Unresolved
+from zeet_iam_audit.model import OWN_ACCOUNT, AttachedPolicy, Policy, Role, Unresolved
 from zeet_iam_audit.sources.attach import (
     attach_document,
     find_unresolved,
@@ -57,6 +67,7 @@ from zeet_iam_audit.sources.managed import (
     offline_unknown_reason,
 )
 from zeet_iam_audit.sources.result import Skipped
+from zeet_iam_audit.sources.sam import uses_sam
 from zeet_iam_audit.sources.shape import Locator, describe, index_path, key_path
 
 ROLE = "AWS::IAM::Role"
@@ -64,6 +75,10 @@ POLICY = "AWS::IAM::Policy"
 MANAGED_POLICY = "AWS::IAM::ManagedPolicy"
 ROLE_POLICY = "AWS::IAM::RolePolicy"
 SAM_FUNCTION = "AWS::Serverless::Function"
+NESTED_STACK = "AWS::CloudFormation::Stack"
+STACK_SET = "AWS::CloudFormation::StackSet"
+SAM_APPLICATION = "AWS::Serverless::Application"
+_MAX_STACK_SET_DEPTH = 2  # a StackSet's TemplateBody holding a StackSet is read; deeper is skipped
 KNOWN_TRANSFORMS = frozenset({"AWS::Serverless-2016-10-31", "AWS::LanguageExtensions"})
 
 PSEUDO_DEFAULTS: Mapping[str, str] = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
@@ -79,13 +94,23 @@ PSEUDO_PARAMETERS = frozenset(
         "AWS::NoValue",
     }
 )
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# A name holds no "$": each "${" is then scanned to the next "}" or "$" at most, so a template of
+# thousands of unclosed "${" is read in linear time.
+_SUB_VARIABLE = re.compile(r"\$\{([^}$]*)\}")
 # What resolving one template's intrinsic functions may produce: values visited and characters of
 # text. CloudFormation accepts templates of at most 1 MB; far beyond these, Fn::FindInMap, Fn::Sub
 # or Fn::Join repeating long values is an expansion bomb, refused before it is built.
 MAX_RESOLVED_VALUES = 1_000_000
 MAX_RESOLVED_CHARACTERS = 64 * 1024 * 1024
 _SHOWN_TEMPLATE = 200  # characters of an Fn::Sub template quoted in a reason
+# Characters of one unresolved value's reason: reasons quote the reasons of what they depend on,
+# so without a bound nested Fn::Sub and Fn::Join variables would multiply them.
+MAX_REASON = 1000
+
+
+def _reason(text: str) -> str:
+    """A reason for an ``Unresolved`` value, at most ``MAX_REASON`` characters."""
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
 class _NoValue:
@@ -106,6 +131,21 @@ class _Link:
     value: str  # what the reference resolves to as a plain value (may be Unresolved)
 
 
+
+
+def _pass(name: str) -> str:
+    """How to resolve a parameter: the option, named once."""
+    return f"pass --parameter {name}=VALUE"
+
+
+def _own_account_in(values: list[Any]) -> Unresolved | None:
+    """Where a choice depends on the account (a condition, a mapping key), it is not decided."""
+    for value in values:
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and OWN_ACCOUNT in item for item in items):
+            return Unresolved(f"AWS::AccountId (the account the stack is deployed to; "
+                              f"{_pass('AWS::AccountId')})")
+    return None
 
 
 def _text(value: Any) -> str | None:
@@ -193,7 +233,7 @@ class TemplateResolver:
         if name in self.given:
             text: str | None = self.given[name]
         elif kind.startswith("AWS::SSM::Parameter::Value<"):
-            return Unresolved(f"Ref {name} (an SSM parameter, read at deployment; pass a value)")
+            return Unresolved(f"Ref {name} (an SSM parameter, read at deployment; {_pass(name)})")
         elif spec.get("Default") is not None:
             text = _text(spec["Default"])
             if text is None:
@@ -202,7 +242,9 @@ class TemplateResolver:
                     f"expected a string or number, got {describe(spec['Default'])}",
                 )
         else:
-            return Unresolved(f"Ref {name} (a parameter without a default; pass a value)")
+            return Unresolved(f"Ref {name} (a parameter without a default; {_pass(name)})")
+        if isinstance(text, Unresolved):
+            return text  # a StackSet's parameter its own template could not resolve
         if kind == "CommaDelimitedList" or kind.startswith("List<"):
             return [item.strip() for item in text.split(",")] if text else []
         return text
@@ -212,7 +254,9 @@ class TemplateResolver:
             return self.given[name]
         if name in PSEUDO_DEFAULTS:
             return PSEUDO_DEFAULTS[name]
-        return Unresolved(f"{name} (known when the stack is deployed; pass it as a parameter)")
+        if name == "AWS::AccountId":
+            return OWN_ACCOUNT
+        return Unresolved(f"{name} (known when the stack is deployed; {_pass(name)})")
 
     @property
     def partition(self) -> str:
@@ -220,9 +264,9 @@ class TemplateResolver:
         return value if isinstance(value, str) and not isinstance(value, Unresolved) else "aws"
 
     @property
-    def account(self) -> str | None:
-        value = self._pseudo("AWS::AccountId")
-        return None if isinstance(value, Unresolved) else str(value)
+    def account(self) -> str:
+        """The account given as ``AWS::AccountId``, else ``OWN_ACCOUNT``."""
+        return str(self._pseudo("AWS::AccountId"))
 
     # --- conditions ----------------------------------------------------------------------------
 
@@ -257,7 +301,7 @@ class TemplateResolver:
             if not isinstance(argument, list) or len(argument) != 2:
                 return _Decision(None, f"{path}: Fn::Equals takes two values")
             left, right = (self.resolve(item, path) for item in argument)
-            blocker = find_unresolved([left, right])
+            blocker = find_unresolved([left, right]) or _own_account_in([left, right])
             if blocker is not None:
                 return _Decision(None, blocker.reason)
             return _Decision(self._comparable(left) == self._comparable(right))
@@ -351,7 +395,7 @@ class TemplateResolver:
     def role_arn(self, logical_id: str) -> str:
         name = self.known_text(self.resource_value(logical_id))
         path = self.known_text(self.role_path(logical_id))
-        if name is None or path is None or self.account is None:
+        if name is None or path is None:
             return Unresolved(
                 f"Fn::GetAtt {logical_id}.Arn (the role's ARN is known at deployment)"
             )
@@ -361,7 +405,7 @@ class TemplateResolver:
         name = self.known_text(self.resolved_property(logical_id, "ManagedPolicyName"))
         raw_path = self.resolved_property(logical_id, "Path")
         path = "/" if raw_path is None or raw_path is NO_VALUE else self.known_text(raw_path)
-        if name is None or path is None or self.account is None:
+        if name is None or path is None:
             return Unresolved(f"Ref {logical_id} (the managed policy's ARN is known at deployment)")
         return f"arn:{self.partition}:iam::{self.account}:policy{path}{name}"
 
@@ -523,7 +567,7 @@ class TemplateResolver:
         result = _SUB_VARIABLE.sub(replace, template)
         if blockers:
             shown = template if len(template) <= _SHOWN_TEMPLATE else template[: _SHOWN_TEMPLATE - 3] + "..."
-            return Unresolved(f"Fn::Sub {shown!r}: " + "; ".join(dict.fromkeys(blockers)))
+            return Unresolved(_reason(f"Fn::Sub {shown!r}: " + "; ".join(dict.fromkeys(blockers))))
         return result
 
     def _join(self, argument: Any, path: str) -> Any:
@@ -532,13 +576,13 @@ class TemplateResolver:
         delimiter = self._string_of(self.resolve(argument[0], path), "Fn::Join delimiter")
         items = self.resolve(argument[1], path)
         if isinstance(items, Unresolved):
-            return Unresolved(f"Fn::Join over {items.reason}")
+            return Unresolved(_reason(f"Fn::Join over {items.reason}"))
         if not isinstance(items, list):
             return Unresolved(f"Fn::Join (expected a list, got {describe(items)})")
         texts = [self._string_of(item, "Fn::Join item") for item in items]
         blocker = find_unresolved([delimiter, *texts])
         if blocker is not None:
-            return Unresolved(f"Fn::Join: {blocker.reason}")
+            return Unresolved(_reason(f"Fn::Join: {blocker.reason}"))
         self._spend(path, characters=sum(map(len, texts)) + len(delimiter) * max(len(texts) - 1, 0))
         return delimiter.join(texts)
 
@@ -568,7 +612,7 @@ class TemplateResolver:
         source = self._string_of(self.resolve(argument[1], path), "Fn::Split source")
         blocker = find_unresolved([delimiter, source])
         if blocker is not None:
-            return Unresolved(f"Fn::Split: {blocker.reason}")
+            return Unresolved(_reason(f"Fn::Split: {blocker.reason}"))
         if not delimiter:
             return Unresolved("Fn::Split with an empty delimiter")
         self._spend(path, values=source.count(delimiter) + 1)
@@ -580,9 +624,9 @@ class TemplateResolver:
         keys = [
             self._string_of(self.resolve(item, path), "Fn::FindInMap key") for item in argument[:3]
         ]
-        blocker = find_unresolved(keys)
+        blocker = find_unresolved(keys) or _own_account_in(keys)
         if blocker is not None:
-            return Unresolved(f"Fn::FindInMap: {blocker.reason}")
+            return Unresolved(_reason(f"Fn::FindInMap: {blocker.reason}"))
         mappings = self.template.get("Mappings") or {}
         found: Any = mappings
         for key in keys:
@@ -615,7 +659,7 @@ class TemplateResolver:
         value = self.resolve(argument, path)
         blocker = find_unresolved(value)
         if blocker is not None:
-            return Unresolved(f"Fn::ToJsonString: {blocker.reason}")
+            return Unresolved(_reason(f"Fn::ToJsonString: {blocker.reason}"))
         self._spend(path, characters=_json_size(value))
         return json.dumps(value, separators=(",", ":"))
 
@@ -631,7 +675,7 @@ class TemplateResolver:
         when_false = self.resolve(argument[2], path, links=links)
         if when_true == when_false and find_unresolved([when_true]) is None:
             return when_true
-        return Unresolved(f"Fn::If {argument[0]}: {decision.reason}")
+        return Unresolved(_reason(f"Fn::If {argument[0]}: {decision.reason}"))
 
 
 # --- building roles ------------------------------------------------------------------------------
@@ -654,7 +698,11 @@ class _RoleDraft:
 
 class _TemplateReader:
     def __init__(
-        self, template: Mapping[str, Any], locator: Locator, parameters: Mapping[str, str]
+        self,
+        template: Mapping[str, Any],
+        locator: Locator,
+        parameters: Mapping[str, str],
+        depth: int = 0,
     ) -> None:
         self.template = template
         self.locator = locator
@@ -662,6 +710,9 @@ class _TemplateReader:
         self.skipped: list[Skipped] = []
         self.roles: dict[str, _RoleDraft] = {}
         self._managed_documents: dict[str, Policy | str] = {}
+        self.depth = depth  # how many StackSet TemplateBody levels this template sits in
+        self.sam_problem: str | None = None  # why the SAM transform could not run, if it could not
+        self.stack_set_roles: list[Role] = []
 
     # Shapes.
 
@@ -985,13 +1036,13 @@ class _TemplateReader:
         for logical_id in self.resolver.resources:
             kind = self.resolver.resource_type(logical_id)
             if kind not in (POLICY, MANAGED_POLICY, ROLE_POLICY):
-                if kind == SAM_FUNCTION:
+                if kind == SAM_FUNCTION and self.resolver.properties(logical_id).get("Role") is None:
+                    # Only when the transform could not run: with Role, the function uses that role.
                     self.skipped.append(
                         Skipped(
                             name=logical_id,
-                            reason="the role of an AWS::Serverless::Function is generated by "
-                            "the SAM "
-                            "transform and is not audited",
+                            reason="the role of an AWS::Serverless::Function without Role is generated by "
+                            f"the SAM transform and is not audited: {self.sam_problem or 'no transform'}",
                             origin=self.locator.origin(key_path("Resources", logical_id)),
                         )
                     )
@@ -1034,6 +1085,124 @@ class _TemplateReader:
                     )
                 self.roles[target].policies.append(attachment)
 
+    # Nested stacks and StackSets.
+
+    def read_stacks(self) -> None:
+        """Name every nested stack and StackSet in ``skipped``; read a StackSet's TemplateBody."""
+        for logical_id in self.resolver.resources:
+            kind = self.resolver.resource_type(logical_id)
+            if kind not in (NESTED_STACK, STACK_SET, SAM_APPLICATION):
+                continue
+            if self.created(logical_id).value is False:
+                self.skip_not_created(logical_id)
+                continue
+            origin = self.locator.origin(key_path("Resources", logical_id))
+            body = self.resolver.properties(logical_id).get("TemplateBody")
+            if kind == STACK_SET and body is not None:
+                self.read_stack_set(logical_id, body)
+                continue
+            where_key = "Location" if kind == SAM_APPLICATION else "TemplateURL"
+            where = self.resolver.resolve(
+                self.resolver.properties(logical_id).get(where_key), self.props_path(logical_id, where_key)
+            )
+            shown = where if isinstance(where, str) and not isinstance(where, Unresolved) else None
+            what = {
+                NESTED_STACK: "a nested stack (AWS::CloudFormation::Stack)",
+                STACK_SET: "a StackSet (AWS::CloudFormation::StackSet)",
+                SAM_APPLICATION: "a nested application (AWS::Serverless::Application)",
+            }[kind]
+            template = f"its template ({where_key} {shown})" if shown else f"its template ({where_key})"
+            self.skipped.append(
+                Skipped(
+                    name=logical_id,
+                    reason=f"{what}: {template} is not in this file, so the roles and policies it "
+                    "creates are not audited; audit that template on its own",
+                    origin=origin,
+                )
+            )
+            if kind != STACK_SET:  # a StackSet deploys to other stacks, not beside these roles
+                self.mark_roles_passed_to(logical_id, what)
+
+    def mark_roles_passed_to(self, logical_id: str, what: str) -> None:
+        """A role whose name or ARN a nested stack receives may get policies from it: unknown."""
+        raw = self.resolver.properties(logical_id).get("Parameters")
+        if not isinstance(raw, Mapping):
+            return
+        path = self.props_path(logical_id, "Parameters")
+        for name, value in raw.items():
+            mentioned = _mentions(value)
+            resolved = self.resolver.resolve(value, key_path(path, str(name)), links=True)
+            texts = {item.value if isinstance(item, _Link) else item
+                     for item in (resolved if isinstance(resolved, list) else [resolved])}
+            for draft in self.roles.values():
+                passed = draft.logical_id in mentioned or draft.name in texts or (
+                    draft.arn is not None and draft.arn in texts
+                )
+                if passed:
+                    draft.unknowns.append(
+                        f"{self.locator.origin(key_path(path, str(name)))}: {what} {logical_id} receives "
+                        f"this role in its parameter {name} and may attach policies to it; its "
+                        "template is not in this file"
+                    )
+
+    def read_stack_set(self, logical_id: str, body: Any) -> None:
+        """The roles of a StackSet's TemplateBody, as they are in each account it deploys to."""
+        body_path = self.props_path(logical_id, "TemplateBody")
+        origin = self.locator.origin(key_path("Resources", logical_id))
+        locator = Locator(self.locator.origin(body_path))
+        reason: str | None = None
+        template: Any = body
+        if self.depth >= _MAX_STACK_SET_DEPTH:
+            reason = "a StackSet nested this deep is not read"
+        elif isinstance(body, str):
+            from zeet_iam_audit.errors import InputError
+            from zeet_iam_audit.sources.reading import parse_yaml_text
+
+            try:
+                template = parse_yaml_text(body, locator.display)  # JSON is YAML too
+            except InputError as error:
+                reason = f"its TemplateBody could not be read: {error}"
+        if reason is None and not (isinstance(template, Mapping) and isinstance(template.get("Resources"), Mapping)):
+            reason = "its TemplateBody is not a template with Resources"
+        if reason is not None:
+            self.skipped.append(Skipped(name=logical_id, reason=f"a StackSet: {reason}", origin=origin))
+            return
+        parameters: dict[str, str] = {}
+        raw = self.resolver.properties(logical_id).get("Parameters")
+        for position, entry in enumerate(raw if isinstance(raw, list) else []):
+            entry_path = index_path(self.props_path(logical_id, "Parameters"), position)
+            entry = self.locator.mapping(entry, entry_path, "a parameter (ParameterKey, ParameterValue)")
+            key = self.locator.string(entry.get("ParameterKey"), key_path(entry_path, "ParameterKey"))
+            value = self.resolver.resolve(entry.get("ParameterValue"), key_path(entry_path, "ParameterValue"))
+            parameters[key] = value if isinstance(value, str) else Unresolved(
+                f"{self.locator.origin(entry_path)} (a {describe(value)} where a string was expected)")
+        if "AWS::Partition" in self.resolver.given:
+            parameters["AWS::Partition"] = self.resolver.given["AWS::Partition"]
+        declared = template.get("Parameters")
+        unknown = sorted(set(parameters) - set(declared if isinstance(declared, Mapping) else {}) - PSEUDO_PARAMETERS)
+        if unknown:
+            self.skipped.append(Skipped(
+                name=logical_id,
+                reason=f"a StackSet: it passes parameter {unknown[0]!r}, which its TemplateBody does not declare",
+                origin=origin,
+            ))
+            return
+        inner = _TemplateReader(template, locator, parameters, depth=self.depth + 1)
+        roles = inner.read()
+        self.stack_set_roles.extend(
+            dataclasses.replace(role, extra={**role.extra, "logical_id": f"{logical_id}/{role.extra['logical_id']}"})
+            for role in roles
+        )
+        self.skipped.extend(inner.skipped)
+        self.skipped.append(
+            Skipped(
+                name=logical_id,
+                reason=f"a StackSet (AWS::CloudFormation::StackSet): its TemplateBody is read, and its "
+                f"{len(roles)} role(s) audited as they are in each account it deploys to",
+                origin=origin,
+            )
+        )
+
     def read(self) -> list[Role]:
         for logical_id in self.resolver.resources:
             if str(logical_id).startswith("Fn::ForEach::"):
@@ -1054,6 +1223,7 @@ class _TemplateReader:
                 )
         self.read_roles()
         self.read_policy_resources()
+        self.read_stacks()
         return [
             Role(
                 name=draft.name,
@@ -1069,7 +1239,32 @@ class _TemplateReader:
                 extra={"input_type": "cloudformation", "logical_id": draft.logical_id},
             )
             for draft in self.roles.values()
-        ]
+        ] + self.stack_set_roles
+
+
+def _mentions(value: Any) -> set[str]:
+    """Logical ids a raw template value refers to (Ref, Fn::GetAtt, ${Id} in Fn::Sub)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Mapping):
+            if len(current) == 1:
+                ((key, argument),) = current.items()
+                if key == "Ref" and isinstance(argument, str):
+                    found.add(argument)
+                elif key == "Fn::GetAtt":
+                    first = argument[0] if isinstance(argument, list) and argument else argument
+                    if isinstance(first, str):
+                        found.add(first.partition(".")[0])
+                elif key == "Fn::Sub":
+                    template = argument[0] if isinstance(argument, list) and argument else argument
+                    if isinstance(template, str):
+                        found.update(name.partition(".")[0] for name in _SUB_VARIABLE.findall(template))
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
 
 
 def read_template(
@@ -1082,6 +1277,68 @@ def read_template(
     for key in ("Resources", "Parameters", "Conditions", "Mappings"):
         if template.get(key) is not None:
             locator.mapping(template[key], key)
-    reader = _TemplateReader(template, locator, parameters or {})
+    given = parameters or {}
+    sam_problem: str | None = None
+    if uses_sam(template):
+        from zeet_iam_audit.sources.managed import managed_policy_names
+        from zeet_iam_audit.sources.sam import expand_sam
+
+        expanded = expand_sam(template, given, managed_policy_names())
+        if isinstance(expanded, str):
+            sam_problem = expanded
+        else:
+            return _read_sam_expansion(template, expanded, locator, given)
+    reader = _TemplateReader(template, locator, given)
+    reader.sam_problem = sam_problem
     roles = reader.read()
     return roles, reader.skipped
+
+
+def _read_sam_expansion(
+    original: Mapping[str, Any], expanded: Mapping[str, Any], locator: Locator, parameters: Mapping[str, str]
+) -> tuple[list[Role], list[Skipped]]:
+    """Roles of the template the SAM transform made; a generated Lambda execution role is named in
+    ``skipped`` with what the transform attaches to it (Zeet assumes no role only a service trusts)."""
+    reader = _TemplateReader(expanded, locator, parameters)
+    roles: list[Role] = []
+    before = original.get("Resources")
+    written = before if isinstance(before, Mapping) else {}
+    for role in reader.read():
+        logical_id = role.extra["logical_id"]
+        services = _services_trusted(role)
+        if logical_id in written or services is None:
+            roles.append(role)
+            continue
+        source = logical_id.removesuffix("Role")
+        maker = written.get(source)
+        kind = maker.get("Type") if isinstance(maker, Mapping) else None
+        made_for = f"{source} ({kind})" if kind else "the SAM transform"
+        attached = [p.name for p in role.policies if not p.inline]
+        inline = sum(1 for p in role.policies if p.inline)
+        parts = [*attached, *([f"{inline} inline polic{'y' if inline == 1 else 'ies'}"] if inline else [])]
+        reader.skipped.append(
+            Skipped(
+                name=logical_id,
+                reason=f"the role the SAM transform generates for {made_for}: trusted only by "
+                f"{', '.join(services)}, so not a role Zeet assumes; the transform attaches "
+                f"{', '.join(parts) or 'no policy'}",
+                origin=locator.origin(key_path("Resources", source if kind else logical_id)),
+            )
+        )
+    return roles, reader.skipped
+
+
+def _services_trusted(role: Role) -> list[str] | None:
+    """The AWS services a role's trust policy lets assume it, or None when it trusts anything else
+    (or cannot be read)."""
+    if role.trust_policy is None:
+        return None
+    services: set[str] = set()
+    for statement in role.trust_policy.statements:
+        principal = statement.principal
+        if statement.not_principal is not None or principal is None or principal.wildcard:
+            return None
+        if any(kind != "Service" for kind, _ in principal.entries):
+            return None
+        services.update(principal.identifiers("Service"))
+    return sorted(services)

@@ -15,6 +15,9 @@ For each ``RoleDetailList`` entry:
   offline AWS managed policies (``managed.py``), else the attachment is unknown;
 - ``MaxSessionDuration`` is read when present (the API does not include it in this output).
 
+The same managed policy on two pages (overlapping pages) is read once; two pages that describe it
+with different documents leave it unsettled: every attachment of it is unknown, naming the conflict.
+
 A file whose last page says ``IsTruncated: true`` is missing later pages: that is reported as a
 ``Skipped`` entry, and roles on those pages are simply not there to audit.
 
@@ -62,6 +65,25 @@ def looks_like_gaad(data: object) -> bool:
     return False
 
 
+_CONFLICT = "conflicting pages:"
+
+
+def _same_document(first: Any, second: Any) -> bool:
+    """Whether two policy documents (objects, or the URL-encoded JSON text the API returns) are
+    the same document."""
+    def decoded(document: Any) -> Any:
+        if isinstance(document, str):
+            from urllib.parse import unquote
+
+            try:
+                return json.loads(unquote(document) if document.lstrip().startswith("%") else document)
+            except ValueError:
+                return document
+        return document
+
+    return bool(first == second or decoded(first) == decoded(second))
+
+
 class _PolicyIndex:
     """The file's ``Policies``: ARN → default-version document, parsed once per ARN."""
 
@@ -71,12 +93,11 @@ class _PolicyIndex:
             str, tuple[str, Any, str | None]
         ] = {}  # arn → (name, document|None, path|reason)
         self._parsed: dict[str, Policy | str] = {}
+        self._first_paths: dict[str, str] = {}  # arn → where it was first described
 
     def add(self, raw: object, path: str) -> None:
         entry = self.locator.mapping(raw, path, "a policy object")
         arn = self.locator.string(entry.get("Arn"), key_path(path, "Arn"))
-        if arn in self._entries:
-            return  # the same policy on two pages: keep the first
         name = self.locator.optional_string(entry, "PolicyName", path) or arn.rsplit("/", 1)[-1]
         versions = self.locator.optional_sequence(entry, "PolicyVersionList", path)
         default_id = entry.get("DefaultVersionId")
@@ -89,6 +110,22 @@ class _PolicyIndex:
             ):
                 chosen = (version.get("Document"), key_path(version_path, "Document"))
                 break
+        if arn in self._entries:
+            # The same policy on two pages (overlapping pages): the same document is kept once; two
+            # different documents leave the policy unsettled, so it is unknown, never either one.
+            first = self._entries[arn]
+            document = chosen[0] if chosen is not None else None
+            if first[1] is not None and document is not None and _same_document(first[1], document):
+                return
+            if first[1] is None and first[2] is not None and first[2].startswith(_CONFLICT):
+                return
+            earlier = self._first_paths.get(arn, "an earlier page")
+            reason = (f"{_CONFLICT} {self.locator.origin(path)} and {earlier} describe {arn} differently "
+                      "(pages from different reads?): the policy cannot be settled")
+            self._entries[arn] = (name, None, reason)
+            self._parsed.pop(arn, None)
+            return
+        self._first_paths[arn] = path
         if chosen is None or chosen[0] is None:
             reason = (
                 f"{self.locator.origin(path)}: no default version with a Document in "
@@ -261,10 +298,12 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
         ]
     else:
         pages = [(locator.mapping(data, "$", "get-account-authorization-details output"), "$")]
-    if not any("RoleDetailList" in page for page, _ in pages):
+    if not any(GAAD_KEYS & set(page) for page, _ in pages):
         raise locator.error(
             "$", "expected RoleDetailList (the output of aws iam get-account-authorization-details)"
         )
+    # `--filter User Group LocalManagedPolicy` leaves RoleDetailList out: a file with no roles.
+    without_roles = not any("RoleDetailList" in page for page, _ in pages)
 
     index = _PolicyIndex(locator)
     for page, page_path in pages:
@@ -298,6 +337,16 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
         raise failure
 
     skipped: list[Skipped] = []
+    if without_roles:
+        skipped.append(
+            Skipped(
+                name="roles",
+                reason="the file has no RoleDetailList, so no roles (collected with --filter "
+                "without Role?); run aws iam get-account-authorization-details with Role in "
+                "--filter, or without --filter",
+                origin=locator.origin(pages[0][1]),
+            )
+        )
     last_page, last_path = pages[-1]
     truncated = last_page.get("IsTruncated")
     if truncated is True:

@@ -55,7 +55,7 @@ from zeet_iam_audit.model import AttachedPolicy, Policy, PolicyKind, Role
 from zeet_iam_audit.sources.attach import parse_policy_checked
 from zeet_iam_audit.sources.gaad import read_gaad
 from zeet_iam_audit.sources.live_scps import ScpReading, read_scps
-from zeet_iam_audit.sources.live_session import AwsCallError, LiveSession, one_line
+from zeet_iam_audit.sources.live_session import INCOMPLETE_LISTING, AwsCallError, LiveSession, one_line
 from zeet_iam_audit.sources.result import Skipped, SourceResult
 from zeet_iam_audit.sources.shape import Locator
 
@@ -256,8 +256,10 @@ class _Reader:
                 raise _not_found(arn, gone.error) from None
             return Skipped(
                 name=name,
-                reason=f"the role was deleted while it was being read ({gone.error.code} on {gone.error.operation})",
+                reason=f"could not be read: the role was deleted while it was being read "
+                f"({gone.error.code} on {gone.error.operation})",
                 origin=f"live: {gone.error.operation} {name}",
+                unread=True,
             )
 
         trust: Policy | None = None
@@ -305,6 +307,10 @@ class _Reader:
         except AwsCallError as error:
             if error.code == "NoSuchEntity":
                 raise _RoleGone(error) from None
+            if error.code == INCOMPLETE_LISTING:
+                # What was listed may miss a Deny: nothing of it counts, the role's verdicts are unknown.
+                unknowns.append(f"{error.operation} for {name}: {error.detail}")
+                return None
             if not error.denied:
                 raise
             unknowns.append(f"{error.code} on iam:{operation} for {name}: grant it to audit the role's {what}")

@@ -1,26 +1,29 @@
 """AWS managed policies known offline, for roles that reference them only by ARN.
 
-The data (``data/aws_managed_policies.json``) is generated from moto's bundled copy by
-``scripts/generate_managed_policies.py``; it holds the default version of each policy Zeet's
-features touch (the list is in the generator). A managed policy outside that set, or a customer
-managed policy whose document is not in the input, cannot be read offline: its attachment becomes
-unknown with ``offline_unknown_reason(arn)``, never "grants nothing".
+The data (``data/aws_managed_policies.json.gz``, with its provenance in
+``data/aws_managed_policies.meta.json``) is generated from moto's bundled copy by
+``scripts/generate_managed_policies.py``: the default version of every AWS managed policy moto
+carries. It is read only when a role references an AWS managed policy, and each document is parsed
+only when referenced. A customer managed policy whose document is not in the input (or an AWS
+managed policy newer than the copy) cannot be read offline: its attachment becomes unknown with
+``offline_unknown_reason(arn)``, never "grants nothing".
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
 
 from zeet_iam_audit.errors import PolicyError, ZeetIamAuditError
 from zeet_iam_audit.model import AttachedPolicy, Policy
 from zeet_iam_audit.policy.parse import parse_policy
 
-DATA_FILE = "aws_managed_policies.json"
+POLICIES_FILE = "aws_managed_policies.json.gz"
+META_FILE = "aws_managed_policies.meta.json"
 AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
 
 
@@ -31,39 +34,58 @@ class ManagedPolicyData:
     moto_version: str
     data_as_of: str
     count: int
-    missing: tuple[str, ...]  # names the generator asked for that moto did not have
+    missing: tuple[str, ...]  # policies Zeet's features need that moto did not have
+
+    @property
+    def date(self) -> str:
+        """The day of ``data_as_of`` (``2026-09-30``)."""
+        return self.data_as_of[:10]
+
+
+def _damaged(name: str, error: Exception) -> ZeetIamAuditError:
+    return ZeetIamAuditError(
+        f"the packaged AWS managed policy data ({name}) is missing or damaged: {error}; "
+        "reinstall zeet-iam-audit"
+    )
+
+
+def _data_file(name: str) -> bytes:
+    return resources.files("zeet_iam_audit.sources").joinpath("data", name).read_bytes()
 
 
 @functools.cache
-def _load() -> tuple[ManagedPolicyData, Mapping[str, Mapping[str, Any]]]:
+def managed_policy_data() -> ManagedPolicyData:
+    """Provenance of the offline AWS managed policies (for ``--version`` and ``catalog``)."""
     try:
-        text = (
-            resources.files("zeet_iam_audit.sources").joinpath("data", DATA_FILE).read_text("utf-8")
-        )
-        raw = json.loads(text)
-        policies: Mapping[str, Mapping[str, Any]] = raw["policies"]
-        info = ManagedPolicyData(
+        raw = json.loads(_data_file(META_FILE))
+        return ManagedPolicyData(
             moto_version=str(raw["moto_version"]),
             data_as_of=str(raw["data_as_of"]),
-            count=len(policies),
+            count=int(raw["count"]),
             missing=tuple(raw.get("missing", ())),
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ZeetIamAuditError(
-            f"the packaged AWS managed policy data ({DATA_FILE}) is missing or damaged: {error}; "
-            "reinstall zeet-iam-audit"
-        ) from None
-    return info, policies
+        raise _damaged(META_FILE, error) from None
 
 
-def managed_policy_data() -> ManagedPolicyData:
-    """Provenance of the offline AWS managed policies (for reports and ``--version`` output)."""
-    return _load()[0]
+@functools.cache
+def _policies() -> Mapping[str, tuple[str, str, str, str]]:
+    """ARN → (name, default version id, update date, document text); read on first use."""
+    try:
+        raw = json.loads(gzip.decompress(_data_file(POLICIES_FILE)))
+        return {str(arn): (str(n), str(v), str(u), str(d)) for arn, (n, v, u, d) in raw.items()}
+    except (OSError, EOFError, ValueError, TypeError, AttributeError) as error:
+        raise _damaged(POLICIES_FILE, error) from None
 
 
 def known_managed_policy_arns() -> tuple[str, ...]:
     """Every ARN that ``resolve_managed_policy`` can answer, sorted."""
-    return tuple(sorted(_load()[1]))
+    return tuple(sorted(_policies()))
+
+
+def managed_policy_names() -> dict[str, str]:
+    """Every shipped AWS managed policy's name → its ARN (what a SAM ``Policies`` name means)."""
+    return {entry[0]: arn for arn, entry in _policies().items()}
 
 
 def is_aws_managed_arn(arn: str) -> bool:
@@ -82,15 +104,17 @@ def resolve_managed_policy(arn: str) -> Policy | None:
 
     Raises ``PolicyError`` only if a shipped document does not parse (a bug: a test parses all).
     """
-    info, policies = _load()
-    entry = policies.get(arn)
+    if not is_aws_managed_arn(arn):
+        return None  # not read: the data is loaded only for AWS managed policies
+    entry = _policies().get(arn)
     if entry is None:
         return None
+    name, version, _, document = entry
     origin = (
-        f"AWS managed policy {entry['name']} {entry['version']} "
-        f"(offline copy from moto {info.moto_version})"
+        f"AWS managed policy {name} {version} "
+        f"(offline copy from moto {managed_policy_data().moto_version})"
     )
-    return parse_policy(entry["document"], name=str(entry["name"]), origin=origin)
+    return parse_policy(json.loads(document), name=name, origin=origin)
 
 
 def managed_attachment(arn: str, *, name: str | None, origin: str) -> AttachedPolicy:

@@ -24,9 +24,11 @@ import codecs
 import json
 import json.decoder
 import json.scanner
+import os
 import re
+import select
+import stat
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,12 +70,71 @@ def _at(display: str, text: str, offset: int, problem: str) -> InputError:
     return InputError(f"{display}: line {line} column {column}: {problem}")
 
 
-def read_text(path: Path, display: str | None = None) -> str:
-    """The file's text, decoded and checked (size, encoding, NUL characters, emptiness)."""
-    shown = display if display is not None else str(path)
+FIFO_WAIT_SECONDS = 30.0  # how long a FIFO may stay without a writer before it is refused
+
+
+def size_limit_text(limit: int) -> str:
+    """``limit`` bytes in words (``64 MB``)."""
+    megabytes = limit / (1024 * 1024)
+    return f"{megabytes:g} MB" if megabytes >= 1 else f"{limit:,} bytes"
+
+
+def _too_large(shown: str, limit: int) -> InputError:
+    return InputError(
+        f"{shown}: larger than the {size_limit_text(limit)} limit for an input "
+        "(raise it with --max-input-mb)"
+    )
+
+
+def _read_bounded(descriptor: int, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes from ``descriptor`` (the one more tells a too-large input)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _same_file(info: os.stat_result, descriptor: int) -> bool:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_INPUT_BYTES + 1)
+        other = os.fstat(descriptor)
+    except OSError:
+        return False
+    return (info.st_dev, info.st_ino) == (other.st_dev, other.st_ino)
+
+
+def _wait_for_writer(descriptor: int, shown: str) -> None:
+    """A FIFO opened without blocking: wait (bounded) until a writer sends data or closes it."""
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN | select.POLLHUP)
+    if not poller.poll(int(FIFO_WAIT_SECONDS * 1000)):
+        raise InputError(f"{shown}: a FIFO nothing wrote to within {FIFO_WAIT_SECONDS:g} s")
+    os.set_blocking(descriptor, True)
+
+
+def read_bytes(path: Path, display: str | None = None, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The raw bytes of an input: a file, a FIFO, or standard input (``-``), at most ``limit``.
+
+    A regular file's size is checked before it is read; a FIFO and standard input are read like a
+    stream up to the limit. Devices (``/dev/zero`` never ends, a terminal waits for typing), a
+    directory, and this program's own stdout or stderr are refused with one line.
+    """
+    shown = display if display is not None else str(path)
+    if str(path) == "-":
+        shown = display if display is not None else "standard input"
+        try:
+            info = os.fstat(0)
+        except OSError:
+            raise InputError(f"{shown}: standard input is closed") from None
+        if stat.S_ISCHR(info.st_mode) and os.isatty(0):
+            raise InputError(f"{shown}: is a terminal; pipe the file in (--file - < FILE)")
+        return _read_descriptor(0, info, shown, limit)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(f"{shown}: no such file") from None
     except IsADirectoryError:
@@ -82,11 +143,42 @@ def read_text(path: Path, display: str | None = None) -> str:
         raise InputError(f"{shown}: permission denied") from None
     except OSError as error:
         raise InputError(f"{shown}: cannot read the file ({error.strerror or error})") from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(
-            f"{shown}: larger than the {MAX_INPUT_BYTES // (1024 * 1024)} MB limit for an input"
-        )
-    return decode_bytes(raw, shown)
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{shown}: is a directory, not a file")
+        if stat.S_ISFIFO(info.st_mode):
+            if _same_file(info, 1) or _same_file(info, 2):
+                raise InputError(f"{shown}: is this program's own output, not an input")
+            _wait_for_writer(descriptor, shown)
+        elif not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{shown}: is a device, not a file (it may never end); "
+                             "save the input to a file or pipe it in with --file -")
+        else:
+            os.set_blocking(descriptor, True)
+        return _read_descriptor(descriptor, info, shown, limit)
+    finally:
+        os.close(descriptor)
+
+
+def _read_descriptor(descriptor: int, info: os.stat_result, shown: str, limit: int) -> bytes:
+    if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+        raise _too_large(shown, limit)  # before reading a byte
+    try:
+        raw = _read_bounded(descriptor, limit)
+    except IsADirectoryError:
+        raise InputError(f"{shown}: is a directory, not a file") from None
+    except OSError as error:
+        raise InputError(f"{shown}: cannot read the file ({error.strerror or error})") from None
+    if len(raw) > limit:
+        raise _too_large(shown, limit)
+    return raw
+
+
+def read_text(path: Path, display: str | None = None, limit: int = MAX_INPUT_BYTES) -> str:
+    """The input's text, decoded and checked (size, encoding, NUL characters, emptiness)."""
+    shown = display if display is not None else ("standard input" if str(path) == "-" else str(path))
+    return decode_bytes(read_bytes(path, shown, limit), shown)
 
 
 def decode_bytes(raw: bytes, display: str) -> str:
@@ -143,43 +235,43 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+class _CountingPairsHook:
+    """``object_pairs_hook`` refusing duplicate keys and counting the objects it has built: the
+    decoder finishes objects in the order their closing braces appear, so the count says which
+    ``}`` closes the object holding the duplicate."""
+
+    def __init__(self) -> None:
+        self.completed = 0
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        self.completed += 1
+        try:
+            return _reject_duplicates(pairs)
+        except _DuplicateKeyError as error:
+            raise _DuplicateKeyError(error.key, self.completed) from None
+
+
 def _reject_constant(name: str) -> Any:
     raise _ConstantError(name)
 
 
-def _locate_duplicate(text: str) -> int:
-    """Where the object holding a duplicate key starts (slow pure-Python pass, errors only)."""
-    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_STRING_OR_BRACE = re.compile(r'"(?:[^"\\]|\\.)*"|[{}]', re.DOTALL)
 
-    def parse_object(
-        s_and_end: tuple[str, int],
-        strict: bool,
-        scan_once: Callable[[str, int], tuple[Any, int]],
-        object_hook: Any,
-        object_pairs_hook: Any,
-        memo: dict[str, str] | None = None,
-    ) -> tuple[Any, int]:
-        start = s_and_end[1] - 1
 
-        def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-            try:
-                return _reject_duplicates(pairs)
-            except _DuplicateKeyError as error:
-                raise _DuplicateKeyError(error.key, start) from None
-
-        result: tuple[Any, int] = json.decoder.JSONObject(  # type: ignore[attr-defined]
-            s_and_end, strict, scan_once, object_hook, hook, memo
-        )
-        return result
-
-    decoder.parse_object = parse_object  # type: ignore[attr-defined]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
-    try:
-        decoder.decode(text)
-    except _DuplicateKeyError as error:
-        return error.offset
-    except (ValueError, RecursionError):
-        return -1
+def _locate_object(text: str, number: int) -> int:
+    """Where the object whose closing brace is the ``number``-th one outside strings starts: one
+    linear pass over strings and braces (errors only)."""
+    opened: list[int] = []
+    closed = 0
+    for match in _STRING_OR_BRACE.finditer(text):
+        token = match.group()
+        if token == "{":
+            opened.append(match.start())
+        elif token == "}" and opened:
+            start = opened.pop()
+            closed += 1
+            if closed == number:
+                return start
     return -1
 
 
@@ -261,15 +353,14 @@ def parse_json_text(text: str, display: str) -> Any:
     """Decode JSON text; duplicate keys, NaN, over-long integers and deep nesting are refused."""
     too_deep = f"nested more than {MAX_DEPTH} levels deep"
     try:
-        data = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
+        hook = _CountingPairsHook()
+        data = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise InputError(
             f"{display}: line {error.lineno} column {error.colno}: not valid JSON ({error.msg})"
         ) from None
     except _DuplicateKeyError as error:
-        offset = _locate_duplicate(text)
+        offset = _locate_object(text, error.offset)
         problem = f"duplicate key {error.key!r} in one object"
         if offset >= 0:
             raise _at(display, text, offset, problem + " (the object starts here)") from None
@@ -322,10 +413,11 @@ def choose_syntax(path: Path, text: str) -> str:
     return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
 
 
-def load_document(path: Path, display: str | None = None) -> LoadedDocument:
-    """Read and decode one input file (JSON or YAML) with every limit applied."""
-    shown = display if display is not None else str(path)
-    text = read_text(path, shown)
+def load_document(path: Path, display: str | None = None, limit: int = MAX_INPUT_BYTES) -> LoadedDocument:
+    """Read and decode one input file (JSON or YAML) with every limit applied; ``limit`` is the
+    largest input in bytes (``--max-input-mb``)."""
+    shown = display if display is not None else ("standard input" if str(path) == "-" else str(path))
+    text = read_text(path, shown, limit)
     syntax = choose_syntax(path, text)
     data = parse_json_text(text, shown) if syntax == "json" else parse_yaml_text(text, shown)
     _reject_lone_surrogates(data, text, shown)

@@ -17,6 +17,7 @@ class Skipped:
     name: str
     reason: str
     origin: str
+    unread: bool = False  # something that should have been audited could not be read: unknown
 
 
 @dataclass(frozen=True, slots=True)

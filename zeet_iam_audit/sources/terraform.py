@@ -1,4 +1,13 @@
-"""Terraform plans (``terraform show -json plan.out``, format 1.x) → roles.
+"""Terraform plans (``terraform show -json plan.out``) → roles.
+
+Format versions: 0.1 (Terraform 0.12 to 1.0.x), 0.2 (1.0.x) and 1.x (1.1 and later) have the same
+structure for what is read here. The older ones lack keys that this reader does not use: 0.1 from
+Terraform 0.12 to 0.14 has no ``before_sensitive``/``after_sensitive``, 0.1 has no
+``sensitive_values`` (0.2 adds them), and neither has ``relevant_attributes``, ``checks`` or the
+``applyable``/``complete`` flags (1.x adds them). Configuration references written by 0.12 and 0.13
+name the resource only (``aws_iam_policy.x``), later ones the attribute too
+(``aws_iam_policy.x.arn`` and ``aws_iam_policy.x``); both are followed. A major version other than
+0 or 1 is refused, as Terraform's format promise asks.
 
 Resources are read from ``planned_values.root_module`` and its ``child_modules``, recursively
 (``values`` instead, for ``terraform show -json`` of a state). Values Terraform will only know after
@@ -54,6 +63,10 @@ MULTI_ATTACHMENT = "aws_iam_policy_attachment"
 _INDEX = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]')
 _AFTER_APPLY = "known only after apply"
 _MAX_REFERENCE_HOPS = 16
+# Format versions whose structure this reader knows. 0.1 (Terraform 0.12 to 1.0.x) and 0.2 (1.0.x)
+# differ from 1.x only by keys the reader does not use (sensitive marks, relevant_attributes,
+# checks); Terraform promises that 1.x minors only add keys and that a 2.0 would break the format.
+_READABLE_FORMAT = re.compile(r"0\.[12]|1\.\d+")
 
 
 
@@ -133,9 +146,11 @@ class _PlanReader:
 
     def load(self) -> None:
         version = self.plan.get("format_version")
-        if not isinstance(version, str) or version.split(".")[0] != "1":
+        if not isinstance(version, str) or not _READABLE_FORMAT.fullmatch(version):
             raise self.locator.error(
-                "$.format_version", f"expected a 1.x format version, got {describe(version)}"
+                "$.format_version",
+                "expected format version 0.1 or 0.2 (Terraform 0.12 to 1.0) or 1.x (Terraform 1.1 "
+                f"and later), got {describe(version)}",
             )
         self._load_configuration()
         unknowns = self._after_unknown()

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
+from zeet_iam_audit.audit.trust import EXTERNAL_ID_KEY, mask_external_id
 from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.formats.printable import terminal_text
 from zeet_iam_audit.model import Condition, Policy, Role, Statement
 from zeet_iam_audit.policy.evaluate import (
     CompiledPolicy,
@@ -74,7 +76,7 @@ class StatementView:
             "location": self.location,
             "applies": "yes" if self.applies else "might",
             "depends_on": self.depends_on or None,
-            "conditions": [{"operator": c.operator, "key": c.key, "values": list(c.values)}
+            "conditions": [{"operator": c.operator, "key": c.key, "values": list(shown_values(c.key, c.values))}
                            for c in self.conditions],
         }
 
@@ -179,7 +181,8 @@ class Explanation:
             "schema_version": JSON_VERSION,
             "action": self.action,
             "resource": self.resource,
-            "context": {k: list(v) for k, v in self.context.items()} if self.context is not None else None,
+            "context": ({k: list(shown_values(k, v)) for k, v in self.context.items()}
+                        if self.context is not None else None),
             "catalog": {"access_level": self.access_level, "resource_level": self.resource_level},
             "features": [use.to_json() for use in self.features],
             "scps": self.scps,
@@ -218,30 +221,35 @@ def _depends(uncertainty: Uncertainty) -> str:
     return "; ".join(parts)
 
 
-def _decide(policy_set: PolicySet, action: str, resource: str, context: Context | None) -> EvaluationResult:
+def _decide(policy_set: PolicySet, action: str, resource: str, context: Context | None,
+            literal: bool = False) -> EvaluationResult:
     lowered = {key.lower(): values for key, values in context.items()} if context is not None else None
-    return policy_set.decide(action, resource, lowered, complete_context=context is not None,
-                             partial_allows=True)
+    if literal:
+        return policy_set.decide(action, resource, lowered, complete_context=context is not None)
+    return policy_set.decide_scope(action, resource, lowered, complete_context=context is not None,
+                                   partial_allows=True)
 
 
 def evaluate_role(
-    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None
+    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None, *, literal: bool = False
 ) -> tuple[EvaluationResult, Decision, tuple[str, ...]]:
-    """The whole role's decision on ``resource`` (a concrete ARN or a scope pattern)."""
-    result = _decide(evaluator.policy_set, action, resource, context)
+    """The whole role's decision on ``resource``: a concrete ARN or a scope pattern, or with
+    ``literal`` the request on exactly ``resource`` (an action that takes no resources: ``*``)."""
+    result = _decide(evaluator.policy_set, action, resource, context, literal)
     adjusted = evaluator.adjust(result)
     return result, adjusted.decision, adjusted.unknown_reasons
 
 
 def _layer_views(
-    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None, scp_note: str
+    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None, scp_note: str,
+    literal: bool = False,
 ) -> tuple[LayerView, ...]:
     policy_set = evaluator.policy_set
     unknown = evaluator.unknown_layers
     views: list[LayerView] = []
 
     def one(layer: Layer, title: str, policies: tuple[CompiledPolicy, ...]) -> LayerView:
-        result = _decide(PolicySet(identity=policies), action, resource, context)
+        result = _decide(PolicySet(identity=policies), action, resource, context, literal)
         reasons = unknown.get(layer, ())
         note = ("; ".join(reasons) + ": that could change this") if reasons else ""
         return LayerView(layer, title, result.decision, _views(result, _statements(policies)), note)
@@ -272,11 +280,13 @@ def explain_role(
     *,
     scps: Sequence[Sequence[Policy]] = (),
     scp_unknown_reason: str | None = None,
+    literal: bool = False,
 ) -> RoleExplanation:
-    """The decision for ``action`` on ``resource`` by ``role``, with every layer's own verdict."""
+    """The decision for ``action`` on ``resource`` by ``role``, with every layer's own verdict
+    (``literal``: the request on exactly ``resource``, else on all of it as a scope)."""
     evaluator = RoleEvaluator(role, scps, scp_unknown_reason=scp_unknown_reason)
-    result, decision, reasons = evaluate_role(evaluator, action, resource, context)
-    layers = _layer_views(evaluator, action, resource, context, scp_status(scps, scp_unknown_reason))
+    result, decision, reasons = evaluate_role(evaluator, action, resource, context, literal=literal)
+    layers = _layer_views(evaluator, action, resource, context, scp_status(scps, scp_unknown_reason), literal)
     return RoleExplanation(role.name, role.arn, role.source, result, decision, layers, reasons)
 
 
@@ -304,9 +314,11 @@ def explain(
     """Explain ``action`` (already in the catalogue's spelling) on ``resource`` for every role."""
     info = catalog.get(action)
     extra = list(notes)
-    if info is not None and not info.resource_level and resource != "*":
-        extra.append(f"{action} takes no resource-level permissions: only a statement with "
-                     "\"Resource\": \"*\" grants it")
+    # An action that takes no resources is requested on the literal "*", whatever was asked.
+    literal = info is not None and not info.resource_level
+    if literal and resource != "*":
+        extra.append(f"{action} takes no resource-level permissions: AWS evaluates it on the "
+                     "resource \"*\" (decided here on that)")
     return Explanation(
         action=action,
         resource=resource,
@@ -314,8 +326,9 @@ def explain(
         access_level=info.access_level if info else None,
         resource_level=info.resource_level if info else None,
         features=features_using(rules, action),
-        roles=tuple(explain_role(role, action, resource, context, scps=scps,
-                                 scp_unknown_reason=scp_unknown_reason) for role in roles),
+        roles=tuple(explain_role(role, action, "*" if literal else resource, context, scps=scps,
+                                 scp_unknown_reason=scp_unknown_reason, literal=literal)
+                    for role in roles),
         scps=scp_status(scps, scp_unknown_reason),
         notes=tuple(extra),
     )
@@ -324,8 +337,16 @@ def explain(
 # -- rendering -----------------------------------------------------------------------------------
 
 
+def shown_values(key: str, values: Sequence[str]) -> tuple[str, ...]:
+    """Values as an explanation shows them: an external id (``sts:ExternalId``) is a shared secret,
+    so only its last four characters are shown, as in the audit's reports."""
+    if key.lower() == EXTERNAL_ID_KEY:
+        return tuple(mask_external_id(value) for value in values)
+    return tuple(values)
+
+
 def _condition_text(condition: Condition) -> str:
-    values = ", ".join(condition.values)
+    values = ", ".join(shown_values(condition.key, condition.values))
     return f"{condition.operator} {condition.key} = {values}"
 
 
@@ -346,7 +367,8 @@ def render_text(explanation: Explanation) -> str:
     if explanation.context is None:
         lines.append("  context: none given (conditions stay open; --context KEY=VALUE decides them)")
     else:
-        shown = "; ".join(f"{k} = {', '.join(v)}" for k, v in explanation.context.items()) or "empty"
+        shown = "; ".join(f"{k} = {', '.join(shown_values(k, v))}"
+                          for k, v in explanation.context.items()) or "empty"
         lines.append(f"  context: {shown} (keys not given are absent from the request)")
     lines.extend(f"  note: {note}" for note in explanation.notes)
     for role in explanation.roles:
@@ -364,7 +386,8 @@ def render_text(explanation: Explanation) -> str:
                 if view.depends_on:
                     lines.append(f"      depends on {view.depends_on}")
                 lines.extend(f"      condition: {_condition_text(c)}" for c in view.conditions)
-    return "\n".join(lines) + "\n"
+    # Names and values from the input, shown on a terminal: every hidden character escaped.
+    return "\n".join(terminal_text(line) for line in lines) + "\n"
 
 
 def render_json(explanation: Explanation) -> str:

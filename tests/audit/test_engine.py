@@ -1,0 +1,131 @@
+"""The engine's own rules: the default mode needs an administrator evaluated as such, and Cloud
+Connection follows the connection (trust) and, in the default mode, the administrator requirement."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from zeet_iam_audit.audit.engine import AuditOptions, audit_role
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus
+from zeet_iam_audit.audit.trust import TrustSettings
+from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.model import AttachedPolicy, PolicyKind, Role
+from zeet_iam_audit.policy.parse import parse_policy
+from zeet_iam_audit.rules import RuleSet
+
+from .support import EXTERNAL, ZEET, make_role, statement
+from .test_administrator import managed
+
+TRUST = TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL)
+CONNECTION = ("cloud-connection",)
+ALMOST_ADMIN = make_role(statement("*"), statement("iam:*", effect="Deny", Sid="NoIam"))
+
+
+def _connection(rules: RuleSet, catalog: Catalog, role: Role, **options: Any) -> FeatureResult:
+    report = audit_role(role, rules, catalog, AuditOptions(features=CONNECTION, trust=TRUST, **options))
+    [feature] = report.features
+    return feature
+
+
+def _with_trust(role: Role, *statements: dict[str, Any]) -> Role:
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    return replace(role, trust_policy=parse_policy(document, kind=PolicyKind.TRUST))
+
+
+@pytest.mark.parametrize("options", [{"mode": "default"}, {"plan": "Free"}, {"plan": "Hobby", "mode": "auto"}],
+                         ids=["default-mode", "free-plan", "hobby-plan"])
+def test_allow_all_with_deny_iam_is_missing_in_default_mode(rules: RuleSet, catalog: Catalog,
+                                                            options: dict[str, Any]) -> None:
+    feature = _connection(rules, catalog, ALMOST_ADMIN, **options)
+    assert feature.status is FeatureStatus.MISSING
+    [group] = feature.missing
+    assert (group.display, group.actions, group.layer) == ("Account Administrator", ("iam:*",), "explicit deny")
+    assert group.statements == ("identity-based policy 'inline' Statement[1] (Sid \"NoIam\")",)
+    assert feature.required == 2  # the trust and the administrator
+
+
+def test_the_default_mode_names_what_is_carved_out(rules: RuleSet, catalog: Catalog) -> None:
+    report = audit_role(ALMOST_ADMIN, rules, catalog, AuditOptions(features=CONNECTION, trust=TRUST, plan="Free"))
+    assert report.default_mode.administrator == "explicit_deny"
+    assert report.default_mode.mode == "default"
+    assert report.default_mode.findings[-1] == (
+        "Account Administrator required but the role is not one: iam:* (an identity-based policy "
+        "explicitly denies them)")
+
+
+def test_auto_mode_does_not_take_an_almost_administrator_for_one(rules: RuleSet, catalog: Catalog) -> None:
+    report = audit_role(ALMOST_ADMIN, rules, catalog, AuditOptions(features=CONNECTION, trust=TRUST))
+    assert report.default_mode.mode == "fine-grained"
+    assert report.features[0].status is FeatureStatus.OK
+
+
+def test_power_user_access_is_missing_in_default_mode(rules: RuleSet, catalog: Catalog) -> None:
+    role = Role(name="zeet", arn="arn:aws:iam::123456789012:role/zeet", source="test",
+                trust_policy=ALMOST_ADMIN.trust_policy,
+                policies=(AttachedPolicy(name="PowerUserAccess", arn="arn:aws:iam::aws:policy/PowerUserAccess",
+                                         policy=parse_policy(managed("PowerUserAccess"), name="PowerUserAccess")),))
+    feature = _connection(rules, catalog, role, mode="default")
+    assert feature.status is FeatureStatus.MISSING
+    [group] = feature.missing
+    assert group.display == "Account Administrator"
+    assert {item.split(":", 1)[0].split()[-1] for item in group.actions} == {"account", "iam", "organizations"}
+
+
+def test_a_condition_on_the_admin_allow_is_conditional_in_default_mode(rules: RuleSet, catalog: Catalog) -> None:
+    role = make_role(statement("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
+    feature = _connection(rules, catalog, role, mode="default")
+    assert feature.status is FeatureStatus.CONDITIONAL
+    assert feature.conditional[0].keys == ("aws:MultiFactorAuthPresent",)
+
+
+def test_an_administrator_is_ok_in_default_mode(rules: RuleSet, catalog: Catalog) -> None:
+    feature = _connection(rules, catalog, make_role(statement("*")), mode="default")
+    assert feature.status is FeatureStatus.OK
+    assert feature.required == 2
+
+
+def test_trust_failure_makes_the_connection_missing_in_every_mode(rules: RuleSet, catalog: Catalog) -> None:
+    role = _with_trust(make_role(statement("*")),
+                       {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                        "Action": "sts:AssumeRole"})
+    for mode in ("auto", "fine-grained", "default"):
+        feature = _connection(rules, catalog, role, mode=mode)
+        assert feature.status is FeatureStatus.MISSING, mode
+        [group] = feature.missing
+        assert (group.display, group.actions, group.layer) == ("Trust", ("sts:AssumeRole",), "trust policy")
+        assert "cannot assume the role" in group.reason
+
+
+def test_unknown_trust_makes_the_connection_unknown(rules: RuleSet, catalog: Catalog) -> None:
+    role = replace(make_role(statement("sqs:*")), trust_policy=None,
+                   trust_unknown_reason="a policy file has no trust policy")
+    feature = _connection(rules, catalog, role, plan="Pro")
+    assert feature.status is FeatureStatus.UNKNOWN
+    [item] = feature.unknown
+    assert item.action == "sts:AssumeRole"
+    assert "a policy file has no trust policy" in item.reasons[0]
+
+
+def test_unconfigured_zeet_account_makes_the_connection_unknown(rules: RuleSet, catalog: Catalog) -> None:
+    report = audit_role(make_role(statement("sqs:*")), rules, catalog, AuditOptions(features=CONNECTION))
+    assert report.features[0].status is FeatureStatus.UNKNOWN
+
+
+def test_trust_warnings_leave_the_connection_ok_with_a_note(rules: RuleSet, catalog: Catalog) -> None:
+    role = _with_trust(make_role(statement("sqs:*")),
+                       {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"},
+                        "Action": "sts:AssumeRole"})
+    feature = _connection(rules, catalog, role, plan="Pro")
+    assert feature.status is FeatureStatus.OK
+    assert feature.required == 1
+    assert feature.notes == ("Zeet can assume the role, but the trust policy has warnings (see Trust)",)
+
+
+def test_trust_failure_and_a_missing_administrator_are_both_named(rules: RuleSet, catalog: Catalog) -> None:
+    role = _with_trust(ALMOST_ADMIN, {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                      "Action": "sts:AssumeRole"})
+    feature = _connection(rules, catalog, role, plan="Free")
+    assert [group.display for group in feature.missing] == ["Trust", "Account Administrator"]
