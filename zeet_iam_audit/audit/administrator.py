@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, PolicyActions, bit_positions, statement_kind, union
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
+from zeet_iam_audit.audit.fixes import administrator_fix
 from zeet_iam_audit.audit.report import MissingGroup, OpenAction
 from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision, Layer
@@ -186,7 +187,7 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
         return AdministratorCheck(decision)
     groups = tuple(
         MissingGroup(service="*", display=DISPLAY, actions=describe(index, mask), layer=layer, reason=reason,
-                     statements=statements)
+                     statements=statements, fix=administrator_fix(layer, reason, statements))
         for layer, reason, statements, mask in missing
     )
     open_conditional: tuple[OpenAction, ...] = ()
