@@ -16,6 +16,7 @@ from tests.audit.support import CUSTOMER, make_role, statement
 from zeet_iam_audit.audit.engine import AuditOptions, audit_role
 from zeet_iam_audit.audit.fixes import propose_fix, proposed_statements
 from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, RoleReport
+from zeet_iam_audit.audit.trust import TrustSettings
 from zeet_iam_audit.catalog import load_catalog
 from zeet_iam_audit.model import AttachedPolicy, Policy, Role
 from zeet_iam_audit.policy.parse import parse_policy
@@ -113,3 +114,28 @@ def test_an_scp_block_says_who_must_change_it() -> None:
                       [RequiredAction(action="sqs:CreateQueue", service="SQS", why="")])
     assert fix.statements == ()
     assert "service control policies" in fix.change
+
+
+def test_the_default_mode_gets_the_administrator_statement_and_it_works() -> None:
+    options = AuditOptions(features=("cloud-connection",), mode="default", check_excess=False,
+                           trust=TrustSettings(zeet_account_id="111122223333", external_id="zeet-ext-5f2c9a7e"))
+    bare = make_role(statement("logs:*"))
+    before = _feature(audit_role(bare, RULES, CATALOG, options), "cloud-connection")
+    (group,) = before.missing
+    assert group.fix is not None
+    assert "AdministratorAccess" in group.fix.change
+    proposed = [s.to_json() for s in group.fix.statements]
+    assert proposed == [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    after = _feature(audit_role(_with_policy(bare, proposed), RULES, CATALOG, options), "cloud-connection")
+    assert after.status is FeatureStatus.OK, after.summary()
+
+
+def test_a_failing_trust_policy_says_the_trust_policy_must_change() -> None:
+    options = AuditOptions(features=("cloud-connection",), mode="fine-grained", check_excess=False,
+                           trust=TrustSettings(zeet_account_id="444455556666"))
+    feature = _feature(audit_role(make_role(statement("*")), RULES, CATALOG, options), "cloud-connection")
+    (group,) = feature.missing
+    assert group.layer == "trust policy"
+    assert group.fix is not None
+    assert group.fix.statements == ()
+    assert group.fix.change.startswith("change the trust policy")

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, PolicyActions, bit_positions, statement_kind, union
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
-from zeet_iam_audit.audit.fixes import NO_ALLOW, propose_fix
-from zeet_iam_audit.audit.report import Fix, MissingGroup, OpenAction, ProposedStatement
+from zeet_iam_audit.audit.fixes import administrator_fix
+from zeet_iam_audit.audit.report import MissingGroup, OpenAction
 from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision, Layer
 
@@ -191,7 +191,7 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
         return AdministratorCheck(decision)
     groups = tuple(
         MissingGroup(service="*", display=DISPLAY, actions=describe(index, mask), layer=layer, reason=reason,
-                     statements=statements, fix=_fix(layer, reason, statements))
+                     statements=statements, fix=administrator_fix(layer, reason, statements))
         for layer, reason, statements, mask in missing
     )
     open_conditional: tuple[OpenAction, ...] = ()
@@ -218,16 +218,6 @@ def _unresolved_allows(index: ActionIndex, policies: Iterable[CompiledPolicy]) -
             ):
                 found |= _statement_mask(index, statement.actions.patterns, statement.actions.negate)
     return found
-
-
-def _fix(layer: str, reason: str, statements: Sequence[str]) -> Fix:
-    """How to make the role an administrator again: an Allow of everything when no policy allows
-    what is carved out, else what must change (no Allow lifts a Deny, the boundary or an SCP)."""
-    if layer == NO_ALLOW:
-        return Fix(change=f"attach the AWS managed policy {ADMINISTRATOR_ACCESS} to the role, or add this "
-                          "statement to an identity-based policy of the role",
-                   statements=(ProposedStatement(actions=("*",), resources=("*",)),))
-    return propose_fix(layer, reason, statements, ())
 
 
 def _deny_reason(layer: Layer, where: str) -> str:

@@ -10,6 +10,7 @@ from zeet_iam_audit.audit.administrator import AdministratorCheck, check_adminis
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess
 from zeet_iam_audit.audit.features import FeaturePlan, audit_planned, plan_feature, required_actions
+from zeet_iam_audit.audit.fixes import trust_fix
 from zeet_iam_audit.audit.policy_checks import invalid_documents, unknown_actions
 from zeet_iam_audit.audit.report import (
     AuditReport,
@@ -17,7 +18,6 @@ from zeet_iam_audit.audit.report import (
     ExcessResult,
     FeatureResult,
     FeatureStatus,
-    Fix,
     MissingGroup,
     OpenAction,
     RoleReport,
@@ -149,13 +149,11 @@ def _connection(feature: FeatureResult, trust: TrustResult, role: Role,
     required = feature.required + 1
     if trust.status is TrustStatus.FAIL:
         fails = [f for f in trust.findings if f.severity == "fail"]
+        refs = tuple(dict.fromkeys(f.statement for f in fails if f.statement))
         missing.append(MissingGroup(
             service="sts", display="Trust", actions=(ASSUME_ACTION,), layer="trust policy",
             reason="the trust policy fails: " + "; ".join(f.message for f in fails),
-            statements=tuple(dict.fromkeys(f.statement for f in fails if f.statement)),
-            fix=Fix(change="change the role's trust policy (no permission policy can help): it must allow "
-                           f"{ASSUME_ACTION} to Zeet's management account with an sts:ExternalId condition "
-                           "equal to Zeet's external id, and only to it (see the trust findings)"),
+            statements=refs, fix=trust_fix(refs),
         ))
     elif trust.status is TrustStatus.UNKNOWN:
         unknown.append(OpenAction(

@@ -58,3 +58,21 @@ def propose_fix(layer: str, reason: str, deny_statements: Sequence[str],
         return Fix(change="the organization's administrator must allow these actions in the service control "
                           "policies that apply to this account (nothing in the role can lift an SCP)")
     return Fix(change=f"change what blocks these actions: {reason}")
+
+
+ADMINISTRATOR = ProposedStatement(actions=("*",), resources=("*",))
+
+
+def administrator_fix(layer: str, reason: str, deny_statements: Sequence[str]) -> Fix:
+    """The fix when the default mode's Account Administrator requirement is missing."""
+    if layer == NO_ALLOW:
+        return Fix(change="attach AdministratorAccess (arn:aws:iam::aws:policy/AdministratorAccess) or add "
+                          "this statement to a policy of the role", statements=(ADMINISTRATOR,))
+    return propose_fix(layer, reason, deny_statements, ())
+
+
+def trust_fix(statements: Sequence[str]) -> Fix:
+    """The fix when Zeet cannot assume the role: the trust policy, not a permission, must change."""
+    where = f" ({'; '.join(statements)})" if statements else ""
+    return Fix(change=f"change the trust policy{where} so that it allows Zeet's account sts:AssumeRole with "
+                      "the external id Zeet shows, and nothing else (see Trust); no permission statement helps")

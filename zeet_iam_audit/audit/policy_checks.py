@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from functools import lru_cache
 
 from zeet_iam_audit.audit.report import InvalidDocument, UnknownAction
 from zeet_iam_audit.catalog import Catalog
@@ -33,13 +34,21 @@ def invalid_documents(role: Role) -> tuple[InvalidDocument, ...]:
     return tuple(found)
 
 
+def _aws_managed(attached: AttachedPolicy) -> bool:
+    """AWS writes its managed policies (``arn:aws:iam::aws:policy/...``): a name they hold that the
+    catalogue lacks is a retired action, not the customer's typo, and the customer cannot edit it."""
+    return attached.arn is not None and ":iam::aws:policy/" in attached.arn
+
+
 def _attached(role: Role) -> Iterator[tuple[str, AttachedPolicy]]:
     for attached in role.policies:
-        yield "identity-based policy", attached
-    if role.permissions_boundary is not None:
+        if not _aws_managed(attached):
+            yield "identity-based policy", attached
+    if role.permissions_boundary is not None and not _aws_managed(role.permissions_boundary):
         yield "permissions boundary", role.permissions_boundary
 
 
+@lru_cache(maxsize=4096)
 def nearest_action(action: str, catalog: Catalog) -> str | None:
     """The known action closest to ``action`` (in its service, or in the nearest service prefix)."""
     service, _, name = action.partition(":")
@@ -57,9 +66,12 @@ def nearest_action(action: str, catalog: Catalog) -> str | None:
     return names[close[0]] if close else None
 
 
+@lru_cache(maxsize=65536)
 def _unknown(action: str, catalog: Catalog) -> bool:
-    """Whether IAM would match nothing with this Action entry (a name, or a pattern in one service)."""
-    if action == "*" or isinstance(action, Unresolved) or ":" not in action:
+    """Whether IAM would match nothing with this Action entry (a name, or a pattern in one service).
+
+    Pure, and asked again for every role that holds the same policy: memoised on its values."""
+    if action == "*" or ":" not in action:
         return False
     if "*" in action or "?" in action:
         service = action.split(":", 1)[0]
@@ -70,26 +82,27 @@ def _unknown(action: str, catalog: Catalog) -> bool:
 
 
 def unknown_actions(role: Role, catalog: Catalog) -> tuple[UnknownAction, ...]:
-    """Action names in the role's identity policies and boundary that match no known action: one per
-    name (in any case), naming the first statement that has it."""
+    """Action names in the role's own identity policies and boundary (not AWS managed ones) that match
+    no known action: one per name (in any case), naming the first statement that has it."""
     found: dict[str, UnknownAction] = {}
-    checked: dict[str, bool] = {}  # name → unknown, for policies that repeat names
+    seen: set[str] = set()  # names already checked (policies repeat them)
     for layer, attached in _attached(role):
         policy = attached.policy
         if policy is None:
             continue
         name = policy.name or attached.name
         for statement in policy.statements:
-            for action in (*(statement.actions or ()), *(statement.not_actions or ())):
-                key = action.lower()
-                unknown = checked.get(key)
-                if unknown is None:
-                    unknown = checked[key] = _unknown(action, catalog)
-                if not unknown or key in found:
-                    continue
-                # A pattern that matches nothing has no one nearest name to offer.
-                pattern = "*" in action or "?" in action
-                found[key] = UnknownAction(action=action, policy=name,
-                                           statement=f"{layer} {name!r} {statement.label}",
-                                           suggestion=None if pattern else nearest_action(action, catalog))
+            for names in (statement.actions, statement.not_actions):
+                for action in names or ():
+                    if action in seen:
+                        continue
+                    seen.add(action)
+                    key = action.lower()
+                    if isinstance(action, Unresolved) or key in found or not _unknown(key, catalog):
+                        continue
+                    # A pattern that matches nothing has no one nearest name to offer.
+                    pattern = "*" in action or "?" in action
+                    found[key] = UnknownAction(action=action, policy=name,
+                                               statement=f"{layer} {name!r} {statement.label}",
+                                               suggestion=None if pattern else nearest_action(action, catalog))
     return tuple(found.values())

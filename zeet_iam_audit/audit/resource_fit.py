@@ -12,6 +12,7 @@ apart from real partial grants, using the catalogue's resource types and their A
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from zeet_iam_audit.audit.evaluator import RoleDecision
 from zeet_iam_audit.catalog import Catalog
@@ -33,9 +34,12 @@ def _matches_star(entry: str) -> bool:
     return entry == "?" or set(entry) <= {"*"}
 
 
+@lru_cache(maxsize=65536)
 def _usable(action: str, entry: str, catalog: Catalog, resources: ResourceCatalog) -> bool | None:
-    """Whether a request for ``action`` can be on a resource ``entry`` names (None: cannot tell)."""
-    if isinstance(entry, Unresolved) or "${" in entry:
+    """Whether a request for ``action`` can be on a resource ``entry`` names (None: cannot tell).
+
+    Pure, and asked again for every role that holds the same statement: memoised on its values."""
+    if "${" in entry:
         return None
     types = resources.resource_types(action)
     if not types:
@@ -45,7 +49,18 @@ def _usable(action: str, entry: str, catalog: Catalog, resources: ResourceCatalo
         return _matches_star(entry)
     if _matches_star(entry):
         return True
+    service = _service_of(entry)
+    if service is not None and all(_service_of(f) not in (service, None) for t in types for f in t.arn_formats):
+        return False  # another service's ARN (the common case, and a quick one)
     return any(t.could_be(entry) for t in types)
+
+
+def _service_of(arn: str) -> str | None:
+    """The service field of an ARN or ARN pattern, None when it has a wildcard or variable."""
+    parts = arn.split(":", 3)
+    if len(parts) < 4 or parts[0] != "arn" or any(c in parts[2] for c in "*?$"):
+        return None
+    return parts[2].lower()
 
 
 def _statement(role: Role, ref: StatementRef) -> Statement | None:
@@ -80,9 +95,11 @@ def never_used(action: str, decision: RoleDecision, role: Role, catalog: Catalog
         statement = _statement(role, uncertainty.statement)
         if statement is None or statement.resources is None:
             return None  # NotResource, an SCP, or a statement out of reach: no judgement
-        verdicts = [_usable(action, entry, catalog, resources) for entry in statement.resources]
-        if any(v is not False for v in verdicts):
+        if any(isinstance(entry, Unresolved) for entry in statement.resources):
             return None
+        for entry in statement.resources:
+            if _usable(action.lower(), str(entry), catalog, resources) is not False:
+                return None  # it may apply: a real partial grant (or no judgement)
         found.setdefault(uncertainty.statement.layer, []).append(
             f"{uncertainty.statement} ({', '.join(statement.resources)})")
     certain = {ref.layer for ref in result.deciding if ref.effect is Effect.ALLOW}
