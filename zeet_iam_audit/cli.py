@@ -13,6 +13,7 @@ import datetime
 import gc
 import importlib
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -103,12 +104,40 @@ def _audit_parser() -> argparse.ArgumentParser:
                      "excess-risky, excess, or never (default: missing,trust)")
     out.add_argument("--strict", action="store_true",
                      help="fail closed: unknown verdicts also make the exit code 1 (adds 'unknown' to --fail-on)")
-    out.add_argument("--width", type=int, help="table width (default: the terminal's)")
+    out.add_argument("--width", type=_width, help="table width in columns (default: the terminal's, "
+                     "COLUMNS honoured, when stdout is one; else 110)")
+    out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                     help="colour the table: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces "
+                     "it), always or never")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,
                         help="processes auditing the roles: a number, or auto (the default: every core "
                         "for 200 roles or more, else one)")
     return parser
+
+
+def _width(value: str) -> int:
+    """``--width``: a number of columns, at least 20."""
+    try:
+        width = int(value)
+    except ValueError:
+        width = 0
+    if width < 20:
+        raise argparse.ArgumentTypeError(f"expected a number of columns (20 or more), got {value!r}")
+    return width
+
+
+def output_width(requested: int | None, stream: TextIO) -> int:
+    """The width text is laid out in: ``--width``; else the terminal's when ``stream`` is one (COLUMNS
+    honoured, as the shell sets it); else 110, so piped and saved output does not depend on a terminal."""
+    from zeet_iam_audit.textlayout import DEFAULT_WIDTH, MIN_WIDTH
+
+    if requested is not None:
+        return requested
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()):
+        return DEFAULT_WIDTH
+    return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
 def _jobs(value: str) -> int | None:
@@ -131,6 +160,7 @@ def _listing_parser(name: str) -> argparse.ArgumentParser:
         parser.add_argument("id", nargs="?")
         parser.add_argument("--rules", type=Path, metavar="DIR")
     parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--width", type=_width, help="table width (default: the terminal's, else 110)")
     parser.add_argument("--debug", action="store_true")
     return parser
 
@@ -176,8 +206,10 @@ def _run_listing(name: str, argv: Sequence[str], stdout: TextIO) -> int:
     if name == "catalog":
         from zeet_iam_audit.catalog import load_catalog
         from zeet_iam_audit.catalog.render import catalog_report
+        from zeet_iam_audit.textlayout import wrap_lines
 
-        stdout.write(catalog_report(load_catalog(), args.format))
+        text = catalog_report(load_catalog(), args.format)
+        stdout.write(wrap_lines(text, output_width(args.width, stdout)) if args.format == "table" else text)
         return EXIT_OK
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules
@@ -191,15 +223,23 @@ def _run_listing(name: str, argv: Sequence[str], stdout: TextIO) -> int:
         if rule is None:
             known = ", ".join(r.id for r in ruleset)
             raise UsageError(f"zeet-iam-audit rules show: unknown rule {args.id!r} (known: {known})")
-        stdout.write(render_rule(rule, args.format))
+        stdout.write(render_rule(rule, args.format, output_width(args.width, stdout)))
     else:
-        stdout.write(render_rules_list(ruleset, args.format))
+        stdout.write(render_rules_list(ruleset, args.format, output_width(args.width, stdout)))
     return EXIT_OK
 
 
 def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
-    if args.output is not None or os.environ.get("NO_COLOR"):
+    """``--color``; with auto, NO_COLOR (set and not empty) turns colour off, FORCE_COLOR (set, not empty
+    and not 0) turns it on, else a terminal decides. A report written to a file is never coloured."""
+    if args.output is not None or args.color == "never":
         return False
+    if args.color == "always":
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
@@ -238,7 +278,7 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"zeet-iam-audit: {message}\n")
 
     run = run_audit(args, progress=progress, today=datetime.date.today())
-    options = RenderOptions(color=_use_color(args, stdout), width=args.width,
+    options = RenderOptions(color=_use_color(args, stdout), width=output_width(args.width, stdout),
                             sources=_source_texts(args, {name for name, _ in outputs}),
                             root=Path.cwd(), reached=run.reached, all_findings=args.findings)
     # Render everything before writing anything: a failing format leaves no file half-updated.
@@ -257,7 +297,7 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
     module = importlib.import_module(COMMANDS[name])
     args = module.build_parser().parse_args(argv)
-    result: CommandResult = module.run(args, CommandContext(stdin=stdin))
+    result: CommandResult = module.run(args, CommandContext(stdin=stdin, width=output_width(None, stdout)))
     for output in result.outputs:
         _write_output(output.text, output.path, stdout)
     for message in result.messages:

@@ -44,6 +44,7 @@ class CommandContext:
 
     stdin: TextIO | None = None
     cwd: Path = field(default_factory=Path.cwd)
+    width: int = 110  # the width stdout's text is laid out in (the terminal's when it is one)
 
 
 class CommandParser(argparse.ArgumentParser):
