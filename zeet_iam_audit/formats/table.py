@@ -15,7 +15,6 @@ from zeet_iam_audit.audit.report import (
     RoleReport,
 )
 from zeet_iam_audit.formats import RenderOptions
-from zeet_iam_audit.formats.printable import printable
 from zeet_iam_audit.textlayout import DEFAULT_WIDTH, render_columns, wrap
 
 # ANSI SGR parameters: 1 bold; 31 red, 32 green, 33 yellow, 35 magenta, 36 cyan.
@@ -146,8 +145,10 @@ def _role_block(role: RoleReport, width: int, color: bool) -> list[str]:
 
 
 def render_table(report: AuditReport, options: RenderOptions) -> str:
-    """The report as text within ``options.width`` (default 110); styled only when ``options.color``."""
-    report = printable(report)  # names from the input may hold control characters
+    """The report as text within ``options.width`` (default 110); styled only when ``options.color``.
+
+    ``report`` is already printable (``render_table_with_waivers`` makes it so: walking a large report
+    twice cost as much as laying it out)."""
     width = options.width or _DEFAULT_WIDTH
     color = options.color
     lines: list[str] = []
