@@ -297,7 +297,12 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
     module = importlib.import_module(COMMANDS[name])
     args = module.build_parser().parse_args(argv)
-    result: CommandResult = module.run(args, CommandContext(stdin=stdin, width=output_width(None, stdout)))
+    def prompt(line: str) -> None:
+        stderr.write(line + "\n")
+        stderr.flush()
+
+    result: CommandResult = module.run(args, CommandContext(stdin=stdin, width=output_width(None, stdout),
+                                                            prompt=prompt))
     for output in result.outputs:
         _write_output(output.text, output.path, stdout)
     for message in result.messages:
