@@ -269,21 +269,27 @@ def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]
 
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from zeet_iam_audit.formats import RenderOptions, renderer
+    from zeet_iam_audit.progress import Progress
     from zeet_iam_audit.run import run_audit
 
     outputs = _outputs(args)
     if args.file is not None:
         stderr.write(f"zeet-iam-audit: auditing {args.file}\n")
-    def progress(message: str) -> None:
-        stderr.write(f"zeet-iam-audit: {message}\n")
+    # A status line on a terminal's stderr once the run lasts a second (bulk files, live reads).
+    with Progress(stderr) as status:
+        status.stage(f"auditing {args.file}" if args.file is not None else "reading and auditing the live roles")
 
-    run = run_audit(args, progress=progress, today=datetime.date.today())
-    options = RenderOptions(color=_use_color(args, stdout), width=output_width(args.width, stdout),
-                            sources=_source_texts(args, {name for name, _ in outputs}),
-                            root=Path.cwd(), reached=run.reached, all_findings=args.findings)
-    # Render everything before writing anything: a failing format leaves no file half-updated.
-    texts = [(renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
-             for name, path in outputs]
+        def progress(message: str) -> None:
+            status.message(f"zeet-iam-audit: {message}")
+
+        run = run_audit(args, progress=progress, today=datetime.date.today())
+        status.stage("writing the report")
+        options = RenderOptions(color=_use_color(args, stdout), width=output_width(args.width, stdout),
+                                sources=_source_texts(args, {name for name, _ in outputs}),
+                                root=Path.cwd(), reached=run.reached, all_findings=args.findings)
+        # Render everything before writing anything: a failing format leaves no file half-updated.
+        texts = [(renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
+                 for name, path in outputs]
     if run.saved is not None and args.save is not None:
         _write_output(run.saved, args.save, stdout)
     for text, path in texts:
