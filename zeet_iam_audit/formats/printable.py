@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 SHOWN_LIMIT = 2048  # characters of one string in a report (an ARN may have 2,048)
@@ -142,6 +143,8 @@ def bounded(value: T) -> T:
 
 
 def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, Enum):
+        return value  # the tool's own vocabulary (statuses), never from the input
     if isinstance(value, str):
         return change(value)
     if isinstance(value, tuple):
