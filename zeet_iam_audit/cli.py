@@ -199,7 +199,7 @@ def _flag(name: str, index: int) -> str:
 def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]:
     """The input file's text, for the formats that point at its lines (a regular file only: standard
     input and a FIFO cannot be read twice)."""
-    if args.file is None or not formats & LINE_FORMATS or not args.file.is_file():
+    if args.file is None or not formats & LINE_FORMATS or str(args.file) == "-" or not args.file.is_file():
         return {}
     from zeet_iam_audit.sources.reading import read_text
 
