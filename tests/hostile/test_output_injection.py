@@ -89,8 +89,8 @@ def test_markdown_neither_mentions_nor_links() -> None:
     text = _render_file(STEERING, "markdown")
     loose = _outside_code_spans(text)
     assert "octocat" in text
+    assert "evil.example" in loose  # the text is there, only its scheme and "www" are in code spans
     assert "@" not in loose
-    assert "://" not in loose.replace("`https`://", "")
     assert not re.search(r"(?i)\bwww\.", loose)
     assert not re.search(r"(?i)https?://", loose)
 
