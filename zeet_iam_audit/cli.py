@@ -27,7 +27,7 @@ from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
-from zeet_iam_audit.formats.printable import stderr_text
+from zeet_iam_audit.formats.printable import command_text, stderr_text
 from zeet_iam_audit.writing import Target, check_targets, write_outputs
 
 EXIT_OK = 0
@@ -248,7 +248,9 @@ def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO,
     module = importlib.import_module(COMMANDS[name])
     args = module.build_parser().parse_args(argv)
     result: CommandResult = module.run(args, CommandContext(stdin=stdin))
-    write_outputs([Target(output.text, output.path) for output in result.outputs], stdout)
+    # On stdout, names from the input must not steer the terminal (files are data, written as made).
+    write_outputs([Target(output.text if output.path is not None else command_text(output.text), output.path)
+                   for output in result.outputs], stdout)
     for message in result.messages:
         stderr.write(stderr_text(message.rstrip("\n")) + "\n")
     return result.exit_code

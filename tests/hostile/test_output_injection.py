@@ -170,3 +170,16 @@ def test_no_hidden_character_survives_any_format(placeholder_report: AuditReport
         assert _hidden(text) == [], (format_name, name)
         if format_name == "github":
             assert not any(line.startswith("::error::x") for line in text.splitlines())
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_other_commands_show_names_escaped_and_json_stays_json(output: str) -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(["explain", "logs:FilterLogEvents", "--file", str(STEERING), "--format", output],
+                stdout=stdout, stderr=stderr)
+    assert code == 0, stderr.getvalue()
+    text = stdout.getvalue()
+    assert [char for char in text if char != "\t" and char in _hidden(text)] == []
+    assert "\\u202e" in text
+    if output == "json":
+        assert "\u202e" in json.loads(text)["roles"][0]["name"]  # the same value, escaped

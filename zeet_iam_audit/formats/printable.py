@@ -14,7 +14,8 @@ output kind has its function, applied to every string from the input (and to err
 - ``github_data`` / ``github_property``: a GitHub workflow command's message and property values, with
   the runner's data escaping (``%``, CR, LF; ``:`` and ``,`` in properties);
 - ``sarif_text``: SARIF message texts (the JSON encoding escapes control characters, but a viewer
-  shows the decoded text).
+  shows the decoded text);
+- ``command_text``: the other commands' reports on stdout, escaped so that JSON stays JSON.
 
 "Hidden" characters are the Unicode categories Cc (controls), Cf (format: bidirectional controls,
 zero-width characters, the byte-order mark), Zl and Zp (line and paragraph separators) and Cs (lone
@@ -124,6 +125,26 @@ def github_data(text: str) -> str:
 def github_property(text: str) -> str:
     """A workflow command's property value: as data, and ``:`` and ``,`` too (``%3A``, ``%2C``)."""
     return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _json_compatible_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in "\n\t":
+        return char
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a JSON string writes a character beyond the BMP as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def command_text(text: str) -> str:
+    """A command's report for stdout (``explain``, ``diff``, ``diagnose``, ``generate``), table or
+    JSON: hidden characters but line feeds and tabs shown as ``\\uNNNN`` escapes, which mean the
+    same in a JSON string (``json.dumps`` leaves bidirectional and C1 characters raw with
+    ``ensure_ascii=False``, and always escapes the others)."""
+    return _HIDDEN.sub(_json_compatible_escape, text) if _HIDDEN.search(text.replace("\n", "").replace("\t", "")) \
+        else text
 
 
 def sarif_text(text: str) -> str:
