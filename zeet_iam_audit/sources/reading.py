@@ -11,8 +11,8 @@ files that are not inputs at all and against hostile ones:
 - UTF-8, with or without a byte-order mark; UTF-16 with a byte-order mark is accepted too, because
   Windows PowerShell's ``>`` writes the AWS CLI's output that way; NUL characters are refused;
 - JSON: duplicate keys are refused (IAM and CloudFormation refuse them; Python would silently keep
-  the last one) and located in linear time, as are ``NaN``/``Infinity``, integers longer than Python converts, and nesting
-  deeper than ``MAX_DEPTH``;
+  the last one; located in linear time), as are ``NaN``/``Infinity``, integers longer than Python
+  converts, and nesting deeper than ``MAX_DEPTH``;
 - YAML: a ``SafeLoader`` subclass (never an unsafe loader) that knows CloudFormation's short-form
   tags (``!Ref X`` → ``{"Ref": "X"}``, ``!Sub s`` → ``{"Fn::Sub": s}``, ``!GetAtt A.B`` →
   ``{"Fn::GetAtt": ["A", "B"]}``), keeps ``2012-10-17`` a string rather than a date, refuses
