@@ -30,7 +30,7 @@ from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
 from zeet_iam_audit.config import add_state_arguments
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
-from zeet_iam_audit.formats.printable import stderr_text
+from zeet_iam_audit.formats.printable import command_text, stderr_text
 from zeet_iam_audit.writing import Target, check_targets, write_outputs
 
 EXIT_OK = 0
@@ -271,7 +271,7 @@ def _flag(name: str, index: int) -> str:
 def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]:
     """The input file's text, for the formats that point at its lines (a regular file only: standard
     input and a FIFO cannot be read twice)."""
-    if args.file is None or not formats & LINE_FORMATS or not args.file.is_file():
+    if args.file is None or not formats & LINE_FORMATS or str(args.file) == "-" or not args.file.is_file():
         return {}
     from zeet_iam_audit.sources.reading import read_text
 
@@ -330,7 +330,9 @@ def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO,
 
     result: CommandResult = module.run(args, CommandContext(stdin=stdin, width=output_width(None, stdout),
                                                             prompt=prompt))
-    write_outputs([Target(output.text, output.path) for output in result.outputs], stdout)
+    # On stdout, names from the input must not steer the terminal (files are data, written as made).
+    write_outputs([Target(output.text if output.path is not None else command_text(output.text), output.path)
+                   for output in result.outputs], stdout)
     for message in result.messages:
         stderr.write(stderr_text(message.rstrip("\n")) + "\n")
     return result.exit_code
