@@ -76,7 +76,14 @@ from zeet_iam_audit.policy.conditions import (
 )
 from zeet_iam_audit.policy.match import arn_covers, arn_matches, arns_intersect, compile_pattern, short_arn
 from zeet_iam_audit.policy.parse import parse_policy
-from zeet_iam_audit.policy.variables import Substituted, literal_text, substitute
+from zeet_iam_audit.policy.variables import (
+    LITERAL_QUESTION,
+    LITERAL_STAR,
+    Substituted,
+    literal_resource,
+    literal_text,
+    substitute,
+)
 
 
 class Decision(StrEnum):
@@ -194,13 +201,14 @@ class _Open:
     keys: set[str] = field(default_factory=set)
     unresolved: set[str] = field(default_factory=set)
     partial: bool = False
-    undecided: set[str] = field(default_factory=set)
+    undecided: frozenset[str] = frozenset()  # rare: a new set only when one is added
 
     def merge(self, other: _Open) -> None:
         self.keys |= other.keys
         self.unresolved |= other.unresolved
         self.partial = self.partial or other.partial
-        self.undecided |= other.undecided
+        if other.undecided:
+            self.undecided |= other.undecided
 
 
 Tri = bool | _Open
@@ -216,14 +224,6 @@ class _ActionElement:
     def __init__(self, patterns: tuple[str, ...], negate: bool) -> None:
         self.negate = negate
         self.unresolved = tuple(p.reason for p in patterns if isinstance(p, Unresolved))
-        # Entries with a wildcard in the service prefix ("*:GetBucket"): see the module docstring.
-        open_services = tuple(
-            p.lower() for p in patterns
-            if not isinstance(p, Unresolved) and p != "*" and _wild_service(p))
-        self.open_services = tuple(compile_pattern(p) for p in open_services)
-        self.undecided = tuple(
-            f"Action entry {p!r} has a wildcard in the service prefix, which AWS documents no meaning for"
-            for p in open_services)
         self.patterns = patterns
         # The matchers are made when first needed: most elements are never asked about an action,
         # since they name none of the services asked about (see ``services``).
@@ -233,10 +233,20 @@ class _ActionElement:
         # The services this element can cover, when every entry starts with a literal "service:"
         # (a glob can then only match actions of that service); None: it may cover any action.
         self.services: frozenset[str] | None = None
-        if not negate and not self.unresolved and not self.undecided:
+        self.open_services: tuple[Callable[[str], bool], ...] = ()
+        self.undecided: tuple[str, ...] = ()
+        if not negate and not self.unresolved:
             heads = {p.partition(":")[:2] for p in patterns}
             if all(colon and "*" not in head and "?" not in head for head, colon in heads):
                 self.services = frozenset(head.lower() for head, _ in heads)
+                return
+        # Entries with a wildcard in the service prefix ("*:GetBucket"): see the module docstring.
+        open_services = [p.lower() for p in patterns if not isinstance(p, Unresolved) and _wild_service(p)]
+        if open_services:
+            self.open_services = tuple(compile_pattern(p) for p in open_services)
+            self.undecided = tuple(
+                f"Action entry {p!r} has a wildcard in the service prefix, which AWS documents no meaning for"
+                for p in open_services)
 
     def _prepare(self) -> frozenset[str]:
         resolved = [p.lower() for p in self.patterns if not isinstance(p, Unresolved)]
@@ -252,7 +262,7 @@ class _ActionElement:
         if known is None:
             exact = self.exact if self.exact is not None else self._prepare()
             hit = action in exact or any(m(action) for m in self.wild)
-            if not hit and (self.unresolved or any(m(action) for m in self.open_services)):
+            if not hit and (self.unresolved or (self.open_services and any(m(action) for m in self.open_services))):
                 return None
             known = hit != self.negate
             if len(self._memo) < 16384:
@@ -317,11 +327,14 @@ class _CompiledStatement:
             not self.negate_resource and "*" in self.resources
         )
         self.conditions = statement.conditions
-        # Answers per scope, for elements without variables or unresolved values (they are pure).
-        plain = not any(isinstance(r, Unresolved) or "${" in r or (ref.layer is not Layer.SCP and short_arn(r))
-                        for r in self.resources or ())
+        # Answers per scope, for elements without variables, unresolved values or (outside SCPs)
+        # short ARNs: they are pure. An element that holds "*" needs none.
         self._scopes: dict[str, tuple[bool, bool]] | None = None
-        if plain and self.resources is not None:
+        if self.resources is not None and not self.any_resource and not any(
+            isinstance(r, Unresolved) or "${" in r
+            or (r.startswith("arn:") and r.count(":") < 5 and ref.layer is not Layer.SCP)  # a short ARN
+            for r in self.resources
+        ):
             key = (self.resources, self.negate_resource)
             self._scopes = _SCOPE_MEMOS.get(key)
             if self._scopes is None:
@@ -333,7 +346,7 @@ class _CompiledStatement:
         """Whether the Action/NotAction element covers ``action`` (lower-cased)."""
         covered = self.actions.covers(action)
         if covered is None:
-            return _Open(unresolved=set(self.actions.unresolved), undecided=set(self.actions.undecided))
+            return _Open(unresolved=set(self.actions.unresolved), undecided=frozenset(self.actions.undecided))
         return covered
 
     def resource_state(
@@ -374,9 +387,9 @@ class _CompiledStatement:
                 widened = Substituted(pattern=wide)
                 if (full, some) != (widened.matches(scope, _COVERS), widened.matches(scope, _INTERSECTS)):
                     open_ = open_ or _Open()
-                    open_.undecided.add(
+                    open_.undecided |= {
                         f"Resource entry {raw!r} has fewer than six ARN fields, which AWS documents no "
-                        "meaning for")
+                        "meaning for"}
                     continue
             full_hits.append(full)
             some_hits.append(some)
@@ -422,7 +435,10 @@ class _CompiledStatement:
                     return False
             except ConditionUnknown as unknown:
                 open_ = open_ or _Open()
-                (open_.undecided if unknown.undecided else open_.unresolved).add(unknown.reason)
+                if unknown.undecided:
+                    open_.undecided |= {unknown.reason}
+                else:
+                    open_.unresolved.add(unknown.reason)
         return open_ if open_ is not None else True
 
 
@@ -512,7 +528,7 @@ def _uncertainty(ref: StatementRef, effect: Effect, state: _Open) -> Uncertainty
         keys=tuple(sorted(keys, key=str.lower)) if len(keys) > 1 else tuple(keys),
         unresolved=tuple(sorted(unresolved)) if len(unresolved) > 1 else tuple(unresolved),
         partial=state.partial,
-        undecided=tuple(sorted(state.undecided)),
+        undecided=tuple(sorted(state.undecided)) if state.undecided else (),
     )
 
 
@@ -678,7 +694,8 @@ class PolicySet:
         ``complete_context=False`` treats keys absent from ``context`` as unknown (the audit knows
         some keys, e.g. ``iam:PassedToService``, and nothing else).
         """
-        return self._shared(action, resource, literal_text(resource), context, complete_context, False)
+        # A literal resource is a scope without wildcards: its own are escaped (see literal_text).
+        return self.decide_scope(action, literal_text(resource), context, complete_context=complete_context)
 
     def decide_scope(
         self,
@@ -696,19 +713,6 @@ class PolicySet:
         makes an Allow that covers only part of the scope an uncertainty instead of no allow.
         ``context`` and ``complete_context`` as for ``decide``.
         """
-        return self._shared(action, scope, scope, context, complete_context, partial_allows)
-
-    def _shared(
-        self,
-        action: str,
-        resource: str,
-        scope: str,
-        context: Mapping[str, tuple[str, ...]] | None,
-        complete_context: bool,
-        partial_allows: bool,
-    ) -> EvaluationResult:
-        """The decision on ``scope`` (a literal request's resource has its wildcards escaped, see
-        ``literal_text``), shared by every policy set whose deciding policies are the same."""
         complete = complete_context or context is None
         context_key = None if context is None else tuple(sorted(context.items()))
         lowered = action.lower()
@@ -716,26 +720,24 @@ class PolicySet:
         # The decision depends on the request and on the policies that name the action (the others
         # contribute nothing): roles sharing those policies share it.
         shared_key = (action, request_key, self.boundary, self.scps,
-                      *(policy for policy in self.identity if policy.candidates(lowered)))
+                      *[policy for policy in self.identity if policy.candidates(lowered)])
         known = _DECISIONS.get(shared_key)
         if known is not None:
             return known
-        result = self._decide(action, resource, _Request(lowered, scope, context, complete, partial_allows,
-                                                         request_key))
+        resource = literal_resource(scope) if LITERAL_STAR in scope or LITERAL_QUESTION in scope else scope
+        if lowered == "sts:getcalleridentity":
+            result = EvaluationResult(action, resource, Decision.ALLOWED, notes=(GET_CALLER_IDENTITY_NOTE,))
+        else:
+            result = self._decide(action, resource, _Request(lowered, scope, context, complete, partial_allows,
+                                                             request_key))
+            if lowered.startswith("kms:") and arns_intersect(_KMS_KEYS, scope):
+                result = _with_key_policy(result)
         if len(_DECISIONS) >= _DECISIONS_LIMIT:
             _DECISIONS.clear()
         _DECISIONS[shared_key] = result
         return result
 
     def _decide(self, action: str, resource: str, request: _Request) -> EvaluationResult:
-        if request.action == "sts:getcalleridentity":
-            return EvaluationResult(action, resource, Decision.ALLOWED, notes=(GET_CALLER_IDENTITY_NOTE,))
-        result = self._decide_policies(action, resource, request)
-        if request.action.startswith("kms:") and arns_intersect(_KMS_KEYS, request.scope):
-            return _with_key_policy(result)
-        return result
-
-    def _decide_policies(self, action: str, resource: str, request: _Request) -> EvaluationResult:
         # Per layer: (certain allows, possible allows, certain denies, possible denies).
         layers: list[tuple[Layer, _Part]] = []
         for level in self.scps:

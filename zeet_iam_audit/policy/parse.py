@@ -528,8 +528,10 @@ def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
     if pair is None or (identity and pair == (None, None)):  # one of the two in an identity policy
         return None
     resources, not_resources = pair
-    if identity and not all(map(_resource_looks_right, resources or not_resources or ())):
-        return None
+    if identity:  # each entry "*" or with a colon (see _resource_looks_right), checked inline
+        for entry in resources or not_resources or ():
+            if ":" not in entry and entry != "*":
+                return None
     principals = _plain_either(raw, "Principal", "NotPrincipal", _plain_principal)
     if principals is None or identity != (principals == (None, None)):  # one in a trust policy, else none
         return None
