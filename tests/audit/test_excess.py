@@ -248,3 +248,15 @@ def test_everything_allowed_is_one_risky_grant_of_everything(catalog: Catalog) -
 
 def test_every_escalation_action_is_in_the_catalogue(catalog: Catalog) -> None:
     assert [action for action in PRIVILEGE_ESCALATION if catalog.get(action) is None] == []
+
+
+def test_a_grant_stays_risky_when_another_policy_cannot_be_read(catalog: Catalog) -> None:
+    role = make_role(statement("iam:AttachRolePolicy", "arn:aws:iam::*:role/*"),
+                     unreadable="arn:aws:iam::123456789012:policy/Guardrails")
+    grant = _risky(catalog, role)["iam:AttachRolePolicy"]
+    assert grant.conditional  # the unreadable policy might deny it
+    scps_unknown = make_role(statement("iam:AttachRolePolicy", "arn:aws:iam::*:role/*"))
+    index = action_index(catalog)
+    evaluator = RoleEvaluator(scps_unknown, scp_unknown_reason="organizations:ListPoliciesForTarget was denied",
+                              index=index)
+    assert [g.action for g in audit_excess(evaluator, index, {}).risky] == ["iam:AttachRolePolicy"]
