@@ -261,6 +261,9 @@ CASES: list[tuple[str, Any, PolicyKind]] = [
     ("empty actions", {"Statement": {**STATEMENT, "Action": []}}, PolicyKind.IDENTITY),
     ("empty notactions", {"Statement": {"Effect": "Deny", "NotAction": [], "Resource": "*"}}, PolicyKind.IDENTITY),
     ("empty resources", {"Statement": {**STATEMENT, "Resource": []}}, PolicyKind.IDENTITY),
+    ("a bucket name as a resource", {"Statement": {**STATEMENT, "Resource": "zeet-state"}}, PolicyKind.IDENTITY),
+    ("a queue url in a notresource list", {"Statement": {"Effect": "Deny", "Action": "sqs:*", "NotResource": [
+        "arn:aws:sqs:*:*:zeet-*", "https://sqs.us-east-1.amazonaws.com/123456789012/zeet"]}}, PolicyKind.IDENTITY),
     ("empty principal identifiers", {"Statement": {**TRUST_STATEMENT, "Principal": {"AWS": []}}}, PolicyKind.TRUST),
     ("principal with a resource in an identity policy", {"Statement": {**STATEMENT, "Principal": {"AWS": "*"}}},
      PolicyKind.IDENTITY),
@@ -356,6 +359,8 @@ def one_or_list(items: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 actions = one_or_list(st.sampled_from(ACTIONS[:7]))
 strings = one_or_list(st.sampled_from(STRINGS))
+# IAM refuses a Resource entry that is neither "*" nor an ARN ("Resource x must be in ARN format or "*"").
+resources = one_or_list(st.sampled_from([s for s in STRINGS if s == "*" or s.startswith("arn:")]))
 condition_values = one_or_list(st.one_of(st.sampled_from(STRINGS), st.booleans(), st.integers(-5, 10**20),
                                          st.floats(allow_nan=False, allow_infinity=True)))
 conditions = st.dictionaries(
@@ -376,7 +381,7 @@ def statements(draw: st.DrawFn, kind: PolicyKind) -> dict[Any, Any]:
     elements: list[tuple[str, Any]] = [("Effect", draw(st.sampled_from(["Allow", "Deny"])))]
     elements.append((draw(st.sampled_from(["Action", "NotAction"])), draw(actions)))
     if kind is PolicyKind.IDENTITY or draw(st.booleans()):
-        elements.append((draw(st.sampled_from(["Resource", "NotResource"])), draw(strings)))
+        elements.append((draw(st.sampled_from(["Resource", "NotResource"])), draw(resources)))
     if kind is PolicyKind.TRUST:
         elements.append((draw(st.sampled_from(["Principal", "NotPrincipal"])), draw(principals)))
     if draw(st.booleans()):

@@ -211,6 +211,22 @@ def _actions(value: Any, path: str) -> tuple[str, ...]:
     return actions
 
 
+def _arn_or_star(entry: str) -> bool:
+    """IAM refuses a Resource entry that is neither ``*`` nor an ARN ("Resource my-bucket must be in ARN
+    format or "*"", MalformedPolicyDocument): a bucket name, a queue URL, an empty string."""
+    return entry == "*" or entry.startswith("arn:") or isinstance(entry, Unresolved)
+
+
+def _resources(value: Any, path: str) -> tuple[str, ...]:
+    entries = _string_list(value, path)
+    for position, entry in enumerate(entries):
+        if not _arn_or_star(entry):
+            where = path if isinstance(value, str) else f"{path}[{position}]"
+            raise PolicyError(where, f"{entry!r} is not an ARN or \"*\" (AWS refuses it: Resource must be in "
+                                     "ARN format or \"*\")")
+    return entries
+
+
 def _principal(value: Any, path: str) -> Principal:
     if value == "*":
         return Principal(wildcard=True)
@@ -300,10 +316,8 @@ def _statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement:
     elif not has_principal:
         raise PolicyError(path, "expected exactly one of Principal or NotPrincipal in a trust policy")
 
-    resources = _string_list(raw["Resource"], f"{path}.Resource") if "Resource" in raw else None
-    not_resources = (
-        _string_list(raw["NotResource"], f"{path}.NotResource") if "NotResource" in raw else None
-    )
+    resources = _resources(raw["Resource"], f"{path}.Resource") if "Resource" in raw else None
+    not_resources = _resources(raw["NotResource"], f"{path}.NotResource") if "NotResource" in raw else None
     principal = _principal(raw["Principal"], f"{path}.Principal") if "Principal" in raw else None
     not_principal = (
         _principal(raw["NotPrincipal"], f"{path}.NotPrincipal") if "NotPrincipal" in raw else None
@@ -467,6 +481,9 @@ def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
     if pair is None or (identity and pair == (None, None)):  # one of the two in an identity policy
         return None
     resources, not_resources = pair
+    for entries in (resources, not_resources):
+        if entries is not None and not all(map(_arn_or_star, entries)):
+            return None  # the careful code names the entry AWS refuses
     principals = _plain_either(raw, "Principal", "NotPrincipal", _plain_principal)
     if principals is None or identity != (principals == (None, None)):  # one in a trust policy, else none
         return None
