@@ -13,7 +13,8 @@ in ``pyproject.toml``). It names findings either by fingerprint or by a selector
     role = "zeet-cloud-connection"     # the role's name
     feature = "cluster-capacity-monitoring"
     action = "sqs:*"                   # the action; for trust-policy the finding's code, for
-    reason = "queues come in Q3"       #   excess-permission the service prefix
+    reason = "queues come in Q3"       #   excess-permission the service prefix, for unknown-permission
+                                       #   the reason, for invalid-policy the policy's name
 
 Selector keys are optional, but at least one is given; every key given must match, values are
 case-insensitive and may use ``*`` and ``?``. ``id`` stands alone. A waived finding still shows in

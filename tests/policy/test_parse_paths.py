@@ -261,6 +261,9 @@ CASES: list[tuple[str, Any, PolicyKind]] = [
     ("empty actions", {"Statement": {**STATEMENT, "Action": []}}, PolicyKind.IDENTITY),
     ("empty notactions", {"Statement": {"Effect": "Deny", "NotAction": [], "Resource": "*"}}, PolicyKind.IDENTITY),
     ("empty resources", {"Statement": {**STATEMENT, "Resource": []}}, PolicyKind.IDENTITY),
+    ("a bucket name as a resource", {"Statement": {**STATEMENT, "Resource": "zeet-state"}}, PolicyKind.IDENTITY),
+    ("a queue url in a notresource list", {"Statement": {"Effect": "Deny", "Action": "sqs:*", "NotResource": [
+        "arn:aws:sqs:*:*:zeet-*", "https://sqs.us-east-1.amazonaws.com/123456789012/zeet"]}}, PolicyKind.IDENTITY),
     ("empty principal identifiers", {"Statement": {**TRUST_STATEMENT, "Principal": {"AWS": []}}}, PolicyKind.TRUST),
     ("principal with a resource in an identity policy", {"Statement": {**STATEMENT, "Principal": {"AWS": "*"}}},
      PolicyKind.IDENTITY),
