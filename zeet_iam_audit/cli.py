@@ -273,10 +273,10 @@ def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]
     input and a FIFO cannot be read twice)."""
     if args.file is None or not formats & LINE_FORMATS or str(args.file) == "-" or not args.file.is_file():
         return {}
-    from zeet_iam_audit.sources.reading import read_text
+    from zeet_iam_audit.sources.reading import MAX_INPUT_BYTES, read_text
 
     try:
-        return {str(args.file): read_text(args.file)}
+        return {str(args.file): read_text(args.file, limit=args.max_input_mb or MAX_INPUT_BYTES)}
     except ZeetIamAuditError:
         return {}  # it was read a moment ago; without it the formats just give no line numbers
 
