@@ -15,6 +15,7 @@ import contextlib
 import datetime
 import gc
 import importlib
+import io
 import json
 import os
 import shutil
@@ -304,7 +305,9 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
         run = run_audit(args, progress=progress, today=datetime.date.today())
         status.stage("writing the report")
-        options = RenderOptions(color=_use_color(args, stdout), width=output_width(args.width, stdout),
+        # A report written to --output is laid out as for a pipe: 110 columns unless --width says.
+        width = output_width(args.width, stdout if args.output is None else io.StringIO())
+        options = RenderOptions(color=_use_color(args, stdout), width=width,
                                 sources=_source_texts(args, {name for name, _ in outputs}),
                                 root=Path.cwd(), reached=run.reached, all_findings=args.findings)
         # Render everything before writing anything: a failing format leaves no file half-updated.

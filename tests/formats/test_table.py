@@ -136,10 +136,17 @@ def test_color(flag: str, terminal: bool, env: dict[str, str], colored: bool,
 
 def test_a_report_file_is_never_colored(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
-    target = ROOT / "fixtures" / "ci"  # any readable folder; the file goes to tmp
-    del target
     path = f"{tmp_path}/report.txt"
     code, _, err = _run(["--file", GAAD, "--all-roles", *ZEET, "--output", path], Terminal())
     assert code == 1, err
     with open(path, encoding="utf-8") as handle:
         assert not _ANSI.search(handle.read())
+
+
+def test_a_report_file_is_as_wide_as_a_pipe(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    path = f"{tmp_path}/report.txt"
+    _run(["--file", GAAD, "--all-roles", *ZEET, "--output", path], Terminal())
+    _, piped, _ = _run(["--file", GAAD, "--all-roles", *ZEET])
+    with open(path, encoding="utf-8") as handle:
+        assert handle.read() == piped  # 110 columns, not the terminal's 80
