@@ -22,7 +22,7 @@ from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, RoleReport
 from zeet_iam_audit.audit.trust import TrustSettings
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.model import Role
-from zeet_iam_audit.policy.evaluate import Decision
+from zeet_iam_audit.policy.evaluate import GET_CALLER_IDENTITY_NOTE, KEY_POLICY_NOTE, Decision
 from zeet_iam_audit.rules import RuleSet
 from zeet_iam_audit.sources import load_file
 
@@ -132,3 +132,39 @@ def test_decide_and_decide_requirement_do_not_share_answers(catalog: Catalog) ->
     evaluator = RoleEvaluator(role, index=action_index(catalog))
     assert evaluator.decide_requirement("iam:PassRole", "*").decision is Decision.CONDITIONAL
     assert evaluator.decide("iam:PassRole", "*").decision is Decision.IMPLICIT_DENY
+
+
+def test_kms_key_requirement_is_conditional_with_the_key_policy_reason(rules: RuleSet, catalog: Catalog) -> None:
+    # https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html: identity-based
+    # policies alone never give access to a KMS key.
+    options = AuditOptions(features=("container-management",), variants=frozenset({"secrets-encryption"}),
+                           trust=TrustSettings(zeet_account_id="111122223333"))
+    report = audit_roles([make_role(statement("*"))], rules, catalog, options, tool_version="test")
+    (feature,) = report.roles[0].features
+    assert feature.status is FeatureStatus.CONDITIONAL
+    assert feature.missing == ()
+    keyed = [open_ for open_ in feature.conditional if ":key/" in open_.resource]
+    assert keyed
+    assert len(keyed) == len(feature.conditional)
+    assert all(open_.reasons == (KEY_POLICY_NOTE,) for open_ in keyed)
+
+
+def test_get_caller_identity_is_allowed_though_no_policy_names_it(catalog: Catalog) -> None:
+    # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+    evaluator = RoleEvaluator(make_role(statement("s3:GetObject"), statement("sts:*", effect="Deny")),
+                              index=action_index(catalog))
+    decision = evaluator.decide_requirement("sts:GetCallerIdentity", "*", resource_level=False)
+    assert decision.decision is Decision.ALLOWED
+    assert decision.reasons == (GET_CALLER_IDENTITY_NOTE,)
+
+
+def test_a_context_with_several_values_is_one_request_per_value() -> None:
+    # RequiredAction: "iam:PassedToService with EKS and EC2 means both must be allowed".
+    only_eks = statement("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}})
+    evaluator = RoleEvaluator(make_role(only_eks))
+    context = (("iam:PassedToService", ("eks.amazonaws.com", "ec2.amazonaws.com")),)
+    assert evaluator.decide_requirement("iam:PassRole", "*", context).decision is Decision.IMPLICIT_DENY
+    both = statement("iam:PassRole", Condition={"StringEquals": {
+        "iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"]}})
+    assert RoleEvaluator(make_role(both)).decide_requirement("iam:PassRole", "*", context).decision \
+        is Decision.ALLOWED

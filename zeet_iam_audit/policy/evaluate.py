@@ -289,11 +289,11 @@ def _action_element(patterns: tuple[str, ...], negate: bool) -> _ActionElement:
     return found
 
 
-def _COVERS(pattern: str) -> Callable[[str], bool]:
+def _covering(pattern: str) -> Callable[[str], bool]:
     return lambda scope: arn_covers(pattern, scope)
 
 
-def _INTERSECTS(pattern: str) -> Callable[[str], bool]:
+def _intersecting(pattern: str) -> Callable[[str], bool]:
     return lambda scope: arns_intersect(pattern, scope)
 
 
@@ -379,13 +379,13 @@ class _CompiledStatement:
                     open_ = open_ or _Open()
                     open_.keys.update(value.missing_keys)
                 continue
-            full = value.matches(scope, _COVERS)
-            some = value.matches(scope, _INTERSECTS)
+            full = value.matches(scope, _covering)
+            some = value.matches(scope, _intersecting)
             wide = short_arn(value.pattern) if self.ref.layer is not Layer.SCP else None
             if wide is not None:
                 # A short ARN: read as it stands and with its missing fields as wildcards.
                 widened = Substituted(pattern=wide)
-                if (full, some) != (widened.matches(scope, _COVERS), widened.matches(scope, _INTERSECTS)):
+                if (full, some) != (widened.matches(scope, _covering), widened.matches(scope, _intersecting)):
                     open_ = open_ or _Open()
                     open_.undecided |= {
                         f"Resource entry {raw!r} has fewer than six ARN fields, which AWS documents no "
