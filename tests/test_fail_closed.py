@@ -138,9 +138,14 @@ def _reasons(report: RoleReport) -> str:
 
 
 def _depending(report: RoleReport, case: Case) -> set[str]:
+    # Cloud Connection follows the connection: it is unknown exactly when the trust verdict is.
+    connection = {CONNECTION} if case.trust is TrustStatus.UNKNOWN else set()
     if case.unknown_features == ALL:
-        return {f.id for f in report.features if f.required > 0}
-    return set(case.unknown_features)
+        return {f.id for f in report.features if f.required > 0 and f.id != CONNECTION} | connection
+    return set(case.unknown_features) | connection
+
+
+CONNECTION = "cloud-connection"
 
 
 def _case_id(case: Case) -> str:
@@ -185,10 +190,11 @@ def test_scps_not_listable_make_every_allowed_action_unknown(rules: RuleSet, cat
     reason = "AccessDenied on organizations:ListPoliciesForTarget: grant it to read the SCPs"
     role = _role(Case("gaad-unknowns.json", "trust-missing", ALL, TrustStatus.UNKNOWN, ""))  # allows *
     known = audit_roles([role], rules, catalog, _options(), tool_version="test").roles[0]
-    assert {f.status for f in known.features} == {FeatureStatus.OK}
+    # (Cloud Connection follows this role's trust policy, which is missing: unknown either way.)
+    assert {f.status for f in known.features if f.id != CONNECTION} == {FeatureStatus.OK}
     report = audit_roles([role], rules, catalog, _options(scp_unknown_reason=reason),
                          tool_version="test").roles[0]
-    required = [f for f in report.features if f.required > 0]
+    required = [f for f in report.features if f.required > 0 and f.id != CONNECTION]
     assert {f.status for f in required} == {FeatureStatus.UNKNOWN}
     assert all(reason in item.reasons for f in required for item in f.unknown)
     assert report.scps == f"unknown: {reason}"
@@ -201,7 +207,7 @@ def test_scps_not_listable_do_not_hide_a_missing_allow(rules: RuleSet, catalog: 
     bare = Role(name=role.name, arn=role.arn, source=role.source, trust_policy=role.trust_policy)
     report = audit_roles([bare], rules, catalog, _options(scp_unknown_reason="not listable"),
                          tool_version="test").roles[0]
-    assert {f.status for f in report.features if f.required > 0} == {FeatureStatus.MISSING}
+    assert {f.status for f in report.features if f.required > 0 and f.id != CONNECTION} == {FeatureStatus.MISSING}
 
 
 def test_an_unresolved_condition_value_is_never_allowed() -> None:
