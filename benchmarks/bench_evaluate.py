@@ -61,7 +61,7 @@ def main() -> int:
     for round_ in range(args.rounds):
         begin = time.perf_counter()
         for policy_set, action in work:
-            result = policy_set.decide(action, "*", None)
+            result = policy_set.decide_scope(action, "*", None)
             if round_ == 0:
                 decisions[result.decision.value] += 1
         rates.append(len(work) / (time.perf_counter() - begin))

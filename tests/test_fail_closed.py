@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from zeet_iam_audit.audit.engine import AuditOptions, audit_roles
-from zeet_iam_audit.audit.report import FeatureStatus, RoleReport, TrustStatus
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, RoleReport, TrustStatus
 from zeet_iam_audit.audit.trust import TrustSettings
 from zeet_iam_audit.catalog import Catalog, load_catalog
 from zeet_iam_audit.cli import main
@@ -137,15 +137,19 @@ def _reasons(report: RoleReport) -> str:
     return "\n".join(parts)
 
 
+def _permission_features(report: RoleReport) -> list[FeatureResult]:
+    """The features that rest on the role's permissions. Cloud Connection (in the fine-grained mode
+    these tests audit) rests on the trust policy alone: Zeet's sts:AssumeRole is decided by the trust
+    policy and Zeet's own account, not by the role's permission policies or its account's SCPs."""
+    return [f for f in report.features if f.required > 0 and f.id != "cloud-connection"]
+
+
 def _depending(report: RoleReport, case: Case) -> set[str]:
-    # Cloud Connection follows the connection: it is unknown exactly when the trust verdict is.
-    connection = {CONNECTION} if case.trust is TrustStatus.UNKNOWN else set()
-    if case.unknown_features == ALL:
-        return {f.id for f in report.features if f.required > 0 and f.id != CONNECTION} | connection
-    return set(case.unknown_features) | connection
-
-
-CONNECTION = "cloud-connection"
+    depending = ({f.id for f in _permission_features(report)} if case.unknown_features == ALL
+                 else set(case.unknown_features))
+    if case.trust is TrustStatus.UNKNOWN:
+        depending.add("cloud-connection")  # Zeet may or may not be able to assume the role
+    return depending
 
 
 def _case_id(case: Case) -> str:
@@ -190,11 +194,10 @@ def test_scps_not_listable_make_every_allowed_action_unknown(rules: RuleSet, cat
     reason = "AccessDenied on organizations:ListPoliciesForTarget: grant it to read the SCPs"
     role = _role(Case("gaad-unknowns.json", "trust-missing", ALL, TrustStatus.UNKNOWN, ""))  # allows *
     known = audit_roles([role], rules, catalog, _options(), tool_version="test").roles[0]
-    # (Cloud Connection follows this role's trust policy, which is missing: unknown either way.)
-    assert {f.status for f in known.features if f.id != CONNECTION} == {FeatureStatus.OK}
+    assert {f.status for f in _permission_features(known)} == {FeatureStatus.OK}
     report = audit_roles([role], rules, catalog, _options(scp_unknown_reason=reason),
                          tool_version="test").roles[0]
-    required = [f for f in report.features if f.required > 0 and f.id != CONNECTION]
+    required = _permission_features(report)
     assert {f.status for f in required} == {FeatureStatus.UNKNOWN}
     assert all(reason in item.reasons for f in required for item in f.unknown)
     assert report.scps == f"unknown: {reason}"
@@ -207,7 +210,7 @@ def test_scps_not_listable_do_not_hide_a_missing_allow(rules: RuleSet, catalog: 
     bare = Role(name=role.name, arn=role.arn, source=role.source, trust_policy=role.trust_policy)
     report = audit_roles([bare], rules, catalog, _options(scp_unknown_reason="not listable"),
                          tool_version="test").roles[0]
-    assert {f.status for f in report.features if f.required > 0 and f.id != CONNECTION} == {FeatureStatus.MISSING}
+    assert {f.status for f in _permission_features(report)} == {FeatureStatus.MISSING}
 
 
 def test_an_unresolved_condition_value_is_never_allowed() -> None:

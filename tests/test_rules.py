@@ -212,7 +212,10 @@ def test_every_action_is_known_and_spelled_as_aws_does(
         info = catalog.get(name)
         assert info is not None, name
         assert info.full == name, f"{name} is spelled {info.full} by AWS"
-    assert len(written) == len({name.lower() for name in written}), "an action is listed twice"
+    entries = [*raw.get("required", []), *(e for variant in raw.get("variants", []) for e in variant["actions"])]
+    # Twice only in two request contexts (iam:PassRole to EKS, and to EC2 for GPU nodes).
+    keyed = {(e["action"].lower(), json.dumps(e.get("context"), sort_keys=True)) for e in entries}
+    assert len(written) == len(keyed), "an action is listed twice"
     assert len(written) == len(list(every_action(ruleset[rule_id])))
 
 
@@ -918,7 +921,7 @@ def test_state_placeholders_scope_the_state_rules(catalog: Catalog) -> None:
         assert by_action["s3:PutObject"].resources == ("arn:aws:s3:::acme-tf/zeet/*",)
         assert by_action["s3:ListBucket"].settle_hint == ""
         assert by_action["dynamodb:PutItem"].unset == ("lock_table",)
-    assert set(PLACEHOLDERS) == {"state_bucket", "state_key_prefix", "lock_table"}
+    assert set(PLACEHOLDERS) == {"state_bucket", "state_key_prefix", "lock_table", "permissions_boundary"}
 
 
 def test_an_unknown_placeholder_is_a_rules_error(tmp_path: Path, catalog: Catalog) -> None:
@@ -928,3 +931,14 @@ def test_an_unknown_placeholder_is_a_rules_error(tmp_path: Path, catalog: Catalo
     directory = write_rules(tmp_path / "rules", text)
     with pytest.raises(RulesError, match=r"resource: \{group\} is not a known placeholder \(\{state_bucket\}"):
         load_rules(directory, catalog=catalog)
+
+
+def test_serverless_deploys_through_change_sets(ruleset: RuleSet) -> None:
+    # SAM and CDK deploy with change sets; direct stack calls are a variant of their own.
+    rule = ruleset["serverless-lambda"]
+    assert rule.needs("cloudformation:CreateChangeSet")
+    assert rule.needs("cloudformation:ExecuteChangeSet")
+    direct = rule.variant("direct-deploy")
+    assert direct is not None
+    assert {a.action for a in direct.actions} == {"cloudformation:CreateStack", "cloudformation:UpdateStack"}
+    assert not rule.needs("cloudformation:CreateStack")

@@ -270,6 +270,40 @@ def test_the_external_id_is_masked_in_every_format(source: Path, how: str, confi
         assert all(_masked(OTHER_EXTERNAL_ID) in text for text in outputs.values())
 
 
+def _explained(tmp_path: Path, *argv: str) -> str:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(["explain", *argv], stdout=stdout, stderr=stderr)
+    assert code == 0, stderr.getvalue()
+    return stdout.getvalue() + stderr.getvalue()
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_explain_masks_the_external_id_in_conditions_and_in_the_context_it_echoes(
+    output: str, tmp_path: Path
+) -> None:
+    """A permission gated on ``sts:ExternalId`` (the condition is shown), and the id passed with
+    ``--context``: both shown as the audit shows them, the last four characters only."""
+    data = json.loads(GAAD.read_text(encoding="utf-8"))
+    role = data["RoleDetailList"][0]
+    role["RolePolicyList"] = [{"PolicyName": "Gated", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "logs:FilterLogEvents", "Resource": "*",
+         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]}}]
+    role["AttachedManagedPolicies"] = []
+    role.pop("PermissionsBoundary", None)
+    data["RoleDetailList"] = [role]
+    path = tmp_path / "gated.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    for context in ([], ["--context", f"sts:ExternalId={OTHER_EXTERNAL_ID}"],
+                    ["--context", f"STS:EXTERNALID={EXTERNAL_ID}"]):
+        text = _explained(tmp_path, "logs:FilterLogEvents", "--file", str(path), "--format", output, *context)
+        assert EXTERNAL_ID not in text
+        assert OTHER_EXTERNAL_ID not in text
+        if not context:  # the condition is shown: it decides
+            assert f"*************{_masked(EXTERNAL_ID)}" in text
+        else:
+            assert _masked(context[1].partition("=")[2]) in text
+
+
 # --- nothing written unasked -------------------------------------------------------------------------
 
 def test_a_run_writes_only_the_outputs_asked_for(places: dict[str, Path], moto_endpoint: str) -> None:

@@ -15,8 +15,10 @@ import contextlib
 import datetime
 import gc
 import importlib
+import io
 import json
 import os
+import shutil
 import sys
 import traceback
 from collections.abc import Sequence
@@ -29,7 +31,7 @@ from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
 from zeet_iam_audit.config import add_state_arguments
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
-from zeet_iam_audit.formats.printable import stderr_text
+from zeet_iam_audit.formats.printable import command_text, stderr_text
 from zeet_iam_audit.writing import Target, check_targets, write_outputs
 
 EXIT_OK = 0
@@ -115,7 +117,11 @@ def _audit_parser() -> argparse.ArgumentParser:
     out.add_argument("--strict", action="store_true",
                      help="fail closed: unknown verdicts make the exit code 1 even when --fail-on leaves "
                      "them out (adds 'unknown' to --fail-on; the default includes it)")
-    out.add_argument("--width", type=int, help="table width (default: the terminal's)")
+    out.add_argument("--width", type=_width, help="table width in columns (default: the terminal's, "
+                     "COLUMNS honoured, when stdout is one; else 110)")
+    out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                     help="colour the table: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces "
+                     "it), always or never")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,
                         help="processes auditing the roles: a number, or auto (the default: every core "
@@ -138,6 +144,30 @@ def _managed_policies_summary() -> dict[str, object]:
 
     data = managed_policy_data()
     return {"source": f"moto {data.moto_version}", "data_date": data.date, "count": data.count}
+
+
+def _width(value: str) -> int:
+    """``--width``: a number of columns, at least 20."""
+    try:
+        width = int(value)
+    except ValueError:
+        width = 0
+    if width < 20:
+        raise argparse.ArgumentTypeError(f"expected a number of columns (20 or more), got {value!r}")
+    return width
+
+
+def output_width(requested: int | None, stream: TextIO) -> int:
+    """The width text is laid out in: ``--width``; else the terminal's when ``stream`` is one (COLUMNS
+    honoured, as the shell sets it); else 110, so piped and saved output does not depend on a terminal."""
+    from zeet_iam_audit.textlayout import DEFAULT_WIDTH, MIN_WIDTH
+
+    if requested is not None:
+        return requested
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()):
+        return DEFAULT_WIDTH
+    return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
 def _jobs(value: str) -> int | None:
@@ -171,6 +201,7 @@ def _listing_parser(name: str) -> argparse.ArgumentParser:
         parser.add_argument("id", nargs="?")
         parser.add_argument("--rules", type=Path, metavar="DIR")
     parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--width", type=_width, help="table width (default: the terminal's, else 110)")
     parser.add_argument("--debug", action="store_true")
     return parser
 
@@ -180,14 +211,17 @@ def _run_listing(name: str, argv: Sequence[str], stdout: TextIO) -> int:
     if name == "catalog":
         from zeet_iam_audit.catalog import load_catalog
         from zeet_iam_audit.catalog.render import catalog_report
+        from zeet_iam_audit.textlayout import wrap_lines
 
         catalog = load_catalog()
         managed = _managed_policies_summary()
         if args.format == "json":
             stdout.write(json.dumps({**catalog.summary(), "aws_managed_policies": managed}, indent=2) + "\n")
         else:
-            stdout.write(catalog_report(catalog, args.format) + f"AWS managed policies (offline): {managed['count']} "
-                         f"from {managed['source']}, data date {managed['data_date']}\n")
+            text = catalog_report(catalog, args.format) + (
+                f"AWS managed policies (offline): {managed['count']} from {managed['source']}, "
+                f"data date {managed['data_date']}\n")
+            stdout.write(wrap_lines(text, output_width(args.width, stdout)) if args.format == "table" else text)
         return EXIT_OK
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules
@@ -201,15 +235,23 @@ def _run_listing(name: str, argv: Sequence[str], stdout: TextIO) -> int:
         if rule is None:
             known = ", ".join(r.id for r in ruleset)
             raise UsageError(f"zeet-iam-audit rules show: unknown rule {args.id!r} (known: {known})")
-        stdout.write(render_rule(rule, args.format))
+        stdout.write(render_rule(rule, args.format, output_width(args.width, stdout)))
     else:
-        stdout.write(render_rules_list(ruleset, args.format))
+        stdout.write(render_rules_list(ruleset, args.format, output_width(args.width, stdout)))
     return EXIT_OK
 
 
 def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
-    if args.output is not None or os.environ.get("NO_COLOR"):
+    """``--color``; with auto, NO_COLOR (set and not empty) turns colour off, FORCE_COLOR (set, not empty
+    and not 0) turns it on, else a terminal decides. A report written to a file is never coloured."""
+    if args.output is not None or args.color == "never":
         return False
+    if args.color == "always":
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
@@ -230,18 +272,19 @@ def _flag(name: str, index: int) -> str:
 def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]:
     """The input file's text, for the formats that point at its lines (a regular file only: standard
     input and a FIFO cannot be read twice)."""
-    if args.file is None or not formats & LINE_FORMATS or not args.file.is_file():
+    if args.file is None or not formats & LINE_FORMATS or str(args.file) == "-" or not args.file.is_file():
         return {}
-    from zeet_iam_audit.sources.reading import read_text
+    from zeet_iam_audit.sources.reading import MAX_INPUT_BYTES, read_text
 
     try:
-        return {str(args.file): read_text(args.file)}
+        return {str(args.file): read_text(args.file, limit=args.max_input_mb or MAX_INPUT_BYTES)}
     except ZeetIamAuditError:
         return {}  # it was read a moment ago; without it the formats just give no line numbers
 
 
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from zeet_iam_audit.formats import RenderOptions, renderer
+    from zeet_iam_audit.progress import Progress
     from zeet_iam_audit.run import run_audit
 
     outputs = _outputs(args)
@@ -250,20 +293,26 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         targets.append(Target("", args.save, "--save"))
     inputs = [args.file] if args.file is not None else []
     check_targets(targets, inputs)  # before the audit: a wrong --output costs no time
-    if args.file is not None:
-        shown = "standard input" if str(args.file) == "-" else str(args.file)
-        stderr.write(f"zeet-iam-audit: auditing {stderr_text(shown)}\n")
+    shown = None if args.file is None else stderr_text("standard input" if str(args.file) == "-" else str(args.file))
+    if shown is not None:
+        stderr.write(f"zeet-iam-audit: auditing {shown}\n")
+    # A status line on a terminal's stderr once the run lasts a second (bulk files, live reads).
+    with Progress(stderr) as status:
+        status.stage(f"auditing {shown}" if shown is not None else "reading and auditing the live roles")
 
-    def progress(message: str) -> None:
-        stderr.write(f"zeet-iam-audit: {stderr_text(message)}\n")
+        def progress(message: str) -> None:
+            status.message(f"zeet-iam-audit: {stderr_text(message)}")
 
-    run = run_audit(args, progress=progress, today=datetime.date.today())
-    options = RenderOptions(color=_use_color(args, stdout), width=args.width,
-                            sources=_source_texts(args, {name for name, _ in outputs}),
-                            root=Path.cwd(), reached=run.reached, all_findings=args.findings)
-    # Render everything before writing anything: a failing format leaves no file half-updated.
-    texts = [(renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
-             for name, path in outputs]
+        run = run_audit(args, progress=progress, today=datetime.date.today())
+        status.stage("writing the report")
+        # A report written to --output is laid out as for a pipe: 110 columns unless --width says.
+        width = output_width(args.width, stdout if args.output is None else io.StringIO())
+        options = RenderOptions(color=_use_color(args, stdout), width=width,
+                                sources=_source_texts(args, {name for name, _ in outputs}),
+                                root=Path.cwd(), reached=run.reached, all_findings=args.findings)
+        # Render everything before writing anything: a failing format leaves no file half-updated.
+        texts = [(renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
+                 for name, path in outputs]
     written = [Target(text, path, _flag(name, index))
                for index, ((text, path), (name, _)) in enumerate(zip(texts, outputs, strict=True))]
     if run.saved is not None and args.save is not None:
@@ -278,8 +327,15 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
     module = importlib.import_module(COMMANDS[name])
     args = module.build_parser().parse_args(argv)
-    result: CommandResult = module.run(args, CommandContext(stdin=stdin))
-    write_outputs([Target(output.text, output.path) for output in result.outputs], stdout)
+    def prompt(line: str) -> None:
+        stderr.write(stderr_text(line) + "\n")
+        stderr.flush()
+
+    result: CommandResult = module.run(args, CommandContext(stdin=stdin, width=output_width(None, stdout),
+                                                            prompt=prompt))
+    # On stdout, names from the input must not steer the terminal (files are data, written as made).
+    write_outputs([Target(output.text if output.path is not None else command_text(output.text), output.path)
+                   for output in result.outputs], stdout)
     for message in result.messages:
         stderr.write(stderr_text(message.rstrip("\n")) + "\n")
     return result.exit_code

@@ -34,12 +34,17 @@ _KEYS = {
     "state_bucket": str,
     "state_key_prefix": str,
     "lock_table": str,
+    "permissions_boundary": str,
 }
-# Terraform state: the values a rule's {state_bucket}-style placeholders take, and their form.
+# The values a rule's {state_bucket}-style placeholders take, and their form.
 STATE_SETTINGS: Mapping[str, tuple[re.Pattern[str], str]] = {
     "state_bucket": (re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"), "an S3 bucket name"),
     "state_key_prefix": (re.compile(r"[^*?${}]{1,1024}"), "a key prefix without * ? $ { }"),
     "lock_table": (re.compile(r"[A-Za-z0-9_.-]{3,255}"), "a DynamoDB table name"),
+    "permissions_boundary": (
+        re.compile(r"arn:aws[a-z-]*:iam::(?:[0-9]{12}|aws):policy/[\w+=,.@/-]{1,512}"),
+        "a managed policy ARN",
+    ),
 }
 
 
@@ -143,6 +148,8 @@ def add_state_arguments(group: argparse._ActionsContainer) -> None:
                        help="the key prefix of Terraform state objects in that bucket")
     group.add_argument("--lock-table", metavar="TABLE",
                        help="the DynamoDB table of Terraform state locks (variant dynamodb-lock)")
+    group.add_argument("--permissions-boundary", metavar="ARN",
+                       help="the permissions boundary Zeet sets on the IAM roles it creates")
 
 
 def state_flags(args: argparse.Namespace) -> dict[str, object]:

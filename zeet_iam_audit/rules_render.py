@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from zeet_iam_audit.errors import UsageError
 from zeet_iam_audit.rules import SOURCES, FeatureRule, RequiredAction, RuleSet, ServiceRef
+from zeet_iam_audit.textlayout import render_columns, wrap_lines
 
 __all__ = ["FORMATS", "JSON_VERSION", "render_rule", "render_rules_list"]
 
@@ -31,25 +32,23 @@ def _dump(document: dict[str, _JsonValue]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "") -> str:
-    """Columns padded to their widest cell, two spaces apart; the last column is not padded."""
-    widths = [len(header) for header in headers]
-    for row in rows:
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], len(cell))
-    lines = []
-    for row in (headers, *rows):
-        cells = [cell.ljust(widths[index]) for index, cell in enumerate(row[:-1])]
-        lines.append((indent + "  ".join([*cells, row[-1]])).rstrip())
+_UNLIMITED = 1 << 30
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "",
+                 width: int | None = None, shrink: dict[int, int] | None = None) -> str:
+    """Columns padded to their widest cell, two spaces apart; the last column is not padded. Within
+    ``width``, the ``shrink`` columns (index → least width, most willing first) narrow and wrap."""
+    lines = render_columns(headers, rows, width or _UNLIMITED, shrink=shrink or {}, indent=len(indent))
     return "\n".join(lines) + "\n"
 
 
 # -- rules list -----------------------------------------------------------------------------------
 
 
-def render_rules_list(ruleset: RuleSet, fmt: str) -> str:
+def render_rules_list(ruleset: RuleSet, fmt: str, width: int | None = None) -> str:
     """Every feature: id, section, title, the guide's services, and how many actions it requires
-    and offers as optional (in variants)."""
+    and offers as optional (in variants); the table within ``width`` when given."""
     _check_format(fmt)
     if fmt == "json":
         return _dump(
@@ -79,7 +78,8 @@ def render_rules_list(ruleset: RuleSet, fmt: str) -> str:
         )
         for rule in ruleset.rules
     ]
-    return render_table(("ID", "SECTION", "TITLE", "SERVICES", "REQUIRED", "OPTIONAL"), rows)
+    return render_table(("ID", "SECTION", "TITLE", "SERVICES", "REQUIRED", "OPTIONAL"), rows,
+                        width=width, shrink={3: 10, 2: 10})
 
 
 # -- one rule -------------------------------------------------------------------------------------
@@ -187,12 +187,13 @@ def _resources_text(action: RequiredAction) -> str:
     return text
 
 
-def _actions_table(actions: Sequence[RequiredAction], indent: str) -> str:
+def _actions_table(actions: Sequence[RequiredAction], indent: str, width: int | None) -> str:
     rows = [
         (a.action, a.service, _resources_text(a), a.source, a.why + _context_text(a))
         for a in actions
     ]
-    return render_table(("ACTION", "SERVICE", "RESOURCE", "SOURCE", "WHY"), rows, indent)
+    return render_table(("ACTION", "SERVICE", "RESOURCE", "SOURCE", "WHY"), rows, indent,
+                        width=width, shrink={4: 16, 2: 16, 0: 16})
 
 
 def _context_text(action: RequiredAction) -> str:
@@ -202,9 +203,9 @@ def _context_text(action: RequiredAction) -> str:
     return f" [context: {'; '.join(parts)}]"
 
 
-def render_rule(rule: FeatureRule, fmt: str) -> str:
+def render_rule(rule: FeatureRule, fmt: str, width: int | None = None) -> str:
     """Everything one rule holds: services, required actions, variants, and for cloud-connection
-    the trust requirement, the default mode and the plans."""
+    the trust requirement, the default mode and the plans; within ``width`` when given."""
     _check_format(fmt)
     if fmt == "json":
         return _dump({"version": JSON_VERSION, "feature": rule_to_json(rule)})
@@ -228,7 +229,7 @@ def render_rule(rule: FeatureRule, fmt: str) -> str:
             )
             for ref in rule.services
         ]
-        out.append(render_table(("SERVICE", "PREFIXES", "GUIDE"), rows, "  "))
+        out.append(render_table(("SERVICE", "PREFIXES", "GUIDE"), rows, "  ", width=width, shrink={2: 16}))
         for ref in rule.services:
             if ref.no_action:
                 out.append(f"  {ref.display} needs no action of Zeet's role: {ref.no_action}\n")
@@ -243,16 +244,16 @@ def render_rule(rule: FeatureRule, fmt: str) -> str:
     if variant_only:
         out.append("\nOther services (variants only):\n")
         other_rows = [(ref.display, ", ".join(ref.prefixes)) for ref in variant_only]
-        out.append(render_table(("SERVICE", "PREFIXES"), other_rows, "  "))
+        out.append(render_table(("SERVICE", "PREFIXES"), other_rows, "  ", width=width, shrink={1: 10}))
 
     out.append(f"\nRequired actions ({len(rule.required)}):\n")
-    out.append(_actions_table(rule.required, "  ") if rule.required else "  (none)\n")
+    out.append(_actions_table(rule.required, "  ", width) if rule.required else "  (none)\n")
 
     for variant in rule.variants:
         out.append(
             f"\nVariant {variant.name} ({len(variant.actions)} optional): {variant.description}\n"
         )
-        out.append(_actions_table(variant.actions, "  "))
+        out.append(_actions_table(variant.actions, "  ", width))
 
     if rule.trust is not None:
         trust = rule.trust
@@ -288,5 +289,7 @@ def render_rule(rule: FeatureRule, fmt: str) -> str:
     used = _sources_used(rule)
     if used:
         out.append("\nSources:\n")
-        out.append(render_table(("KEY", "WHAT IT IS"), [(key, SOURCES[key]) for key in used], "  "))
-    return "".join(out)
+        out.append(render_table(("KEY", "WHAT IT IS"), [(key, SOURCES[key]) for key in used], "  ",
+                                width=width, shrink={1: 16}))
+    text = "".join(out)
+    return wrap_lines(text, width) if width else text  # the prose; the tables fit already

@@ -212,3 +212,45 @@ def test_an_unresolved_value_that_cannot_change_the_answer_leaves_it_allowed(cat
     queue = Unresolved("Fn::GetAtt Queue.Arn (known when the stack is deployed)")
     check = _check(catalog, make_role(statement("*"), statement("sqs:SendMessage", queue)))
     assert check.decision is Decision.ALLOWED
+
+
+def test_each_carve_out_says_how_to_fix_it(catalog: Catalog) -> None:
+    power_user = _check(catalog, _role(_attached("PowerUserAccess", managed("PowerUserAccess"))))
+    fix = power_user.missing[0].fix
+    assert fix is not None
+    assert "AdministratorAccess" in fix.change
+    assert [s.to_json() for s in fix.statements] == [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    denied = _check(catalog, make_role(statement("*"), statement("iam:*", effect="Deny", Sid="NoIam")))
+    deny_fix = denied.missing[0].fix
+    assert deny_fix is not None
+    assert deny_fix.statements == ()  # no Allow lifts an explicit Deny
+    assert "Statement[1] (Sid \"NoIam\")" in deny_fix.change
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_verdict_agrees_with_evaluating_each_action(catalog: Catalog, seed: int) -> None:
+    """What the check says is carved out (by set algebra) is what the evaluator denies action by
+    action, and the rest is allowed: a random service denied, another under a condition, a third
+    left out of the boundary."""
+    import random
+
+    index = action_index(catalog)
+    rng = random.Random(seed)
+    denied, gated, unbounded = rng.sample(sorted({span.service for span in index.spans}), 3)
+    boundary = AttachedPolicy(name="Boundary", arn="arn:aws:iam::123456789012:policy/Boundary", policy=parse_policy(
+        _doc({"Effect": "Allow", "NotAction": f"{unbounded}:*", "Resource": "*"}), name="Boundary"))
+    role = make_role(statement("*"), statement(f"{denied}:*", effect="Deny"),
+                     statement(f"{gated}:*", effect="Deny", Condition={"Bool": {"aws:SecureTransport": "false"}}))
+    role = Role(name=role.name, arn=role.arn, source="test", policies=role.policies, permissions_boundary=boundary)
+    evaluator = RoleEvaluator(role, index=index)
+    check = check_administrator(evaluator, index)
+    assert [(g.actions, g.layer) for g in check.missing] == [((f"{denied}:*",), "explicit deny"),
+                                                             ((f"{unbounded}:*",), "permissions boundary")]
+    assert check.conditional[0].gates == ("Deny",)
+    expected = {denied: Decision.EXPLICIT_DENY, unbounded: Decision.IMPLICIT_DENY, gated: Decision.CONDITIONAL}
+    sample = rng.sample(range(index.size), 300) + [
+        p for span in index.spans if span.service in expected for p in range(span.start, span.stop)]
+    for position in sample:
+        action = index.full_names[position]
+        got = evaluator.policy_set.decide(action, "*").decision
+        assert got is expected.get(index.service_of[position], Decision.ALLOWED), action

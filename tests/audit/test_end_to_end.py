@@ -66,7 +66,8 @@ def _connection(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return feature  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("argv", [("--plan", "Free"), ("--mode", "default")], ids=["free-plan", "default-mode"])
+@pytest.mark.parametrize("argv", [("--mode", "default"), ("--plan", "Pro", "--mode", "default")],
+                         ids=["default-mode", "pro-plan-in-default-mode"])
 def test_allow_all_with_deny_iam_fails_the_default_mode(tmp_path: Path, argv: tuple[str, ...]) -> None:
     done = run(role_file(tmp_path, inline=ADMIN_BUT_IAM), *argv, "--features", "cloud-connection")
     assert done.returncode == 1, done.stderr
@@ -81,17 +82,17 @@ def test_allow_all_with_deny_iam_fails_the_default_mode(tmp_path: Path, argv: tu
     assert json.loads(as_json.stdout)["roles"][0]["mode"]["administrator"] == "explicit_deny"
 
 
-def test_power_user_access_fails_the_free_plan(tmp_path: Path) -> None:
+def test_power_user_access_fails_the_default_mode(tmp_path: Path) -> None:
     path = role_file(tmp_path, attached=(("PowerUserAccess", managed("PowerUserAccess")),))
-    done = run(path, "--plan", "Free", "--features", "cloud-connection", "--format", "json")
+    done = run(path, "--mode", "default", "--features", "cloud-connection", "--format", "json")
     assert done.returncode == 1, done.stderr
     [group] = _connection(done)["missing"]
     assert any(item.startswith("iam:* except") for item in group["actions"])
 
 
-def test_administrator_access_passes_the_free_plan(tmp_path: Path) -> None:
+def test_administrator_access_passes_the_default_mode(tmp_path: Path) -> None:
     path = role_file(tmp_path, attached=(("AdministratorAccess", managed("AdministratorAccess")),))
-    done = run(path, "--plan", "Free", "--features", "cloud-connection")
+    done = run(path, "--mode", "default", "--features", "cloud-connection")
     assert done.returncode == 0, done.stderr
     assert done.stderr.rstrip().endswith("passes")
 
@@ -191,7 +192,7 @@ def test_a_parameterised_external_id_names_the_parameter_until_given(tmp_path: P
     trust = json.loads(done.stdout)["roles"][0]["trust"]
     assert trust["status"] == "unknown"
     [finding] = trust["findings"]
-    assert "ZeetExternalId" in finding["message"]
+    assert "--parameter ZeetExternalId=VALUE" in finding["message"]
     assert "requires" not in finding["message"]
     assert _connection(done)["status"] == "unknown"
     given = run(path, "--features", "cloud-connection", "--parameter", f"ZeetExternalId={EXTERNAL}")

@@ -35,8 +35,8 @@ def _with_trust(role: Role, *statements: dict[str, Any]) -> Role:
     return replace(role, trust_policy=parse_policy(document, kind=PolicyKind.TRUST))
 
 
-@pytest.mark.parametrize("options", [{"mode": "default"}, {"plan": "Free"}, {"plan": "Hobby", "mode": "auto"}],
-                         ids=["default-mode", "free-plan", "hobby-plan"])
+@pytest.mark.parametrize("options", [{"mode": "default"}, {"plan": "Pro", "mode": "default"}],
+                         ids=["default-mode", "pro-plan-in-default-mode"])
 def test_allow_all_with_deny_iam_is_missing_in_default_mode(rules: RuleSet, catalog: Catalog,
                                                             options: dict[str, Any]) -> None:
     feature = _connection(rules, catalog, ALMOST_ADMIN, **options)
@@ -48,7 +48,7 @@ def test_allow_all_with_deny_iam_is_missing_in_default_mode(rules: RuleSet, cata
 
 
 def test_the_default_mode_names_what_is_carved_out(rules: RuleSet, catalog: Catalog) -> None:
-    report = audit_role(ALMOST_ADMIN, rules, catalog, AuditOptions(features=CONNECTION, trust=TRUST, plan="Free"))
+    report = audit_role(ALMOST_ADMIN, rules, catalog, AuditOptions(features=CONNECTION, trust=TRUST, mode="default"))
     assert report.default_mode.administrator == "explicit_deny"
     assert report.default_mode.mode == "default"
     assert report.default_mode.findings[-1] == (
@@ -97,6 +97,9 @@ def test_trust_failure_makes_the_connection_missing_in_every_mode(rules: RuleSet
         [group] = feature.missing
         assert (group.display, group.actions, group.layer) == ("Trust", ("sts:AssumeRole",), "trust policy")
         assert "cannot assume the role" in group.reason
+        assert group.fix is not None
+        assert group.fix.statements == ()  # a permission statement cannot fix a trust policy
+        assert "trust policy" in group.fix.change
 
 
 def test_unknown_trust_makes_the_connection_unknown(rules: RuleSet, catalog: Catalog) -> None:
@@ -127,5 +130,5 @@ def test_trust_warnings_leave_the_connection_ok_with_a_note(rules: RuleSet, cata
 def test_trust_failure_and_a_missing_administrator_are_both_named(rules: RuleSet, catalog: Catalog) -> None:
     role = _with_trust(ALMOST_ADMIN, {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                       "Action": "sts:AssumeRole"})
-    feature = _connection(rules, catalog, role, plan="Free")
+    feature = _connection(rules, catalog, role, mode="default")
     assert [group.display for group in feature.missing] == ["Trust", "Account Administrator"]

@@ -62,7 +62,8 @@ Resources:
                      "expected an action such as 'service:Name' or '*'", id="action-with-spaces"),
         pytest.param("                Effect: Allow\n                Action: cloudwatch:GetMetricData\n"
                      "                Resource: zeet-metrics", "Statement[1].Resource",
-                     "'zeet-metrics' is not an ARN or \"*\"", id="resource-not-an-arn"),
+                     "expected '*' or an ARN (arn:partition:service:...), got 'zeet-metrics'",
+                     id="resource-not-an-arn"),
     ],
 )
 def test_a_document_aws_would_refuse_is_named_with_its_file_policy_and_path(

@@ -254,10 +254,8 @@ def test_a_deny_that_needs_a_vpc_endpoint_does_not_apply_to_zeet() -> None:
 
 def _parameter(name: str) -> Unresolved:
     """An external id taken from a template parameter without a value, as the CloudFormation source
-    gives it (with the parameter's name when it carries one)."""
-    value = Unresolved(f"Ref {name} (a parameter without a default; pass a value)")
-    value.parameter = name  # type: ignore[attr-defined]
-    return value
+    gives it."""
+    return Unresolved(f"Ref {name} (a parameter without a default; pass --parameter {name}=VALUE)")
 
 
 def test_a_parameterised_external_id_is_unknown_naming_the_parameter() -> None:

@@ -43,7 +43,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("aws-message.txt", 9), ("aws-message-older.txt", 1), ("aws-cli.txt", 2), ("ec2-encoded.txt", 1),
         ("json-body.json", 1), ("xml-body.xml", 1), ("xml-body-sns.xml", 1), ("cloudformation-events.json", 2),
         ("cloudformation-events-older.txt", 1), ("terraform.txt", 4), ("cdk.txt", 1), ("sam.txt", 1),
-        ("folded.txt", 2),
+        ("folded.txt", 2), ("cloudtrail-records.json", 4), ("cloudtrail-event.json", 1), ("s3-head-403.txt", 3),
     ],
 )
 def test_every_fixture_from_stdin_and_from_a_log_file(name: str, count: int) -> None:
@@ -181,3 +181,52 @@ def test_live_role_is_evaluated_and_encoded_messages_are_tried(live_role: str) -
     encoded = denials[-1]
     assert encoded["encoded"] is not None
     assert encoded["decode_error"].startswith("could not decode: ")  # moto does not implement the call
+
+
+class Terminal(io.StringIO):
+    """Standard input as a terminal, with what the person pastes."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_file_named_as_text_is_read(tmp_path: Path) -> None:
+    (tmp_path / "deploy.log").write_text(fixture("terraform.txt"), encoding="utf-8")
+    code, out, err = run_cli(["diagnose", "deploy.log", "--format", "json"])
+    assert code == 0, err
+    assert len(json.loads(out)["denials"]) == 4
+    assert "zeet-iam-audit diagnose: read the file deploy.log (--log FILE says so explicitly)" in err
+
+
+@pytest.mark.parametrize("text", ["deploy.log", "out/cloudtrail.json", "errors.txt"])
+def test_a_file_name_that_names_no_file_says_to_use_log(text: str) -> None:
+    code, out, err = run_cli(["diagnose", text])
+    assert code == 2
+    assert out == ""
+    assert err.splitlines()[-1] == (f"zeet-iam-audit: error: diagnose: {text!r} looks like a file name, but there "
+                                    "is no such file; give the error text itself, or the file with --log FILE")
+
+
+def test_a_terminal_gets_a_one_line_prompt() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["diagnose"], stdout=out, stderr=err, stdin=Terminal(fixture("cloudtrail-event.json")))
+    assert code == 0
+    first = err.getvalue().splitlines()[0]
+    assert first.startswith("zeet-iam-audit diagnose: paste the error text, then press Ctrl-D")
+    assert "sqs:CreateQueue" in out.getvalue()
+    _, _, piped = run_cli(["diagnose"], stdin=fixture("cloudtrail-event.json"))
+    assert "paste" not in piped  # a pipe gets no prompt
+
+
+def test_cloudtrail_events_evaluated_on_the_role() -> None:
+    """The role each event names is found in the file and evaluated: zeet-bounded's boundary lacks SQS."""
+    code, out, err = run_cli(["diagnose", "--log", str(ERRORS / "cloudtrail-event.json"), "--file", GAAD,
+                              "--format", "json"])
+    assert code == 0, err
+    (denial,) = json.loads(out)["denials"]
+    assert denial["action"] == "sqs:CreateQueue"
+    assert denial["format"] == "cloudtrail"
+    assert denial["operation"] == "CreateQueue"
+    assert denial["evaluation"]["role"] == "zeet-bounded"
+    assert (denial["evaluation"]["decision"], denial["evaluation"]["layer"]) == ("implicit_deny",
+                                                                                 "permissions_boundary")

@@ -50,6 +50,7 @@ EXPECTED: dict[str, Expect] = {
     "unrecognised-keys-with-control-characters.json": error('found keys: "\\u001b[2J\\u001b]0;title\\u0007", '
                                                             '"Line\\n::error::injected"'),
     "control-characters-in-names.json": report("zeet\\u001b[2J"),
+    "names-that-steer-reviews.json": report("zeet-admin\\u202e\\u2066nimda-teez"),
     # Authorization details of the wrong shape, level by level.
     "gaad-valid.json": report('"name": "zeet"'),
     "gaad-top-level-list-of-strings.json": error("$: not a recognised input"),
@@ -71,6 +72,7 @@ EXPECTED: dict[str, Expect] = {
     "gaad-policies-items-numbers.json": error("$.Policies[0]: expected a policy object"),
     "gaad-policy-version-list-object.json": error("$.Policies[0].PolicyVersionList: expected a list"),
     "gaad-is-truncated-string.json": error("$.IsTruncated: expected true or false"),
+    "gaad-truncated-last-page.json": report('IsTruncated",\n      "unread": true'),
     # ... and inside policy documents, where the bad part becomes unknown.
     "gaad-policy-document-list.json": report("RolePolicyList[0].PolicyDocument: expected a policy object, got a list"),
     "gaad-policy-document-number.json": report("RolePolicyList[0].PolicyDocument: expected a policy object, got int"),

@@ -22,9 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from zeet_iam_audit import writing
 from zeet_iam_audit.cli import main
-from zeet_iam_audit.writing import Target, write_outputs
 
 HERE = Path(__file__).resolve().parent
 GAAD = HERE / "corpus" / "gaad-valid.json"
@@ -55,14 +53,19 @@ def _errors(stderr: str) -> list[str]:
 
 
 def test_a_character_device_is_written_through_not_replaced(tmp_path: Path) -> None:
+    """Through a link to /dev/null (named directly, a regression run as root would replace the
+    machine's /dev/null; through a link it would only replace the link)."""
     link = tmp_path / "null-link"
     link.symlink_to(os.devnull)
-    code, _, stderr = _cli("--file", str(GAAD), "--output", os.devnull, "--json", str(link), cwd=tmp_path)
+    second = tmp_path / "second-null-link"
+    second.symlink_to(os.devnull)
+    code, _, stderr = _cli("--file", str(GAAD), "--output", str(second), "--json", str(link), cwd=tmp_path)
     assert code in (0, 1), stderr
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
     assert link.is_symlink()
     assert os.readlink(link) == os.devnull
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["null-link"]
+    assert second.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null-link", "second-null-link"]
 
 
 def test_a_fifo_is_written_through_not_replaced(tmp_path: Path) -> None:
@@ -134,6 +137,9 @@ def test_an_existing_report_keeps_its_mode(tmp_path: Path) -> None:
 def test_an_interrupt_while_writing_leaves_every_old_output_and_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from zeet_iam_audit import writing
+    from zeet_iam_audit.writing import Target, write_outputs
+
     names = ["a.json", "b.sarif", "c.md", "d.txt"]
     for name in names:
         (tmp_path / name).write_text(f"old {name}\n", encoding="utf-8")

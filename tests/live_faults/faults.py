@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from zeet_iam_audit.sources.live_session import LiveSession
 
@@ -51,6 +51,12 @@ DENIED = ("answer", 403, "AccessDenied", "User: arn:aws:sts::123456789012:assume
 ORG_DENIED = ("answer", 400, "AccessDeniedException", "You don't have permissions to access this resource.")
 GONE = ("answer", 404, "NoSuchEntity", "The role cannot be found.")
 TIMEOUT = ("timeout", 0, "", "")
+CONNECT_TIMEOUT = ("connect-timeout", 0, "", "")
+
+
+def raw_answer(status: int, content_type: str, body: str) -> tuple[str, int, str, str]:
+    """A fault that answers with any body (an HTML page, a hand-written AWS answer)."""
+    return ("raw", status, content_type, body)
 
 
 @dataclass
@@ -109,6 +115,10 @@ class Faults:
         kind, status, code, message = fault
         if kind == "timeout":
             raise ReadTimeoutError(endpoint_url=request.url)
+        if kind == "connect-timeout":
+            raise ConnectTimeoutError(endpoint_url=request.url)
+        if kind == "raw":
+            return AWSResponse(request.url, status, {"Content-Type": code}, _Body(message.encode()))
         return error_answer(service, request.url, status, code, message)
 
 

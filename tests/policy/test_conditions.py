@@ -393,8 +393,9 @@ def test_dynamodb_forallvalues_example_from_the_docs() -> None:
                                {"dynamodb:Attributes": ["PostDateTime", "UserName"]})
 
 
-def test_plain_operator_on_a_multivalued_key_matches_any_request_value() -> None:
-    assert condition_holds("StringEquals", "aws:TagKeys", "b", {"aws:TagKeys": ["a", "b"]})
+def test_plain_operator_on_a_multivalued_key_that_no_value_matches_is_false() -> None:
+    # Whichever way AWS reads a plain operator on several values, none matching is no match.
+    assert not condition_holds("StringEquals", "aws:TagKeys", "c", {"aws:TagKeys": ["a", "b"]})
     assert not condition_holds("StringNotEquals", "aws:TagKeys", "b", {"aws:TagKeys": ["a", "b"]})
 
 
@@ -440,3 +441,116 @@ _TWO_KEYS = {"StringEquals": {"aws:PrincipalTag/team": "zeet", "aws:RequestedReg
 def test_conditions_combine(condition: dict[str, dict[str, str | list[str]]], context: Ctx,
                             expected: bool) -> None:
     assert _holds(condition, context) is expected
+
+
+# --- Missing and empty keys, row by row ---------------------------------------------------------
+
+OPERATORS_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html"
+MULTIVALUED_DOC = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html")
+
+
+@pytest.mark.parametrize(
+    ("operator", "context", "expected"),
+    [
+        # OPERATORS_DOC: a key missing from the request context makes the condition false...
+        pytest.param("StringEquals", {}, False, id="positive-missing"),
+        # ...except for a negated matching operator, true when the key is missing...
+        pytest.param("StringNotEquals", {}, True, id="negated-missing"),
+        pytest.param("ArnNotLike", {}, True, id="negated-arn-missing"),
+        # ...and IfExists: "If the key is not present, evaluate the condition element as true."
+        pytest.param("StringEqualsIfExists", {}, True, id="ifexists-missing"),
+        pytest.param("StringEqualsIfExists", {"aws:TagKeys": "other"}, False, id="ifexists-present"),
+        # MULTIVALUED_DOC: ForAllValues "also returns true if there are no keys in the request, or if
+        # the key values resolve to a null data set, such as an empty string".
+        pytest.param("ForAllValues:StringEquals", {}, True, id="forall-missing"),
+        pytest.param("ForAllValues:StringEquals", {"aws:TagKeys": []}, True, id="forall-no-values"),
+        pytest.param("ForAllValues:StringEquals", {"aws:TagKeys": ""}, True, id="forall-empty-string"),
+        pytest.param("ForAllValues:StringEquals", {"aws:TagKeys": ["", ""]}, True, id="forall-empty-strings"),
+        pytest.param("ForAllValues:StringNotEquals", {"aws:TagKeys": ""}, True, id="forall-negated-empty-string"),
+        # MULTIVALUED_DOC: ForAnyValue returns false "for no matching key or a null dataset".
+        pytest.param("ForAnyValue:StringEquals", {}, False, id="forany-missing"),
+        pytest.param("ForAnyValue:StringEquals", {"aws:TagKeys": ""}, False, id="forany-empty-string"),
+        pytest.param("ForAnyValue:StringNotEquals", {"aws:TagKeys": ""}, False, id="forany-negated-empty-string"),
+        # A real value among empty strings is a value.
+        pytest.param("ForAllValues:StringEquals", {"aws:TagKeys": ["", "other"]}, False, id="forall-mixed"),
+        # OPERATORS_DOC (Null): true when the key is absent; an empty string is a value that is present.
+        pytest.param("Null", {}, True, id="null-missing"),
+        pytest.param("Null", {"aws:TagKeys": ""}, False, id="null-empty-string"),
+    ],
+)
+def test_missing_and_empty_keys(operator: str, context: Ctx, expected: bool) -> None:
+    value = "true" if operator == "Null" else "team"
+    assert condition_holds(operator, "aws:TagKeys", value, context) is expected
+
+
+@pytest.mark.parametrize(
+    ("operator", "values", "context", "expected"),
+    [
+        # A value that is no number, date, IP address or ARN matches nothing under a positive
+        # operator: read so, it can never make an Allow apply.
+        pytest.param("NumericEquals", "10", {"s3:max-keys": "ten"}, False, id="positive-numeric"),
+        pytest.param("DateLessThan", "2030-01-01T00:00:00Z", {"aws:CurrentTime": "soon"}, False,
+                     id="positive-date"),
+        pytest.param("IpAddress", "203.0.113.0/24", {"aws:SourceIp": "office"}, False, id="positive-ip"),
+        pytest.param("ArnLike", "arn:aws:iam::*:role/*", {"aws:PrincipalArn": "arn:::x"}, False,
+                     id="positive-arn"),
+        pytest.param("Bool", "true", {"aws:SecureTransport": "yes"}, False, id="positive-bool"),
+        # ForAnyValue with a value that does match: decided.
+        pytest.param("ForAnyValue:NumericEquals", "10", {"s3:max-keys": ["ten", "10"]}, True,
+                     id="forany-one-value-matches"),
+        pytest.param("NotIpAddress", ["10.0.0.0/8", "office"], {"aws:SourceIp": "10.1.2.3"}, False,
+                     id="negated-decided-by-another-value"),
+    ],
+)
+def test_values_not_of_the_operators_type(operator: str, values: str | list[str], context: Ctx,
+                                          expected: bool) -> None:
+    key = next(iter(context))
+    assert condition_holds(operator, key, values, context) is expected
+
+
+def _answer(condition: dict[str, dict[str, str | list[str]]], context: Ctx, effect: str = "Allow") -> Decision:
+    statements = [allow("s3:*", Condition=condition)] if effect == "Allow" else [
+        allow("s3:*"), {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": condition}]
+    return evaluate("s3:GetObject", identity_policies=[policy(*statements)], context=context).decision
+
+
+@pytest.mark.parametrize(
+    ("condition", "context"),
+    [
+        # A negated operator on a value not of its type: AWS documents no rule, and reading it as
+        # true or as false could each make a Deny miss or an Allow apply.
+        pytest.param({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, {"aws:SourceIp": "office"},
+                     id="not-ip-address"),
+        pytest.param({"NumericNotEquals": {"s3:max-keys": "10"}}, {"s3:max-keys": "ten"}, id="numeric-not-equals"),
+        pytest.param({"DateNotEquals": {"aws:CurrentTime": "not a date"}}, {"aws:CurrentTime": "2026-01-01"},
+                     id="date-not-equals-policy-value"),
+        pytest.param({"ArnNotLike": {"aws:SourceArn": "arn:aws:sqs:*:*:zeet"}}, {"aws:SourceArn": "zeet"},
+                     id="arn-not-like"),
+        pytest.param({"ForAllValues:NumericNotEquals": {"s3:max-keys": "10"}}, {"s3:max-keys": ["ten"]},
+                     id="forall-negated"),
+        # MULTIVALUED_DOC: "multivalued context keys require a condition set operator"; without one,
+        # AWS may match no value at all, so a match on any one value is not certain.
+        pytest.param({"StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}},
+                     {"aws:CalledVia": ["cloudformation.amazonaws.com", "athena.amazonaws.com"]},
+                     id="plain-operator-several-values"),
+    ],
+)
+@pytest.mark.parametrize("effect", ["Allow", "Deny"])
+def test_undocumented_condition_readings_are_unknown(
+    condition: dict[str, dict[str, str | list[str]]], context: Ctx, effect: str
+) -> None:
+    assert _answer(condition, context, effect) is Decision.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "expected"),
+    [
+        # A set operator on Null is read as Null (presence is one fact, not a set of values).
+        pytest.param("ForAnyValue:Null", "true", True, id="forany-null-true-missing"),
+        pytest.param("ForAllValues:Null", "true", True, id="forall-null-true-missing"),
+        pytest.param("ForAllValues:Null", "false", False, id="forall-null-false-missing"),
+    ],
+)
+def test_set_operator_on_null_reads_as_null(operator: str, value: str, expected: bool) -> None:
+    assert condition_holds(operator, "aws:CalledVia", value, {}) is expected

@@ -25,7 +25,7 @@ from zeet_iam_audit import (
     parse_policy,
 )
 from zeet_iam_audit.model import Effect
-from zeet_iam_audit.policy.evaluate import PolicyInput
+from zeet_iam_audit.policy.evaluate import GET_CALLER_IDENTITY_NOTE, KEY_POLICY_NOTE, PolicyInput
 
 from .support import POWER_USER_ACCESS, allow, deny, policy, statement
 
@@ -636,3 +636,177 @@ def test_boundary_only_principal_is_evaluated_not_crashed() -> None:
     result = _decide("s3:GetObject", boundary=ALLOW_ALL)
     assert result.decision is Decision.IMPLICIT_DENY
     assert result.blocking_layers == (Layer.IDENTITY,)
+
+
+# --- One request as AWS receives it: the resource is literal -------------------------------------
+
+RESOURCE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html"
+NOTRESOURCE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html"
+NOTACTION_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html"
+ZEET_BUCKETS = ["arn:aws:s3:::zeet-*", "arn:aws:s3:::zeet-*/*"]
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "statements", "expected"),
+    [
+        # RESOURCE_DOC: an action without resource-level permissions needs "Resource": "*".
+        pytest.param("s3:ListAllMyBuckets", "*", [allow("s3:ListAllMyBuckets")], Decision.ALLOWED,
+                     id="no-resource-action-star-allow"),
+        # NOTACTION_DOC: "arn:aws:s3:::*" does not grant ListAllMyBuckets, which needs "*".
+        pytest.param("s3:ListAllMyBuckets", "*", [allow("s3:*", "arn:aws:s3:::*")], Decision.IMPLICIT_DENY,
+                     id="arn-pattern-does-not-match-the-star-request"),
+        # NOTRESOURCE_DOC: NotResource applies to everything but what it lists, "*" included.
+        pytest.param("s3:ListAllMyBuckets", "*", [statement("Allow", Action="s3:*", NotResource=ZEET_BUCKETS)],
+                     Decision.ALLOWED, id="allow-notresource-grants-the-star-request"),
+        pytest.param("cloudwatch:GetMetricData", "*",
+                     [allow("*"), statement("Deny", Action="*", NotResource=ZEET_BUCKETS)],
+                     Decision.EXPLICIT_DENY, id="deny-notresource-denies-the-star-request"),
+        pytest.param("ec2:DescribeVpcs", "*", [allow("*"), deny("*", "arn:aws:s3:::zeet-*")], Decision.ALLOWED,
+                     id="deny-on-an-arn-spares-the-star-request"),
+        pytest.param("sagemaker:ListModels", "*",
+                     [statement("Allow", Action="sagemaker:*", NotResource=[
+                         "arn:aws:sagemaker:*:*:domain/*", "arn:aws:sagemaker:*:*:user-profile/*",
+                         "arn:aws:sagemaker:*:*:app/*", "arn:aws:sagemaker:*:*:flow-definition/*"])],
+                     Decision.ALLOWED, id="sagemaker-notresource-grants-list-models"),
+        # RESOURCE_DOC: wildcards are in the policy; a request names one resource, its "*" a character.
+        pytest.param("s3:GetObject", "arn:aws:s3:::zeet-state/*", [allow("s3:GetObject", "arn:aws:s3:::zeet-state/?")],
+                     Decision.ALLOWED, id="question-mark-matches-a-literal-star"),
+        pytest.param("s3:GetObject", "arn:aws:s3:::zeet-state/*",
+                     [allow("s3:GetObject", "arn:aws:s3:::zeet-state/*"),
+                      deny("s3:GetObject", "arn:aws:s3:::zeet-state/secret")],
+                     Decision.ALLOWED, id="literal-star-is-not-every-object"),
+        pytest.param("s3:GetObject", "arn:aws:s3:::zeet-state/*", [allow("s3:GetObject", "arn:aws:s3:::zeet-state/a*")],
+                     Decision.IMPLICIT_DENY, id="literal-star-is-not-a-prefix"),
+    ],
+)
+def test_a_request_names_its_resource_literally(action: str, resource: str, statements: list[Doc],
+                                                 expected: Decision) -> None:
+    result = _decide(action, resource, [policy(*statements)])
+    assert result.decision is expected, result.explain()
+    assert result.resource == resource
+
+
+@pytest.mark.parametrize(
+    ("statements", "literal", "scope"),
+    [
+        pytest.param([allow("*"), statement("Deny", Action="*", NotResource=ZEET_BUCKETS)],
+                     Decision.EXPLICIT_DENY, Decision.CONDITIONAL, id="notresource-guard"),
+        pytest.param([allow("s3:*", "arn:aws:s3:::*")], Decision.IMPLICIT_DENY, Decision.IMPLICIT_DENY,
+                     id="arn-allow"),
+        pytest.param([allow("s3:*"), deny("s3:*", "arn:aws:s3:::zeet-prod")], Decision.ALLOWED,
+                     Decision.CONDITIONAL, id="deny-on-one-bucket"),
+    ],
+)
+def test_the_two_questions_differ_on_star(statements: list[Doc], literal: Decision, scope: Decision) -> None:
+    # evaluate(): the request on the text "*"; evaluate_scope(): on every resource "*" stands for.
+    assert _decide("s3:ListBucket", "*", [policy(*statements)]).decision is literal
+    assert _decide_scope("s3:ListBucket", "*", [policy(*statements)]).decision is scope
+
+
+def test_policy_set_answers_both_questions_separately() -> None:
+    policy_set = PolicySet.build([policy(allow("s3:*"), deny("s3:*", "arn:aws:s3:::zeet-prod"))])
+    assert policy_set.decide_scope("s3:GetObject", "*").decision is Decision.CONDITIONAL
+    assert policy_set.decide("s3:GetObject", "*").decision is Decision.ALLOWED
+    assert policy_set.decide_scope("s3:GetObject", "*").decision is Decision.CONDITIONAL
+
+
+# --- Answers decided outside the policies -------------------------------------------------------
+
+STS_DOC = "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html"
+KMS_DOC = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    ("identity", "scps"),
+    [
+        # STS_DOC: "No permissions are required to perform this operation."
+        pytest.param([], [], id="no-policy"),
+        # STS_DOC: "... explicitly denies access to the sts:GetCallerIdentity action, you can still
+        # perform this operation."
+        pytest.param([policy(deny("sts:GetCallerIdentity"))], [], id="explicit-deny"),
+        pytest.param([policy(allow("*", Condition=INSECURE))], [[policy(deny("*"))]], id="scp-deny"),
+    ],
+)
+def test_get_caller_identity_is_always_allowed(identity: list[Doc], scps: list[list[Doc]]) -> None:
+    result = _decide("sts:GetCallerIdentity", "*", identity, scps=scps)
+    assert result.decision is Decision.ALLOWED
+    assert result.notes == (GET_CALLER_IDENTITY_NOTE,)
+    assert "needs no permission" in result.explain()
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "statements", "expected"),
+    [
+        # KMS_DOC: a key policy must allow access; identity policies alone never do.
+        pytest.param("kms:Decrypt", KEY, [allow("kms:*")], Decision.CONDITIONAL, id="allow-on-a-key"),
+        pytest.param("kms:Decrypt", KEY, [allow("kms:Decrypt", Condition=INSECURE)], Decision.CONDITIONAL,
+                     id="conditional-allow-on-a-key"),
+        pytest.param("kms:Decrypt", KEY, [allow("s3:*")], Decision.IMPLICIT_DENY, id="no-allow-stays-denied"),
+        pytest.param("kms:Decrypt", KEY, [allow("kms:*"), deny("kms:Decrypt")], Decision.EXPLICIT_DENY,
+                     id="deny-stays-denied"),
+        # Actions that touch no key need no key policy.
+        pytest.param("kms:CreateKey", "*", [allow("kms:*")], Decision.ALLOWED, id="create-key-on-star"),
+        pytest.param("kms:CreateAlias", "arn:aws:kms:us-east-1:111122223333:alias/zeet", [allow("kms:*")],
+                     Decision.ALLOWED, id="alias-arn"),
+    ],
+)
+def test_an_identity_only_allow_on_a_kms_key_needs_the_key_policy(
+    action: str, resource: str, statements: list[Doc], expected: Decision
+) -> None:
+    result = _decide(action, resource, [policy(*statements)])
+    assert result.decision is expected, result.explain()
+    assert (KEY_POLICY_NOTE in result.notes) is (expected is Decision.CONDITIONAL)
+
+
+def test_kms_key_scope_is_conditional_with_the_reason() -> None:
+    result = _decide_scope("kms:DescribeKey", "arn:aws:kms:*:*:key/*", [policy(allow("*"))])
+    assert result.decision is Decision.CONDITIONAL
+    assert result.notes == (KEY_POLICY_NOTE,)
+    assert result.notes[0].startswith("the key policy must also allow this account")
+
+
+# --- Corners AWS's documentation leaves open: unknown, never a guess -------------------------------
+
+ACTION_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html"
+QUEUES = "arn:aws:sqs:us-east-1:111122223333:zeet-jobs"
+
+
+@pytest.mark.parametrize(
+    ("statements", "action", "resource", "expected"),
+    [
+        # ACTION_DOC documents wildcards in the action name, not in the service prefix.
+        pytest.param([allow("*:GetBucketPolicy")], "s3:GetBucketPolicy", "arn:aws:s3:::zeet", Decision.UNKNOWN,
+                     id="wildcard-service-allow"),
+        pytest.param([allow("s3:*"), deny("*:GetBucketPolicy")], "s3:GetBucketPolicy", "arn:aws:s3:::zeet",
+                     Decision.UNKNOWN, id="wildcard-service-deny"),
+        pytest.param([allow("*:GetBucketPolicy")], "s3:GetObject", "arn:aws:s3:::zeet/k", Decision.IMPLICIT_DENY,
+                     id="wildcard-service-not-matching-either-way"),
+        pytest.param([allow(["*:GetBucketPolicy", "s3:Get*"])], "s3:GetBucketPolicy", "arn:aws:s3:::zeet",
+                     Decision.ALLOWED, id="another-entry-decides"),
+        # RESOURCE_DOC documents six-field ARNs; a shorter one is read both ways.
+        pytest.param([allow("sqs:*", "arn:aws:sqs")], "sqs:SendMessage", QUEUES, Decision.UNKNOWN,
+                     id="short-arn-allow"),
+        pytest.param([allow("sqs:*"), deny("sqs:*", "arn:aws:sqs:us-east-1")], "sqs:SendMessage", QUEUES,
+                     Decision.UNKNOWN, id="short-arn-deny"),
+        pytest.param([allow("sqs:*", "arn:aws:sqs:eu-west-1")], "sqs:SendMessage", QUEUES, Decision.IMPLICIT_DENY,
+                     id="short-arn-other-region-either-way"),
+        pytest.param([allow("codecommit:*", "arn:aws:codecommit:*")], "codecommit:GitPull",
+                     "arn:aws:codecommit:us-east-1:111122223333:zeet", Decision.ALLOWED,
+                     id="short-arn-ending-in-star-either-way"),
+    ],
+)
+def test_undocumented_readings_are_unknown(statements: list[Doc], action: str, resource: str,
+                                           expected: Decision) -> None:
+    result = _decide(action, resource, [policy(*statements)])
+    assert result.decision is expected, result.explain()
+    if expected is Decision.UNKNOWN:
+        (uncertain,) = result.uncertain
+        assert uncertain.undecided
+        assert "documents no meaning" in uncertain.undecided[0]
+
+
+def test_short_arn_in_an_scp_is_matched_as_written() -> None:
+    # An SCP entry "arn:aws:sqs" names no queue: the SCP's Deny does not apply.
+    scp = policy(allow("*"), deny("*", "arn:aws:sqs"))
+    assert _decide("sqs:SendMessage", QUEUES, [ALLOW_SQS], scps=[[scp]]).decision is Decision.ALLOWED

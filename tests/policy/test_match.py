@@ -13,6 +13,7 @@ from zeet_iam_audit.policy.match import (
     arns_intersect,
     glob_match,
     globs_intersect,
+    short_arn,
 )
 
 
@@ -328,3 +329,18 @@ def test_adversarial_pattern_against_a_long_arn_completes() -> None:
     assert arn_covers("arn:aws:s3:::" + pattern, arn)
     assert action_matches("s3:" + pattern, "s3:" + "G" * 10_000)
     assert arns_intersect("arn:aws:s3:::" + pattern + "b", "arn:aws:s3:::a*b")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "widened"),
+    [
+        pytest.param("arn:aws:sqs", "arn:aws:sqs:*:*:*", id="three-fields"),
+        pytest.param("arn:aws:sqs:us-east-1", "arn:aws:sqs:us-east-1:*:*", id="four-fields"),
+        pytest.param("arn:aws:sqs:*:111122223333", "arn:aws:sqs:*:111122223333:*", id="five-fields"),
+        pytest.param("arn:aws:s3:::zeet", None, id="six-fields"),
+        pytest.param("arn:aws:iam::111122223333:role/a:b", None, id="colons-in-the-resource"),
+        pytest.param("*", None, id="star"),
+    ],
+)
+def test_short_arn_widening(pattern: str, widened: str | None) -> None:
+    assert short_arn(pattern) == widened

@@ -10,6 +10,7 @@ import pytest
 
 from zeet_iam_audit import Policy, PolicyError, PolicyKind, Unresolved, parse_policy
 from zeet_iam_audit.model import Condition, Effect, Principal
+from zeet_iam_audit.policy.parse import InvalidPolicy, validate_policy
 
 from .support import allow, policy
 
@@ -441,3 +442,66 @@ def test_policy_values_are_frozen() -> None:
     assert isinstance(parsed, Policy)
     with pytest.raises(AttributeError):
         parsed.name = "changed"  # type: ignore[misc]
+
+
+# --- Documents AWS refuses at upload, as values -------------------------------------------------
+
+GRAMMAR_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html"
+
+
+@pytest.mark.parametrize(
+    ("statement", "path", "reason"),
+    [
+        # GRAMMAR_DOC: an action is "*" or service:action, letters and wildcards.
+        pytest.param({"Effect": "Allow", "Action": "s3:Get Object", "Resource": "*"}, "Statement[0].Action",
+                     "expected an action such as 'service:Name' or '*', got 's3:Get Object'", id="space-in-action"),
+        pytest.param({"Effect": "Allow", "Action": ["s3:GetObject,PutObject"], "Resource": "*"},
+                     "Statement[0].Action[0]", "got 's3:GetObject,PutObject'", id="comma-in-action"),
+        pytest.param({"Effect": "Deny", "NotAction": "s3:GetBucket   ", "Resource": "*"}, "Statement[0].NotAction",
+                     "got 's3:GetBucket   '", id="trailing-spaces-in-action"),
+        # GRAMMAR_DOC: <effect_block> = "Effect" : ("Allow" | "Deny").
+        pytest.param({"Effect": "allow", "Action": "s3:*", "Resource": "*"}, "Statement[0].Effect",
+                     "expected Allow or Deny, got 'allow'", id="lower-case-effect"),
+        pytest.param({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Resources": "*"},
+                     "Statement[0].Resources", "unknown statement element", id="unknown-element"),
+        # "Resource my-bucket must be in ARN format or '*'".
+        pytest.param({"Effect": "Allow", "Action": "s3:*", "Resource": "my-bucket"}, "Statement[0].Resource",
+                     "expected '*' or an ARN (arn:partition:service:...), got 'my-bucket'", id="resource-not-an-arn"),
+        pytest.param({"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::zeet", "zeet/*"]},
+                     "Statement[0].NotResource[1]", "got 'zeet/*'", id="notresource-not-an-arn"),
+    ],
+)
+def test_documents_aws_refuses_are_invalid_policies(statement: dict[str, Any], path: str, reason: str) -> None:
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    problem = validate_policy(document)
+    assert isinstance(problem, InvalidPolicy)
+    assert problem.path == path
+    assert reason in problem.reason
+    assert str(problem) == f"{problem.path}: {problem.reason}"
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(document)
+    assert InvalidPolicy.from_error(raised.value) == problem
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        pytest.param("*", id="star"),
+        pytest.param("arn:aws:s3:::zeet/*", id="arn"),
+        pytest.param("arn:aws:sqs", id="short-arn"),
+        pytest.param("${aws:username}", id="policy-variable"),
+        # Text that is no ARN but holds a colon, as a CloudFormation Sub written out literally:
+        # accepted (it then matches no resource).
+        pytest.param('Sub "arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter"/zeet/*', id="literal-sub"),
+    ],
+)
+def test_resources_aws_accepts(resource: str) -> None:
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": resource}]}
+    parsed = validate_policy(document)
+    assert isinstance(parsed, Policy)
+    assert parsed.statements[0].resources == (resource,)
+
+
+def test_a_trust_policy_resource_is_not_held_to_arn_format() -> None:
+    document = {"Statement": [{**ASSUME, "Principal": {"Service": "ec2.amazonaws.com"}, "Resource": "x"}]}
+    assert isinstance(validate_policy(document, kind=TRUST), Policy)

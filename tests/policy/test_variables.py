@@ -7,7 +7,7 @@ import pytest
 
 from zeet_iam_audit import Decision, Unresolved, evaluate
 from zeet_iam_audit.policy.match import compile_pattern
-from zeet_iam_audit.policy.variables import has_variables, substitute
+from zeet_iam_audit.policy.variables import has_variables, literal_text, substitute
 
 from .support import allow, condition_holds, deny, policy
 
@@ -249,3 +249,20 @@ def test_numeric_operators_take_no_variables() -> None:
     # AWS documents that policy variables cannot be used with Numeric operators.
     context: dict[str, str | list[str]] = {"s3:max-keys": "5", "aws:limit": "10"}
     assert not condition_holds("NumericLessThan", "s3:max-keys", "${aws:limit}", context)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "request_resource", "expected"),
+    [
+        # A request's resource is literal: its "*" is a character that "*" and "?" match, and that a
+        # literal "${*}" matches, but that no other character does.
+        pytest.param("*", "*", True, id="star-matches-star"),
+        pytest.param("?", "*", True, id="question-mark-matches-star"),
+        pytest.param("arn:aws:s3:::*", "*", False, id="arn-pattern-does-not-match-star"),
+        pytest.param("arn:aws:s3:::b/a*", "arn:aws:s3:::b/*", False, id="star-is-not-every-key"),
+        pytest.param("arn:aws:s3:::b/*", "arn:aws:s3:::b/*", True, id="pattern-matches-the-literal-star"),
+    ],
+)
+def test_literal_text_keeps_a_requests_wildcards_literal(pattern: str, request_resource: str, expected: bool) -> None:
+    assert compile_pattern(pattern)(literal_text(request_resource)) is expected
+    assert literal_text("arn:aws:s3:::b/k") == "arn:aws:s3:::b/k"

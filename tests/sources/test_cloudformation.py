@@ -505,8 +505,10 @@ def test_stack_set_template_body_is_read_with_its_parameters() -> None:
     result = load_file(STACK_SETS)
     (role,) = result.roles
     assert role.name == "zeet-cloud-connection"
-    assert role.extra["logical_id"] == "ZeetRoleStackSet/ZeetRole"
-    assert role.source == f"{STACK_SETS}: Resources.ZeetRoleStackSet.Properties.TemplateBody"
+    # Reports point at the StackSet, the place in the file that holds the role.
+    assert role.extra["logical_id"] == "ZeetRoleStackSet"
+    assert role.extra["template_body_logical_id"] == "ZeetRole"
+    assert role.source == str(STACK_SETS)
     # Each target account is the role's own account.
     assert role.arn == f"arn:aws:iam::{OWN_ACCOUNT}:role/zeet-cloud-connection"
     assert role.trust_policy is not None
@@ -544,3 +546,19 @@ def test_stack_set_body_that_cannot_be_read_is_skipped_with_why(write_file: Writ
     (skipped,) = result.skipped
     assert skipped.name == "Set"
     assert reason in skipped.reason
+
+
+def test_an_external_id_from_a_parameter_names_the_parameter_and_the_option() -> None:
+    path = FIXTURES / "external-id-parameter.yaml"
+    role = _role(path)
+    assert role.trust_policy is not None
+    (condition,) = role.trust_policy.statements[0].conditions
+    assert condition.key == "sts:ExternalId"
+    (value,) = condition.values
+    assert isinstance(value, Unresolved)
+    assert value.reason == (
+        "Ref ZeetExternalId (a parameter without a default; pass --parameter ZeetExternalId=VALUE)"
+    )
+    given = _role(path, ZeetExternalId="zeet-ext-0000")
+    assert given.trust_policy is not None
+    assert given.trust_policy.statements[0].conditions[0].values == ("zeet-ext-0000",)

@@ -80,7 +80,7 @@ def test_default_version_is_the_one_read() -> None:
     policy = _roles(FIXTURE)["zeet-cloud-connection"].policies[0].policy
     assert policy is not None
     assert [s.sid for s in policy.statements] == [
-        "ContainerRegistry", "Kubernetes", "ComputeAndNetwork", "ClusterIam", "Sessions"
+        "ContainerRegistry", "Kubernetes", "ComputeAndNetwork", "ClusterIam", "Sessions", "ControlPlaneLogs"
     ]  # fmt: skip
 
 
@@ -123,12 +123,17 @@ def test_aws_managed_offline_and_unknown() -> None:
     assert admin.policy.statements[0].actions == ("*",)
     lambda_role = roles["order-processor-lambda"]
     assert lambda_role.path == "/service-role/"
-    basic, xray = lambda_role.policies[1:]
+    basic, tracing = lambda_role.policies[1:]
+    # Not in the file's Policies: every AWS managed policy ships with the tool...
     assert basic.policy is not None
-    # Not in the file's Policies: every AWS managed policy ships with the tool.
-    assert xray.policy is not None
-    assert xray.unknown_reason is None
-    assert "offline copy from moto" in xray.policy.origin
+    assert basic.unknown_reason is None
+    assert "offline copy from moto" in basic.policy.origin
+    # ...but a customer managed one cannot be read without its document.
+    assert tracing.policy is None
+    assert tracing.unknown_reason == (
+        "cannot read arn:aws:iam::123456789012:policy/order-processor-tracing offline; "
+        "include its document or audit the live role"
+    )
 
 
 def test_same_policy_is_parsed_once() -> None:

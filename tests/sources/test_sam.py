@@ -85,10 +85,15 @@ def _template_with(properties: dict[str, Any]) -> dict[str, Any]:
 def test_a_template_the_transform_refuses_keeps_functions_named_with_why(write_file: WriteFile) -> None:
     template = _template_with({"Policies": {"NotAPolicy": 3}})
     template["Resources"]["Fn"]["Properties"]["Events"] = {"E": {"Type": "NoSuchEvent"}}
+    template["Resources"]["WithRole"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {"Handler": "a.b", "Runtime": "python3.12", "CodeUri": "src/",
+                       "Role": "arn:aws:iam::123456789012:role/worker"},
+    }
     path = write_file("sam.json", json.dumps(template))
     result = load_file(path)
     assert tuple(result.roles) == ()
-    (skipped,) = result.skipped
+    (skipped,) = result.skipped  # the function with Role uses that role: it is not listed
     assert skipped.name == "Fn"
     assert "the SAM transform refuses the template" in skipped.reason
 
@@ -111,3 +116,14 @@ def test_the_translator_is_imported_only_for_sam_templates() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_a_nested_application_is_named_and_the_role_it_is_given_is_unknown() -> None:
+    result = load_file(SAM_APP)
+    (rotation,) = [s for s in result.skipped if s.name == "Rotation"]
+    assert rotation.reason.startswith(
+        "a nested application (AWS::Serverless::Application): its template (Location "
+        "arn:aws:serverlessrepo:us-east-1:123456789012:applications/zeet-log-rotation 1.4.0) is not in this file"
+    )
+    (unknown,) = _roles(SAM_APP)["NotifierRole"].unknowns
+    assert "Rotation receives this role in its parameter ExecutionRoleArn" in unknown

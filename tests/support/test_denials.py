@@ -58,7 +58,9 @@ FIXTURE_CASES = [
         Expected("sqs:CreateQueue", "arn:aws:sqs:us-east-1:123456789012:zeet-eks-events",
                  "arn:aws:sts::123456789012:assumed-role/zeet-restricted/botocore-session-1714639277",
                  "identity", False, "aws-cli"),
-        Expected("s3:GetObject", None, None, None, None, "aws-cli"),
+        # The bucket and key from the command printed before the error.
+        Expected("s3:GetObject", "arn:aws:s3:::zeet-terraform-state-123456789012/env/prod/terraform.tfstate", None,
+                 None, None, "aws-cli"),
     ], id="aws-cli"),
     pytest.param("ec2-encoded.txt", [
         Expected("ec2:RunInstances", None, None, None, None, "aws-cli"),
@@ -105,6 +107,27 @@ FIXTURE_CASES = [
                  "arn:aws:iam::123456789012:role/zeet-orders-api-OrdersFunctionRole-1UXW8C6M0Q2ZB",
                  RESTRICTED, "identity", False, "sam"),
     ], id="sam-events-table"),
+    pytest.param("cloudtrail-records.json", [
+        Expected("s3:ListBucket", "arn:aws:s3:::zeet-terraform-state-123456789012", RESTRICTED, None, None,
+                 "cloudtrail"),
+        Expected("iam:CreateRole", "arn:aws:iam::123456789012:role/zeet-prod-node-role", RESTRICTED, "identity",
+                 False, "cloudtrail"),
+        Expected("ec2:RunInstances", None, RESTRICTED, None, None, "cloudtrail"),
+        Expected("lambda:CreateFunction", "arn:aws:lambda:us-east-1:123456789012:function:zeet-orders-api", ZEET,
+                 "scp", True, "cloudtrail"),
+    ], id="cloudtrail-records"),
+    pytest.param("cloudtrail-event.json", [
+        Expected("sqs:CreateQueue", "arn:aws:sqs:us-east-1:123456789012:zeet-eks-events",
+                 "arn:aws:sts::123456789012:assumed-role/zeet-bounded/zeet-1714639277", "permissions_boundary",
+                 False, "cloudtrail"),
+    ], id="cloudtrail-one-event"),
+    pytest.param("s3-head-403.txt", [
+        Expected("s3:GetObject", "arn:aws:s3:::zeet-terraform-state-123456789012/env/prod/terraform.tfstate", None,
+                 None, None, "aws-cli"),
+        Expected("s3:GetObject", "arn:aws:s3:::zeet-build-cache-123456789012/images/api.tar", None, None, None,
+                 "aws-cli"),
+        Expected("s3:ListBucket", "arn:aws:s3:::zeet-terraform-state-123456789012", None, None, None, "aws-cli"),
+    ], id="s3-head-403"),
     pytest.param("folded.txt", [
         Expected("lambda:UpdateFunctionConfiguration", "arn:aws:lambda:us-east-1:123456789012:function:zeet-orders-api",
                  ZEET, "identity", False, "aws"),
@@ -250,3 +273,44 @@ def test_prepare_keeps_line_numbers() -> None:
     prepared, sam_rows = prepare(text)
     assert prepared.split("\n") == ["a", "b", "c", "d"]
     assert sam_rows == frozenset()
+
+
+def test_cloudtrail_details(catalog: Catalog) -> None:
+    """Lines point at each event; the event name is the operation; EC2's encoded message is kept; an
+    event without an error is no failure; the HEAD operation says what S3 checks."""
+    text = (ERRORS / "cloudtrail-records.json").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    denials = find_denials(text, catalog)
+    assert [d.operation for d in denials] == ["HeadBucket", "CreateRole", "RunInstances", "CreateFunction20150331"]
+    assert [d.error_code for d in denials] == ["AccessDenied", "AccessDenied", "Client.UnauthorizedOperation",
+                                               "AccessDenied"]
+    for denial in denials:
+        assert '"eventVersion"' in lines[denial.line - 1]
+    head_bucket, _, run_instances, _ = denials
+    assert head_bucket.action_note is not None
+    assert "s3:ListBucket" in head_bucket.action_note
+    assert run_instances.encoded is not None
+    assert run_instances.encoded.startswith("4xJ2ZkQWx3b1")
+
+
+def test_cloudtrail_lookup_events_output(catalog: Catalog) -> None:
+    """``aws cloudtrail lookup-events`` prints each event as a JSON string in CloudTrailEvent."""
+    import json
+
+    event = (ERRORS / "cloudtrail-event.json").read_text(encoding="utf-8")
+    parsed = json.loads(event)
+    output = json.dumps({"Events": [{"EventId": parsed["eventID"], "EventName": "CreateQueue",
+                                     "ReadOnly": "false", "EventTime": "2026-05-02T09:12:44+00:00",
+                                     "EventSource": "sqs.amazonaws.com", "Username": "zeet-1714639277",
+                                     "Resources": [], "CloudTrailEvent": json.dumps(parsed)}]}, indent=4)
+    (denial,) = find_denials(output, catalog)
+    assert (denial.action, denial.source, denial.reason.layer) == ("sqs:CreateQueue", "cloudtrail",
+                                                                   "permissions_boundary")
+
+
+def test_a_head_object_403_says_what_else_it_can_mean(catalog: Catalog) -> None:
+    (denial, *_) = find_denials((ERRORS / "s3-head-403.txt").read_text(encoding="utf-8"), catalog)
+    assert denial.error_code == "403"
+    assert denial.action_note is not None
+    assert "does not exist when s3:ListBucket is not allowed" in denial.action_note
+    assert not find_denials("An error occurred (404) when calling the HeadObject operation: Not Found", catalog)

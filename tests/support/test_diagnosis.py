@@ -84,7 +84,7 @@ def test_the_rule_condition_comes_with_the_feature_statement(rules: RuleSet, cat
     finding = one(text, rules, catalog)
     assert finding.fix.feature_statement is not None
     assert finding.fix.feature_statement["Condition"] == {
-        "StringEquals": {"iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"]}}
+        "StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}}  # the base path passes roles to EKS
 
 
 def test_action_without_resource_level_permissions_is_fixed_on_star(rules: RuleSet, catalog: Catalog) -> None:

@@ -255,7 +255,8 @@ class ActionIndex:
             if statement.statement.effect is Effect.ALLOW:
                 spans |= services
             sets[kind] |= actions
-            unresolved = unresolved or bool(statement.actions.unresolved)
+            # Unresolved or undecided entries (see policy/evaluate.py): the sets are incomplete.
+            unresolved = unresolved or bool(statement.actions.unresolved or statement.actions.undecided)
         return PolicyActions(
             mentions=sets["allow_all"] | sets["allow_conditional"] | sets["allow_scoped"],
             unresolved=unresolved,

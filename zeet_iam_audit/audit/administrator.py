@@ -31,6 +31,7 @@ from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision, Layer
 
 DISPLAY = "Account Administrator"
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 _LISTED = 6  # a service's carved-out actions are listed when at most this many
 _EXCEPT = 6  # ... or shown as "svc:* except ..." when at most this many remain
 _SERVICES = 12  # services listed before "and N more"
@@ -122,8 +123,9 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                     conditional |= mask
                     gates.add("Deny")
                     keys.update(c.key for c in statement.conditions)
-                    conditional_reasons.append(f"{ref} denies {_joined(describe(index, mask))} when its "
-                                               "condition holds")
+                    if detail:
+                        conditional_reasons.append(f"{ref} denies {_joined(describe(index, mask))} when its "
+                                                   "condition holds")
                     continue
                 fresh = mask & ~taken
                 if not fresh:
@@ -150,6 +152,8 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
         gated = possible & ~allowed
         if gated:
             conditional |= gated
+            if not detail:
+                continue
             gates.add("Allow")
             for policy in layer.policies:
                 for statement in policy.statements:

@@ -9,8 +9,26 @@ from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, union
 from zeet_iam_audit.model import OWN_ACCOUNT, Policy, Role
 from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, Layer, PolicySet
 
+# Never answered without evaluation: an identity-only allow on a KMS key is conditional (the key
+# policy must also allow), and sts:GetCallerIdentity is allowed whatever the policies say.
+_KMS = "kms:*"
+_NO_PERMISSION = "sts:getcalleridentity"
+
 # Services whose ARNs carry no account id (S3 buckets and objects).
 _GLOBAL_ACCOUNTLESS = frozenset({"s3"})
+
+# Least favourable first (see decide_requirement).
+_SEVERITY = {Decision.EXPLICIT_DENY: 0, Decision.IMPLICIT_DENY: 1, Decision.UNKNOWN: 2,
+             Decision.CONDITIONAL: 3, Decision.ALLOWED: 4}
+
+
+def _requests(context: tuple[tuple[str, tuple[str, ...]], ...]) -> list[dict[str, tuple[str, ...]]]:
+    """The request contexts a requirement's context stands for: one per combination of values."""
+    requests: list[dict[str, tuple[str, ...]]] = [{}]
+    for name, values in context:
+        requests = [{**known, name.lower(): (value,)} for known in requests for value in values]
+    return requests
+
 
 # The question a memo entry answers: the literal request; allowed on all of a scope; allowed on all
 # of it, an Allow on part of it counting as conditional.
@@ -28,6 +46,14 @@ class RoleDecision:
     result: EvaluationResult
     decision: Decision
     unknown_reasons: tuple[str, ...] = ()
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why the answer is not a plain yes or no, for the verdict's text: unreadable policies, what
+        AWS decides outside the policies (a KMS key's key policy), and readings AWS's documentation
+        leaves open."""
+        undecided = tuple(reason for u in self.result.uncertain for reason in u.undecided)
+        return (*self.unknown_reasons, *self.result.notes, *undecided)
 
 
 class RoleEvaluator:
@@ -119,7 +145,8 @@ class RoleEvaluator:
         receives it: the literal request on ``*`` (its rules' scope is always ``*``), which only a
         statement whose Resource matches the text ``*`` (or whose NotResource does not) grants or
         denies. The context holds only what the rule knows about the request (e.g.
-        ``iam:PassedToService``) and every other key is unknown.
+        ``iam:PassedToService``) and every other key is unknown; a key with several values stands
+        for one request per value, and the least favourable answer is the requirement's.
         """
         literal = not resource_level
         scope = "*" if literal else self._localise(scope)
@@ -128,14 +155,17 @@ class RoleEvaluator:
         if hit is None and self._mentions is not None and self.index is not None:
             hit = self._unmentioned(action, scope)
         if hit is None:
-            known = {k.lower(): v for k, v in context}
-            if literal:
-                result = self.policy_set.decide(action, "*", known, complete_context=False)
-            else:
-                result = self._on_scope(action, scope, known, partial_allows=True)
-            hit = self.adjust(result)
+            # One request per value: Zeet passes a role to EKS in one request and to EC2 in another.
+            hit = min((self.adjust(self._requirement(action, scope, known, literal))
+                       for known in _requests(context)), key=lambda d: _SEVERITY[d.decision])
             self._memo[key] = hit
         return hit
+
+    def _requirement(self, action: str, scope: str, known: dict[str, tuple[str, ...]],
+                     literal: bool) -> EvaluationResult:
+        if literal:
+            return self.policy_set.decide(action, "*", known, complete_context=False)
+        return self._on_scope(action, scope, known, partial_allows=True)
 
     def _on_scope(self, action: str, scope: str, known: Mapping[str, tuple[str, ...]] | None, *,
                   partial_allows: bool) -> EvaluationResult:
@@ -164,7 +194,8 @@ class RoleEvaluator:
         surely = union(s.allow_all for s in summaries)
         if bound is not None:
             surely &= bound.allow_all
-        masks = (union(s.mentions for s in summaries) | denied, surely & ~denied)
+        evaluate = focus.pattern(_KMS) | focus.pattern(_NO_PERMISSION)
+        masks = (union(s.mentions for s in summaries) | denied | evaluate, surely & ~denied & ~evaluate)
         self._focused = (focus, *masks)
         return masks
 
@@ -189,7 +220,7 @@ class RoleEvaluator:
         if self.index is None or self._mentions is None:
             return None
         position = self.index.position.get(action.lower())
-        if position is None or self._mentions >> position & 1:
+        if position is None or self._mentions >> position & 1 or action.lower() == _NO_PERMISSION:
             return None
         blocking = [Layer.IDENTITY]
         if self.policy_set.boundary is not None and (

@@ -377,11 +377,14 @@ def _in_account(scope: str, role_arn: str | None) -> str:
 def _granted(decision: RoleDecision, *, whole: bool) -> tuple[bool, tuple[str, ...]] | None:
     """(conditional, the statements that grant it) when the decision allows the action on the
     whole scope, surely or under a condition; None when it does not (a denial, an Allow of only
-    part of the scope, an answer the input cannot give)."""
+    part of the scope, an answer the input cannot give). What the readable policies allow stays a
+    grant when a policy could not be read: conditional, since that policy might deny it."""
     result = decision.result
-    if decision.decision is Decision.ALLOWED:
-        conditional = False
-    elif decision.decision is Decision.CONDITIONAL:
+    unread = decision.decision is Decision.UNKNOWN and bool(decision.unknown_reasons)
+    verdict = result.decision if unread else decision.decision
+    if verdict is Decision.ALLOWED:
+        conditional = unread
+    elif verdict is Decision.CONDITIONAL:
         # An Allow of only part of the scope (role/zeet-* for every role) does not cover it: unless a
         # condition or a Deny is what is open, it is not a grant on every resource.
         if whole and all(u.gates is Effect.ALLOW and u.partial for u in result.uncertain):

@@ -103,15 +103,17 @@ def _open_action(requirement: RequiredAction, prefix: str, display: str, decisio
 def _make_open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision,
                       resource: str) -> OpenAction:
     uncertain = decision.result.uncertain
-    reasons = list(decision.unknown_reasons)
+    reasons = list(decision.reasons)
     for item in uncertain:
         reasons.extend(f"unresolved value {u}" for u in item.unresolved)
         if item.partial:
             what = "an Allow covers" if item.gates.value == "Allow" else "a Deny covers"
             reasons.append(f"{what} only part of {resource}: {item.statement}")
-    if any(item.partial for item in uncertain) and requirement.settle_hint:
-        # The scope is "*" only because a setting naming the customer's resource is not given.
-        reasons.append(f"to audit your own resource, {requirement.settle_hint}")
+    left_out = {key.lower() for key in requirement.unset_keys}
+    if requirement.settle_hint and (any(item.partial for item in uncertain)
+                                    or left_out & {key.lower() for key in decision.result.condition_keys}):
+        # The scope is "*", or a context key unknown, only because a setting is not given.
+        reasons.append(f"to settle it, {requirement.settle_hint}")
     return OpenAction(
         action=requirement.action,
         service=prefix,

@@ -426,14 +426,16 @@ class RoleReport:
                         f"{document.problem}")
         return reason
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, features: bool = True) -> dict[str, Any]:
+        """The role as JSON; without ``features`` its feature list is left empty (for a renderer that
+        splices in feature texts it keeps), while everything derived from the features is still there."""
         return {
             "name": self.name,
             "arn": self.arn,
             "source": self.source,
             "trust": self.trust.to_json(),
             "mode": self.default_mode.to_json(),
-            "features": [f.to_json() for f in self.features],
+            "features": [f.to_json() for f in self.features] if features else [],
             "excess": self.excess.to_json(),
             "unknown_policies": list(self.unknown_policies),
             "scps": self.scps,

@@ -142,11 +142,8 @@ def _external_ids(statement: Statement) -> tuple[list[str], list[str]]:
 
 
 def unresolved_words(value: Unresolved) -> str:
-    """How a trust finding speaks of a value the input does not resolve: the template parameter and
-    the option that gives it, when the source says which parameter it is."""
-    parameter = getattr(value, "parameter", None)
-    if isinstance(parameter, str) and parameter:
-        return f"template parameter {parameter} has no value here (pass --parameter {parameter}=VALUE)"
+    """How a trust finding speaks of a value the input does not resolve: its reason, as the source
+    gave it (a template parameter's says which ``--parameter NAME=VALUE`` resolves it)."""
     return f"a value the input does not resolve: {value.reason}"
 
 

@@ -8,6 +8,7 @@ line and exit code 2, like everything else.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -44,6 +45,8 @@ class CommandContext:
 
     stdin: TextIO | None = None
     cwd: Path = field(default_factory=Path.cwd)
+    width: int = 110  # the width stdout's text is laid out in (the terminal's when it is one)
+    prompt: Callable[[str], None] | None = None  # says a line to the person at a terminal (stderr)
 
 
 class CommandParser(argparse.ArgumentParser):

@@ -1,6 +1,7 @@
 """``zeet-iam-audit diagnose [TEXT]``: every authorization failure in pasted text, explained and fixed.
 
-Reads TEXT, or standard input when TEXT is absent or ``-``, or ``--log FILE``; finds every
+Reads TEXT (a file when TEXT names one), or standard input when TEXT is absent or ``-`` (with a
+one-line prompt when it is a terminal), or ``--log FILE``; finds every
 authorization failure AWS or its tools printed (plain AWS messages, JSON and XML error bodies, the
 AWS CLI, Terraform, CloudFormation events, CDK, the SAM CLI, EC2's encoded messages; see
 ``zeet_iam_audit.support.denials``) and reports, for each, the principal, the action (in the
@@ -18,6 +19,7 @@ Exit codes: 0 at least one authorization failure was found and reported; 1 the t
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from zeet_iam_audit.commands import CommandContext, CommandResult, Output, new_parser
@@ -39,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         "output), map each to the Zeet features that need the action, and say what blocks it and how to "
         "fix it. Exit code 0 when failures were found, 1 when the text holds none, 2 when it cannot run.",
     )
-    parser.add_argument("text", nargs="?", help="the error text (default, or '-': standard input)")
+    parser.add_argument("text", nargs="?", help="the error text, or a file holding it (default, or '-': "
+                        "standard input)")
     parser.add_argument("--log", type=Path, metavar="FILE", help="read the text from FILE (a CI log, saved output)")
     add_input_arguments(parser, role_help="the role to evaluate every failure on (default: the role each "
                         "message names, found in --file)")
@@ -51,24 +54,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_text(args: argparse.Namespace, context: CommandContext) -> str:
+PROMPT = ("zeet-iam-audit diagnose: paste the error text, then press Ctrl-D on a new line "
+          "(or give it as TEXT, --log FILE, or through a pipe)")
+# A TEXT that is one word ending like a saved log or output, but names no file: probably a wrong path.
+_FILE_LIKE = re.compile(r"^[^\s]*\.(?:log|txt|json|out|xml|yaml|yml)$", re.IGNORECASE)
+
+
+def _read_file(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return str(handle.read(MAX_TEXT + 1))
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def _names_a_file(text: str, cwd: Path) -> Path | None:
+    """The file TEXT names, when it is one line that is the path of a readable file."""
+    if not text or "\n" in text or len(text) > 4096:
+        return None
+    path = Path(text.strip()).expanduser()
+    path = path if path.is_absolute() else cwd / path
+    try:
+        return path if path.is_file() else None
+    except OSError:  # a name too long, or not a path at all
+        return None
+
+
+def _read_text(args: argparse.Namespace, context: CommandContext) -> tuple[str, list[str]]:
+    """The text to diagnose, and notes about where it came from."""
+    notes: list[str] = []
     if args.log is not None:
         if args.text not in (None, "-"):
             raise UsageError("diagnose: give the text as TEXT or --log FILE, not both")
-        try:
-            with args.log.open(encoding="utf-8", errors="replace") as handle:
-                text = str(handle.read(MAX_TEXT + 1))
-        except OSError as error:
-            raise InputError(f"{args.log}: cannot read ({error.strerror})") from None
+        text = _read_file(args.log)
     elif args.text not in (None, "-"):
         text = str(args.text)
+        named = _names_a_file(text, context.cwd)
+        if named is not None:
+            notes.append(f"zeet-iam-audit diagnose: read the file {args.text} (--log FILE says so explicitly)")
+            text = _read_file(named)
+        elif _FILE_LIKE.match(text.strip()):
+            raise UsageError(f"diagnose: {text.strip()!r} looks like a file name, but there is no such file; "
+                             "give the error text itself, or the file with --log FILE")
     else:
         if context.stdin is None:
             raise UsageError("diagnose: no text: give TEXT, --log FILE, or pipe it to standard input")
+        isatty = getattr(context.stdin, "isatty", None)
+        if context.prompt is not None and isatty is not None and isatty():
+            context.prompt(PROMPT)
         text = str(context.stdin.read(MAX_TEXT + 1))
     if len(text) > MAX_TEXT:
         raise InputError(f"diagnose: the text is longer than {MAX_TEXT} characters; give the part with the errors")
-    return text
+    return text, notes
 
 
 def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
@@ -80,12 +117,11 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     from zeet_iam_audit.support.diagnosis import RoleChoice, diagnose, render_json, render_text, summary
     from zeet_iam_audit.support.inputs import open_live_session, read_roles
 
-    text = _read_text(args, context)
+    text, messages = _read_text(args, context)
     settings = load_settings(args.config, context.cwd)
     catalog = load_catalog()
     rules_dir = args.rules or settings.get("rules")
     rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)
-    messages: list[str] = []
     notes: list[str] = []
 
     choice = RoleChoice()

@@ -74,6 +74,7 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     from zeet_iam_audit.support.actions import resolve_action
     from zeet_iam_audit.support.explanation import explain, render_json, render_text
     from zeet_iam_audit.support.inputs import read_roles
+    from zeet_iam_audit.textlayout import DEFAULT_WIDTH, wrap_lines
 
     settings = load_settings(args.config, context.cwd)
     catalog = load_catalog()
@@ -100,7 +101,10 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
         raise UsageError("--role chooses among a file's roles; with --role-arn the role is the one named")
     explanation = explain(resolved.action, args.resource, request_context, roles, rules, catalog,
                           scps=loaded.scps, scp_unknown_reason=loaded.scp_unknown_reason, notes=notes)
-    text = render_json(explanation) if args.format == "json" else render_text(explanation)
+    if args.format == "json":
+        text = render_json(explanation)
+    else:  # within the terminal's width on stdout, 110 columns in a file
+        text = wrap_lines(render_text(explanation), context.width if args.output is None else DEFAULT_WIDTH)
     verdicts = ", ".join(f"{role.role}: {role.decision.value}" for role in explanation.roles)
     messages.append(f"zeet-iam-audit explain: {explanation.action} on {explanation.resource}: {verdicts}")
     return CommandResult(outputs=(Output(text, args.output),), exit_code=EXIT_OK, messages=tuple(messages))

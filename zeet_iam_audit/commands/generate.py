@@ -6,6 +6,11 @@ the permission policies for the chosen features and variants, as a role file tha
 Terraform (``terraform``). How actions are grouped and split under IAM's limits (6,144 characters per
 managed policy, 10 managed policies per role) is described in ``zeet_iam_audit.support.generation``.
 
+The IAM writes that could escalate are conditioned on the permissions boundary of the roles Zeet
+creates (``--permissions-boundary ARN``, or the boundary policy written with the role; see
+``zeet_iam_audit.support.generation``). The Terraform state settings (``--state-bucket``,
+``--state-key-prefix``, ``--lock-table``) scope the state grants to the user's bucket and table.
+
 Zeet's account id and the external id come from ``--zeet-account-id``/``--external-id``, the
 environment (``ZEET_IAM_AUDIT_ZEET_ACCOUNT_ID``, ``ZEET_IAM_AUDIT_EXTERNAL_ID``) or the config file;
 the features and variants likewise (default: every feature, as the audit).
@@ -21,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zeet_iam_audit.commands import CommandContext, CommandResult, Output, new_parser
-from zeet_iam_audit.config import load_settings
+from zeet_iam_audit.config import add_state_arguments, load_settings, state_flags, state_placeholders
 from zeet_iam_audit.errors import UsageError
 
 FORMATS = ("json", "cloudformation", "terraform")
@@ -50,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 000000000000; templates take it from the deployment)")
     parser.add_argument("--template-extras", type=Path, metavar="FILE",
                         help="TOML listing a Terraform template's extra actions (for terraform-modules)")
+    add_state_arguments(parser)
     parser.add_argument("--config", type=Path, help="config file (default: ./.zeet-iam-audit.toml)")
     parser.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
     return parser
@@ -63,13 +69,23 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     """Generate the role and render it."""
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules, load_template_extras
-    from zeet_iam_audit.support.generation import DEFAULT_ROLE_NAME, POLICY_SIZE_LIMIT, generate_role
+    from zeet_iam_audit.support.generation import (
+        DEFAULT_ROLE_NAME,
+        POLICY_SIZE_LIMIT,
+        generate_role,
+        own_boundary_arn,
+    )
     from zeet_iam_audit.support.templates import render
 
     settings = load_settings(args.config, context.cwd)
     catalog = load_catalog()
     rules_dir = args.rules or settings.get("rules")
-    rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)
+    role_name = args.role_name or DEFAULT_ROLE_NAME
+    placeholders = state_placeholders(state_flags(args), settings)
+    # Roles Zeet creates must carry a permissions boundary: the user's, or the one written here.
+    write_boundary = "permissions_boundary" not in placeholders
+    placeholders.setdefault("permissions_boundary", own_boundary_arn(role_name))
+    rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog, placeholders=placeholders)
     features = _split(args.features) or settings.get("features") or None
     variants = _split(args.variants) or settings.get("variants") or []
     extras_path = args.template_extras or settings.get("template_extras")
@@ -84,8 +100,9 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
         zeet_account_id=str(zeet) if zeet else None,
         external_id=str(external) if external else None,
         features=features, variants=variants,
-        role_name=args.role_name or DEFAULT_ROLE_NAME,
+        role_name=role_name,
         template_extras=extras,
+        write_boundary=write_boundary,
     )
     text = render(role, args.format, account_id=account_id)
     sizes = ", ".join(str(policy.size) for policy in role.policies) or "none"

@@ -36,7 +36,7 @@ def render_table_with_waivers(report: AuditReport, options: RenderOptions) -> st
     return render_table(report, options) + "".join(line + "\n" for line in waiver_report_lines(report))
 
 
-# --format name → (module, function); imported lazily: rich only when a table is wanted.
+# --format name → (module, function); each imported only when its format is wanted.
 _RENDERERS = {
     "table": ("zeet_iam_audit.formats", "render_table_with_waivers"),
     "json": ("zeet_iam_audit.formats.json_format", "render_json"),

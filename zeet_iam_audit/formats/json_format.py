@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import replace
 
 from zeet_iam_audit.audit.report import AuditReport, FeatureResult, MissingGroup, RoleReport
 from zeet_iam_audit.formats import RenderOptions
@@ -69,7 +68,7 @@ def _group_text(group: MissingGroup) -> str:
 def role_pieces(role: RoleReport) -> tuple[str, ...]:
     """One role's compact JSON (as a report of more than ``INDENT_UP_TO_ROLES`` roles lists it), in
     pieces to be joined; roles sharing a feature value share its piece."""
-    text = _encode(replace(role, features=()).to_json())
+    text = _encode(role.to_json(features=False))
     before, found, after = text.partition(_NO_FEATURES)
     if not found or not role.features:
         return (_encode(role.to_json()),)

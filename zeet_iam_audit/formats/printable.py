@@ -14,7 +14,8 @@ output kind has its function, applied to every string from the input (and to err
 - ``github_data`` / ``github_property``: a GitHub workflow command's message and property values, with
   the runner's data escaping (``%``, CR, LF; ``:`` and ``,`` in properties);
 - ``sarif_text``: SARIF message texts (the JSON encoding escapes control characters, but a viewer
-  shows the decoded text).
+  shows the decoded text);
+- ``command_text``: the other commands' reports on stdout, escaped so that JSON stays JSON.
 
 "Hidden" characters are the Unicode categories Cc (controls), Cf (format: bidirectional controls,
 zero-width characters, the byte-order mark), Zl and Zp (line and paragraph separators) and Cs (lone
@@ -28,8 +29,10 @@ report value, so a megabyte-long name costs a report one kilobyte wherever it is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 SHOWN_LIMIT = 2048  # characters of one string in a report (an ARN may have 2,048)
@@ -124,6 +127,26 @@ def github_property(text: str) -> str:
     return github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _json_compatible_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in "\n\t":
+        return char
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a JSON string writes a character beyond the BMP as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def command_text(text: str) -> str:
+    """A command's report for stdout (``explain``, ``diff``, ``diagnose``, ``generate``), table or
+    JSON: hidden characters but line feeds and tabs shown as ``\\uNNNN`` escapes, which mean the
+    same in a JSON string (``json.dumps`` leaves bidirectional and C1 characters raw with
+    ``ensure_ascii=False``, and always escapes the others)."""
+    return _HIDDEN.sub(_json_compatible_escape, text) if _HIDDEN.search(text.replace("\n", "").replace("\t", "")) \
+        else text
+
+
 def sarif_text(text: str) -> str:
     """A SARIF message or name: shown by viewers decoded, so hidden characters are escaped."""
     return terminal_text(text)
@@ -141,13 +164,48 @@ def bounded(value: T) -> T:
     return _map_strings(value, shorten)  # type: ignore[no-any-return]
 
 
+def has_long_name(role: Any) -> bool:
+    """Whether a role (``model.Role``) has a name, ARN, source or policy name longer than
+    ``SHOWN_LIMIT``: then its report is worth ``bounded`` (a walk over every string of it)."""
+    names = [role.name, role.arn or "", role.source, role.path or ""]
+    names += [policy.name for policy in role.policies]
+    if role.permissions_boundary is not None:
+        names.append(role.permissions_boundary.name)
+    return any(len(name) > SHOWN_LIMIT for name in names if isinstance(name, str))
+
+
+@functools.lru_cache(maxsize=256)
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(kind))
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_strings(items: tuple[Any, ...] | list[Any], change: Callable[[str], str]) -> bool:
+    """Whether ``items`` are plain values (strings, numbers, None) that ``change`` leaves alone,
+    decided at C speed for the changes made here (no string too long, no hidden character)."""
+    if change not in (terminal_text, shorten, sarif_text) or not all(type(item) in _ATOMS for item in items):
+        return False
+    strings = [item for item in items if type(item) is str]
+    if max(map(len, strings), default=0) > SHOWN_LIMIT:
+        return False
+    return change is shorten or not _HIDDEN.search(" ".join(strings))
+
+
 def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, Enum):
+        return value  # the tool's own vocabulary (statuses), never from the input
     if isinstance(value, str):
         return change(value)
     if isinstance(value, tuple):
+        if _plain_strings(value, change):
+            return value
         changed = tuple(_map_strings(item, change) for item in value)
         return value if all(a is b for a, b in zip(changed, value, strict=True)) else changed
     if isinstance(value, dict):
+        if _plain_strings(list(value.keys()), change) and _plain_strings(list(value.values()), change):
+            return value
         pairs = [(_map_strings(k, change), _map_strings(v, change)) for k, v in value.items()]
         moved = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(), strict=True))
         return dict(pairs) if moved else value
@@ -156,10 +214,10 @@ def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
         return value if changed_set == value else changed_set
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
-        for field in dataclasses.fields(value):
-            old = getattr(value, field.name)
+        for name in _field_names(type(value)):
+            old = getattr(value, name)
             new = _map_strings(old, change)
             if new is not old:
-                changes[field.name] = new
+                changes[name] = new
         return dataclasses.replace(value, **changes) if changes else value
     return value

@@ -31,6 +31,7 @@ from zeet_iam_audit.audit.findings import (
 )
 from zeet_iam_audit.audit.report import AuditReport, RoleReport
 from zeet_iam_audit.formats import RenderOptions
+from zeet_iam_audit.formats.json_format import INDENT_UP_TO_ROLES
 from zeet_iam_audit.formats.locate import SourceIndex, finding_line, index_source
 from zeet_iam_audit.formats.printable import printable, sarif_text
 
@@ -239,4 +240,6 @@ def render_sarif(report: AuditReport, options: RenderOptions) -> str:
                          "resultsOmitted": max(0, total - RESULTS_CAP),
                          "resultsGrouped": "role, feature and check" if grouped else "none"}
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    if len(report.roles) > INDENT_UP_TO_ROLES:  # compact, as the JSON report: code scanning takes 10 MB
+        return json.dumps(log, separators=(",", ":")) + "\n"
     return json.dumps(log, indent=2) + "\n"

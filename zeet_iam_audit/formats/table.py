@@ -1,15 +1,14 @@
-"""The table for people: one summary line per feature, then the details, rendered with rich."""
+"""The table for people: one summary line per feature, then the details.
+
+Laid out as plain text within the width (``textlayout``): long lines wrap with their indent kept, the
+features table's Summary and Feature columns narrow before anything overflows. Colour, when asked
+for, is ANSI SGR codes around the styled words. (This used rich; its layout engine cost ten times the
+audit on an account-wide report.)
+"""
 
 from __future__ import annotations
 
-import io
 import json
-
-from rich.console import Console, Group
-from rich.markup import escape
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
 
 from zeet_iam_audit.audit.report import (
     AuditReport,
@@ -19,22 +18,29 @@ from zeet_iam_audit.audit.report import (
     decision_text,
 )
 from zeet_iam_audit.formats import RenderOptions
-from zeet_iam_audit.formats.printable import printable
+from zeet_iam_audit.textlayout import DEFAULT_WIDTH, render_columns, wrap
 
+# ANSI SGR parameters: 1 bold; 31 red, 32 green, 33 yellow, 35 magenta, 36 cyan.
 _STATUS_STYLE = {
-    "ok": "bold green",
-    "warn": "bold yellow",
-    "conditional": "bold yellow",
-    "missing": "bold red",
-    "fail": "bold red",
-    "unknown": "bold magenta",
-    "info": "cyan",
+    "ok": "1;32",
+    "warn": "1;33",
+    "conditional": "1;33",
+    "missing": "1;31",
+    "fail": "1;31",
+    "unknown": "1;35",
+    "info": "36",
 }
-_DEFAULT_WIDTH = 110
+_BOLD = "1"
+_NAME = "1;36"
+_DEFAULT_WIDTH = DEFAULT_WIDTH
 
 
-def _status(value: str) -> Text:
-    return Text(value, style=_STATUS_STYLE.get(value, ""))
+def _paint(text: str, style: str | None, color: bool) -> str:
+    return f"\x1b[{style}m{text}\x1b[0m" if color and style and text else text
+
+
+def _status(value: str, color: bool) -> str:
+    return _paint(value, _STATUS_STYLE.get(value), color)
 
 
 def _feature_summary(feature: FeatureResult) -> str:
@@ -50,16 +56,13 @@ def _feature_summary(feature: FeatureResult) -> str:
     return f"{len(feature.conditional)} of {feature.required} required actions allowed only under conditions{tail}"
 
 
-def _features_table(role: RoleReport) -> Table:
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
-    table.add_column("Section", no_wrap=True)
-    table.add_column("Feature", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Summary")
-    for feature in role.features:
-        table.add_row(feature.section, feature.title, _status(feature.status.value),
-                      escape(_feature_summary(feature)))
-    return table
+def _features_table(role: RoleReport, width: int, color: bool) -> list[str]:
+    """Section, Feature, Status, Summary; Summary narrows first, then Feature."""
+    rows = [(feature.section, feature.title, feature.status.value, _feature_summary(feature))
+            for feature in role.features]
+    return render_columns(("Section", "Feature", "Status", "Summary"), rows, width,
+                          shrink={3: 12, 1: 10}, styles={2: lambda text: _status(text, color)},
+                          header_style=lambda text: _paint(text, _BOLD, color))
 
 
 def _feature_details(role: RoleReport) -> list[tuple[int, str]]:
@@ -139,69 +142,64 @@ def _excess_lines(role: RoleReport) -> list[tuple[int, str]]:
     return lines
 
 
-def _role_block(role: RoleReport) -> Group:
-    header = Text.assemble(("Role ", "bold"), (role.name, "bold cyan"))
-    if role.arn:
-        header.append(f"  {role.arn}")
+def _role_block(role: RoleReport, width: int, color: bool) -> list[str]:
+    lines = wrap(f"Role {role.name}" + (f"  {role.arn}" if role.arn else ""), width, 0, 2)
+    if color and lines[0].startswith(f"Role {role.name}"):
+        lines[0] = _paint("Role ", _BOLD, color) + _paint(role.name, _NAME, color) + lines[0][5 + len(role.name):]
     if role.not_zeet is not None:
-        return Group(header, Text(f"not a Zeet role: {role.not_zeet}"))
-    parts: list[Text | Table | Padding] = [header, Text(f"source: {role.source}")]
-    trust = Text.assemble("Trust: ", _status(role.trust.status.value))
-    parts.append(trust)
+        return [*lines, *wrap(f"not a Zeet role: {role.not_zeet}", width, 0, 2)]
+    lines.extend(wrap(f"source: {role.source}", width, 0, 2))
+    lines.append("Trust: " + _status(role.trust.status.value, color))
     for finding in role.trust.findings:
-        line = Text("  ")
-        line.append_text(_status(finding.severity))
-        line.append(f"  {finding.message}")
-        if finding.statement:
-            line.append(f" [{finding.statement}]")
-        parts.append(line)
+        where = f" [{finding.statement}]" if finding.statement else ""
+        text = wrap(f"{finding.severity}  {finding.message}{where}", width, 2, 2 + len(finding.severity) + 2)
+        text[0] = "  " + _status(finding.severity, color) + text[0][2 + len(finding.severity):]
+        lines.extend(text)
     mode = role.default_mode
     plan = f", plan {mode.plan}" if mode.plan else ""
-    parts.append(Text(f"Mode: {mode.mode}{plan} (Account Administrator: {decision_text(mode.administrator)})"))
-    parts.extend(Text(f"  {finding}") for finding in mode.findings)
-    parts.append(Text(""))
-    parts.append(_features_table(role))
+    lines.extend(wrap(f"Mode: {mode.mode}{plan} (Account Administrator: {decision_text(mode.administrator)})",
+                      width, 0, 2))
+    for note in mode.findings:
+        lines.extend(wrap(note, width, 2, 2))
+    lines.append("")
+    lines.extend(_features_table(role, width, color))
     details = _feature_details(role)
     if details:
-        parts.append(Text(""))
-        parts.append(Text("Details", style="bold"))
-        parts.extend(Padding(Text(line), (0, 0, 0, indent)) for indent, line in details)
+        lines.append("")
+        lines.append(_paint("Details", _BOLD, color))
+        for indent, line in details:
+            lines.extend(wrap(line, width, indent))
     checks = _checks_lines(role)
     if checks:
-        parts.append(Text(""))
-        parts.extend(Padding(Text(line), (0, 0, 0, indent)) for indent, line in checks)
-    parts.append(Text(""))
-    parts.extend(Padding(Text(line), (0, 0, 0, indent)) for indent, line in _excess_lines(role))
+        lines.append("")
+        for indent, line in checks:
+            lines.extend(wrap(line, width, indent))
+    lines.append("")
+    for indent, line in _excess_lines(role):
+        lines.extend(wrap(line, width, indent))
     said = {group.reason for group in role.unknown}
     for reason in role.unknown_policies:
         if reason not in said:
-            parts.append(Text(f"Unreadable: {reason}", style=_STATUS_STYLE["unknown"]))
-    parts.append(Text(f"SCPs: {role.scps}"))
-    return Group(*parts)
+            lines.extend(_paint(part, _STATUS_STYLE["unknown"], color)
+                         for part in wrap(f"Unreadable: {reason}", width))
+    lines.extend(wrap(f"SCPs: {role.scps}", width))
+    return lines
 
 
 def render_table(report: AuditReport, options: RenderOptions) -> str:
-    """The report as text; styled only when ``options.color``."""
-    report = printable(report)  # names from the input may hold control characters
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=options.width or _DEFAULT_WIDTH,
-        color_system="standard" if options.color else None,
-        force_terminal=options.color,
-        no_color=not options.color,
-        highlight=False,
-        soft_wrap=False,
-        emoji=False,
-        legacy_windows=False,
-    )
+    """The report as text within ``options.width`` (default 110); styled only when ``options.color``.
+
+    ``report`` is already printable (``render_table_with_waivers`` makes it so: walking a large report
+    twice cost as much as laying it out)."""
+    width = options.width or _DEFAULT_WIDTH
+    color = options.color
+    lines: list[str] = []
     if not report.roles:
-        console.print(Text(report.no_role or "No role to audit."))
+        lines.extend(wrap(report.no_role or "No role to audit.", width))
     for position, role in enumerate(report.roles):
         if position:
-            console.rule()
-        console.print(_role_block(role))
+            lines.append("\u2500" * width)
+        lines.extend(_role_block(role, width, color))
     for item in report.skipped:
-        console.print(Text(f"Skipped {item.name}: {item.reason}"))
-    # rich pads table cells to the width; trailing blanks only make diffs and golden files noisy.
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+        lines.extend(wrap(f"Skipped {item.name}: {item.reason}", width))
+    return "".join(line.rstrip() + "\n" for line in lines)

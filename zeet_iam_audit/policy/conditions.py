@@ -6,8 +6,25 @@ Rules that are easy to get wrong, all implemented here:
   (``StringNotEquals``, ``ArnNotLike``, ``NotIpAddress``, ...) true, except for ``...IfExists``
   (true when missing) and ``Null`` (which tests presence).
 - Several values for one key are ORed; for a negated operator they are NORed.
-- ``ForAllValues`` is true when the key is missing or empty; ``ForAnyValue`` is false then.
+- ``ForAllValues`` is true when the key is missing or its values are a null data set (none, or only
+  empty strings); ``ForAnyValue`` is false then.
 - Condition key names compare case-insensitively; values by each operator's own rule.
+
+Where AWS's documentation is silent, a condition that could go either way is *undecided*
+(``ConditionUnknown`` with ``undecided`` set): the statement might apply and the answer is unknown,
+so neither reading can turn into a false "allowed". Three such corners:
+
+- a negated operator given a value that is not of its type (``NotIpAddress`` on a value that is no
+  IP address, ``ArnNotLike`` on one that is no ARN, ``NumericNotEquals`` or ``DateNotEquals`` on
+  one that is no number or date), in the request or in the policy, unless another value decides the
+  condition anyway. (A positive operator on such a value does not match: a value that is no number
+  equals no number, and reading it so cannot make an Allow apply.)
+- an operator without a set qualifier on a key with several values in the request (AWS: "multivalued
+  context keys require a condition set operator"), when any value would match: AWS may evaluate such
+  a condition as matching no value.
+
+``ForAllValues:Null`` and ``ForAnyValue:Null`` are read as plain ``Null``: ``Null`` tests whether
+the key is present, which a set operator cannot change, and AWS documents no other reading.
 """
 
 from __future__ import annotations
@@ -15,7 +32,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -26,8 +43,9 @@ from zeet_iam_audit.policy.parse import split_operator
 from zeet_iam_audit.policy.variables import Substituted, substitute
 
 Context = Mapping[str, tuple[str, ...]]
-# A value test: (request value, policy value after substitution) → match
-ValueTest = Callable[[str, Substituted], bool]
+# A value test: (request value, policy value after substitution) → match, or None when a value is
+# not of the operator's type
+ValueTest = Callable[[str, Substituted], bool | None]
 
 NEGATED = frozenset(
     {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals",
@@ -101,10 +119,10 @@ def _compare(op: str) -> Callable[[int], bool]:
 def _numeric_test(suffix: str) -> ValueTest:
     check = _compare(suffix)
 
-    def test(request: str, policy: Substituted) -> bool:
+    def test(request: str, policy: Substituted) -> bool | None:
         left, right = _number(request), _number(policy.text)
         if left is None or right is None:
-            return False
+            return None
         return check((left > right) - (left < right))
 
     return test
@@ -113,10 +131,10 @@ def _numeric_test(suffix: str) -> ValueTest:
 def _date_test(suffix: str) -> ValueTest:
     check = _compare(suffix)
 
-    def test(request: str, policy: Substituted) -> bool:
+    def test(request: str, policy: Substituted) -> bool | None:
         left, right = _date(request), _date(policy.text)
         if left is None or right is None:
-            return False
+            return None
         return check((left > right) - (left < right))
 
     return test
@@ -134,25 +152,41 @@ def _string_like(request: str, policy: Substituted) -> bool:
     return policy.matches(request, compile_pattern)
 
 
-def _bool(request: str, policy: Substituted) -> bool:
-    return request.strip().lower() == policy.text.strip().lower()
+_BOOLEANS = frozenset({"true", "false"})
 
 
-def _binary_equals(request: str, policy: Substituted) -> bool:
+def _bool(request: str, policy: Substituted) -> bool | None:
+    left, right = request.strip().lower(), policy.text.strip().lower()
+    if left not in _BOOLEANS or right not in _BOOLEANS:
+        return None
+    return left == right
+
+
+def _binary_equals(request: str, policy: Substituted) -> bool | None:
     left, right = _binary(request), _binary(policy.text)
-    return left is not None and left == right
+    if left is None or right is None:
+        return None
+    return left == right
 
 
-def _ip_address(request: str, policy: Substituted) -> bool:
+def _ip_address(request: str, policy: Substituted) -> bool | None:
     network = _network(policy.text)
     try:
         address = ipaddress.ip_address(request.strip())
     except ValueError:
-        return False
-    return network is not None and address.version == network.version and address in network
+        return None
+    if network is None:
+        return None
+    return address.version == network.version and address in network
 
 
-def _arn_like(request: str, policy: Substituted) -> bool:
+def _is_arn(text: str) -> bool:
+    return text.startswith("arn:") and text.count(":") >= 5
+
+
+def _arn_like(request: str, policy: Substituted) -> bool | None:
+    if not _is_arn(request) or not (_is_arn(policy.pattern) or not policy.pattern.strip("*?")):
+        return None
     return policy.matches(request, lambda pattern: lambda text: arn_matches(pattern, text))
 
 
@@ -172,11 +206,31 @@ _POSITIVE_TESTS: dict[str, ValueTest] = {
 
 
 class ConditionUnknown(Exception):
-    """Raised inside evaluation when a condition needs a value nobody knows (an Unresolved one)."""
+    """Raised inside evaluation when a condition needs a value nobody knows (an Unresolved one), or
+    (``undecided``) when AWS's documentation does not say how it comes out (see the module docstring)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, undecided: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.undecided = undecided
+
+
+Tri = bool | None  # None: undecided
+
+
+def _any(values: Iterable[Tri]) -> Tri:
+    """Three-valued OR: True if any is True, else None if any is None, else False."""
+    seen_none = False
+    for value in values:
+        if value:
+            return True
+        if value is None:
+            seen_none = True
+    return None if seen_none else False
+
+
+def _not(value: Tri) -> Tri:
+    return None if value is None else not value
 
 
 def _lookup(context: Context, key: str) -> tuple[str, ...] | None:
@@ -201,6 +255,7 @@ def evaluate_condition(condition: Condition, context: Context, *, variables: boo
         # "true": the key must be absent; "false": present. An empty list counts as absent.
         absent = request is None or len(request) == 0
         wanted = {v.strip().lower() for v in condition.values}
+        # A set operator on Null (ForAnyValue:Null) is read as plain Null: see the module docstring.
         return any((w == "true" and absent) or (w == "false" and not absent) for w in wanted)
 
     negated = base in NEGATED
@@ -213,26 +268,40 @@ def evaluate_condition(condition: Condition, context: Context, *, variables: boo
         if value.unresolved:
             raise ConditionUnknown(value.unresolved)
 
-    def matches_any(request_value: str) -> bool:
-        return any(not pv.missing and test(request_value, pv) for pv in policy_values)
+    def matches_any(request_value: str) -> Tri:
+        return _any(test(request_value, pv) for pv in policy_values if not pv.missing)
 
+    if qualifier is not None and request and all(value == "" for value in request):
+        request = ()  # empty strings only: a null data set, as AWS documents for the set operators
+
+    holds: Tri
     if qualifier is None:
         if request is None or not request:
             return if_exists or negated
-        if negated:
-            return not any(matches_any(r) for r in request)
-        return any(matches_any(r) for r in request)
-
-    if request is None or not request:
+        found = _any(matches_any(r) for r in request)
+        holds = _not(found) if negated else found is True
+        if holds is not False and len(request) > 1:
+            # Several values with no set operator: AWS says such keys need one; a request AWS
+            # evaluates that way may match no value at all.
+            raise ConditionUnknown(
+                f"{condition.operator} on {condition.key}, which holds several values in the request "
+                "(a multivalued key needs ForAnyValue or ForAllValues)", undecided=True)
+    elif request is None or not request:
         # ForAllValues holds vacuously on a missing or empty key; ForAnyValue cannot.
         return if_exists or qualifier == "ForAllValues"
-    if qualifier == "ForAllValues":
-        if negated:
-            return all(not matches_any(r) for r in request)
-        return all(matches_any(r) for r in request)
-    if negated:
-        return any(not matches_any(r) for r in request)
-    return any(matches_any(r) for r in request)
+    elif qualifier == "ForAllValues" and negated:
+        holds = _not(_any(matches_any(r) for r in request))  # no request value matches
+    elif qualifier == "ForAllValues":
+        holds = all(matches_any(r) is True for r in request)  # every request value matches
+    elif negated:
+        holds = _any(_not(matches_any(r)) for r in request)
+    else:
+        holds = any(matches_any(r) is True for r in request)
+    if holds is None:
+        raise ConditionUnknown(
+            f"{condition.operator} on {condition.key}: a value is not of the operator's type, which AWS "
+            "documents no rule for", undecided=True)
+    return holds
 
 
 def normalise_context(context: Mapping[str, str | list[str] | tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

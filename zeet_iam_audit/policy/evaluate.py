@@ -25,6 +25,40 @@ Two questions, two names:
   covers the whole scope; a Deny is certain when it covers the whole scope and uncertain when it
   covers part of it. The audit asks this of actions that take resources, and the literal request of
   actions that take none.
+
+Answers decided outside the statements (``EvaluationResult.notes``):
+
+- ``sts:GetCallerIdentity`` is allowed whatever the policies say: "No permissions are required to
+  perform this operation", and an explicit Deny does not block it (STS API reference).
+- An action of ``kms`` on a KMS key (a key ARN, or a scope that holds keys) is never plainly allowed
+  by identity-based policies: access to a key needs its key policy too, which these policies cannot
+  show, so an allow becomes ``conditional`` ("the key policy must also allow this account"). A deny
+  stays a deny.
+
+Corners AWS's documentation does not settle, and the choice made for each. Where the documentation
+is silent the choice is the one that cannot turn into a false "allowed": the statement *might*
+apply, and the answer is ``unknown`` with the reason (``Uncertainty.undecided``).
+
+- Short ARNs (``arn:aws:sqs``, ``arn:aws:sqs:us-east-1``: fewer than six fields) in identity-based
+  policies and boundaries: read as written (a glob over the whole ARN) and with the missing fields as
+  wildcards; where the two readings differ for the request, undecided. In SCPs they are read as
+  written (they name no resource).
+- Commas or spaces inside an action name (``"s3:GetObject,PutObject"``, ``"s3:Get Object"``): the
+  document is refused when parsed (see ``parse.py``), as AWS refuses such names at upload; reading
+  them as matching nothing could make a Deny or a NotAction grant too much.
+- A wildcard in an action's service prefix (``"*:GetBucketPolicy"``; the Action element page
+  documents wildcards in the action name only): undecided where it would match; ``"*"`` alone is
+  every action, as documented.
+- A negated operator on a value that is not of its type (``NotIpAddress`` on ``"office"``,
+  ``NumericNotEquals`` on ``"ten"``): undecided, since true (the negation of no match) and false (a
+  type error) each could miss a Deny or apply an Allow. A positive operator on such a value does not
+  match, which can never make an Allow apply.
+- ``ForAllValues:Null`` / ``ForAnyValue:Null``: read as plain ``Null`` (a key's presence is one
+  fact; a set operator adds nothing to it).
+- A single-valued operator on a key with several values in the request: AWS says such keys "require a
+  condition set operator"; where any value would match, undecided (AWS may match none).
+- ``""`` as a context value under ``ForAllValues``/``ForAnyValue``: a null data set, as documented
+  (``ForAllValues`` true, ``ForAnyValue`` false). See ``conditions.py``.
 """
 
 from __future__ import annotations
@@ -40,9 +74,16 @@ from zeet_iam_audit.policy.conditions import (
     evaluate_condition,
     normalise_context,
 )
-from zeet_iam_audit.policy.match import arn_covers, arn_matches, arns_intersect, compile_pattern
+from zeet_iam_audit.policy.match import arn_covers, arn_matches, arns_intersect, compile_pattern, short_arn
 from zeet_iam_audit.policy.parse import parse_policy
-from zeet_iam_audit.policy.variables import literal_text, substitute
+from zeet_iam_audit.policy.variables import (
+    LITERAL_QUESTION,
+    LITERAL_STAR,
+    Substituted,
+    literal_resource,
+    literal_text,
+    substitute,
+)
 
 
 class Decision(StrEnum):
@@ -96,6 +137,8 @@ class Uncertainty:
     keys: tuple[str, ...] = ()  # condition keys or policy variables with no value in the context
     unresolved: tuple[str, ...] = ()  # unresolved template values it depends on
     partial: bool = False  # a Deny that covers part of the resource scope, not all of it
+    # Readings AWS's documentation leaves open (see the module docstring): the answer is unknown.
+    undecided: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts = []
@@ -103,6 +146,8 @@ class Uncertainty:
             parts.append("condition keys " + ", ".join(self.keys))
         if self.unresolved:
             parts.append("unresolved values " + ", ".join(self.unresolved))
+        if self.undecided:
+            parts.append("; ".join(self.undecided))
         if self.partial:
             parts.append("part of the resource scope")
         return f"{self.gates.value} in {self.statement} depends on {'; '.join(parts)}"
@@ -119,6 +164,9 @@ class EvaluationResult:
     deciding: tuple[StatementRef, ...] = ()  # the Deny statements, or the Allow statements per layer
     uncertain: tuple[Uncertainty, ...] = ()
     blocking_layers: tuple[Layer, ...] = ()  # every layer that lacks an allow (implicit deny)
+    # What decided the answer besides the statements: a permission AWS never checks, a resource
+    # policy that must also allow (``GET_CALLER_IDENTITY_NOTE``, ``KEY_POLICY_NOTE``).
+    notes: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -141,6 +189,7 @@ class EvaluationResult:
         else:
             lines.extend(f"  allowed by {ref}" for ref in self.deciding)
         lines.extend(f"  {u.describe()}" for u in self.uncertain)
+        lines.extend(f"  {note}" for note in self.notes)
         return "\n".join(lines)
 
 
@@ -152,11 +201,14 @@ class _Open:
     keys: set[str] = field(default_factory=set)
     unresolved: set[str] = field(default_factory=set)
     partial: bool = False
+    undecided: frozenset[str] = frozenset()  # rare: a new set only when one is added
 
     def merge(self, other: _Open) -> None:
         self.keys |= other.keys
         self.unresolved |= other.unresolved
         self.partial = self.partial or other.partial
+        if other.undecided:
+            self.undecided |= other.undecided
 
 
 Tri = bool | _Open
@@ -166,7 +218,8 @@ class _ActionElement:
     """An Action or NotAction element's matcher, shared by every statement with the same element
     (inline policies cut from managed ones repeat their elements), with its answers memoised."""
 
-    __slots__ = ("_memo", "exact", "negate", "patterns", "services", "unresolved", "wild")
+    __slots__ = ("_memo", "exact", "negate", "open_services", "patterns", "services", "undecided",
+                 "unresolved", "wild")
 
     def __init__(self, patterns: tuple[str, ...], negate: bool) -> None:
         self.negate = negate
@@ -180,29 +233,46 @@ class _ActionElement:
         # The services this element can cover, when every entry starts with a literal "service:"
         # (a glob can then only match actions of that service); None: it may cover any action.
         self.services: frozenset[str] | None = None
+        self.open_services: tuple[Callable[[str], bool], ...] = ()
+        self.undecided: tuple[str, ...] = ()
         if not negate and not self.unresolved:
             heads = {p.partition(":")[:2] for p in patterns}
             if all(colon and "*" not in head and "?" not in head for head, colon in heads):
                 self.services = frozenset(head.lower() for head, _ in heads)
+                return
+        # Entries with a wildcard in the service prefix ("*:GetBucket"): see the module docstring.
+        open_services = [p.lower() for p in patterns if not isinstance(p, Unresolved) and _wild_service(p)]
+        if open_services:
+            self.open_services = tuple(compile_pattern(p) for p in open_services)
+            self.undecided = tuple(
+                f"Action entry {p!r} has a wildcard in the service prefix, which AWS documents no meaning for"
+                for p in open_services)
 
     def _prepare(self) -> frozenset[str]:
         resolved = [p.lower() for p in self.patterns if not isinstance(p, Unresolved)]
+        if self.undecided:
+            resolved = [p for p in resolved if p == "*" or not _wild_service(p)]
         self.wild = tuple(compile_pattern(p) for p in resolved if "*" in p or "?" in p)
         self.exact = frozenset(p for p in resolved if "*" not in p and "?" not in p)
         return self.exact
 
     def covers(self, action: str) -> bool | None:
-        """True or False, or None when only an unresolved entry could cover ``action``."""
+        """True or False, or None when only an unresolved or undecided entry could cover ``action``."""
         known = self._memo.get(action)
         if known is None:
             exact = self.exact if self.exact is not None else self._prepare()
             hit = action in exact or any(m(action) for m in self.wild)
-            if not hit and self.unresolved:
+            if not hit and (self.unresolved or (self.open_services and any(m(action) for m in self.open_services))):
                 return None
             known = hit != self.negate
             if len(self._memo) < 16384:
                 self._memo[action] = known
         return known
+
+
+def _wild_service(pattern: str) -> bool:
+    head, colon, _ = pattern.partition(":")
+    return bool(colon) and ("*" in head or "?" in head)
 
 
 _ELEMENTS: dict[tuple[tuple[str, ...], bool], _ActionElement] = {}
@@ -217,6 +287,14 @@ def _action_element(patterns: tuple[str, ...], negate: bool) -> _ActionElement:
             _ELEMENTS.clear()
         _ELEMENTS[key] = found
     return found
+
+
+def _COVERS(pattern: str) -> Callable[[str], bool]:
+    return lambda scope: arn_covers(pattern, scope)
+
+
+def _INTERSECTS(pattern: str) -> Callable[[str], bool]:
+    return lambda scope: arns_intersect(pattern, scope)
 
 
 # Resource answers per scope, shared by statements whose Resource/NotResource element is the same.
@@ -249,10 +327,14 @@ class _CompiledStatement:
             not self.negate_resource and "*" in self.resources
         )
         self.conditions = statement.conditions
-        # Answers per scope, for elements without variables or unresolved values (they are pure).
-        plain = not any(isinstance(r, Unresolved) or "${" in r for r in self.resources or ())
+        # Answers per scope, for elements without variables, unresolved values or (outside SCPs)
+        # short ARNs: they are pure. An element that holds "*" needs none.
         self._scopes: dict[str, tuple[bool, bool]] | None = None
-        if plain and self.resources is not None:
+        if self.resources is not None and not self.any_resource and not any(
+            isinstance(r, Unresolved) or "${" in r
+            or (r.startswith("arn:") and r.count(":") < 5 and ref.layer is not Layer.SCP)  # a short ARN
+            for r in self.resources
+        ):
             key = (self.resources, self.negate_resource)
             self._scopes = _SCOPE_MEMOS.get(key)
             if self._scopes is None:
@@ -264,7 +346,7 @@ class _CompiledStatement:
         """Whether the Action/NotAction element covers ``action`` (lower-cased)."""
         covered = self.actions.covers(action)
         if covered is None:
-            return _Open(unresolved=set(self.actions.unresolved))
+            return _Open(unresolved=set(self.actions.unresolved), undecided=frozenset(self.actions.undecided))
         return covered
 
     def resource_state(
@@ -297,8 +379,20 @@ class _CompiledStatement:
                     open_ = open_ or _Open()
                     open_.keys.update(value.missing_keys)
                 continue
-            full_hits.append(value.matches(scope, lambda p: lambda s: arn_covers(p, s)))
-            some_hits.append(value.matches(scope, lambda p: lambda s: arns_intersect(p, s)))
+            full = value.matches(scope, _COVERS)
+            some = value.matches(scope, _INTERSECTS)
+            wide = short_arn(value.pattern) if self.ref.layer is not Layer.SCP else None
+            if wide is not None:
+                # A short ARN: read as it stands and with its missing fields as wildcards.
+                widened = Substituted(pattern=wide)
+                if (full, some) != (widened.matches(scope, _COVERS), widened.matches(scope, _INTERSECTS)):
+                    open_ = open_ or _Open()
+                    open_.undecided |= {
+                        f"Resource entry {raw!r} has fewer than six ARN fields, which AWS documents no "
+                        "meaning for"}
+                    continue
+            full_hits.append(full)
+            some_hits.append(some)
         full = any(full_hits)
         some = any(some_hits)
         if self.negate_resource:
@@ -341,7 +435,10 @@ class _CompiledStatement:
                     return False
             except ConditionUnknown as unknown:
                 open_ = open_ or _Open()
-                open_.unresolved.add(unknown.reason)
+                if unknown.undecided:
+                    open_.undecided |= {unknown.reason}
+                else:
+                    open_.unresolved.add(unknown.reason)
         return open_ if open_ is not None else True
 
 
@@ -431,6 +528,7 @@ def _uncertainty(ref: StatementRef, effect: Effect, state: _Open) -> Uncertainty
         keys=tuple(sorted(keys, key=str.lower)) if len(keys) > 1 else tuple(keys),
         unresolved=tuple(sorted(unresolved)) if len(unresolved) > 1 else tuple(unresolved),
         partial=state.partial,
+        undecided=tuple(sorted(state.undecided)) if state.undecided else (),
     )
 
 
@@ -596,7 +694,8 @@ class PolicySet:
         ``complete_context=False`` treats keys absent from ``context`` as unknown (the audit knows
         some keys, e.g. ``iam:PassedToService``, and nothing else).
         """
-        return self._shared(action, resource, literal_text(resource), context, complete_context, False)
+        # A literal resource is a scope without wildcards: its own are escaped (see literal_text).
+        return self.decide_scope(action, literal_text(resource), context, complete_context=complete_context)
 
     def decide_scope(
         self,
@@ -614,19 +713,6 @@ class PolicySet:
         makes an Allow that covers only part of the scope an uncertainty instead of no allow.
         ``context`` and ``complete_context`` as for ``decide``.
         """
-        return self._shared(action, scope, scope, context, complete_context, partial_allows)
-
-    def _shared(
-        self,
-        action: str,
-        resource: str,
-        scope: str,
-        context: Mapping[str, tuple[str, ...]] | None,
-        complete_context: bool,
-        partial_allows: bool,
-    ) -> EvaluationResult:
-        """The decision on ``scope`` (a literal request's resource has its wildcards escaped, see
-        ``literal_text``), shared by every policy set whose deciding policies are the same."""
         complete = complete_context or context is None
         context_key = None if context is None else tuple(sorted(context.items()))
         lowered = action.lower()
@@ -634,12 +720,18 @@ class PolicySet:
         # The decision depends on the request and on the policies that name the action (the others
         # contribute nothing): roles sharing those policies share it.
         shared_key = (action, request_key, self.boundary, self.scps,
-                      *(policy for policy in self.identity if policy.candidates(lowered)))
+                      *[policy for policy in self.identity if policy.candidates(lowered)])
         known = _DECISIONS.get(shared_key)
         if known is not None:
             return known
-        result = self._decide(action, resource, _Request(lowered, scope, context, complete, partial_allows,
-                                                         request_key))
+        resource = literal_resource(scope) if LITERAL_STAR in scope or LITERAL_QUESTION in scope else scope
+        if lowered == "sts:getcalleridentity":
+            result = EvaluationResult(action, resource, Decision.ALLOWED, notes=(GET_CALLER_IDENTITY_NOTE,))
+        else:
+            result = self._decide(action, resource, _Request(lowered, scope, context, complete, partial_allows,
+                                                             request_key))
+            if lowered.startswith("kms:") and arns_intersect(_KMS_KEYS, scope):
+                result = _with_key_policy(result)
         if len(_DECISIONS) >= _DECISIONS_LIMIT:
             _DECISIONS.clear()
         _DECISIONS[shared_key] = result
@@ -676,7 +768,7 @@ class PolicySet:
                 uncertain.extend(possible_allows)
         if not uncertain:
             return EvaluationResult(action, resource, Decision.ALLOWED, deciding=tuple(allows))
-        unresolved = any(u.unresolved for u in uncertain)
+        unresolved = any(u.unresolved or u.undecided for u in uncertain)
         return EvaluationResult(
             action,
             resource,
@@ -684,6 +776,27 @@ class PolicySet:
             deciding=tuple(allows),
             uncertain=tuple(uncertain),
         )
+
+
+GET_CALLER_IDENTITY_NOTE = (
+    "sts:GetCallerIdentity needs no permission and an explicit Deny cannot block it (AWS STS API "
+    "reference, GetCallerIdentity)")
+KEY_POLICY_NOTE = (
+    "the key policy must also allow this account: identity-based policies alone never give access to "
+    "a KMS key (AWS KMS, key policies)")
+_KMS_KEYS = "arn:*:kms:*:*:key/*"
+
+
+def _with_key_policy(result: EvaluationResult) -> EvaluationResult:
+    """An identity-only answer for an action on a KMS key: never plainly allowed, since the key's
+    own policy must also allow the account. A deny stays a deny (a key policy that names the role
+    could still grant it, but the role's own policies do not)."""
+    if result.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
+        return result
+    decision = Decision.CONDITIONAL if result.decision is Decision.ALLOWED else result.decision
+    return EvaluationResult(result.action, result.resource, decision, layer=result.layer,
+                            deciding=result.deciding, uncertain=result.uncertain,
+                            blocking_layers=result.blocking_layers, notes=(*result.notes, KEY_POLICY_NOTE))
 
 
 def evaluate(

@@ -153,6 +153,18 @@ def arn_matches(pattern: str, arn: str) -> bool:
     return all(compile_pattern(p)(a) for p, a in zip(pattern_parts, arn_parts, strict=True))
 
 
+def short_arn(pattern: str) -> str | None:
+    """For a Resource entry with fewer than six ARN fields (``arn:aws:sqs``,
+    ``arn:aws:sqs:us-east-1``), the entry with its missing fields as wildcards
+    (``arn:aws:sqs:*:*:*``); None for any other entry."""
+    if not pattern.startswith("arn:"):
+        return None
+    fields = pattern.count(":") + 1
+    if fields >= 6:
+        return None
+    return pattern + ":*" * (6 - fields)
+
+
 def any_action_matches(patterns: Iterable[str], action: str) -> bool:
     """Whether any of ``patterns`` covers ``action``."""
     lowered = action.lower()

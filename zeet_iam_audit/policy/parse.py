@@ -2,7 +2,20 @@
 
 Accepts a dict, a JSON string, or a URL-encoded JSON string (as GetRolePolicy and
 GetAccountAuthorizationDetails return them). Validates against the IAM JSON policy grammar and
-raises ``PolicyError`` naming the JSON path of the first problem.
+raises ``PolicyError`` naming the JSON path of the first problem; ``validate_policy`` returns that
+problem as a value (``InvalidPolicy``) instead.
+
+What is refused is what AWS refuses when the policy is uploaded (``MalformedPolicyDocument``): an
+Effect other than ``Allow``/``Deny``, an element the grammar does not have, a missing Action or
+Resource, an unknown condition operator, an action that is not ``*`` or ``service:Name`` (``Action:
+"s3:Get Object"``, and also ``"s3:GetObject,PutObject"`` or ``"s3:GetBucket   "``: the grammar's
+action names hold letters, digits, ``-``, ``_`` and wildcards only; reading such a string as
+matching nothing could turn a Deny or NotAction into a false "allowed", so it is refused rather
+than guessed), and in an identity-based policy (boundaries and SCPs too) a Resource/NotResource
+entry that is neither ``*`` nor an ARN (``"Resource": "my-bucket"``: "Resource must be in ARN format
+or '*'"). Only an entry without a colon is refused for that: AWS has been seen accepting other
+text that is no ARN (a CloudFormation ``Sub "arn:..."`` written out literally), which then matches
+no resource.
 """
 
 from __future__ import annotations
@@ -10,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
@@ -48,6 +62,47 @@ BASE_OPERATORS = frozenset(
 )
 _ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?_-]+:[A-Za-z0-9*?_-]*)$")
 _MAX_DEPTH_HINT = "the document is nested too deeply to be a policy"
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidPolicy:
+    """A document AWS would refuse at upload, and why: ``path`` is the JSON path of the first
+    problem inside the document (``Statement[0].Action``; empty for the whole document) and
+    ``reason`` what is wrong there (``expected an action such as 'service:Name' or '*', got
+    's3:Get Object'``)."""
+
+    path: str
+    reason: str
+
+    @classmethod
+    def from_error(cls, error: PolicyError) -> InvalidPolicy:
+        return cls(error.path, error.problem)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
+
+
+def validate_policy(
+    document: Mapping[str, Any] | str | Policy,
+    *,
+    kind: PolicyKind = PolicyKind.IDENTITY,
+    name: str = "",
+    origin: str = "",
+) -> Policy | InvalidPolicy:
+    """``parse_policy`` that returns the first problem as an ``InvalidPolicy`` value instead of
+    raising it: the parsed policy, or where and why AWS would refuse the document."""
+    try:
+        return parse_policy(document, kind=kind, name=name, origin=origin)
+    except PolicyError as error:
+        return InvalidPolicy.from_error(error)
+
+
+def _resource_looks_right(entry: str) -> bool:
+    """Whether a Resource/NotResource entry of an identity-based policy may be accepted by AWS:
+    ``*``, or text with a colon (an ARN, a pattern, a policy variable), or an unresolved template
+    value. An entry without one (``my-bucket``) is refused: "Resource my-bucket must be in ARN
+    format or '*'"."""
+    return isinstance(entry, Unresolved) or entry == "*" or ":" in entry
 
 
 def split_operator(operator: str) -> tuple[str | None, str, bool]:
@@ -211,22 +266,6 @@ def _actions(value: Any, path: str) -> tuple[str, ...]:
     return actions
 
 
-def _arn_or_star(entry: str) -> bool:
-    """IAM refuses a Resource entry that is neither ``*`` nor an ARN ("Resource my-bucket must be in ARN
-    format or "*"", MalformedPolicyDocument): a bucket name, a queue URL, an empty string."""
-    return entry == "*" or entry.startswith("arn:") or isinstance(entry, Unresolved)
-
-
-def _resources(value: Any, path: str) -> tuple[str, ...]:
-    entries = _string_list(value, path)
-    for position, entry in enumerate(entries):
-        if not _arn_or_star(entry):
-            where = path if isinstance(value, str) else f"{path}[{position}]"
-            raise PolicyError(where, f"{entry!r} is not an ARN or \"*\" (AWS refuses it: Resource must be in "
-                                     "ARN format or \"*\")")
-    return entries
-
-
 def _principal(value: Any, path: str) -> Principal:
     if value == "*":
         return Principal(wildcard=True)
@@ -316,8 +355,16 @@ def _statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement:
     elif not has_principal:
         raise PolicyError(path, "expected exactly one of Principal or NotPrincipal in a trust policy")
 
-    resources = _resources(raw["Resource"], f"{path}.Resource") if "Resource" in raw else None
-    not_resources = _resources(raw["NotResource"], f"{path}.NotResource") if "NotResource" in raw else None
+    resources = _string_list(raw["Resource"], f"{path}.Resource") if "Resource" in raw else None
+    not_resources = (
+        _string_list(raw["NotResource"], f"{path}.NotResource") if "NotResource" in raw else None
+    )
+    if kind is PolicyKind.IDENTITY:
+        element = "Resource" if resources is not None else "NotResource"
+        for position, entry in enumerate(resources if resources is not None else not_resources or ()):
+            if not _resource_looks_right(entry):
+                where = f"{path}.{element}" if isinstance(raw[element], str) else f"{path}.{element}[{position}]"
+                raise PolicyError(where, f"expected '*' or an ARN (arn:partition:service:...), got {_describe(entry)}")
     principal = _principal(raw["Principal"], f"{path}.Principal") if "Principal" in raw else None
     not_principal = (
         _principal(raw["NotPrincipal"], f"{path}.NotPrincipal") if "NotPrincipal" in raw else None
@@ -481,9 +528,10 @@ def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
     if pair is None or (identity and pair == (None, None)):  # one of the two in an identity policy
         return None
     resources, not_resources = pair
-    for entries in (resources, not_resources):
-        if entries is not None and not all(map(_arn_or_star, entries)):
-            return None  # the careful code names the entry AWS refuses
+    if identity:  # each entry "*" or with a colon (see _resource_looks_right), checked inline
+        for entry in resources or not_resources or ():
+            if ":" not in entry and entry != "*":
+                return None
     principals = _plain_either(raw, "Principal", "NotPrincipal", _plain_principal)
     if principals is None or identity != (principals == (None, None)):  # one in a trust policy, else none
         return None

@@ -69,6 +69,13 @@ def literal_text(value: str) -> str:
     return value.translate(_ESCAPE)
 
 
+def literal_resource(text: str) -> str:
+    """``literal_text`` undone: the resource as the request named it."""
+    if LITERAL_STAR not in text and LITERAL_QUESTION not in text:
+        return text
+    return text.translate(_UNESCAPE)
+
+
 def has_variables(value: str) -> bool:
     """Whether a value holds a ``${...}`` policy variable."""
     return "${" in value

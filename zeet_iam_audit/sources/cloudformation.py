@@ -52,7 +52,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from zeet_iam_audit.errors import UsageError
+from zeet_iam_audit.errors import InputError, UsageError
 from zeet_iam_audit.model import OWN_ACCOUNT, AttachedPolicy, Policy, Role, Unresolved
 from zeet_iam_audit.sources.attach import (
     attach_document,
@@ -66,6 +66,7 @@ from zeet_iam_audit.sources.managed import (
     managed_attachment,
     offline_unknown_reason,
 )
+from zeet_iam_audit.sources.reading import parse_yaml_text
 from zeet_iam_audit.sources.result import Skipped
 from zeet_iam_audit.sources.sam import uses_sam
 from zeet_iam_audit.sources.shape import Locator, describe, index_path, key_path
@@ -1105,7 +1106,10 @@ class _TemplateReader:
             where = self.resolver.resolve(
                 self.resolver.properties(logical_id).get(where_key), self.props_path(logical_id, where_key)
             )
-            shown = where if isinstance(where, str) and not isinstance(where, Unresolved) else None
+            if isinstance(where, Mapping):  # a SAM application: ApplicationId and SemanticVersion
+                where = " ".join(str(where[k]) for k in ("ApplicationId", "SemanticVersion")
+                                 if isinstance(where.get(k), str) and not isinstance(where[k], Unresolved))
+            shown = where if isinstance(where, str) and where and not isinstance(where, Unresolved) else None
             what = {
                 NESTED_STACK: "a nested stack (AWS::CloudFormation::Stack)",
                 STACK_SET: "a StackSet (AWS::CloudFormation::StackSet)",
@@ -1155,9 +1159,6 @@ class _TemplateReader:
         if self.depth >= _MAX_STACK_SET_DEPTH:
             reason = "a StackSet nested this deep is not read"
         elif isinstance(body, str):
-            from zeet_iam_audit.errors import InputError
-            from zeet_iam_audit.sources.reading import parse_yaml_text
-
             try:
                 template = parse_yaml_text(body, locator.display)  # JSON is YAML too
             except InputError as error:
@@ -1189,8 +1190,11 @@ class _TemplateReader:
             return
         inner = _TemplateReader(template, locator, parameters, depth=self.depth + 1)
         roles = inner.read()
+        # The file holds the StackSet, not the role: reports point at the StackSet resource.
         self.stack_set_roles.extend(
-            dataclasses.replace(role, extra={**role.extra, "logical_id": f"{logical_id}/{role.extra['logical_id']}"})
+            dataclasses.replace(role, source=self.locator.display, extra={
+                **role.extra, "logical_id": logical_id, "template_body_logical_id": role.extra["logical_id"],
+            })
             for role in roles
         )
         self.skipped.extend(inner.skipped)

@@ -357,6 +357,7 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
                 "pages are "
                 "not in the file (run the command without --max-items, or collect every page)",
                 origin=locator.origin(key_path(last_path, "IsTruncated")),
+                unread=True,  # what those pages hold was not read: unknown, never a pass
             )
         )
     elif truncated not in (None, False):

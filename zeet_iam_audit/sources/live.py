@@ -55,7 +55,13 @@ from zeet_iam_audit.model import AttachedPolicy, Policy, PolicyKind, Role
 from zeet_iam_audit.sources.attach import parse_policy_checked
 from zeet_iam_audit.sources.gaad import read_gaad
 from zeet_iam_audit.sources.live_scps import ScpReading, read_scps
-from zeet_iam_audit.sources.live_session import INCOMPLETE_LISTING, AwsCallError, LiveSession, one_line
+from zeet_iam_audit.sources.live_session import (
+    CONNECT_TIMEOUT,
+    INCOMPLETE_LISTING,
+    AwsCallError,
+    LiveSession,
+    one_line,
+)
 from zeet_iam_audit.sources.result import Skipped, SourceResult
 from zeet_iam_audit.sources.shape import Locator
 
@@ -108,7 +114,7 @@ class LiveOptions:
     endpoint_url: str | None = None
     scps: str = "off"  # "off" | "auto"
     max_attempts: int = 8
-    connect_timeout: float = 10
+    connect_timeout: float = CONNECT_TIMEOUT
     read_timeout: float = 30
 
 

@@ -4,12 +4,15 @@ Every failure is an ``InputError`` with one line, ``"PATH: line L column C: what
 ``"PATH: what"`` when there is no place to point at), never a traceback. The limits guard against
 files that are not inputs at all and against hostile ones:
 
-- at most ``MAX_INPUT_BYTES`` (64 MB; a large account's authorization details are a few MB);
+- at most ``MAX_INPUT_BYTES`` (64 MB; a large account's authorization details are a few MB; the
+  CLI's ``--max-input-mb`` raises it), checked on a regular file's size before a byte is read, and
+  on a stream (``-`` for standard input, a FIFO) as it is read; devices (``/dev/zero`` never ends),
+  directories and the program's own stdout are refused;
 - UTF-8, with or without a byte-order mark; UTF-16 with a byte-order mark is accepted too, because
   Windows PowerShell's ``>`` writes the AWS CLI's output that way; NUL characters are refused;
 - JSON: duplicate keys are refused (IAM and CloudFormation refuse them; Python would silently keep
-  the last one), as are ``NaN``/``Infinity``, integers longer than Python converts, and nesting
-  deeper than ``MAX_DEPTH``;
+  the last one; located in linear time), as are ``NaN``/``Infinity``, integers longer than Python
+  converts, and nesting deeper than ``MAX_DEPTH``;
 - YAML: a ``SafeLoader`` subclass (never an unsafe loader) that knows CloudFormation's short-form
   tags (``!Ref X`` → ``{"Ref": "X"}``, ``!Sub s`` → ``{"Fn::Sub": s}``, ``!GetAtt A.B`` →
   ``{"Fn::GetAtt": ["A", "B"]}``), keeps ``2012-10-17`` a string rather than a date, refuses

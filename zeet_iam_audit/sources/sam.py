@@ -85,12 +85,14 @@ def expand_sam(
     sam = copy.deepcopy(dict(template))
     sam["Transform"] = SAM_TRANSFORM  # other macros run at deployment; the reader says so
     resources = sam.get("Resources")
+    applications: dict[str, Any] = {}
     if isinstance(resources, Mapping):
-        sam["Resources"] = {
+        applications = {
             logical_id: resource
             for logical_id, resource in resources.items()
-            if not (isinstance(resource, Mapping) and resource.get("Type") == SAM_APPLICATION)
+            if isinstance(resource, Mapping) and resource.get("Type") == SAM_APPLICATION
         }
+        sam["Resources"] = {k: v for k, v in resources.items() if k not in applications}
         for resource in sam["Resources"].values():
             key = _PACKAGED_PATHS.get(resource.get("Type", "")) if isinstance(resource, dict) else None
             if key is not None:
@@ -113,6 +115,8 @@ def expand_sam(
     except Exception as error:  # the translator's own failure on an odd template, not ours
         return f"the SAM transform failed: {type(error).__name__}: {error}"
     expanded = cast(dict[str, Any], result)
+    # Put back as written: the reader names them (their template is not in the file).
+    expanded.setdefault("Resources", {}).update(applications)
     declared = template.get("Transform")
     others = [t for t in (declared if isinstance(declared, list) else [declared]) if t not in (None, SAM_TRANSFORM)]
     if others:

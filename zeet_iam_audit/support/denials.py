@@ -18,8 +18,15 @@ Recognised, anywhere in the text and as many times as they occur:
   and the older ``API: sns:CreateTopic User: ...``), CDK's event lines and ``❌`` summary, and the
   SAM CLI's events table (its ResourceStatusReason column re-joined across rows).
 - A 403 that names no IAM action (``api error Forbidden: Forbidden`` from S3's HeadBucket, ``An
-  error occurred (AccessDenied) when calling the GetObject operation: Access Denied``): the API
-  operation is reported, translated to its IAM action where that is known.
+  error occurred (AccessDenied) when calling the GetObject operation: Access Denied``, ``An error
+  occurred (403) when calling the HeadObject operation: Forbidden``, the answer of S3's HEAD requests,
+  which carry no error body): the API operation is reported, translated to its IAM action where that
+  is known (HeadObject is authorized by ``s3:GetObject``, HeadBucket by ``s3:ListBucket``).
+- CloudTrail events, one event or a ``{"Records": [...]}`` file: every event whose ``errorCode`` is
+  an authorization failure (``AccessDenied``, ``UnauthorizedOperation``,
+  ``Client.UnauthorizedOperation``, ...), its action from ``eventSource`` and ``eventName``
+  (``s3.amazonaws.com`` + ``HeadBucket`` → ``s3:ListBucket``), its principal from ``userIdentity``, its
+  resource from the message, the event's ``resources`` or its S3 request parameters.
 
 Text may be folded across lines (terminal or tool wrapping, Terraform's ``│`` gutter, CI timestamps,
 colour codes), quoted or escaped (``\\"`` in JSON, ``&quot;`` in XML): lines are un-prefixed and
@@ -33,6 +40,7 @@ from __future__ import annotations
 
 import bisect
 import html
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -52,8 +60,11 @@ LAYER_NAMES = {
 }
 ACCESS_DENIED_CODES = frozenset(
     {"accessdenied", "accessdeniedexception", "unauthorizedoperation", "authorizationerror",
-     "unauthorizedaccess", "forbidden", "authorizationerrorexception"}
+     "unauthorizedaccess", "forbidden", "authorizationerrorexception", "client.unauthorizedoperation",
+     "403"}  # "403": S3's HEAD operations answer with the status alone, and the CLI prints it as the code
 )
+# API operations only one service has: a CLI error naming them needs no ``aws SERVICE`` line.
+_ONLY_IN = {"headobject": "s3", "headbucket": "s3"}
 
 
 def _phrase(text: str) -> str:
@@ -108,7 +119,7 @@ _SDK_403 = re.compile(
     re.IGNORECASE,
 )
 _CLI_ERROR = re.compile(
-    r"An\s+error\s+occurred\s+\((?P<code>[A-Za-z.]+)\)\s+when\s+calling\s+the\s+(?P<op>[A-Za-z0-9]+)\s+"
+    r"An\s+error\s+occurred\s+\((?P<code>[A-Za-z0-9.]+)\)\s+when\s+calling\s+the\s+(?P<op>[A-Za-z0-9]+)\s+"
     r"operation(?:\s*\(reached max retries: \d+\))?\s*:\s*(?P<rest>[^\n]*)",
     re.IGNORECASE,
 )
@@ -618,6 +629,7 @@ def _plain_403s(text: str, catalog: Catalog, taken: _Spans) -> Iterator[_Found]:
                 message = rest.strip()
                 before = text[max(0, match.start() - _LOOKBACK):match.start()]
                 resolved_action, written, note = _cli_operation(match.group("op"), before, catalog)
+                resource = _s3_resource(before) if (resolved_action or "").startswith("s3:") else None
                 source = "aws-cli"
             else:
                 api = _API_ERROR.search(rest)
@@ -631,6 +643,9 @@ def _plain_403s(text: str, catalog: Catalog, taken: _Spans) -> Iterator[_Found]:
                 if bucket is not None and match.group("service").strip().lower() == "s3":
                     resource = f"arn:aws:s3:::{bucket.group('bucket')}"
                 source = "terraform" if re.search(r"(?:^|\n)\s*Error:", before) else "aws-sdk"
+            if match.group("op").lower() == "headobject" and note:
+                note += ("; a HEAD request's 403 is also S3's answer for a key that does not exist when "
+                         "s3:ListBucket is not allowed on the bucket")
             taken.add(match.start(), match.end())
             yield _Found(match.start(), match.end(), Denial(
                 principal=None, action=resolved_action, action_written=written, action_note=note,
@@ -644,12 +659,33 @@ _CLI_COMMAND = re.compile(r"\baws\s+(?:--[a-z-]+(?:\s+[^\s-]\S*)?\s+)*(?P<servic
 _CLI_SERVICES = {"s3api": "s3", "elbv2": "elasticloadbalancingv2", "sts": "sts"}
 
 
+_S3_URL = re.compile(r"\bs3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,62})(?:/(?P<key>[^\s\"']*))?")
+_S3_OPTIONS = re.compile(r"--bucket\s+(?P<bucket>[a-z0-9][a-z0-9.-]{1,62})(?:\s+--key\s+(?P<key>[^\s\"']+))?")
+
+
+def _s3_resource(before: str) -> str | None:
+    """The bucket (and object) of the last ``aws s3 ... s3://B/K`` or ``aws s3api ... --bucket B
+    [--key K]`` command printed before an S3 error."""
+    commands = list(_CLI_COMMAND.finditer(before))
+    if not commands:
+        return None
+    line = before[commands[-1].start():].split("\n", 1)[0]
+    found = _S3_URL.search(line) or _S3_OPTIONS.search(line)
+    if found is None:
+        return None
+    key = found.group("key")
+    return f"arn:aws:s3:::{found.group('bucket')}" + (f"/{key}" if key else "")
+
+
 def _cli_operation(operation: str, before: str, catalog: Catalog) -> tuple[str | None, str, str | None]:
     """The AWS CLI names the operation but not the service: the service comes from the ``aws SERVICE
-    COMMAND`` line printed before the error, when there is one."""
+    COMMAND`` line printed before the error, when there is one, or from the operation when only one
+    service has it (HeadObject, HeadBucket)."""
     commands = list(_CLI_COMMAND.finditer(before))
-    if commands:
-        service = commands[-1].group("service")
+    services = [commands[-1].group("service")] if commands else []
+    if operation.lower() in _ONLY_IN:
+        services.append(_ONLY_IN[operation.lower()])
+    for service in services:
         resolved = resolve_operation(_CLI_SERVICES.get(service, service), operation, catalog)
         if resolved.action is not None:
             return resolved.action, resolved.written, resolved.note
@@ -661,9 +697,15 @@ def _cli_operation(operation: str, before: str, catalog: Catalog) -> tuple[str |
 def find_denials(text: str, catalog: Catalog) -> tuple[Denial, ...]:
     """Every authorization failure in ``text``, in the order they first appear; a failure printed
     several times (CDK's event line and its summary) is one ``Denial`` with every line in ``lines``."""
+    events = cloudtrail_events(text)
+    if events is not None:
+        return _merged(sorted(_cloudtrail_found(events, text, catalog), key=lambda f: f.start), text, frozenset())
     prepared, sam_rows = prepare(text)
-    found = sorted(_iter_found(prepared, catalog), key=lambda f: f.start)
-    breaks = [match.start() for match in re.finditer("\n", prepared)]
+    return _merged(sorted(_iter_found(prepared, catalog), key=lambda f: f.start), prepared, sam_rows)
+
+
+def _merged(found: list[_Found], text: str, sam_rows: frozenset[int]) -> tuple[Denial, ...]:
+    breaks = [match.start() for match in re.finditer("\n", text)]
     merged: dict[tuple[object, ...], Denial] = {}
     for item in found:
         denial = replace(item.denial, line=bisect.bisect_right(breaks, item.start) + 1)
@@ -682,3 +724,89 @@ def find_denials(text: str, catalog: Catalog) -> tuple[Denial, ...]:
                 better = replace(better, operation=denial.operation)
             merged[denial.key] = replace(better, lines=(*existing.lines, denial.line))
     return tuple(merged.values())
+
+
+# -- CloudTrail -----------------------------------------------------------------------------------
+
+# eventSource host → IAM prefix, where they differ.
+_EVENT_SOURCES = {"monitoring": "cloudwatch"}
+# Lambda's event names carry the API version: CreateFunction20150331, UpdateFunctionCode20150331v2.
+_API_VERSION = re.compile(r"\d{8}(?:v\d+)?$")
+
+
+def cloudtrail_events(text: str) -> list[dict[str, object]] | None:
+    """The CloudTrail events in ``text`` when it is CloudTrail's JSON: one event, a trail file
+    (``{"Records": [...]}``), a list of events, or ``aws cloudtrail lookup-events`` output (each
+    event a JSON string in ``CloudTrailEvent``); None for any other text."""
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        return None
+    try:
+        document = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(document, dict) and isinstance(document.get("Records"), list):
+        items: list[object] = document["Records"]
+    elif isinstance(document, dict) and isinstance(document.get("Events"), list):
+        items = []
+        for entry in document["Events"]:
+            raw = entry.get("CloudTrailEvent") if isinstance(entry, dict) else None
+            try:
+                items.append(json.loads(raw) if isinstance(raw, str) else None)
+            except ValueError:
+                continue
+    elif isinstance(document, list):
+        items = document
+    else:
+        items = [document]
+    events = [item for item in items if isinstance(item, dict) and "eventSource" in item and "eventName" in item]
+    return events if events else None
+
+
+def _event_resource(event: dict[str, object]) -> str | None:
+    """The event's resource: its ``resources`` ARN, or the bucket and key of an S3 request."""
+    resources = event.get("resources")
+    if isinstance(resources, list):
+        for item in resources:
+            if isinstance(item, dict) and isinstance(item.get("ARN"), str):
+                return str(item["ARN"])
+    parameters = event.get("requestParameters")
+    if isinstance(parameters, dict) and isinstance(parameters.get("bucketName"), str):
+        key = parameters.get("key")
+        return f"arn:aws:s3:::{parameters['bucketName']}" + (f"/{key}" if isinstance(key, str) and key else "")
+    return None
+
+
+def _cloudtrail_found(events: list[dict[str, object]], text: str, catalog: Catalog) -> Iterator[_Found]:
+    position = 0
+    for event in events:
+        code = str(event.get("errorCode") or "")
+        event_id = event.get("eventID")
+        if isinstance(event_id, str) and event_id:
+            found_at = text.find(event_id, position)
+            if found_at >= 0:  # the event's first key (eventVersion) when it comes before its id
+                opening = text.rfind('"eventVersion"', position, found_at)
+                position = opening if opening >= 0 else found_at
+        if code.lower() not in ACCESS_DENIED_CODES:
+            continue
+        host = str(event.get("eventSource") or "").split(".", 1)[0]
+        operation = _API_VERSION.sub("", str(event.get("eventName") or ""))
+        resolved = resolve_operation(_EVENT_SOURCES.get(host, host), operation, catalog)
+        message = str(event.get("errorMessage") or "")
+        identity = event.get("userIdentity")
+        principal = identity.get("arn") if isinstance(identity, dict) else None
+        inner = find_denials(message, catalog) if message else ()
+        if inner and inner[0].action is not None:
+            denial = inner[0]  # AWS's own sentence: action, resource and reason as it says them
+        else:
+            denial = Denial(
+                principal=None, action=resolved.action, action_written=resolved.written,
+                action_note=resolved.note, resource=None, reason=Reason(text=message or None),
+                source="cloudtrail", line=0, message=message,
+                encoded=inner[0].encoded if inner else None)
+        yield _Found(position, position, replace(
+            denial, source="cloudtrail", line=0, lines=(),
+            principal=denial.principal or (str(principal) if principal else None),
+            resource=denial.resource or _event_resource(event),
+            error_code=code, operation=str(event.get("eventName") or operation),
+            message=message or f"{code} on {event.get('eventName')}"))

@@ -11,6 +11,18 @@ condition) is left out.
 **How it is grouped.** One statement per feature, service and resource scope (with its condition):
 actions that share a scope are merged. Statements keep the guide's feature order.
 
+**How the role is protected.** The IAM writes that could hand Zeet more than it is granted
+(iam:CreateRole, AttachRolePolicy, DetachRolePolicy, PutRolePolicy, DeleteRolePolicy,
+UpdateAssumeRolePolicy) carry the rules' condition ``iam:PermissionsBoundary``: Zeet may create
+and change only roles that carry the permissions boundary. This role has none, so it cannot attach
+or put a policy on itself, nor on any other role without the boundary (an administrator role of
+the account, say), and every role it creates is capped by the boundary. Without
+``--permissions-boundary ARN`` (a boundary of your own), the output includes one,
+``<role>-boundary``: the services the roles Zeet's template creates use, and no IAM write beyond
+service-linked roles; the condition then names it as ``arn:aws:iam::*:policy/<role>-boundary``
+(a boundary is always a policy of the role's own account). Rewriting policy documents
+(iam:CreatePolicyVersion) cannot be bounded, so it is left to the variant ``iam-updates``.
+
 **How it is split.** IAM limits a managed policy to 6,144 characters, whitespace not counted, and a
 role to 10 attached managed policies by default. Statements are packed in order into policies up to
 the limit (next fit, so a feature's statements stay together where they fit); a statement too large
@@ -88,9 +100,56 @@ class GeneratedPolicy:
     size: int
 
 
+BOUNDARY_SUFFIX = "-boundary"
+# The permissions boundary for the roles Zeet creates, when the user brings none: what those roles
+# use (the cluster role's and node roles' AWS managed policies, and the IRSA roles of the
+# in-cluster controllers: load balancer controller, external-dns, cert-manager, cluster-autoscaler,
+# EBS CSI driver, fluent-bit), and of IAM only service-linked roles and reads. A boundary grants
+# nothing by itself; it caps what a role's own policies can grant.
+CREATED_ROLES_BOUNDARY: tuple[dict[str, Any], ...] = (
+    {
+        "Sid": "WhatZeetsRolesUse",
+        "Effect": "Allow",
+        "Action": [
+            "acm:DescribeCertificate", "acm:ListCertificates", "autoscaling:*", "cloudwatch:*",
+            "cognito-idp:DescribeUserPoolClient", "ec2:*", "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories",
+            "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer", "ecr:ListImages",
+            "eks:DescribeCluster", "eks:DescribeNodegroup", "eks:ListNodegroups",
+            "eks-auth:AssumeRoleForPodIdentity", "elasticloadbalancing:*", "kms:CreateGrant",
+            "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
+            "kms:ListGrants", "kms:ReEncrypt*", "kms:RevokeGrant", "logs:*", "route53:*",
+            "shield:*", "ssm:GetParameter", "tag:GetResources", "tag:TagResources", "waf-regional:*",
+            "wafv2:*", "iam:GetServerCertificate", "iam:ListServerCertificates",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Sid": "ServiceLinkedRolesOnly",
+        "Effect": "Allow",
+        "Action": "iam:CreateServiceLinkedRole",
+        "Resource": "arn:aws:iam::*:role/aws-service-role/*",
+    },
+)
+
+
+def own_boundary_arn(role_name: str) -> str:
+    """How the condition names the boundary ``generate`` writes (its account is the role's own)."""
+    return f"arn:aws:iam::*:policy/{role_name}{BOUNDARY_SUFFIX}"
+
+
+def needs_boundary(grants: Sequence[Grant]) -> bool:
+    """Whether a grant is conditioned on the permissions boundary of the roles Zeet creates."""
+    return any(key.lower() == "iam:permissionsboundary" for grant in grants for key, _ in grant.context)
+
+
 @dataclass(frozen=True, slots=True)
 class GeneratedRole:
-    """The generated role: trust policy and managed policies, and what they were generated for."""
+    """The generated role: trust policy and managed policies, and what they were generated for.
+
+    ``boundary`` is the permissions boundary for the roles Zeet creates, when ``generate`` wrote
+    one (not attached to this role).
+    """
 
     role_name: str
     zeet_account_id: str
@@ -102,6 +161,7 @@ class GeneratedRole:
     max_session_duration: int
     actions: int
     notes: tuple[str, ...] = field(default=())
+    boundary: GeneratedPolicy | None = None
 
     @property
     def description(self) -> str:
@@ -308,8 +368,13 @@ def generate_role(
     template_extras: Sequence[RequiredAction] = (),
     limit: int = POLICY_SIZE_LIMIT,
     max_policies: int = MAX_MANAGED_POLICIES,
+    write_boundary: bool = False,
 ) -> GeneratedRole:
-    """The least-privilege role for the selection (see the module docstring)."""
+    """The least-privilege role for the selection (see the module docstring).
+
+    ``write_boundary``: the rules were loaded with ``own_boundary_arn(role_name)`` as the
+    permissions boundary, so the output includes that boundary policy (when a grant needs it).
+    """
     account, external = check_identity(zeet_account_id, external_id, role_name)
     chosen_variants = tuple(sorted(set(variants)))
     grants, chosen = collect_grants(rules, catalog, features, chosen_variants, template_extras)
@@ -331,6 +396,20 @@ def generate_role(
             features=covered,
             size=policy_size(document),
         ))
+    boundary = None
+    if write_boundary and needs_boundary(kept):
+        document = {"Version": POLICY_VERSION, "Statement": [dict(item) for item in CREATED_ROLES_BOUNDARY]}
+        boundary = GeneratedPolicy(
+            name=f"{role_name}{BOUNDARY_SUFFIX}"[:128],
+            description=("Zeet: the permissions boundary of the IAM roles Zeet creates; "
+                         f"{role_name} may create and change only roles carrying it (zeet-iam-audit generate)"),
+            document=document,
+            features=(),
+            size=policy_size(document),
+        )
+        notes.append(f"roles Zeet creates must carry the permissions boundary {boundary.name} (in the "
+                     "cloudformation and terraform output); Zeet's template sets it with "
+                     "iam_role_permissions_boundary")
     trust = rules.trust
     return GeneratedRole(
         role_name=role_name,
@@ -343,4 +422,5 @@ def generate_role(
         max_session_duration=max(3600, trust.min_session_duration or 3600) if trust else 3600,
         actions=len({grant.action.lower() for grant in kept}),
         notes=tuple(notes),
+        boundary=boundary,
     )
