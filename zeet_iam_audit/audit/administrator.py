@@ -31,7 +31,6 @@ from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision, Layer
 
 DISPLAY = "Account Administrator"
-ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 _LISTED = 6  # a service's carved-out actions are listed when at most this many
 _EXCEPT = 6  # ... or shown as "svc:* except ..." when at most this many remain
 _SERVICES = 12  # services listed before "and N more"
