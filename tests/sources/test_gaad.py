@@ -80,7 +80,7 @@ def test_default_version_is_the_one_read() -> None:
     policy = _roles(FIXTURE)["zeet-cloud-connection"].policies[0].policy
     assert policy is not None
     assert [s.sid for s in policy.statements] == [
-        "ContainerRegistry", "Kubernetes", "ComputeAndNetwork", "ClusterIam", "Sessions"
+        "ContainerRegistry", "Kubernetes", "ComputeAndNetwork", "ClusterIam", "Sessions", "ControlPlaneLogs"
     ]  # fmt: skip
 
 
