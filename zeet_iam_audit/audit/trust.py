@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from zeet_iam_audit.audit.report import TrustFinding, TrustResult, TrustStatus
 from zeet_iam_audit.model import Condition, Effect, Policy, Principal, Role, Statement, Unresolved
-from zeet_iam_audit.policy.conditions import evaluate_condition
+from zeet_iam_audit.policy.conditions import ConditionUnknown, evaluate_condition
 from zeet_iam_audit.policy.match import any_action_matches
 from zeet_iam_audit.policy.parse import split_operator
 
@@ -170,6 +170,13 @@ def _for_zeet(condition: Condition, context: dict[str, tuple[str, ...]]) -> tupl
     unresolved = [v for v in condition.values if isinstance(v, Unresolved)]
     if unresolved:
         return "unknown", unresolved_words(unresolved[0])
+    try:
+        return _for_zeet_known(condition, context)
+    except ConditionUnknown as unknown:  # AWS documents no outcome (e.g. a value not of the operator's type)
+        return "unknown", unknown.reason
+
+
+def _for_zeet_known(condition: Condition, context: dict[str, tuple[str, ...]]) -> tuple[str, str]:
     key = condition.key.lower()
     if key in _ZEET_SUPPLIES:
         return ("holds" if evaluate_condition(condition, context, variables=False) else "never"), ""
