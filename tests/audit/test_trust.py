@@ -274,3 +274,12 @@ def test_an_unresolved_external_id_without_a_parameter_name_gives_its_reason() -
     result = audit_trust(_role(_assume(ZEET_ROOT, {"StringEquals": {"sts:ExternalId": value}})), SETTINGS)
     assert result.status is TrustStatus.UNKNOWN
     assert "Fn::ImportValue ZeetExternalIdExport" in result.findings[0].message
+
+
+def test_a_condition_aws_documents_no_answer_for_is_unknown_not_a_crash() -> None:
+    """ArnNotEquals on aws:SecureTransport compares a boolean with an ARN: AWS documents no rule."""
+    condition = {**WITH_EXTERNAL_ID, "ArnNotEquals": {"aws:SecureTransport": f"arn:aws:iam::{CUSTOMER}:role/zeet-*"}}
+    result = audit_trust(_role(_assume(ZEET_ROOT, condition)), SETTINGS)
+    assert result.status is TrustStatus.UNKNOWN
+    assert [f.code for f in result.findings] == ["trust-condition-unknown"]
+    assert "aws:SecureTransport" in result.findings[0].message
