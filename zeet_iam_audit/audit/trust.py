@@ -157,6 +157,15 @@ def _shown(condition: Condition) -> str:
     return f"{condition.operator} {condition.key}"
 
 
+def _holds(condition: Condition, context: dict[str, tuple[str, ...]]) -> bool | None:
+    """Whether a condition holds for ``context`` (None: AWS documents no answer, e.g. a value not of
+    the operator's type)."""
+    try:
+        return evaluate_condition(condition, context, variables=False)
+    except ConditionUnknown:
+        return None
+
+
 def _private(network: str) -> bool:
     try:
         return not ipaddress.ip_network(network.strip(), strict=False).is_global
@@ -170,22 +179,18 @@ def _for_zeet(condition: Condition, context: dict[str, tuple[str, ...]]) -> tupl
     unresolved = [v for v in condition.values if isinstance(v, Unresolved)]
     if unresolved:
         return "unknown", unresolved_words(unresolved[0])
-    try:
-        return _for_zeet_known(condition, context)
-    except ConditionUnknown as unknown:  # AWS documents no outcome (e.g. a value not of the operator's type)
-        return "unknown", unknown.reason
-
-
-def _for_zeet_known(condition: Condition, context: dict[str, tuple[str, ...]]) -> tuple[str, str]:
     key = condition.key.lower()
     if key in _ZEET_SUPPLIES:
-        return ("holds" if evaluate_condition(condition, context, variables=False) else "never"), ""
+        try:
+            return ("holds" if evaluate_condition(condition, context, variables=False) else "never"), ""
+        except ConditionUnknown as error:
+            return "unknown", error.reason
     why = _NEVER_SENT.get(key) or next(
         (text for prefix, text in _NEVER_SENT_PREFIXES.items() if key.startswith(prefix)), None)
     if why is not None:
-        outcomes = {evaluate_condition(condition, {}, variables=False)}
+        outcomes = {_holds(condition, {})}
         if key == _MFA_KEY:  # absent for some callers, "false" for others: neither is MFA
-            outcomes.add(evaluate_condition(condition, {key: ("false",)}, variables=False))
+            outcomes.add(_holds(condition, {key: ("false",)}))
         if outcomes == {True}:
             return "holds", ""
         return ("never", why) if outcomes == {False} else ("maybe", "")
@@ -450,7 +455,7 @@ def _external_id_weakness(statement: Statement) -> TrustFinding | None:
         )
 
     def holds(context: dict[str, tuple[str, ...]]) -> bool:
-        return all(evaluate_condition(c, context, variables=False) for c in conditions)
+        return all(_holds(c, context) is True for c in conditions)
 
     shown = "; ".join(_shown(c) for c in conditions)
     if all(holds({EXTERNAL_ID_KEY: (probe,)}) for probe in _ANY_EXTERNAL_IDS):
