@@ -53,6 +53,7 @@ def test_a_passing_report_and_its_trust_and_risky_sections(run_cli: Callable[...
     assert wide.stdout.count("### Role ") == 6
     # With --all-roles, roles Zeet cannot assume are one line each, not ten feature verdicts.
     assert "Not a Zeet role: trusts lambda.amazonaws.com." in wide.stdout
+    assert "4 roles audited from `fixtures/gaad/zeet-account.json` (2 not Zeet roles, not audited)." in wide.stdout
     warned = run_cli("--file", "fixtures/role/get-role.json", "--format", "markdown")
     assert "**Trust findings**" in warned.stdout
     assert "accounts other than Zeet's can assume the role" in warned.stdout

@@ -280,3 +280,27 @@ def test_the_cli_reports_partial_reads_and_fails_on_unknown(aws: Any, monkeypatc
     assert "AccessDeniedException on organizations:DescribeOrganization" in text
     assert "fails on unknown" in stderr.getvalue()
     assert faults.injected["iam:GetRole"] == len(ROLES)  # the throttling was retried through
+
+
+def test_a_live_audit_denied_the_attached_policies_fails_the_default_gate(aws: Any,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: the default gate fails closed. A caller that may not list a role's managed policies
+    gets unknown verdicts, and the default --fail-on stops on them, saying what could not be verified."""
+    faults = Faults(rules=[Rule("iam:ListAttachedRolePolicies", DENIED)])
+    opened = live.open_session
+
+    def open_with_faults(options: LiveOptions) -> Any:
+        session = opened(options)
+        faults.install(session)
+        return session
+
+    monkeypatch.setattr(live, "open_session", open_with_faults)
+    argv = ["--role-arn", ARNS[0], "--features", ",".join(FEATURES), "--zeet-account-id", ZEET,
+            "--external-id", EXTERNAL_ID, "--format", "json"]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert main(argv, stdout=stdout, stderr=stderr) == 1, stderr.getvalue()
+    lines = stderr.getvalue().rstrip().splitlines()
+    assert lines[-1].endswith("fails on unknown"), lines[-1]
+    assert any("could not verify" in line and "iam:ListAttachedRolePolicies" in line for line in lines)
+    (role,) = json.loads(stdout.getvalue())["roles"]
+    assert any("iam:ListAttachedRolePolicies" in group["reason"] for group in role["unknown_groups"])

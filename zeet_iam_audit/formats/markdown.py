@@ -183,14 +183,18 @@ def render_markdown(report: AuditReport, options: RenderOptions) -> str:
     """The report as Markdown, headed by the verdict when the run's ``--fail-on`` result is known."""
     report = printable(report)  # names from the input may hold control characters
     lines = ["## zeet-iam-audit", ""]
-    roles = len(report.roles)
+    roles = sum(1 for role in report.roles if role.not_zeet is None)
+    others = len(report.roles) - roles
     inputs = ", ".join(code(relative_path(i, options.root) if i in {r.source for r in report.roles} else i)
                        for i in report.inputs)
+    # Roles Zeet cannot assume (--all-roles) are counted apart: they were not audited.
+    apart = f" ({others} not Zeet role{'s' if others != 1 else ''}, not audited)" if others else ""
+    audited = f"{roles} role{'s' if roles != 1 else ''} audited from {inputs or 'no input'}{apart}."
     if options.reached is not None:
         verdict = f"**fails** on {', '.join(options.reached)}" if options.reached else "**passes**"
-        lines.append(f"Result: {verdict}. {roles} role{'s' if roles != 1 else ''} audited from {inputs or 'no input'}.")
+        lines.append(f"Result: {verdict}. {audited}")
     else:
-        lines.append(f"{roles} role{'s' if roles != 1 else ''} audited from {inputs or 'no input'}.")
+        lines.append(audited)
     lines.append("")
     if not report.roles:
         lines += [md(report.no_role) if report.no_role else "No role to audit.", ""]
