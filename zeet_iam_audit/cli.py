@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
@@ -32,6 +32,9 @@ from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
 from zeet_iam_audit.formats.printable import command_text, stderr_text
 from zeet_iam_audit.writing import Target, check_targets, write_outputs
+
+if TYPE_CHECKING:
+    from zeet_iam_audit.run import AuditChoices, AuditRequest
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -281,6 +284,32 @@ def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]
         return {}  # it was read a moment ago; without it the formats just give no line numbers
 
 
+def audit_choices(args: argparse.Namespace) -> AuditChoices:
+    """The "what to check" options (the audit's and ``diff``'s) as a value."""
+    from zeet_iam_audit.run import AuditChoices
+
+    return AuditChoices(
+        zeet_account_id=args.zeet_account_id, external_id=args.external_id,
+        features=tuple(args.features or ()), variants=tuple(args.variants or ()),
+        plan=args.plan, mode=args.mode, template_extras=args.template_extras, no_excess=args.no_excess)
+
+
+def audit_request(args: argparse.Namespace) -> AuditRequest:
+    """The audit's arguments as the request ``run_audit`` takes."""
+    from zeet_iam_audit.config import state_flags
+    from zeet_iam_audit.run import AuditRequest
+
+    return AuditRequest(
+        file=args.file, input_type=args.input_type, role=args.role, all_roles=args.all_roles,
+        parameters=tuple(args.parameter or ()), max_input_bytes=args.max_input_mb,
+        role_arns=tuple(args.role_arn or ()), profile=args.profile, region=args.region,
+        endpoint_url=args.endpoint_url, scps=args.scps, simulate=args.simulate, save=args.save is not None,
+        choices=audit_choices(args), rules=args.rules,
+        state=tuple((key, str(value)) for key, value in state_flags(args).items() if value is not None),
+        config=args.config, fail_on=tuple(args.fail_on or ()), strict=args.strict, jobs=args.jobs,
+        render_json=args.format == "json" or args.json_file is not None)
+
+
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from zeet_iam_audit.formats import RenderOptions, renderer
     from zeet_iam_audit.progress import Progress
@@ -302,7 +331,7 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         def progress(message: str) -> None:
             status.message(f"zeet-iam-audit: {stderr_text(message)}")
 
-        run = run_audit(args, progress=progress, today=datetime.date.today())
+        run = run_audit(audit_request(args), progress=progress, today=datetime.date.today())
         status.stage("writing the report")
         options = RenderOptions(color=_use_color(args, stdout), width=output_width(args.width, stdout),
                                 sources=_source_texts(args, {name for name, _ in outputs}),
