@@ -9,9 +9,9 @@
 
 The same audit as the command line, without its side effects: nothing is printed, no config file
 or ``ZEET_IAM_AUDIT_*`` variable is read (every setting is a keyword), no exit code is decided (the
-report's verdicts are the answer), and the audit runs in the calling process unless ``jobs`` asks
-for more. Bad input raises ``ZeetIamAuditError`` (``InputError``, ``UsageError``) with the one-line
-message the command line would print.
+report's verdicts are the answer), and the audit runs in the calling process. Bad input raises
+``ZeetIamAuditError`` (``InputError``, ``UsageError``) with the one-line message the command line
+would print.
 """
 
 from __future__ import annotations
@@ -74,7 +74,6 @@ def audit_file(
     rules: str | Path | None = None,
     template_extras: str | Path | None = None,
     check_excess: bool = True,
-    jobs: int = 1,
 ) -> AuditReport:
     """Audit the roles of one input file, as ``zeet-iam-audit --file PATH`` does.
 
@@ -82,7 +81,7 @@ def audit_file(
     policy document, a CloudFormation template, a Terraform plan), its kind detected unless
     ``input_type`` names it. A file of several roles needs ``role`` (a name or ARN), ``all_roles``,
     or ``zeet_account_id`` (the roles that trust Zeet's account). ``parameters`` are CloudFormation
-    parameter values; ``jobs`` the processes that audit the roles (forked, on Linux only).
+    parameter values.
     """
     settings = AuditSettings(
         zeet_account_id=zeet_account_id, external_id=external_id,
@@ -95,7 +94,7 @@ def audit_file(
     request = AuditRequest(
         file=Path(path), input_type=input_type, role=role, all_roles=all_roles,
         parameters=tuple(f"{name}={value}" for name, value in (parameters or {}).items()),
-        choices=settings.choices(), rules=settings.rules, fail_on=("never",), jobs=jobs)
+        choices=settings.choices(), rules=settings.rules, fail_on=("never",))
     return run_audit(request, settings=_no_settings()).report
 
 
@@ -112,7 +111,7 @@ def audit_roles(roles: Sequence[Role], settings: AuditSettings | None = None) ->
     catalog = load_catalog()
     rule_set = load_rules(settings.rules, catalog=catalog)
     check_plan(options.plan, rule_set)
-    located = audit_located(roles, rule_set, catalog, options, jobs=1)
+    located = audit_located(roles, rule_set, catalog, options)
     return AuditReport(tool_version=__version__, roles=tuple(located))
 
 

@@ -126,8 +126,8 @@ def _audit_parser() -> argparse.ArgumentParser:
                      "it), always or never")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,
-                        help="processes auditing the roles: a number, or auto (the default: every core "
-                        "for 200 roles or more, else one)")
+                        help="accepted so that command lines that set it still run: the audit runs in one "
+                        "process (a number, or auto)")
     return parser
 
 
@@ -306,8 +306,7 @@ def audit_request(args: argparse.Namespace) -> AuditRequest:
         endpoint_url=args.endpoint_url, scps=args.scps, simulate=args.simulate, save=args.save is not None,
         choices=audit_choices(args), rules=args.rules,
         state=tuple((key, str(value)) for key, value in state_flags(args).items() if value is not None),
-        config=args.config, fail_on=tuple(args.fail_on or ()), strict=args.strict, jobs=args.jobs,
-        render_json=args.format == "json" or args.json_file is not None)
+        config=args.config, fail_on=tuple(args.fail_on or ()), strict=args.strict)
 
 
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

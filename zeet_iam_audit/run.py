@@ -104,8 +104,6 @@ class AuditRequest:
     config: Path | None = None
     fail_on: tuple[str, ...] = ()  # as given (comma lists allowed); empty: the settings', else the default
     strict: bool = False
-    jobs: int | None = None  # processes (None: auto, see parallel)
-    render_json: bool = False  # the report will be rendered as JSON (processes render their roles')
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,39 +324,26 @@ def audit_located(
     catalog: Catalog,
     options: AuditOptions,
     *,
-    jobs: int | None = None,
-    render_json: bool = False,
     zeet_only: bool = False,
 ) -> list[RoleReport]:
-    """Every role audited, in order, with its locations; on several cores when there are many.
+    """Every role audited, in order, with its locations.
 
-    ``jobs`` is ``--jobs`` (None: auto, see ``parallel``). With ``render_json`` and more than one
-    process, each process also renders its roles' JSON, kept for the JSON format to reuse. With
-    ``zeet_only`` (``--all-roles``), a role whose trust policy does not let Zeet in is not audited
-    (see ``not_zeet_reason``).
+    With ``zeet_only`` (``--all-roles``), a role whose trust policy does not let Zeet in is not
+    audited (see ``not_zeet_reason``).
     """
     from zeet_iam_audit.formats import json_format
     from zeet_iam_audit.formats.printable import bounded, has_long_name
-    from zeet_iam_audit.parallel import choose_jobs, map_shares
 
-    select_rules(rules, options)  # a wrong --features or --with fails before any worker starts
-    jobs = choose_jobs(jobs, len(roles))
-    prerender = render_json and jobs > 1 and len(roles) > json_format.INDENT_UP_TO_ROLES
-
-    def audit_share(share: Sequence[Role]) -> list[tuple[RoleReport, str | None]]:
-        located = [replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only),
-                           locations=role_locations(role))
-                   for role in share]
+    select_rules(rules, options)  # a wrong --features or --with fails before any role is read
+    located = []
+    for role in roles:  # a LazyRoles reads each role here, once
+        report = replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only),
+                         locations=role_locations(role))
         # A megabyte-long name would be repeated in every finding of every format: such a role's
         # report is bounded (the check looks at the names only; the walk costs a third of an audit).
-        located = [bounded(report) if has_long_name(role) else report
-                   for report, role in zip(located, share, strict=True)]
-        return [(report, json_format.render_role(report) if prerender else None) for report in located]
-
-    audited = map_shares(audit_share, roles, jobs)
+        located.append(bounded(report) if has_long_name(role) else report)
     json_format.forget_feature_texts()
-    json_format.remember_rendered(audited if prerender else ())
-    return [report for report, _ in audited]
+    return located
 
 
 def no_role_message(path: str, input_type: str, skipped: Sequence[object] = ()) -> str:
@@ -561,7 +546,7 @@ def run_audit(
             saved = json.dumps(live_result.gaad, indent=2, default=str) + "\n"
         inputs: tuple[str, ...] = args.role_arns or ("live account",)
     else:
-        # Lazy: with --all-roles, each role is read in the process that audits it (see parallel).
+        # Lazy: with --all-roles, each role is read where it is audited (see sources/lazy.py).
         assert args.file is not None  # not live: a file was given
         max_bytes = args.max_input_bytes or MAX_INPUT_BYTES
         source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameters), lazy=True,
@@ -579,8 +564,7 @@ def run_audit(
     if unread and not roles:
         # Nothing was audited because it could not be read: that is no pass.
         raise ZeetIamAuditError("nothing audited: " + "; ".join(f"{item.name} {item.reason}" for item in unread))
-    located = audit_located(roles, rules, catalog, options, jobs=args.jobs,
-                            render_json=args.render_json, zeet_only=bool(args.all_roles))
+    located = audit_located(roles, rules, catalog, options, zeet_only=bool(args.all_roles))
     report = AuditReport(tool_version=__version__, roles=tuple(located), skipped=tuple(skipped),
                          inputs=inputs, no_role=no_role)
     if live_result is not None and args.simulate:
