@@ -2,7 +2,6 @@
 
     .venv/bin/python benchmarks/bench_bulk.py                 # 500, 2,000 and 8,000 roles, 3 runs each
     .venv/bin/python benchmarks/bench_bulk.py --roles 2000 --runs 5
-    .venv/bin/python benchmarks/bench_bulk.py --roles 2000 --jobs 1   # serial, for comparison
 
 Each run is a fresh process, timed around ``subprocess.run`` and measured with ``/usr/bin/time -f
 %M`` (peak resident memory) when that exists:
@@ -94,10 +93,9 @@ def main() -> int:
     parser.add_argument("--roles", type=int, action="append", help="role counts (default 500, 2000, 8000)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cloudsplaining", default=os.environ.get("CLOUDSPLAINING"))
-    parser.add_argument("--jobs", default="auto", help="zeet-iam-audit's --jobs (default auto)")
     args = parser.parse_args()
     counts = args.roles or [500, 2000, 8000]
-    cli = [sys.executable, "-m", "zeet_iam_audit", "--jobs", args.jobs]
+    cli = [sys.executable, "-m", "zeet_iam_audit"]
     # Compiled bytecode, as `pip install .` leaves it: an editable install run with
     # PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every start.
     import zeet_iam_audit
@@ -106,7 +104,7 @@ def main() -> int:
                    check=True, stdout=subprocess.DEVNULL)
     alone, pair = _calibration()
     paired = f", {pair:.2f} s with another beside it" if pair is not None else ""
-    print(f"calibration: 10M-iteration Python loop in {alone:.2f} s{paired}; --jobs {args.jobs}")
+    print(f"calibration: 10M-iteration Python loop in {alone:.2f} s{paired}")
     print("| run | wall (median) | peak memory (median) |")
     print("|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:

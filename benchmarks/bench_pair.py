@@ -47,6 +47,9 @@ def main() -> int:
     parser.add_argument("trees", nargs=2, type=Path, help="the two source trees (repository roots)")
     parser.add_argument("--roles", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=6)
+    parser.add_argument("--args", nargs=2, metavar=("FIRST", "SECOND"), default=("", ""),
+                        help="extra options for each tree's runs, e.g. --args '--jobs 1' '--jobs 2' (the "
+                        "same tree twice compares two ways of running it)")
     args = parser.parse_args()
     trees = [tree.resolve() for tree in args.trees]
     for tree in trees:
@@ -61,12 +64,14 @@ def main() -> int:
         for _ in range(args.pairs):
             for at, tree in enumerate(trees):
                 figures[at].append(_run(tree, ["--file", str(gaad), "--all-roles", "--format", "json",
-                                               "--zeet-account-id", "111122223333", "--output", str(outputs[at])]))
+                                               "--zeet-account-id", "111122223333", "--output", str(outputs[at]),
+                                               *args.args[at].split()]))
         same = filecmp.cmp(outputs[0], outputs[1], shallow=False)
     print(f"{args.roles:,} roles, {args.pairs} alternating runs each; reports identical: {same}")
-    for tree, runs in zip(trees, figures, strict=True):
+    for tree, extra, runs in zip(trees, args.args, figures, strict=True):
         walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
-        print(f"{tree}: wall median {statistics.median(walls):.2f} s (range {min(walls):.2f}-{max(walls):.2f}), "
+        label = f"{tree} {extra}".strip()
+        print(f"{label}: wall median {statistics.median(walls):.2f} s (range {min(walls):.2f}-{max(walls):.2f}), "
               f"CPU median {statistics.median(cpus):.2f} s")
     return 0 if same else 1
 

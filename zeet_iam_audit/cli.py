@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
@@ -33,6 +33,9 @@ from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
 from zeet_iam_audit.formats.printable import command_text, stderr_text
 from zeet_iam_audit.writing import Target, check_targets, write_outputs
+
+if TYPE_CHECKING:
+    from zeet_iam_audit.run import AuditChoices, AuditRequest
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -124,8 +127,8 @@ def _audit_parser() -> argparse.ArgumentParser:
                      "it), always or never")
     out.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,
-                        help="processes auditing the roles: a number, or auto (the default: every core "
-                        "for 200 roles or more, else one)")
+                        help="accepted so that command lines that set it still run: the audit runs in one "
+                        "process (a number, or auto)")
     return parser
 
 
@@ -282,6 +285,31 @@ def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]
         return {}  # it was read a moment ago; without it the formats just give no line numbers
 
 
+def audit_choices(args: argparse.Namespace) -> AuditChoices:
+    """The "what to check" options (the audit's and ``diff``'s) as a value."""
+    from zeet_iam_audit.run import AuditChoices
+
+    return AuditChoices(
+        zeet_account_id=args.zeet_account_id, external_id=args.external_id,
+        features=tuple(args.features or ()), variants=tuple(args.variants or ()),
+        plan=args.plan, mode=args.mode, template_extras=args.template_extras, no_excess=args.no_excess)
+
+
+def audit_request(args: argparse.Namespace) -> AuditRequest:
+    """The audit's arguments as the request ``run_audit`` takes."""
+    from zeet_iam_audit.config import state_flags
+    from zeet_iam_audit.run import AuditRequest
+
+    return AuditRequest(
+        file=args.file, input_type=args.input_type, role=args.role, all_roles=args.all_roles,
+        parameters=tuple(args.parameter or ()), max_input_bytes=args.max_input_mb,
+        role_arns=tuple(args.role_arn or ()), profile=args.profile, region=args.region,
+        endpoint_url=args.endpoint_url, scps=args.scps, simulate=args.simulate, save=args.save is not None,
+        choices=audit_choices(args), rules=args.rules,
+        state=tuple((key, str(value)) for key, value in state_flags(args).items() if value is not None),
+        config=args.config, fail_on=tuple(args.fail_on or ()), strict=args.strict)
+
+
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from zeet_iam_audit.formats import RenderOptions, renderer
     from zeet_iam_audit.progress import Progress
@@ -303,7 +331,7 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         def progress(message: str) -> None:
             status.message(f"zeet-iam-audit: {stderr_text(message)}")
 
-        run = run_audit(args, progress=progress, today=datetime.date.today())
+        run = run_audit(audit_request(args), progress=progress, today=datetime.date.today())
         status.stage("writing the report")
         # A report written to --output is laid out as for a pipe: 110 columns unless --width says.
         width = output_width(args.width, stdout if args.output is None else io.StringIO())
@@ -341,38 +369,33 @@ def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO,
     return result.exit_code
 
 
-def _end_program(code: int) -> None:
-    """End the process now that the report is written: tearing the audit's objects down one by one
-    (the interpreter's last collection and deallocation) would take a sixth of a large run's time.
-    Nothing is left to do at exit: reports are written whole, and workers have been reaped."""
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        _closed_stdout(sys.stdout, True)
-    except (OSError, ValueError):
-        return  # a closed or broken stream: let the interpreter report it as it normally does
-    os._exit(code)
-
-
 def _closed_stdout(stdout: TextIO, program: bool) -> int:
     """The reader of stdout went away (``| head``): end quietly, as a program killed by SIGPIPE
     would (status 141 in the shell). Stdout is pointed at /dev/null so that the interpreter's last
-    flush does not complain about the pipe again."""
+    flush does not complain about the pipe again (the recipe of Python's ``signal`` documentation)."""
     if program:
         with contextlib.suppress(OSError, ValueError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, stdout.fileno())
-        os._exit(EXIT_BROKEN_PIPE)
     return EXIT_BROKEN_PIPE
+
+
+def _dispatch(argv: list[str], stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
+    if argv and argv[0] in ("catalog", "rules"):
+        return _run_listing(argv[0], argv[1:], stdout)
+    if argv and argv[0] in COMMANDS:
+        return _run_command(argv[0], argv[1:], stdout, stderr, stdin)
+    if argv and argv[0] == "audit":
+        argv = argv[1:]
+    return _run_audit(_audit_parser().parse_args(argv), stdout, stderr)
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None, stdin: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it).
 
-    Called with no arguments it is the program itself, and it ends the process once an audit's
-    report is written (see ``_end_program``).
+    Called with no arguments it is the program itself: stdout is flushed before returning, so that
+    a reader that went away is answered here, quietly (see ``_closed_stdout``).
     """
     program = argv is None and stdout is None and stderr is None and stdin is None
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -380,23 +403,19 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     stderr = stderr or sys.stderr
     stdin = stdin or sys.stdin
     debug = "--debug" in argv
+    if program:
+        # The audit builds many long-lived objects and no cycles: each full collection (the collector
+        # runs one whenever the objects it tracks grew by a quarter) finds nothing to free, yet cost a
+        # fifth of a 2,000-role run's CPU. A full collection at most every 100 middle ones (default:
+        # 10); the collector stays on.
+        gc.set_threshold(*gc.get_threshold()[:2], 100)
     try:
-        if argv and argv[0] in ("catalog", "rules"):
-            return _run_listing(argv[0], argv[1:], stdout)
-        if argv and argv[0] in COMMANDS:
-            return _run_command(argv[0], argv[1:], stdout, stderr, stdin)
-        if argv and argv[0] == "audit":
-            argv = argv[1:]
-        args = _audit_parser().parse_args(argv)
-        # The audit builds many small objects and frees almost none before it ends: the cyclic
-        # collector would only walk them again and again (about a third of a large run's time).
-        gc.disable()
-        try:
-            code = _run_audit(args, stdout, stderr)
-        finally:
-            gc.enable()
+        code = _dispatch(argv, stdout, stderr, stdin)
         if program:
-            _end_program(code)
+            stdout.flush()
+            # The report is written: what is left lives until the process ends, and the interpreter's
+            # last full collection would only walk it (a sixth of the CPU time of a large run).
+            gc.freeze()
         return code
     except ZeetIamAuditError as error:
         if debug:

@@ -8,16 +8,18 @@ validated here and kept as ``Waiver`` values under the key ``waivers``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zeet_iam_audit.errors import UsageError
+
+if TYPE_CHECKING:
+    import argparse  # the flags are declared and read by the CLI only
 
 CONFIG_NAME = ".zeet-iam-audit.toml"
 _ENV_PREFIX = "ZEET_IAM_AUDIT_"

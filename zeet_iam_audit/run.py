@@ -1,11 +1,12 @@
-"""From parsed arguments to a report: settings merged, roles read and chosen, the audit run.
+"""From a request to a report: settings merged, roles read and chosen, the audit run.
 
-Nothing here prints; the CLI writes what these functions return.
+The request (``AuditRequest``) is a value: the CLI builds it from its arguments, the library facade
+(``zeet_iam_audit.api``) from its keywords. Nothing here prints; the CLI writes what these functions
+return.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import re
@@ -31,7 +32,7 @@ from zeet_iam_audit.audit.report import (
     TrustStatus,
 )
 from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
-from zeet_iam_audit.config import Settings, load_settings, state_flags, state_placeholders
+from zeet_iam_audit.config import Settings, load_settings, state_placeholders
 from zeet_iam_audit.errors import InputError, UsageError, ZeetIamAuditError
 from zeet_iam_audit.model import Effect, Role
 from zeet_iam_audit.waivers import Waiver, apply_waivers, waiver_messages
@@ -57,6 +58,52 @@ LOOKED_FOR = {
 }
 EXPIRED_WAIVER = "expired-waiver"  # reached whenever a waiver is past its date (unless --fail-on never)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditChoices:
+    """What to check, as given (None or empty: the environment's or the config file's value).
+
+    The options the audit shares with ``diff``; ``features`` and ``variants`` may hold comma lists.
+    """
+
+    zeet_account_id: str | None = None
+    external_id: str | None = None
+    features: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    plan: str | None = None
+    mode: str | None = None
+    template_extras: Path | None = None
+    no_excess: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRequest:
+    """One audit, as asked for: the input (a file, or live roles), what to check and what fails it.
+
+    Values are as given; settings from the environment and the config file fill what is not
+    (``run_audit`` merges them, and validates both).
+    """
+
+    file: Path | None = None
+    input_type: str | None = None
+    role: str | None = None
+    all_roles: bool = False
+    parameters: tuple[str, ...] = ()  # CloudFormation parameters, NAME=VALUE
+    max_input_bytes: int | None = None  # None: MAX_INPUT_BYTES
+    role_arns: tuple[str, ...] = ()  # live roles
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    scps: str = "off"
+    simulate: bool = False
+    save: bool = False  # keep what a live run read, as an authorization-details text (AuditRun.saved)
+    choices: AuditChoices = AuditChoices()
+    rules: Path | None = None
+    state: tuple[tuple[str, str], ...] = ()  # the Terraform state settings given (see config.STATE_SETTINGS)
+    config: Path | None = None
+    fail_on: tuple[str, ...] = ()  # as given (comma lists allowed); empty: the settings', else the default
+    strict: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,17 +184,17 @@ def select_roles(
     return chosen, skipped
 
 
-def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
-    """Merge flags over the environment and config file into audit options."""
+def build_options(choices: AuditChoices, settings: Settings) -> AuditOptions:
+    """Merge what was chosen over the environment and config file into audit options."""
     from zeet_iam_audit.rules import load_template_extras
 
-    account = pick_setting(args.zeet_account_id, settings, "zeet_account_id")
+    account = pick_setting(choices.zeet_account_id, settings, "zeet_account_id")
     if account is not None and not _ACCOUNT_ID.match(str(account)):
         raise UsageError(f"--zeet-account-id: expected 12 digits, got {account!r}")
-    external = pick_setting(args.external_id, settings, "external_id")
-    features = _split(args.features) or settings.get("features")
-    variants = _split(args.variants) or settings.get("variants") or []
-    extras_path = pick_setting(args.template_extras, settings, "template_extras")
+    external = pick_setting(choices.external_id, settings, "external_id")
+    features = _split(choices.features) or settings.get("features")
+    variants = _split(choices.variants) or settings.get("variants") or []
+    extras_path = pick_setting(choices.template_extras, settings, "template_extras")
     extras = load_template_extras(Path(str(extras_path))) if extras_path else ()
     return AuditOptions(
         features=tuple(features) if features else None,
@@ -156,10 +203,10 @@ def build_options(args: argparse.Namespace, settings: Settings) -> AuditOptions:
             zeet_account_id=str(account) if account else None,
             external_id=str(external) if external else None,
         ),
-        plan=pick_setting(args.plan, settings, "plan"),  # type: ignore[arg-type]
-        mode=str(pick_setting(args.mode, settings, "mode") or "auto"),
+        plan=pick_setting(choices.plan, settings, "plan"),  # type: ignore[arg-type]
+        mode=str(pick_setting(choices.mode, settings, "mode") or "auto"),
         template_extras=tuple(extras),
-        check_excess=not args.no_excess,
+        check_excess=not choices.no_excess,
     )
 
 
@@ -271,49 +318,32 @@ def with_locations(report: AuditReport, roles: Sequence[Role]) -> AuditReport:
     return replace(report, roles=located)
 
 
-def _renders_json(args: argparse.Namespace) -> bool:
-    return getattr(args, "format", None) == "json" or getattr(args, "json_file", None) is not None
-
-
 def audit_located(
     roles: Sequence[Role],
     rules: RuleSet,
     catalog: Catalog,
     options: AuditOptions,
     *,
-    jobs: int | None = None,
-    render_json: bool = False,
     zeet_only: bool = False,
 ) -> list[RoleReport]:
-    """Every role audited, in order, with its locations; on several cores when there are many.
+    """Every role audited, in order, with its locations.
 
-    ``jobs`` is ``--jobs`` (None: auto, see ``parallel``). With ``render_json`` and more than one
-    process, each process also renders its roles' JSON, kept for the JSON format to reuse. With
-    ``zeet_only`` (``--all-roles``), a role whose trust policy does not let Zeet in is not audited
-    (see ``not_zeet_reason``).
+    With ``zeet_only`` (``--all-roles``), a role whose trust policy does not let Zeet in is not
+    audited (see ``not_zeet_reason``).
     """
     from zeet_iam_audit.formats import json_format
     from zeet_iam_audit.formats.printable import bounded, has_long_name
-    from zeet_iam_audit.parallel import choose_jobs, map_shares
 
-    select_rules(rules, options)  # a wrong --features or --with fails before any worker starts
-    jobs = choose_jobs(jobs, len(roles))
-    prerender = render_json and jobs > 1 and len(roles) > json_format.INDENT_UP_TO_ROLES
-
-    def audit_share(share: Sequence[Role]) -> list[tuple[RoleReport, str | None]]:
-        located = [replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only),
-                           locations=role_locations(role))
-                   for role in share]
+    select_rules(rules, options)  # a wrong --features or --with fails before any role is read
+    located = []
+    for role in roles:  # a LazyRoles reads each role here, once
+        report = replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only),
+                         locations=role_locations(role))
         # A megabyte-long name would be repeated in every finding of every format: such a role's
         # report is bounded (the check looks at the names only; the walk costs a third of an audit).
-        located = [bounded(report) if has_long_name(role) else report
-                   for report, role in zip(located, share, strict=True)]
-        return [(report, json_format.render_role(report) if prerender else None) for report in located]
-
-    audited = map_shares(audit_share, roles, jobs)
+        located.append(bounded(report) if has_long_name(role) else report)
     json_format.forget_feature_texts()
-    json_format.remember_rendered(audited if prerender else ())
-    return [report for report, _ in audited]
+    return located
 
 
 def no_role_message(path: str, input_type: str, skipped: Sequence[object] = ()) -> str:
@@ -449,32 +479,36 @@ def unverified_messages(report: AuditReport, reached: Sequence[str]) -> list[str
 
 
 def run_audit(
-    args: argparse.Namespace,
+    request: AuditRequest,
     *,
     cwd: Path | None = None,
     progress: Callable[[str], None] | None = None,
     today: datetime.date | None = None,
+    settings: Settings | None = None,
 ) -> AuditRun:
-    """Everything from arguments to the report, its exit code and its summary line.
+    """Everything from the request to the report, its exit code and its summary line.
 
     ``today`` decides which waivers have expired (the CLI passes ``datetime.date.today()``).
+    ``settings``: None reads the config file (``request.config``, else the one in ``cwd``) and the
+    environment, as the CLI does; the library facade passes its own.
     """
-    live = bool(args.role_arn) or (args.all_roles and args.file is None)
+    args = request
+    live = bool(args.role_arns) or (args.all_roles and args.file is None)
     if args.file is None and not live:
         raise UsageError("nothing to audit: give --file PATH or --role-arn ARN (see --help)")
-    if args.file is not None and args.role_arn:
+    if args.file is not None and args.role_arns:
         raise UsageError("--file and --role-arn: choose one source")
     if not live and (args.save or args.simulate or args.scps != "off"):
         raise UsageError("--save, --simulate and --scps apply to live audits (--role-arn or --all-roles)")
     cwd = cwd or Path.cwd()
-    settings = load_settings(args.config, cwd)
+    settings = settings if settings is not None else load_settings(args.config, cwd)
     fail_on = parse_fail_on(_split(args.fail_on) or settings.get("fail_on") or [])
-    if getattr(args, "strict", False) and "never" not in fail_on:
+    if args.strict and "never" not in fail_on:
         fail_on = fail_on | {"unknown"}
-    if args.no_excess and fail_on & EXCESS_GATES:
+    if args.choices.no_excess and fail_on & EXCESS_GATES:
         raise UsageError(f"--no-excess: cannot be combined with --fail-on "
                          f"{','.join(sorted(fail_on & EXCESS_GATES))} (the excess would not be analysed)")
-    options = build_options(args, settings)
+    options = build_options(args.choices, settings)
     waivers = [replace(w, origin=_relative(w.origin, cwd)) for w in settings.get("waivers") or ()]
 
     from zeet_iam_audit.catalog import load_catalog
@@ -485,7 +519,7 @@ def run_audit(
     catalog = load_catalog()
     rules_dir = pick_setting(args.rules, settings, "rules")
     rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog,
-                       placeholders=state_placeholders(state_flags(args), settings))
+                       placeholders=state_placeholders(dict(args.state), settings))
     check_plan(options.plan, rules)
     saved: str | None = None
     no_role: str | None = None
@@ -496,7 +530,7 @@ def run_audit(
 
         live_result = read_live(
             LiveOptions(
-                role_arns=tuple(args.role_arn or ()),
+                role_arns=args.role_arns,
                 all_roles=bool(args.all_roles),
                 profile=args.profile,
                 region=args.region,
@@ -510,11 +544,12 @@ def run_audit(
         roles, not_chosen = list(source.roles), list[SkippedItem]()
         if args.save:
             saved = json.dumps(live_result.gaad, indent=2, default=str) + "\n"
-        inputs: tuple[str, ...] = tuple(args.role_arn or ("live account",))
+        inputs: tuple[str, ...] = args.role_arns or ("live account",)
     else:
-        # Lazy: with --all-roles, each role is read in the process that audits it (see parallel).
-        max_bytes = getattr(args, "max_input_mb", None) or MAX_INPUT_BYTES
-        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter), lazy=True,
+        # Lazy: with --all-roles, each role is read where it is audited (see sources/lazy.py).
+        assert args.file is not None  # not live: a file was given
+        max_bytes = args.max_input_bytes or MAX_INPUT_BYTES
+        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameters), lazy=True,
                            max_bytes=max_bytes)
         if not len(source.roles):
             no_role = no_role_message(source.path, source.input_type, source.skipped)
@@ -529,8 +564,7 @@ def run_audit(
     if unread and not roles:
         # Nothing was audited because it could not be read: that is no pass.
         raise ZeetIamAuditError("nothing audited: " + "; ".join(f"{item.name} {item.reason}" for item in unread))
-    located = audit_located(roles, rules, catalog, options, jobs=getattr(args, "jobs", None),
-                            render_json=_renders_json(args), zeet_only=bool(args.all_roles))
+    located = audit_located(roles, rules, catalog, options, zeet_only=bool(args.all_roles))
     report = AuditReport(tool_version=__version__, roles=tuple(located), skipped=tuple(skipped),
                          inputs=inputs, no_role=no_role)
     if live_result is not None and args.simulate:

@@ -74,12 +74,12 @@ def _normalise(text: str) -> str:
 
 
 def _render_audit(case: Case) -> dict[str, str]:
-    from zeet_iam_audit.cli import _audit_parser
+    from zeet_iam_audit.cli import _audit_parser, audit_request
     from zeet_iam_audit.formats import RenderOptions, renderer
     from zeet_iam_audit.run import run_audit
 
     args = _audit_parser().parse_args(list(case.argv))
-    run = run_audit(args, cwd=ROOT, today=TODAY)
+    run = run_audit(audit_request(args), cwd=ROOT, today=TODAY)
     report = replace(run.report, tool_version=VERSION)
     sources = {str(args.file): (ROOT / args.file).read_text(encoding="utf-8")}
     options = RenderOptions(width=TABLE_WIDTH, sources=sources, root=ROOT, reached=run.reached)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from zeet_iam_audit.commands.input_options import add_input_arguments, role_query
 from zeet_iam_audit.errors import InputError, UsageError
-from zeet_iam_audit.support.inputs import add_input_arguments, parse_parameters, read_roles, read_scp_levels
+from zeet_iam_audit.support.inputs import parse_parameters, read_roles, read_scp_levels
 
 from .conftest import FIXTURES, GAAD
 from .roles import document, statement
@@ -79,13 +80,13 @@ def test_bad_scp_files_are_one_line_errors(content: object, message: str, tmp_pa
 )
 def test_source_option_errors(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError) as caught:
-        read_roles(_parser().parse_args(argv))
+        read_roles(role_query(_parser().parse_args(argv)))
     assert str(caught.value).startswith(message)
 
 
 def test_read_roles_from_a_file_with_scps() -> None:
     args = _parser().parse_args(["--file", str(GAAD), "--scp", str(FIXTURES / "live" / "scp-deny-leave.json")])
-    loaded = read_roles(args)
+    loaded = read_roles(role_query(args))
     assert len(loaded.roles) == 6
     assert len(loaded.scps) == 1
     assert loaded.live is False

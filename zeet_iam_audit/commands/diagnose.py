@@ -33,7 +33,7 @@ MAX_TEXT = 16 * 1024 * 1024  # characters: a CI log, not a disk image
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser for ``zeet-iam-audit diagnose``."""
-    from zeet_iam_audit.support.inputs import add_input_arguments
+    from zeet_iam_audit.commands.input_options import add_input_arguments
 
     parser = new_parser(
         "diagnose",
@@ -111,6 +111,7 @@ def _read_text(args: argparse.Namespace, context: CommandContext) -> tuple[str, 
 def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     """Diagnose every authorization failure in the text."""
     from zeet_iam_audit.catalog import load_catalog
+    from zeet_iam_audit.commands.input_options import role_query
     from zeet_iam_audit.rules import load_rules
     from zeet_iam_audit.support.decode import decode_denials, without_decoding
     from zeet_iam_audit.support.denials import find_denials
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     choice = RoleChoice()
     session = None
     if args.file is not None or args.role_arn:
-        loaded = read_roles(args, progress=lambda line: messages.append(f"zeet-iam-audit: {line}"))
+        loaded = read_roles(role_query(args), progress=lambda line: messages.append(f"zeet-iam-audit: {line}"))
         notes.extend(loaded.notes)
         forced = None
         if args.role:
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     denials = find_denials(text, catalog)
     if any(d.encoded for d in denials):
         if session is None and args.decode:
-            session = open_live_session(args)
+            session = open_live_session(role_query(args))
         if session is not None:
             denials = decode_denials(denials, session, catalog)
         else:

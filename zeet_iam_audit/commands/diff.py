@@ -214,6 +214,7 @@ def render_diff(diff: DiffReport, name: str) -> str:
 def compare(args: argparse.Namespace, cwd: Path) -> DiffReport:
     """Audit both sides with the same options and compare them."""
     from zeet_iam_audit.catalog import load_catalog
+    from zeet_iam_audit.cli import audit_choices
     from zeet_iam_audit.config import load_settings
     from zeet_iam_audit.rules import load_rules
     from zeet_iam_audit.run import build_options, check_plan, pick_setting
@@ -225,7 +226,7 @@ def compare(args: argparse.Namespace, cwd: Path) -> DiffReport:
     elif args.old is None or args.new is None:
         raise UsageError("zeet-iam-audit diff: give OLD and NEW files (or --old-role-arn ARN and NEW)")
     settings = load_settings(args.config, cwd)
-    options = build_options(args, settings)
+    options = build_options(audit_choices(args), settings)
     catalog = load_catalog()
     rules_dir = pick_setting(args.rules, settings, "rules")
     rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog)

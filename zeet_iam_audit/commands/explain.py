@@ -27,7 +27,7 @@ EXIT_OK = 0
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser for ``zeet-iam-audit explain``."""
-    from zeet_iam_audit.support.inputs import add_input_arguments
+    from zeet_iam_audit.commands.input_options import add_input_arguments
 
     parser = new_parser(
         "explain",
@@ -69,6 +69,7 @@ def parse_context(values: Sequence[str] | None) -> dict[str, tuple[str, ...]] | 
 def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     """Explain the action for the chosen roles."""
     from zeet_iam_audit.catalog import load_catalog
+    from zeet_iam_audit.commands.input_options import role_query
     from zeet_iam_audit.rules import load_rules
     from zeet_iam_audit.run import select_roles
     from zeet_iam_audit.support.actions import resolve_action
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     messages: list[str] = []
     notes = [resolved.note] if resolved.note else []
 
-    loaded = read_roles(args, progress=lambda line: messages.append(f"zeet-iam-audit: {line}"))
+    loaded = read_roles(role_query(args), progress=lambda line: messages.append(f"zeet-iam-audit: {line}"))
     notes.extend(loaded.notes)
     roles = list(loaded.roles)
     if not loaded.live:

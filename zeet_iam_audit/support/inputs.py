@@ -1,9 +1,10 @@
 """The roles and SCPs ``explain`` and ``diagnose`` work on: read from a file or from the live account.
 
-The same input options as the audit (``--file`` with ``--input-type``, ``--role``, ``--parameter``;
-or ``--role-arn`` with ``--profile``, ``--region``, ``--endpoint-url``, ``--scps auto``), plus
-``--scp FILE`` to evaluate service control policies offline: each ``--scp`` is one level of the
-organization, from the root down to the account, and every level must allow. A file holds one SCP
+The same inputs as the audit (``--file`` with ``--input-type`` and ``--parameter``; or ``--role-arn``
+with ``--profile``, ``--region``, ``--endpoint-url``, ``--scps auto``), given as a ``RoleQuery``
+(``commands.input_options`` declares the options and builds it), plus ``--scp FILE`` to evaluate
+service control policies offline: each ``--scp`` is one level of the organization, from the root
+down to the account, and every level must allow. A file holds one SCP
 document, a JSON list of them (the policies attached at that level), or ``aws organizations
 describe-policy`` output.
 
@@ -12,7 +13,6 @@ The live reader (``zeet_iam_audit.sources.live``) is imported only when ``--role
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +23,23 @@ from zeet_iam_audit.errors import InputError, PolicyError, UsageError
 from zeet_iam_audit.model import Policy, PolicyKind, Role
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.run import parse_parameters
-from zeet_iam_audit.sources import INPUT_TYPES, load_file
+from zeet_iam_audit.sources import load_file
 from zeet_iam_audit.sources.reading import load_document
+
+
+@dataclass(frozen=True, slots=True)
+class RoleQuery:
+    """Where the roles are: a file (its kind, CloudFormation parameters) or a live role, and the SCPs."""
+
+    file: Path | None = None
+    input_type: str | None = None
+    parameters: tuple[str, ...] = ()  # NAME=VALUE
+    role_arn: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    scps: str = "off"  # auto: read the live account's SCPs
+    scp: tuple[Path, ...] = ()  # SCP levels, root first
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,29 +53,6 @@ class RoleInput:
     live: bool = False
     session: Any = field(default=None, compare=False, repr=False)
     notes: tuple[str, ...] = ()
-
-
-def add_input_arguments(parser: argparse.ArgumentParser, *, role_help: str) -> None:
-    """The audit's input options, and ``--scp FILE``."""
-    source = parser.add_argument_group("the role (a file, as the audit reads it, or the live role)")
-    source.add_argument("--file", type=Path, help="authorization details, get-role output, a policy, "
-                        "a CloudFormation template or a Terraform plan (JSON)")
-    source.add_argument("--input-type", choices=INPUT_TYPES,
-                        help="the kind of --file, when detection should not decide")
-    source.add_argument("--role", help=role_help)
-    source.add_argument("--parameter", action="append", metavar="NAME=VALUE",
-                        help="a CloudFormation parameter value (repeatable)")
-    source.add_argument("--role-arn", help="read the live role with your AWS credentials (read-only)")
-    source.add_argument("--profile", help="AWS profile")
-    source.add_argument("--region", help="AWS region for the API calls")
-    source.add_argument("--endpoint-url", help="a different AWS endpoint (moto, LocalStack, tests)")
-    source.add_argument("--scps", choices=("off", "auto"), default="off",
-                        help="with --role-arn, auto reads the SCPs that apply from AWS Organizations")
-    source.add_argument("--scp", action="append", type=Path, metavar="FILE",
-                        help="an SCP level (root first; repeatable): a document, a list of documents, "
-                        "or describe-policy output")
-    source.add_argument("--config", type=Path, help="config file (default: ./.zeet-iam-audit.toml)")
-    source.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
 
 
 def _scp_documents(data: Any, display: str) -> list[tuple[Any, str, str]]:
@@ -108,7 +100,7 @@ def read_scp_levels(paths: Sequence[Path]) -> tuple[tuple[Policy, ...], ...]:
 
 
 def read_roles(
-    args: argparse.Namespace, *, progress: Callable[[str], None] | None = None
+    args: RoleQuery, *, progress: Callable[[str], None] | None = None
 ) -> RoleInput:
     """The roles ``--file`` or ``--role-arn`` name (every role of a file; the caller chooses)."""
     if args.file is None and not args.role_arn:
@@ -121,9 +113,10 @@ def read_roles(
         raise UsageError("--scp and --scps auto: choose one way to give SCPs")
     scps = read_scp_levels(args.scp or ())
     if args.file is not None:
-        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameter))
+        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameters))
         notes = tuple(f"skipped {s.name}: {s.reason}" for s in source.skipped)
         return RoleInput(roles=tuple(source.roles), source=str(args.file), scps=scps, notes=notes)
+    assert args.role_arn is not None  # not a file: a live role
     try:
         from zeet_iam_audit.sources.live import LiveOptions, read_live
     except ImportError as error:  # the live reader is optional (boto3, or a build without it)
@@ -145,7 +138,7 @@ def read_roles(
     )
 
 
-def open_live_session(args: argparse.Namespace) -> Any:
+def open_live_session(args: RoleQuery) -> Any:
     """A live session for calls that need no role (``diagnose --decode``)."""
     try:
         from zeet_iam_audit.sources.live import LiveOptions, open_session
