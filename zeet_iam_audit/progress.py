@@ -3,7 +3,7 @@
 Shown only when stderr is a terminal, and only once the run has lasted ``DELAY`` seconds, so short runs
 and everything piped or captured (CI logs, tests) look as they always did. The line is redrawn from a
 timer signal (``SIGALRM``, every ``INTERVAL`` seconds) in the main thread, so no thread runs beside
-the audit's worker processes (interval timers are not inherited across ``fork``), and it is written
+the audit, and it is written
 with ``os.write`` to the terminal, past Python's buffers. Lines the run prints meanwhile go through
 ``message``, which clears the status first; ``close`` clears it for good.
 """

@@ -9,7 +9,6 @@ a role's text is its own fields with its features' texts spliced in.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 
 from zeet_iam_audit.audit.report import AuditReport, FeatureResult, MissingGroup, RoleReport
 from zeet_iam_audit.formats import RenderOptions
@@ -27,8 +26,6 @@ _FEATURE_TEXTS_LIMIT = 65536
 # (the value is kept with it, so that its id is not reused while the entry exists).
 _FEATURE_TEXTS: dict[int, tuple[FeatureResult, str]] = {}
 _GROUP_TEXTS: dict[int, tuple[MissingGroup, str]] = {}
-# Roles rendered ahead of time, by the worker processes that audited them (see parallel.py).
-_RENDERED: dict[int, tuple[RoleReport, str]] = {}
 
 
 def _feature_text(feature: FeatureResult) -> str:
@@ -86,21 +83,10 @@ def render_role(role: RoleReport) -> str:
     return "".join(role_pieces(role))
 
 
-def remember_rendered(rendered: Iterable[tuple[RoleReport, str | None]]) -> None:
-    """Keep ``render_role`` texts made elsewhere for ``render_json`` (replacing those kept before)."""
-    _RENDERED.clear()
-    _RENDERED.update((id(role), (role, text)) for role, text in rendered if text is not None)
-
-
 def forget_feature_texts() -> None:
     """Drop the feature texts kept so far (once the roles that use them are rendered)."""
     _FEATURE_TEXTS.clear()
     _GROUP_TEXTS.clear()
-
-
-def _pieces(role: RoleReport) -> tuple[str, ...]:
-    kept = _RENDERED.get(id(role))
-    return (kept[1],) if kept is not None and kept[0] is role else role_pieces(role)
 
 
 def render_json(report: AuditReport, options: RenderOptions) -> str:
@@ -116,7 +102,7 @@ def render_json(report: AuditReport, options: RenderOptions) -> str:
     for position, role in enumerate(report.roles):
         if position:
             pieces.append(",")
-        pieces.extend(_pieces(role))
+        pieces.extend(role_pieces(role))
     pieces += ["]", after, "\n"]
     forget_feature_texts()
     return "".join(pieces)

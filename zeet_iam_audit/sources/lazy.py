@@ -4,8 +4,7 @@ Reading a role (parsing its trust policy, its inline policies, the managed polic
 most of the time it takes to load an authorization-details file. A ``LazyRoles`` holds what is
 needed to read each role (its raw entry and path) and reads it the first time it is asked for, by
 index, slice or iteration; the role is then kept (and the raw entry let go), so each is read once
-per process. The parallel audit forks its workers before any role is read, so each process reads
-only its own share.
+per run, and a role's raw entry is let go once it is read.
 
 A role that cannot be read raises its ``InputError`` when it is first asked for, with the message
 it would have had when the file was loaded. Iterating reads every role first, so a malformed role
