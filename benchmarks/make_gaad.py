@@ -25,8 +25,8 @@ EXTERNAL_ID = "zeet-ext-5f2c9a7e"
 SERVICES = ("lambda.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "glue.amazonaws.com")
 
 
-def _trust(rng: random.Random, index: int) -> dict[str, Any]:
-    if index % 5 == 0:
+def _trust(rng: random.Random, index: int, all_zeet: bool) -> dict[str, Any]:
+    if all_zeet or index % 5 == 0:
         statement: dict[str, Any] = {
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{ZEET_ACCOUNT}:root"},
@@ -49,8 +49,10 @@ def _inline(rng: random.Random, document: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": chosen}
 
 
-def make_gaad(count: int, seed: int = 20261128) -> dict[str, Any]:
-    """The authorization-details document for ``count`` roles (deterministic for a seed)."""
+def make_gaad(count: int, seed: int = 20261128, *, all_zeet: bool = False) -> dict[str, Any]:
+    """The authorization-details document for ``count`` roles (deterministic for a seed); with
+    ``all_zeet`` every role trusts Zeet (``--all-roles`` then audits every one: the others are passed
+    over as not Zeet roles, one line each)."""
     rng = random.Random(seed)
     managed = json.loads(aws_managed_policies_data)
     names = sorted(managed)
@@ -69,7 +71,7 @@ def make_gaad(count: int, seed: int = 20261128) -> dict[str, Any]:
             "RoleId": f"AROA{index:017d}",
             "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}",
             "CreateDate": "2026-01-01T00:00:00+00:00",
-            "AssumeRolePolicyDocument": _trust(rng, index),
+            "AssumeRolePolicyDocument": _trust(rng, index, all_zeet),
             "InstanceProfileList": [],
             "RolePolicyList": inline,
             "AttachedManagedPolicies": [
@@ -117,8 +119,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("roles", type=int)
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--all-zeet", action="store_true", help="every role trusts Zeet (all are audited)")
     args = parser.parse_args()
-    json.dump(make_gaad(args.roles, args.seed), sys.stdout, separators=(",", ":"))
+    json.dump(make_gaad(args.roles, args.seed, all_zeet=args.all_zeet), sys.stdout, separators=(",", ":"))
     sys.stdout.write("\n")
     return 0
 
