@@ -319,7 +319,7 @@ def _parse_and_use(candidate: Any, kind: PolicyKind) -> None:
     try:
         policy = parse_policy(candidate, kind=kind)
     except PolicyError as error:
-        problem = str(error)
+        problem: str | None = str(error)
     else:
         problem = None
     if problem is not None:
@@ -382,7 +382,7 @@ def _load_audit_render(path: Path) -> None:
     try:
         source = load_file(path)
     except ZeetIamAuditError as error:
-        problem = str(error)
+        problem: str | None = str(error)
     else:
         problem = None
     if problem is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
+from tests.formats.conftest import ROOT
 
 from zeet_iam_audit.audit.findings import CHECK_IDS
 from zeet_iam_audit.run import FAIL_ON_CHOICES

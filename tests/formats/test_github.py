@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, CliResult
+from tests.formats.conftest import ROOT, CliResult
 
 from zeet_iam_audit.formats.github import escape_data, escape_property, workflow_command
 

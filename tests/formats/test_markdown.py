@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import ZEET, CliResult
+from tests.formats.conftest import ZEET, CliResult
 
 from zeet_iam_audit.formats.markdown import code, md
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import CliResult
+from tests.formats.conftest import CliResult
 
 HEAD = ("--file", "fixtures/ci/zeet-role.yaml", "--config", "fixtures/ci/.zeet-iam-audit.toml")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, ZEET, CliResult
+from tests.formats.conftest import ROOT, ZEET, CliResult
 
 from zeet_iam_audit.audit.findings import CHECK_IDS, CHECKS, FINGERPRINT_VERSION
 

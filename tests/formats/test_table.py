@@ -8,7 +8,7 @@ import io
 import re
 
 import pytest
-from conftest import ROOT, ZEET
+from tests.formats.conftest import ROOT, ZEET
 
 from zeet_iam_audit.cli import main
 

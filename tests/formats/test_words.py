@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ZEET, CliResult
+from tests.formats.conftest import ZEET, CliResult
 
 TEXT_FORMATS = ("table", "markdown", "github")
 ROLE_FILE = ("--file", "fixtures/role/get-role.json", *ZEET)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 import pytest
-import regenerate  # this folder is on sys.path when pytest collects it (no __init__.py here)
+from tests.golden import regenerate
 
 
 def _drift(path: str, expected: str, actual: str) -> str:

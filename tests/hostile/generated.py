@@ -70,15 +70,15 @@ def twenty_thousand_statements() -> dict[str, Any]:
     return _gaad_with_document({"Version": "2012-10-17", "Statement": statements})
 
 
-def _json(data: Any) -> Callable[[Path], None]:
+def _json(data: Any) -> Callable[[Path], object]:
     return lambda path: path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def _text(text: str) -> Callable[[Path], None]:
+def _text(text: str) -> Callable[[Path], object]:
     return lambda path: path.write_text(text, encoding="utf-8")
 
 
-def _bytes(data: bytes) -> Callable[[Path], None]:
+def _bytes(data: bytes) -> Callable[[Path], object]:
     return lambda path: path.write_bytes(data)
 
 
@@ -252,7 +252,7 @@ def _device(path: Path) -> None:
 
 
 GAAD_VALID = _valid_gaad_text
-GENERATED: dict[str, tuple[Callable[[Path], None], Expect]] = {
+GENERATED: dict[str, tuple[Callable[[Path], object], Expect]] = {
     "bom-utf8.json": (lambda p: p.write_bytes(codecs.BOM_UTF8 + GAAD_VALID().encode("utf-8")), report()),
     "bom-utf16.json": (lambda p: p.write_bytes(GAAD_VALID().encode("utf-16")), report()),
     "bom-utf32.json": (lambda p: p.write_bytes(GAAD_VALID().encode("utf-32")),

@@ -48,7 +48,7 @@ def _full_role(iam: Any, name: str = "zeet-role") -> str:
 def _save_and_reload(result: LiveResult, tmp_path: Path) -> tuple[Any, ...]:
     saved = tmp_path / "saved.json"
     saved.write_text(json.dumps(result.gaad, indent=2), encoding="utf-8")
-    return load_file(saved).roles
+    return tuple(load_file(saved).roles)
 
 
 # -- names from ARNs ------------------------------------------------------------------------------

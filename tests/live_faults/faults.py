@@ -96,7 +96,7 @@ class Faults:
                                         self._hook)
 
     def _hook(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
-        _, service_id, operation = event_name.split(".")
+        _event, service_id, operation = event_name.split(".")
         service = {"organizations": "organizations", "iam": "iam", "sts": "sts"}[service_id]
         label = f"{service}:{operation}"
         self.attempts[label] += 1

@@ -32,7 +32,7 @@ def account(make_gaad: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
 def _pages(account: dict[str, Any]) -> list[dict[str, Any]]:
     roles, policies = account["RoleDetailList"], account["Policies"]
     half = len(policies) // 2
-    policy_pages = (policies[:half], policies[half - 2:], [])  # two policies on both pages
+    policy_pages: tuple[list[Any], ...] = (policies[:half], policies[half - 2:], [])  # two policies on both pages
     pages = []
     for number, ((first, last), listed) in enumerate(zip(ROLE_PAGES, policy_pages, strict=True)):
         page: dict[str, Any] = {

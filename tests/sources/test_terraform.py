@@ -41,7 +41,8 @@ def _resources(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _change(plan: dict[str, Any], address: str) -> dict[str, Any]:
-    (change,) = [c for c in plan["resource_changes"] if c["address"] == address]
+    found: list[dict[str, Any]] = [c for c in plan["resource_changes"] if c["address"] == address]
+    (change,) = found
     return change
 
 

@@ -152,7 +152,7 @@ def test_unknown_action_cannot_be_fixed(rules: RuleSet, catalog: Catalog) -> Non
 def test_terraform_fixture_against_the_gaad_roles(rules: RuleSet, catalog: Catalog) -> None:
     roles = load_file(GAAD).roles
     denials = find_denials((ERRORS / "terraform.txt").read_text(encoding="utf-8"), catalog)
-    result = diagnose(denials, rules, catalog, RoleChoice(roles=roles, source=str(GAAD)))
+    result = diagnose(denials, rules, catalog, RoleChoice(roles=tuple(roles), source=str(GAAD)))
     assert [(f.denial.action, f.layer, f.fix.kind) for f in result.findings] == [
         ("sqs:CreateQueue", "permissions_boundary", "boundary"),
         ("iam:CreateRole", "scp", "scp"),

@@ -10,7 +10,8 @@ import pytest
 
 from zeet_iam_audit.commands.input_options import add_input_arguments, role_query
 from zeet_iam_audit.errors import InputError, UsageError
-from zeet_iam_audit.support.inputs import parse_parameters, read_roles, read_scp_levels
+from zeet_iam_audit.run import parse_parameters
+from zeet_iam_audit.support.inputs import read_roles, read_scp_levels
 
 from .conftest import FIXTURES, GAAD
 from .roles import document, statement
