@@ -100,8 +100,11 @@ def main() -> int:
     # PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every start.
     import zeet_iam_audit
 
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(zeet_iam_audit.__file__).parent)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(zeet_iam_audit.__file__).parent)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     alone, pair = _calibration()
     paired = f", {pair:.2f} s with another beside it" if pair is not None else ""
     print(f"calibration: 10M-iteration Python loop in {alone:.2f} s{paired}")
@@ -109,22 +112,53 @@ def main() -> int:
     print("|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        wall, peak = _measure([*cli, "--file", str(ROOT / "fixtures/role/get-role-with-policies.json"),
-                               "--zeet-account-id", "111122223333", "--output", str(work / "one.txt")], args.runs)
+        wall, peak = _measure(
+            [
+                *cli,
+                "--file",
+                str(ROOT / "fixtures/role/get-role-with-policies.json"),
+                "--zeet-account-id",
+                "111122223333",
+                "--output",
+                str(work / "one.txt"),
+            ],
+            args.runs,
+        )
         print(_row("cold start: one role, table", wall, peak), flush=True)
         for count in counts:
             gaad = work / f"gaad-{count}.json"
             gaad.write_text(json.dumps(make_gaad(count), separators=(",", ":")))
-            wall, peak = _measure([*cli, "--file", str(gaad), "--all-roles", "--format", "json",
-                                   "--zeet-account-id", "111122223333", "--output", str(work / "out.json")],
-                                  args.runs)
-            print(_row(f"zeet-iam-audit, {count:,} roles ({gaad.stat().st_size / 1e6:.1f} MB)", wall, peak),
-                  flush=True)
+            wall, peak = _measure(
+                [
+                    *cli,
+                    "--file",
+                    str(gaad),
+                    "--all-roles",
+                    "--format",
+                    "json",
+                    "--zeet-account-id",
+                    "111122223333",
+                    "--output",
+                    str(work / "out.json"),
+                ],
+                args.runs,
+            )
+            print(_row(f"zeet-iam-audit, {count:,} roles ({gaad.stat().st_size / 1e6:.1f} MB)", wall, peak), flush=True)
             if args.cloudsplaining:
                 out = work / f"cs-{count}"
                 out.mkdir()  # cloudsplaining wants its output directory to exist
-                wall, peak = _measure([args.cloudsplaining, "scan", "--input-file", str(gaad), "--output",
-                                       str(out), "--skip-open-report"], 1)
+                wall, peak = _measure(
+                    [
+                        args.cloudsplaining,
+                        "scan",
+                        "--input-file",
+                        str(gaad),
+                        "--output",
+                        str(out),
+                        "--skip-open-report",
+                    ],
+                    1,
+                )
                 print(_row(f"cloudsplaining, {count:,} roles", wall, peak), flush=True)
     if not args.cloudsplaining:
         print("\ncloudsplaining not run: pass --cloudsplaining PATH or set CLOUDSPLAINING", file=sys.stderr)

@@ -60,9 +60,22 @@ def main() -> int:
             peaks: dict[str, list[float]] = {name: [] for name in args.formats}
             for _ in range(args.rounds):
                 for name in args.formats:
-                    wall, peak = _run([sys.executable, "-m", "zeet_iam_audit", "--file", str(gaad), "--all-roles",
-                                       "--zeet-account-id", "111122223333", "--format", name,
-                                       "--output", str(Path(folder) / f"out.{name}")])
+                    wall, peak = _run(
+                        [
+                            sys.executable,
+                            "-m",
+                            "zeet_iam_audit",
+                            "--file",
+                            str(gaad),
+                            "--all-roles",
+                            "--zeet-account-id",
+                            "111122223333",
+                            "--format",
+                            name,
+                            "--output",
+                            str(Path(folder) / f"out.{name}"),
+                        ]
+                    )
                     walls[name].append(wall)
                     if peak is not None:
                         peaks[name].append(peak)

@@ -32,8 +32,13 @@ def _run(tree: Path, command: list[str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the process and its workers) of one run from ``tree``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     begin = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "zeet_iam_audit", *command], cwd=tree,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", *command],
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wall = time.perf_counter() - begin
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in (0, 1):
@@ -47,14 +52,22 @@ def main() -> int:
     parser.add_argument("trees", nargs=2, type=Path, help="the two source trees (repository roots)")
     parser.add_argument("--roles", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=6)
-    parser.add_argument("--args", nargs=2, metavar=("FIRST", "SECOND"), default=("", ""),
-                        help="extra options for each tree's runs, e.g. --args '--jobs 1' '--jobs 2' (the "
-                        "same tree twice compares two ways of running it)")
+    parser.add_argument(
+        "--args",
+        nargs=2,
+        metavar=("FIRST", "SECOND"),
+        default=("", ""),
+        help="extra options for each tree's runs, e.g. --args '--jobs 1' '--jobs 2' (the "
+        "same tree twice compares two ways of running it)",
+    )
     args = parser.parse_args()
     trees = [tree.resolve() for tree in args.trees]
     for tree in trees:
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "zeet_iam_audit")], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(tree / "zeet_iam_audit")],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         gaad = work / "gaad.json"
@@ -63,16 +76,32 @@ def main() -> int:
         figures: list[list[tuple[float, float]]] = [[], []]
         for _ in range(args.pairs):
             for at, tree in enumerate(trees):
-                figures[at].append(_run(tree, ["--file", str(gaad), "--all-roles", "--format", "json",
-                                               "--zeet-account-id", "111122223333", "--output", str(outputs[at]),
-                                               *args.args[at].split()]))
+                figures[at].append(
+                    _run(
+                        tree,
+                        [
+                            "--file",
+                            str(gaad),
+                            "--all-roles",
+                            "--format",
+                            "json",
+                            "--zeet-account-id",
+                            "111122223333",
+                            "--output",
+                            str(outputs[at]),
+                            *args.args[at].split(),
+                        ],
+                    )
+                )
         same = filecmp.cmp(outputs[0], outputs[1], shallow=False)
     print(f"{args.roles:,} roles, {args.pairs} alternating runs each; reports identical: {same}")
     for tree, extra, runs in zip(trees, args.args, figures, strict=True):
         walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
         label = f"{tree} {extra}".strip()
-        print(f"{label}: wall median {statistics.median(walls):.2f} s (range {min(walls):.2f}-{max(walls):.2f}), "
-              f"CPU median {statistics.median(cpus):.2f} s")
+        print(
+            f"{label}: wall median {statistics.median(walls):.2f} s (range {min(walls):.2f}-{max(walls):.2f}), "
+            f"CPU median {statistics.median(cpus):.2f} s"
+        )
     return 0 if same else 1
 
 

@@ -34,11 +34,13 @@ def _trust(rng: random.Random, index: int, all_zeet: bool) -> dict[str, Any]:
             "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
         }
     elif index % 5 == 1:
-        statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                     "Action": "sts:AssumeRole"}
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+            "Action": "sts:AssumeRole",
+        }
     else:
-        statement = {"Effect": "Allow", "Principal": {"Service": rng.choice(SERVICES)},
-                     "Action": "sts:AssumeRole"}
+        statement = {"Effect": "Allow", "Principal": {"Service": rng.choice(SERVICES)}, "Action": "sts:AssumeRole"}
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
@@ -102,17 +104,24 @@ def make_gaad(count: int, seed: int = 20261128, *, all_zeet: bool = False) -> di
             "IsAttachable": True,
             "CreateDate": entry.get("CreateDate", "2026-01-01T00:00:00+00:00"),
             "UpdateDate": entry.get("UpdateDate", "2026-01-01T00:00:00+00:00"),
-            "PolicyVersionList": [{
-                "Document": entry["Document"],
-                "VersionId": entry.get("DefaultVersionId", "v1"),
-                "IsDefaultVersion": True,
-                "CreateDate": entry.get("UpdateDate", "2026-01-01T00:00:00+00:00"),
-            }],
+            "PolicyVersionList": [
+                {
+                    "Document": entry["Document"],
+                    "VersionId": entry.get("DefaultVersionId", "v1"),
+                    "IsDefaultVersion": True,
+                    "CreateDate": entry.get("UpdateDate", "2026-01-01T00:00:00+00:00"),
+                }
+            ],
         }
         for position, (name, entry) in enumerate(sorted(used.items()))
     ]
-    return {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": policies,
-            "IsTruncated": False}
+    return {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "RoleDetailList": roles,
+        "Policies": policies,
+        "IsTruncated": False,
+    }
 
 
 def main() -> int:

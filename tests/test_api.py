@@ -38,11 +38,37 @@ def _statuses(report: AuditReport, role: str) -> dict[str, FeatureStatus]:
 
 def test_the_public_names_are_pinned() -> None:
     assert sorted(zeet_iam_audit.__all__) == [
-        "AuditReport", "AuditSettings", "Decision", "EvaluationResult", "ExcessResult", "FeatureResult",
-        "FeatureStatus", "InputError", "Layer", "MissingGroup", "Policy", "PolicyError", "PolicyKind",
-        "PolicySet", "Role", "RoleReport", "SkippedItem", "StatementRef", "TrustFinding", "TrustResult",
-        "TrustStatus", "Uncertainty", "Unresolved", "UsageError", "ZeetIamAuditError", "__version__",
-        "audit_file", "audit_roles", "evaluate", "evaluate_scope", "parse_policy",
+        "AuditReport",
+        "AuditSettings",
+        "Decision",
+        "EvaluationResult",
+        "ExcessResult",
+        "FeatureResult",
+        "FeatureStatus",
+        "InputError",
+        "Layer",
+        "MissingGroup",
+        "Policy",
+        "PolicyError",
+        "PolicyKind",
+        "PolicySet",
+        "Role",
+        "RoleReport",
+        "SkippedItem",
+        "StatementRef",
+        "TrustFinding",
+        "TrustResult",
+        "TrustStatus",
+        "Uncertainty",
+        "Unresolved",
+        "UsageError",
+        "ZeetIamAuditError",
+        "__version__",
+        "audit_file",
+        "audit_roles",
+        "evaluate",
+        "evaluate_scope",
+        "parse_policy",
     ]
     for name in zeet_iam_audit.__all__:
         assert hasattr(zeet_iam_audit, name), name
@@ -50,8 +76,12 @@ def test_the_public_names_are_pinned() -> None:
 
 def test_an_authorization_details_file_chosen_by_zeets_account() -> None:
     report = audit_file(GAAD, zeet_account_id=ZEET)
-    assert [role.name for role in report.roles] == ["zeet-cloud-connection", "zeet-restricted", "zeet-bounded",
-                                                    "zeet-admin"]
+    assert [role.name for role in report.roles] == [
+        "zeet-cloud-connection",
+        "zeet-restricted",
+        "zeet-bounded",
+        "zeet-admin",
+    ]
     # The two service roles do not trust Zeet's account: passed over, with the reason.
     assert {item.name: item.reason for item in report.skipped} == {
         "order-processor-lambda": f"its trust policy does not name Zeet's account {ZEET}",
@@ -69,8 +99,11 @@ def test_the_report_is_the_command_lines(tmp_path: Path, monkeypatch: pytest.Mon
     for key in [k for k in os.environ if k.startswith("ZEET_IAM_AUDIT_")]:
         monkeypatch.delenv(key)
     out = tmp_path / "report.json"
-    code = main(["--file", str(GAAD), "--all-roles", "--format", "json", "--output", str(out)],
-                stdout=io.StringIO(), stderr=io.StringIO())
+    code = main(
+        ["--file", str(GAAD), "--all-roles", "--format", "json", "--output", str(out)],
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     assert code == 1  # missing features: the command line fails the gate; the facade only reports
     report = audit_file(GAAD, all_roles=True)
     assert report.to_json() == json.loads(out.read_text())
@@ -83,8 +116,7 @@ def test_a_cloudformation_template_with_its_parameters() -> None:
     assert role.trust.status is TrustStatus.OK
     assert _statuses(report, role.name)["serverless-lambda"] is FeatureStatus.OK
     # The template's condition turns the serverless policy off.
-    off = audit_file(TEMPLATE, zeet_account_id=ZEET, external_id=EXTERNAL_ID,
-                     parameters={"EnableServerless": "false"})
+    off = audit_file(TEMPLATE, zeet_account_id=ZEET, external_id=EXTERNAL_ID, parameters={"EnableServerless": "false"})
     assert _statuses(off, role.name)["serverless-lambda"] is FeatureStatus.MISSING
 
 
@@ -96,7 +128,8 @@ def test_without_zeets_account_the_trust_is_unknown_not_ok() -> None:
 def test_features_and_role_choose_what_is_audited() -> None:
     report = audit_file(GAAD, role="zeet-admin", features=["container-management"])
     assert [(r.name, list(_statuses(report, r.name))) for r in report.roles] == [
-        ("zeet-admin", ["container-management"])]
+        ("zeet-admin", ["container-management"])
+    ]
 
 
 def test_bad_choices_raise_the_command_lines_message() -> None:
@@ -122,14 +155,18 @@ def test_audit_roles_audits_roles_already_read() -> None:
     assert [r.name for r in report.roles] == ["zeet-restricted", "zeet-admin"]
     assert [r.features[0].status for r in report.roles] == [FeatureStatus.MISSING, FeatureStatus.OK]
     # The same verdicts as a file audit of the same roles.
-    assert report.roles[1].features == audit_file(GAAD, role="zeet-admin",
-                                                  features=["container-management"]).roles[0].features
+    assert (
+        report.roles[1].features
+        == audit_file(GAAD, role="zeet-admin", features=["container-management"]).roles[0].features
+    )
 
 
 def test_the_facade_does_not_import_the_command_line() -> None:
-    code = ("import sys, zeet_iam_audit\n"
-            f"report = zeet_iam_audit.audit_file({str(GAAD)!r}, role='zeet-admin')\n"
-            "assert report.roles[0].name == 'zeet-admin'\n"
-            "print(sorted(m for m in ('argparse', 'zeet_iam_audit.cli') if m in sys.modules))\n")
+    code = (
+        "import sys, zeet_iam_audit\n"
+        f"report = zeet_iam_audit.audit_file({str(GAAD)!r}, role='zeet-admin')\n"
+        "assert report.roles[0].name == 'zeet-admin'\n"
+        "print(sorted(m for m in ('argparse', 'zeet_iam_audit.cli') if m in sys.modules))\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -43,8 +43,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _audit(gaad_file: Path, *extra: str) -> tuple[int, str, str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = cli.main(["--file", str(gaad_file), "--all-roles", "--zeet-account-id", "111122223333", *extra],
-                    stdout=stdout, stderr=stderr)
+    code = cli.main(
+        ["--file", str(gaad_file), "--all-roles", "--zeet-account-id", "111122223333", *extra],
+        stdout=stdout,
+        stderr=stderr,
+    )
     return code, stdout.getvalue(), stderr.getvalue()
 
 
@@ -58,8 +61,9 @@ def test_jobs_is_accepted_and_changes_nothing(gaad_file: Path) -> None:
 @pytest.mark.parametrize("value", ["0", "-2", "many", ""])
 def test_jobs_must_be_a_positive_number_or_auto(value: str) -> None:
     stderr = io.StringIO()
-    code = cli.main(["--file", str(ROOT / "fixtures/role/get-role.json"), "--jobs", value],
-                    stdout=io.StringIO(), stderr=stderr)
+    code = cli.main(
+        ["--file", str(ROOT / "fixtures/role/get-role.json"), "--jobs", value], stdout=io.StringIO(), stderr=stderr
+    )
     assert code == 2
     assert stderr.getvalue().count("\n") == 1
     assert "--jobs: expected a number of processes (1 or more) or auto" in stderr.getvalue()
@@ -81,6 +85,7 @@ def test_each_role_is_read_once_where_it_is_audited(gaad_file: Path, monkeypatch
 # A file whose roles are read on first use (sources/lazy.py): with --all-roles a malformed role is
 # found when the audit reaches it, and its error must be the one loading the file used to give.
 
+
 @pytest.fixture(scope="module")
 def malformed_file(
     tmp_path_factory: pytest.TempPathFactory, make_gaad: Callable[[int], dict[str, Any]]
@@ -91,22 +96,26 @@ def malformed_file(
     data["RoleDetailList"][position]["AttachedManagedPolicies"][0]["PolicyArn"] = 5
     path = tmp_path_factory.mktemp("malformed") / f"gaad-{position}.json"
     path.write_text(json.dumps(data, indent=4), encoding="utf-8")
-    return path, (f"zeet-iam-audit: error: {path}: $.RoleDetailList[{position}].AttachedManagedPolicies[0]"
-                  ".PolicyArn: expected a string, got the number 5")
+    return path, (
+        f"zeet-iam-audit: error: {path}: $.RoleDetailList[{position}].AttachedManagedPolicies[0]"
+        ".PolicyArn: expected a string, got the number 5"
+    )
 
 
-def test_a_malformed_role_ends_an_all_roles_run_with_one_line(
-    malformed_file: tuple[Path, str], tmp_path: Path
-) -> None:
+def test_a_malformed_role_ends_an_all_roles_run_with_one_line(malformed_file: tuple[Path, str], tmp_path: Path) -> None:
     path, error = malformed_file
     target = tmp_path / "report.json"
     assert _audit(path, "--format", "json", "--output", str(target)) == (
-        2, "", f"zeet-iam-audit: auditing {path}\n{error}\n")
+        2,
+        "",
+        f"zeet-iam-audit: auditing {path}\n{error}\n",
+    )
     assert not target.exists()
 
 
-@pytest.mark.parametrize("choice", [["--role", "role-00001"], ["--zeet-account-id", "111122223333"]],
-                         ids=["role", "trusting-zeet"])
+@pytest.mark.parametrize(
+    "choice", [["--role", "role-00001"], ["--zeet-account-id", "111122223333"]], ids=["role", "trusting-zeet"]
+)
 def test_a_malformed_role_fails_a_run_that_does_not_choose_it(
     malformed_file: tuple[Path, str], choice: list[str]
 ) -> None:

@@ -13,7 +13,8 @@ from zeet_iam_audit.errors import UsageError
 
 def test_flags_beat_the_environment_which_beats_the_file(tmp_path: Path) -> None:
     (tmp_path / ".zeet-iam-audit.toml").write_text(
-        'state_bucket = "file-bucket"\nstate_key_prefix = "file/"\nlock_table = "file-locks"\n', encoding="utf-8")
+        'state_bucket = "file-bucket"\nstate_key_prefix = "file/"\nlock_table = "file-locks"\n', encoding="utf-8"
+    )
     settings = load_settings(None, tmp_path, environ={"ZEET_IAM_AUDIT_STATE_KEY_PREFIX": "env/"})
     flags = {"lock_table": "flag-locks", "state_bucket": None}
     assert state_placeholders(flags, settings) == {
@@ -27,11 +28,15 @@ def test_flags_beat_the_environment_which_beats_the_file(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"ZEET_IAM_AUDIT_STATE_BUCKET": "UPPER"},
-         "ZEET_IAM_AUDIT_STATE_BUCKET: expected an S3 bucket name, got 'UPPER'"),
+        (
+            {"ZEET_IAM_AUDIT_STATE_BUCKET": "UPPER"},
+            "ZEET_IAM_AUDIT_STATE_BUCKET: expected an S3 bucket name, got 'UPPER'",
+        ),
         ({"ZEET_IAM_AUDIT_LOCK_TABLE": "a b"}, "ZEET_IAM_AUDIT_LOCK_TABLE: expected a DynamoDB table name"),
-        ({"ZEET_IAM_AUDIT_PERMISSIONS_BOUNDARY": "arn:aws:iam::12:policy/b"},
-         "ZEET_IAM_AUDIT_PERMISSIONS_BOUNDARY: expected a managed policy ARN"),
+        (
+            {"ZEET_IAM_AUDIT_PERMISSIONS_BOUNDARY": "arn:aws:iam::12:policy/b"},
+            "ZEET_IAM_AUDIT_PERMISSIONS_BOUNDARY: expected a managed policy ARN",
+        ),
     ],
 )
 def test_a_bad_setting_names_where_it_came_from(tmp_path: Path, environ: dict[str, str], message: str) -> None:

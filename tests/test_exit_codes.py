@@ -27,18 +27,39 @@ ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "fixtures" / "ci"
 BASE = ("--file", "zeet-role.base.yaml")  # every selected feature ok, trust ok
 HEAD = ("--file", "zeet-role.yaml")  # capacity monitoring lacks SQS
-CFN = ("--file", "../cloudformation/zeet-role.yaml", "--zeet-account-id", "111122223333",
-       "--external-id", "zeet-ext-5f2c9a7e", "--features", "view-logs,view-metrics,cloud-quota-monitoring")
-GAAD = ("--file", "../gaad/zeet-account.json", "--zeet-account-id", "111122223333", "--external-id",
-        "zeet-ext-5f2c9a7e")
+CFN = (
+    "--file",
+    "../cloudformation/zeet-role.yaml",
+    "--zeet-account-id",
+    "111122223333",
+    "--external-id",
+    "zeet-ext-5f2c9a7e",
+    "--features",
+    "view-logs,view-metrics,cloud-quota-monitoring",
+)
+GAAD = (
+    "--file",
+    "../gaad/zeet-account.json",
+    "--zeet-account-id",
+    "111122223333",
+    "--external-id",
+    "zeet-ext-5f2c9a7e",
+)
 FORMATS = ("table", "json", "sarif", "markdown", "github")
 
 
 def _run(*argv: str, cwd: Path = CI) -> subprocess.CompletedProcess[str]:
     """The CLI in a subprocess, from fixtures/ci (whose .zeet-iam-audit.toml applies) unless told."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZEET_IAM_AUDIT_", "AWS_"))}
-    return subprocess.run([sys.executable, "-m", "zeet_iam_audit", *argv], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -64,8 +85,9 @@ def test_1_when_a_feature_lacks_permissions(fmt: str) -> None:
         pytest.param((*HEAD, "--fail-on", "conditional,unknown"), 0, None, id="other-values-not-met"),
         pytest.param((*HEAD, "--fail-on", "missing", "--fail-on", "trust"), 1, "missing", id="repeated-flag"),
         pytest.param((*BASE, "--external-id", "someone-else"), 1, "trust", id="trust-fails"),
-        pytest.param((*BASE, "--external-id", "someone-else", "--fail-on", "missing"), 0, None,
-                     id="trust-not-selected"),
+        pytest.param(
+            (*BASE, "--external-id", "someone-else", "--fail-on", "missing"), 0, None, id="trust-not-selected"
+        ),
         pytest.param((*CFN, "--fail-on", "excess"), 1, "excess", id="excess"),
         pytest.param((*CFN, "--fail-on", "excess-risky"), 1, "excess-risky", id="excess-risky"),
         pytest.param((*CFN,), 0, None, id="excess-not-selected"),
@@ -88,18 +110,35 @@ _QUEUE_RESOURCE = 'Resource: !Sub "arn:${AWS::Partition}:sqs:*:*:zeet-*"'
 @pytest.mark.parametrize(
     ("replacement", "fail_on", "code", "reached"),
     [
-        pytest.param(_QUEUE_RESOURCE + "\n            Condition: {StringEquals: {aws:RequestedRegion: eu-west-1}}",
-                     "conditional", 1, "conditional", id="conditional"),
-        pytest.param(_QUEUE_RESOURCE + "\n            Condition: {StringEquals: {aws:RequestedRegion: eu-west-1}}",
-                     "missing,trust", 0, None, id="conditional-not-selected"),
-        pytest.param('Resource: !Sub "arn:${AWS::Partition}:sqs:${AWS::Region}:*:zeet-*"', "unknown", 1,
-                     "unknown", id="unknown"),
-        pytest.param('Resource: !Sub "arn:${AWS::Partition}:sqs:${AWS::Region}:*:zeet-*"', "missing,trust", 0,
-                     None, id="unknown-not-selected"),
+        pytest.param(
+            _QUEUE_RESOURCE + "\n            Condition: {StringEquals: {aws:RequestedRegion: eu-west-1}}",
+            "conditional",
+            1,
+            "conditional",
+            id="conditional",
+        ),
+        pytest.param(
+            _QUEUE_RESOURCE + "\n            Condition: {StringEquals: {aws:RequestedRegion: eu-west-1}}",
+            "missing,trust",
+            0,
+            None,
+            id="conditional-not-selected",
+        ),
+        pytest.param(
+            'Resource: !Sub "arn:${AWS::Partition}:sqs:${AWS::Region}:*:zeet-*"', "unknown", 1, "unknown", id="unknown"
+        ),
+        pytest.param(
+            'Resource: !Sub "arn:${AWS::Partition}:sqs:${AWS::Region}:*:zeet-*"',
+            "missing,trust",
+            0,
+            None,
+            id="unknown-not-selected",
+        ),
     ],
 )
-def test_conditional_and_unknown(tmp_path: Path, replacement: str, fail_on: str, code: int,
-                                 reached: str | None) -> None:
+def test_conditional_and_unknown(
+    tmp_path: Path, replacement: str, fail_on: str, code: int, reached: str | None
+) -> None:
     """The base template with its queue statement made conditional, or dependent on an unresolved value."""
     text = (CI / "zeet-role.base.yaml").read_text()
     assert _QUEUE_RESOURCE in text
@@ -149,8 +188,9 @@ def test_2_for_a_bad_waiver(tmp_path: Path) -> None:
 
 def test_1_for_an_expired_waiver(tmp_path: Path) -> None:
     settings = (CI / ".zeet-iam-audit.toml").read_text()
-    (tmp_path / "z.toml").write_text(settings + '\n[[waivers]]\naction = "nothing:*"\nreason = "r"\n'
-                                     "expires = 2000-01-01\n")
+    (tmp_path / "z.toml").write_text(
+        settings + '\n[[waivers]]\naction = "nothing:*"\nreason = "r"\nexpires = 2000-01-01\n'
+    )
     done = _run(*BASE, "--config", str(tmp_path / "z.toml"))
     assert done.returncode == 1
     assert done.stderr.rstrip().endswith("fails on expired-waiver")
@@ -160,11 +200,21 @@ def test_strict_fails_on_unknown_verdicts(tmp_path: Path) -> None:
     """``--strict`` adds ``unknown`` to the gate: a plain get-role file (policies not listed) is all
     unknown, which ``--fail-on missing`` lets pass and the strict gate does not."""
     role = Path(__file__).resolve().parent.parent / "fixtures" / "role" / "get-role.json"
-    base = [sys.executable, "-m", "zeet_iam_audit", "--file", str(role), "--zeet-account-id", "111122223333",
-            "--format", "json", "--fail-on", "missing"]
+    base = [
+        sys.executable,
+        "-m",
+        "zeet_iam_audit",
+        "--file",
+        str(role),
+        "--zeet-account-id",
+        "111122223333",
+        "--format",
+        "json",
+        "--fail-on",
+        "missing",
+    ]
     lenient = subprocess.run(base, capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False)
-    strict = subprocess.run([*base, "--strict"], capture_output=True, text=True, cwd=tmp_path, timeout=120,
-                            check=False)
+    strict = subprocess.run([*base, "--strict"], capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False)
     assert lenient.returncode == 0, lenient.stderr
     assert strict.returncode == 1, strict.stderr
     assert "fails on unknown" in strict.stderr
@@ -212,10 +262,23 @@ def test_a_policy_aws_would_refuse_fails_the_default_gate(
 @pytest.mark.parametrize(
     ("argv", "reason"),
     [
-        pytest.param(("--file", str(FIXTURES / "role" / "get-role.json"), "--zeet-account-id", "111122223333"),
-                     "the file does not say which inline policies the role has", id="role-without-policies"),
-        pytest.param(("--file", str(FIXTURES / "terraform" / "plan.json"), "--role", "zeet-cloud-connection",
-                      "--zeet-account-id", "111122223333"), "known only after apply", id="plan-after-apply"),
+        pytest.param(
+            ("--file", str(FIXTURES / "role" / "get-role.json"), "--zeet-account-id", "111122223333"),
+            "the file does not say which inline policies the role has",
+            id="role-without-policies",
+        ),
+        pytest.param(
+            (
+                "--file",
+                str(FIXTURES / "terraform" / "plan.json"),
+                "--role",
+                "zeet-cloud-connection",
+                "--zeet-account-id",
+                "111122223333",
+            ),
+            "known only after apply",
+            id="plan-after-apply",
+        ),
     ],
 )
 def test_unknown_verdicts_fail_by_default_and_say_how_to_accept_them(
@@ -233,8 +296,7 @@ def test_unknown_verdicts_fail_by_default_and_say_how_to_accept_them(
 
 
 def test_a_role_file_without_its_policies_says_each_reason_once(tmp_path: Path) -> None:
-    done = _run("--file", str(FIXTURES / "role" / "get-role.json"), "--zeet-account-id", "111122223333",
-                cwd=tmp_path)
+    done = _run("--file", str(FIXTURES / "role" / "get-role.json"), "--zeet-account-id", "111122223333", cwd=tmp_path)
     assert done.stdout.count("the file does not say which inline policies the role has") == 1
     assert len(done.stdout.splitlines()) < 60  # it was 1,171 lines: one reason under every action
 
@@ -249,7 +311,8 @@ def _template_without_roles(tmp_path: Path) -> Path:
         "    Type: AWS::SQS::Queue\n"
         "    Properties:\n"
         "      QueueName: zeet-eks-capacity\n"
-        "      MessageRetentionPeriod: 345600\n")
+        "      MessageRetentionPeriod: 345600\n"
+    )
     return path
 
 
@@ -286,7 +349,8 @@ def test_no_role_is_exit_2_naming_the_file_and_what_was_looked_for(
     done = _run("--file", path.name, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.rstrip().splitlines()[-1] == (
-        f"zeet-iam-audit: error: {path.name}: no IAM role found (looked for {looked_for})")
+        f"zeet-iam-audit: error: {path.name}: no IAM role found (looked for {looked_for})"
+    )
     assert done.stdout == ""
     # --all-roles asks for an inventory: zero roles is an answer, and --fail-on decides.
     inventory = _run("--file", path.name, "--all-roles", "--format", "json", cwd=tmp_path)
@@ -295,8 +359,9 @@ def test_no_role_is_exit_2_naming_the_file_and_what_was_looked_for(
     assert report["roles"] == []
     assert report["no_role"] == f"{path.name}: no IAM role found (looked for {looked_for})"
     summary = inventory.stderr.rstrip().splitlines()[-1]
-    assert summary.startswith(f"zeet-iam-audit: {path.name}: no IAM role found (looked for {looked_for}); "
-                              "0 roles audited")
+    assert summary.startswith(
+        f"zeet-iam-audit: {path.name}: no IAM role found (looked for {looked_for}); 0 roles audited"
+    )
     assert summary.endswith("passes")
 
 

@@ -64,45 +64,112 @@ class Case:
 
 CASES = [
     # CloudFormation: values only known at deployment.
-    Case("cfn-ref-no-default.yaml", "zeet-ref-no-default", ALL, TrustStatus.OK,
-         "Ref ProtectedBucket (a parameter without a default"),
-    Case("cfn-importvalue.yaml", "zeet-importvalue", ALL, TrustStatus.OK,
-         "Fn::ImportValue shared-infra-EverythingArn"),
+    Case(
+        "cfn-ref-no-default.yaml",
+        "zeet-ref-no-default",
+        ALL,
+        TrustStatus.OK,
+        "Ref ProtectedBucket (a parameter without a default",
+    ),
+    Case("cfn-importvalue.yaml", "zeet-importvalue", ALL, TrustStatus.OK, "Fn::ImportValue shared-infra-EverythingArn"),
     Case("cfn-getatt.yaml", "zeet-getatt", ALL, TrustStatus.OK, "Fn::GetAtt Cluster.Arn"),
     Case("cfn-condition-unresolved.yaml", "zeet-condition-unresolved", ALL, TrustStatus.OK, "Ref Team"),
-    Case("cfn-condition-null-unresolved.yaml", "zeet-condition-null-unresolved", PASS_ROLE_FEATURES,
-         TrustStatus.OK, "Ref RequireService"),
-    Case("cfn-unresolved-attachments.yaml", "zeet-document-unresolved", ALL, TrustStatus.OK,
-         "condition IsProduction could not be decided"),
-    Case("cfn-unresolved-attachments.yaml", "zeet-managed-list-unresolved", ALL, TrustStatus.OK,
-         "the managed policy list could not be resolved: Ref ExtraPolicyArns"),
-    Case("cfn-unresolved-attachments.yaml", "zeet-boundary-importvalue", ALL, TrustStatus.OK,
-         "Fn::ImportValue shared-infra-BoundaryPolicyArn"),
-    Case("cfn-trust-deny-unresolved.yaml", "zeet-trust-deny-unresolved", frozenset(), TrustStatus.UNKNOWN,
-         "Ref BlockedPrincipal"),
-    Case("cfn-trust-allow-unresolved.yaml", "zeet-trust-principal-unresolved", frozenset(),
-         TrustStatus.UNKNOWN, "Ref ZeetAccountId"),
-    Case("cfn-trust-allow-unresolved.yaml", "zeet-trust-external-id-unresolved", frozenset(),
-         TrustStatus.UNKNOWN, "does not resolve"),
+    Case(
+        "cfn-condition-null-unresolved.yaml",
+        "zeet-condition-null-unresolved",
+        PASS_ROLE_FEATURES,
+        TrustStatus.OK,
+        "Ref RequireService",
+    ),
+    Case(
+        "cfn-unresolved-attachments.yaml",
+        "zeet-document-unresolved",
+        ALL,
+        TrustStatus.OK,
+        "condition IsProduction could not be decided",
+    ),
+    Case(
+        "cfn-unresolved-attachments.yaml",
+        "zeet-managed-list-unresolved",
+        ALL,
+        TrustStatus.OK,
+        "the managed policy list could not be resolved: Ref ExtraPolicyArns",
+    ),
+    Case(
+        "cfn-unresolved-attachments.yaml",
+        "zeet-boundary-importvalue",
+        ALL,
+        TrustStatus.OK,
+        "Fn::ImportValue shared-infra-BoundaryPolicyArn",
+    ),
+    Case(
+        "cfn-trust-deny-unresolved.yaml",
+        "zeet-trust-deny-unresolved",
+        frozenset(),
+        TrustStatus.UNKNOWN,
+        "Ref BlockedPrincipal",
+    ),
+    Case(
+        "cfn-trust-allow-unresolved.yaml",
+        "zeet-trust-principal-unresolved",
+        frozenset(),
+        TrustStatus.UNKNOWN,
+        "Ref ZeetAccountId",
+    ),
+    Case(
+        "cfn-trust-allow-unresolved.yaml",
+        "zeet-trust-external-id-unresolved",
+        frozenset(),
+        TrustStatus.UNKNOWN,
+        "does not resolve",
+    ),
     # Terraform: known only after apply.
-    Case("terraform-after-apply.json", "zeet-after-apply", ALL, TrustStatus.OK,
-         "aws_iam_role_policy.guardrail.policy: known only after apply"),
+    Case(
+        "terraform-after-apply.json",
+        "zeet-after-apply",
+        ALL,
+        TrustStatus.OK,
+        "aws_iam_role_policy.guardrail.policy: known only after apply",
+    ),
     # Authorization details: unreadable policies.
-    Case("gaad-unknowns.json", "invalid-document", ALL, TrustStatus.OK,
-         "RolePolicyList[1].PolicyDocument.Statement: expected a statement object"),
-    Case("gaad-unknowns.json", "unknown-operator", ALL, TrustStatus.OK,
-         "unknown condition operator 'StringEqualz'"),
-    Case("gaad-unknowns.json", "aws-managed-not-shipped", ALL, TrustStatus.OK,
-         "cannot read arn:aws:iam::aws:policy/AmazonNotShippedOffline offline"),
-    Case("gaad-unknowns.json", "customer-managed-missing", ALL, TrustStatus.OK,
-         "cannot read arn:aws:iam::123456789012:policy/NotInThisFile offline"),
-    Case("gaad-unknowns.json", "boundary-not-shipped", ALL, TrustStatus.OK,
-         "cannot read arn:aws:iam::aws:policy/AmazonNotShippedOffline offline"),
-    Case("gaad-unknowns.json", "managed-without-default", ALL, TrustStatus.OK,
-         "no default version with a Document"),
+    Case(
+        "gaad-unknowns.json",
+        "invalid-document",
+        ALL,
+        TrustStatus.OK,
+        "RolePolicyList[1].PolicyDocument.Statement: expected a statement object",
+    ),
+    Case("gaad-unknowns.json", "unknown-operator", ALL, TrustStatus.OK, "unknown condition operator 'StringEqualz'"),
+    Case(
+        "gaad-unknowns.json",
+        "aws-managed-not-shipped",
+        ALL,
+        TrustStatus.OK,
+        "cannot read arn:aws:iam::aws:policy/AmazonNotShippedOffline offline",
+    ),
+    Case(
+        "gaad-unknowns.json",
+        "customer-managed-missing",
+        ALL,
+        TrustStatus.OK,
+        "cannot read arn:aws:iam::123456789012:policy/NotInThisFile offline",
+    ),
+    Case(
+        "gaad-unknowns.json",
+        "boundary-not-shipped",
+        ALL,
+        TrustStatus.OK,
+        "cannot read arn:aws:iam::aws:policy/AmazonNotShippedOffline offline",
+    ),
+    Case("gaad-unknowns.json", "managed-without-default", ALL, TrustStatus.OK, "no default version with a Document"),
     Case("gaad-unknowns.json", "inline-without-document", ALL, TrustStatus.OK, "no PolicyDocument"),
-    Case("gaad-unknowns.json", "trust-invalid", frozenset(), TrustStatus.UNKNOWN,
-         "unknown condition operator 'StringEqualz'"),
+    Case(
+        "gaad-unknowns.json",
+        "trust-invalid",
+        frozenset(),
+        TrustStatus.UNKNOWN,
+        "unknown condition operator 'StringEqualz'",
+    ),
     Case("gaad-unknowns.json", "trust-missing", frozenset(), TrustStatus.UNKNOWN, "missing"),
 ]
 
@@ -118,8 +185,7 @@ def rules(catalog: Catalog) -> RuleSet:
 
 
 def _options(**changes: object) -> AuditOptions:
-    return AuditOptions(trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL), check_excess=False,
-                        **changes)  # type: ignore[arg-type]
+    return AuditOptions(trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL), check_excess=False, **changes)  # type: ignore[arg-type]
 
 
 def _role(case: Case) -> Role:
@@ -145,8 +211,9 @@ def _permission_features(report: RoleReport) -> list[FeatureResult]:
 
 
 def _depending(report: RoleReport, case: Case) -> set[str]:
-    depending = ({f.id for f in _permission_features(report)} if case.unknown_features == ALL
-                 else set(case.unknown_features))
+    depending = (
+        {f.id for f in _permission_features(report)} if case.unknown_features == ALL else set(case.unknown_features)
+    )
     if case.trust is TrustStatus.UNKNOWN:
         depending.add("cloud-connection")  # Zeet may or may not be able to assume the role
     return depending
@@ -179,8 +246,19 @@ def test_what_depends_on_the_unknown_is_unknown(case: Case, rules: RuleSet, cata
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_fail_on_unknown_fails(case: Case) -> None:
-    base = ["--file", str(CASES_DIR / case.file), "--role", case.role, "--zeet-account-id", ZEET,
-            "--external-id", EXTERNAL, "--no-excess", "--format", "json"]
+    base = [
+        "--file",
+        str(CASES_DIR / case.file),
+        "--role",
+        case.role,
+        "--zeet-account-id",
+        ZEET,
+        "--external-id",
+        EXTERNAL,
+        "--no-excess",
+        "--format",
+        "json",
+    ]
     stdout, stderr = io.StringIO(), io.StringIO()
     assert main([*base, "--fail-on", "unknown"], stdout=stdout, stderr=stderr) == 1, stderr.getvalue()
     document = json.loads(stdout.getvalue())
@@ -195,8 +273,7 @@ def test_scps_not_listable_make_every_allowed_action_unknown(rules: RuleSet, cat
     role = _role(Case("gaad-unknowns.json", "trust-missing", ALL, TrustStatus.UNKNOWN, ""))  # allows *
     known = audit_roles([role], rules, catalog, _options(), tool_version="test").roles[0]
     assert {f.status for f in _permission_features(known)} == {FeatureStatus.OK}
-    report = audit_roles([role], rules, catalog, _options(scp_unknown_reason=reason),
-                         tool_version="test").roles[0]
+    report = audit_roles([role], rules, catalog, _options(scp_unknown_reason=reason), tool_version="test").roles[0]
     required = _permission_features(report)
     assert {f.status for f in required} == {FeatureStatus.UNKNOWN}
     assert all(reason in item.reasons for f in required for item in f.unknown)
@@ -208,16 +285,24 @@ def test_scps_not_listable_do_not_hide_a_missing_allow(rules: RuleSet, catalog: 
     """An SCP that cannot be read can only take away: what no identity policy allows stays missing."""
     role = _role(Case("gaad-unknowns.json", "trust-missing", ALL, TrustStatus.UNKNOWN, ""))
     bare = Role(name=role.name, arn=role.arn, source=role.source, trust_policy=role.trust_policy)
-    report = audit_roles([bare], rules, catalog, _options(scp_unknown_reason="not listable"),
-                         tool_version="test").roles[0]
+    report = audit_roles(
+        [bare], rules, catalog, _options(scp_unknown_reason="not listable"), tool_version="test"
+    ).roles[0]
     assert {f.status for f in _permission_features(report)} == {FeatureStatus.MISSING}
 
 
 def test_an_unresolved_condition_value_is_never_allowed() -> None:
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:PrincipalTag/team": Unresolved("Ref Team")}}},
-    ]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalTag/team": Unresolved("Ref Team")}},
+            },
+        ],
+    }
     policy = parse_policy(document)
     for context in (None, {}, {"aws:PrincipalTag/team": "zeet"}, {"aws:PrincipalTag/team": ["a", "b"]}):
         result = evaluate("s3:GetObject", "arn:aws:s3:::b/k", [policy], context=context)
@@ -225,22 +310,44 @@ def test_an_unresolved_condition_value_is_never_allowed() -> None:
         assert ("Ref Team",) in [u.unresolved for u in result.uncertain]
 
 
-@pytest.mark.parametrize("operator", ["Null", "StringEquals", "ForAllValues:StringLike", "NumericLessThan",
-                                      "BoolIfExists", "IpAddress", "ArnNotLike", "DateGreaterThan"])
+@pytest.mark.parametrize(
+    "operator",
+    [
+        "Null",
+        "StringEquals",
+        "ForAllValues:StringLike",
+        "NumericLessThan",
+        "BoolIfExists",
+        "IpAddress",
+        "ArnNotLike",
+        "DateGreaterThan",
+    ],
+)
 def test_an_unresolved_value_in_a_deny_condition_keeps_the_deny_open(operator: str) -> None:
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*",
-         "Condition": {operator: {"iam:PassedToService": Unresolved("Ref Flag")}}},
-    ]}
-    result = evaluate("iam:PassRole", "*", [parse_policy(document)],
-                      context={"iam:PassedToService": "eks.amazonaws.com"})
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Action": "iam:PassRole",
+                "Resource": "*",
+                "Condition": {operator: {"iam:PassedToService": Unresolved("Ref Flag")}},
+            },
+        ],
+    }
+    result = evaluate(
+        "iam:PassRole", "*", [parse_policy(document)], context={"iam:PassedToService": "eks.amazonaws.com"}
+    )
     assert result.decision is Decision.UNKNOWN
 
 
 def test_an_unknown_operator_is_a_policy_error_not_a_silent_skip() -> None:
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"StringEqualz": {"k": "v"}}},
-    ]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"StringEqualz": {"k": "v"}}},
+        ],
+    }
     with pytest.raises(PolicyError, match=r"Statement\[0\]\.Condition\.StringEqualz: unknown condition operator"):
         parse_policy(document)

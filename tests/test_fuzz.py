@@ -41,24 +41,55 @@ from zeet_iam_audit.sources import load_file
 
 Doc = dict[str, Any]
 PROPERTY = settings(database=None, deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow])
-FUZZ = settings(database=None, deadline=None, max_examples=150,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    database=None,
+    deadline=None,
+    max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 FILES = settings(database=None, deadline=None, max_examples=120, suppress_health_check=list(HealthCheck))
 DENIED = (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY)
 
 # --- valid policies ------------------------------------------------------------------------------
 
-ACTIONS = ["s3:GetObject", "s3:PutObject", "sqs:SendMessage", "iam:PassRole", "ec2:RunInstances",
-           "logs:FilterLogEvents"]
-ACTION_PATTERNS = [*ACTIONS, "*", "s3:*", "s3:Get*", "*:Get*", "iam:Pass?ole", "EC2:run*", "sqs:*Message",
-                   "logs:?ilter*"]
-RESOURCES = ["arn:aws:s3:::zeet/data/a.txt", "arn:aws:s3:::zeet/alice/a.txt",
-             "arn:aws:sqs:us-east-1:123456789012:zeet-q", "arn:aws:iam::123456789012:role/zeet-1",
-             "arn:aws:ec2:us-east-1:123456789012:instance/i-1", "arn:aws:s3:::other"]
-RESOURCE_PATTERNS = ["*", "arn:aws:s3:::zeet/*", "arn:aws:s3:::zeet/${aws:username}/*",
-                     "arn:aws:sqs:*:123456789012:zeet-*", "arn:aws:iam::123456789012:role/zeet-?",
-                     "arn:aws:ec2:us-east-1:*:instance/*", "arn:aws:s3:::other", "arn:aws:*:*:*:*",
-                     "arn:aws:s3:::${aws:PrincipalTag/team, 'zeet'}/*"]
+ACTIONS = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "sqs:SendMessage",
+    "iam:PassRole",
+    "ec2:RunInstances",
+    "logs:FilterLogEvents",
+]
+ACTION_PATTERNS = [
+    *ACTIONS,
+    "*",
+    "s3:*",
+    "s3:Get*",
+    "*:Get*",
+    "iam:Pass?ole",
+    "EC2:run*",
+    "sqs:*Message",
+    "logs:?ilter*",
+]
+RESOURCES = [
+    "arn:aws:s3:::zeet/data/a.txt",
+    "arn:aws:s3:::zeet/alice/a.txt",
+    "arn:aws:sqs:us-east-1:123456789012:zeet-q",
+    "arn:aws:iam::123456789012:role/zeet-1",
+    "arn:aws:ec2:us-east-1:123456789012:instance/i-1",
+    "arn:aws:s3:::other",
+]
+RESOURCE_PATTERNS = [
+    "*",
+    "arn:aws:s3:::zeet/*",
+    "arn:aws:s3:::zeet/${aws:username}/*",
+    "arn:aws:sqs:*:123456789012:zeet-*",
+    "arn:aws:iam::123456789012:role/zeet-?",
+    "arn:aws:ec2:us-east-1:*:instance/*",
+    "arn:aws:s3:::other",
+    "arn:aws:*:*:*:*",
+    "arn:aws:s3:::${aws:PrincipalTag/team, 'zeet'}/*",
+]
 CONDITION_VALUES: dict[str, list[Any]] = {
     "String": ["zeet", "alice", "zeet-*", "${aws:username}", "us-east-1", "a?ice"],
     "Numeric": [0, 1, 3600, "86400", -5, 2.5],
@@ -70,10 +101,22 @@ CONDITION_VALUES: dict[str, list[Any]] = {
     "Null": [True, False],
 }
 OPERATORS = {
-    "String": ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-               "StringLike", "StringNotLike"],
-    "Numeric": ["NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-                "NumericGreaterThan", "NumericGreaterThanEquals"],
+    "String": [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+    ],
+    "Numeric": [
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+    ],
     "Date": ["DateEquals", "DateNotEquals", "DateLessThan", "DateGreaterThan"],
     "Bool": ["Bool"],
     "Binary": ["BinaryEquals"],
@@ -81,9 +124,18 @@ OPERATORS = {
     "Arn": ["ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"],
     "Null": ["Null"],
 }
-CONDITION_KEYS = ["aws:username", "aws:PrincipalTag/team", "aws:RequestedRegion", "aws:MultiFactorAuthAge",
-                  "aws:CurrentTime", "aws:SecureTransport", "aws:SourceIp", "aws:PrincipalArn", "aws:TagKeys",
-                  "s3:prefix"]
+CONDITION_KEYS = [
+    "aws:username",
+    "aws:PrincipalTag/team",
+    "aws:RequestedRegion",
+    "aws:MultiFactorAuthAge",
+    "aws:CurrentTime",
+    "aws:SecureTransport",
+    "aws:SourceIp",
+    "aws:PrincipalArn",
+    "aws:TagKeys",
+    "s3:prefix",
+]
 CONTEXT_VALUES: dict[str, list[str]] = {
     "aws:username": ["zeet", "alice"],
     "aws:PrincipalTag/team": ["zeet", "other"],
@@ -123,9 +175,11 @@ def statements(draw: st.DrawFn, effect: str | None = None) -> Doc:
     if draw(st.booleans()):
         statement["Sid"] = draw(st.sampled_from(["S1", "AllowThings", "DenyOthers"]))
     statement["NotAction" if draw(st.integers(0, 5)) == 0 else "Action"] = draw(
-        _one_or_many(st.sampled_from(ACTION_PATTERNS)))
+        _one_or_many(st.sampled_from(ACTION_PATTERNS))
+    )
     statement["NotResource" if draw(st.integers(0, 5)) == 0 else "Resource"] = draw(
-        _one_or_many(st.sampled_from(RESOURCE_PATTERNS)))
+        _one_or_many(st.sampled_from(RESOURCE_PATTERNS))
+    )
     if draw(st.integers(0, 2)) == 0:
         statement["Condition"] = draw(condition_blocks())
     return statement
@@ -146,8 +200,12 @@ def documents(draw: st.DrawFn) -> Doc:
 
 contexts = st.dictionaries(st.sampled_from(sorted(CONTEXT_VALUES)), st.just(None), max_size=6).flatmap(
     lambda keys: st.fixed_dictionaries(
-        {key: st.sampled_from(CONTEXT_VALUES[key]) | st.lists(st.sampled_from(CONTEXT_VALUES[key]), max_size=2)
-         for key in keys}))
+        {
+            key: st.sampled_from(CONTEXT_VALUES[key]) | st.lists(st.sampled_from(CONTEXT_VALUES[key]), max_size=2)
+            for key in keys
+        }
+    )
+)
 optional_contexts = st.none() | contexts
 requests = st.tuples(st.sampled_from(ACTIONS), st.sampled_from(RESOURCES))
 
@@ -158,10 +216,20 @@ def _decide(policies: list[Doc], request: tuple[str, str], context: dict[str, An
 
 
 @PROPERTY
-@given(policies=st.lists(documents(), max_size=3), request=requests, context=optional_contexts,
-       where=st.integers(0, 3), recase=st.sampled_from([str.upper, str.lower, str]))
-def test_an_explicit_deny_wins(policies: list[Doc], request: tuple[str, str], context: dict[str, Any] | None,
-                               where: int, recase: Callable[[str], str]) -> None:
+@given(
+    policies=st.lists(documents(), max_size=3),
+    request=requests,
+    context=optional_contexts,
+    where=st.integers(0, 3),
+    recase=st.sampled_from([str.upper, str.lower, str]),
+)
+def test_an_explicit_deny_wins(
+    policies: list[Doc],
+    request: tuple[str, str],
+    context: dict[str, Any] | None,
+    where: int,
+    recase: Callable[[str], str],
+) -> None:
     denial = {"Effect": "Deny", "Action": recase(request[0]), "Resource": "*"}
     if policies and where < 3:
         target = policies[where % len(policies)]
@@ -174,10 +242,15 @@ def test_an_explicit_deny_wins(policies: list[Doc], request: tuple[str, str], co
 
 
 @PROPERTY
-@given(policies=st.lists(documents(), max_size=3), request=requests, context=optional_contexts,
-       extra=statements(effect="Allow"))
-def test_adding_an_allow_never_takes_anything_away(policies: list[Doc], request: tuple[str, str],
-                                                   context: dict[str, Any] | None, extra: Doc) -> None:
+@given(
+    policies=st.lists(documents(), max_size=3),
+    request=requests,
+    context=optional_contexts,
+    extra=statements(effect="Allow"),
+)
+def test_adding_an_allow_never_takes_anything_away(
+    policies: list[Doc], request: tuple[str, str], context: dict[str, Any] | None, extra: Doc
+) -> None:
     before = _decide(policies, request, context)
     after = _decide([*policies, {"Version": "2012-10-17", "Statement": [extra]}], request, context)
     if before.decision is Decision.ALLOWED:
@@ -187,10 +260,15 @@ def test_adding_an_allow_never_takes_anything_away(policies: list[Doc], request:
 
 
 @PROPERTY
-@given(policies=st.lists(documents(), max_size=3), request=requests, context=optional_contexts,
-       extra=statements(effect="Deny"))
-def test_adding_a_deny_never_grants(policies: list[Doc], request: tuple[str, str],
-                                    context: dict[str, Any] | None, extra: Doc) -> None:
+@given(
+    policies=st.lists(documents(), max_size=3),
+    request=requests,
+    context=optional_contexts,
+    extra=statements(effect="Deny"),
+)
+def test_adding_a_deny_never_grants(
+    policies: list[Doc], request: tuple[str, str], context: dict[str, Any] | None, extra: Doc
+) -> None:
     before = _decide(policies, request, context)
     after = _decide([*policies, {"Version": "2012-10-17", "Statement": [extra]}], request, context)
     if before.decision in DENIED:
@@ -201,8 +279,9 @@ def test_adding_a_deny_never_grants(policies: list[Doc], request: tuple[str, str
 
 @PROPERTY
 @given(policies=st.lists(documents(), max_size=3), request=requests, context=contexts)
-def test_with_a_context_the_answer_is_never_conditional(policies: list[Doc], request: tuple[str, str],
-                                                        context: dict[str, Any]) -> None:
+def test_with_a_context_the_answer_is_never_conditional(
+    policies: list[Doc], request: tuple[str, str], context: dict[str, Any]
+) -> None:
     result = _decide(policies, request, context)
     assert result.decision in (Decision.ALLOWED, *DENIED), result.explain()
 
@@ -212,8 +291,12 @@ def _statement_document(statement: Statement) -> Doc:
     if statement.sid is not None:
         document["Sid"] = statement.sid
     document["Effect"] = statement.effect.value
-    for key, value in (("Action", statement.actions), ("NotAction", statement.not_actions),
-                       ("Resource", statement.resources), ("NotResource", statement.not_resources)):
+    for key, value in (
+        ("Action", statement.actions),
+        ("NotAction", statement.not_actions),
+        ("Resource", statement.resources),
+        ("NotResource", statement.not_resources),
+    ):
         if value is not None:
             document[key] = list(value)
     for key, principal in (("Principal", statement.principal), ("NotPrincipal", statement.not_principal)):
@@ -240,18 +323,30 @@ def serialise(policy: Policy) -> Doc:
 
 principals = st.just("*") | st.dictionaries(
     st.sampled_from(["AWS", "Service", "Federated"]),
-    _one_or_many(st.sampled_from(["arn:aws:iam::111122223333:root", "123456789012", "*", "ec2.amazonaws.com",
-                                  "arn:aws:iam::123456789012:saml-provider/okta"])),
-    min_size=1, max_size=3)
+    _one_or_many(
+        st.sampled_from(
+            [
+                "arn:aws:iam::111122223333:root",
+                "123456789012",
+                "*",
+                "ec2.amazonaws.com",
+                "arn:aws:iam::123456789012:saml-provider/okta",
+            ]
+        )
+    ),
+    min_size=1,
+    max_size=3,
+)
 
 
 @st.composite
 def trust_documents(draw: st.DrawFn) -> Doc:
     body = []
     for _ in range(draw(st.integers(0, 3))):
-        statement: Doc = {"Effect": draw(st.sampled_from(["Allow", "Deny"])),
-                          "Action": draw(_one_or_many(st.sampled_from(["sts:AssumeRole", "sts:*", "*",
-                                                                       "sts:TagSession"])))}
+        statement: Doc = {
+            "Effect": draw(st.sampled_from(["Allow", "Deny"])),
+            "Action": draw(_one_or_many(st.sampled_from(["sts:AssumeRole", "sts:*", "*", "sts:TagSession"]))),
+        }
         statement["NotPrincipal" if draw(st.integers(0, 6)) == 0 else "Principal"] = draw(principals)
         if draw(st.booleans()):
             statement["Condition"] = draw(condition_blocks())
@@ -280,27 +375,122 @@ def test_trust_policies_round_trip_and_audit(document: Doc) -> None:
 
 # --- hostile input -------------------------------------------------------------------------------
 
-WORDS = ["Version", "Statement", "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal",
-         "NotPrincipal", "Condition", "Allow", "Deny", "*", "2012-10-17", "AWS", "Service", "StringEquals",
-         "ForAnyValue:StringLike", "NullIfExists", "Null", "IfExists", "s3:GetObject", "sts:ExternalId",
-         "${aws:username}", "${", "}", "arn:aws:s3:::b/*", "RoleName", "Arn", "RolePolicyList", "PolicyDocument",
-         "PolicyName", "AttachedManagedPolicies", "PolicyArn", "PermissionsBoundary", "PermissionsBoundaryArn",
-         "AssumeRolePolicyDocument", "Policies", "PolicyVersionList", "Document", "IsDefaultVersion", "Type",
-         "Properties", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "Roles",
-         "ManagedPolicyArns", "Ref", "Fn::Sub", "Fn::Join", "Fn::If", "Fn::GetAtt", "Fn::FindInMap", "Fn::Select",
-         "Fn::Split", "Fn::ImportValue", "Fn::Base64", "Fn::ToJsonString", "Fn::Length", "AWS::NoValue",
-         "Parameters", "Default", "Conditions", "Mappings", "values", "resources", "address", "type",
-         "aws_iam_role", "aws_iam_role_policy", "aws_iam_policy", "aws_iam_role_policy_attachment", "policy",
-         "role", "name", "inline_policy", "managed_policy_arns", "child_modules", "root_module", "policy_arn",
-         "after_unknown", "resource_changes", "change", "after", "configuration", "expressions", "references",
-         "constant_value", "IsTruncated", "Role", "RoleDetailList", "MaxSessionDuration",
-         "arn:aws:iam::aws:policy/ReadOnlyAccess", "\x00", "\n", "\x1b[2J", "\u2028", "é"]
-json_scalars = (st.none() | st.booleans() | st.integers(-(2**70), 2**70)
-                | st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(WORDS) | st.text(max_size=6))
+WORDS = [
+    "Version",
+    "Statement",
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Principal",
+    "NotPrincipal",
+    "Condition",
+    "Allow",
+    "Deny",
+    "*",
+    "2012-10-17",
+    "AWS",
+    "Service",
+    "StringEquals",
+    "ForAnyValue:StringLike",
+    "NullIfExists",
+    "Null",
+    "IfExists",
+    "s3:GetObject",
+    "sts:ExternalId",
+    "${aws:username}",
+    "${",
+    "}",
+    "arn:aws:s3:::b/*",
+    "RoleName",
+    "Arn",
+    "RolePolicyList",
+    "PolicyDocument",
+    "PolicyName",
+    "AttachedManagedPolicies",
+    "PolicyArn",
+    "PermissionsBoundary",
+    "PermissionsBoundaryArn",
+    "AssumeRolePolicyDocument",
+    "Policies",
+    "PolicyVersionList",
+    "Document",
+    "IsDefaultVersion",
+    "Type",
+    "Properties",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "Roles",
+    "ManagedPolicyArns",
+    "Ref",
+    "Fn::Sub",
+    "Fn::Join",
+    "Fn::If",
+    "Fn::GetAtt",
+    "Fn::FindInMap",
+    "Fn::Select",
+    "Fn::Split",
+    "Fn::ImportValue",
+    "Fn::Base64",
+    "Fn::ToJsonString",
+    "Fn::Length",
+    "AWS::NoValue",
+    "Parameters",
+    "Default",
+    "Conditions",
+    "Mappings",
+    "values",
+    "resources",
+    "address",
+    "type",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_iam_policy",
+    "aws_iam_role_policy_attachment",
+    "policy",
+    "role",
+    "name",
+    "inline_policy",
+    "managed_policy_arns",
+    "child_modules",
+    "root_module",
+    "policy_arn",
+    "after_unknown",
+    "resource_changes",
+    "change",
+    "after",
+    "configuration",
+    "expressions",
+    "references",
+    "constant_value",
+    "IsTruncated",
+    "Role",
+    "RoleDetailList",
+    "MaxSessionDuration",
+    "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "\x00",
+    "\n",
+    "\x1b[2J",
+    "\u2028",
+    "é",
+]
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(WORDS)
+    | st.text(max_size=6)
+)
 json_keys = st.sampled_from(WORDS) | st.text(max_size=5)
 json_values = st.recursive(
-    json_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(json_keys, inner, max_size=5),
-    max_leaves=30)
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(json_keys, inner, max_size=5),
+    max_leaves=30,
+)
 
 
 def _replace_somewhere(document: Any, replacement: Any, choices: list[int]) -> Any:
@@ -311,8 +501,11 @@ def _replace_somewhere(document: Any, replacement: Any, choices: list[int]) -> A
         key = list(document)[choices[0] % len(document)]
         return {**document, key: _replace_somewhere(document[key], replacement, choices[1:])}
     position = choices[0] % len(document)
-    return [*document[:position], _replace_somewhere(document[position], replacement, choices[1:]),
-            *document[position + 1:]]
+    return [
+        *document[:position],
+        _replace_somewhere(document[position], replacement, choices[1:]),
+        *document[position + 1 :],
+    ]
 
 
 def _parse_and_use(candidate: Any, kind: PolicyKind) -> None:
@@ -343,10 +536,15 @@ def test_random_json_raises_only_policy_errors(candidate: Any, kind: PolicyKind)
 
 
 @FUZZ
-@given(document=documents() | trust_documents(), replacement=json_values,
-       choices=st.lists(st.integers(0, 10), max_size=6), kind=st.sampled_from(list(PolicyKind)))
-def test_damaged_policies_raise_only_policy_errors(document: Doc, replacement: Any, choices: list[int],
-                                                  kind: PolicyKind) -> None:
+@given(
+    document=documents() | trust_documents(),
+    replacement=json_values,
+    choices=st.lists(st.integers(0, 10), max_size=6),
+    kind=st.sampled_from(list(PolicyKind)),
+)
+def test_damaged_policies_raise_only_policy_errors(
+    document: Doc, replacement: Any, choices: list[int], kind: PolicyKind
+) -> None:
     _parse_and_use(_replace_somewhere(document, replacement, choices), kind)
 
 
@@ -356,26 +554,61 @@ SKELETONS: list[Callable[[Any], Any]] = [
     lambda x: {"RoleDetailList": [{**ROLE, "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": x}]}]},
     lambda x: {"RoleDetailList": [{**ROLE, "AssumeRolePolicyDocument": x}]},
     lambda x: {"RoleDetailList": [x]},
-    lambda x: {"RoleDetailList": [{**ROLE, "AttachedManagedPolicies": [
-        {"PolicyName": "p", "PolicyArn": "arn:aws:iam::123456789012:policy/p"}]}],
-        "Policies": [{"PolicyName": "p", "Arn": "arn:aws:iam::123456789012:policy/p", "PolicyVersionList": x}]},
+    lambda x: {
+        "RoleDetailList": [
+            {
+                **ROLE,
+                "AttachedManagedPolicies": [{"PolicyName": "p", "PolicyArn": "arn:aws:iam::123456789012:policy/p"}],
+            }
+        ],
+        "Policies": [{"PolicyName": "p", "Arn": "arn:aws:iam::123456789012:policy/p", "PolicyVersionList": x}],
+    },
     lambda x: {"Role": x},
     lambda x: {"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": x}}},
-    lambda x: {"Parameters": {"P": {"Type": "String"}}, "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
-        "RoleName": "r", "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17",
-                                                                            "Statement": [x]}}]}}}},
-    lambda x: {"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r"}},
-                             "P": {"Type": "AWS::IAM::Policy", "Properties": x}}},
-    lambda x: {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
-        {"address": "aws_iam_role.r", "type": "aws_iam_role", "name": "r", "values": x}]}}},
-    lambda x: {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
-        {"address": "aws_iam_role.r", "type": "aws_iam_role", "name": "r", "values": {"name": "r"}},
-        {"address": "aws_iam_role_policy.p", "type": "aws_iam_role_policy", "name": "p", "values": x}]}},
-        "configuration": x},
+    lambda x: {
+        "Parameters": {"P": {"Type": "String"}},
+        "Resources": {
+            "R": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "r",
+                    "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [x]}}],
+                },
+            }
+        },
+    },
+    lambda x: {
+        "Resources": {
+            "R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r"}},
+            "P": {"Type": "AWS::IAM::Policy", "Properties": x},
+        }
+    },
+    lambda x: {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [{"address": "aws_iam_role.r", "type": "aws_iam_role", "name": "r", "values": x}]
+            }
+        },
+    },
+    lambda x: {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_iam_role.r", "type": "aws_iam_role", "name": "r", "values": {"name": "r"}},
+                    {"address": "aws_iam_role_policy.p", "type": "aws_iam_role_policy", "name": "p", "values": x},
+                ]
+            }
+        },
+        "configuration": x,
+    },
 ]
 RULES = load_rules(catalog=load_catalog())
-OPTIONS = AuditOptions(features=("view-logs", "secrets-manager"),
-                       trust=TrustSettings(zeet_account_id="111122223333", external_id="zeet-ext-5f2c9a7e"))
+OPTIONS = AuditOptions(
+    features=("view-logs", "secrets-manager"),
+    trust=TrustSettings(zeet_account_id="111122223333", external_id="zeet-ext-5f2c9a7e"),
+)
 
 
 def _load_audit_render(path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARN = "arn:aws:iam::123456789012:role/zeet"
-BLOCKER = '''
+BLOCKER = """
 import sys
 
 class _WithoutTheLiveExtra:
@@ -26,7 +26,7 @@ class _WithoutTheLiveExtra:
         return None
 
 sys.meta_path.insert(0, _WithoutTheLiveExtra())
-'''
+"""
 LIVE = ("--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")  # never reached
 
 
@@ -50,19 +50,33 @@ def blocked_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     ],
 )
 def test_live_mode_without_the_extra(blocked_env: dict[str, str], argv: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "zeet_iam_audit", *argv], cwd=ROOT, env=blocked_env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", *argv],
+        cwd=ROOT,
+        env=blocked_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines()[-1] == (
         "zeet-iam-audit: error: live mode needs boto3: pip install 'zeet-iam-audit[live]' "
-        "(from a clone: pip install '.[live]')")
+        "(from a clone: pip install '.[live]')"
+    )
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
 
 
 def test_the_blocker_blocks(blocked_env: dict[str, str]) -> None:
     """Without this, the test above could pass for another reason."""
-    done = subprocess.run([sys.executable, "-c", "import botocore"], env=blocked_env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", "import botocore"],
+        env=blocked_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1
     assert "No module named 'botocore'" in done.stderr

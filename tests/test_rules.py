@@ -141,9 +141,7 @@ def test_packaged_rules_are_the_rules_directory() -> None:
 
 
 @pytest.mark.parametrize("rule_id", list(GUIDE))
-def test_section_title_and_services_as_the_guide_writes_them(
-    ruleset: RuleSet, rule_id: str
-) -> None:
+def test_section_title_and_services_as_the_guide_writes_them(ruleset: RuleSet, rule_id: str) -> None:
     section, title, services = GUIDE[rule_id]
     rule = ruleset[rule_id]
     assert (rule.section, rule.title) == (section, title)
@@ -201,9 +199,7 @@ def test_only_container_management_and_capacity_monitoring_go_beyond_the_guide(r
 
 
 @pytest.mark.parametrize("rule_id", list(GUIDE))
-def test_every_action_is_known_and_spelled_as_aws_does(
-    catalog: Catalog, ruleset: RuleSet, rule_id: str
-) -> None:
+def test_every_action_is_known_and_spelled_as_aws_does(catalog: Catalog, ruleset: RuleSet, rule_id: str) -> None:
     raw = tomllib.loads((RULES_DIR / f"{rule_id}.toml").read_text(encoding="utf-8"))
     written = [entry["action"] for entry in raw.get("required", [])] + [
         entry["action"] for variant in raw.get("variants", []) for entry in variant["actions"]
@@ -220,9 +216,7 @@ def test_every_action_is_known_and_spelled_as_aws_does(
 
 
 @pytest.mark.parametrize("rule_id", list(GUIDE))
-def test_no_action_that_needs_no_permission_or_has_wildcards(
-    ruleset: RuleSet, rule_id: str
-) -> None:
+def test_no_action_that_needs_no_permission_or_has_wildcards(ruleset: RuleSet, rule_id: str) -> None:
     for where, action in every_action(ruleset[rule_id]):
         # GetCallerIdentity needs no permission (A13): requiring it would report false gaps.
         assert action.action.lower() != "sts:getcalleridentity", where
@@ -306,9 +300,7 @@ def test_cloud_connection_trust_default_mode_and_plans(ruleset: RuleSet) -> None
     ("plan", "fine_grained"),
     [("Pro", True), ("scale", True), ("ENTERPRISE", True), ("free", False), ("hobby", False)],
 )
-def test_only_pro_scale_and_enterprise_may_customise(
-    ruleset: RuleSet, plan: str, fine_grained: bool
-) -> None:
+def test_only_pro_scale_and_enterprise_may_customise(ruleset: RuleSet, plan: str, fine_grained: bool) -> None:
     assert ruleset.plans is not None
     assert ruleset.plans.allows_fine_grained(plan) is fine_grained
 
@@ -343,8 +335,14 @@ def test_capacity_monitoring_requires_sns_sqs_and_cloudwatch(ruleset: RuleSet) -
     assert {a.prefix for a in rule.required} == {"sns", "sqs", "events", "cloudwatch", "eks", "autoscaling"}
     sqs = {a.action for a in rule.required if a.prefix == "sqs"}
     # The guide's word kept at its minimum: a queue's lifecycle and its messages' consumption.
-    assert sqs == {"sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:DeleteQueue",
-                   "sqs:ReceiveMessage", "sqs:DeleteMessage"}
+    assert sqs == {
+        "sqs:CreateQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:SetQueueAttributes",
+        "sqs:DeleteQueue",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+    }
     assert all(a.source == "guide" for a in rule.required if a.prefix == "sqs")
     # The cloudposse module sets no tags on the events rule.
     assert not rule.needs("events:TagResource")
@@ -493,8 +491,7 @@ LOADER_ERRORS = [
         id="out-of-service-required",
     ),
     pytest.param(
-        lambda t: t
-        + '\n[[required]]\naction = "kms:ListAliases"\nservice = "KMS"\nwhy = "x"\nsource = "judgment"\n',
+        lambda t: t + '\n[[required]]\naction = "kms:ListAliases"\nservice = "KMS"\nwhy = "x"\nsource = "judgment"\n',
         r"other_services\[0\]\.why: KMS is not in the guide's list, so its required actions need "
         r"the reason",
         id="required-from-other-service-without-why",
@@ -562,9 +559,7 @@ LOADER_ERRORS = [
         id="resource-on-action-without-resource-level",
     ),
     pytest.param(
-        lambda t: t.replace(
-            'resource = "arn:aws:logs:*:*:log-group:*"', 'resource = "log-group"', 1
-        ),
+        lambda t: t.replace('resource = "arn:aws:logs:*:*:log-group:*"', 'resource = "log-group"', 1),
         r"required\[0\]\.resource: 'log-group' is neither '\*' nor an ARN pattern",
         id="resource-not-an-arn",
     ),
@@ -579,9 +574,7 @@ LOADER_ERRORS = [
         id="bad-variant-name",
     ),
     pytest.param(
-        lambda t: t.replace(
-            'display = "KMS"\nprefixes = ["kms"]', 'display = "SQS"\nprefixes = ["sqs"]'
-        ),
+        lambda t: t.replace('display = "KMS"\nprefixes = ["kms"]', 'display = "SQS"\nprefixes = ["sqs"]'),
         r"variants\[0\]\.actions\[1\]\.service: 'KMS' is not one of the services this file "
         r"declares",
         id="variant-service-undeclared",
@@ -597,9 +590,7 @@ LOADER_ERRORS = [
         id="service-declared-twice",
     ),
     pytest.param(
-        lambda t: t.replace(
-            'source = "judgment"', 'source = "judgment"\ncontext = { nokey = "x" }'
-        ),
+        lambda t: t.replace('source = "judgment"', 'source = "judgment"\ncontext = { nokey = "x" }'),
         r"variants\[0\]\.actions\[1\]\.context\.nokey: is not a condition key",
         id="bad-context-key",
     ),
@@ -613,10 +604,7 @@ LOADER_ERRORS = [
         id="trust-with-a-hard-coded-account",
     ),
     pytest.param(
-        lambda t: (
-            t + '\n[plans]\nsection = "2"\nfine_grained = ["Pro"]\notherwise = "admin"\n'
-            'source = "guide"\n'
-        ),
+        lambda t: t + '\n[plans]\nsection = "2"\nfine_grained = ["Pro"]\notherwise = "admin"\nsource = "guide"\n',
         r"plans\.otherwise: 'admin': only 'default_mode' is known",
         id="plans-otherwise",
     ),
@@ -641,9 +629,7 @@ def test_two_files_with_one_section(tmp_path: Path, catalog: Catalog) -> None:
     directory = write_rules(tmp_path / "rules", VALID)
     other = VALID.replace('id = "view-logs"', 'id = "view-logs-too"')
     write_rules(directory, other, "view-logs-too.toml")
-    with pytest.raises(
-        RulesError, match=r"view-logs.toml: section: '2.3.1' is also the section of"
-    ):
+    with pytest.raises(RulesError, match=r"view-logs.toml: section: '2.3.1' is also the section of"):
         load_rules(directory, catalog=catalog)
 
 
@@ -703,9 +689,7 @@ EXTRA_ERRORS = [
         id="unknown-action",
     ),
     pytest.param(
-        lambda t: t.replace(
-            'action = "ec2:CreateSecurityGroup"', 'action = "rds:CreateDBInstance"'
-        ),
+        lambda t: t.replace('action = "ec2:CreateSecurityGroup"', 'action = "rds:CreateDBInstance"'),
         r"required\[0\]\.action: 'rds:CreateDBInstance' is outside EC2",
         id="action-outside-its-service",
     ),
@@ -729,9 +713,7 @@ EXTRA_ERRORS = [
 
 
 @pytest.mark.parametrize(("mutate", "message"), EXTRA_ERRORS)
-def test_a_bad_template_extras_file(
-    tmp_path: Path, catalog: Catalog, mutate: object, message: str
-) -> None:
+def test_a_bad_template_extras_file(tmp_path: Path, catalog: Catalog, mutate: object, message: str) -> None:
     assert callable(mutate)
     path = tmp_path / "extra.toml"
     path.write_text(mutate(EXTRA), encoding="utf-8")
@@ -774,9 +756,7 @@ def test_the_wheel_ships_the_rules(tmp_path: Path) -> None:
         elif (ROOT / name).exists():
             shutil.copy2(ROOT / name, source / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(
-        ROOT / "zeet_iam_audit", source / "zeet_iam_audit", symlinks=True, ignore=ignore
-    )
+    shutil.copytree(ROOT / "zeet_iam_audit", source / "zeet_iam_audit", symlinks=True, ignore=ignore)
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)],

@@ -102,8 +102,11 @@ def test_show_still_lists_the_guide_services(ruleset: RuleSet, rule_id: str) -> 
     # Whatever the template evidence moved, every service the guide lists stays on show, in order.
     text = render_rule(ruleset[rule_id], "table")
     services = text.split("Services (as the guide lists them):\n", 1)[1].split("\n\n", 1)[0]
-    shown = [line.split()[0] for line in services.splitlines()[1:] if line.startswith("  ") and not
-             line.startswith("   ") and " needs no action" not in line]
+    shown = [
+        line.split()[0]
+        for line in services.splitlines()[1:]
+        if line.startswith("  ") and not line.startswith("   ") and " needs no action" not in line
+    ]
     assert shown == list(GUIDE_SERVICES[rule_id]) or (shown == ["(none)"] and not GUIDE_SERVICES[rule_id])
 
 
@@ -117,7 +120,8 @@ def test_show_prints_a_legend_of_the_source_keys_it_uses(ruleset: RuleSet, rule_
     if rule.trust is not None:
         used.update(rule.trust.sources)
     assert set(keys) == used | ({rule.default_mode.source} if rule.default_mode else set()) | (
-        {rule.plans.source} if rule.plans else set())
+        {rule.plans.source} if rule.plans else set()
+    )
     assert all(SOURCES[key] in legend for key in keys)
 
 

@@ -47,23 +47,40 @@ ZEET_ACCOUNT = "111122223333"
 
 
 def _trusting(principal: dict[str, object], *extra: dict[str, object]) -> Role:
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}, *extra]}
-    return Role(name="r", arn="arn:aws:iam::123456789012:role/r", source="test",
-                trust_policy=parse_policy(trust, kind=PolicyKind.TRUST))
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}, *extra],
+    }
+    return Role(
+        name="r",
+        arn="arn:aws:iam::123456789012:role/r",
+        source="test",
+        trust_policy=parse_policy(trust, kind=PolicyKind.TRUST),
+    )
 
 
 @pytest.mark.parametrize(
     ("principal", "account", "expected"),
     [
         pytest.param({"Service": "lambda.amazonaws.com"}, None, "trusts lambda.amazonaws.com", id="service"),
-        pytest.param({"Service": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]}, ZEET_ACCOUNT,
-                     "trusts ecs-tasks.amazonaws.com, ec2.amazonaws.com", id="services-with-account"),
-        pytest.param({"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
-                     None, "trusts arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
-                     id="federated"),
-        pytest.param({"AWS": "arn:aws:iam::444455556666:root"}, ZEET_ACCOUNT,
-                     "trusts arn:aws:iam::444455556666:root", id="another-account"),
+        pytest.param(
+            {"Service": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]},
+            ZEET_ACCOUNT,
+            "trusts ecs-tasks.amazonaws.com, ec2.amazonaws.com",
+            id="services-with-account",
+        ),
+        pytest.param(
+            {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+            None,
+            "trusts arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+            id="federated",
+        ),
+        pytest.param(
+            {"AWS": "arn:aws:iam::444455556666:root"},
+            ZEET_ACCOUNT,
+            "trusts arn:aws:iam::444455556666:root",
+            id="another-account",
+        ),
         pytest.param({"AWS": "arn:aws:iam::444455556666:root"}, None, None, id="an-account-may-be-zeets"),
         pytest.param({"AWS": f"arn:aws:iam::{ZEET_ACCOUNT}:root"}, ZEET_ACCOUNT, None, id="zeet"),
         pytest.param("*", None, None, id="anyone"),
@@ -79,22 +96,37 @@ def test_a_role_whose_trust_could_not_be_read_is_audited() -> None:
     assert not_zeet_reason(role, None) is None
 
 
-def test_all_roles_lists_roles_zeet_cannot_assume_in_one_line_each(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_all_roles_lists_roles_zeet_cannot_assume_in_one_line_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from zeet_iam_audit.cli import main
 
     monkeypatch.chdir(tmp_path)  # no config file applies
     for key in [k for k in os.environ if k.startswith("ZEET_IAM_AUDIT_")]:
         monkeypatch.delenv(key)
     out, err = io.StringIO(), io.StringIO()
-    code = main(["--file", str(ROOT / "fixtures/gaad/zeet-account.json"), "--all-roles",
-                 "--zeet-account-id", ZEET_ACCOUNT, "--external-id", "zeet-ext-5f2c9a7e",
-                 "--format", "json"], stdout=out, stderr=err)
+    code = main(
+        [
+            "--file",
+            str(ROOT / "fixtures/gaad/zeet-account.json"),
+            "--all-roles",
+            "--zeet-account-id",
+            ZEET_ACCOUNT,
+            "--external-id",
+            "zeet-ext-5f2c9a7e",
+            "--format",
+            "json",
+        ],
+        stdout=out,
+        stderr=err,
+    )
     assert code == 1, err.getvalue()  # the Zeet roles that lack permissions
     report = json.loads(out.getvalue())
     others = {r["name"]: r["not_zeet_role"] for r in report["roles"] if r["not_zeet_role"]}
-    assert others == {"order-processor-lambda": "trusts lambda.amazonaws.com",
-                      "AWSServiceRoleForAmazonEKS": "trusts eks.amazonaws.com"}
+    assert others == {
+        "order-processor-lambda": "trusts lambda.amazonaws.com",
+        "AWSServiceRoleForAmazonEKS": "trusts eks.amazonaws.com",
+    }
     for role in report["roles"]:
         if role["not_zeet_role"]:
             assert role["features"] == []
@@ -102,11 +134,13 @@ def test_all_roles_lists_roles_zeet_cannot_assume_in_one_line_each(tmp_path: Pat
     assert "4 roles audited" in summary
     assert "2 not Zeet roles (not audited)" in summary
     table = io.StringIO()
-    main(["--file", str(ROOT / "fixtures/gaad/zeet-account.json"), "--all-roles", "--zeet-account-id",
-          ZEET_ACCOUNT], stdout=table, stderr=io.StringIO())
+    main(
+        ["--file", str(ROOT / "fixtures/gaad/zeet-account.json"), "--all-roles", "--zeet-account-id", ZEET_ACCOUNT],
+        stdout=table,
+        stderr=io.StringIO(),
+    )
     block = table.getvalue().split("Role order-processor-lambda", 1)[1].split("─", 1)[0]
-    assert [line for line in block.splitlines()[1:] if line.strip()] == [
-        "not a Zeet role: trusts lambda.amazonaws.com"]
+    assert [line for line in block.splitlines()[1:] if line.strip()] == ["not a Zeet role: trusts lambda.amazonaws.com"]
 
 
 def test_the_default_gate_fails_closed() -> None:
@@ -133,5 +167,6 @@ def test_plan_takes_only_the_guides_plan_names(argv: list[str], code: int) -> No
     if code == 2:
         assert err.getvalue().splitlines()[-1] == (
             f"zeet-iam-audit: error: --plan: unknown plan {argv[1]!r} (the guide's plans: Pro, Scale, "
-            "Enterprise; any case)")
+            "Enterprise; any case)"
+        )
         assert out.getvalue() == ""

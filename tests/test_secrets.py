@@ -44,9 +44,19 @@ CREDENTIALS = {
     "AWS_SESSION_TOKEN": "FwoGZXIvYXdzZeetLeakCanarySessionToken//////////wEaDH",
 }
 ROLE_ARN = "arn:aws:iam::123456789012:role/zeet-secrets"
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"}, "Action": "sts:AssumeRole",
-    "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
+            }
+        ],
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -66,17 +76,36 @@ def places(tmp_path: Path) -> dict[str, Path]:
 
 
 def _run(places: dict[str, Path], argv: Sequence[str], **extra_env: str) -> Run:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(places["home"]),
-           "TMPDIR": str(places["tmp"]), "LANG": "C.UTF-8", "NO_COLOR": "1",
-           "AWS_CONFIG_FILE": str(places["home"] / "no-aws-config"),
-           "AWS_SHARED_CREDENTIALS_FILE": str(places["home"] / "no-aws-credentials"),
-           "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1",
-           **CREDENTIALS, **extra_env}
-    result = subprocess.run([sys.executable, "-m", "zeet_iam_audit", *argv], cwd=places["cwd"], env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
-    written = {str(path.relative_to(path.parents[len(path.relative_to(root).parts) - 1])):
-               path.read_text(encoding="utf-8", errors="replace")
-               for root in places.values() for path in root.rglob("*") if path.is_file()}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(places["home"]),
+        "TMPDIR": str(places["tmp"]),
+        "LANG": "C.UTF-8",
+        "NO_COLOR": "1",
+        "AWS_CONFIG_FILE": str(places["home"] / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(places["home"] / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **CREDENTIALS,
+        **extra_env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", *argv],
+        cwd=places["cwd"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    written = {
+        str(path.relative_to(path.parents[len(path.relative_to(root).parts) - 1])): path.read_text(
+            encoding="utf-8", errors="replace"
+        )
+        for root in places.values()
+        for path in root.rglob("*")
+        if path.is_file()
+    }
     return Run(result.returncode, result.stdout, result.stderr, written)
 
 
@@ -89,6 +118,7 @@ def _assert_no_credentials(run: Run) -> None:
 
 
 # --- a fake AWS endpoint and moto's server ---------------------------------------------------------
+
 
 class _FakeAws(http.server.BaseHTTPRequestHandler):
     """Answers every request with one canned response; counts the requests."""
@@ -114,9 +144,11 @@ class _FakeAws(http.server.BaseHTTPRequestHandler):
 
 
 def _aws_error(code: str, message: str) -> bytes:
-    return (f'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
-            f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>4f1c</RequestId>"
-            "</ErrorResponse>").encode()
+    return (
+        f'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+        f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>4f1c</RequestId>"
+        "</ErrorResponse>"
+    ).encode()
 
 
 @pytest.fixture
@@ -143,15 +175,35 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     try:
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
-                           aws_access_key_id="setup", aws_secret_access_key="setup")
+        iam = boto3.client(
+            "iam",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="setup",
+            aws_secret_access_key="setup",
+        )
         iam.create_role(RoleName="zeet-secrets", AssumeRolePolicyDocument=TRUST)
-        iam.put_role_policy(RoleName="zeet-secrets", PolicyName="Logs", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["logs:Describe*", "logs:FilterLogEvents"], "Resource": "*"}]}))
-        arn = iam.create_policy(PolicyName="Metrics", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"}]}))["Policy"]["Arn"]
+        iam.put_role_policy(
+            RoleName="zeet-secrets",
+            PolicyName="Logs",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": ["logs:Describe*", "logs:FilterLogEvents"], "Resource": "*"}
+                    ],
+                }
+            ),
+        )
+        arn = iam.create_policy(
+            PolicyName="Metrics",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"}],
+                }
+            ),
+        )["Policy"]["Arn"]
         iam.attach_role_policy(RoleName="zeet-secrets", PolicyArn=arn)
         yield endpoint
     finally:
@@ -163,8 +215,20 @@ def moto_endpoint() -> Iterator[str]:
 FILE_RUNS = {
     "table": ["--file", str(GAAD), "--all-roles", "--zeet-account-id", ZEET],
     "json-debug": ["--file", str(GAAD), "--all-roles", "--format", "json", "--debug"],
-    "every-format-to-files": ["--file", str(TEMPLATE), "--json", "r.json", "--sarif", "r.sarif",
-                              "--markdown", "r.md", "--github", "r.txt", "--output", "r.table"],
+    "every-format-to-files": [
+        "--file",
+        str(TEMPLATE),
+        "--json",
+        "r.json",
+        "--sarif",
+        "r.sarif",
+        "--markdown",
+        "r.md",
+        "--github",
+        "r.txt",
+        "--output",
+        "r.table",
+    ],
     "missing-file-debug": ["--file", "nowhere.json", "--debug"],
     "bad-input-debug": ["--file", str(ROOT / "tests" / "hostile" / "corpus" / "yaml-billion-laughs.yaml"), "--debug"],
     "usage-error-debug": ["--file", str(GAAD), "--fail-on", "everything", "--debug"],
@@ -183,8 +247,22 @@ def test_file_audits_never_print_credentials(argv: list[str], places: dict[str, 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
 def test_a_live_audit_never_prints_credentials(debug: bool, moto_endpoint: str, places: dict[str, Path]) -> None:
-    argv = ["--role-arn", ROLE_ARN, "--endpoint-url", moto_endpoint, "--scps", "auto", "--format", "json",
-            "--save", "saved.json", "--zeet-account-id", ZEET, "--external-id", EXTERNAL_ID]
+    argv = [
+        "--role-arn",
+        ROLE_ARN,
+        "--endpoint-url",
+        moto_endpoint,
+        "--scps",
+        "auto",
+        "--format",
+        "json",
+        "--save",
+        "saved.json",
+        "--zeet-account-id",
+        ZEET,
+        "--external-id",
+        EXTERNAL_ID,
+    ]
     run = _run(places, [*argv, "--debug"] if debug else argv)
     assert run.returncode in (0, 1), run.stderr
     assert json.loads(run.stdout)["roles"][0]["name"] == "zeet-secrets"
@@ -193,23 +271,32 @@ def test_a_live_audit_never_prints_credentials(debug: bool, moto_endpoint: str, 
 
 
 LIVE_ERRORS = {
-    "rejected-credentials": (403, _aws_error("InvalidClientTokenId", "The security token included in the "
-                                             "request is invalid."), "text/xml"),
-    "expired-token": (400, _aws_error("ExpiredToken", "The security token included in the request is expired"),
-                      "text/xml"),
-    "access-denied-echoing-the-token": (403, _aws_error("AccessDenied", "token {token} is not authorized"),
-                                        "text/xml"),
+    "rejected-credentials": (
+        403,
+        _aws_error("InvalidClientTokenId", "The security token included in the request is invalid."),
+        "text/xml",
+    ),
+    "expired-token": (
+        400,
+        _aws_error("ExpiredToken", "The security token included in the request is expired"),
+        "text/xml",
+    ),
+    "access-denied-echoing-the-token": (403, _aws_error("AccessDenied", "token {token} is not authorized"), "text/xml"),
     "not-aws-echoing-the-token": (502, b"Bad gateway for session {token}\n<html>proxy</html>", "text/html"),
 }  # 5xx answers are retried with back-off (seconds): tests/live_faults/ covers them with stubs
 
 
 @pytest.mark.parametrize("response", LIVE_ERRORS.values(), ids=LIVE_ERRORS.keys())
-def test_live_error_paths_never_print_credentials(response: tuple[int, bytes, str], places: dict[str, Path],
-                                                  fake_aws: tuple[str, type[_FakeAws]]) -> None:
+def test_live_error_paths_never_print_credentials(
+    response: tuple[int, bytes, str], places: dict[str, Path], fake_aws: tuple[str, type[_FakeAws]]
+) -> None:
     endpoint, handler = fake_aws
     handler.status, handler.body, handler.content_type = response
-    run = _run(places, ["--role-arn", ROLE_ARN, "--endpoint-url", endpoint, "--debug", "--format", "json"],
-               ZEET_IAM_AUDIT_EXTERNAL_ID=EXTERNAL_ID)
+    run = _run(
+        places,
+        ["--role-arn", ROLE_ARN, "--endpoint-url", endpoint, "--debug", "--format", "json"],
+        ZEET_IAM_AUDIT_EXTERNAL_ID=EXTERNAL_ID,
+    )
     assert handler.requests, "the endpoint was not called"
     assert handler.requests[0].get("X-Amz-Security-Token") == CREDENTIALS["AWS_SESSION_TOKEN"]
     assert run.returncode in (0, 1, 2)
@@ -217,8 +304,9 @@ def test_live_error_paths_never_print_credentials(response: tuple[int, bytes, st
     assert EXTERNAL_ID not in run.stdout + run.stderr
 
 
-def test_an_error_message_echoing_the_token_is_redacted(places: dict[str, Path],
-                                                        fake_aws: tuple[str, type[_FakeAws]]) -> None:
+def test_an_error_message_echoing_the_token_is_redacted(
+    places: dict[str, Path], fake_aws: tuple[str, type[_FakeAws]]
+) -> None:
     endpoint, handler = fake_aws
     handler.status, handler.content_type = 400, "text/xml"
     handler.body = _aws_error("ValidationError", "bad request signed with token {token}")
@@ -228,6 +316,7 @@ def test_an_error_message_echoing_the_token_is_redacted(places: dict[str, Path],
 
 
 # --- the external id --------------------------------------------------------------------------------
+
 
 def _masked(value: str) -> str:
     return value[-4:]
@@ -240,10 +329,12 @@ WAYS = [(source, "flag") for source in EXTERNAL_ID_INPUTS] + [("gaad", "environm
 
 
 @pytest.mark.parametrize("configured", [EXTERNAL_ID, OTHER_EXTERNAL_ID], ids=["matching", "mismatching"])
-@pytest.mark.parametrize(("source", "how"), [(EXTERNAL_ID_INPUTS[s], how) for s, how in WAYS],
-                         ids=[f"{s}-{how}" for s, how in WAYS])
-def test_the_external_id_is_masked_in_every_format(source: Path, how: str, configured: str, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("source", "how"), [(EXTERNAL_ID_INPUTS[s], how) for s, how in WAYS], ids=[f"{s}-{how}" for s, how in WAYS]
+)
+def test_the_external_id_is_masked_in_every_format(
+    source: Path, how: str, configured: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in list(os.environ):
         if name.startswith("ZEET_IAM_AUDIT_"):
             monkeypatch.delenv(name)
@@ -278,23 +369,37 @@ def _explained(tmp_path: Path, *argv: str) -> str:
 
 
 @pytest.mark.parametrize("output", ["table", "json"])
-def test_explain_masks_the_external_id_in_conditions_and_in_the_context_it_echoes(
-    output: str, tmp_path: Path
-) -> None:
+def test_explain_masks_the_external_id_in_conditions_and_in_the_context_it_echoes(output: str, tmp_path: Path) -> None:
     """A permission gated on ``sts:ExternalId`` (the condition is shown), and the id passed with
     ``--context``: both shown as the audit shows them, the last four characters only."""
     data = json.loads(GAAD.read_text(encoding="utf-8"))
     role = data["RoleDetailList"][0]
-    role["RolePolicyList"] = [{"PolicyName": "Gated", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "logs:FilterLogEvents", "Resource": "*",
-         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]}}]
+    role["RolePolicyList"] = [
+        {
+            "PolicyName": "Gated",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "logs:FilterLogEvents",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
+                    }
+                ],
+            },
+        }
+    ]
     role["AttachedManagedPolicies"] = []
     role.pop("PermissionsBoundary", None)
     data["RoleDetailList"] = [role]
     path = tmp_path / "gated.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    for context in ([], ["--context", f"sts:ExternalId={OTHER_EXTERNAL_ID}"],
-                    ["--context", f"STS:EXTERNALID={EXTERNAL_ID}"]):
+    for context in (
+        [],
+        ["--context", f"sts:ExternalId={OTHER_EXTERNAL_ID}"],
+        ["--context", f"STS:EXTERNALID={EXTERNAL_ID}"],
+    ):
         text = _explained(tmp_path, "logs:FilterLogEvents", "--file", str(path), "--format", output, *context)
         assert EXTERNAL_ID not in text
         assert OTHER_EXTERNAL_ID not in text
@@ -305,6 +410,7 @@ def test_explain_masks_the_external_id_in_conditions_and_in_the_context_it_echoe
 
 
 # --- nothing written unasked -------------------------------------------------------------------------
+
 
 def test_a_run_writes_only_the_outputs_asked_for(places: dict[str, Path], moto_endpoint: str) -> None:
     file_run = _run(places, ["--file", str(GAAD), "--all-roles"])
@@ -333,8 +439,9 @@ def _tree(root: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("target", UNWRITABLE.values(), ids=UNWRITABLE.keys())
-def test_an_unwritable_output_is_exit_2_and_leaves_no_partial_file(target: str, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_output_is_exit_2_and_leaves_no_partial_file(
+    target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a-file").write_text("keep me\n", encoding="utf-8")
     (tmp_path / "a-directory").mkdir()
@@ -360,7 +467,10 @@ def test_an_unwritable_output_is_exit_2_and_leaves_no_partial_file(target: str, 
 
 def test_a_run_that_fails_to_write_one_output_writes_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    code = main(["--file", str(GAAD), "--all-roles", "--output", "report.txt", "--json", "missing/r.json"],
-                stdout=io.StringIO(), stderr=io.StringIO())
+    code = main(
+        ["--file", str(GAAD), "--all-roles", "--output", "report.txt", "--json", "missing/r.json"],
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     assert code == 2
     assert _tree(tmp_path) == []

@@ -13,8 +13,14 @@ from zeet_iam_audit.textlayout import fit_widths, render_columns, wrap, wrap_lin
         pytest.param("short", 20, 2, 0, ["  short"], id="fits"),
         pytest.param("one two three four", 10, 0, 0, ["one two", "three four"], id="words"),
         pytest.param("one two three four", 12, 2, 2, ["  one two", "    three", "    four"], id="hanging"),
-        pytest.param("arn:aws:iam::123456789012:role/x", 12, 0, 0,
-                     ["arn:aws:iam:", ":12345678901", "2:role/x"], id="long-word-cut"),
+        pytest.param(
+            "arn:aws:iam::123456789012:role/x",
+            12,
+            0,
+            0,
+            ["arn:aws:iam:", ":12345678901", "2:role/x"],
+            id="long-word-cut",
+        ),
     ],
 )
 def test_wrap(text: str, width: int, indent: int, hanging: int, expected: list[str]) -> None:

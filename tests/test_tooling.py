@@ -1,4 +1,5 @@
-"""The project's own checks run as tests, so CI enforces them: ruff, mypy --strict, the layering."""
+"""The project's own checks run as tests, so CI enforces them: ruff (lint and format), mypy --strict on the
+package and the tests, the layering."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_ruff_format_is_clean() -> None:
+    result = subprocess.run([_tool("ruff"), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_mypy_strict_is_clean() -> None:
+    """mypy --strict over the package and the tests (pyproject.toml's [tool.mypy] files)."""
     result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -22,11 +22,24 @@ CI = ROOT / "fixtures" / "ci"
 TODAY = datetime.date(2025, 6, 1)
 
 
-def _finding(check: str = "missing-permission", role: str = "zeet-monitoring",
-             feature: str | None = "cluster-capacity-monitoring", subject: str = "sqs:CreateQueue") -> Finding:
-    return Finding(check=check, level="error", gate="missing", role=role, feature=feature, subject=subject,
-                   message="m", headline="m", group="g",
-                   fingerprint=fingerprint(check, role, feature, subject))
+def _finding(
+    check: str = "missing-permission",
+    role: str = "zeet-monitoring",
+    feature: str | None = "cluster-capacity-monitoring",
+    subject: str = "sqs:CreateQueue",
+) -> Finding:
+    return Finding(
+        check=check,
+        level="error",
+        gate="missing",
+        role=role,
+        feature=feature,
+        subject=subject,
+        message="m",
+        headline="m",
+        group="g",
+        fingerprint=fingerprint(check, role, feature, subject),
+    )
 
 
 QUEUE = _finding()
@@ -59,16 +72,19 @@ def test_selectors(raw: dict[str, str], matches: set[Finding]) -> None:
     ("raw", "message"),
     [
         pytest.param({"check": "missing-permission"}, "cfg.toml: waivers[0]: reason: required", id="no-reason"),
-        pytest.param({"check": "missing-permission", "reason": " "}, "reason: expected a non-empty string",
-                     id="blank-reason"),
+        pytest.param(
+            {"check": "missing-permission", "reason": " "}, "reason: expected a non-empty string", id="blank-reason"
+        ),
         pytest.param({"reason": "r"}, "give an id (a finding fingerprint) or at least one of", id="no-selector"),
         pytest.param({"id": "abc", "reason": "r"}, "id: expected a finding fingerprint", id="bad-id"),
         pytest.param({"id": QUEUE.fingerprint, "role": "x", "reason": "r"}, "id stands alone", id="id-and-selector"),
         pytest.param({"check": "missing", "reason": "r"}, "unknown check 'missing'", id="unknown-check"),
-        pytest.param({"check": "missing-permission", "reason": "r", "until": "2025"}, "until: unknown key",
-                     id="unknown-key"),
-        pytest.param({"check": "missing-permission", "reason": "r", "expires": "soon"}, "expires: expected a date",
-                     id="bad-date"),
+        pytest.param(
+            {"check": "missing-permission", "reason": "r", "until": "2025"}, "until: unknown key", id="unknown-key"
+        ),
+        pytest.param(
+            {"check": "missing-permission", "reason": "r", "expires": "soon"}, "expires: expected a date", id="bad-date"
+        ),
         pytest.param({"check": 3, "reason": "r"}, "check: expected a non-empty string", id="not-a-string"),
         pytest.param("check", "expected a table", id="not-a-table"),
     ],
@@ -100,8 +116,11 @@ def test_dates(expires: object, status: str) -> None:
 
 
 def test_apply_is_pure_and_reports_each_waiver() -> None:
-    waivers = [Waiver(0, "r", check="missing-permission"), Waiver(1, "r", action="nothing:*"),
-               Waiver(2, "r", check="trust-policy", expires=datetime.date(2020, 1, 1))]
+    waivers = [
+        Waiver(0, "r", check="missing-permission"),
+        Waiver(1, "r", action="nothing:*"),
+        Waiver(2, "r", check="trust-policy", expires=datetime.date(2020, 1, 1)),
+    ]
     notes = apply_waivers([QUEUE, TRUST], waivers, TODAY)
     assert [n.status for n in notes] == ["applied", "unmatched", "expired"]
     assert apply_waivers([QUEUE, TRUST], waivers, TODAY) == notes
@@ -121,13 +140,25 @@ def _audit(tmp_path: Path, waivers: str, *extra: str) -> subprocess.CompletedPro
     (tmp_path / ".zeet-iam-audit.toml").write_text(SETTINGS + "\n" + waivers)
     (tmp_path / "zeet-role.yaml").write_text((CI / "zeet-role.yaml").read_text())
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEET_IAM_AUDIT_")}
-    return subprocess.run([sys.executable, "-m", "zeet_iam_audit", "--file", "zeet-role.yaml", *extra],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", "--file", "zeet-role.yaml", *extra],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_waived_findings_do_not_fail_the_gate(tmp_path: Path) -> None:
-    done = _audit(tmp_path, '[[waivers]]\ncheck = "missing-permission"\naction = "sqs:*"\n'
-                  'reason = "queues move to another role"\nexpires = 2999-01-01\n', "--format", "json")
+    done = _audit(
+        tmp_path,
+        '[[waivers]]\ncheck = "missing-permission"\naction = "sqs:*"\n'
+        'reason = "queues move to another role"\nexpires = 2999-01-01\n',
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     missing = [f for f in report["findings"] if f["check"] == "missing-permission"]
@@ -152,42 +183,59 @@ def test_an_expired_waiver_fails_the_gate_and_says_so(tmp_path: Path) -> None:
 
 
 def test_an_expired_waiver_alone_fails_even_without_findings(tmp_path: Path) -> None:
-    done = _audit(tmp_path, '[[waivers]]\naction = "sqs:*"\nreason = "r"\nexpires = 2020-01-31\n'
-                  '[[waivers]]\naction = "sqs:*"\nreason = "the new one"\n', "--format", "json")
+    done = _audit(
+        tmp_path,
+        '[[waivers]]\naction = "sqs:*"\nreason = "r"\nexpires = 2020-01-31\n'
+        '[[waivers]]\naction = "sqs:*"\nreason = "the new one"\n',
+        "--format",
+        "json",
+    )
     assert done.returncode == 1
     assert "fails on expired-waiver" in done.stderr
     assert [w["status"] for w in json.loads(done.stdout)["waivers"]] == ["expired", "applied"]
 
 
 def test_an_unmatched_waiver_is_a_warning(tmp_path: Path) -> None:
-    done = _audit(tmp_path, '[[waivers]]\ncheck = "trust-policy"\nreason = "stale"\n'
-                  '[[waivers]]\naction = "sqs:*"\nreason = "r"\n')
+    done = _audit(
+        tmp_path, '[[waivers]]\ncheck = "trust-policy"\nreason = "stale"\n[[waivers]]\naction = "sqs:*"\nreason = "r"\n'
+    )
     assert done.returncode == 0
-    assert "zeet-iam-audit: warning: .zeet-iam-audit.toml: waivers[0] (check=trust-policy) matches no finding" \
+    assert (
+        "zeet-iam-audit: warning: .zeet-iam-audit.toml: waivers[0] (check=trust-policy) matches no finding"
         in done.stderr
+    )
 
 
 def test_fail_on_never_ignores_expired_waivers(tmp_path: Path) -> None:
-    done = _audit(tmp_path, '[[waivers]]\naction = "sqs:*"\nreason = "r"\nexpires = 2020-01-31\n',
-                  "--fail-on", "never")
+    done = _audit(tmp_path, '[[waivers]]\naction = "sqs:*"\nreason = "r"\nexpires = 2020-01-31\n', "--fail-on", "never")
     assert done.returncode == 0
 
 
 def test_a_bad_waiver_stops_the_run(tmp_path: Path) -> None:
     done = _audit(tmp_path, '[[waivers]]\naction = "sqs:*"\n')
     assert done.returncode == 2
-    assert done.stderr.strip().endswith(".zeet-iam-audit.toml: waivers[0]: reason: required (say why the finding "
-                                        "is accepted)")
+    assert done.stderr.strip().endswith(
+        ".zeet-iam-audit.toml: waivers[0]: reason: required (say why the finding is accepted)"
+    )
 
 
 def test_waivers_in_pyproject(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        "[tool.zeet-iam-audit]\n" + SETTINGS.split("\n", 1)[1]
-        + '\n[[tool.zeet-iam-audit.waivers]]\naction = "sqs:*"\nreason = "r"\n')
+        "[tool.zeet-iam-audit]\n"
+        + SETTINGS.split("\n", 1)[1]
+        + '\n[[tool.zeet-iam-audit.waivers]]\naction = "sqs:*"\nreason = "r"\n'
+    )
     (tmp_path / "zeet-role.yaml").write_text((CI / "zeet-role.yaml").read_text())
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEET_IAM_AUDIT_")}
-    done = subprocess.run([sys.executable, "-m", "zeet_iam_audit", "--file", "zeet-role.yaml"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", "--file", "zeet-role.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "6 findings waived" in done.stderr  # the SQS actions the head template lacks
 
@@ -207,16 +255,30 @@ def test_text_lines_for_the_table() -> None:
     from zeet_iam_audit.run import with_waivers
     from zeet_iam_audit.waivers import waiver_report_lines
 
-    feature = FeatureResult("cluster-capacity-monitoring", "Cluster Capacity Monitoring", "2.3.4",
-                            FeatureStatus.MISSING, 24,
-                            missing=(MissingGroup("sqs", "SQS", ("sqs:CreateQueue",), "no allow", "none allow them"),))
-    role = RoleReport("zeet-monitoring", None, "t.yaml", TrustResult(TrustStatus.OK, ()), (feature,),
-                      ExcessResult(0, (), ()), DefaultModeResult("implicit_deny", "fine-grained", None))
+    feature = FeatureResult(
+        "cluster-capacity-monitoring",
+        "Cluster Capacity Monitoring",
+        "2.3.4",
+        FeatureStatus.MISSING,
+        24,
+        missing=(MissingGroup("sqs", "SQS", ("sqs:CreateQueue",), "no allow", "none allow them"),),
+    )
+    role = RoleReport(
+        "zeet-monitoring",
+        None,
+        "t.yaml",
+        TrustResult(TrustStatus.OK, ()),
+        (feature,),
+        ExcessResult(0, (), ()),
+        DefaultModeResult("implicit_deny", "fine-grained", None),
+    )
     report = AuditReport("1", (role,))
     assert waiver_report_lines(report) == []
-    waived = with_waivers(report, [Waiver(0, "OPS-1", action="sqs:*"), Waiver(1, "old", check="trust-policy",
-                                                                              expires=datetime.date(2020, 1, 1))],
-                          TODAY)
+    waived = with_waivers(
+        report,
+        [Waiver(0, "OPS-1", action="sqs:*"), Waiver(1, "old", check="trust-policy", expires=datetime.date(2020, 1, 1))],
+        TODAY,
+    )
     assert waiver_report_lines(waived) == [
         "Waivers:",
         "  waived    zeet-monitoring: Cluster Capacity Monitoring lacks SQS: sqs:CreateQueue (none allow it) "
@@ -232,8 +294,10 @@ def test_unknown_verdicts_accepted_knowingly_by_a_waiver(tmp_path: Path) -> None
 
     root = Path(__file__).resolve().parent.parent
     config = tmp_path / "waivers.toml"
-    config.write_text('zeet_account_id = "111122223333"\n\n[[waivers]]\ncheck = "unknown-permission"\n'
-                      'action = "*does not say which*"\nreason = "policies are checked live in the nightly job"\n')
+    config.write_text(
+        'zeet_account_id = "111122223333"\n\n[[waivers]]\ncheck = "unknown-permission"\n'
+        'action = "*does not say which*"\nreason = "policies are checked live in the nightly job"\n'
+    )
     argv = ["--file", str(root / "fixtures/role/get-role.json"), "--config", str(config)]
     out, err = io.StringIO(), io.StringIO()
     assert main(argv, stdout=out, stderr=err) == 0, err.getvalue()

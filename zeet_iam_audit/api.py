@@ -53,9 +53,15 @@ class AuditSettings:
         from zeet_iam_audit.run import AuditChoices
 
         return AuditChoices(
-            zeet_account_id=self.zeet_account_id, external_id=self.external_id,
-            features=tuple(self.features or ()), variants=tuple(self.variants), plan=self.plan,
-            mode=self.mode, template_extras=self.template_extras, no_excess=not self.check_excess)
+            zeet_account_id=self.zeet_account_id,
+            external_id=self.external_id,
+            features=tuple(self.features or ()),
+            variants=tuple(self.variants),
+            plan=self.plan,
+            mode=self.mode,
+            template_extras=self.template_extras,
+            no_excess=not self.check_excess,
+        )
 
 
 def audit_file(
@@ -84,17 +90,28 @@ def audit_file(
     parameter values.
     """
     settings = AuditSettings(
-        zeet_account_id=zeet_account_id, external_id=external_id,
-        features=None if features is None else tuple(features), variants=tuple(variants), plan=plan,
-        mode=mode, rules=None if rules is None else Path(rules),
+        zeet_account_id=zeet_account_id,
+        external_id=external_id,
+        features=None if features is None else tuple(features),
+        variants=tuple(variants),
+        plan=plan,
+        mode=mode,
+        rules=None if rules is None else Path(rules),
         template_extras=None if template_extras is None else Path(template_extras),
-        check_excess=check_excess)
+        check_excess=check_excess,
+    )
     from zeet_iam_audit.run import AuditRequest, run_audit
 
     request = AuditRequest(
-        file=Path(path), input_type=input_type, role=role, all_roles=all_roles,
+        file=Path(path),
+        input_type=input_type,
+        role=role,
+        all_roles=all_roles,
         parameters=tuple(f"{name}={value}" for name, value in (parameters or {}).items()),
-        choices=settings.choices(), rules=settings.rules, fail_on=("never",))
+        choices=settings.choices(),
+        rules=settings.rules,
+        fail_on=("never",),
+    )
     return run_audit(request, settings=_no_settings()).report
 
 

@@ -45,8 +45,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a program whose re
 SUBCOMMANDS = ("audit", "catalog", "rules")
 # Reading a live account imports boto3 when it starts; without the [live] extra that import fails.
 _LIVE_EXTRA = frozenset({"boto3", "botocore"})
-LIVE_EXTRA_MISSING = ("live mode needs boto3: pip install 'zeet-iam-audit[live]' "
-                      "(from a clone: pip install '.[live]')")
+LIVE_EXTRA_MISSING = "live mode needs boto3: pip install 'zeet-iam-audit[live]' (from a clone: pip install '.[live]')"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,70 +64,148 @@ def _audit_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_version_text())
     source = parser.add_argument_group("input")
-    source.add_argument("--file", type=Path, help="a role file: authorization details, get-role output, "
-                        "a policy document, a CloudFormation template or a Terraform plan (JSON)")
-    source.add_argument("--input-type", choices=("gaad", "role", "policy", "cloudformation", "terraform"),
-                        help="the kind of --file, when detection should not decide")
-    source.add_argument("--role-arn", action="append", metavar="ARN",
-                        help="audit a live role with your AWS credentials (repeatable); read-only")
+    source.add_argument(
+        "--file",
+        type=Path,
+        help="a role file: authorization details, get-role output, "
+        "a policy document, a CloudFormation template or a Terraform plan (JSON)",
+    )
+    source.add_argument(
+        "--input-type",
+        choices=("gaad", "role", "policy", "cloudformation", "terraform"),
+        help="the kind of --file, when detection should not decide",
+    )
+    source.add_argument(
+        "--role-arn",
+        action="append",
+        metavar="ARN",
+        help="audit a live role with your AWS credentials (repeatable); read-only",
+    )
     source.add_argument("--role", help="the role to audit in a file holding several (name or ARN)")
     source.add_argument("--all-roles", action="store_true", help="audit every role in the file")
-    source.add_argument("--parameter", action="append", metavar="NAME=VALUE",
-                        help="a CloudFormation parameter or pseudo parameter value (repeatable)")
-    source.add_argument("--max-input-mb", type=_megabytes, metavar="MB", default=None,
-                        help="the largest input read, in megabytes (default: 64); checked before reading")
+    source.add_argument(
+        "--parameter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a CloudFormation parameter or pseudo parameter value (repeatable)",
+    )
+    source.add_argument(
+        "--max-input-mb",
+        type=_megabytes,
+        metavar="MB",
+        default=None,
+        help="the largest input read, in megabytes (default: 64); checked before reading",
+    )
     live = parser.add_argument_group("live account (read-only)")
     live.add_argument("--profile", help="AWS profile (SSO and assume-role profiles work)")
     live.add_argument("--region", help="AWS region for the API calls")
     live.add_argument("--endpoint-url", help="a different AWS endpoint (moto, LocalStack, tests)")
-    live.add_argument("--scps", choices=("off", "auto"), default="off",
-                      help="auto: read the SCPs that apply to the account from AWS Organizations")
-    live.add_argument("--simulate", action="store_true",
-                      help="cross-check the verdicts with iam:SimulatePrincipalPolicy")
-    live.add_argument("--save", type=Path, metavar="FILE",
-                      help="write what was read as an authorization-details file, for --file later")
+    live.add_argument(
+        "--scps",
+        choices=("off", "auto"),
+        default="off",
+        help="auto: read the SCPs that apply to the account from AWS Organizations",
+    )
+    live.add_argument(
+        "--simulate", action="store_true", help="cross-check the verdicts with iam:SimulatePrincipalPolicy"
+    )
+    live.add_argument(
+        "--save",
+        type=Path,
+        metavar="FILE",
+        help="write what was read as an authorization-details file, for --file later",
+    )
     what = parser.add_argument_group("what to check")
-    what.add_argument("--features", action="append", metavar="ID[,ID]",
-                      help="features to audit (default: all, as Zeet's default setup enables them)")
-    what.add_argument("--with", dest="variants", action="append", metavar="VARIANT",
-                      help="add a rule's optional group, e.g. custom-domain (repeatable)")
+    what.add_argument(
+        "--features",
+        action="append",
+        metavar="ID[,ID]",
+        help="features to audit (default: all, as Zeet's default setup enables them)",
+    )
+    what.add_argument(
+        "--with",
+        dest="variants",
+        action="append",
+        metavar="VARIANT",
+        help="add a rule's optional group, e.g. custom-domain (repeatable)",
+    )
     what.add_argument("--plan", help="the Zeet plan (Pro, Scale and Enterprise may use fine-grained permissions)")
-    what.add_argument("--mode", choices=("auto", "default", "fine-grained"),
-                      help="check the default mode (Account Administrator) or fine-grained permissions")
+    what.add_argument(
+        "--mode",
+        choices=("auto", "default", "fine-grained"),
+        help="check the default mode (Account Administrator) or fine-grained permissions",
+    )
     what.add_argument("--zeet-account-id", help="Zeet's management account id (12 digits)")
     what.add_argument("--external-id", help="the external id Zeet passes when assuming the role")
-    what.add_argument("--template-extras", type=Path, metavar="FILE",
-                      help="TOML listing a Terraform template's extra required actions")
+    what.add_argument(
+        "--template-extras",
+        type=Path,
+        metavar="FILE",
+        help="TOML listing a Terraform template's extra required actions",
+    )
     what.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
     add_state_arguments(what)
     what.add_argument("--config", type=Path, help=f"config file (default: ./{'.zeet-iam-audit.toml'})")
     what.add_argument("--no-excess", action="store_true", help="skip the excess analysis")
     out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=FORMATS, default="table",
-                     help="the report on stdout (or --output): table, json, sarif (code scanning), "
-                     "markdown (PR comments, job summaries) or github (workflow annotations)")
+    out.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="the report on stdout (or --output): table, json, sarif (code scanning), "
+        "markdown (PR comments, job summaries) or github (workflow annotations)",
+    )
     out.add_argument("--output", type=Path, help="write the report to FILE instead of stdout")
-    out.add_argument("--findings", action="store_true",
-                     help="JSON: list every finding with its fingerprint (default: only the waived ones)")
-    for name, label in (("json", "JSON"), ("sarif", "SARIF 2.1.0"), ("markdown", "Markdown"),
-                        ("github", "GitHub workflow-command annotations")):
-        out.add_argument(f"--{name}", dest=f"{name}_file", type=Path, metavar="FILE",
-                         help=f"also write the report as {label} to FILE (once the audit succeeded)")
-    out.add_argument("--fail-on", action="append", metavar="WHAT[,WHAT]",
-                     help="what makes the exit code 1: missing, conditional, unknown, invalid-policy, "
-                     "trust, excess-risky, excess, or never (default: missing,unknown,invalid-policy,trust)")
-    out.add_argument("--strict", action="store_true",
-                     help="fail closed: unknown verdicts make the exit code 1 even when --fail-on leaves "
-                     "them out (adds 'unknown' to --fail-on; the default includes it)")
-    out.add_argument("--width", type=_width, help="table width in columns (default: the terminal's, "
-                     "COLUMNS honoured, when stdout is one; else 110)")
-    out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                     help="colour the table: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces "
-                     "it), always or never")
+    out.add_argument(
+        "--findings",
+        action="store_true",
+        help="JSON: list every finding with its fingerprint (default: only the waived ones)",
+    )
+    for name, label in (
+        ("json", "JSON"),
+        ("sarif", "SARIF 2.1.0"),
+        ("markdown", "Markdown"),
+        ("github", "GitHub workflow-command annotations"),
+    ):
+        out.add_argument(
+            f"--{name}",
+            dest=f"{name}_file",
+            type=Path,
+            metavar="FILE",
+            help=f"also write the report as {label} to FILE (once the audit succeeded)",
+        )
+    out.add_argument(
+        "--fail-on",
+        action="append",
+        metavar="WHAT[,WHAT]",
+        help="what makes the exit code 1: missing, conditional, unknown, invalid-policy, "
+        "trust, excess-risky, excess, or never (default: missing,unknown,invalid-policy,trust)",
+    )
+    out.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail closed: unknown verdicts make the exit code 1 even when --fail-on leaves "
+        "them out (adds 'unknown' to --fail-on; the default includes it)",
+    )
+    out.add_argument(
+        "--width",
+        type=_width,
+        help="table width in columns (default: the terminal's, COLUMNS honoured, when stdout is one; else 110)",
+    )
+    out.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the table: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always or never",
+    )
     out.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument("--jobs", type=_jobs, metavar="N", default=None,
-                        help="accepted so that command lines that set it still run: the audit runs in one "
-                        "process (a number, or auto)")
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        default=None,
+        help="accepted so that command lines that set it still run: the audit runs in one process (a number, or auto)",
+    )
     return parser
 
 
@@ -223,7 +300,8 @@ def _run_listing(name: str, argv: Sequence[str], stdout: TextIO) -> int:
         else:
             text = catalog_report(catalog, args.format) + (
                 f"AWS managed policies (offline): {managed['count']} from {managed['source']}, "
-                f"data date {managed['data_date']}\n")
+                f"data date {managed['data_date']}\n"
+            )
             stdout.write(wrap_lines(text, output_width(args.width, stdout)) if args.format == "table" else text)
         return EXIT_OK
     from zeet_iam_audit.catalog import load_catalog
@@ -262,8 +340,11 @@ def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
 def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
     """(format, file) for every report asked for; None is stdout (or --output)."""
     outputs: list[tuple[str, Path | None]] = [(args.format, args.output)]
-    outputs += [(name, getattr(args, f"{name}_file")) for name in ("json", "sarif", "markdown", "github")
-                if getattr(args, f"{name}_file") is not None]
+    outputs += [
+        (name, getattr(args, f"{name}_file"))
+        for name in ("json", "sarif", "markdown", "github")
+        if getattr(args, f"{name}_file") is not None
+    ]
     return outputs
 
 
@@ -290,9 +371,15 @@ def audit_choices(args: argparse.Namespace) -> AuditChoices:
     from zeet_iam_audit.run import AuditChoices
 
     return AuditChoices(
-        zeet_account_id=args.zeet_account_id, external_id=args.external_id,
-        features=tuple(args.features or ()), variants=tuple(args.variants or ()),
-        plan=args.plan, mode=args.mode, template_extras=args.template_extras, no_excess=args.no_excess)
+        zeet_account_id=args.zeet_account_id,
+        external_id=args.external_id,
+        features=tuple(args.features or ()),
+        variants=tuple(args.variants or ()),
+        plan=args.plan,
+        mode=args.mode,
+        template_extras=args.template_extras,
+        no_excess=args.no_excess,
+    )
 
 
 def audit_request(args: argparse.Namespace) -> AuditRequest:
@@ -301,13 +388,26 @@ def audit_request(args: argparse.Namespace) -> AuditRequest:
     from zeet_iam_audit.run import AuditRequest
 
     return AuditRequest(
-        file=args.file, input_type=args.input_type, role=args.role, all_roles=args.all_roles,
-        parameters=tuple(args.parameter or ()), max_input_bytes=args.max_input_mb,
-        role_arns=tuple(args.role_arn or ()), profile=args.profile, region=args.region,
-        endpoint_url=args.endpoint_url, scps=args.scps, simulate=args.simulate, save=args.save is not None,
-        choices=audit_choices(args), rules=args.rules,
+        file=args.file,
+        input_type=args.input_type,
+        role=args.role,
+        all_roles=args.all_roles,
+        parameters=tuple(args.parameter or ()),
+        max_input_bytes=args.max_input_mb,
+        role_arns=tuple(args.role_arn or ()),
+        profile=args.profile,
+        region=args.region,
+        endpoint_url=args.endpoint_url,
+        scps=args.scps,
+        simulate=args.simulate,
+        save=args.save is not None,
+        choices=audit_choices(args),
+        rules=args.rules,
         state=tuple((key, str(value)) for key, value in state_flags(args).items() if value is not None),
-        config=args.config, fail_on=tuple(args.fail_on or ()), strict=args.strict)
+        config=args.config,
+        fail_on=tuple(args.fail_on or ()),
+        strict=args.strict,
+    )
 
 
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -335,14 +435,23 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         status.stage("writing the report")
         # A report written to --output is laid out as for a pipe: 110 columns unless --width says.
         width = output_width(args.width, stdout if args.output is None else io.StringIO())
-        options = RenderOptions(color=_use_color(args, stdout), width=width,
-                                sources=_source_texts(args, {name for name, _ in outputs}),
-                                root=Path.cwd(), reached=run.reached, all_findings=args.findings)
+        options = RenderOptions(
+            color=_use_color(args, stdout),
+            width=width,
+            sources=_source_texts(args, {name for name, _ in outputs}),
+            root=Path.cwd(),
+            reached=run.reached,
+            all_findings=args.findings,
+        )
         # Render everything before writing anything: a failing format leaves no file half-updated.
-        texts = [(renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
-                 for name, path in outputs]
-    written = [Target(text, path, _flag(name, index))
-               for index, ((text, path), (name, _)) in enumerate(zip(texts, outputs, strict=True))]
+        texts = [
+            (renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
+            for name, path in outputs
+        ]
+    written = [
+        Target(text, path, _flag(name, index))
+        for index, ((text, path), (name, _)) in enumerate(zip(texts, outputs, strict=True))
+    ]
     if run.saved is not None and args.save is not None:
         written.append(Target(run.saved, args.save, "--save"))
     write_outputs(written, stdout, inputs)
@@ -355,15 +464,22 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
     module = importlib.import_module(COMMANDS[name])
     args = module.build_parser().parse_args(argv)
+
     def prompt(line: str) -> None:
         stderr.write(stderr_text(line) + "\n")
         stderr.flush()
 
-    result: CommandResult = module.run(args, CommandContext(stdin=stdin, width=output_width(None, stdout),
-                                                            prompt=prompt))
+    result: CommandResult = module.run(
+        args, CommandContext(stdin=stdin, width=output_width(None, stdout), prompt=prompt)
+    )
     # On stdout, names from the input must not steer the terminal (files are data, written as made).
-    write_outputs([Target(output.text if output.path is not None else command_text(output.text), output.path)
-                   for output in result.outputs], stdout)
+    write_outputs(
+        [
+            Target(output.text if output.path is not None else command_text(output.text), output.path)
+            for output in result.outputs
+        ],
+        stdout,
+    )
     for message in result.messages:
         stderr.write(stderr_text(message.rstrip("\n")) + "\n")
     return result.exit_code
@@ -390,8 +506,13 @@ def _dispatch(argv: list[str], stdout: TextIO, stderr: TextIO, stdin: TextIO) ->
     return _run_audit(_audit_parser().parse_args(argv), stdout, stderr)
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None, stdin: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
     """Run the command line; returns the exit code (the console script exits with it).
 
     Called with no arguments it is the program itself: stdout is flushed before returning, so that
@@ -434,6 +555,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in _LIVE_EXTRA:
             stderr.write(f"zeet-iam-audit: error: {LIVE_EXTRA_MISSING}\n")
             return EXIT_ERROR
-        stderr.write(f"zeet-iam-audit: internal error: {type(error).__name__}: "
-                     f"{stderr_text(str(error))} (run again with --debug for the traceback)\n")
+        stderr.write(
+            f"zeet-iam-audit: internal error: {type(error).__name__}: "
+            f"{stderr_text(str(error))} (run again with --debug for the traceback)\n"
+        )
         return EXIT_ERROR

@@ -144,14 +144,18 @@ def state_placeholders(flags: Mapping[str, object], settings: Settings) -> dict[
 
 def add_state_arguments(group: argparse._ActionsContainer) -> None:
     """The Terraform state flags, for the audit and for ``generate``."""
-    group.add_argument("--state-bucket", metavar="BUCKET",
-                       help="the S3 bucket of Terraform state: scopes the state rules to it")
-    group.add_argument("--state-key-prefix", metavar="PREFIX",
-                       help="the key prefix of Terraform state objects in that bucket")
-    group.add_argument("--lock-table", metavar="TABLE",
-                       help="the DynamoDB table of Terraform state locks (variant dynamodb-lock)")
-    group.add_argument("--permissions-boundary", metavar="ARN",
-                       help="the permissions boundary Zeet sets on the IAM roles it creates")
+    group.add_argument(
+        "--state-bucket", metavar="BUCKET", help="the S3 bucket of Terraform state: scopes the state rules to it"
+    )
+    group.add_argument(
+        "--state-key-prefix", metavar="PREFIX", help="the key prefix of Terraform state objects in that bucket"
+    )
+    group.add_argument(
+        "--lock-table", metavar="TABLE", help="the DynamoDB table of Terraform state locks (variant dynamodb-lock)"
+    )
+    group.add_argument(
+        "--permissions-boundary", metavar="ARN", help="the permissions boundary Zeet sets on the IAM roles it creates"
+    )
 
 
 def state_flags(args: argparse.Namespace) -> dict[str, object]:

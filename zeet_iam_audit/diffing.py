@@ -65,8 +65,7 @@ class FeatureChange:
     def improvement(self) -> bool:
         if self.old is None or self.new is None:
             return False
-        return not self.regression and (_FEATURE_RANK[self.new] < _FEATURE_RANK[self.old]
-                                        or bool(self.newly_granted))
+        return not self.regression and (_FEATURE_RANK[self.new] < _FEATURE_RANK[self.old] or bool(self.newly_granted))
 
     @property
     def changed(self) -> bool:
@@ -85,10 +84,18 @@ class FeatureChange:
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "section": self.section, "old": self.old,
-                "new": self.new, "regression": self.regression, "improvement": self.improvement,
-                "newly_missing": list(self.newly_missing), "newly_granted": list(self.newly_granted),
-                "actions": [c.to_json() for c in self.actions]}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "section": self.section,
+            "old": self.old,
+            "new": self.new,
+            "regression": self.regression,
+            "improvement": self.improvement,
+            "newly_missing": list(self.newly_missing),
+            "newly_granted": list(self.newly_granted),
+            "actions": [c.to_json() for c in self.actions],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +116,13 @@ class TrustChange:
         return self.old != self.new or bool(self.added or self.removed)
 
     def to_json(self) -> dict[str, Any]:
-        return {"old": self.old, "new": self.new, "weakened": self.weakened,
-                "added": [f.to_json() for f in self.added], "removed": [f.to_json() for f in self.removed]}
+        return {
+            "old": self.old,
+            "new": self.new,
+            "weakened": self.weakened,
+            "added": [f.to_json() for f in self.added],
+            "removed": [f.to_json() for f in self.removed],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +148,13 @@ class ExcessChange:
         return self.old != self.new or bool(self.services or self.risky_added or self.risky_removed)
 
     def to_json(self) -> dict[str, Any]:
-        return {"old_total": self.old, "new_total": self.new, "services": [s.to_json() for s in self.services],
-                "risky_added": list(self.risky_added), "risky_removed": list(self.risky_removed)}
+        return {
+            "old_total": self.old,
+            "new_total": self.new,
+            "services": [s.to_json() for s in self.services],
+            "risky_added": list(self.risky_added),
+            "risky_removed": list(self.risky_removed),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +180,15 @@ class RoleDiff:
         return tuple(found)
 
     def to_json(self) -> dict[str, Any]:
-        return {"old_name": self.old_name, "new_name": self.new_name,
-                "regressions": list(self.regressions),
-                "features": [f.to_json() for f in self.features if f.changed],
-                "unchanged_features": [f.id for f in self.features if not f.changed],
-                "trust": self.trust.to_json() if self.trust else None,
-                "excess": self.excess.to_json() if self.excess else None}
+        return {
+            "old_name": self.old_name,
+            "new_name": self.new_name,
+            "regressions": list(self.regressions),
+            "features": [f.to_json() for f in self.features if f.changed],
+            "unchanged_features": [f.id for f in self.features if not f.changed],
+            "trust": self.trust.to_json() if self.trust else None,
+            "excess": self.excess.to_json() if self.excess else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +203,14 @@ class DiffReport:
         return tuple(line for role in self.roles for line in role.regressions)
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema_version": DIFF_SCHEMA_VERSION,
-                "tool": {"name": "zeet-iam-audit", "version": self.tool_version},
-                "old": list(self.old_inputs), "new": list(self.new_inputs),
-                "regressions": list(self.regressions), "roles": [r.to_json() for r in self.roles]}
+        return {
+            "schema_version": DIFF_SCHEMA_VERSION,
+            "tool": {"name": "zeet-iam-audit", "version": self.tool_version},
+            "old": list(self.old_inputs),
+            "new": list(self.new_inputs),
+            "regressions": list(self.regressions),
+            "roles": [r.to_json() for r in self.roles],
+        }
 
 
 def _verdicts(feature: FeatureResult) -> dict[str, str]:
@@ -207,8 +231,9 @@ def diff_feature(old: FeatureResult | None, new: FeatureResult | None) -> Featur
     shown = new or old
     assert shown is not None
     if old is None or new is None:
-        return FeatureChange(shown.id, shown.title, shown.section,
-                             old.status.value if old else None, new.status.value if new else None)
+        return FeatureChange(
+            shown.id, shown.title, shown.section, old.status.value if old else None, new.status.value if new else None
+        )
     before = {a.lower(): (a, v) for a, v in _verdicts(old).items()}
     after = {a.lower(): (a, v) for a, v in _verdicts(new).items()}
     changes = []
@@ -228,22 +253,31 @@ def _trust_key(finding: TrustFinding) -> tuple[str, str, str]:
 def diff_trust(old: RoleReport, new: RoleReport) -> TrustChange:
     before = {_trust_key(f): f for f in old.trust.findings}
     after = {_trust_key(f): f for f in new.trust.findings}
-    return TrustChange(old.trust.status.value, new.trust.status.value,
-                       added=tuple(f for k, f in after.items() if k not in before),
-                       removed=tuple(f for k, f in before.items() if k not in after))
+    return TrustChange(
+        old.trust.status.value,
+        new.trust.status.value,
+        added=tuple(f for k, f in after.items() if k not in before),
+        removed=tuple(f for k, f in before.items() if k not in after),
+    )
 
 
 def diff_excess(old: RoleReport, new: RoleReport) -> ExcessChange:
     before = {s.service: s.total for s in old.excess.services}
     after = {s.service: s.total for s in new.excess.services}
-    services = tuple(ServiceChange(service, before.get(service, 0), after.get(service, 0))
-                     for service in sorted(before.keys() | after.keys())
-                     if before.get(service, 0) != after.get(service, 0))
+    services = tuple(
+        ServiceChange(service, before.get(service, 0), after.get(service, 0))
+        for service in sorted(before.keys() | after.keys())
+        if before.get(service, 0) != after.get(service, 0)
+    )
     risky_before = {f"{g.action} on {g.resource}" for g in old.excess.risky}
     risky_after = {f"{g.action} on {g.resource}" for g in new.excess.risky}
-    return ExcessChange(old.excess.total, new.excess.total, services,
-                        risky_added=tuple(sorted(risky_after - risky_before)),
-                        risky_removed=tuple(sorted(risky_before - risky_after)))
+    return ExcessChange(
+        old.excess.total,
+        new.excess.total,
+        services,
+        risky_added=tuple(sorted(risky_after - risky_before)),
+        risky_removed=tuple(sorted(risky_before - risky_after)),
+    )
 
 
 def diff_roles(old: RoleReport, new: RoleReport) -> RoleDiff:

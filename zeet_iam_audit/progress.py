@@ -26,8 +26,14 @@ _CLEAR = "\r\x1b[K"
 class Progress:
     """The status line of one run; a context manager. ``stage`` says what is being done."""
 
-    def __init__(self, stream: TextIO, *, delay: float = DELAY, interval: float = INTERVAL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        delay: float = DELAY,
+        interval: float = INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream
         self.delay = delay
         self.interval = interval
@@ -46,8 +52,9 @@ class Progress:
             signal.setitimer(signal.ITIMER_REAL, self.interval, self.interval)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()
 
     def stage(self, text: str) -> None:

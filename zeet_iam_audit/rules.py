@@ -183,16 +183,13 @@ def _trust(table: Table, catalog: ActionCatalog) -> TrustRequirement:
         if "{account}" not in principal:
             raise table.fail(
                 f"{table.key('principals')}[{index}]",
-                "must contain the {account} placeholder (the account id is "
-                "configuration, never part of the rules)",
+                "must contain the {account} placeholder (the account id is configuration, never part of the rules)",
             )
     duration = table.data.get("min_session_duration")
     if duration is not None and (
         isinstance(duration, bool) or not isinstance(duration, int) or not 900 <= duration <= 43200
     ):
-        raise table.fail(
-            table.key("min_session_duration"), "expected seconds between 900 and 43200"
-        )
+        raise table.fail(table.key("min_session_duration"), "expected seconds between 900 and 43200")
     sources = table.texts("sources", allow_empty=False)
     for index, source in enumerate(sources):
         if source not in SOURCE_KEYS:
@@ -200,9 +197,7 @@ def _trust(table: Table, catalog: ActionCatalog) -> TrustRequirement:
     informational = table.texts("informational_actions", default=(), pattern=ACTION_RE)
     return TrustRequirement(
         assumable_by=table.text("assumable_by"),
-        action=known_action(
-            table, table.key("action"), table.text("action", pattern=ACTION_RE), catalog
-        ),
+        action=known_action(table, table.key("action"), table.text("action", pattern=ACTION_RE), catalog),
         principals=principals,
         external_id_key=table.text("external_id_key"),
         external_id_operators=table.texts("external_id_operators", allow_empty=False),
@@ -325,9 +320,7 @@ def _check_coverage(
                 f"belongs in variant {ref.only_with!r}",
             )
         if not any(action.service == ref.display for action in variant.actions):
-            raise top.fail(
-                f"{key}.only_with", f"variant {ref.only_with!r} has no {ref.display} action"
-            )
+            raise top.fail(f"{key}.only_with", f"variant {ref.only_with!r} has no {ref.display} action")
     used = {action.service for variant in variants for action in variant.actions}
     used_required = {action.service for action in required}
     for index, ref in enumerate(other_services):
@@ -402,9 +395,7 @@ def parse_rule(
         notes=notes,
         template_extras=template_extras,
         trust=_trust(top.table("trust"), catalog) if "trust" in top.data else None,
-        default_mode=(
-            _default_mode(top.table("default_mode")) if "default_mode" in top.data else None
-        ),
+        default_mode=(_default_mode(top.table("default_mode")) if "default_mode" in top.data else None),
         plans=_plans(top.table("plans")) if "plans" in top.data else None,
         origin=where,
     )
@@ -463,10 +454,7 @@ def load_rules(
             placeholders=placeholders or NO_PLACEHOLDERS,
         )
         if rule.section in sections:
-            raise RulesError(
-                f"{where}: section: {rule.section!r} is also the section of "
-                f"{sections[rule.section]}"
-            )
+            raise RulesError(f"{where}: section: {rule.section!r} is also the section of {sections[rule.section]}")
         sections[rule.section] = where
         for key in ("trust", "default_mode", "plans"):
             if getattr(rule, key) is not None:

@@ -26,9 +26,7 @@ def _template_source(source: str) -> bool:
     return bool(source.strip())
 
 
-def load_template_extras(
-    path: Path, *, catalog: ActionCatalog | None = None
-) -> tuple[RequiredAction, ...]:
+def load_template_extras(path: Path, *, catalog: ActionCatalog | None = None) -> tuple[RequiredAction, ...]:
     """Load the extra required actions of one Terraform template (guide 2.2.4).
 
     The guide says Terraform Module Management needs "additional permissions [that] depend on the

@@ -34,8 +34,7 @@ SOURCES: Mapping[str, str] = {
     "Z1": "zeet-dev/zeet-cloud-aws@bb7d467 eks/terraform (Zeet's EKS template: AWS provider 4.56.0, "
     "terraform-aws-modules/eks ~> 18.20, vpc 3.0.0), eks-byok/terraform and iam/*",
     "Z2": "zeet-dev/zeet-cloud-aws@bb7d467 eks/k8s (helmfiles: the in-cluster controllers)",
-    "Z3": "zeet-dev/terraform-eks-asg-sns-monitor@e71ee82 (capacity events: SNS topic and "
-    "EventBridge rule)",
+    "Z3": "zeet-dev/terraform-eks-asg-sns-monitor@e71ee82 (capacity events: SNS topic and EventBridge rule)",
     "Z4": "zeet-dev/cli@0ddfd72 (GraphQL schemas; `zeet cloud aws console` assumes the role)",
     "Z5": "zeet-dev/zeet-cdk-fargate@b84ec0e (CDK bootstrap template, version 12)",
     "Z6": "zeet-dev/zeet-cluster-k3s@0f04018 (an older k3s-on-EC2 template, not the EKS one)",
@@ -47,18 +46,17 @@ SOURCES: Mapping[str, str] = {
     "IAM3": "terraform-aws-modules/terraform-aws-iam v3.16.0 iam-assumable-role-with-oidc (IRSA roles)",
     "TP": "hashicorp/terraform-provider-aws v4.5x (internal/service/ec2/vpc_.go, route53/zone.go): "
     "the calls the pinned provider 4.56.0 makes; issues #28089, terraform-aws-vpc#858",
-    "Pike": "JamesWoolfenden/pike@085701b src/mapping/aws: the IAM actions of each Terraform resource "
-    "and data source",
+    "Pike": "JamesWoolfenden/pike@085701b src/mapping/aws: the IAM actions of each Terraform resource and data source",
     "CP": "cloudposse/terraform-aws-cloudwatch-events 0.6.1 (main.tf): the EventBridge rule of Zeet's "
     "capacity monitor (it sets no tags)",
-    "RDSDOC": "AWS RDS User Guide, identity-based policy example \"Allow a user to create DB instances\" "
+    "RDSDOC": 'AWS RDS User Guide, identity-based policy example "Allow a user to create DB instances" '
     "(CreateDBInstance on the db, og, pg and subgrp ARNs)",
     "A1": "eksctl userdocs/src/usage/minimum-iam-policies.md (eksctl's minimum EKS policies)",
     "A2": "terraform-aws-eks v17.24.0 docs/iam-permissions.md (v17 worker groups; removed in v18.0.0, "
     "so not the module Zeet pins)",
     "A3": "terraform-aws-eks docs/UPGRADE-20.0.md (v20: access entries, provider >= 5.34)",
     "A4": "Karpenter getting-started cloudformation.yaml (interruption queue; Zeet does not run Karpenter)",
-    "A5": "AWS SAM Developer Guide, \"Managing permissions with AWS CloudFormation mechanisms\"",
+    "A5": 'AWS SAM Developer Guide, "Managing permissions with AWS CloudFormation mechanisms"',
     "A6": "hashicorp/terraform website/docs/language/backend/s3.mdx (the S3 backend's permissions)",
     "A7": "AWS managed policies CloudWatchLogsReadOnlyAccess and CloudWatchReadOnlyAccess",
     "A8": "AWS managed policy ServiceQuotasReadOnlyAccess and the Service Quotas API",
@@ -85,6 +83,7 @@ PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 def setting_hint(name: str) -> str:
     """Where a placeholder's setting is given: ``--state-bucket``, the environment, the config."""
     return f"--{name.replace('_', '-')}, ZEET_IAM_AUDIT_{name.upper()} or {name} in the config file"
+
 
 # -- the catalogue interface ----------------------------------------------------------------------
 

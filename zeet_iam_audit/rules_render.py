@@ -35,8 +35,13 @@ def _dump(document: dict[str, _JsonValue]) -> str:
 _UNLIMITED = 1 << 30
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "",
-                 width: int | None = None, shrink: dict[int, int] | None = None) -> str:
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    indent: str = "",
+    width: int | None = None,
+    shrink: dict[int, int] | None = None,
+) -> str:
     """Columns padded to their widest cell, two spaces apart; the last column is not padded. Within
     ``width``, the ``shrink`` columns (index → least width, most willing first) narrow and wrap."""
     lines = render_columns(headers, rows, width or _UNLIMITED, shrink=shrink or {}, indent=len(indent))
@@ -78,8 +83,9 @@ def render_rules_list(ruleset: RuleSet, fmt: str, width: int | None = None) -> s
         )
         for rule in ruleset.rules
     ]
-    return render_table(("ID", "SECTION", "TITLE", "SERVICES", "REQUIRED", "OPTIONAL"), rows,
-                        width=width, shrink={3: 10, 2: 10})
+    return render_table(
+        ("ID", "SECTION", "TITLE", "SERVICES", "REQUIRED", "OPTIONAL"), rows, width=width, shrink={3: 10, 2: 10}
+    )
 
 
 # -- one rule -------------------------------------------------------------------------------------
@@ -188,12 +194,10 @@ def _resources_text(action: RequiredAction) -> str:
 
 
 def _actions_table(actions: Sequence[RequiredAction], indent: str, width: int | None) -> str:
-    rows = [
-        (a.action, a.service, _resources_text(a), a.source, a.why + _context_text(a))
-        for a in actions
-    ]
-    return render_table(("ACTION", "SERVICE", "RESOURCE", "SOURCE", "WHY"), rows, indent,
-                        width=width, shrink={4: 16, 2: 16, 0: 16})
+    rows = [(a.action, a.service, _resources_text(a), a.source, a.why + _context_text(a)) for a in actions]
+    return render_table(
+        ("ACTION", "SERVICE", "RESOURCE", "SOURCE", "WHY"), rows, indent, width=width, shrink={4: 16, 2: 16, 0: 16}
+    )
 
 
 def _context_text(action: RequiredAction) -> str:
@@ -250,9 +254,7 @@ def render_rule(rule: FeatureRule, fmt: str, width: int | None = None) -> str:
     out.append(_actions_table(rule.required, "  ", width) if rule.required else "  (none)\n")
 
     for variant in rule.variants:
-        out.append(
-            f"\nVariant {variant.name} ({len(variant.actions)} optional): {variant.description}\n"
-        )
+        out.append(f"\nVariant {variant.name} ({len(variant.actions)} optional): {variant.description}\n")
         out.append(_actions_table(variant.actions, "  ", width))
 
     if rule.trust is not None:
@@ -260,8 +262,7 @@ def render_rule(rule: FeatureRule, fmt: str, width: int | None = None) -> str:
         out.append(f"\nTrust: assumable by {trust.assumable_by}\n")
         out.append(f"  action: {trust.action}\n")
         out.append(
-            f"  principals: {', '.join(trust.principals)} "
-            "({account} = the configured Zeet management account id)\n"
+            f"  principals: {', '.join(trust.principals)} ({{account}} = the configured Zeet management account id)\n"
         )
         out.append(
             f"  external id: {trust.external_id_key} with "
@@ -289,7 +290,10 @@ def render_rule(rule: FeatureRule, fmt: str, width: int | None = None) -> str:
     used = _sources_used(rule)
     if used:
         out.append("\nSources:\n")
-        out.append(render_table(("KEY", "WHAT IT IS"), [(key, SOURCES[key]) for key in used], "  ",
-                                width=width, shrink={1: 16}))
+        out.append(
+            render_table(
+                ("KEY", "WHAT IT IS"), [(key, SOURCES[key]) for key in used], "  ", width=width, shrink={1: 16}
+            )
+        )
     text = "".join(out)
     return wrap_lines(text, width) if width else text  # the prose; the tables fit already

@@ -90,13 +90,9 @@ class Table:
             raise self.fail(self.key(name), "must not be empty")
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                raise self.fail(
-                    f"{self.key(name)}[{index}]", f"expected a non-empty string, got {kind_name(item)}"
-                )
+                raise self.fail(f"{self.key(name)}[{index}]", f"expected a non-empty string, got {kind_name(item)}")
             if pattern is not None and not pattern.fullmatch(item):
-                raise self.fail(
-                    f"{self.key(name)}[{index}]", f"{item!r} is not of the form {pattern.pattern}"
-                )
+                raise self.fail(f"{self.key(name)}[{index}]", f"{item!r} is not of the form {pattern.pattern}")
         if len(set(value)) != len(value):
             raise self.fail(self.key(name), "contains a value twice")
         return tuple(value)
@@ -120,9 +116,7 @@ class Table:
         result = []
         for index, item in enumerate(value):
             if not isinstance(item, dict):
-                raise self.fail(
-                    f"{self.key(name)}[{index}]", f"expected a table, got {kind_name(item)}"
-                )
+                raise self.fail(f"{self.key(name)}[{index}]", f"expected a table, got {kind_name(item)}")
             result.append(Table(item, self.where, f"{self.key(name)}[{index}]"))
         return result
 
@@ -271,9 +265,7 @@ def parse_action(
     entry.check_keys(ACTION_REQUIRED, ACTION_OPTIONAL)
     name = entry.text("action")
     if ACTION_RE.fullmatch(name) is None:
-        raise entry.fail(
-            entry.key("action"), f"{name!r} is not an exact IAM action like 'service:ActionName'"
-        )
+        raise entry.fail(entry.key("action"), f"{name!r} is not an exact IAM action like 'service:ActionName'")
     info = catalog.get(name)
     if info is None:
         raise entry.fail(entry.key("action"), f"{name!r} is not a known IAM action")
@@ -296,9 +288,7 @@ def parse_action(
     context, context_unset, unset_keys = parse_context(entry, placeholders)
     source = entry.text("source")
     if not source_check(source):
-        raise entry.fail(
-            entry.key("source"), f"{source!r} is not a source key ({', '.join(SOURCES)})"
-        )
+        raise entry.fail(entry.key("source"), f"{source!r} is not a source key ({', '.join(SOURCES)})")
     return RequiredAction(
         action=action,
         service=service_name,
@@ -319,9 +309,7 @@ def check_duplicates(table: Table, located: list[tuple[str, RequiredAction]]) ->
     for key, action in located:
         lowered = (action.action.lower(), action.context)
         if lowered in first:
-            raise table.fail(
-                f"{key}.action", f"{action.action!r} is already listed at {first[lowered]}"
-            )
+            raise table.fail(f"{key}.action", f"{action.action!r} is already listed at {first[lowered]}")
         first[lowered] = key
 
 

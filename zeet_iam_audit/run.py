@@ -42,8 +42,7 @@ if TYPE_CHECKING:
     from zeet_iam_audit.rules import RuleSet
     from zeet_iam_audit.sources.live import LiveResult
 
-FAIL_ON_CHOICES = ("missing", "conditional", "unknown", "invalid-policy", "trust", "excess-risky", "excess",
-                   "never")
+FAIL_ON_CHOICES = ("missing", "conditional", "unknown", "invalid-policy", "trust", "excess-risky", "excess", "never")
 # Fail closed: what could not be verified, or a policy AWS would refuse, does not pass by default.
 DEFAULT_FAIL_ON = ("missing", "unknown", "invalid-policy", "trust")
 ACCEPT_UNKNOWN = "missing,invalid-policy,trust"  # the --fail-on that accepts unknown verdicts knowingly
@@ -173,14 +172,19 @@ def select_roles(
     if zeet_account is None:
         raise UsageError(
             f"{path}: holds {len(every)} roles; choose one with --role NAME, audit them all with "
-            "--all-roles, or set --zeet-account-id to audit the roles Zeet can assume")
+            "--all-roles, or set --zeet-account-id to audit the roles Zeet can assume"
+        )
     chosen = [r for r in every if role_trusts_account(r, zeet_account)]
-    skipped = [SkippedItem(r.name, f"its trust policy does not name Zeet's account {zeet_account}",
-                           r.source) for r in every if r not in chosen]
+    skipped = [
+        SkippedItem(r.name, f"its trust policy does not name Zeet's account {zeet_account}", r.source)
+        for r in every
+        if r not in chosen
+    ]
     if not chosen:
         raise UsageError(
             f"{path}: none of its {len(every)} roles trusts Zeet's account {zeet_account}; "
-            "choose one with --role NAME or use --all-roles")
+            "choose one with --role NAME or use --all-roles"
+        )
     return chosen, skipped
 
 
@@ -215,8 +219,7 @@ def check_plan(plan: str | None, rules: RuleSet) -> None:
     plans = rules.plans
     if plan is None or plans is None or plans.allows_fine_grained(plan):
         return
-    raise UsageError(f"--plan: unknown plan {plan!r} (the guide's plans: {', '.join(plans.fine_grained)}; "
-                     "any case)")
+    raise UsageError(f"--plan: unknown plan {plan!r} (the guide's plans: {', '.join(plans.fine_grained)}; any case)")
 
 
 def _gates(report: AuditReport) -> set[str | None]:
@@ -270,7 +273,7 @@ def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
 def _inner_path(origin: str, source: str) -> str | None:
     """``"file.yaml: Resources.X"`` → ``"Resources.X"``; None for origins outside the source."""
     prefix = f"{source}: "
-    return origin[len(prefix):] if origin.startswith(prefix) else None
+    return origin[len(prefix) :] if origin.startswith(prefix) else None
 
 
 _LAST_STEP = re.compile(r"(\.[^.\[\]]+|\[[^\]]*\])$")
@@ -313,8 +316,10 @@ def role_locations(role: Role) -> tuple[SourceLocation, ...]:
 
 def with_locations(report: AuditReport, roles: Sequence[Role]) -> AuditReport:
     """The report with each role's locations (``roles`` in the order they were audited)."""
-    located = tuple(replace(role_report, locations=role_locations(role))
-                    for role_report, role in zip(report.roles, roles, strict=True))
+    located = tuple(
+        replace(role_report, locations=role_locations(role))
+        for role_report, role in zip(report.roles, roles, strict=True)
+    )
     return replace(report, roles=located)
 
 
@@ -337,8 +342,7 @@ def audit_located(
     select_rules(rules, options)  # a wrong --features or --with fails before any role is read
     located = []
     for role in roles:  # a LazyRoles reads each role here, once
-        report = replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only),
-                         locations=role_locations(role))
+        report = replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only), locations=role_locations(role))
         # A megabyte-long name would be repeated in every finding of every format: such a role's
         # report is bounded (the check looks at the names only; the walk costs a third of an audit).
         located.append(bounded(report) if has_long_name(role) else report)
@@ -384,8 +388,13 @@ def not_zeet_reason(role: Role, zeet_account: str | None) -> str | None:
     if zeet_account is not None:
         if role_trusts_account(role, zeet_account):
             return None
-        principals = [i for s in role.trust_policy.statements if s.effect is Effect.ALLOW and s.principal
-                      for _, ids in s.principal.entries for i in ids]
+        principals = [
+            i
+            for s in role.trust_policy.statements
+            if s.effect is Effect.ALLOW and s.principal
+            for _, ids in s.principal.entries
+            for i in ids
+        ]
     else:
         found = _principals(role)
         if found is None:
@@ -395,15 +404,19 @@ def not_zeet_reason(role: Role, zeet_account: str | None) -> str | None:
     return f"trusts {listed}" if listed else "trusts no one (its trust policy allows no principal)"
 
 
-def _audit_or_pass_over(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptions,
-                        zeet_only: bool) -> RoleReport:
+def _audit_or_pass_over(
+    role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptions, zeet_only: bool
+) -> RoleReport:
     reason = not_zeet_reason(role, options.trust.zeet_account_id) if zeet_only else None
     if reason is None:
         return audit_role(role, rules, catalog, options)
     return RoleReport(
-        name=role.name, arn=role.arn, source=role.source,
+        name=role.name,
+        arn=role.arn,
+        source=role.source,
         trust=TrustResult(TrustStatus.FAIL, (TrustFinding("not-a-zeet-role", "info", f"not a Zeet role: {reason}"),)),
-        features=(), excess=ExcessResult(total=0, services=(), risky=(), analysed=False),
+        features=(),
+        excess=ExcessResult(total=0, services=(), risky=(), analysed=False),
         default_mode=DefaultModeResult(administrator="unknown", mode=options.mode, plan=options.plan),
         not_zeet=reason,
     )
@@ -440,9 +453,11 @@ def summarise(report: AuditReport, reached: Sequence[str]) -> str:
     waived = len({fp for note in report.waivers if note.status == "applied" for fp in note.fingerprints})
     waived_text = f"; {waived} finding{'s' if waived != 1 else ''} waived" if waived else ""
     empty = f"{report.no_role}; " if report.no_role else ""
-    return (f"zeet-iam-audit: {empty}{roles} role{'s' if roles != 1 else ''} audited; features: "
-            f"{features or 'none'}; trust: {trust_text or 'none'}{invalid_text}{others_text}{skipped}"
-            f"{waived_text}; {verdict}")
+    return (
+        f"zeet-iam-audit: {empty}{roles} role{'s' if roles != 1 else ''} audited; features: "
+        f"{features or 'none'}; trust: {trust_text or 'none'}{invalid_text}{others_text}{skipped}"
+        f"{waived_text}; {verdict}"
+    )
 
 
 _LISTED_REASONS = 5
@@ -467,14 +482,22 @@ def unverified_messages(report: AuditReport, reached: Sequence[str]) -> list[str
     lines = []
     for reason, (counts, features) in list(reasons.items())[:_LISTED_REASONS]:
         count, names = sum(counts.values()), counts
-        what = (f"{count} required action{'s' if count != 1 else ''} of {len(features)} "
-                f"feature{'s' if len(features) != 1 else ''}") if features else "trust"
+        what = (
+            (
+                f"{count} required action{'s' if count != 1 else ''} of {len(features)} "
+                f"feature{'s' if len(features) != 1 else ''}"
+            )
+            if features
+            else "trust"
+        )
         where = f" in {len(names)} roles" if len(names) > 1 else ""
         lines.append(f"could not verify {what}{where}: {reason}")
     if len(reasons) > _LISTED_REASONS:
         lines.append(f"... and {len(reasons) - _LISTED_REASONS} more reasons (see the report)")
-    lines.append(f"unknown is not a pass: give what is missing, or accept it knowingly with --fail-on "
-                 f"{ACCEPT_UNKNOWN} or a waiver (check = \"unknown-permission\")")
+    lines.append(
+        f"unknown is not a pass: give what is missing, or accept it knowingly with --fail-on "
+        f'{ACCEPT_UNKNOWN} or a waiver (check = "unknown-permission")'
+    )
     return lines
 
 
@@ -506,8 +529,10 @@ def run_audit(
     if args.strict and "never" not in fail_on:
         fail_on = fail_on | {"unknown"}
     if args.choices.no_excess and fail_on & EXCESS_GATES:
-        raise UsageError(f"--no-excess: cannot be combined with --fail-on "
-                         f"{','.join(sorted(fail_on & EXCESS_GATES))} (the excess would not be analysed)")
+        raise UsageError(
+            f"--no-excess: cannot be combined with --fail-on "
+            f"{','.join(sorted(fail_on & EXCESS_GATES))} (the excess would not be analysed)"
+        )
     options = build_options(args.choices, settings)
     waivers = [replace(w, origin=_relative(w.origin, cwd)) for w in settings.get("waivers") or ()]
 
@@ -518,8 +543,11 @@ def run_audit(
 
     catalog = load_catalog()
     rules_dir = pick_setting(args.rules, settings, "rules")
-    rules = load_rules(Path(str(rules_dir)) if rules_dir else None, catalog=catalog,
-                       placeholders=state_placeholders(dict(args.state), settings))
+    rules = load_rules(
+        Path(str(rules_dir)) if rules_dir else None,
+        catalog=catalog,
+        placeholders=state_placeholders(dict(args.state), settings),
+    )
     check_plan(options.plan, rules)
     saved: str | None = None
     no_role: str | None = None
@@ -549,15 +577,20 @@ def run_audit(
         # Lazy: with --all-roles, each role is read where it is audited (see sources/lazy.py).
         assert args.file is not None  # not live: a file was given
         max_bytes = args.max_input_bytes or MAX_INPUT_BYTES
-        source = load_file(args.file, args.input_type, parameters=parse_parameters(args.parameters), lazy=True,
-                           max_bytes=max_bytes)
+        source = load_file(
+            args.file, args.input_type, parameters=parse_parameters(args.parameters), lazy=True, max_bytes=max_bytes
+        )
         if not len(source.roles):
             no_role = no_role_message(source.path, source.input_type, source.skipped)
             if not args.all_roles:
                 raise InputError(no_role)  # a gate pointed at the wrong file must not pass
         roles, not_chosen = select_roles(
-            source.roles, role=args.role, all_roles=args.all_roles,
-            zeet_account=options.trust.zeet_account_id, path=source.path)
+            source.roles,
+            role=args.role,
+            all_roles=args.all_roles,
+            zeet_account=options.trust.zeet_account_id,
+            path=source.path,
+        )
         inputs = (source.path,)
     skipped = [SkippedItem(s.name, s.reason, s.origin, s.unread) for s in source.skipped] + not_chosen
     unread = [item for item in skipped if item.unread]
@@ -565,20 +598,25 @@ def run_audit(
         # Nothing was audited because it could not be read: that is no pass.
         raise ZeetIamAuditError("nothing audited: " + "; ".join(f"{item.name} {item.reason}" for item in unread))
     located = audit_located(roles, rules, catalog, options, zeet_only=bool(args.all_roles))
-    report = AuditReport(tool_version=__version__, roles=tuple(located), skipped=tuple(skipped),
-                         inputs=inputs, no_role=no_role)
+    report = AuditReport(
+        tool_version=__version__, roles=tuple(located), skipped=tuple(skipped), inputs=inputs, no_role=no_role
+    )
     if live_result is not None and args.simulate:
         report = _with_simulation(report, rules, options, live_result)
     report = with_waivers(report, waivers, today or datetime.date.today())
     reached = fails(report, fail_on)
     messages = [*waiver_messages(report.waivers), *unverified_messages(report, reached)]
-    return AuditRun(report=report, exit_code=1 if reached else 0, summary=summarise(report, reached),
-                    saved=saved, reached=tuple(reached), messages=tuple(messages))
+    return AuditRun(
+        report=report,
+        exit_code=1 if reached else 0,
+        summary=summarise(report, reached),
+        saved=saved,
+        reached=tuple(reached),
+        messages=tuple(messages),
+    )
 
 
-def our_decisions(
-    role_report: RoleReport, rules: RuleSet, options: AuditOptions
-) -> list[tuple[str, str, str]]:
+def our_decisions(role_report: RoleReport, rules: RuleSet, options: AuditOptions) -> list[tuple[str, str, str]]:
     """(action, resource, our verdict) for every required action audited on the role.
 
     The verdict is ``allowed``, ``denied``, ``conditional`` or ``unknown``, as the report says.
@@ -594,8 +632,15 @@ def our_decisions(
         unknown = {a.action.lower() for a in feature.unknown}
         for requirement in required_actions(rule, options.variants):
             action = requirement.action.lower()
-            verdict = ("denied" if action in denied else "conditional" if action in conditional
-                       else "unknown" if action in unknown else "allowed")
+            verdict = (
+                "denied"
+                if action in denied
+                else "conditional"
+                if action in conditional
+                else "unknown"
+                if action in unknown
+                else "allowed"
+            )
             checks[(requirement.action, requirement.resource)] = verdict
     return [(action, resource, verdict) for (action, resource), verdict in sorted(checks.items())]
 

@@ -20,8 +20,13 @@ def wrap(text: str, width: int, indent: int = 0, hanging: int = 0) -> list[str]:
     prefix = " " * indent
     if len(text) + indent <= width:
         return [prefix + text]
-    lines = textwrap.wrap(text, width=max(1, width - indent), subsequent_indent=" " * hanging,
-                          break_long_words=True, break_on_hyphens=False)
+    lines = textwrap.wrap(
+        text,
+        width=max(1, width - indent),
+        subsequent_indent=" " * hanging,
+        break_long_words=True,
+        break_on_hyphens=False,
+    )
     return [prefix + line for line in lines] or [prefix]
 
 
@@ -36,8 +41,9 @@ def wrap_lines(text: str, width: int) -> str:
     return "".join(line.rstrip() + "\n" for line in out)
 
 
-def fit_widths(natural: Sequence[int], width: int, gap: int, minimum: Mapping[int, int],
-               words: Mapping[int, int] | None = None) -> list[int]:
+def fit_widths(
+    natural: Sequence[int], width: int, gap: int, minimum: Mapping[int, int], words: Mapping[int, int] | None = None
+) -> list[int]:
     """Column widths within ``width``: the natural ones when they fit; else the columns named in
     ``minimum`` narrow, the widest first (so they even out), first no narrower than their longest word
     (``words``), then down to their minimum, until the whole fits (or cannot)."""
@@ -80,8 +86,12 @@ def render_columns(
     prefix = " " * indent
     lines = []
     for position, row in enumerate((headers, *rows)):
-        cells = [textwrap.wrap(cell, width=widths[i], break_long_words=True, break_on_hyphens=False) or [""]
-                 if len(cell) > widths[i] else [cell] for i, cell in enumerate(row)]
+        cells = [
+            textwrap.wrap(cell, width=widths[i], break_long_words=True, break_on_hyphens=False) or [""]
+            if len(cell) > widths[i]
+            else [cell]
+            for i, cell in enumerate(row)
+        ]
         style: Mapping[int, Callable[[str], str]] = {}
         if position == 0 and header_style is not None:
             style = dict.fromkeys(range(len(row)), header_style)

@@ -67,8 +67,12 @@ class Waiver:
         """Whether this waiver covers the finding (ignoring its date)."""
         if self.id is not None:
             return finding.fingerprint == self.id
-        values = {"check": finding.check, "role": finding.role, "feature": finding.feature or "",
-                  "action": finding.subject}
+        values = {
+            "check": finding.check,
+            "role": finding.role,
+            "feature": finding.feature or "",
+            "action": finding.subject,
+        }
         for key in SELECTOR_KEYS:
             pattern = getattr(self, key)
             if pattern is not None and not fnmatch.fnmatchcase(values[key].lower(), pattern.lower()):
@@ -114,14 +118,12 @@ def parse_waiver(raw: object, index: int, origin: str) -> Waiver:
         if not _FINGERPRINT.match(waiver_id):
             raise UsageError(f"{where}: id: expected a finding fingerprint (16 hex digits)")
     elif not selectors:
-        raise UsageError(f"{where}: give an id (a finding fingerprint) or at least one of "
-                         f"{', '.join(SELECTOR_KEYS)}")
+        raise UsageError(f"{where}: give an id (a finding fingerprint) or at least one of {', '.join(SELECTOR_KEYS)}")
     check = selectors.get("check")
     if check is not None and not any(c in check for c in "*?[") and check.lower() not in CHECK_IDS:
         raise UsageError(f"{where}: check: unknown check {check!r} (known: {', '.join(CHECK_IDS)})")
     expires = _date(raw["expires"], where) if "expires" in raw else None
-    return Waiver(index=index, reason=reason.strip(), id=waiver_id, expires=expires, origin=origin,
-                  **selectors)
+    return Waiver(index=index, reason=reason.strip(), id=waiver_id, expires=expires, origin=origin, **selectors)
 
 
 def parse_waivers(raw: object, origin: str) -> tuple[Waiver, ...]:
@@ -144,11 +146,16 @@ def apply_waivers(
             status = "applied"
         else:
             status = "unmatched"
-        notes.append(WaiverNote(
-            label=waiver.label, reason=waiver.reason, status=status,
-            expires=waiver.expires.isoformat() if waiver.expires else None, origin=waiver.origin,
-            fingerprints=matched,
-        ))
+        notes.append(
+            WaiverNote(
+                label=waiver.label,
+                reason=waiver.reason,
+                status=status,
+                expires=waiver.expires.isoformat() if waiver.expires else None,
+                origin=waiver.origin,
+                fingerprints=matched,
+            )
+        )
     return tuple(notes)
 
 
@@ -159,8 +166,10 @@ def waiver_messages(notes: Sequence[WaiverNote]) -> list[str]:
         where = f"{note.origin}: " if note.origin else ""
         if note.status == "expired":
             covered = f" ({len(note.fingerprints)} findings no longer waived)" if note.fingerprints else ""
-            lines.append(f"{where}{note.label} expired on {note.expires}{covered}: renew it or fix the "
-                         f"findings (reason given: {note.reason})")
+            lines.append(
+                f"{where}{note.label} expired on {note.expires}{covered}: renew it or fix the "
+                f"findings (reason given: {note.reason})"
+            )
         elif note.status == "unmatched":
             lines.append(f"warning: {where}{note.label} matches no finding; remove it if it is stale")
     return lines

@@ -47,7 +47,7 @@ def write_text(handle: IO[str], text: str) -> None:
     """Write ``text`` a megabyte at a time: a text stream encodes what it is given as one copy, and
     an account-wide report is tens of megabytes."""
     for start in range(0, len(text), _WRITE_CHUNK):
-        handle.write(text[start:start + _WRITE_CHUNK])
+        handle.write(text[start : start + _WRITE_CHUNK])
 
 
 def _identity(path: Path) -> tuple[str, object]:
@@ -76,14 +76,18 @@ def check_targets(targets: Sequence[Target], inputs: Sequence[Path] = ()) -> Non
         keys = {_identity(target.path), ("path", os.path.realpath(target.path))}
         for key in keys:
             if key in identities:
-                raise UsageError(f"{target.flag} {stderr_text(str(target.path))}: is the input "
-                                 f"{stderr_text(str(identities[key]))}; write the report elsewhere")
+                raise UsageError(
+                    f"{target.flag} {stderr_text(str(target.path))}: is the input "
+                    f"{stderr_text(str(identities[key]))}; write the report elsewhere"
+                )
             other = seen.get(key)
             # Two writes through one device (two reports to /dev/null) harm nothing; two renames
             # onto one file would lose one report.
             if other is not None and other is not target and not _is_special(target.path):
-                raise UsageError(f"{target.flag} {stderr_text(str(target.path))} and {other.flag} "
-                                 f"{stderr_text(str(other.path))} name the same file (outputs need different files)")
+                raise UsageError(
+                    f"{target.flag} {stderr_text(str(target.path))} and {other.flag} "
+                    f"{stderr_text(str(other.path))} name the same file (outputs need different files)"
+                )
         for key in keys:
             seen[key] = target
 
@@ -140,8 +144,7 @@ def _signals_held() -> Iterator[None]:
 def _cannot_write(target: Target, error: OSError) -> ZeetIamAuditError:
     from zeet_iam_audit.formats.printable import stderr_text
 
-    return ZeetIamAuditError(
-        f"{stderr_text(str(target.path))}: cannot write the report ({error.strerror or error})")
+    return ZeetIamAuditError(f"{stderr_text(str(target.path))}: cannot write the report ({error.strerror or error})")
 
 
 def write_outputs(targets: Sequence[Target], stdout: TextIO, inputs: Sequence[Path] = ()) -> None:
@@ -159,8 +162,8 @@ def write_outputs(targets: Sequence[Target], stdout: TextIO, inputs: Sequence[Pa
                 directory = os.path.dirname(final) or "."
                 try:
                     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, kept on purpose)
-                        "w", encoding="utf-8", dir=directory, prefix=f".{os.path.basename(final)}.",
-                        delete=False)
+                        "w", encoding="utf-8", dir=directory, prefix=f".{os.path.basename(final)}.", delete=False
+                    )
                 except OSError as error:
                     raise _cannot_write(target, error) from None
                 temporaries[index] = (handle.name, final)

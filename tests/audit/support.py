@@ -12,12 +12,14 @@ CUSTOMER = "123456789012"
 EXTERNAL = "zeet-ext-5f2c9a7e"
 TRUST = {
     "Version": "2012-10-17",
-    "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"},
-        "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL}},
-    }],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL}},
+        }
+    ],
 }
 
 
@@ -35,16 +37,23 @@ def make_role(
     policies = []
     if statements:
         document = {"Version": "2012-10-17", "Statement": list(statements)}
-        policies.append(AttachedPolicy(name="inline", arn=None, inline=True,
-                                       policy=parse_policy(document, name="inline")))
+        policies.append(
+            AttachedPolicy(name="inline", arn=None, inline=True, policy=parse_policy(document, name="inline"))
+        )
     if unreadable:
-        policies.append(AttachedPolicy(name="Mystery", arn=unreadable, policy=None,
-                                       unknown_reason=f"cannot read {unreadable} offline"))
+        policies.append(
+            AttachedPolicy(
+                name="Mystery", arn=unreadable, policy=None, unknown_reason=f"cannot read {unreadable} offline"
+            )
+        )
     bound = None
     if boundary is not None:
         document = {"Version": "2012-10-17", "Statement": boundary}
-        bound = AttachedPolicy(name="Boundary", arn="arn:aws:iam::123456789012:policy/Boundary",
-                               policy=parse_policy(document, name="Boundary"))
+        bound = AttachedPolicy(
+            name="Boundary",
+            arn="arn:aws:iam::123456789012:policy/Boundary",
+            policy=parse_policy(document, name="Boundary"),
+        )
     return Role(
         name=name,
         arn=f"arn:aws:iam::{CUSTOMER}:role/{name}",

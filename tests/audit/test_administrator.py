@@ -28,21 +28,26 @@ def managed(name: str) -> dict[str, Any]:
 
 
 def _attached(name: str, document: dict[str, Any]) -> AttachedPolicy:
-    return AttachedPolicy(name=name, arn=f"arn:aws:iam::aws:policy/{name}",
-                          policy=parse_policy(document, name=name))
+    return AttachedPolicy(name=name, arn=f"arn:aws:iam::aws:policy/{name}", policy=parse_policy(document, name=name))
 
 
 def _role(*policies: AttachedPolicy, boundary: AttachedPolicy | None = None) -> Role:
-    return Role(name="zeet", arn="arn:aws:iam::123456789012:role/zeet", source="test",
-                policies=policies, permissions_boundary=boundary)
+    return Role(
+        name="zeet",
+        arn="arn:aws:iam::123456789012:role/zeet",
+        source="test",
+        policies=policies,
+        permissions_boundary=boundary,
+    )
 
 
 def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def _check(catalog: Catalog, role: Role, scps: tuple[tuple[Policy, ...], ...] = (),
-           scp_unknown: str | None = None) -> AdministratorCheck:
+def _check(
+    catalog: Catalog, role: Role, scps: tuple[tuple[Policy, ...], ...] = (), scp_unknown: str | None = None
+) -> AdministratorCheck:
     index = action_index(catalog)
     evaluator = RoleEvaluator(role, scps, scp_unknown_reason=scp_unknown, index=index)
     return check_administrator(evaluator, index)
@@ -51,8 +56,10 @@ def _check(catalog: Catalog, role: Role, scps: tuple[tuple[Policy, ...], ...] = 
 ADMIN = _attached("AdministratorAccess", managed("AdministratorAccess"))
 # The organization's root SCP, as AWS creates it, and a "deny unapproved services" SCP.
 FULL_AWS_ACCESS = parse_policy(_doc({"Effect": "Allow", "Action": "*", "Resource": "*"}), name="FullAWSAccess")
-DENY_SAGEMAKER = parse_policy(_doc({"Sid": "DenySageMaker", "Effect": "Deny", "Action": "sagemaker:*",
-                                    "Resource": "*"}), name="DenyUnapprovedServices")
+DENY_SAGEMAKER = parse_policy(
+    _doc({"Sid": "DenySageMaker", "Effect": "Deny", "Action": "sagemaker:*", "Resource": "*"}),
+    name="DenyUnapprovedServices",
+)
 
 
 def test_administrator_access_is_an_administrator(catalog: Catalog) -> None:
@@ -80,17 +87,27 @@ def test_power_user_access_lacks_iam_organizations_and_account(catalog: Catalog)
     by_service = {item.split(":", 1)[0]: item for item in group.actions}
     assert set(by_service) == {"account", "iam", "organizations"}
     # PowerUserAccess gives back a few IAM and Organizations actions: named, not hidden in "iam:*".
-    assert by_service["iam"] == ("iam:* except iam:CreateServiceLinkedRole, iam:DeleteServiceLinkedRole, "
-                                 "iam:ListRoles")
+    assert by_service["iam"] == ("iam:* except iam:CreateServiceLinkedRole, iam:DeleteServiceLinkedRole, iam:ListRoles")
     assert by_service["organizations"].startswith("organizations:* except organizations:DescribeEffectivePolicy")
     assert check.carved_out == group.actions
 
 
 def test_a_boundary_that_lacks_a_service_carves_it_out(catalog: Catalog) -> None:
     boundary = AttachedPolicy(
-        name="ZeetBoundary", arn="arn:aws:iam::123456789012:policy/ZeetBoundary",
-        policy=parse_policy(_doc({"Sid": "EverythingButOrganizations", "Effect": "Allow",
-                                  "NotAction": "organizations:*", "Resource": "*"}), name="ZeetBoundary"))
+        name="ZeetBoundary",
+        arn="arn:aws:iam::123456789012:policy/ZeetBoundary",
+        policy=parse_policy(
+            _doc(
+                {
+                    "Sid": "EverythingButOrganizations",
+                    "Effect": "Allow",
+                    "NotAction": "organizations:*",
+                    "Resource": "*",
+                }
+            ),
+            name="ZeetBoundary",
+        ),
+    )
     check = _check(catalog, _role(ADMIN, boundary=boundary))
     assert check.decision is Decision.IMPLICIT_DENY
     [group] = check.missing
@@ -103,8 +120,9 @@ def test_an_scp_that_denies_a_service_carves_it_out(catalog: Catalog) -> None:
     assert check.decision is Decision.EXPLICIT_DENY
     [group] = check.missing
     assert (group.actions, group.layer) == (("sagemaker:*",), "SCP")
-    assert group.statements == ("service control policy level 1 'DenyUnapprovedServices' Statement[0] "
-                                "(Sid \"DenySageMaker\")",)
+    assert group.statements == (
+        "service control policy level 1 'DenyUnapprovedServices' Statement[0] (Sid \"DenySageMaker\")",
+    )
 
 
 def test_an_scp_level_without_full_access_allows_nothing(catalog: Catalog) -> None:
@@ -124,16 +142,18 @@ def test_a_condition_on_the_admin_allow_makes_it_conditional(catalog: Catalog) -
 
 
 def test_a_conditional_deny_makes_it_conditional(catalog: Catalog) -> None:
-    role = make_role(statement("*"), statement("*", effect="Deny",
-                                               Condition={"Bool": {"aws:SecureTransport": "false"}}))
+    role = make_role(
+        statement("*"), statement("*", effect="Deny", Condition={"Bool": {"aws:SecureTransport": "false"}})
+    )
     check = _check(catalog, role)
     assert check.decision is Decision.CONDITIONAL
     assert check.conditional[0].gates == ("Deny",)
 
 
 def test_a_deny_on_some_resources_carves_them_out(catalog: Catalog) -> None:
-    role = make_role(statement("*"), {"Effect": "Deny", "Action": "lambda:*",
-                                      "NotResource": "arn:aws:lambda:*:*:function:zeet-*"})
+    role = make_role(
+        statement("*"), {"Effect": "Deny", "Action": "lambda:*", "NotResource": "arn:aws:lambda:*:*:function:zeet-*"}
+    )
     check = _check(catalog, role)
     assert check.decision is Decision.EXPLICIT_DENY
     assert check.missing[0].actions == ("lambda:*",)
@@ -151,14 +171,19 @@ def test_an_unreadable_policy_makes_it_unknown_unless_a_deny_settles_it(catalog:
     check = _check(catalog, role)
     assert check.decision is Decision.UNKNOWN
     assert check.unknown[0].reasons == ("cannot read arn:aws:iam::123456789012:policy/Guardrails offline",)
-    denied = make_role(statement("*"), statement("iam:*", effect="Deny"),
-                       unreadable="arn:aws:iam::123456789012:policy/Guardrails")
+    denied = make_role(
+        statement("*"), statement("iam:*", effect="Deny"), unreadable="arn:aws:iam::123456789012:policy/Guardrails"
+    )
     assert _check(catalog, denied).decision is Decision.EXPLICIT_DENY
 
 
 def test_an_unresolved_action_makes_it_unknown(catalog: Catalog) -> None:
-    role = make_role(statement("*"), statement(["s3:*", Unresolved("Ref DeniedAction (a parameter without a "
-                                                                   "default; pass a value)")], effect="Deny"))
+    role = make_role(
+        statement("*"),
+        statement(
+            ["s3:*", Unresolved("Ref DeniedAction (a parameter without a default; pass a value)")], effect="Deny"
+        ),
+    )
     check = _check(catalog, role)
     assert check.decision is Decision.EXPLICIT_DENY  # s3:* is denied whatever the parameter
     assert check.missing[0].actions == ("s3:*",)
@@ -174,8 +199,11 @@ def test_scps_that_could_not_be_listed_make_it_unknown(catalog: Catalog) -> None
     ("patterns", "expected"),
     [
         pytest.param(["sqs:*", "sns:*"], ("sns:*", "sqs:*"), id="whole-services"),
-        pytest.param(["sqs:SendMessage", "sqs:ReceiveMessage"], ("sqs:ReceiveMessage", "sqs:SendMessage"),
-                     id="few-actions-listed"),
+        pytest.param(
+            ["sqs:SendMessage", "sqs:ReceiveMessage"],
+            ("sqs:ReceiveMessage", "sqs:SendMessage"),
+            id="few-actions-listed",
+        ),
         pytest.param(["*"], ("*",), id="everything"),
     ],
 )
@@ -224,7 +252,7 @@ def test_each_carve_out_says_how_to_fix_it(catalog: Catalog) -> None:
     deny_fix = denied.missing[0].fix
     assert deny_fix is not None
     assert deny_fix.statements == ()  # no Allow lifts an explicit Deny
-    assert "Statement[1] (Sid \"NoIam\")" in deny_fix.change
+    assert 'Statement[1] (Sid "NoIam")' in deny_fix.change
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -237,19 +265,28 @@ def test_the_verdict_agrees_with_evaluating_each_action(catalog: Catalog, seed: 
     index = action_index(catalog)
     rng = random.Random(seed)
     denied, gated, unbounded = rng.sample(sorted({span.service for span in index.spans}), 3)
-    boundary = AttachedPolicy(name="Boundary", arn="arn:aws:iam::123456789012:policy/Boundary", policy=parse_policy(
-        _doc({"Effect": "Allow", "NotAction": f"{unbounded}:*", "Resource": "*"}), name="Boundary"))
-    role = make_role(statement("*"), statement(f"{denied}:*", effect="Deny"),
-                     statement(f"{gated}:*", effect="Deny", Condition={"Bool": {"aws:SecureTransport": "false"}}))
+    boundary = AttachedPolicy(
+        name="Boundary",
+        arn="arn:aws:iam::123456789012:policy/Boundary",
+        policy=parse_policy(_doc({"Effect": "Allow", "NotAction": f"{unbounded}:*", "Resource": "*"}), name="Boundary"),
+    )
+    role = make_role(
+        statement("*"),
+        statement(f"{denied}:*", effect="Deny"),
+        statement(f"{gated}:*", effect="Deny", Condition={"Bool": {"aws:SecureTransport": "false"}}),
+    )
     role = Role(name=role.name, arn=role.arn, source="test", policies=role.policies, permissions_boundary=boundary)
     evaluator = RoleEvaluator(role, index=index)
     check = check_administrator(evaluator, index)
-    assert [(g.actions, g.layer) for g in check.missing] == [((f"{denied}:*",), "explicit deny"),
-                                                             ((f"{unbounded}:*",), "permissions boundary")]
+    assert [(g.actions, g.layer) for g in check.missing] == [
+        ((f"{denied}:*",), "explicit deny"),
+        ((f"{unbounded}:*",), "permissions boundary"),
+    ]
     assert check.conditional[0].gates == ("Deny",)
     expected = {denied: Decision.EXPLICIT_DENY, unbounded: Decision.IMPLICIT_DENY, gated: Decision.CONDITIONAL}
     sample = rng.sample(range(index.size), 300) + [
-        p for span in index.spans if span.service in expected for p in range(span.start, span.stop)]
+        p for span in index.spans if span.service in expected for p in range(span.start, span.stop)
+    ]
     for position in sample:
         action = index.full_names[position]
         got = evaluator.policy_set.decide(action, "*").decision

@@ -35,10 +35,14 @@ def _with_trust(role: Role, *statements: dict[str, Any]) -> Role:
     return replace(role, trust_policy=parse_policy(document, kind=PolicyKind.TRUST))
 
 
-@pytest.mark.parametrize("options", [{"mode": "default"}, {"plan": "Pro", "mode": "default"}],
-                         ids=["default-mode", "pro-plan-in-default-mode"])
-def test_allow_all_with_deny_iam_is_missing_in_default_mode(rules: RuleSet, catalog: Catalog,
-                                                            options: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [{"mode": "default"}, {"plan": "Pro", "mode": "default"}],
+    ids=["default-mode", "pro-plan-in-default-mode"],
+)
+def test_allow_all_with_deny_iam_is_missing_in_default_mode(
+    rules: RuleSet, catalog: Catalog, options: dict[str, Any]
+) -> None:
     feature = _connection(rules, catalog, ALMOST_ADMIN, **options)
     assert feature.status is FeatureStatus.MISSING
     [group] = feature.missing
@@ -53,7 +57,8 @@ def test_the_default_mode_names_what_is_carved_out(rules: RuleSet, catalog: Cata
     assert report.default_mode.mode == "default"
     assert report.default_mode.findings[-1] == (
         "Account Administrator required but the role is not one: iam:* (an identity-based policy "
-        "explicitly denies them)")
+        "explicitly denies them)"
+    )
 
 
 def test_auto_mode_does_not_take_an_almost_administrator_for_one(rules: RuleSet, catalog: Catalog) -> None:
@@ -63,10 +68,19 @@ def test_auto_mode_does_not_take_an_almost_administrator_for_one(rules: RuleSet,
 
 
 def test_power_user_access_is_missing_in_default_mode(rules: RuleSet, catalog: Catalog) -> None:
-    role = Role(name="zeet", arn="arn:aws:iam::123456789012:role/zeet", source="test",
-                trust_policy=ALMOST_ADMIN.trust_policy,
-                policies=(AttachedPolicy(name="PowerUserAccess", arn="arn:aws:iam::aws:policy/PowerUserAccess",
-                                         policy=parse_policy(managed("PowerUserAccess"), name="PowerUserAccess")),))
+    role = Role(
+        name="zeet",
+        arn="arn:aws:iam::123456789012:role/zeet",
+        source="test",
+        trust_policy=ALMOST_ADMIN.trust_policy,
+        policies=(
+            AttachedPolicy(
+                name="PowerUserAccess",
+                arn="arn:aws:iam::aws:policy/PowerUserAccess",
+                policy=parse_policy(managed("PowerUserAccess"), name="PowerUserAccess"),
+            ),
+        ),
+    )
     feature = _connection(rules, catalog, role, mode="default")
     assert feature.status is FeatureStatus.MISSING
     [group] = feature.missing
@@ -88,9 +102,10 @@ def test_an_administrator_is_ok_in_default_mode(rules: RuleSet, catalog: Catalog
 
 
 def test_trust_failure_makes_the_connection_missing_in_every_mode(rules: RuleSet, catalog: Catalog) -> None:
-    role = _with_trust(make_role(statement("*")),
-                       {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                        "Action": "sts:AssumeRole"})
+    role = _with_trust(
+        make_role(statement("*")),
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"},
+    )
     for mode in ("auto", "fine-grained", "default"):
         feature = _connection(rules, catalog, role, mode=mode)
         assert feature.status is FeatureStatus.MISSING, mode
@@ -103,8 +118,9 @@ def test_trust_failure_makes_the_connection_missing_in_every_mode(rules: RuleSet
 
 
 def test_unknown_trust_makes_the_connection_unknown(rules: RuleSet, catalog: Catalog) -> None:
-    role = replace(make_role(statement("sqs:*")), trust_policy=None,
-                   trust_unknown_reason="a policy file has no trust policy")
+    role = replace(
+        make_role(statement("sqs:*")), trust_policy=None, trust_unknown_reason="a policy file has no trust policy"
+    )
     feature = _connection(rules, catalog, role, plan="Pro")
     assert feature.status is FeatureStatus.UNKNOWN
     [item] = feature.unknown
@@ -118,9 +134,10 @@ def test_unconfigured_zeet_account_makes_the_connection_unknown(rules: RuleSet, 
 
 
 def test_trust_warnings_leave_the_connection_ok_with_a_note(rules: RuleSet, catalog: Catalog) -> None:
-    role = _with_trust(make_role(statement("sqs:*")),
-                       {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"},
-                        "Action": "sts:AssumeRole"})
+    role = _with_trust(
+        make_role(statement("sqs:*")),
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"}, "Action": "sts:AssumeRole"},
+    )
     feature = _connection(rules, catalog, role, plan="Pro")
     assert feature.status is FeatureStatus.OK
     assert feature.required == 1
@@ -128,7 +145,8 @@ def test_trust_warnings_leave_the_connection_ok_with_a_note(rules: RuleSet, cata
 
 
 def test_trust_failure_and_a_missing_administrator_are_both_named(rules: RuleSet, catalog: Catalog) -> None:
-    role = _with_trust(ALMOST_ADMIN, {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                      "Action": "sts:AssumeRole"})
+    role = _with_trust(
+        ALMOST_ADMIN, {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    )
     feature = _connection(rules, catalog, role, mode="default")
     assert [group.display for group in feature.missing] == ["Trust", "Account Administrator"]

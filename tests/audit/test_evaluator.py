@@ -64,10 +64,14 @@ def test_only_our_buckets_guard_denies_every_describe_of_container_management(
 ) -> None:
     containers = _feature(guarded, "container-management")
     assert containers.status is FeatureStatus.MISSING
-    denied = {action for group in containers.missing if group.layer == "explicit deny"
-              for action in group.actions}
-    describes = {r.action for rule in rules if rule.id == "container-management"
-                 for r in rule.required if ":Describe" in r.action}
+    denied = {action for group in containers.missing if group.layer == "explicit deny" for action in group.actions}
+    describes = {
+        r.action
+        for rule in rules
+        if rule.id == "container-management"
+        for r in rule.required
+        if ":Describe" in r.action
+    }
     assert describes
     assert describes <= denied
     assert not any(":Describe" in open_.action for open_ in containers.conditional)
@@ -84,13 +88,21 @@ def test_only_our_buckets_guard_leaves_our_buckets_open(guarded: RoleReport) -> 
     ("action", "resource", "expected"),
     [
         pytest.param("sagemaker:ListModels", "*", Decision.ALLOWED, id="no-resource-action-granted"),
-        pytest.param("sagemaker:CreateModel", "arn:aws:sagemaker:us-east-1:123456789012:model/m",
-                     Decision.ALLOWED, id="resource-outside-the-list"),
-        pytest.param("sagemaker:CreatePresignedDomainUrl",
-                     "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-1/alice",
-                     Decision.IMPLICIT_DENY, id="resource-in-the-list"),
-        pytest.param("sagemaker:DeleteDomain", "arn:aws:sagemaker:*:*:domain/*",
-                     Decision.IMPLICIT_DENY, id="scope-in-the-list"),
+        pytest.param(
+            "sagemaker:CreateModel",
+            "arn:aws:sagemaker:us-east-1:123456789012:model/m",
+            Decision.ALLOWED,
+            id="resource-outside-the-list",
+        ),
+        pytest.param(
+            "sagemaker:CreatePresignedDomainUrl",
+            "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-1/alice",
+            Decision.IMPLICIT_DENY,
+            id="resource-in-the-list",
+        ),
+        pytest.param(
+            "sagemaker:DeleteDomain", "arn:aws:sagemaker:*:*:domain/*", Decision.IMPLICIT_DENY, id="scope-in-the-list"
+        ),
     ],
 )
 def test_allow_with_not_resource_grants_what_it_does_not_list(
@@ -104,16 +116,32 @@ def test_allow_with_not_resource_grants_what_it_does_not_list(
     ("statements", "resource_level", "expected"),
     [
         # A scoped Allow never grants the request on "*" (the action takes no resource).
-        pytest.param([statement("ec2:DescribeVpcs", "arn:aws:ec2:*:*:vpc/*")], False,
-                     Decision.IMPLICIT_DENY, id="scoped-allow-no-resource-action"),
+        pytest.param(
+            [statement("ec2:DescribeVpcs", "arn:aws:ec2:*:*:vpc/*")],
+            False,
+            Decision.IMPLICIT_DENY,
+            id="scoped-allow-no-resource-action",
+        ),
         # ...but covers part of the scope of an action that takes resources.
-        pytest.param([statement("ec2:DeleteVpc", "arn:aws:ec2:*:*:vpc/*")], True,
-                     Decision.CONDITIONAL, id="scoped-allow-resource-action"),
+        pytest.param(
+            [statement("ec2:DeleteVpc", "arn:aws:ec2:*:*:vpc/*")],
+            True,
+            Decision.CONDITIONAL,
+            id="scoped-allow-resource-action",
+        ),
         # A Deny on one resource never applies to the request on "*".
-        pytest.param([statement("ec2:*"), statement("ec2:*", "arn:aws:ec2:*:*:vpc/vpc-1", "Deny")], False,
-                     Decision.ALLOWED, id="deny-on-one-resource-no-resource-action"),
-        pytest.param([statement("ec2:*"), statement("ec2:*", "arn:aws:ec2:*:*:vpc/vpc-1", "Deny")], True,
-                     Decision.CONDITIONAL, id="deny-on-one-resource-resource-action"),
+        pytest.param(
+            [statement("ec2:*"), statement("ec2:*", "arn:aws:ec2:*:*:vpc/vpc-1", "Deny")],
+            False,
+            Decision.ALLOWED,
+            id="deny-on-one-resource-no-resource-action",
+        ),
+        pytest.param(
+            [statement("ec2:*"), statement("ec2:*", "arn:aws:ec2:*:*:vpc/vpc-1", "Deny")],
+            True,
+            Decision.CONDITIONAL,
+            id="deny-on-one-resource-resource-action",
+        ),
     ],
 )
 def test_requirement_on_star_asks_the_literal_request_when_the_action_takes_no_resource(
@@ -137,8 +165,11 @@ def test_decide_and_decide_requirement_do_not_share_answers(catalog: Catalog) ->
 def test_kms_key_requirement_is_conditional_with_the_key_policy_reason(rules: RuleSet, catalog: Catalog) -> None:
     # https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html: identity-based
     # policies alone never give access to a KMS key.
-    options = AuditOptions(features=("container-management",), variants=frozenset({"secrets-encryption"}),
-                           trust=TrustSettings(zeet_account_id="111122223333"))
+    options = AuditOptions(
+        features=("container-management",),
+        variants=frozenset({"secrets-encryption"}),
+        trust=TrustSettings(zeet_account_id="111122223333"),
+    )
     report = audit_roles([make_role(statement("*"))], rules, catalog, options, tool_version="test")
     (feature,) = report.roles[0].features
     assert feature.status is FeatureStatus.CONDITIONAL
@@ -151,8 +182,9 @@ def test_kms_key_requirement_is_conditional_with_the_key_policy_reason(rules: Ru
 
 def test_get_caller_identity_is_allowed_though_no_policy_names_it(catalog: Catalog) -> None:
     # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
-    evaluator = RoleEvaluator(make_role(statement("s3:GetObject"), statement("sts:*", effect="Deny")),
-                              index=action_index(catalog))
+    evaluator = RoleEvaluator(
+        make_role(statement("s3:GetObject"), statement("sts:*", effect="Deny")), index=action_index(catalog)
+    )
     decision = evaluator.decide_requirement("sts:GetCallerIdentity", "*", resource_level=False)
     assert decision.decision is Decision.ALLOWED
     assert decision.reasons == (GET_CALLER_IDENTITY_NOTE,)
@@ -164,7 +196,7 @@ def test_a_context_with_several_values_is_one_request_per_value() -> None:
     evaluator = RoleEvaluator(make_role(only_eks))
     context = (("iam:PassedToService", ("eks.amazonaws.com", "ec2.amazonaws.com")),)
     assert evaluator.decide_requirement("iam:PassRole", "*", context).decision is Decision.IMPLICIT_DENY
-    both = statement("iam:PassRole", Condition={"StringEquals": {
-        "iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"]}})
-    assert RoleEvaluator(make_role(both)).decide_requirement("iam:PassRole", "*", context).decision \
-        is Decision.ALLOWED
+    both = statement(
+        "iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"]}}
+    )
+    assert RoleEvaluator(make_role(both)).decide_requirement("iam:PassRole", "*", context).decision is Decision.ALLOWED

@@ -29,13 +29,16 @@ def _managed() -> tuple[Policy, ...]:
 
 EXTRA = (
     # Hand-made documents that exercise what managed policies rarely do.
-    {"Version": "2012-10-17", "Statement": [
-        statement("sqs:*", effect="Deny", Condition={"Bool": {"aws:SecureTransport": "false"}}),
-        statement(["s3:*", "sns:Publish"], "arn:aws:s3:::bucket/*"),
-        statement("ec2:*", Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
-        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
-        {"Effect": "Deny", "Action": "lambda:*", "NotResource": "arn:aws:lambda:*:*:function:zeet-*"},
-    ]},
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            statement("sqs:*", effect="Deny", Condition={"Bool": {"aws:SecureTransport": "false"}}),
+            statement(["s3:*", "sns:Publish"], "arn:aws:s3:::bucket/*"),
+            statement("ec2:*", Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
+            {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "lambda:*", "NotResource": "arn:aws:lambda:*:*:function:zeet-*"},
+        ],
+    },
 )
 
 
@@ -48,9 +51,13 @@ def _role(rng: random.Random) -> Role:
     if rng.random() < 0.3:
         picked = rng.choice(managed)
         boundary = AttachedPolicy(name=picked.name, arn=None, policy=picked)
-    return Role(name="r", arn="arn:aws:iam::123456789012:role/r", source="test",
-                policies=tuple(AttachedPolicy(name=p.name, arn=None, policy=p) for p in chosen),
-                permissions_boundary=boundary)
+    return Role(
+        name="r",
+        arn="arn:aws:iam::123456789012:role/r",
+        source="test",
+        policies=tuple(AttachedPolicy(name=p.name, arn=None, policy=p) for p in chosen),
+        permissions_boundary=boundary,
+    )
 
 
 def _by_evaluation(evaluator: RoleEvaluator, action: str) -> str | None:
@@ -82,8 +89,15 @@ def test_set_algebra_matches_per_action_evaluation(catalog: Catalog, seed: int) 
         action = index.infos[position].full
         if action.lower() == "sts:getcalleridentity":
             continue  # allowed whatever the policies say (it needs no permission): never a grant
-        by_sets = ("allowed" if position in allowed else "conditional" if position in conditional
-                   else "scoped" if position in scoped else None)
+        by_sets = (
+            "allowed"
+            if position in allowed
+            else "conditional"
+            if position in conditional
+            else "scoped"
+            if position in scoped
+            else None
+        )
         assert by_sets == _by_evaluation(evaluator, action), action
 
 
@@ -97,8 +111,7 @@ def test_needed_actions_are_not_excess(catalog: Catalog) -> None:
 
 def test_boundary_and_denies_remove_excess(catalog: Catalog) -> None:
     index = action_index(catalog)
-    role = make_role(statement(["sqs:*", "s3:*"]), statement("s3:*", effect="Deny"),
-                     boundary=[statement("sns:*")])
+    role = make_role(statement(["sqs:*", "s3:*"]), statement("s3:*", effect="Deny"), boundary=[statement("sns:*")])
     assert audit_excess(RoleEvaluator(role, index=index), index, {}).total == 0
 
 
@@ -119,10 +132,12 @@ def test_masks_list_their_positions_and_services(catalog: Catalog) -> None:
     slices = list(index.service_slices(mask, index.all_spans))
     assert [span.service for span, _ in slices] == sorted({index.service_of[p] for p in chosen})
     for span, bits in slices:
-        assert [span.start + p for p in bit_positions(bits)] == [p for p in sorted(set(chosen))
-                                                                  if span.start <= p < span.stop]
+        assert [span.start + p for p in bit_positions(bits)] == [
+            p for p in sorted(set(chosen)) if span.start <= p < span.stop
+        ]
     assert index.pattern("sqs:*") == index.mask_of(
-        at for at, name in enumerate(index.full_names) if name.lower().startswith("sqs:"))
+        at for at, name in enumerate(index.full_names) if name.lower().startswith("sqs:")
+    )
     assert index.action_element(["sqs:*"], negate=True) == index.everything & ~index.pattern("sqs:*")
 
 
@@ -171,8 +186,9 @@ def test_allow_iam_cancelled_by_deny_iam_is_not_risky(catalog: Catalog) -> None:
 
 
 def test_role_policy_writes_on_every_role_are_risky(catalog: Catalog) -> None:
-    role = make_role(statement(["iam:AttachRolePolicy", "iam:PutRolePolicy"], "arn:aws:iam::*:role/*",
-                               Sid="ManageRoles"))
+    role = make_role(
+        statement(["iam:AttachRolePolicy", "iam:PutRolePolicy"], "arn:aws:iam::*:role/*", Sid="ManageRoles")
+    )
     risky = _risky(catalog, role)
     assert set(risky) == {"iam:AttachRolePolicy", "iam:PutRolePolicy"}
     grant = risky["iam:AttachRolePolicy"]
@@ -197,8 +213,10 @@ def test_pass_role_alone_is_not_an_escalation_but_with_run_instances_it_is(catal
     assert _risky(catalog, make_role(statement("iam:PassRole"))) == {}
     role = make_role(statement("iam:PassRole", Sid="Pass"), statement("ec2:RunInstances", Sid="Launch"))
     grant = _risky(catalog, role)["iam:PassRole + ec2:RunInstances"]
-    assert grant.statements == ("identity-based policy 'inline' Statement[0] (Sid \"Pass\")",
-                                "identity-based policy 'inline' Statement[1] (Sid \"Launch\")")
+    assert grant.statements == (
+        "identity-based policy 'inline' Statement[0] (Sid \"Pass\")",
+        "identity-based policy 'inline' Statement[1] (Sid \"Launch\")",
+    )
     assert "launch an EC2 instance with any role" in grant.reason
 
 
@@ -209,29 +227,45 @@ def test_a_boundary_without_the_partner_action_removes_the_combination(catalog: 
 
 def test_an_scp_that_denies_it_removes_the_risk(catalog: Catalog) -> None:
     full = parse_policy({"Version": "2012-10-17", "Statement": [statement("*")]}, name="FullAWSAccess")
-    deny = parse_policy({"Version": "2012-10-17", "Statement": [statement("iam:CreatePolicyVersion", effect="Deny")]},
-                        name="DenyPolicyVersions")
+    deny = parse_policy(
+        {"Version": "2012-10-17", "Statement": [statement("iam:CreatePolicyVersion", effect="Deny")]},
+        name="DenyPolicyVersions",
+    )
     role = make_role(statement("iam:CreatePolicyVersion"))
     assert set(_risky(catalog, role)) == {"iam:CreatePolicyVersion"}
     assert _risky(catalog, role, ((full,), (full, deny))) == {}
 
 
 def test_a_condition_on_the_grant_makes_it_conditional(catalog: Catalog) -> None:
-    role = make_role(statement("iam:CreateAccessKey", "arn:aws:iam::*:user/*",
-                               Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}))
+    role = make_role(
+        statement(
+            "iam:CreateAccessKey",
+            "arn:aws:iam::*:user/*",
+            Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+        )
+    )
     assert _risky(catalog, role)["iam:CreateAccessKey"].conditional
 
 
 def test_a_deny_on_some_roles_leaves_the_rest_risky(catalog: Catalog) -> None:
-    role = make_role(statement("iam:UpdateAssumeRolePolicy"),
-                     statement("iam:UpdateAssumeRolePolicy", "arn:aws:iam::*:role/admin-*", effect="Deny"))
+    role = make_role(
+        statement("iam:UpdateAssumeRolePolicy"),
+        statement("iam:UpdateAssumeRolePolicy", "arn:aws:iam::*:role/admin-*", effect="Deny"),
+    )
     assert _risky(catalog, role)["iam:UpdateAssumeRolePolicy"].conditional
 
 
 @pytest.mark.parametrize(
     "action",
-    ["ec2-instance-connect:SendSSHPublicKey", "sagemaker:CreatePresignedNotebookInstanceUrl", "ssm:SendCommand",
-     "ssm:StartSession", "iam:CreateLoginProfile", "iam:AddUserToGroup", "iam:SetDefaultPolicyVersion"],
+    [
+        "ec2-instance-connect:SendSSHPublicKey",
+        "sagemaker:CreatePresignedNotebookInstanceUrl",
+        "ssm:SendCommand",
+        "ssm:StartSession",
+        "iam:CreateLoginProfile",
+        "iam:AddUserToGroup",
+        "iam:SetDefaultPolicyVersion",
+    ],
 )
 def test_known_single_action_escalations(catalog: Catalog, action: str) -> None:
     assert set(_risky(catalog, make_role(statement(action)))) == {action}
@@ -251,12 +285,15 @@ def test_every_escalation_action_is_in_the_catalogue(catalog: Catalog) -> None:
 
 
 def test_a_grant_stays_risky_when_another_policy_cannot_be_read(catalog: Catalog) -> None:
-    role = make_role(statement("iam:AttachRolePolicy", "arn:aws:iam::*:role/*"),
-                     unreadable="arn:aws:iam::123456789012:policy/Guardrails")
+    role = make_role(
+        statement("iam:AttachRolePolicy", "arn:aws:iam::*:role/*"),
+        unreadable="arn:aws:iam::123456789012:policy/Guardrails",
+    )
     grant = _risky(catalog, role)["iam:AttachRolePolicy"]
     assert grant.conditional  # the unreadable policy might deny it
     scps_unknown = make_role(statement("iam:AttachRolePolicy", "arn:aws:iam::*:role/*"))
     index = action_index(catalog)
-    evaluator = RoleEvaluator(scps_unknown, scp_unknown_reason="organizations:ListPoliciesForTarget was denied",
-                              index=index)
+    evaluator = RoleEvaluator(
+        scps_unknown, scp_unknown_reason="organizations:ListPoliciesForTarget was denied", index=index
+    )
     assert [g.action for g in audit_excess(evaluator, index, {}).risky] == ["iam:AttachRolePolicy"]

@@ -61,8 +61,9 @@ def test_explicit_deny_on_sqs_names_the_statement(rules: RuleSet, catalog: Catal
 
 
 def test_conditional_deny_makes_the_feature_conditional_not_missing(rules: RuleSet, catalog: Catalog) -> None:
-    role = make_role(statement("*"), statement("sqs:*", effect="Deny",
-                                               Condition={"Bool": {"aws:SecureTransport": "false"}}))
+    role = make_role(
+        statement("*"), statement("sqs:*", effect="Deny", Condition={"Bool": {"aws:SecureTransport": "false"}})
+    )
     result = _feature(rules, catalog, role)
     assert result.status is FeatureStatus.CONDITIONAL
     assert all(item.keys == ("aws:SecureTransport",) and item.gates == ("Deny",) for item in result.conditional)
@@ -85,8 +86,11 @@ def test_region_locked_allow_is_conditional(rules: RuleSet, catalog: Catalog) ->
 
 
 def test_grant_in_the_roles_own_account_covers_the_scope(rules: RuleSet, catalog: Catalog) -> None:
-    grants = [statement(a, f"arn:aws:{a.split(':')[0]}:*:{CUSTOMER}:*") for a in _capacity_actions(rules)
-              if a.split(":")[0] in ("sns", "sqs")]
+    grants = [
+        statement(a, f"arn:aws:{a.split(':')[0]}:*:{CUSTOMER}:*")
+        for a in _capacity_actions(rules)
+        if a.split(":")[0] in ("sns", "sqs")
+    ]
     others = [a for a in _capacity_actions(rules) if a.split(":")[0] not in ("sns", "sqs")]
     result = _feature(rules, catalog, make_role(*grants, statement(others)))
     assert result.status is FeatureStatus.OK
@@ -134,14 +138,13 @@ def test_feature_selection_and_variants(rules: RuleSet, catalog: Catalog) -> Non
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        pytest.param(AuditOptions(features=("capacity",)), "--features: unknown feature capacity",
-                     id="unknown-feature"),
-        pytest.param(AuditOptions(variants=frozenset({"nope"})), "--with: unknown variant nope",
-                     id="unknown-variant"),
+        pytest.param(
+            AuditOptions(features=("capacity",)), "--features: unknown feature capacity", id="unknown-feature"
+        ),
+        pytest.param(AuditOptions(variants=frozenset({"nope"})), "--with: unknown variant nope", id="unknown-variant"),
     ],
 )
-def test_bad_selection_is_a_usage_error(rules: RuleSet, catalog: Catalog, options: AuditOptions,
-                                        message: str) -> None:
+def test_bad_selection_is_a_usage_error(rules: RuleSet, catalog: Catalog, options: AuditOptions, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         audit_role(make_role(statement("*")), rules, catalog, options)
 
@@ -166,8 +169,9 @@ def test_pro_plan_allows_fine_grained(rules: RuleSet, catalog: Catalog) -> None:
 
 def test_excess_counts_what_no_feature_needs(rules: RuleSet, catalog: Catalog) -> None:
     options = AuditOptions(features=(CAPACITY,))
-    role = make_role(statement(_capacity_actions(rules)),
-                     statement(["s3:GetObject", "iam:PassRole", "ec2:RunInstances"]))
+    role = make_role(
+        statement(_capacity_actions(rules)), statement(["s3:GetObject", "iam:PassRole", "ec2:RunInstances"])
+    )
     excess = audit_role(role, rules, catalog, options).excess
     assert excess.total == 3
     assert {s.service for s in excess.services} == {"s3", "iam", "ec2"}

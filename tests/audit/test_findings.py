@@ -36,17 +36,21 @@ def test_a_role_file_without_its_policies_is_unknown_once_per_reason() -> None:
     groups = report.unknown
     assert [g.reason for g in groups] == [f.subject for f in unknown]
     assert all(g.actions == len(required) for g in groups)
-    assert {feature for g in groups for feature in g.features} == {
-        f.id for f in report.features if f.unknown}
+    assert {feature for g in groups for feature in g.features} == {f.id for f in report.features if f.unknown}
 
 
 def test_reasons_that_affect_different_actions_are_counted_apart() -> None:
     log_groups = Unresolved("!Ref LogGroupArn (parameter without a default)")
     role = make_role(
-        statement(["logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:FilterLogEvents",
-                   "logs:GetLogEvents"], log_groups),
-        statement(["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], "*",
-                  Condition={"StringEquals": {"aws:PrincipalTag/team": Unresolved("!Ref Team")}}),
+        statement(
+            ["logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"],
+            log_groups,
+        ),
+        statement(
+            ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"],
+            "*",
+            Condition={"StringEquals": {"aws:PrincipalTag/team": Unresolved("!Ref Team")}},
+        ),
     )
     options = AuditOptions(features=("view-logs", "view-metrics"), trust=OPTIONS.trust)
     report = audit_role(role, RULES, CATALOG, options)
@@ -57,7 +61,9 @@ def test_reasons_that_affect_different_actions_are_counted_apart() -> None:
     }
     unknown = [f for f in role_findings(report) if f.check == "unknown-permission"]
     assert [f.message.split(":")[0] for f in unknown] == [
-        "cannot verify 4 required actions of View Logs", "cannot verify 2 required actions of View Metrics"]
+        "cannot verify 4 required actions of View Logs",
+        "cannot verify 2 required actions of View Metrics",
+    ]
 
 
 def test_an_invalid_policy_is_an_error_that_names_file_policy_and_path(tmp_path: Path) -> None:
@@ -71,7 +77,11 @@ def test_an_invalid_policy_is_an_error_that_names_file_policy_and_path(tmp_path:
     (invalid,) = [f for f in role_findings(report) if f.check == "invalid-policy"]
     where = "Resources.ZeetCapacityMonitoringPolicy.Properties.PolicyDocument.Statement[1].Effect"
     assert (invalid.level, invalid.gate, invalid.subject, invalid.path) == (
-        "error", "invalid-policy", "ZeetCapacityMonitoring", where)
+        "error",
+        "invalid-policy",
+        "ZeetCapacityMonitoring",
+        where,
+    )
     assert str(path) in invalid.message
     assert where in invalid.message
     assert "expected Allow or Deny, got 'Alow'" in invalid.message
@@ -87,8 +97,9 @@ def test_an_action_aws_does_not_know_is_a_warning_with_the_nearest_name() -> Non
     report = audit_role(role, RULES, CATALOG, OPTIONS)
     (found,) = [f for f in role_findings(report) if f.check == "unknown-action"]
     assert (found.level, found.gate, found.subject) == ("warning", None, "sqs:CreateQueu")
-    assert found.message == ("sqs:CreateQueu is not an action AWS knows: it grants nothing; "
-                             "did you mean sqs:CreateQueue?")
+    assert found.message == (
+        "sqs:CreateQueu is not an action AWS knows: it grants nothing; did you mean sqs:CreateQueue?"
+    )
     # The typo grants nothing: the feature that needs CreateQueue lacks it.
     capacity = next(f for f in report.features if f.id == "cluster-capacity-monitoring")
     assert any("sqs:CreateQueue" in g.actions for g in capacity.missing)
@@ -99,21 +110,23 @@ def test_missing_findings_carry_their_fix_and_conditions_are_worded_for_people()
         statement(["logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:FilterLogEvents"], "*"),
         statement("logs:GetLogEvents", "*", Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
     )
-    report = audit_role(role, RULES, CATALOG, AuditOptions(features=("view-logs", "view-metrics"),
-                                                           trust=OPTIONS.trust))
+    report = audit_role(role, RULES, CATALOG, AuditOptions(features=("view-logs", "view-metrics"), trust=OPTIONS.trust))
     findings = role_findings(report)
     missing = [f for f in findings if f.check == "missing-permission"]
     assert missing
-    assert all(f.fix and '"Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"]'
-                            in f.fix for f in missing)
+    assert all(f.fix and '"Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"]' in f.fix for f in missing)
     (conditional,) = [f for f in findings if f.check == "conditional-permission"]
     assert "allowed only under conditions: condition key aws:RequestedRegion decides an Allow" in conditional.message
     assert "gate an" not in conditional.message
 
 
 def test_cloudwatch_events_and_cloudwatch_metrics_are_told_apart() -> None:
-    report = audit_role(make_role(statement("sns:*", "*")), RULES, CATALOG,
-                        AuditOptions(features=("cluster-capacity-monitoring",), trust=OPTIONS.trust))
+    report = audit_role(
+        make_role(statement("sns:*", "*")),
+        RULES,
+        CATALOG,
+        AuditOptions(features=("cluster-capacity-monitoring",), trust=OPTIONS.trust),
+    )
     (feature,) = report.features
     labels = {group.service: feature.label(group) for group in feature.missing}
     assert labels["cloudwatch"] == "CloudWatch"

@@ -37,9 +37,15 @@ def _with_policy(role: Role, statements: list[dict[str, Any]], name: str = "Zeet
     document = {"Version": "2012-10-17", "Statement": statements}
     policy: Policy = parse_policy(document, name=name)
     attached = AttachedPolicy(name=name, arn=None, policy=policy, inline=True)
-    return Role(name=role.name, arn=role.arn, source=role.source, trust_policy=role.trust_policy,
-                policies=(*role.policies, attached), permissions_boundary=role.permissions_boundary,
-                max_session_duration=role.max_session_duration)
+    return Role(
+        name=role.name,
+        arn=role.arn,
+        source=role.source,
+        trust_policy=role.trust_policy,
+        policies=(*role.policies, attached),
+        permissions_boundary=role.permissions_boundary,
+        max_session_duration=role.max_session_duration,
+    )
 
 
 @pytest.mark.parametrize("variants", [frozenset(), VARIANTS], ids=["required", "with-every-variant"])
@@ -74,7 +80,7 @@ def test_a_deny_gets_what_must_change_and_no_statement() -> None:
     assert group.layer == "explicit deny"
     assert group.fix is not None
     assert group.fix.statements == ()
-    assert "Statement[1] (Sid \"NoQueues\")" in group.fix.change
+    assert 'Statement[1] (Sid "NoQueues")' in group.fix.change
     assert "no Allow overrides an explicit Deny" in group.fix.change
     assert group.to_json()["fix"] == {"change": group.fix.change, "statements": []}
 
@@ -93,20 +99,28 @@ def test_a_boundary_that_does_not_allow_gets_what_must_change() -> None:
 
 def test_request_context_becomes_a_condition_every_request_meets() -> None:
     passed = ("eks.amazonaws.com", "ec2.amazonaws.com")
-    requirement = RequiredAction(action="iam:PassRole", service="IAM", why="nodes",
-                                 resource=f"arn:aws:iam::{CUSTOMER}:role/zeet-*",
-                                 context=(("iam:PassedToService", passed),))
+    requirement = RequiredAction(
+        action="iam:PassRole",
+        service="IAM",
+        why="nodes",
+        resource=f"arn:aws:iam::{CUSTOMER}:role/zeet-*",
+        context=(("iam:PassedToService", passed),),
+    )
     (proposed,) = proposed_statements([requirement])
     assert proposed.to_json() == {
-        "Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{CUSTOMER}:role/zeet-*",
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": f"arn:aws:iam::{CUSTOMER}:role/zeet-*",
         "Condition": {"StringEquals": {"iam:PassedToService": list(passed)}},
     }
 
 
 def test_actions_on_one_scope_share_a_statement_and_other_scopes_get_their_own() -> None:
     bucket = RequiredAction(action="s3:ListBucket", service="S3", why="", resource="arn:aws:s3:::zeet-*")
-    objects = [RequiredAction(action=a, service="S3", why="", resource="arn:aws:s3:::zeet-*/*")
-               for a in ("s3:PutObject", "s3:GetObject")]
+    objects = [
+        RequiredAction(action=a, service="S3", why="", resource="arn:aws:s3:::zeet-*/*")
+        for a in ("s3:PutObject", "s3:GetObject")
+    ]
     fix = propose_fix("no allow", "no identity-based policy allows them", (), [bucket, *objects])
     assert [s.to_json() for s in fix.statements] == [
         {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::zeet-*"},
@@ -116,15 +130,23 @@ def test_actions_on_one_scope_share_a_statement_and_other_scopes_get_their_own()
 
 
 def test_an_scp_block_says_who_must_change_it() -> None:
-    fix = propose_fix("SCP", "no service control policy allows them", (),
-                      [RequiredAction(action="sqs:CreateQueue", service="SQS", why="")])
+    fix = propose_fix(
+        "SCP",
+        "no service control policy allows them",
+        (),
+        [RequiredAction(action="sqs:CreateQueue", service="SQS", why="")],
+    )
     assert fix.statements == ()
     assert "service control policies" in fix.change
 
 
 def test_the_default_mode_gets_the_administrator_statement_and_it_works() -> None:
-    options = AuditOptions(features=("cloud-connection",), mode="default", check_excess=False,
-                           trust=TrustSettings(zeet_account_id="111122223333", external_id="zeet-ext-5f2c9a7e"))
+    options = AuditOptions(
+        features=("cloud-connection",),
+        mode="default",
+        check_excess=False,
+        trust=TrustSettings(zeet_account_id="111122223333", external_id="zeet-ext-5f2c9a7e"),
+    )
     bare = make_role(statement("logs:*"))
     before = _feature(audit_role(bare, RULES, CATALOG, options), "cloud-connection")
     (group,) = before.missing
@@ -137,8 +159,12 @@ def test_the_default_mode_gets_the_administrator_statement_and_it_works() -> Non
 
 
 def test_a_failing_trust_policy_says_the_trust_policy_must_change() -> None:
-    options = AuditOptions(features=("cloud-connection",), mode="fine-grained", check_excess=False,
-                           trust=TrustSettings(zeet_account_id="444455556666"))
+    options = AuditOptions(
+        features=("cloud-connection",),
+        mode="fine-grained",
+        check_excess=False,
+        trust=TrustSettings(zeet_account_id="444455556666"),
+    )
     feature = _feature(audit_role(make_role(statement("*")), RULES, CATALOG, options), "cloud-connection")
     (group,) = feature.missing
     assert group.layer == "trust policy"

@@ -51,19 +51,34 @@ Resources:
 @pytest.mark.parametrize(
     ("metrics", "path", "problem"),
     [
-        pytest.param("                Effect: Alow\n                Action: cloudwatch:GetMetricData\n"
-                     "                Resource: \"*\"", "Statement[1].Effect", "expected Allow or Deny, got 'Alow'",
-                     id="bad-effect"),
-        pytest.param("                Effect: Allow\n                Actions: cloudwatch:GetMetricData\n"
-                     "                Resource: \"*\"", "Statement[1].Actions", "unknown statement element",
-                     id="unknown-element"),
-        pytest.param("                Effect: Allow\n                Action: cloudwatch:Get Metric Data\n"
-                     "                Resource: \"*\"", "Statement[1].Action",
-                     "expected an action such as 'service:Name' or '*'", id="action-with-spaces"),
-        pytest.param("                Effect: Allow\n                Action: cloudwatch:GetMetricData\n"
-                     "                Resource: zeet-metrics", "Statement[1].Resource",
-                     "expected '*' or an ARN (arn:partition:service:...), got 'zeet-metrics'",
-                     id="resource-not-an-arn"),
+        pytest.param(
+            "                Effect: Alow\n                Action: cloudwatch:GetMetricData\n"
+            '                Resource: "*"',
+            "Statement[1].Effect",
+            "expected Allow or Deny, got 'Alow'",
+            id="bad-effect",
+        ),
+        pytest.param(
+            "                Effect: Allow\n                Actions: cloudwatch:GetMetricData\n"
+            '                Resource: "*"',
+            "Statement[1].Actions",
+            "unknown statement element",
+            id="unknown-element",
+        ),
+        pytest.param(
+            "                Effect: Allow\n                Action: cloudwatch:Get Metric Data\n"
+            '                Resource: "*"',
+            "Statement[1].Action",
+            "expected an action such as 'service:Name' or '*'",
+            id="action-with-spaces",
+        ),
+        pytest.param(
+            "                Effect: Allow\n                Action: cloudwatch:GetMetricData\n"
+            "                Resource: zeet-metrics",
+            "Statement[1].Resource",
+            "expected '*' or an ARN (arn:partition:service:...), got 'zeet-metrics'",
+            id="resource-not-an-arn",
+        ),
     ],
 )
 def test_a_document_aws_would_refuse_is_named_with_its_file_policy_and_path(
@@ -84,12 +99,21 @@ def test_a_document_aws_would_refuse_is_named_with_its_file_policy_and_path(
 
 
 def test_an_invalid_reason_survives_pickling_between_processes() -> None:
-    reason = InvalidPolicy("zeet.yaml", "Resources.P.Properties.PolicyDocument.Statement[0].Effect", "P",
-                           "expected Allow or Deny, got 'Alow'")
+    reason = InvalidPolicy(
+        "zeet.yaml",
+        "Resources.P.Properties.PolicyDocument.Statement[0].Effect",
+        "P",
+        "expected Allow or Deny, got 'Alow'",
+    )
     copy = pickle.loads(pickle.dumps(reason))
     assert isinstance(copy, InvalidPolicy)
     assert (copy, copy.file, copy.path, copy.policy, copy.problem) == (
-        reason, reason.file, reason.path, reason.policy, reason.problem)
+        reason,
+        reason.file,
+        reason.path,
+        reason.policy,
+        reason.problem,
+    )
 
 
 def test_an_unreadable_policy_is_not_an_invalid_one() -> None:
@@ -117,15 +141,17 @@ def test_an_unknown_action_names_the_nearest_known_one(action: str, nearest: str
         assert nearest_action(action, CATALOG) == nearest
 
 
-@pytest.mark.parametrize("action", ["sqs:CreateQueue", "SQS:createqueue", "sqs:*", "sqs:Create*", "*",
-                                    "*:Describe*", "ec2:Describe?pcs"])
+@pytest.mark.parametrize(
+    "action", ["sqs:CreateQueue", "SQS:createqueue", "sqs:*", "sqs:Create*", "*", "*:Describe*", "ec2:Describe?pcs"]
+)
 def test_known_names_and_patterns_are_not_reported(action: str) -> None:
     assert unknown_actions(make_role(statement(action)), CATALOG) == ()
 
 
 def test_not_action_and_the_boundary_are_checked_too() -> None:
-    role = make_role({"Effect": "Allow", "NotAction": "iam:CreateUsr", "Resource": "*"},
-                     boundary=[statement("sqs:RecieveMessage")])
+    role = make_role(
+        {"Effect": "Allow", "NotAction": "iam:CreateUsr", "Resource": "*"}, boundary=[statement("sqs:RecieveMessage")]
+    )
     found = {(u.action, u.statement, u.suggestion) for u in unknown_actions(role, CATALOG)}
     assert found == {
         ("iam:CreateUsr", "identity-based policy 'inline' Statement[0]", "iam:CreateUser"),

@@ -15,8 +15,9 @@ RULES = load_rules(catalog=CATALOG)
 S3_ACTIONS = ["s3:ListBucket", "s3:GetObject", "s3:PutObject"]
 
 
-def _feature(feature_id: str, *statements: dict[str, object],
-             boundary: list[dict[str, object]] | None = None) -> FeatureResult:
+def _feature(
+    feature_id: str, *statements: dict[str, object], boundary: list[dict[str, object]] | None = None
+) -> FeatureResult:
     role = make_role(*statements, boundary=boundary)
     report = audit_role(role, RULES, CATALOG, AuditOptions(features=(feature_id,), check_excess=False))
     (feature,) = report.features
@@ -29,18 +30,22 @@ def test_list_bucket_granted_only_on_object_arns_is_missing_with_the_reason() ->
     (group,) = feature.missing
     assert group.actions == ("s3:ListBucket",)
     assert group.layer == "no allow"
-    assert group.reason == ("the only Allow names resources these actions never use: identity-based policy "
-                            "'inline' Statement[0] (arn:aws:s3:::zeet-*/*)")
+    assert group.reason == (
+        "the only Allow names resources these actions never use: identity-based policy "
+        "'inline' Statement[0] (arn:aws:s3:::zeet-*/*)"
+    )
     assert group.fix is not None
     assert [s.to_json() for s in group.fix.statements] == [
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::*"}]
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::*"}
+    ]
     # The object actions on the same pattern are a real partial grant: still conditional.
     assert {a.action for a in feature.conditional} == {"s3:GetObject", "s3:PutObject"}
 
 
 def test_a_grant_on_some_buckets_stays_conditional() -> None:
-    feature = _feature("terraform-modules", statement(S3_ACTIONS, ["arn:aws:s3:::zeet-state",
-                                                                   "arn:aws:s3:::zeet-state/*"]))
+    feature = _feature(
+        "terraform-modules", statement(S3_ACTIONS, ["arn:aws:s3:::zeet-state", "arn:aws:s3:::zeet-state/*"])
+    )
     assert feature.status is FeatureStatus.CONDITIONAL
     assert not feature.missing
 
@@ -55,22 +60,24 @@ def test_metric_reads_on_an_s3_arn_are_missing(resource: str) -> None:
 
 
 def test_a_boundary_that_allows_only_other_types_blocks() -> None:
-    feature = _feature("terraform-modules", statement(S3_ACTIONS, "*"),
-                       boundary=[statement(S3_ACTIONS, "arn:aws:s3:::zeet-*/*")])
+    feature = _feature(
+        "terraform-modules", statement(S3_ACTIONS, "*"), boundary=[statement(S3_ACTIONS, "arn:aws:s3:::zeet-*/*")]
+    )
     (group,) = feature.missing
     assert group.actions == ("s3:ListBucket",)
     assert group.layer == "permissions boundary"
-    assert group.reason.startswith("the boundary allows them only on resources they never use: permissions "
-                                   "boundary 'Boundary' Statement[0]")
+    assert group.reason.startswith(
+        "the boundary allows them only on resources they never use: permissions boundary 'Boundary' Statement[0]"
+    )
 
 
 def test_a_certain_allow_beside_it_keeps_the_action_allowed() -> None:
-    feature = _feature("terraform-modules", statement(S3_ACTIONS, "arn:aws:s3:::zeet-*/*"),
-                       statement(S3_ACTIONS, "*"))
+    feature = _feature("terraform-modules", statement(S3_ACTIONS, "arn:aws:s3:::zeet-*/*"), statement(S3_ACTIONS, "*"))
     assert feature.status is FeatureStatus.OK
 
 
 def test_not_resource_is_not_judged() -> None:
-    feature = _feature("terraform-modules", {"Effect": "Allow", "Action": S3_ACTIONS,
-                                             "NotResource": "arn:aws:s3:::private-*"})
+    feature = _feature(
+        "terraform-modules", {"Effect": "Allow", "Action": S3_ACTIONS, "NotResource": "arn:aws:s3:::private-*"}
+    )
     assert not any("never use" in g.reason for g in feature.missing)

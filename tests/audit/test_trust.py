@@ -27,8 +27,9 @@ def _role(*statements: dict[str, Any], max_session: int | None = 3600) -> Role:
     )
 
 
-def _assume(principal: Any, condition: dict[str, Any] | None = None, effect: str = "Allow",
-            action: Any = "sts:AssumeRole") -> dict[str, Any]:
+def _assume(
+    principal: Any, condition: dict[str, Any] | None = None, effect: str = "Allow", action: Any = "sts:AssumeRole"
+) -> dict[str, Any]:
     statement: dict[str, Any] = {"Effect": effect, "Principal": principal, "Action": action}
     if condition is not None:
         statement["Condition"] = condition
@@ -42,60 +43,165 @@ SETTINGS = TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL)
 @pytest.mark.parametrize(
     ("role", "settings", "status", "codes"),
     [
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)), SETTINGS,
-                     TrustStatus.OK, {"zeet-can-assume"}, id="zeet-root-with-external-id"),
-        pytest.param(_role(_assume({"AWS": ZEET}, WITH_EXTERNAL_ID)), SETTINGS,
-                     TrustStatus.OK, {"zeet-can-assume"}, id="bare-account-id"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:role/zeet-deployer"}, WITH_EXTERNAL_ID)),
-                     SETTINGS, TrustStatus.OK, {"zeet-can-assume"}, id="role-in-zeet-account"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"})), SETTINGS,
-                     TrustStatus.WARN, {"external-id-missing", "zeet-can-assume"}, id="no-external-id-warns"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"},
-                                   {"StringEquals": {"sts:ExternalId": "something-else"}})), SETTINGS,
-                     TrustStatus.FAIL, {"external-id-mismatch"}, id="external-id-differs-fails"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)),
-                     TrustSettings(zeet_account_id=ZEET), TrustStatus.OK, {"zeet-can-assume"},
-                     id="external-id-present-not-configured"),
-        pytest.param(_role(_assume({"AWS": "arn:aws:iam::444455556666:root"}, WITH_EXTERNAL_ID)), SETTINGS,
-                     TrustStatus.FAIL, {"zeet-cannot-assume", "other-external-principals"},
-                     id="other-account-only-fails"),
-        pytest.param(_role(_assume({"AWS": "*"})), SETTINGS, TrustStatus.FAIL,
-                     {"wildcard-principal", "external-id-missing", "zeet-can-assume"},
-                     id="wildcard-principal-fails"),
-        pytest.param(_role(_assume("*", WITH_EXTERNAL_ID)), SETTINGS, TrustStatus.FAIL,
-                     {"wildcard-principal", "zeet-can-assume"}, id="wildcard-with-only-external-id-fails"),
-        pytest.param(_role(_assume("*", {"StringEquals": {"aws:PrincipalAccount": ZEET,
-                                                          "sts:ExternalId": EXTERNAL}})),
-                     SETTINGS, TrustStatus.WARN, {"wildcard-principal-restricted", "zeet-can-assume"},
-                     id="wildcard-restricted-by-principal-account"),
-        pytest.param(_role(_assume({"AWS": [f"arn:aws:iam::{ZEET}:root", "arn:aws:iam::444455556666:root"]},
-                                   WITH_EXTERNAL_ID)), SETTINGS, TrustStatus.WARN,
-                     {"other-external-principals", "zeet-can-assume"}, id="other-principal-warns"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{CUSTOMER}:root"}),
-                           _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)), SETTINGS,
-                     TrustStatus.OK, {"zeet-can-assume"}, id="own-account-is-not-external"),
-        pytest.param(_role(_assume({"Service": "lambda.amazonaws.com"})), SETTINGS,
-                     TrustStatus.FAIL, {"zeet-cannot-assume"}, id="service-role-fails"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID),
-                           _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, effect="Deny")), SETTINGS,
-                     TrustStatus.FAIL, {"zeet-denied"}, id="explicit-deny-fails"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID,
-                                   action="sts:TagSession")), SETTINGS,
-                     TrustStatus.FAIL, {"zeet-cannot-assume"}, id="wrong-action-fails"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID, action="sts:*")),
-                     SETTINGS, TrustStatus.OK, {"zeet-can-assume"}, id="sts-wildcard-action"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"},
-                                   {**WITH_EXTERNAL_ID, "Bool": {"aws:MultiFactorAuthPresent": "true"}})),
-                     SETTINGS, TrustStatus.FAIL, {"zeet-cannot-assume"},
-                     id="mfa-condition-fails"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID), max_session=900),
-                     SETTINGS, TrustStatus.OK, {"short-session", "zeet-can-assume"}, id="short-session-noted"),
-        pytest.param(_role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)), TrustSettings(),
-                     TrustStatus.UNKNOWN, {"zeet-account-not-configured", "other-external-principals"},
-                     id="no-zeet-account-configured"),
-        pytest.param(_role({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::444455556666:root"},
-                            "Action": "sts:AssumeRole"}), SETTINGS, TrustStatus.FAIL,
-                     {"not-principal-allow", "zeet-cannot-assume"}, id="allow-with-notprincipal-fails"),
+        pytest.param(
+            _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)),
+            SETTINGS,
+            TrustStatus.OK,
+            {"zeet-can-assume"},
+            id="zeet-root-with-external-id",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": ZEET}, WITH_EXTERNAL_ID)),
+            SETTINGS,
+            TrustStatus.OK,
+            {"zeet-can-assume"},
+            id="bare-account-id",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:role/zeet-deployer"}, WITH_EXTERNAL_ID)),
+            SETTINGS,
+            TrustStatus.OK,
+            {"zeet-can-assume"},
+            id="role-in-zeet-account",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"})),
+            SETTINGS,
+            TrustStatus.WARN,
+            {"external-id-missing", "zeet-can-assume"},
+            id="no-external-id-warns",
+        ),
+        pytest.param(
+            _role(
+                _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, {"StringEquals": {"sts:ExternalId": "something-else"}})
+            ),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"external-id-mismatch"},
+            id="external-id-differs-fails",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)),
+            TrustSettings(zeet_account_id=ZEET),
+            TrustStatus.OK,
+            {"zeet-can-assume"},
+            id="external-id-present-not-configured",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": "arn:aws:iam::444455556666:root"}, WITH_EXTERNAL_ID)),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"zeet-cannot-assume", "other-external-principals"},
+            id="other-account-only-fails",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": "*"})),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"wildcard-principal", "external-id-missing", "zeet-can-assume"},
+            id="wildcard-principal-fails",
+        ),
+        pytest.param(
+            _role(_assume("*", WITH_EXTERNAL_ID)),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"wildcard-principal", "zeet-can-assume"},
+            id="wildcard-with-only-external-id-fails",
+        ),
+        pytest.param(
+            _role(_assume("*", {"StringEquals": {"aws:PrincipalAccount": ZEET, "sts:ExternalId": EXTERNAL}})),
+            SETTINGS,
+            TrustStatus.WARN,
+            {"wildcard-principal-restricted", "zeet-can-assume"},
+            id="wildcard-restricted-by-principal-account",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": [f"arn:aws:iam::{ZEET}:root", "arn:aws:iam::444455556666:root"]}, WITH_EXTERNAL_ID)),
+            SETTINGS,
+            TrustStatus.WARN,
+            {"other-external-principals", "zeet-can-assume"},
+            id="other-principal-warns",
+        ),
+        pytest.param(
+            _role(
+                _assume({"AWS": f"arn:aws:iam::{CUSTOMER}:root"}),
+                _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID),
+            ),
+            SETTINGS,
+            TrustStatus.OK,
+            {"zeet-can-assume"},
+            id="own-account-is-not-external",
+        ),
+        pytest.param(
+            _role(_assume({"Service": "lambda.amazonaws.com"})),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"zeet-cannot-assume"},
+            id="service-role-fails",
+        ),
+        pytest.param(
+            _role(
+                _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID),
+                _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, effect="Deny"),
+            ),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"zeet-denied"},
+            id="explicit-deny-fails",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID, action="sts:TagSession")),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"zeet-cannot-assume"},
+            id="wrong-action-fails",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID, action="sts:*")),
+            SETTINGS,
+            TrustStatus.OK,
+            {"zeet-can-assume"},
+            id="sts-wildcard-action",
+        ),
+        pytest.param(
+            _role(
+                _assume(
+                    {"AWS": f"arn:aws:iam::{ZEET}:root"},
+                    {**WITH_EXTERNAL_ID, "Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                )
+            ),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"zeet-cannot-assume"},
+            id="mfa-condition-fails",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID), max_session=900),
+            SETTINGS,
+            TrustStatus.OK,
+            {"short-session", "zeet-can-assume"},
+            id="short-session-noted",
+        ),
+        pytest.param(
+            _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID)),
+            TrustSettings(),
+            TrustStatus.UNKNOWN,
+            {"zeet-account-not-configured", "other-external-principals"},
+            id="no-zeet-account-configured",
+        ),
+        pytest.param(
+            _role(
+                {
+                    "Effect": "Allow",
+                    "NotPrincipal": {"AWS": "arn:aws:iam::444455556666:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ),
+            SETTINGS,
+            TrustStatus.FAIL,
+            {"not-principal-allow", "zeet-cannot-assume"},
+            id="allow-with-notprincipal-fails",
+        ),
     ],
 )
 def test_trust(role: Role, settings: TrustSettings, status: TrustStatus, codes: set[str]) -> None:
@@ -132,8 +238,10 @@ def test_roles_sharing_a_trust_document_are_judged_each_with_its_own_account_and
     it (their account, their session length, the settings) still changes the verdict."""
     from dataclasses import replace
 
-    shared = _role(_assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID),
-                   _assume({"AWS": f"arn:aws:iam::{CUSTOMER}:root"}))
+    shared = _role(
+        _assume({"AWS": f"arn:aws:iam::{ZEET}:root"}, WITH_EXTERNAL_ID),
+        _assume({"AWS": f"arn:aws:iam::{CUSTOMER}:root"}),
+    )
     assert audit_trust(shared, SETTINGS).status is TrustStatus.OK
     # The same statements on a role of another account: the customer account is now foreign.
     other = replace(shared, arn="arn:aws:iam::444455556666:role/zeet")
@@ -154,15 +262,31 @@ ZEET_ROOT = {"AWS": f"arn:aws:iam::{ZEET}:root"}
 @pytest.mark.parametrize(
     ("condition", "code", "why"),
     [
-        pytest.param({"StringLike": {"sts:ExternalId": "*"}}, "external-id-any", 'StringLike sts:ExternalId = "*"',
-                     id="string-like-star"),
+        pytest.param(
+            {"StringLike": {"sts:ExternalId": "*"}},
+            "external-id-any",
+            'StringLike sts:ExternalId = "*"',
+            id="string-like-star",
+        ),
         pytest.param({"StringLike": {"sts:ExternalId": "?*"}}, "external-id-any", '"?*"', id="string-like-one-or-more"),
-        pytest.param({"Null": {"sts:ExternalId": "false"}}, "external-id-any", 'Null sts:ExternalId = "false"',
-                     id="null-false-alone"),
-        pytest.param({"StringNotEquals": {"sts:ExternalId": "not-this-one"}}, "external-id-any", "StringNotEquals",
-                     id="string-not-equals"),
-        pytest.param({"StringEqualsIfExists": {"sts:ExternalId": EXTERNAL}}, "external-id-optional",
-                     "also holds when no external id is sent", id="if-exists"),
+        pytest.param(
+            {"Null": {"sts:ExternalId": "false"}},
+            "external-id-any",
+            'Null sts:ExternalId = "false"',
+            id="null-false-alone",
+        ),
+        pytest.param(
+            {"StringNotEquals": {"sts:ExternalId": "not-this-one"}},
+            "external-id-any",
+            "StringNotEquals",
+            id="string-not-equals",
+        ),
+        pytest.param(
+            {"StringEqualsIfExists": {"sts:ExternalId": EXTERNAL}},
+            "external-id-optional",
+            "also holds when no external id is sent",
+            id="if-exists",
+        ),
     ],
 )
 def test_an_external_id_condition_that_protects_nothing_warns(condition: dict[str, Any], code: str, why: str) -> None:
@@ -179,8 +303,9 @@ def test_an_external_id_that_must_be_present_and_equal_is_ok() -> None:
     assert audit_trust(_role(_assume(ZEET_ROOT, condition)), SETTINGS).status is TrustStatus.OK
 
 
-@pytest.mark.parametrize("settings", [SETTINGS, TrustSettings(zeet_account_id=ZEET)],
-                         ids=["configured", "not-configured"])
+@pytest.mark.parametrize(
+    "settings", [SETTINGS, TrustSettings(zeet_account_id=ZEET)], ids=["configured", "not-configured"]
+)
 def test_null_external_id_true_means_zeet_cannot_assume(settings: TrustSettings) -> None:
     """The CDK bootstrap's roles carry ``Null sts:ExternalId = true``: the id must be absent, and
     Zeet always sends one."""
@@ -188,8 +313,10 @@ def test_null_external_id_true_means_zeet_cannot_assume(settings: TrustSettings)
     assert result.status is TrustStatus.FAIL
     [finding] = result.findings
     assert finding.code == "zeet-cannot-assume"
-    assert finding.message == ('Zeet cannot assume this role: its condition Null sts:ExternalId = "true" lets the '
-                               "role be assumed only when no external id is sent, and Zeet always sends one")
+    assert finding.message == (
+        'Zeet cannot assume this role: its condition Null sts:ExternalId = "true" lets the '
+        "role be assumed only when no external id is sent, and Zeet always sends one"
+    )
     assert "requires" not in finding.message
     assert "****" not in finding.message
 
@@ -201,13 +328,13 @@ def test_null_external_id_true_means_zeet_cannot_assume(settings: TrustSettings)
         pytest.param({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, "without MFA", id="mfa-age"),
         pytest.param({"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}}, "VPC endpoints", id="vpce"),
         pytest.param({"StringEquals": {"aws:SourceVpc": "vpc-0f1e2d3c4b5a69788"}}, "VPCs", id="vpc"),
-        pytest.param({"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}}, "private ranges",
-                     id="private-source-ip"),
+        pytest.param(
+            {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}}, "private ranges", id="private-source-ip"
+        ),
         pytest.param({"StringEquals": {"aws:PrincipalTag/team": "platform"}}, "no tag", id="principal-tag"),
         pytest.param({"StringEquals": {"aws:RequestTag/zeet": "true"}}, "no session tags", id="request-tag"),
         pytest.param({"StringEquals": {"sts:SourceIdentity": "zeet"}}, "no source identity", id="source-identity"),
-        pytest.param({"StringEquals": {"aws:SourceAccount": ZEET}}, "not through an AWS service",
-                     id="source-account"),
+        pytest.param({"StringEquals": {"aws:SourceAccount": ZEET}}, "not through an AWS service", id="source-account"),
     ],
 )
 def test_a_condition_zeet_never_meets_fails(condition: dict[str, Any], because: str) -> None:
@@ -228,8 +355,11 @@ def test_a_public_source_ip_range_is_unknown() -> None:
 
 
 def test_conditions_that_hold_without_mfa_are_met() -> None:
-    condition = {**WITH_EXTERNAL_ID, "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"},
-                 "Null": {"aws:PrincipalTag/team": "true"}}
+    condition = {
+        **WITH_EXTERNAL_ID,
+        "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"},
+        "Null": {"aws:PrincipalTag/team": "true"},
+    }
     assert audit_trust(_role(_assume(ZEET_ROOT, condition)), SETTINGS).status is TrustStatus.OK
 
 

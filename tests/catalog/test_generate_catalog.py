@@ -26,8 +26,7 @@ def test_checked_in_data_matches_the_sources() -> None:
         check=False,
     )
     assert result.returncode == 0, (
-        f"the catalogue data has drifted from its sources; regenerate it with `{REGENERATE}`\n"
-        + result.stderr
+        f"the catalogue data has drifted from its sources; regenerate it with `{REGENERATE}`\n" + result.stderr
     )
 
 
@@ -39,9 +38,7 @@ def generated(generator: ModuleType) -> bytes:
 
 
 @pytest.fixture
-def quick_generator(
-    generator: ModuleType, generated: bytes, monkeypatch: pytest.MonkeyPatch
-) -> ModuleType:
+def quick_generator(generator: ModuleType, generated: bytes, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The generator with the sources' reading done already (it takes about a second)."""
     monkeypatch.setattr(generator, "generate", lambda: generated)
     return generator
@@ -64,9 +61,7 @@ def test_check_fails_naming_the_command(
     assert "is missing" in capsys.readouterr().err
 
 
-def test_write_then_check(
-    quick_generator: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_write_then_check(quick_generator: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "data" / "actions.tsv"
     assert quick_generator.main(["--output", str(output)]) == 0
     assert output.read_bytes() == DATA_FILE.read_bytes()
@@ -150,6 +145,4 @@ def test_merge_prefers_the_first_source_and_fills_from_the_others(generator: Mod
 def test_resource_level_comes_from_a_source_that_knows(generator: ModuleType) -> None:
     vague = source(generator, "a", ("s3", "GetObject", "Read", None))
     precise = source(generator, "b", ("s3", "GetObject", "Read", True))
-    assert list(generator.merge([vague, precise])) == [
-        (ActionInfo("s3", "GetObject", "Read", True), [0, 1])
-    ]
+    assert list(generator.merge([vague, precise])) == [(ActionInfo("s3", "GetObject", "Read", True), [0, 1])]

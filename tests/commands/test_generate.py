@@ -34,26 +34,48 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "suffix"), [("json", "json"), ("cloudformation", "yaml")], ids=["json", "cloudformation"])
+    ("fmt", "suffix"), [("json", "json"), ("cloudformation", "yaml")], ids=["json", "cloudformation"]
+)
 @pytest.mark.parametrize(
     "selection",
     [
         pytest.param(["--features", "view-logs"], id="one-feature"),
-        pytest.param(["--features", "cluster-capacity-monitoring,secrets-manager", "--with", "messaging-extras",
-                      "--with", "write"], id="two-features-with-variants"),
+        pytest.param(
+            [
+                "--features",
+                "cluster-capacity-monitoring,secrets-manager",
+                "--with",
+                "messaging-extras",
+                "--with",
+                "write",
+            ],
+            id="two-features-with-variants",
+        ),
         pytest.param([], id="all-features"),
     ],
 )
-def test_generated_file_audits_clean_through_the_cli(fmt: str, suffix: str, selection: list[str],
-                                                     tmp_path: Path) -> None:
+def test_generated_file_audits_clean_through_the_cli(
+    fmt: str, suffix: str, selection: list[str], tmp_path: Path
+) -> None:
     target = tmp_path / f"role.{suffix}"
     code, out, err = run_cli(["generate", *IDS, *selection, "--format", fmt, "--output", str(target)])
     assert (code, out) == (0, ""), err
     assert "managed polic" in err
     # Zeet creates its roles with the boundary the generated template defines (any account's).
-    code, report, summary = run_cli(["--file", str(target), *IDS, *selection, "--format", "json", "--fail-on",
-                                     "missing,unknown,trust,excess", "--permissions-boundary",
-                                     "arn:aws:iam::123456789012:policy/zeet-cloud-connection-boundary"])
+    code, report, summary = run_cli(
+        [
+            "--file",
+            str(target),
+            *IDS,
+            *selection,
+            "--format",
+            "json",
+            "--fail-on",
+            "missing,unknown,trust,excess",
+            "--permissions-boundary",
+            "arn:aws:iam::123456789012:policy/zeet-cloud-connection-boundary",
+        ]
+    )
     assert code == 0, summary
     (role,) = json.loads(report)["roles"]
     # Actions on KMS keys stay conditional: the key policy must also allow the account.
@@ -73,8 +95,9 @@ def test_json_to_stdout_and_summary_on_stderr() -> None:
 
 
 def test_terraform_output() -> None:
-    code, out, _ = run_cli(["generate", *IDS, "--features", "view-logs", "--format", "terraform",
-                            "--role-name", "zeet-prod"])
+    code, out, _ = run_cli(
+        ["generate", *IDS, "--features", "view-logs", "--format", "terraform", "--role-name", "zeet-prod"]
+    )
     assert code == 0
     assert 'resource "aws_iam_role" "zeet" {' in out
     assert 'name                 = "zeet-prod"' in out
@@ -85,7 +108,8 @@ def test_terraform_output() -> None:
 
 def test_ids_and_features_from_the_config_file(tmp_path: Path) -> None:
     (tmp_path / ".zeet-iam-audit.toml").write_text(
-        f'zeet_account_id = "{ZEET}"\nexternal_id = "{EXTERNAL}"\nfeatures = ["view-logs"]\n', encoding="utf-8")
+        f'zeet_account_id = "{ZEET}"\nexternal_id = "{EXTERNAL}"\nfeatures = ["view-logs"]\n', encoding="utf-8"
+    )
     code, out, _ = run_cli(["generate", "--format", "cloudformation"])
     assert code == 0
     template = yaml.safe_load(out)
@@ -111,16 +135,19 @@ def test_unused_variant_is_reported_on_stderr() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        pytest.param(["generate", "--external-id", EXTERNAL], "the trust policy needs Zeet's account id",
-                     id="no-account-id"),
-        pytest.param(["generate", "--zeet-account-id", ZEET], "the trust policy needs the external id",
-                     id="no-external-id"),
+        pytest.param(
+            ["generate", "--external-id", EXTERNAL], "the trust policy needs Zeet's account id", id="no-account-id"
+        ),
+        pytest.param(
+            ["generate", "--zeet-account-id", ZEET], "the trust policy needs the external id", id="no-external-id"
+        ),
         pytest.param(["generate", *IDS, "--features", "nope"], "--features: unknown feature nope", id="bad-feature"),
         pytest.param(["generate", *IDS, "--with", "nope"], "--with: unknown variant nope", id="bad-variant"),
         pytest.param(["generate", *IDS, "--account-id", "12"], "--account-id: expected 12 digits", id="bad-account"),
         pytest.param(["generate", *IDS, "--format", "pulumi"], "argument --format: invalid choice", id="bad-format"),
-        pytest.param(["generate", *IDS, "--template-extras", "missing.toml"], "missing.toml: cannot read",
-                     id="missing-extras"),
+        pytest.param(
+            ["generate", *IDS, "--template-extras", "missing.toml"], "missing.toml: cannot read", id="missing-extras"
+        ),
     ],
 )
 def test_errors_exit_2_in_one_line(argv: list[str], message: str) -> None:
@@ -139,8 +166,18 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_BASE_PATH = ROOT / "fixtures" / "policy" / "zeet-eks-template-base-path.json"
 STATE_SCOPED = ROOT / "fixtures" / "policy" / "terraform-state-scoped.json"
 BOUNDARY = "arn:aws:iam::123456789012:policy/zeet-cloud-connection-boundary"
-FEATURES = ["cloud-connection", "container-management", "serverless-lambda", "rds-management", "terraform-modules",
-            "view-logs", "view-metrics", "cloud-quota-monitoring", "cluster-capacity-monitoring", "secrets-manager"]
+FEATURES = [
+    "cloud-connection",
+    "container-management",
+    "serverless-lambda",
+    "rds-management",
+    "terraform-modules",
+    "view-logs",
+    "view-metrics",
+    "cloud-quota-monitoring",
+    "cluster-capacity-monitoring",
+    "secrets-manager",
+]
 
 
 def audit_json(argv: list[str]) -> tuple[int, dict[str, str], str]:
@@ -179,8 +216,19 @@ def sample_arn(pattern: str) -> str:
 
 def test_the_template_base_path_audits_ok_for_container_management() -> None:
     # Every action the rules require is one the template calls: no false "missing".
-    _, statuses, _ = audit_json(["--file", str(TEMPLATE_BASE_PATH), *IDS, "--features", "container-management",
-                                 "--mode", "fine-grained", "--plan", "Pro"])
+    _, statuses, _ = audit_json(
+        [
+            "--file",
+            str(TEMPLATE_BASE_PATH),
+            *IDS,
+            "--features",
+            "container-management",
+            "--mode",
+            "fine-grained",
+            "--plan",
+            "Pro",
+        ]
+    )
     assert statuses == {"container-management": "ok"}
 
 
@@ -202,8 +250,9 @@ def test_generate_covers_every_action_of_the_template_base_path() -> None:
         requests = [{key: value} for key, values in requirement.context for value in values] or [{}]
         for resource in requirement.resources:
             for context in requests:
-                decision = evaluate(action, sample_arn(resource), policies,
-                                    context={**context, "iam:PermissionsBoundary": BOUNDARY}).decision
+                decision = evaluate(
+                    action, sample_arn(resource), policies, context={**context, "iam:PermissionsBoundary": BOUNDARY}
+                ).decision
                 assert decision is Decision.ALLOWED, f"{action} on {sample_arn(resource)} {context}: {decision}"
     granted = {a for doc in default for s in doc["Statement"] for a in as_list(s["Action"])}
     assert set(fixture_actions()) - granted == {"iam:CreatePolicyVersion"}
@@ -227,13 +276,23 @@ def test_no_generated_grant_lets_the_role_change_itself() -> None:
     for action in ["iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:CreateRole"]:
         # The role carries no permissions boundary, so the condition fails for it (and any unbounded role).
         assert evaluate(action, own_role, policies, context={}).decision is Decision.IMPLICIT_DENY, action
-        bounded = evaluate(action, "arn:aws:iam::123456789012:role/zeet-abc-cluster-1", policies,
-                           context={"iam:PermissionsBoundary": BOUNDARY})
+        bounded = evaluate(
+            action,
+            "arn:aws:iam::123456789012:role/zeet-abc-cluster-1",
+            policies,
+            context={"iam:PermissionsBoundary": BOUNDARY},
+        )
         assert bounded.decision is Decision.ALLOWED, action
-    for action in ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:PutRolePermissionsBoundary",
-                   "iam:DeleteRolePermissionsBoundary", "sts:AssumeRole"]:
-        decision = evaluate(action, "arn:aws:iam::123456789012:policy/zeet-cloud-connection-1", policies,
-                            context={}).decision
+    for action in [
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:PutRolePermissionsBoundary",
+        "iam:DeleteRolePermissionsBoundary",
+        "sts:AssumeRole",
+    ]:
+        decision = evaluate(
+            action, "arn:aws:iam::123456789012:policy/zeet-cloud-connection-1", policies, context={}
+        ).decision
         assert decision is Decision.IMPLICIT_DENY, action
 
 
@@ -244,14 +303,28 @@ def test_generate_writes_the_boundary_of_the_roles_zeet_creates() -> None:
     boundary = template["Resources"]["ZeetCreatedRolesBoundary"]
     assert boundary["Properties"]["ManagedPolicyName"] == "zeet-cloud-connection-boundary"
     assert {"Ref": "ZeetCreatedRolesBoundary"} not in template["Resources"]["ZeetRole"]["Properties"][
-        "ManagedPolicyArns"]
+        "ManagedPolicyArns"
+    ]
     allowed = [a for s in boundary["Properties"]["PolicyDocument"]["Statement"] for a in as_list(s["Action"])]
-    assert not [a for a in allowed if a.startswith(("iam:Create", "iam:Attach", "iam:Put", "sts:"))
-                and a != "iam:CreateServiceLinkedRole"]
+    assert not [
+        a
+        for a in allowed
+        if a.startswith(("iam:Create", "iam:Attach", "iam:Put", "sts:")) and a != "iam:CreateServiceLinkedRole"
+    ]
     assert "must carry the permissions boundary zeet-cloud-connection-boundary" in err
     # With a boundary of the user's own, none is written and the condition names it exactly.
-    code, out, err = run_cli(["generate", *IDS, "--features", "container-management", "--format", "cloudformation",
-                              "--permissions-boundary", BOUNDARY])
+    code, out, err = run_cli(
+        [
+            "generate",
+            *IDS,
+            "--features",
+            "container-management",
+            "--format",
+            "cloudformation",
+            "--permissions-boundary",
+            BOUNDARY,
+        ]
+    )
     template = yaml.safe_load(out)
     assert "ZeetCreatedRolesBoundary" not in template["Resources"]
     assert f"StringEquals:\n              iam:PermissionsBoundary: {BOUNDARY}" in out
@@ -263,8 +336,9 @@ def test_generated_role_audits_ok_feature_by_feature(feature: str, tmp_path: Pat
     target = tmp_path / "role.json"
     code, _, err = run_cli(["generate", *IDS, "--features", feature, "--output", str(target)])
     assert code == 0, err
-    code, statuses, _ = audit_json(["--file", str(target), *IDS, "--features", feature,
-                                    "--permissions-boundary", BOUNDARY])
+    code, statuses, _ = audit_json(
+        ["--file", str(target), *IDS, "--features", feature, "--permissions-boundary", BOUNDARY]
+    )
     assert statuses == {feature: "ok"}
 
 
@@ -279,8 +353,9 @@ def test_without_the_boundary_setting_the_audit_says_what_would_settle_it(tmp_pa
 # -- Terraform state as configuration -------------------------------------------------------------
 
 
-def test_a_role_scoped_to_the_configured_state_bucket_audits_ok(monkeypatch: pytest.MonkeyPatch,
-                                                                 tmp_path: Path) -> None:
+def test_a_role_scoped_to_the_configured_state_bucket_audits_ok(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     base = ["--file", str(STATE_SCOPED), *IDS, "--features", "terraform-modules"]
     # Unset, the scope is every bucket: conditional, naming the setting that would settle it.
     _, statuses, out = audit_json(base)
@@ -295,15 +370,17 @@ def test_a_role_scoped_to_the_configured_state_bucket_audits_ok(monkeypatch: pyt
     monkeypatch.delenv("ZEET_IAM_AUDIT_STATE_BUCKET")
     monkeypatch.delenv("ZEET_IAM_AUDIT_STATE_KEY_PREFIX")
     (tmp_path / ".zeet-iam-audit.toml").write_text(
-        'state_bucket = "acme-terraform-state"\nstate_key_prefix = "zeet/"\n', encoding="utf-8")
+        'state_bucket = "acme-terraform-state"\nstate_key_prefix = "zeet/"\n', encoding="utf-8"
+    )
     assert audit_json(base)[1] == {"terraform-modules": "ok"}
     # Another bucket configured: the role's grants are not on it.
     assert audit_json([*base, "--state-bucket", "other-state"])[1] == {"terraform-modules": "missing"}
 
 
 def test_generate_scopes_the_state_grants_to_the_configured_bucket() -> None:
-    policies = generated_policies(["--features", "terraform-modules", "--state-bucket", "acme-terraform-state",
-                                   "--state-key-prefix", "zeet/"])
+    policies = generated_policies(
+        ["--features", "terraform-modules", "--state-bucket", "acme-terraform-state", "--state-key-prefix", "zeet/"]
+    )
     resources = {json.dumps(s["Resource"]) for doc in policies for s in doc["Statement"]}
     assert resources == {'"arn:aws:s3:::acme-terraform-state"', '"arn:aws:s3:::acme-terraform-state/zeet/*"'}
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.formats.conftest import ROOT
 
+from tests.formats.conftest import ROOT
 from zeet_iam_audit.audit.findings import CHECK_IDS
 from zeet_iam_audit.run import FAIL_ON_CHOICES
 
@@ -120,8 +120,17 @@ def test_the_workflow_uses_the_action_with_its_inputs() -> None:
         assert f"`{name}`" in DOC, name
 
 
-@pytest.mark.parametrize("path", ["README.md", "docs/ci.md", "docs/examples/zeet-iam-audit.yml",
-                                  ".pre-commit-hooks.yaml", "action.yml", "pyproject.toml"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "README.md",
+        "docs/ci.md",
+        "docs/examples/zeet-iam-audit.yml",
+        ".pre-commit-hooks.yaml",
+        "action.yml",
+        "pyproject.toml",
+    ],
+)
 def test_no_link_to_a_place_that_does_not_exist(path: str) -> None:
     """The tool has no public repository or package page: no link may pretend it has."""
     text = (ROOT / path).read_text(encoding="utf-8")

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.formats.conftest import ROOT, CliResult
 
+from tests.formats.conftest import ROOT, CliResult
 from zeet_iam_audit.formats.github import escape_data, escape_property, workflow_command
 
 CI = ROOT / "fixtures" / "ci"
@@ -45,8 +45,15 @@ def test_workflow_command_leaves_out_missing_properties() -> None:
 
 
 def test_every_line_is_one_well_formed_command(run_cli: Callable[..., CliResult]) -> None:
-    result = run_cli("--file", "fixtures/gaad/zeet-account.json", "--all-roles", "--zeet-account-id",
-                     "111122223333", "--format", "github")
+    result = run_cli(
+        "--file",
+        "fixtures/gaad/zeet-account.json",
+        "--all-roles",
+        "--zeet-account-id",
+        "111122223333",
+        "--format",
+        "github",
+    )
     assert result.code == 1
     lines = result.stdout.splitlines()
     assert lines
@@ -60,8 +67,15 @@ def test_every_line_is_one_well_formed_command(run_cli: Callable[..., CliResult]
 
 def _gate(*argv: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEET_IAM_AUDIT_")}
-    return subprocess.run([sys.executable, "-m", "zeet_iam_audit", *argv], cwd=CI, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", *argv],
+        cwd=CI,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_removing_sqs_from_capacity_monitoring_fails_with_an_inline_annotation() -> None:
@@ -90,14 +104,27 @@ def test_removing_sqs_from_capacity_monitoring_fails_with_an_inline_annotation()
 
 
 def test_an_explicit_deny_is_annotated_on_its_statement(tmp_path: Path) -> None:
-    text = (CI / "zeet-role.base.yaml").read_text().replace(
-        "          - Sid: CapacityQueue\n            Effect: Allow",
-        "          - Sid: NoQueues\n            Effect: Deny", 1)
+    text = (
+        (CI / "zeet-role.base.yaml")
+        .read_text()
+        .replace(
+            "          - Sid: CapacityQueue\n            Effect: Allow",
+            "          - Sid: NoQueues\n            Effect: Deny",
+            1,
+        )
+    )
     (tmp_path / "zeet-role.yaml").write_text(text)
     (tmp_path / ".zeet-iam-audit.toml").write_text((CI / ".zeet-iam-audit.toml").read_text())
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEET_IAM_AUDIT_")}
-    done = subprocess.run([sys.executable, "-m", "zeet_iam_audit", "--file", "zeet-role.yaml", "--format", "github"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", "--file", "zeet-role.yaml", "--format", "github"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
     error = next(line for line in done.stdout.splitlines() if line.startswith("::error "))
     line = int(_properties(_ANNOTATION.match(error)[2])["line"])  # type: ignore[index]
@@ -105,8 +132,9 @@ def test_an_explicit_deny_is_annotated_on_its_statement(tmp_path: Path) -> None:
 
 
 def test_waivers_show_as_notices_and_expired_ones_as_errors(run_cli: Callable[..., CliResult]) -> None:
-    result = run_cli("--file", "fixtures/ci/zeet-role.yaml", "--config", "tests/golden/ci-waivers.toml",
-                     "--format", "github")
+    result = run_cli(
+        "--file", "fixtures/ci/zeet-role.yaml", "--config", "tests/golden/ci-waivers.toml", "--format", "github"
+    )
     assert result.code == 1
     lines = result.stdout.splitlines()
     waived = [line for line in lines if "title=waived " in line]
@@ -114,19 +142,26 @@ def test_waivers_show_as_notices_and_expired_ones_as_errors(run_cli: Callable[..
     assert "sqs:DeleteMessage, sqs:ReceiveMessage" in waived[0]
     assert "OPS-123" in waived[0]
     assert any(line.startswith("::error file=tests/golden/ci-waivers.toml,") and "expired" in line for line in lines)
-    assert any(line.startswith("::warning file=tests/golden/ci-waivers.toml,") and "matches no finding" in line
-               for line in lines)
+    assert any(
+        line.startswith("::warning file=tests/golden/ci-waivers.toml,") and "matches no finding" in line
+        for line in lines
+    )
 
 
 def _levels(text: str) -> list[str]:
     return [m[1] for line in text.splitlines() if (m := _ANNOTATION.match(line))]
 
 
-@pytest.mark.parametrize("argv", [
-    pytest.param(("--file", "fixtures/ci/zeet-role.yaml"), id="docs-example"),
-    pytest.param(("--file", "fixtures/gaad/zeet-account.json", "--all-roles", "--zeet-account-id",
-                  "111122223333"), id="account"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(("--file", "fixtures/ci/zeet-role.yaml"), id="docs-example"),
+        pytest.param(
+            ("--file", "fixtures/gaad/zeet-account.json", "--all-roles", "--zeet-account-id", "111122223333"),
+            id="account",
+        ),
+    ],
+)
 def test_within_githubs_limits(
     run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
 ) -> None:
@@ -149,13 +184,21 @@ def test_within_githubs_limits(
     assert "SARIF" in last
     kept = limited.splitlines()[:-1]
     assert set(kept) <= set(every.splitlines())  # the ones shown are the report's own lines
-    assert [line for line in every.splitlines() if line.startswith("::error")][:10] == \
-        [line for line in kept if line.startswith("::error")]
+    assert [line for line in every.splitlines() if line.startswith("::error")][:10] == [
+        line for line in kept if line.startswith("::error")
+    ]
 
 
 def test_nothing_is_trimmed_within_the_limits(run_cli: Callable[..., CliResult]) -> None:
-    out = run_cli("--file", "fixtures/ci/zeet-role.yaml", "--config", "fixtures/ci/.zeet-iam-audit.toml",
-                  "--format", "github", cwd=ROOT).stdout
+    out = run_cli(
+        "--file",
+        "fixtures/ci/zeet-role.yaml",
+        "--config",
+        "fixtures/ci/.zeet-iam-audit.toml",
+        "--format",
+        "github",
+        cwd=ROOT,
+    ).stdout
     assert "more annotations not shown" not in out
     # The missing SQS group, and the one excess action (events:TagResource, now a variant of the rule).
     assert _levels(out) == ["error", "notice"]

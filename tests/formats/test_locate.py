@@ -83,8 +83,9 @@ Resources:
         pytest.param("$.RoleDetailList[0]", 3, id="first-role"),
         pytest.param("$.RoleDetailList[0].AssumeRolePolicyDocument.Statement[0]", 5, id="inline-statement"),
         pytest.param("$.RoleDetailList[1].RolePolicyList[0].PolicyDocument", 12, id="document"),
-        pytest.param("$.RoleDetailList[1].RolePolicyList[0].PolicyDocument.Statement[0]", 13,
-                     id="single-statement-object"),
+        pytest.param(
+            "$.RoleDetailList[1].RolePolicyList[0].PolicyDocument.Statement[0]", 13, id="single-statement-object"
+        ),
         pytest.param('$["odd key"].x[4]', 21, id="quoted-key"),
         pytest.param("$.RoleDetailList[1].RolePolicyList[7]", 9, id="deepest-found"),
         pytest.param("$.Nothing.Here", None, id="nothing-found"),
@@ -136,11 +137,13 @@ def test_terraform_addresses_fall_back_to_the_resource() -> None:
     [
         pytest.param("$", [], id="root"),
         pytest.param("$.A[0].B", ["A", 0, "B"], id="json-path"),
-        pytest.param("Resources.X.Properties.Policies[1]", ["Resources", "X", "Properties", "Policies", 1],
-                     id="template-path"),
+        pytest.param(
+            "Resources.X.Properties.Policies[1]", ["Resources", "X", "Properties", "Policies", 1], id="template-path"
+        ),
         pytest.param('$["a.b"][2]', ["a.b", 2], id="quoted"),
-        pytest.param('module.m.aws_iam_role.this["k"]', ["module", "m", "aws_iam_role", "this", "k"],
-                     id="terraform-address"),
+        pytest.param(
+            'module.m.aws_iam_role.this["k"]', ["module", "m", "aws_iam_role", "this", "k"], id="terraform-address"
+        ),
         pytest.param("$..", None, id="not-a-path"),
     ],
 )
@@ -151,14 +154,30 @@ def test_parse_path(path: str, steps: list[str | int] | None) -> None:
 @pytest.mark.parametrize(
     ("text", "trust", "target"),
     [
-        pytest.param("identity-based policy 'DenyQueues' Statement[0] (Sid \"DenyQueues\")", False,
-                     StatementTarget("policy", "DenyQueues", 0), id="identity"),
-        pytest.param("an Allow covers only part of arn:aws:s3:::*: identity-based policy 'Zeet' Statement[1]",
-                     False, StatementTarget("policy", "Zeet", 1), id="inside-a-reason"),
-        pytest.param("permissions boundary \"it's\" Statement[3]", False, StatementTarget("boundary", "it's", 3),
-                     id="boundary-double-quoted"),
-        pytest.param("ZeetContainerManagement Statement[3] (Sid \"ClusterIam\")", False,
-                     StatementTarget("policy", "ZeetContainerManagement", 3), id="bare-name"),
+        pytest.param(
+            "identity-based policy 'DenyQueues' Statement[0] (Sid \"DenyQueues\")",
+            False,
+            StatementTarget("policy", "DenyQueues", 0),
+            id="identity",
+        ),
+        pytest.param(
+            "an Allow covers only part of arn:aws:s3:::*: identity-based policy 'Zeet' Statement[1]",
+            False,
+            StatementTarget("policy", "Zeet", 1),
+            id="inside-a-reason",
+        ),
+        pytest.param(
+            'permissions boundary "it\'s" Statement[3]',
+            False,
+            StatementTarget("boundary", "it's", 3),
+            id="boundary-double-quoted",
+        ),
+        pytest.param(
+            'ZeetContainerManagement Statement[3] (Sid "ClusterIam")',
+            False,
+            StatementTarget("policy", "ZeetContainerManagement", 3),
+            id="bare-name",
+        ),
         pytest.param('Statement[2] (Sid "Zeet")', True, StatementTarget("trust", None, 2), id="trust"),
         pytest.param("unresolved value Fn::Sub 'x'", False, None, id="none"),
     ],
@@ -169,14 +188,31 @@ def test_statement_targets(text: str, trust: bool, target: StatementTarget | Non
 
 def _role(locations: tuple[SourceLocation, ...]) -> RoleReport:
     return RoleReport(
-        name="zeet", arn=None, source="t.yaml", trust=TrustResult(TrustStatus.OK, ()), features=(),
-        excess=ExcessResult(0, (), ()), default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),
-        locations=locations)
+        name="zeet",
+        arn=None,
+        source="t.yaml",
+        trust=TrustResult(TrustStatus.OK, ()),
+        features=(),
+        excess=ExcessResult(0, (), ()),
+        default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),
+        locations=locations,
+    )
 
 
 def _finding(check: str, statement: str | None) -> Finding:
-    return Finding(check=check, level="error", gate=None, role="zeet", feature=None, subject="x",
-                   message="m", headline="m", group="g", statement=statement, fingerprint="f")
+    return Finding(
+        check=check,
+        level="error",
+        gate=None,
+        role="zeet",
+        feature=None,
+        subject="x",
+        message="m",
+        headline="m",
+        group="g",
+        statement=statement,
+        fingerprint="f",
+    )
 
 
 @pytest.mark.parametrize(
@@ -184,8 +220,9 @@ def _finding(check: str, statement: str | None) -> Finding:
     [
         pytest.param("missing-permission", "identity-based policy 'Monitoring' Statement[0]", 15, id="statement"),
         pytest.param("missing-permission", None, 2, id="no-statement-role"),
-        pytest.param("missing-permission", "identity-based policy 'Elsewhere' Statement[0]", 2,
-                     id="unknown-policy-role"),
+        pytest.param(
+            "missing-permission", "identity-based policy 'Elsewhere' Statement[0]", 2, id="unknown-policy-role"
+        ),
         pytest.param("trust-policy", "Statement[1]", 10, id="trust-statement"),
         pytest.param("trust-policy", None, 6, id="trust-document"),
     ],
@@ -193,11 +230,13 @@ def _finding(check: str, statement: str | None) -> Finding:
 def test_finding_lines(check: str, statement: str | None, line: int) -> None:
     index = index_source(YAML_TEXT)
     assert index is not None
-    role = _role((
-        SourceLocation("role", "zeet", "Resources.ZeetRole"),
-        SourceLocation("trust", "zeet", "Resources.ZeetRole.Properties.AssumeRolePolicyDocument"),
-        SourceLocation("policy", "Monitoring", "Resources.ZeetRole.Properties.Policies[0].PolicyDocument"),
-    ))
+    role = _role(
+        (
+            SourceLocation("role", "zeet", "Resources.ZeetRole"),
+            SourceLocation("trust", "zeet", "Resources.ZeetRole.Properties.AssumeRolePolicyDocument"),
+            SourceLocation("policy", "Monitoring", "Resources.ZeetRole.Properties.Policies[0].PolicyDocument"),
+        )
+    )
     assert finding_line(index, role, _finding(check, statement)) == line
 
 
@@ -218,8 +257,15 @@ def test_paths_are_relative_to_the_root_with_slashes(tmp_path: Path) -> None:
     assert relative_path("/elsewhere/b.json", tmp_path) == "/elsewhere/b.json"
 
 
-@pytest.mark.parametrize("fixture", ["gaad/zeet-account.json", "cloudformation/zeet-role.json",
-                                     "terraform/plan.json", "role/get-role-with-policies.json"])
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "gaad/zeet-account.json",
+        "cloudformation/zeet-role.json",
+        "terraform/plan.json",
+        "role/get-role-with-policies.json",
+    ],
+)
 def test_real_json_fixtures_index_like_json_loads(fixture: str) -> None:
     text = (ROOT / "fixtures" / fixture).read_text(encoding="utf-8")
     index = index_source(text)
@@ -227,7 +273,7 @@ def test_real_json_fixtures_index_like_json_loads(fixture: str) -> None:
     data = json.loads(text)
     # Every top-level key is found on the line where it is written.
     for key in data:
-        line = index.line_of(f'$[{json.dumps(key)}]')
+        line = index.line_of(f"$[{json.dumps(key)}]")
         assert line is not None
         assert json.dumps(key) in text.splitlines()[line - 1]
 

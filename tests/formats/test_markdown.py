@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from tests.formats.conftest import ZEET, CliResult
 
+from tests.formats.conftest import ZEET, CliResult
 from zeet_iam_audit.formats.markdown import code, md
 
 
@@ -30,8 +30,9 @@ def test_code_spans_survive_tables() -> None:
 
 
 def test_a_failing_report(run_cli: Callable[..., CliResult]) -> None:
-    result = run_cli("--file", "fixtures/ci/zeet-role.yaml", "--config", "fixtures/ci/.zeet-iam-audit.toml",
-                     "--format", "markdown")
+    result = run_cli(
+        "--file", "fixtures/ci/zeet-role.yaml", "--config", "fixtures/ci/.zeet-iam-audit.toml", "--format", "markdown"
+    )
     assert result.code == 1
     text = result.stdout
     assert text.startswith("## zeet-iam-audit\n")
@@ -44,8 +45,14 @@ def test_a_failing_report(run_cli: Callable[..., CliResult]) -> None:
 
 
 def test_a_passing_report_and_its_trust_and_risky_sections(run_cli: Callable[..., CliResult]) -> None:
-    passing = run_cli("--file", "fixtures/ci/zeet-role.base.yaml", "--config",
-                      "fixtures/ci/.zeet-iam-audit.toml", "--format", "markdown")
+    passing = run_cli(
+        "--file",
+        "fixtures/ci/zeet-role.base.yaml",
+        "--config",
+        "fixtures/ci/.zeet-iam-audit.toml",
+        "--format",
+        "markdown",
+    )
     assert passing.code == 0
     assert "Result: **passes**." in passing.stdout
     wide = run_cli("--file", "fixtures/gaad/zeet-account.json", "--all-roles", *ZEET, "--format", "markdown")
@@ -60,8 +67,9 @@ def test_a_passing_report_and_its_trust_and_risky_sections(run_cli: Callable[...
 
 
 def test_waived_findings_are_marked(run_cli: Callable[..., CliResult]) -> None:
-    result = run_cli("--file", "fixtures/ci/zeet-role.yaml", "--config", "tests/golden/ci-waivers.toml",
-                     "--format", "markdown")
+    result = run_cli(
+        "--file", "fixtures/ci/zeet-role.yaml", "--config", "tests/golden/ci-waivers.toml", "--format", "markdown"
+    )
     assert "`sqs:DeleteMessage` (waived)" in result.stdout
     assert "**missing** (2 waived)" in result.stdout
     assert "### Waivers" in result.stdout

@@ -13,8 +13,14 @@ HEAD = ("--file", "fixtures/ci/zeet-role.yaml", "--config", "fixtures/ci/.zeet-i
 
 def test_one_run_writes_every_format(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
     files = {name: tmp_path / f"out.{name}" for name in ("json", "sarif", "markdown", "github")}
-    result = run_cli(*HEAD, "--format", "table", "--width", "100",
-                     *(arg for name, path in files.items() for arg in (f"--{name}", str(path))))
+    result = run_cli(
+        *HEAD,
+        "--format",
+        "table",
+        "--width",
+        "100",
+        *(arg for name, path in files.items() for arg in (f"--{name}", str(path))),
+    )
     assert result.code == 1
     assert result.stdout.startswith("Role zeet-monitoring")
     assert json.loads(files["json"].read_text())["schema_version"] == 1

@@ -61,8 +61,10 @@ def test_long_text_is_shortened_with_an_ellipsis() -> None:
     assert shorten("x" * SHOWN_LIMIT) == "x" * SHOWN_LIMIT
     assert shorten("x" * (SHOWN_LIMIT + 1)) == "x" * (SHOWN_LIMIT - 1) + "\u2026"
     assert terminal_text("y" * 10**6) == "y" * (SHOWN_LIMIT - 1) + "\u2026"
-    assert bounded(("a" * 10**5, {"k": "b" * 10**5})) == ("a" * (SHOWN_LIMIT - 1) + "\u2026",
-                                                          {"k": "b" * (SHOWN_LIMIT - 1) + "\u2026"})
+    assert bounded(("a" * 10**5, {"k": "b" * 10**5})) == (
+        "a" * (SHOWN_LIMIT - 1) + "\u2026",
+        {"k": "b" * (SHOWN_LIMIT - 1) + "\u2026"},
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.formats.conftest import ROOT, ZEET, CliResult
 
+from tests.formats.conftest import ROOT, ZEET, CliResult
 from zeet_iam_audit.audit.findings import CHECK_IDS, CHECKS, FINGERPRINT_VERSION
 
 CFN = "fixtures/cloudformation/zeet-role.yaml"
@@ -32,9 +32,20 @@ def test_one_rule_per_check_with_documentation(run_cli: Callable[..., CliResult]
     log = _sarif(run_cli, "--file", CFN, *ZEET)
     assert log["version"] == "2.1.0"
     rules = log["runs"][0]["tool"]["driver"]["rules"]
-    assert [rule["id"] for rule in rules] == list(CHECK_IDS) == [
-        "missing-permission", "conditional-permission", "unknown-permission", "invalid-policy",
-        "unknown-action", "trust-policy", "excess-permission", "risky-permission"]
+    assert (
+        [rule["id"] for rule in rules]
+        == list(CHECK_IDS)
+        == [
+            "missing-permission",
+            "conditional-permission",
+            "unknown-permission",
+            "invalid-policy",
+            "unknown-action",
+            "trust-policy",
+            "excess-permission",
+            "risky-permission",
+        ]
+    )
     for rule, check in zip(rules, CHECKS, strict=True):
         assert rule["helpUri"] == check.references[0][1]
         assert check.help in rule["help"]["text"]
@@ -46,14 +57,27 @@ def test_one_rule_per_check_with_documentation(run_cli: Callable[..., CliResult]
         assert re.fullmatch(r"[A-Z][A-Za-z]+", rule["name"])
 
 
-_LEVELS = {"missing-permission": {"error"}, "conditional-permission": {"warning"},
-           "unknown-permission": {"warning"}, "risky-permission": {"warning"}, "excess-permission": {"note"},
-           "trust-policy": {"error", "warning", "note"}, "invalid-policy": {"error"}, "unknown-action": {"warning"}}
+_LEVELS = {
+    "missing-permission": {"error"},
+    "conditional-permission": {"warning"},
+    "unknown-permission": {"warning"},
+    "risky-permission": {"warning"},
+    "excess-permission": {"note"},
+    "trust-policy": {"error", "warning", "note"},
+    "invalid-policy": {"error"},
+    "unknown-action": {"warning"},
+}
 
 
-@pytest.mark.parametrize("argv", [("--file", CFN, *ZEET), ("--file", GAAD, "--all-roles", *ZEET),
-                                  ("--file", "fixtures/ci/zeet-role.yaml", "--config",
-                                   "fixtures/ci/.zeet-iam-audit.toml")], ids=["cloudformation", "gaad", "ci"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--file", CFN, *ZEET),
+        ("--file", GAAD, "--all-roles", *ZEET),
+        ("--file", "fixtures/ci/zeet-role.yaml", "--config", "fixtures/ci/.zeet-iam-audit.toml"),
+    ],
+    ids=["cloudformation", "gaad", "ci"],
+)
 def test_levels_follow_the_check(run_cli: Callable[..., CliResult], argv: tuple[str, ...]) -> None:
     log = _sarif(run_cli, *argv)
     assert log["runs"][0]["results"]
@@ -83,15 +107,14 @@ def test_locations_point_at_the_file_and_the_statement(run_cli: Callable[..., Cl
     denied = next(r for r in results if r["properties"]["subject"] == "sqs:CreateQueue")
     start = denied["locations"][0]["physicalLocation"]["region"]["startLine"]
     assert '"Sid": "DenyQueues"' in "\n".join(lines[start - 1 : start + 3])  # the Deny statement
-    plain = next(r for r in results if r["ruleId"] == "missing-permission"
-                 and not r["properties"]["subject"].startswith("sqs:"))  # no statement: lacks an Allow
+    plain = next(
+        r for r in results if r["ruleId"] == "missing-permission" and not r["properties"]["subject"].startswith("sqs:")
+    )  # no statement: lacks an Allow
     start = plain["locations"][0]["physicalLocation"]["region"]["startLine"]
     assert '"RoleName": "zeet-restricted"' in "\n".join(lines[start - 1 : start + 4])  # the role
 
 
-def test_fingerprints_are_stable_and_ignore_line_numbers(
-    run_cli: Callable[..., CliResult], tmp_path: Path
-) -> None:
+def test_fingerprints_are_stable_and_ignore_line_numbers(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
     text = (CI / "zeet-role.yaml").read_text(encoding="utf-8")
     (tmp_path / ".zeet-iam-audit.toml").write_text((CI / ".zeet-iam-audit.toml").read_text())
     (tmp_path / "zeet-role.yaml").write_text(text)
@@ -135,14 +158,19 @@ def test_a_live_role_has_logical_locations_only() -> None:
     from zeet_iam_audit.formats.sarif import render_sarif
 
     role = RoleReport(
-        name="zeet", arn="arn:aws:iam::123456789012:role/zeet", source="live account 123456789012",
+        name="zeet",
+        arn="arn:aws:iam::123456789012:role/zeet",
+        source="live account 123456789012",
         trust=TrustResult(TrustStatus.FAIL, (TrustFinding("zeet-cannot-assume", "fail", "no"),)),
-        features=(), excess=ExcessResult(0, (), ()),
-        default_mode=DefaultModeResult("implicit_deny", "fine-grained", None))
+        features=(),
+        excess=ExcessResult(0, (), ()),
+        default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),
+    )
     report = AuditReport("1", (role,), inputs=("arn:aws:iam::123456789012:role/zeet",))
     result = json.loads(render_sarif(report, RenderOptions()))["runs"][0]["results"][0]
-    assert result["locations"] == [{"logicalLocations": [
-        {"name": "zeet", "kind": "resource", "fullyQualifiedName": "zeet"}]}]
+    assert result["locations"] == [
+        {"logicalLocations": [{"name": "zeet", "kind": "resource", "fullyQualifiedName": "zeet"}]}
+    ]
 
 
 VALIDATOR = ROOT / ".ci" / "sarif-validator"  # package.json pins @microsoft/sarif-multitool
@@ -156,8 +184,14 @@ def _validator() -> Path:
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail("npm is needed to install the SARIF validator (.ci/sarif-validator): apt-get install npm")
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=VALIDATOR, capture_output=True,
-                              text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=VALIDATOR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode != 0 or not tool.exists():
             pytest.fail(f"npm ci in {VALIDATOR} failed: {done.stderr[-1000:]}")
     return tool
@@ -170,12 +204,16 @@ _ACCEPTED = {"SARIF2005"}
 
 def _validate(paths: list[Path]) -> list[str]:
     """The validator's errors and warnings about ``paths`` (apart from the accepted ones)."""
-    done = subprocess.run([str(_validator()), "validate", *map(str, paths)],
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [str(_validator()), "validate", *map(str, paths)], capture_output=True, text=True, timeout=600, check=False
+    )
     assert "Analysis completed successfully" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
     assert done.stdout.count("Done. ") == 1
-    return [line for line in done.stdout.splitlines()
-            if (m := re.search(r": (error|warning) ([A-Z]+\d+)", line)) and m[2] not in _ACCEPTED]
+    return [
+        line
+        for line in done.stdout.splitlines()
+        if (m := re.search(r": (error|warning) ([A-Z]+\d+)", line)) and m[2] not in _ACCEPTED
+    ]
 
 
 # Every bundled example, with what it needs to audit.
@@ -193,9 +231,7 @@ EXAMPLES = {
 
 
 @pytest.mark.slow
-def test_sarif_passes_the_reference_validator(
-    run_cli: Callable[..., CliResult], tmp_path: Path
-) -> None:
+def test_sarif_passes_the_reference_validator(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
     """``sarif-multitool validate``: no errors and no warnings for every bundled example, given by a
     relative and an absolute path, from inside and outside the working directory, and the goldens."""
     outside = tmp_path / "elsewhere"
@@ -204,15 +240,21 @@ def test_sarif_passes_the_reference_validator(
     uris: dict[str, dict[str, str]] = {}
     for name, (file, *rest) in EXAMPLES.items():
         absolute = str(ROOT / file)
-        for where, cwd, path in (("relative", ROOT, file), ("absolute", ROOT, absolute),
-                                 ("outside-relative", outside, os.path.relpath(absolute, outside)),
-                                 ("outside-absolute", outside, absolute)):
+        for where, cwd, path in (
+            ("relative", ROOT, file),
+            ("absolute", ROOT, absolute),
+            ("outside-relative", outside, os.path.relpath(absolute, outside)),
+            ("outside-absolute", outside, absolute),
+        ):
             sarif = tmp_path / f"{name}-{where}.sarif"
             result = run_cli("--file", path, *rest, "--format", "table", "--sarif", str(sarif), cwd=cwd)
             assert result.code in (0, 1), result.stderr
             log = json.loads(sarif.read_text(encoding="utf-8"))
-            located = [r["locations"][0]["physicalLocation"]["artifactLocation"]
-                       for r in log["runs"][0]["results"] if "physicalLocation" in r["locations"][0]]
+            located = [
+                r["locations"][0]["physicalLocation"]["artifactLocation"]
+                for r in log["runs"][0]["results"]
+                if "physicalLocation" in r["locations"][0]
+            ]
             if located:
                 uris[f"{name}-{where}"] = located[0]
             written.append(sarif)
@@ -240,16 +282,30 @@ def test_the_validator_reports_what_it_finds(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("source", "root", "expected"),
     [
-        pytest.param("infra/zeet-role.yaml", "/repo", {"uri": "infra/zeet-role.yaml", "uriBaseId": "%SRCROOT%"},
-                     id="relative-inside"),
-        pytest.param("/repo/infra/zeet-role.yaml", "/repo",
-                     {"uri": "infra/zeet-role.yaml", "uriBaseId": "%SRCROOT%"}, id="absolute-inside"),
-        pytest.param("../other/zeet role.yaml", "/repo/sub", {"uri": "file:///repo/other/zeet%20role.yaml"},
-                     id="relative-outside"),
-        pytest.param("/elsewhere/zeet-role.yaml", "/repo", {"uri": "file:///elsewhere/zeet-role.yaml"},
-                     id="absolute-outside"),
-        pytest.param("./a/../b/zeet-role.yaml", "/repo", {"uri": "b/zeet-role.yaml", "uriBaseId": "%SRCROOT%"},
-                     id="dots-inside"),
+        pytest.param(
+            "infra/zeet-role.yaml",
+            "/repo",
+            {"uri": "infra/zeet-role.yaml", "uriBaseId": "%SRCROOT%"},
+            id="relative-inside",
+        ),
+        pytest.param(
+            "/repo/infra/zeet-role.yaml",
+            "/repo",
+            {"uri": "infra/zeet-role.yaml", "uriBaseId": "%SRCROOT%"},
+            id="absolute-inside",
+        ),
+        pytest.param(
+            "../other/zeet role.yaml",
+            "/repo/sub",
+            {"uri": "file:///repo/other/zeet%20role.yaml"},
+            id="relative-outside",
+        ),
+        pytest.param(
+            "/elsewhere/zeet-role.yaml", "/repo", {"uri": "file:///elsewhere/zeet-role.yaml"}, id="absolute-outside"
+        ),
+        pytest.param(
+            "./a/../b/zeet-role.yaml", "/repo", {"uri": "b/zeet-role.yaml", "uriBaseId": "%SRCROOT%"}, id="dots-inside"
+        ),
     ],
 )
 def test_artifact_locations(source: str, root: str, expected: dict[str, str]) -> None:
@@ -273,12 +329,19 @@ def test_account_wide_runs_have_one_result_per_role_feature_and_check(run_cli: C
     assert set(wanted) <= set(covered)
     grouped = [r for r in results if "fingerprints" in r["properties"]]
     assert grouped, "the restricted role lacks several SQS actions: one result lists them"
-    restricted = next(r for r in grouped if r["properties"]["role"] == "zeet-restricted"
-                      and r["properties"]["feature"] == "cluster-capacity-monitoring")
+    restricted = next(
+        r
+        for r in grouped
+        if r["properties"]["role"] == "zeet-restricted" and r["properties"]["feature"] == "cluster-capacity-monitoring"
+    )
     assert "sqs:CreateQueue" in restricted["properties"]["subjects"]
     assert "sqs:CreateQueue" in restricted["message"]["text"]
-    assert run["properties"] == {"resultsTotal": len(results), "resultsCap": 5000, "resultsOmitted": 0,
-                                 "resultsGrouped": "role, feature and check"}
+    assert run["properties"] == {
+        "resultsTotal": len(results),
+        "resultsCap": 5000,
+        "resultsOmitted": 0,
+        "resultsGrouped": "role, feature and check",
+    }
 
 
 def test_results_are_capped_most_severe_first(

@@ -8,8 +8,8 @@ import io
 import re
 
 import pytest
-from tests.formats.conftest import ROOT, ZEET
 
+from tests.formats.conftest import ROOT, ZEET
 from zeet_iam_audit.cli import main
 
 GAAD = "fixtures/gaad/zeet-account.json"
@@ -65,16 +65,16 @@ def test_the_table_fits_the_width(example: str, width: int) -> None:
     "argv",
     [
         pytest.param(["rules"], id="rules"),
-        *[pytest.param(["rules", "show", rule], id=f"rules-show-{rule}")
-          for rule in sorted(p.stem for p in (ROOT / "rules").glob("*.toml"))],
+        *[
+            pytest.param(["rules", "show", rule], id=f"rules-show-{rule}")
+            for rule in sorted(p.stem for p in (ROOT / "rules").glob("*.toml"))
+        ],
         pytest.param(["catalog"], id="catalog"),
         pytest.param(["explain", "sqs:CreateQueue", "--file", GAAD, "--all-roles"], id="explain"),
     ],
 )
 @pytest.mark.parametrize("columns", [80, 100])
-def test_the_other_texts_fit_the_terminal(
-    argv: list[str], columns: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_other_texts_fit_the_terminal(argv: list[str], columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
     code, out, err = _run(argv, Terminal())
     assert code == 0, err
@@ -120,8 +120,7 @@ def test_a_bad_width_is_a_usage_error(value: str) -> None:
         pytest.param("never", True, {"FORCE_COLOR": "1"}, False, id="never"),
     ],
 )
-def test_color(flag: str, terminal: bool, env: dict[str, str], colored: bool,
-               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_color(flag: str, terminal: bool, env: dict[str, str], colored: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     argv = ["--file", GAAD, "--all-roles", *ZEET, "--width", "100", "--color", flag]

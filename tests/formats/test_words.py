@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from tests.formats.conftest import ZEET, CliResult
 
 TEXT_FORMATS = ("table", "markdown", "github")
@@ -19,8 +20,9 @@ RAW = re.compile(r"implicit_deny|explicit_deny|\bgate an\b|\ban Deny\b")
 
 
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)
-@pytest.mark.parametrize("argv", [ROLE_FILE, (*GAAD, "--all-roles"), CONDITIONAL],
-                         ids=["role-file", "gaad", "cloudformation"])
+@pytest.mark.parametrize(
+    "argv", [ROLE_FILE, (*GAAD, "--all-roles"), CONDITIONAL], ids=["role-file", "gaad", "cloudformation"]
+)
 def test_text_formats_speak_words(run_cli: Callable[..., CliResult], fmt: str, argv: tuple[str, ...]) -> None:
     text = run_cli(*argv, "--format", fmt, "--width", "200").stdout
     assert text
@@ -64,8 +66,7 @@ def test_no_excess_is_not_analysed_in_json_and_markdown(run_cli: Callable[..., C
 
 def test_a_gaad_file_with_no_roles_under_all_roles(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
     empty = tmp_path / "gaad.json"
-    empty.write_text(json.dumps({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [],
-                                 "Policies": []}))
+    empty.write_text(json.dumps({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}))
     result = run_cli("--file", str(empty), "--all-roles", "--format", "markdown")
     assert result.code == 0, result.stderr
     assert "no IAM role found (looked for RoleDetailList entries)" in result.stdout

@@ -24,8 +24,13 @@ GOLDEN = Path(__file__).resolve().parent
 TODAY = datetime.date(2025, 6, 1)  # waivers expire relative to this date, not the real one
 VERSION = "0.0.0-golden"
 COMMAND = ".venv/bin/python -m tests.golden.regenerate"
-AUDIT_FORMATS = {"table": "table.txt", "json": "report.json", "sarif": "report.sarif",
-                 "markdown": "report.md", "github": "github.txt"}
+AUDIT_FORMATS = {
+    "table": "table.txt",
+    "json": "report.json",
+    "sarif": "report.sarif",
+    "markdown": "report.md",
+    "github": "github.txt",
+}
 DIFF_FORMATS = {"table": "diff.txt", "json": "diff.json", "markdown": "diff.md"}
 TABLE_WIDTH = 100
 
@@ -43,16 +48,45 @@ class Case:
 
 CASES = (
     # An authorization-details file (JSON): an explicit Deny, a boundary-free role, statement lines.
-    Case("gaad-restricted", ("--file", "fixtures/gaad/zeet-account.json", "--role", "zeet-restricted",
-                             "--zeet-account-id", "111122223333", "--external-id", "zeet-ext-5f2c9a7e")),
+    Case(
+        "gaad-restricted",
+        (
+            "--file",
+            "fixtures/gaad/zeet-account.json",
+            "--role",
+            "zeet-restricted",
+            "--zeet-account-id",
+            "111122223333",
+            "--external-id",
+            "zeet-ext-5f2c9a7e",
+        ),
+    ),
     # A CloudFormation template (YAML with short-form tags): missing, conditional, unknown, risky.
-    Case("cloudformation", ("--file", "fixtures/cloudformation/zeet-role.yaml",
-                            "--zeet-account-id", "111122223333", "--external-id", "zeet-ext-5f2c9a7e")),
+    Case(
+        "cloudformation",
+        (
+            "--file",
+            "fixtures/cloudformation/zeet-role.yaml",
+            "--zeet-account-id",
+            "111122223333",
+            "--external-id",
+            "zeet-ext-5f2c9a7e",
+        ),
+    ),
     # The CI pair's head (SQS removed) with waivers: one applied, one expired, one matching nothing.
     Case("ci-head-waivers", ("--file", "fixtures/ci/zeet-role.yaml", "--config", "tests/golden/ci-waivers.toml")),
     # The CI pair compared: the capacity-monitoring regression.
-    Case("ci-diff", ("diff", "fixtures/ci/zeet-role.base.yaml", "fixtures/ci/zeet-role.yaml",
-                     "--config", "fixtures/ci/.zeet-iam-audit.toml"), diff=True),
+    Case(
+        "ci-diff",
+        (
+            "diff",
+            "fixtures/ci/zeet-role.base.yaml",
+            "fixtures/ci/zeet-role.yaml",
+            "--config",
+            "fixtures/ci/.zeet-iam-audit.toml",
+        ),
+        diff=True,
+    ),
 )
 
 
@@ -120,8 +154,11 @@ def main() -> int:
     stale = existing_files() - expected_files()
     for path in sorted(stale):
         path.unlink()
-    print(f"wrote {len(expected_files())} golden files under {GOLDEN.relative_to(ROOT)}"
-          + (f"; removed {len(stale)} stale" if stale else ""), file=sys.stderr)
+    print(
+        f"wrote {len(expected_files())} golden files under {GOLDEN.relative_to(ROOT)}"
+        + (f"; removed {len(stale)} stale" if stale else ""),
+        file=sys.stderr,
+    )
     return 0
 
 

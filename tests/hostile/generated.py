@@ -49,8 +49,20 @@ def _gaad_with_document(document: Any) -> dict[str, Any]:
 def twenty_thousand_statements() -> dict[str, Any]:
     """An authorization-details file whose one role has a 20,000-statement inline policy, mixing
     actions, wildcards, resources, conditions and Deny statements the way real policies do."""
-    services = ["s3", "sqs", "ec2", "iam", "logs", "lambda", "rds", "eks", "sns", "events", "cloudwatch",
-                "secretsmanager"]
+    services = [
+        "s3",
+        "sqs",
+        "ec2",
+        "iam",
+        "logs",
+        "lambda",
+        "rds",
+        "eks",
+        "sns",
+        "events",
+        "cloudwatch",
+        "secretsmanager",
+    ]
     verbs = ["Get", "Put", "List", "Describe", "Create", "Delete", "Update", "Tag"]
     tails = ["*", "Object", "Queue*", "Instance", ""]
     statements: list[dict[str, Any]] = []
@@ -58,14 +70,21 @@ def twenty_thousand_statements() -> dict[str, Any]:
         statement: dict[str, Any] = {
             "Sid": f"S{i}",
             "Effect": "Deny" if i % 10 == 0 else "Allow",
-            "Action": [f"{services[(i + k) % len(services)]}:{verbs[(i * 3 + k) % len(verbs)]}"
-                       f"{tails[(i + 2 * k) % len(tails)]}" for k in range(3)],
-            "Resource": [f"arn:aws:{services[i % len(services)]}:*:123456789012:zeet-{i}-*",
-                         f"arn:aws:s3:::bucket-{i}/*"],
+            "Action": [
+                f"{services[(i + k) % len(services)]}:{verbs[(i * 3 + k) % len(verbs)]}"
+                f"{tails[(i + 2 * k) % len(tails)]}"
+                for k in range(3)
+            ],
+            "Resource": [
+                f"arn:aws:{services[i % len(services)]}:*:123456789012:zeet-{i}-*",
+                f"arn:aws:s3:::bucket-{i}/*",
+            ],
         }
         if i % 7 == 0:
-            statement["Condition"] = {"StringEquals": {"aws:RequestedRegion": "us-east-1"},
-                                      "StringLike": {"aws:PrincipalTag/team": "zeet-*"}}
+            statement["Condition"] = {
+                "StringEquals": {"aws:RequestedRegion": "us-east-1"},
+                "StringLike": {"aws:PrincipalTag/team": "zeet-*"},
+            }
         statements.append(statement)
     return _gaad_with_document({"Version": "2012-10-17", "Statement": statements})
 
@@ -100,9 +119,9 @@ def _python_tags(path: Path) -> None:
     marker = path.parent / f"{MARKER_PREFIX}-generated"
     path.write_text(
         "Resources:\n"
-        f"  A: !!python/object/apply:os.system [\"touch {marker}-apply\"]\n"
-        f"  B: !!python/object/apply:subprocess.call [[\"touch\", \"{marker}-call\"]]\n"
-        f"  C: !!python/object/new:os.system [\"touch {marker}-new\"]\n"
+        f'  A: !!python/object/apply:os.system ["touch {marker}-apply"]\n'
+        f'  B: !!python/object/apply:subprocess.call [["touch", "{marker}-call"]]\n'
+        f'  C: !!python/object/new:os.system ["touch {marker}-new"]\n'
         "  D: !!python/name:os.system\n"
         "  E: !!python/module:os\n"
         f"  F: !!python/object/apply:builtins.exec [\"open('{marker}-exec', 'w').close()\"]\n",
@@ -114,29 +133,64 @@ def _sub_expansion(path: Path) -> None:
     """A 1 MB parameter default substituted 2,000 times: 2 GB of text from a 1 MB template."""
     template = {
         "Parameters": {"P": {"Type": "String", "Default": "x" * 1_000_000}},
-        "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": "r",
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}]},
-            "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "${P}" * 2000}}]}}],
-        }}},
+        "Resources": {
+            "R": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "r",
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "p",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": "s3:GetObject",
+                                        "Resource": {"Fn::Sub": "${P}" * 2000},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                },
+            }
+        },
     }
     path.write_text(json.dumps(template), encoding="utf-8")
 
 
 def _find_in_map_expansion(path: Path) -> None:
     """A 5,000-item mapping repeated by Fn::FindInMap in 1,000 statements: 5 million values."""
-    statements = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::FindInMap": ["M", "k", "v"]}}
-                  for _ in range(1000)]
+    statements = [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::FindInMap": ["M", "k", "v"]}}
+        for _ in range(1000)
+    ]
     template = {
         "Mappings": {"M": {"k": {"v": [f"arn:aws:s3:::bucket-{i}/*" for i in range(5000)]}}},
-        "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": "r",
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}]},
-            "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
-        }}},
+        "Resources": {
+            "R": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "r",
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}
+                        ],
+                    },
+                    "Policies": [
+                        {"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+                    ],
+                },
+            }
+        },
     }
     path.write_text(json.dumps(template), encoding="utf-8")
 
@@ -146,7 +200,7 @@ def _string_alias_bomb(path: Path) -> None:
     aliases = ", ".join(["*s"] * 2000)
     path.write_text(
         "Mappings:\n"
-        f"  M: {{k: {{v: &s \"{'x' * 1_000_000}\"}}}}\n"
+        f'  M: {{k: {{v: &s "{"x" * 1_000_000}"}}}}\n'
         "Resources:\n"
         "  R:\n"
         "    Type: AWS::IAM::Role\n"
@@ -161,10 +215,22 @@ def _string_alias_bomb(path: Path) -> None:
 
 
 def _terraform_with_policy(policy: str) -> dict[str, Any]:
-    return {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
-        {"address": "aws_iam_role.zeet", "mode": "managed", "type": "aws_iam_role", "name": "zeet",
-         "values": {"name": "zeet", "path": "/", "inline_policy": [{"name": "Odd", "policy": policy}]}},
-    ]}}}
+    return {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_iam_role.zeet",
+                        "mode": "managed",
+                        "type": "aws_iam_role",
+                        "name": "zeet",
+                        "values": {"name": "zeet", "path": "/", "inline_policy": [{"name": "Odd", "policy": policy}]},
+                    },
+                ]
+            }
+        },
+    }
 
 
 # --- second round: bounded work, conflicting pages, special files ---------------------------------
@@ -173,27 +239,57 @@ def _terraform_with_policy(policy: str) -> dict[str, Any]:
 def _role_template(resource: Any, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "Parameters": parameters or {},
-        "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": "r",
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}]},
-            "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}]}}],
-        }}},
+        "Resources": {
+            "R": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "r",
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "p",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}],
+                            },
+                        }
+                    ],
+                },
+            }
+        },
     }
 
 
 def _sub_reasons_doubling(path: Path) -> None:
     """Each level's Fn::Sub depends on the level below twice, through two different templates, so
     the reason an unresolved value gives quotes the level below twice: 2^15 copies at the top."""
-    lines = ["Parameters:", "  P: {Type: String}", "Resources:", "  R:", "    Type: AWS::IAM::Role",
-             "    Properties:", "      RoleName: r", "      Policies:", "        - PolicyName: p",
-             "          PolicyDocument:", "            Version: '2012-10-17'", "            Statement:",
-             "              - Effect: Allow", "                Action: s3:GetObject",
-             "                Resource: [&l0 !Sub '${P}-bucket'"]
+    lines = [
+        "Parameters:",
+        "  P: {Type: String}",
+        "Resources:",
+        "  R:",
+        "    Type: AWS::IAM::Role",
+        "    Properties:",
+        "      RoleName: r",
+        "      Policies:",
+        "        - PolicyName: p",
+        "          PolicyDocument:",
+        "            Version: '2012-10-17'",
+        "            Statement:",
+        "              - Effect: Allow",
+        "                Action: s3:GetObject",
+        "                Resource: [&l0 !Sub '${P}-bucket'",
+    ]
     for level in range(1, 16):
-        lines.append(f"                  , &l{level} !Sub ['${{A}}/${{B}}', {{A: *l{level - 1}, "
-                     f"B: !Sub ['x${{C}}', {{C: *l{level - 1}}}]}}]")
+        lines.append(
+            f"                  , &l{level} !Sub ['${{A}}/${{B}}', {{A: *l{level - 1}, "
+            f"B: !Sub ['x${{C}}', {{C: *l{level - 1}}}]}}]"
+        )
     lines.append("                  ]")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -219,7 +315,8 @@ def _huge_string_in_policy(path: Path) -> None:
     """A 63 MB resource string in one inline policy."""
     data: dict[str, Any] = json.loads(_valid_gaad_text())
     data["RoleDetailList"][0]["RolePolicyList"][0]["PolicyDocument"]["Statement"][0]["Resource"] = (
-        "arn:aws:s3:::" + "b" * 63_000_000)
+        "arn:aws:s3:::" + "b" * 63_000_000
+    )
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
@@ -238,9 +335,21 @@ def _conflicting_pages(path: Path) -> None:
     page["RoleDetailList"][0]["AttachedManagedPolicies"] = [{"PolicyName": "ZeetLogs", "PolicyArn": arn}]
 
     def policy(effect: str) -> dict[str, Any]:
-        return {"PolicyName": "ZeetLogs", "Arn": arn, "DefaultVersionId": "v1", "PolicyVersionList": [
-            {"VersionId": "v1", "IsDefaultVersion": True, "Document": {"Version": "2012-10-17", "Statement": [
-                {"Effect": effect, "Action": "logs:*", "Resource": "*"}]}}]}
+        return {
+            "PolicyName": "ZeetLogs",
+            "Arn": arn,
+            "DefaultVersionId": "v1",
+            "PolicyVersionList": [
+                {
+                    "VersionId": "v1",
+                    "IsDefaultVersion": True,
+                    "Document": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": effect, "Action": "logs:*", "Resource": "*"}],
+                    },
+                }
+            ],
+        }
 
     first = {**page, "Policies": [policy("Allow")], "IsTruncated": True, "Marker": "m1"}
     second = {**page, "RoleDetailList": [], "Policies": [policy("Deny")], "IsTruncated": False}
@@ -255,55 +364,91 @@ GAAD_VALID = _valid_gaad_text
 GENERATED: dict[str, tuple[Callable[[Path], object], Expect]] = {
     "bom-utf8.json": (lambda p: p.write_bytes(codecs.BOM_UTF8 + GAAD_VALID().encode("utf-8")), report()),
     "bom-utf16.json": (lambda p: p.write_bytes(GAAD_VALID().encode("utf-16")), report()),
-    "bom-utf32.json": (lambda p: p.write_bytes(GAAD_VALID().encode("utf-32")),
-                       error("line 1 column 1: the file is UTF-32")),
-    "latin1.json": (_bytes(b'{"RoleDetailList": [{"RoleName": "caf\xe9"}]}'),
-                    error("line 1 column 38: not UTF-8 text (byte 0xe9)")),
+    "bom-utf32.json": (
+        lambda p: p.write_bytes(GAAD_VALID().encode("utf-32")),
+        error("line 1 column 1: the file is UTF-32"),
+    ),
+    "latin1.json": (
+        _bytes(b'{"RoleDetailList": [{"RoleName": "caf\xe9"}]}'),
+        error("line 1 column 38: not UTF-8 text (byte 0xe9)"),
+    ),
     "invalid-utf8.yaml": (_bytes(b"Resources:\n  R\xc3\x28: {}\n"), error("line 2 column 4: not UTF-8 text")),
     "truncated-utf8.json": (_bytes(b'{"RoleDetailList": ["\xe2\x82'), error("line 1 column 22: not UTF-8 text")),
     "nul-byte.json": (_bytes(b'{"RoleDetailList": []}\n\x00'), error("line 2 column 1: NUL character")),
     "nul-byte.yaml": (_bytes(b"Resources:\n  R: {Type: \x00}\n"), error("line 2 column 13: NUL character")),
-    "yaml-control-character.yaml": (_bytes(b'Resources:\n  R: {Type: "a\x01"}\n'),
-                                    error("line 2 column 15: character U+0001 is not allowed in YAML")),
+    "yaml-control-character.yaml": (
+        _bytes(b'Resources:\n  R: {Type: "a\x01"}\n'),
+        error("line 2 column 15: character U+0001 is not allowed in YAML"),
+    ),
     "random-binary.json": (_bytes(bytes(range(256)) * 64), error("not UTF-8 text")),
     "deep-arrays.json": (_text("[" * DEEP + "]" * DEEP), error("line 1 column 129: nested more than 128 levels")),
-    "deep-objects.json": (_text('{"a":' * DEEP + "1" + "}" * DEEP),
-                          error("line 1 column 641: nested more than 128 levels")),
+    "deep-objects.json": (
+        _text('{"a":' * DEEP + "1" + "}" * DEEP),
+        error("line 1 column 641: nested more than 128 levels"),
+    ),
     "deep-flow.yaml": (_text("[" * DEEP + "]" * DEEP), error("nested more than 128 levels")),
     "deep-block.yaml": (_text("- " * DEEP + "x\n"), error("nested more than 128 levels")),
-    "deep-policy-string.json": (_json(_gaad_with_document("[" * DEEP + "]" * DEEP)),
-                                report("PolicyDocument: the document is nested too deeply to be a policy")),
-    "long-integer.json": (_text('{"RoleDetailList": [{"RoleName": "r", "MaxSessionDuration": 1' + "0" * DIGITS + "}]}"),
-                          error("line 1 column 61: a number too long to read (more than 4300 digits)")),
-    "long-integer.yaml": (_text("Resources:\n  R:\n    Properties: {MaxSessionDuration: 1" + "0" * DIGITS + "}\n"),
-                          error("a number too long to read")),
-    "long-float.json": (_text(GAAD_VALID().replace('"Resource": "*"', '"Resource": "*", "Condition": '
-                                                   '{"NumericLessThan": {"s3:max-keys": 1.' + "5" * DIGITS + "}}")),
-                        report()),
+    "deep-policy-string.json": (
+        _json(_gaad_with_document("[" * DEEP + "]" * DEEP)),
+        report("PolicyDocument: the document is nested too deeply to be a policy"),
+    ),
+    "long-integer.json": (
+        _text('{"RoleDetailList": [{"RoleName": "r", "MaxSessionDuration": 1' + "0" * DIGITS + "}]}"),
+        error("line 1 column 61: a number too long to read (more than 4300 digits)"),
+    ),
+    "long-integer.yaml": (
+        _text("Resources:\n  R:\n    Properties: {MaxSessionDuration: 1" + "0" * DIGITS + "}\n"),
+        error("a number too long to read"),
+    ),
+    "long-float.json": (
+        _text(
+            GAAD_VALID().replace(
+                '"Resource": "*"',
+                '"Resource": "*", "Condition": {"NumericLessThan": {"s3:max-keys": 1.' + "5" * DIGITS + "}}",
+            )
+        ),
+        report(),
+    ),
     "long-integer-in-policy-string.json": (
-        _json(_terraform_with_policy('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": '
-                                     '"s3:ListBucket", "Resource": "*", "Condition": {"NumericLessThan": '
-                                     '{"s3:max-keys": 1' + "0" * DIGITS + "}}}]}")),
-        report("aws_iam_role.zeet.inline_policy[0].policy: not valid JSON")),
-    "deep-policy-in-terraform-string.json": (_json(_terraform_with_policy("[" * DEEP + "]" * DEEP)),
-                                             report("the document is nested too deeply to be a policy")),
+        _json(
+            _terraform_with_policy(
+                '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": '
+                '"s3:ListBucket", "Resource": "*", "Condition": {"NumericLessThan": '
+                '{"s3:max-keys": 1' + "0" * DIGITS + "}}}]}"
+            )
+        ),
+        report("aws_iam_role.zeet.inline_policy[0].policy: not valid JSON"),
+    ),
+    "deep-policy-in-terraform-string.json": (
+        _json(_terraform_with_policy("[" * DEEP + "]" * DEEP)),
+        report("the document is nested too deeply to be a policy"),
+    ),
     "statements-20000.json": (_json(twenty_thousand_statements()), report('"name": "zeet"')),
     "oversize.json": (_oversize, error("larger than the 64 MB limit for an input")),
     "symlink-loop.json": (_symlink_loop, error("cannot read the file")),
     "directory.json": (_directory, error("is a directory, not a file")),
     "python-tags.yaml": (_python_tags, error("could not determine a constructor for the tag")),
-    "cfn-sub-expansion.json": (_sub_expansion, error("Resources.R.Properties.Policies[0].PolicyDocument.Statement[0]"
-                                                     ".Resource: the intrinsic functions expand to more than 64 MB")),
-    "cfn-find-in-map-expansion.json": (_find_in_map_expansion,
-                                       error("the intrinsic functions expand to more than 1,000,000 values")),
+    "cfn-sub-expansion.json": (
+        _sub_expansion,
+        error(
+            "Resources.R.Properties.Policies[0].PolicyDocument.Statement[0]"
+            ".Resource: the intrinsic functions expand to more than 64 MB"
+        ),
+    ),
+    "cfn-find-in-map-expansion.json": (
+        _find_in_map_expansion,
+        error("the intrinsic functions expand to more than 1,000,000 values"),
+    ),
     "yaml-string-alias-bomb.yaml": (_string_alias_bomb, error("expands to more than 64 MB of text through aliases")),
     # Second round.
     "cfn-sub-reasons-doubling.yaml": (_sub_reasons_doubling, report("Ref P (a parameter without a default")),
     "cfn-sub-unclosed.json": (_sub_unclosed, report('"name": "r"')),
     "duplicate-key-at-the-end.json": (_duplicate_key_at_the_end, error("duplicate key 'IsTruncated' in one object")),
     "huge-string-in-policy.json": (_huge_string_in_policy, report('"name": "zeet"')),
-    "megabyte-role-name.json": (_megabyte_role_name, report("nnnn\\u2026\"")),
-    "gaad-conflicting-pages.json": (_conflicting_pages, report("gaad-conflicting-pages.json: $[1].Policies[0] and "
-                                                               "$[0].Policies[0] describe")),
+    "megabyte-role-name.json": (_megabyte_role_name, report('nnnn\\u2026"')),
+    "gaad-conflicting-pages.json": (
+        _conflicting_pages,
+        report("gaad-conflicting-pages.json: $[1].Policies[0] and $[0].Policies[0] describe"),
+    ),
     "device.json": (_device, error("is a device, not a file")),
 }

@@ -47,8 +47,9 @@ EXPECTED: dict[str, Expect] = {
     "duplicate-keys-in-policy.json": error("line 4 column 5: duplicate key 'Effect'"),
     "duplicate-keys.yaml": error("line 4 column 3: duplicate key 'ZeetRole'"),
     "lone-surrogate-role-name.json": error("$.RoleDetailList[0].RoleName: a \\u escape of a lone surrogate"),
-    "unrecognised-keys-with-control-characters.json": error('found keys: "\\u001b[2J\\u001b]0;title\\u0007", '
-                                                            '"Line\\n::error::injected"'),
+    "unrecognised-keys-with-control-characters.json": error(
+        'found keys: "\\u001b[2J\\u001b]0;title\\u0007", "Line\\n::error::injected"'
+    ),
     "control-characters-in-names.json": report("zeet\\u001b[2J"),
     "names-that-steer-reviews.json": report("zeet-admin\\u202e\\u2066nimda-teez"),
     # Authorization details of the wrong shape, level by level.
@@ -64,8 +65,9 @@ EXPECTED: dict[str, Expect] = {
     "gaad-role-policy-list-numbers.json": error("$.RoleDetailList[0].RolePolicyList[0]: expected an inline policy"),
     "gaad-role-policy-list-string.json": error("$.RoleDetailList[0].RolePolicyList: expected a list"),
     "gaad-attached-policies-string.json": error("$.RoleDetailList[0].AttachedManagedPolicies: expected a list"),
-    "gaad-attached-policy-arn-number.json": error("$.RoleDetailList[0].AttachedManagedPolicies[0].PolicyArn: "
-                                                  "expected a string"),
+    "gaad-attached-policy-arn-number.json": error(
+        "$.RoleDetailList[0].AttachedManagedPolicies[0].PolicyArn: expected a string"
+    ),
     "gaad-boundary-string.json": error("$.RoleDetailList[0].PermissionsBoundary: expected an object"),
     "gaad-max-session-duration-huge.json": error("$.RoleDetailList[0].MaxSessionDuration: expected a number"),
     "gaad-policies-string.json": error("$.Policies: expected a list"),
@@ -79,8 +81,9 @@ EXPECTED: dict[str, Expect] = {
     "gaad-policy-document-garbage-string.json": report("RolePolicyList[0].PolicyDocument: not valid JSON"),
     "gaad-policy-document-not-json-string.json": report("RolePolicyList[0].PolicyDocument: not valid JSON"),
     "gaad-policy-document-string-duplicate-keys.json": report("PolicyDocument.Statement: duplicate key 'Statement'"),
-    "gaad-policy-version-document-number.json": report("$.Policies[0].PolicyVersionList[0].Document: expected a "
-                                                       "policy object"),
+    "gaad-policy-version-document-number.json": report(
+        "$.Policies[0].PolicyVersionList[0].Document: expected a policy object"
+    ),
     "gaad-statement-number.json": report("PolicyDocument.Statement: expected a statement object or a list"),
     "gaad-statement-items-strings.json": report("PolicyDocument.Statement[0]: expected a statement object"),
     "gaad-statement-empty-object.json": report("PolicyDocument.Statement.Effect: missing"),
@@ -88,14 +91,15 @@ EXPECTED: dict[str, Expect] = {
     "gaad-action-nested-lists.json": report("Statement[0].Action[0]: expected a string, got a list"),
     "gaad-resource-object.json": report("Statement[0].Resource: expected a string or a list of strings"),
     "gaad-effect-boolean.json": report("Statement[0].Effect: expected Allow or Deny, got true"),
-    "gaad-condition-values-objects.json": report("Condition.StringEquals.aws:RequestedRegion: expected a string, "
-                                                 "number or boolean, got an object"),
+    "gaad-condition-values-objects.json": report(
+        "Condition.StringEquals.aws:RequestedRegion: expected a string, number or boolean, got an object"
+    ),
     "gaad-condition-list.json": report("Statement[0].Condition: expected an object of operator"),
     "gaad-condition-operator-block-number.json": report("Condition.StringEquals: expected an object of condition key"),
     "gaad-condition-huge-numbers.json": report('"name": "zeet"'),
     "gaad-trust-list.json": report("AssumeRolePolicyDocument: expected a policy object, got a list"),
     "gaad-trust-garbage-string.json": report("AssumeRolePolicyDocument: not valid JSON"),
-    "gaad-principal-number.json": report("Statement[0].Principal: expected \\\"*\\\" or an object of principal types"),
+    "gaad-principal-number.json": report('Statement[0].Principal: expected \\"*\\" or an object of principal types'),
     # get-role output and bare policies.
     "role-role-string.json": error("$: not a recognised input"),
     "role-policy-list-numbers.json": report('"name": "zeet"'),
@@ -126,8 +130,10 @@ EXPECTED: dict[str, Expect] = {
     "yaml-billion-laughs.yaml": error("line 8 column 4: expands to more than 1,000,000 values through aliases"),
     "yaml-alias-bomb-in-policy.yaml": error("line 10 column 10: expands to more than 1,000,000 values"),
     "yaml-recursive-alias.yaml": error("line 4 column 17: an alias refers to a value that contains it"),
-    "yaml-python-object-apply.yaml": error("line 7 column 17: could not determine a constructor for the tag "
-                                           "'tag:yaml.org,2002:python/object/apply:os.system'"),
+    "yaml-python-object-apply.yaml": error(
+        "line 7 column 17: could not determine a constructor for the tag "
+        "'tag:yaml.org,2002:python/object/apply:os.system'"
+    ),
     "yaml-python-object-new.yaml": error("line 1 column 12: could not determine a constructor"),
     "yaml-python-name.yaml": error("line 1 column 27: could not determine a constructor"),
     "yaml-python-module.yaml": error("line 1 column 12: could not determine a constructor"),
@@ -154,8 +160,13 @@ def _limit_memory() -> None:  # runs in the child, between fork and exec
 
 
 def _environment(home: Path) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NO_COLOR": "1",
+    }
 
 
 def run_all(cases: dict[str, Path], runs: Path) -> dict[str, Run]:
@@ -173,7 +184,11 @@ def run_all(cases: dict[str, Path], runs: Path) -> dict[str, Run]:
             with (outputs / f"{name}.out").open("wb") as out, (outputs / f"{name}.err").open("wb") as err:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "zeet_iam_audit", "--file", str(path), "--all-roles", "--format", "json"],
-                    cwd=workdir, env=_environment(workdir), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                    cwd=workdir,
+                    env=_environment(workdir),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
                     preexec_fn=_limit_memory,  # safe: this process starts no threads
                 )
             running[name] = (process, time.monotonic(), workdir)
@@ -188,7 +203,9 @@ def run_all(cases: dict[str, Path], runs: Path) -> dict[str, Run]:
                 returncode = process.returncode
             del running[name]
             done[name] = Run(
-                path=cases[name], workdir=workdir, returncode=returncode,
+                path=cases[name],
+                workdir=workdir,
+                returncode=returncode,
                 stdout=(outputs / f"{name}.out").read_text(encoding="utf-8", errors="replace"),
                 stderr=(outputs / f"{name}.err").read_text(encoding="utf-8", errors="replace"),
                 seconds=time.monotonic() - started,

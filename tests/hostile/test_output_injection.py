@@ -30,8 +30,9 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # all but ta
 
 def _render(name: str) -> str:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(["--file", str(HOSTILE), "--all-roles", "--format", name, "--width", "120"],
-                stdout=stdout, stderr=stderr)
+    code = main(
+        ["--file", str(HOSTILE), "--all-roles", "--format", name, "--width", "120"], stdout=stdout, stderr=stderr
+    )
     assert code in (0, 1), stderr.getvalue()
     return stdout.getvalue()
 
@@ -139,8 +140,11 @@ def placeholder_report() -> AuditReport:
     """One audited role whose every name is ``PLACEHOLDER`` (substituted per example below)."""
     stdout = io.StringIO()
     source = (Path(__file__).resolve().parent / "corpus" / "gaad-valid.json").read_text(encoding="utf-8")
-    data = json.loads(source.replace('"zeet"', '"PLACEHOLDER"').replace('"Logs"', '"PLACEHOLDER-policy"')
-                      .replace("role/zeet", "role/PLACEHOLDER"))
+    data = json.loads(
+        source.replace('"zeet"', '"PLACEHOLDER"')
+        .replace('"Logs"', '"PLACEHOLDER-policy"')
+        .replace("role/zeet", "role/PLACEHOLDER")
+    )
     from zeet_iam_audit.audit.engine import AuditOptions, audit_roles
     from zeet_iam_audit.catalog import load_catalog
     from zeet_iam_audit.rules import load_rules
@@ -149,15 +153,35 @@ def placeholder_report() -> AuditReport:
 
     roles, _ = read_gaad(data, Locator("PLACEHOLDER.json"))
     catalog = load_catalog()
-    report = audit_roles(list(roles), load_rules(catalog=catalog), catalog, AuditOptions(),
-                         tool_version="property", inputs=("PLACEHOLDER.json",))
+    report = audit_roles(
+        list(roles),
+        load_rules(catalog=catalog),
+        catalog,
+        AuditOptions(),
+        tool_version="property",
+        inputs=("PLACEHOLDER.json",),
+    )
     assert stdout.getvalue() == ""
     return report
 
 
-NAMES = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40) | st.sampled_from([
-    "\u202e", "\u2066x\u2069", "\u200b", "\ufeff", "\x1b[2J", "\r\n::error::x", "\u2028", "\x85", "%0A", "a:b,c",
-    "@octocat", "https://evil.example", "\U000e0041"])
+NAMES = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40) | st.sampled_from(
+    [
+        "\u202e",
+        "\u2066x\u2069",
+        "\u200b",
+        "\ufeff",
+        "\x1b[2J",
+        "\r\n::error::x",
+        "\u2028",
+        "\x85",
+        "%0A",
+        "a:b,c",
+        "@octocat",
+        "https://evil.example",
+        "\U000e0041",
+    ]
+)
 
 
 @given(name=NAMES)
@@ -175,8 +199,9 @@ def test_no_hidden_character_survives_any_format(placeholder_report: AuditReport
 @pytest.mark.parametrize("output", ["table", "json"])
 def test_other_commands_show_names_escaped_and_json_stays_json(output: str) -> None:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(["explain", "logs:FilterLogEvents", "--file", str(STEERING), "--format", output],
-                stdout=stdout, stderr=stderr)
+    code = main(
+        ["explain", "logs:FilterLogEvents", "--file", str(STEERING), "--format", output], stdout=stdout, stderr=stderr
+    )
     assert code == 0, stderr.getvalue()
     text = stdout.getvalue()
     assert [char for char in text if char != "\t" and char in _hidden(text)] == []

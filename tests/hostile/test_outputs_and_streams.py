@@ -30,8 +30,14 @@ ROOT = HERE.parents[1]
 
 
 def _environment(home: Path) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NO_COLOR": "1",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def _cli(*args: str, cwd: Path) -> tuple[int, str, str]:
@@ -98,8 +104,9 @@ def test_the_input_is_never_an_output(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     code, stdout, stderr = _cli("--file", str(copy), "--json", "sub/../input.json", cwd=tmp_path)
     assert code == 2
-    assert _errors(stderr) == [f"zeet-iam-audit: error: --json sub/../input.json: is the input {copy}; "
-                               "write the report elsewhere"]
+    assert _errors(stderr) == [
+        f"zeet-iam-audit: error: --json sub/../input.json: is the input {copy}; write the report elsewhere"
+    ]
     assert copy.read_bytes() == GAAD.read_bytes()
     assert stdout == ""
 
@@ -175,9 +182,12 @@ def test_sigterm_while_writing_removes_the_temporaries(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text("old\n", encoding="utf-8")
     os.mkfifo(tmp_path / "stuck.fifo")
     process = subprocess.Popen(
-        [sys.executable, "-m", "zeet_iam_audit", "--file", str(GAAD), "--json", "a.json",
-         "--markdown", "stuck.fifo"],
-        cwd=tmp_path, env=_environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [sys.executable, "-m", "zeet_iam_audit", "--file", str(GAAD), "--json", "a.json", "--markdown", "stuck.fifo"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     # Wait until the temporary of a.json exists: the program is then blocked opening the FIFO.
     while not [p for p in tmp_path.iterdir() if p.name.startswith(".a.json.")]:
         assert process.poll() is None, process.communicate()
@@ -195,8 +205,12 @@ def test_sigint_exits_130_with_interrupted_and_no_output(tmp_path: Path) -> None
     """SIGINT while the input is still being read (standard input left open)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "zeet_iam_audit", "--file", "-", "--format", "json", "--output", "r.json"],
-        cwd=tmp_path, env=_environment(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert process.stdin is not None
     assert process.stderr is not None
     process.stdin.write(GAAD.read_bytes()[:100])
@@ -220,7 +234,11 @@ def test_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
     read, write = os.pipe()
     process = subprocess.Popen(
         [sys.executable, "-m", "zeet_iam_audit", "--file", str(big), "--all-roles", "--format", "json", "--jobs", "1"],
-        cwd=tmp_path, env=_environment(tmp_path), stdout=write, stderr=subprocess.PIPE)
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        stdout=write,
+        stderr=subprocess.PIPE,
+    )
     os.close(write)
     assert len(os.read(read, 100)) == 100
     os.close(read)
@@ -236,7 +254,12 @@ def test_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
 def test_standard_input_is_read_with_file_dash(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "zeet_iam_audit", "--file", "-", "--format", "json"],
-        cwd=tmp_path, env=_environment(tmp_path), input=GAAD.read_bytes(), capture_output=True, timeout=120)
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        input=GAAD.read_bytes(),
+        capture_output=True,
+        timeout=120,
+    )
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["roles"][0]["name"] == "zeet"
 
@@ -244,11 +267,16 @@ def test_standard_input_is_read_with_file_dash(tmp_path: Path) -> None:
 def test_standard_input_is_held_to_the_size_limit(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "zeet_iam_audit", "--file", "-", "--max-input-mb", "1"],
-        cwd=tmp_path, env=_environment(tmp_path), input=b" " * (1024 * 1024 + 1), capture_output=True, timeout=120)
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        input=b" " * (1024 * 1024 + 1),
+        capture_output=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert _errors(result.stderr.decode()) == [
-        "zeet-iam-audit: error: standard input: larger than the 1 MB limit for an input (raise it with "
-        "--max-input-mb)"]
+        "zeet-iam-audit: error: standard input: larger than the 1 MB limit for an input (raise it with --max-input-mb)"
+    ]
 
 
 def test_the_size_limit_can_be_raised(tmp_path: Path) -> None:
@@ -275,15 +303,23 @@ def test_a_fifo_is_read_like_standard_input(tmp_path: Path) -> None:
 def test_a_device_that_never_ends_is_refused_in_one_line(tmp_path: Path) -> None:
     code, _, stderr = _cli("--file", "/dev/zero", cwd=tmp_path)
     assert code == 2
-    assert _errors(stderr) == ["zeet-iam-audit: error: /dev/zero: is a device, not a file (it may never end); "
-                               "save the input to a file or pipe it in with --file -"]
+    assert _errors(stderr) == [
+        "zeet-iam-audit: error: /dev/zero: is a device, not a file (it may never end); "
+        "save the input to a file or pipe it in with --file -"
+    ]
 
 
 def test_the_programs_own_stdout_is_not_an_input(tmp_path: Path) -> None:
     """``--file /dev/stdout`` with stdout a pipe would wait for itself for ever."""
     result = subprocess.run(
         [sys.executable, "-m", "zeet_iam_audit", "--file", "/dev/stdout"],
-        cwd=tmp_path, env=_environment(tmp_path), stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert _errors(result.stderr.decode()) == [
-        "zeet-iam-audit: error: /dev/stdout: is this program's own output, not an input"]
+        "zeet-iam-audit: error: /dev/stdout: is this program's own output, not an input"
+    ]

@@ -470,8 +470,7 @@ def test_a_role_deleted_while_being_read_is_skipped_with_the_reason() -> None:
     (skipped,) = result.source.skipped
     assert skipped.name == "zeet-doomed"
     assert skipped.reason == (
-        "could not be read: the role was deleted while it was being read "
-        "(NoSuchEntity on iam:ListAttachedRolePolicies)"
+        "could not be read: the role was deleted while it was being read (NoSuchEntity on iam:ListAttachedRolePolicies)"
     )
     assert skipped.unread
     assert skipped.origin == "live: iam:ListAttachedRolePolicies zeet-doomed"

@@ -34,13 +34,16 @@ class _Body:
 def error_answer(service: str, url: str, status: int, code: str, message: str) -> AWSResponse:
     """An error response as the service's protocol writes it."""
     if service in QUERY_SERVICES:
-        body = (f'<ErrorResponse xmlns="https://{service}.amazonaws.com/doc/2010-05-08/"><Error>'
-                f"<Type>{'Sender' if status < 500 else 'Receiver'}</Type><Code>{code}</Code>"
-                f"<Message>{message}</Message></Error><RequestId>fault-0001</RequestId></ErrorResponse>").encode()
+        body = (
+            f'<ErrorResponse xmlns="https://{service}.amazonaws.com/doc/2010-05-08/"><Error>'
+            f"<Type>{'Sender' if status < 500 else 'Receiver'}</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>fault-0001</RequestId></ErrorResponse>"
+        ).encode()
         return AWSResponse(url, status, {"Content-Type": "text/xml"}, _Body(body))
     body = json.dumps({"__type": code, "message": message}).encode()
-    return AWSResponse(url, status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code},
-                       _Body(body))
+    return AWSResponse(
+        url, status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}, _Body(body)
+    )
 
 
 # What a fault does to one attempt: an error answer, or an exception from the transport.
@@ -92,8 +95,7 @@ class Faults:
     def install(self, session: LiveSession, services: tuple[str, ...] = ("iam", "sts", "organizations")) -> None:
         for service in services:
             client = session.client(service)
-            client.meta.events.register(f"before-send.{client.meta.service_model.service_id.hyphenize()}",
-                                        self._hook)
+            client.meta.events.register(f"before-send.{client.meta.service_model.service_id.hyphenize()}", self._hook)
 
     def _hook(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
         _event, service_id, operation = event_name.split(".")

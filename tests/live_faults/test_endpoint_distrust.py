@@ -44,19 +44,21 @@ def _read(faults: Faults, arns: tuple[str, ...] = ARNS) -> LiveResult:
 
 def _attached_page(policies: list[tuple[str, str]], *, truncated: bool, marker: str | None) -> str:
     """A ListAttachedRolePolicies answer as IAM writes it."""
-    members = "".join(f"<member><PolicyName>{name}</PolicyName><PolicyArn>{arn}</PolicyArn></member>"
-                      for name, arn in policies)
+    members = "".join(
+        f"<member><PolicyName>{name}</PolicyName><PolicyArn>{arn}</PolicyArn></member>" for name, arn in policies
+    )
     marker_xml = f"<Marker>{marker}</Marker>" if marker is not None else ""
-    return (f'<ListAttachedRolePoliciesResponse xmlns="{IAM_XMLNS}"><ListAttachedRolePoliciesResult>'
-            f"<AttachedPolicies>{members}</AttachedPolicies><IsTruncated>{str(truncated).lower()}</IsTruncated>"
-            f"{marker_xml}</ListAttachedRolePoliciesResult><ResponseMetadata><RequestId>fault-0002</RequestId>"
-            "</ResponseMetadata></ListAttachedRolePoliciesResponse>")
+    return (
+        f'<ListAttachedRolePoliciesResponse xmlns="{IAM_XMLNS}"><ListAttachedRolePoliciesResult>'
+        f"<AttachedPolicies>{members}</AttachedPolicies><IsTruncated>{str(truncated).lower()}</IsTruncated>"
+        f"{marker_xml}</ListAttachedRolePoliciesResult><ResponseMetadata><RequestId>fault-0002</RequestId>"
+        "</ResponseMetadata></ListAttachedRolePoliciesResponse>"
+    )
 
 
 def _deny_secrets_first(aws: Any) -> None:
     """zeet-c's second attached policy is the one that would deny: without it, Secrets allows."""
-    deny = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}]}
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}]}
     arn = aws.create_policy(PolicyName="DenySecrets", PolicyDocument=json.dumps(deny))["Policy"]["Arn"]
     aws.attach_role_policy(RoleName="zeet-c", PolicyArn=arn)
 
@@ -67,21 +69,24 @@ def _deny_secrets_first(aws: Any) -> None:
 def test_a_truncated_listing_without_a_marker_is_unknown_never_ok(aws: Any) -> None:
     _deny_secrets_first(aws)
     page = _attached_page([("Secrets", SECRETS_ARN)], truncated=True, marker=None)
-    faults = Faults(rules=[Rule("iam:ListAttachedRolePolicies", raw_answer(200, "text/xml", page),
-                                when=body_names("zeet-c"))])
+    faults = Faults(
+        rules=[Rule("iam:ListAttachedRolePolicies", raw_answer(200, "text/xml", page), when=body_names("zeet-c"))]
+    )
     roles = _audit(_read(faults))
     statuses = {f.id: f.status for f in roles["zeet-c"].features}
     assert statuses["secrets-manager"] is FeatureStatus.UNKNOWN
     assert FeatureStatus.OK not in statuses.values()
-    assert ("iam:ListAttachedRolePolicies for zeet-c: the answer says IsTruncated but gives no Marker"
-            in _reasons(roles["zeet-c"]))
+    assert "iam:ListAttachedRolePolicies for zeet-c: the answer says IsTruncated but gives no Marker" in _reasons(
+        roles["zeet-c"]
+    )
     assert {f.id: f.status for f in roles["zeet-a"].features}["view-logs"] is FeatureStatus.OK
 
 
 def test_a_marker_given_twice_is_a_loop_and_unknown(aws: Any) -> None:
     page = _attached_page([("Secrets", SECRETS_ARN)], truncated=True, marker="7")  # digits: moto, asked too, parses it
-    faults = Faults(rules=[Rule("iam:ListAttachedRolePolicies", raw_answer(200, "text/xml", page),
-                                when=body_names("zeet-c"))])
+    faults = Faults(
+        rules=[Rule("iam:ListAttachedRolePolicies", raw_answer(200, "text/xml", page), when=body_names("zeet-c"))]
+    )
     roles = _audit(_read(faults))
     assert "the endpoint gave the same Marker twice: the listing loops" in _reasons(roles["zeet-c"])
     assert FeatureStatus.OK not in {f.status for f in roles["zeet-c"].features}
@@ -109,15 +114,20 @@ def test_markers_that_never_repeat_stop_at_the_page_cap(aws: Any, monkeypatch: p
 
 
 def test_an_account_listing_without_a_marker_stops_the_run_naming_the_call(aws: Any) -> None:
-    page = (f'<GetAccountAuthorizationDetailsResponse xmlns="{IAM_XMLNS}"><GetAccountAuthorizationDetailsResult>'
-            "<RoleDetailList/><IsTruncated>true</IsTruncated></GetAccountAuthorizationDetailsResult>"
-            "<ResponseMetadata><RequestId>f</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>")
+    page = (
+        f'<GetAccountAuthorizationDetailsResponse xmlns="{IAM_XMLNS}"><GetAccountAuthorizationDetailsResult>'
+        "<RoleDetailList/><IsTruncated>true</IsTruncated></GetAccountAuthorizationDetailsResult>"
+        "<ResponseMetadata><RequestId>f</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>"
+    )
     faults = Faults(rules=[Rule("iam:GetAccountAuthorizationDetails", raw_answer(200, "text/xml", page))])
     options = LiveOptions(all_roles=True, max_attempts=2)
     session = open_session(options)
     faults.install(session)
-    with pytest.raises(AwsAccessError, match=r"^iam:GetAccountAuthorizationDetails failed: IncompleteListing: "
-                       r"the answer says IsTruncated but gives no Marker"):
+    with pytest.raises(
+        AwsAccessError,
+        match=r"^iam:GetAccountAuthorizationDetails failed: IncompleteListing: "
+        r"the answer says IsTruncated but gives no Marker",
+    ):
         read_live(options, session=session)
 
 
@@ -151,8 +161,9 @@ TOKEN = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+zeetTOKEN+secre
         pytest.param(lambda token: token[:30] + " " + token[30:], id="split-by-a-space"),
     ],
 )
-def test_an_echoed_session_token_is_redacted_in_every_form(echo: Any, aws: Any,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_echoed_session_token_is_redacted_in_every_form(
+    echo: Any, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
     message = f"request rejected; token was {echo(TOKEN)}; see logs"
     faults = Faults(rules=[Rule("iam:GetRole", ("answer", 400, "ValidationError", message))])
@@ -196,8 +207,7 @@ def _vanishing(name: str) -> Faults:
 
 
 def test_a_role_deleted_mid_read_fails_a_strict_gate(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, stdout, stderr = _cli(ARNS[:2], _vanishing("zeet-a"), monkeypatch, "--strict",
-                                "--features", "view-logs")
+    code, stdout, stderr = _cli(ARNS[:2], _vanishing("zeet-a"), monkeypatch, "--strict", "--features", "view-logs")
     assert code == 1, stderr
     assert "fails on unknown" in stderr
     (skipped,) = json.loads(stdout)["skipped"]
@@ -212,7 +222,8 @@ def test_a_run_whose_only_role_vanished_is_an_error(aws: Any, monkeypatch: pytes
     assert stdout == ""
     assert stderr.splitlines() == [
         "zeet-iam-audit: error: nothing audited: zeet-a could not be read: the role was deleted while it was "
-        "being read (NoSuchEntity on iam:ListAttachedRolePolicies)"]
+        "being read (NoSuchEntity on iam:ListAttachedRolePolicies)"
+    ]
 
 
 # --- an endpoint that cannot be reached ----------------------------------------------------------

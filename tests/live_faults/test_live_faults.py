@@ -53,10 +53,12 @@ ARNS = tuple(role_arn(name) for name in ROLES)
 Verdicts = dict[str, dict[str, FeatureStatus]]
 
 
-def _read(faults: Faults | None = None, *, all_roles: bool = False, scps: str = "off",
-          max_attempts: int = 4) -> LiveResult:
-    options = LiveOptions(role_arns=() if all_roles else ARNS, all_roles=all_roles, scps=scps,
-                          max_attempts=max_attempts)
+def _read(
+    faults: Faults | None = None, *, all_roles: bool = False, scps: str = "off", max_attempts: int = 4
+) -> LiveResult:
+    options = LiveOptions(
+        role_arns=() if all_roles else ARNS, all_roles=all_roles, scps=scps, max_attempts=max_attempts
+    )
     session = open_session(options)
     if faults is not None:
         faults.install(session)
@@ -64,9 +66,13 @@ def _read(faults: Faults | None = None, *, all_roles: bool = False, scps: str = 
 
 
 def _audit(result: LiveResult) -> dict[str, RoleReport]:
-    options = AuditOptions(features=FEATURES, check_excess=False, scps=result.scps,
-                           scp_unknown_reason=result.scp_unknown_reason,
-                           trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL_ID))
+    options = AuditOptions(
+        features=FEATURES,
+        check_excess=False,
+        scps=result.scps,
+        scp_unknown_reason=result.scp_unknown_reason,
+        trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL_ID),
+    )
     skipped = [SkippedItem(s.name, s.reason, s.origin) for s in result.source.skipped]
     report = audit_roles(result.source.roles, RULES, CATALOG, options, tool_version="faults", skipped=skipped)
     return {role.name: role for role in report.roles}
@@ -84,8 +90,11 @@ def _reasons(role: RoleReport) -> str:
 def baseline(aws: Any) -> Verdicts:
     verdicts = _verdicts(_audit(_read()))
     # The setup's own answer, so the fault tests compare against something meaningful.
-    assert verdicts["zeet-a"] == {"view-logs": FeatureStatus.OK, "view-metrics": FeatureStatus.OK,
-                                  "secrets-manager": FeatureStatus.MISSING}
+    assert verdicts["zeet-a"] == {
+        "view-logs": FeatureStatus.OK,
+        "view-metrics": FeatureStatus.OK,
+        "secrets-manager": FeatureStatus.MISSING,
+    }
     assert verdicts["zeet-c"]["secrets-manager"] is FeatureStatus.OK
     return verdicts
 
@@ -102,8 +111,9 @@ TRANSIENT = {
 
 @pytest.mark.parametrize("rules", TRANSIENT.values(), ids=TRANSIENT.keys())
 @pytest.mark.parametrize("all_roles", [False, True], ids=["by-arn", "all-roles"])
-def test_transient_faults_within_the_budget_change_nothing(rules: list[Rule], all_roles: bool,
-                                                           baseline: Verdicts) -> None:
+def test_transient_faults_within_the_budget_change_nothing(
+    rules: list[Rule], all_roles: bool, baseline: Verdicts
+) -> None:
     clean = _read(all_roles=all_roles)
     faults = Faults(rules=rules)
     result = _read(faults, all_roles=all_roles)
@@ -129,8 +139,10 @@ def test_random_transient_faults_change_nothing(seed: int, baseline: Verdicts) -
 # --- beyond the budget: the run stops, in one line --------------------------------------------------
 
 BEYOND = {
-    "throttled": (Rule("iam:GetRolePolicy", THROTTLE),
-                  "AWS throttled iam:GetRolePolicy (Throttling) through 3 attempts"),
+    "throttled": (
+        Rule("iam:GetRolePolicy", THROTTLE),
+        "AWS throttled iam:GetRolePolicy (Throttling) through 3 attempts",
+    ),
     "timing-out": (Rule("iam:GetPolicyVersion", TIMEOUT), "cannot reach AWS for iam:GetPolicyVersion"),
     "failing": (Rule("iam:ListAttachedRolePolicies", SERVER_ERROR), "iam:ListAttachedRolePolicies"),
 }
@@ -150,21 +162,36 @@ def test_faults_beyond_the_budget_stop_with_one_line(rule: Rule, message: str, a
 
 DENIALS = {
     "GetRole": (Rule("iam:GetRole", DENIED, when=body_names("zeet-b")), {"zeet-b"}, "iam:GetRole"),
-    "ListRolePolicies": (Rule("iam:ListRolePolicies", DENIED, when=body_names("zeet-b")), {"zeet-b"},
-                         "iam:ListRolePolicies"),
-    "GetRolePolicy": (Rule("iam:GetRolePolicy", DENIED, when=body_names("zeet-b", "Logs")), {"zeet-b"},
-                      "iam:GetRolePolicy for zeet-b/Logs"),
-    "ListAttachedRolePolicies": (Rule("iam:ListAttachedRolePolicies", DENIED, when=body_names("zeet-b")),
-                                 {"zeet-b"}, "iam:ListAttachedRolePolicies"),
+    "ListRolePolicies": (
+        Rule("iam:ListRolePolicies", DENIED, when=body_names("zeet-b")),
+        {"zeet-b"},
+        "iam:ListRolePolicies",
+    ),
+    "GetRolePolicy": (
+        Rule("iam:GetRolePolicy", DENIED, when=body_names("zeet-b", "Logs")),
+        {"zeet-b"},
+        "iam:GetRolePolicy for zeet-b/Logs",
+    ),
+    "ListAttachedRolePolicies": (
+        Rule("iam:ListAttachedRolePolicies", DENIED, when=body_names("zeet-b")),
+        {"zeet-b"},
+        "iam:ListAttachedRolePolicies",
+    ),
     "GetPolicy-shared": (Rule("iam:GetPolicy", DENIED, when=body_names("Metrics")), set(ROLES), "iam:GetPolicy"),
-    "GetPolicyVersion": (Rule("iam:GetPolicyVersion", DENIED, when=body_names("Secrets")), {"zeet-c"},
-                         "iam:GetPolicyVersion"),
+    "GetPolicyVersion": (
+        Rule("iam:GetPolicyVersion", DENIED, when=body_names("Secrets")),
+        {"zeet-c"},
+        "iam:GetPolicyVersion",
+    ),
 }
 
 
 @pytest.mark.parametrize(("rule", "affected", "operation"), DENIALS.values(), ids=DENIALS.keys())
 def test_a_denied_read_leaves_its_roles_unknown_and_the_others_untouched(
-    rule: Rule, affected: set[str], operation: str, baseline: Verdicts,
+    rule: Rule,
+    affected: set[str],
+    operation: str,
+    baseline: Verdicts,
 ) -> None:
     roles = _audit(_read(Faults(rules=[rule])))
     assert set(roles) == set(ROLES)  # the run went on
@@ -194,8 +221,9 @@ def test_denied_scps_make_every_verdict_they_could_change_unknown(baseline: Verd
 
 
 def test_scps_failing_beyond_the_budget_are_unknown_not_absent(baseline: Verdicts) -> None:
-    result = _read(Faults(rules=[Rule("organizations:DescribeOrganization", SERVER_ERROR)]), scps="auto",
-                   max_attempts=2)
+    result = _read(
+        Faults(rules=[Rule("organizations:DescribeOrganization", SERVER_ERROR)]), scps="auto", max_attempts=2
+    )
     assert result.scp_unknown_reason is not None
     roles = _audit(result)
     assert all(FeatureStatus.OK not in {f.status for f in role.features} for role in roles.values())
@@ -208,6 +236,7 @@ def test_without_faults_moto_says_no_scps_apply(baseline: Verdicts) -> None:
 
 
 # --- deleted while being read ------------------------------------------------------------------------
+
 
 def _delete_role_when(aws: Any, operation: str, role: str) -> Callable[..., None]:
     """A before-call hook that deletes ``role`` in moto just before ``operation`` reads it."""
@@ -226,12 +255,12 @@ def _delete_role_when(aws: Any, operation: str, role: str) -> Callable[..., None
 
 
 @pytest.mark.parametrize("operation", ["ListRolePolicies", "ListAttachedRolePolicies"])
-def test_a_role_deleted_between_reads_is_skipped_with_the_reason(operation: str, aws: Any,
-                                                                 baseline: Verdicts) -> None:
+def test_a_role_deleted_between_reads_is_skipped_with_the_reason(operation: str, aws: Any, baseline: Verdicts) -> None:
     options = LiveOptions(role_arns=ARNS, max_attempts=2)
     session = open_session(options)
-    session.client("iam").meta.events.register(f"before-call.iam.{operation}",
-                                               _delete_role_when(aws, operation, "zeet-b"))
+    session.client("iam").meta.events.register(
+        f"before-call.iam.{operation}", _delete_role_when(aws, operation, "zeet-b")
+    )
     result = read_live(options, session=session)
     (skipped,) = result.source.skipped
     assert skipped.name == "zeet-b"
@@ -242,8 +271,12 @@ def test_a_role_deleted_between_reads_is_skipped_with_the_reason(operation: str,
 
 
 def test_a_policy_deleted_between_list_and_get_is_unknown(baseline: Verdicts) -> None:
-    faults = Faults(rules=[Rule("iam:GetRolePolicy", GONE, when=body_names("zeet-a", "Logs")),
-                           Rule("iam:GetPolicy", GONE, when=body_names("Secrets"))])
+    faults = Faults(
+        rules=[
+            Rule("iam:GetRolePolicy", GONE, when=body_names("zeet-a", "Logs")),
+            Rule("iam:GetPolicy", GONE, when=body_names("Secrets")),
+        ]
+    )
     roles = _audit(_read(faults))
     assert "deleted while the role was being read" in _reasons(roles["zeet-a"])
     assert "deleted or changed while the role was being read" in _reasons(roles["zeet-c"])
@@ -254,10 +287,15 @@ def test_a_policy_deleted_between_list_and_get_is_unknown(baseline: Verdicts) ->
 
 # --- the command line: finishes, says what it could not read, fails on unknown ------------------------
 
+
 def test_the_cli_reports_partial_reads_and_fails_on_unknown(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    faults = Faults(rules=[Rule("iam:GetRolePolicy", DENIED, when=body_names("zeet-b")),
-                           Rule("organizations:DescribeOrganization", ORG_DENIED),
-                           Rule("*", THROTTLE, attempts=1)])
+    faults = Faults(
+        rules=[
+            Rule("iam:GetRolePolicy", DENIED, when=body_names("zeet-b")),
+            Rule("organizations:DescribeOrganization", ORG_DENIED),
+            Rule("*", THROTTLE, attempts=1),
+        ]
+    )
     opened = live.open_session
 
     def open_with_faults(options: LiveOptions) -> Any:
@@ -267,8 +305,19 @@ def test_the_cli_reports_partial_reads_and_fails_on_unknown(aws: Any, monkeypatc
 
     monkeypatch.setattr(live, "open_session", open_with_faults)
     argv = [arg for arn in ARNS for arg in ("--role-arn", arn)]
-    argv += ["--scps", "auto", "--features", ",".join(FEATURES), "--zeet-account-id", ZEET,
-             "--external-id", EXTERNAL_ID, "--format", "json", "--no-excess"]
+    argv += [
+        "--scps",
+        "auto",
+        "--features",
+        ",".join(FEATURES),
+        "--zeet-account-id",
+        ZEET,
+        "--external-id",
+        EXTERNAL_ID,
+        "--format",
+        "json",
+        "--no-excess",
+    ]
     stdout, stderr = io.StringIO(), io.StringIO()
     assert main([*argv, "--fail-on", "unknown"], stdout=stdout, stderr=stderr) == 1, stderr.getvalue()
     document = json.loads(stdout.getvalue())
@@ -282,8 +331,9 @@ def test_the_cli_reports_partial_reads_and_fails_on_unknown(aws: Any, monkeypatc
     assert faults.injected["iam:GetRole"] == len(ROLES)  # the throttling was retried through
 
 
-def test_a_live_audit_denied_the_attached_policies_fails_the_default_gate(aws: Any,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_live_audit_denied_the_attached_policies_fails_the_default_gate(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 15: the default gate fails closed. A caller that may not list a role's managed policies
     gets unknown verdicts, and the default --fail-on stops on them, saying what could not be verified."""
     faults = Faults(rules=[Rule("iam:ListAttachedRolePolicies", DENIED)])
@@ -295,8 +345,18 @@ def test_a_live_audit_denied_the_attached_policies_fails_the_default_gate(aws: A
         return session
 
     monkeypatch.setattr(live, "open_session", open_with_faults)
-    argv = ["--role-arn", ARNS[0], "--features", ",".join(FEATURES), "--zeet-account-id", ZEET,
-            "--external-id", EXTERNAL_ID, "--format", "json"]
+    argv = [
+        "--role-arn",
+        ARNS[0],
+        "--features",
+        ",".join(FEATURES),
+        "--zeet-account-id",
+        ZEET,
+        "--external-id",
+        EXTERNAL_ID,
+        "--format",
+        "json",
+    ]
     stdout, stderr = io.StringIO(), io.StringIO()
     assert main(argv, stdout=stdout, stderr=stderr) == 1, stderr.getvalue()
     lines = stderr.getvalue().rstrip().splitlines()

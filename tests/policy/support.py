@@ -44,9 +44,7 @@ def condition_holds(
     gated only by that condition is allowed exactly when the condition is true."""
     result = evaluate(
         "s3:GetObject",
-        identity_policies=[
-            policy(allow("s3:GetObject", Condition={operator: {key: values}}), version=version)
-        ],
+        identity_policies=[policy(allow("s3:GetObject", Condition={operator: {key: values}}), version=version)],
         context=context,
     )
     # With a context every condition is decided, so the answer is never "conditional".

@@ -197,18 +197,14 @@ def test_arn_matches(pattern: str, arn: str, expected: bool) -> None:
     ("pattern", "scope", "expected"),
     [
         pytest.param("*", "arn:aws:sqs:*:*:zeet-*", True, id="star-covers-every-scope"),
-        pytest.param(
-            "arn:aws:sqs:*:*:*", "arn:aws:sqs:*:*:zeet-*", True, id="all-queues-cover-zeet-queues"
-        ),
+        pytest.param("arn:aws:sqs:*:*:*", "arn:aws:sqs:*:*:zeet-*", True, id="all-queues-cover-zeet-queues"),
         pytest.param(
             "arn:aws:sqs:us-east-1:*:*",
             "arn:aws:sqs:*:*:zeet-*",
             False,
             id="one-region-does-not-cover-every-region",
         ),
-        pytest.param(
-            "arn:aws:sqs:*:*:zeet-*", "arn:aws:sqs:*:*:zeet-*", True, id="scope-covers-itself"
-        ),
+        pytest.param("arn:aws:sqs:*:*:zeet-*", "arn:aws:sqs:*:*:zeet-*", True, id="scope-covers-itself"),
         pytest.param(
             "arn:aws:sqs:*:*:zeet-prod-*",
             "arn:aws:sqs:*:*:zeet-*",
@@ -221,15 +217,9 @@ def test_arn_matches(pattern: str, arn: str, expected: bool) -> None:
             False,
             id="question-does-not-cover-an-empty-star",
         ),
-        pytest.param(
-            "arn:aws:sqs:*:*:zeet-?", "arn:aws:sqs:*:*:zeet-?", True, id="question-covers-question"
-        ),
-        pytest.param(
-            "arn:aws:sqs:*:*:zeet-*", "arn:aws:sqs:*:*:zeet-?", True, id="star-covers-question"
-        ),
-        pytest.param(
-            "arn:aws:sqs:*:*:z*", "arn:aws:sqs:*:*:zeet-*", True, id="shorter-prefix-covers"
-        ),
+        pytest.param("arn:aws:sqs:*:*:zeet-?", "arn:aws:sqs:*:*:zeet-?", True, id="question-covers-question"),
+        pytest.param("arn:aws:sqs:*:*:zeet-*", "arn:aws:sqs:*:*:zeet-?", True, id="star-covers-question"),
+        pytest.param("arn:aws:sqs:*:*:z*", "arn:aws:sqs:*:*:zeet-*", True, id="shorter-prefix-covers"),
         pytest.param(
             "arn:aws:sqs:*:*:zeet-jobs",
             "arn:aws:sqs:*:*:zeet-jobs",
@@ -242,18 +232,10 @@ def test_arn_matches(pattern: str, arn: str, expected: bool) -> None:
             True,
             id="concrete-scope-is-a-match",
         ),
-        pytest.param(
-            "arn:aws:s3:::zeet-*/*", "arn:aws:s3:::zeet-data/*", True, id="s3-objects-scope"
-        ),
-        pytest.param(
-            "arn:aws:s3:::zeet-*", "arn:aws:s3:::zeet-data/*", True, id="bucket-star-covers-objects"
-        ),
-        pytest.param(
-            "arn:aws:s3:::*/*", "arn:aws:s3:::zeet-*", False, id="objects-do-not-cover-buckets"
-        ),
-        pytest.param(
-            "arn:aws:sqs:*:*:*", "*", False, id="arn-pattern-does-not-cover-everything"
-        ),
+        pytest.param("arn:aws:s3:::zeet-*/*", "arn:aws:s3:::zeet-data/*", True, id="s3-objects-scope"),
+        pytest.param("arn:aws:s3:::zeet-*", "arn:aws:s3:::zeet-data/*", True, id="bucket-star-covers-objects"),
+        pytest.param("arn:aws:s3:::*/*", "arn:aws:s3:::zeet-*", False, id="objects-do-not-cover-buckets"),
+        pytest.param("arn:aws:sqs:*:*:*", "*", False, id="arn-pattern-does-not-cover-everything"),
     ],
 )
 def test_arn_covers(pattern: str, scope: str, expected: bool) -> None:
@@ -271,30 +253,22 @@ def test_arn_covers(pattern: str, scope: str, expected: bool) -> None:
             True,
             id="narrower-deny-meets-scope",
         ),
-        pytest.param(
-            "arn:aws:sqs:*:*:other-*", "arn:aws:sqs:*:*:zeet-*", False, id="disjoint-names"
-        ),
+        pytest.param("arn:aws:sqs:*:*:other-*", "arn:aws:sqs:*:*:zeet-*", False, id="disjoint-names"),
         pytest.param(
             "arn:aws:sqs:us-east-1:*:*",
             "arn:aws:sqs:eu-west-1:*:zeet-*",
             False,
             id="disjoint-regions",
         ),
-        pytest.param(
-            "arn:aws:s3:::*", "arn:aws:sqs:*:*:zeet-*", False, id="different-services-never-meet"
-        ),
+        pytest.param("arn:aws:s3:::*", "arn:aws:sqs:*:*:zeet-*", False, id="different-services-never-meet"),
         pytest.param(
             "arn:aws:sqs:us-east-1:*:*",
             "arn:aws:sqs:*:*:zeet-*",
             True,
             id="one-region-meets-every-region",
         ),
-        pytest.param(
-            "arn:aws:sqs:*:*:*-dlq", "arn:aws:sqs:*:*:zeet-*", True, id="prefix-and-suffix-meet"
-        ),
-        pytest.param(
-            "arn:aws:sqs:*:*:zeet-??", "arn:aws:sqs:*:*:zeet-?", False, id="different-lengths"
-        ),
+        pytest.param("arn:aws:sqs:*:*:*-dlq", "arn:aws:sqs:*:*:zeet-*", True, id="prefix-and-suffix-meet"),
+        pytest.param("arn:aws:sqs:*:*:zeet-??", "arn:aws:sqs:*:*:zeet-?", False, id="different-lengths"),
     ],
 )
 def test_arns_intersect(pattern: str, scope: str, expected: bool) -> None:

@@ -29,198 +29,296 @@ def _one(**elements: Any) -> dict[str, Any]:
     ("document", "kind", "path", "problem"),
     [
         pytest.param(
-            {"Version": "2012-10-17", "Statement": [allow("s3:*"), allow("s3:*"),
-                                                    {**allow("s3:*"), "Effect": "Maybe"}]},
-            IDENTITY, "Statement[2].Effect", "expected Allow or Deny, got 'Maybe'",
+            {
+                "Version": "2012-10-17",
+                "Statement": [allow("s3:*"), allow("s3:*"), {**allow("s3:*"), "Effect": "Maybe"}],
+            },
+            IDENTITY,
+            "Statement[2].Effect",
+            "expected Allow or Deny, got 'Maybe'",
             id="effect-not-allow-or-deny",
         ),
         pytest.param(
             _one(Effect="allow", Action="s3:*", Resource="*"),
-            IDENTITY, "Statement[0].Effect", "expected Allow or Deny, got 'allow'",
+            IDENTITY,
+            "Statement[0].Effect",
+            "expected Allow or Deny, got 'allow'",
             id="effect-is-case-sensitive",
         ),
         pytest.param(
             _one(Action="s3:*", Resource="*"),
-            IDENTITY, "Statement[0].Effect", "missing", id="effect-missing",
+            IDENTITY,
+            "Statement[0].Effect",
+            "missing",
+            id="effect-missing",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", NotAction="iam:*", Resource="*"),
-            IDENTITY, "Statement[0]", "exactly one of Action or NotAction",
+            IDENTITY,
+            "Statement[0]",
+            "exactly one of Action or NotAction",
             id="action-and-notaction-both",
         ),
         pytest.param(
             _one(Effect="Allow", Resource="*"),
-            IDENTITY, "Statement[0]", "exactly one of Action or NotAction",
+            IDENTITY,
+            "Statement[0]",
+            "exactly one of Action or NotAction",
             id="action-and-notaction-neither",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*"),
-            IDENTITY, "Statement[0]", "exactly one of Resource or NotResource",
+            IDENTITY,
+            "Statement[0]",
+            "exactly one of Resource or NotResource",
             id="identity-needs-resource",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource="*", NotResource="arn:aws:s3:::b"),
-            IDENTITY, "Statement[0]", "at most one of Resource or NotResource",
+            IDENTITY,
+            "Statement[0]",
+            "at most one of Resource or NotResource",
             id="resource-and-notresource-both",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource="*", Principal="*"),
-            IDENTITY, "Statement[0].Principal", "not allowed in an identity-based policy",
+            IDENTITY,
+            "Statement[0].Principal",
+            "not allowed in an identity-based policy",
             id="principal-in-identity-policy",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource="*", NotPrincipal={"AWS": "*"}),
-            IDENTITY, "Statement[0].NotPrincipal", "not allowed in an identity-based policy",
+            IDENTITY,
+            "Statement[0].NotPrincipal",
+            "not allowed in an identity-based policy",
             id="notprincipal-in-identity-policy",
         ),
         pytest.param(
             _one(**ASSUME),
-            TRUST, "Statement[0]", "Principal or NotPrincipal",
+            TRUST,
+            "Statement[0]",
+            "Principal or NotPrincipal",
             id="trust-policy-needs-principal",
         ),
         pytest.param(
             _one(**ASSUME, Principal={"Robot": "x"}),
-            TRUST, "Statement[0].Principal.Robot", "unknown principal type",
+            TRUST,
+            "Statement[0].Principal.Robot",
+            "unknown principal type",
             id="trust-unknown-principal-type",
         ),
         pytest.param(
             _one(**ASSUME, Principal=["*"]),
-            TRUST, "Statement[0].Principal", "expected \"*\" or an object",
+            TRUST,
+            "Statement[0].Principal",
+            'expected "*" or an object',
             id="trust-principal-not-an-object",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource="*", Condition="aws:SecureTransport"),
-            IDENTITY, "Statement[0].Condition", "expected an object",
+            IDENTITY,
+            "Statement[0].Condition",
+            "expected an object",
             id="condition-not-an-object",
         ),
         pytest.param(
-            _one(Effect="Allow", Action="s3:*", Resource="*",
-                 Condition={"Bool": ["aws:SecureTransport"]}),
-            IDENTITY, "Statement[0].Condition.Bool", "expected an object of condition key",
+            _one(Effect="Allow", Action="s3:*", Resource="*", Condition={"Bool": ["aws:SecureTransport"]}),
+            IDENTITY,
+            "Statement[0].Condition.Bool",
+            "expected an object of condition key",
             id="condition-operator-block-not-an-object",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource="*", Condition={"Bool": {}}),
-            IDENTITY, "Statement[0].Condition.Bool", "at least one condition key",
+            IDENTITY,
+            "Statement[0].Condition.Bool",
+            "at least one condition key",
             id="condition-operator-block-empty",
         ),
         pytest.param(
-            _one(Effect="Allow", Action="s3:*", Resource="*",
-                 Condition={"StringEquals": {"aws:username": {"name": "bob"}}}),
-            IDENTITY, "Statement[0].Condition.StringEquals.aws:username",
-            "expected a string, number or boolean", id="condition-value-an-object",
+            _one(
+                Effect="Allow",
+                Action="s3:*",
+                Resource="*",
+                Condition={"StringEquals": {"aws:username": {"name": "bob"}}},
+            ),
+            IDENTITY,
+            "Statement[0].Condition.StringEquals.aws:username",
+            "expected a string, number or boolean",
+            id="condition-value-an-object",
         ),
         pytest.param(
-            _one(Effect="Allow", Action="s3:*", Resource="*",
-                 Condition={"StringEquals": {"aws:username": ["bob", None]}}),
-            IDENTITY, "Statement[0].Condition.StringEquals.aws:username[1]",
-            "expected a string, number or boolean, got null", id="condition-value-list-item-null",
+            _one(
+                Effect="Allow", Action="s3:*", Resource="*", Condition={"StringEquals": {"aws:username": ["bob", None]}}
+            ),
+            IDENTITY,
+            "Statement[0].Condition.StringEquals.aws:username[1]",
+            "expected a string, number or boolean, got null",
+            id="condition-value-list-item-null",
         ),
         pytest.param(
-            _one(Effect="Allow", Action="s3:*", Resource="*",
-                 Condition={"StringEqualz": {"aws:username": "bob"}}),
-            IDENTITY, "Statement[0].Condition.StringEqualz", "unknown condition operator",
+            _one(Effect="Allow", Action="s3:*", Resource="*", Condition={"StringEqualz": {"aws:username": "bob"}}),
+            IDENTITY,
+            "Statement[0].Condition.StringEqualz",
+            "unknown condition operator",
             id="unknown-operator",
         ),
         # IAM itself rejects a mis-cased operator ("MalformedPolicyDocument: Invalid Condition
         # type : stringEquals"), unlike condition key names, which are case-insensitive.
         pytest.param(
-            _one(Effect="Allow", Action="s3:*", Resource="*",
-                 Condition={"stringequals": {"aws:username": "bob"}}),
-            IDENTITY, "Statement[0].Condition.stringequals", "unknown condition operator",
+            _one(Effect="Allow", Action="s3:*", Resource="*", Condition={"stringequals": {"aws:username": "bob"}}),
+            IDENTITY,
+            "Statement[0].Condition.stringequals",
+            "unknown condition operator",
             id="operator-names-are-case-sensitive",
         ),
         pytest.param(
-            _one(Effect="Allow", Action="s3:*", Resource="*",
-                 Condition={"ForSomeValues:StringEquals": {"aws:TagKeys": "a"}}),
-            IDENTITY, "Statement[0].Condition.ForSomeValues:StringEquals",
-            "unknown condition set operator", id="unknown-set-operator",
+            _one(
+                Effect="Allow",
+                Action="s3:*",
+                Resource="*",
+                Condition={"ForSomeValues:StringEquals": {"aws:TagKeys": "a"}},
+            ),
+            IDENTITY,
+            "Statement[0].Condition.ForSomeValues:StringEquals",
+            "unknown condition set operator",
+            id="unknown-set-operator",
         ),
         pytest.param(
-            _one(Effect="Allow", Action="s3:*", Resource="*",
-                 Condition={"NullIfExists": {"aws:TokenIssueTime": "true"}}),
-            IDENTITY, "Statement[0].Condition.NullIfExists", "NullIfExists is not",
+            _one(
+                Effect="Allow", Action="s3:*", Resource="*", Condition={"NullIfExists": {"aws:TokenIssueTime": "true"}}
+            ),
+            IDENTITY,
+            "Statement[0].Condition.NullIfExists",
+            "NullIfExists is not",
             id="null-has-no-ifexists-form",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource="*", Condition={"IfExists": {"k": "v"}}),
-            IDENTITY, "Statement[0].Condition.IfExists", "unknown condition operator",
+            IDENTITY,
+            "Statement[0].Condition.IfExists",
+            "unknown condition operator",
             id="bare-ifexists",
         ),
         pytest.param(
             {**_one(Effect="Allow", Action="s3:*", Resource="*"), "Version": "2012-10-18"},
-            IDENTITY, "Version", "expected 2012-10-17 or 2008-10-17, got '2012-10-18'",
+            IDENTITY,
+            "Version",
+            "expected 2012-10-17 or 2008-10-17, got '2012-10-18'",
             id="bad-version",
         ),
         pytest.param(
             {**_one(Effect="Allow", Action="s3:*", Resource="*"), "Version": 2012},
-            IDENTITY, "Version", "expected 2012-10-17 or 2008-10-17", id="version-not-a-string",
+            IDENTITY,
+            "Version",
+            "expected 2012-10-17 or 2008-10-17",
+            id="version-not-a-string",
         ),
         pytest.param(
             {**_one(Effect="Allow", Action="s3:*", Resource="*"), "Id": 7},
-            IDENTITY, "Id", "expected a string", id="id-not-a-string",
+            IDENTITY,
+            "Id",
+            "expected a string",
+            id="id-not-a-string",
         ),
         pytest.param(
-            {"Version": "2012-10-17"}, IDENTITY, "Statement", "missing", id="statement-missing",
+            {"Version": "2012-10-17"},
+            IDENTITY,
+            "Statement",
+            "missing",
+            id="statement-missing",
         ),
         pytest.param(
             {"Version": "2012-10-17", "Statement": "Allow everything"},
-            IDENTITY, "Statement", "expected a statement object or a list",
+            IDENTITY,
+            "Statement",
+            "expected a statement object or a list",
             id="statement-a-string",
         ),
         pytest.param(
             {"Version": "2012-10-17", "Statement": ["Allow"]},
-            IDENTITY, "Statement[0]", "expected a statement object", id="statement-item-a-string",
+            IDENTITY,
+            "Statement[0]",
+            "expected a statement object",
+            id="statement-item-a-string",
         ),
         pytest.param(
             {**_one(Effect="Allow", Action="s3:*", Resource="*"), "Statements": []},
-            IDENTITY, "Statements", "unknown policy element", id="unknown-top-level-element",
+            IDENTITY,
+            "Statements",
+            "unknown policy element",
+            id="unknown-top-level-element",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource="*", Resources="*"),
-            IDENTITY, "Statement[0].Resources", "unknown statement element",
+            IDENTITY,
+            "Statement[0].Resources",
+            "unknown statement element",
             id="unknown-statement-element",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource="*", Sid=3),
-            IDENTITY, "Statement[0].Sid", "expected a string", id="sid-not-a-string",
+            IDENTITY,
+            "Statement[0].Sid",
+            "expected a string",
+            id="sid-not-a-string",
         ),
         pytest.param(
             _one(Effect="Allow", Action=[], Resource="*"),
-            IDENTITY, "Statement[0].Action", "non-empty list", id="action-empty-list",
+            IDENTITY,
+            "Statement[0].Action",
+            "non-empty list",
+            id="action-empty-list",
         ),
         pytest.param(
             _one(Effect="Allow", Action=["s3:GetObject", 5], Resource="*"),
-            IDENTITY, "Statement[0].Action[1]", "expected a string, got int",
+            IDENTITY,
+            "Statement[0].Action[1]",
+            "expected a string, got int",
             id="action-item-not-a-string",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3 GetObject", Resource="*"),
-            IDENTITY, "Statement[0].Action", "expected an action such as 'service:Name'",
+            IDENTITY,
+            "Statement[0].Action",
+            "expected an action such as 'service:Name'",
             id="action-without-service-prefix",
         ),
         pytest.param(
             _one(Effect="Allow", NotAction=["iam:*", "iam"], Resource="*"),
-            IDENTITY, "Statement[0].NotAction[1]", "expected an action such as",
+            IDENTITY,
+            "Statement[0].NotAction[1]",
+            "expected an action such as",
             id="notaction-item-malformed",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", Resource={"arn": "x"}),
-            IDENTITY, "Statement[0].Resource", "expected a string or a list of strings",
+            IDENTITY,
+            "Statement[0].Resource",
+            "expected a string or a list of strings",
             id="resource-an-object",
         ),
         pytest.param(
             _one(Effect="Allow", Action="s3:*", NotResource=[]),
-            IDENTITY, "Statement[0].NotResource", "non-empty list", id="notresource-empty-list",
+            IDENTITY,
+            "Statement[0].NotResource",
+            "non-empty list",
+            id="notresource-empty-list",
         ),
         pytest.param(
             '{"Version": "2012-10-17", "Version": "2012-10-17", "Statement": []}',
-            IDENTITY, "Version", "duplicate key 'Version'", id="duplicate-top-level-key",
+            IDENTITY,
+            "Version",
+            "duplicate key 'Version'",
+            id="duplicate-top-level-key",
         ),
         pytest.param(
             '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Effect": "Deny",'
             ' "Action": "s3:*", "Resource": "*"}}',
-            IDENTITY, "Statement.Effect", "duplicate key 'Effect'",
+            IDENTITY,
+            "Statement.Effect",
+            "duplicate key 'Effect'",
             id="duplicate-key-in-statement-object",
         ),
         pytest.param(
@@ -228,17 +326,25 @@ def _one(**elements: Any) -> dict[str, Any]:
             ' "Resource": "*"}, {"Effect": "Allow", "Action": "s3:*", "Resource": "*",'
             ' "Condition": {"Bool": {"aws:SecureTransport": "true",'
             ' "aws:SecureTransport": "false"}}}]}',
-            IDENTITY, "Statement[1].Condition.Bool.aws:SecureTransport",
-            "duplicate key 'aws:SecureTransport'", id="duplicate-condition-key",
+            IDENTITY,
+            "Statement[1].Condition.Bool.aws:SecureTransport",
+            "duplicate key 'aws:SecureTransport'",
+            id="duplicate-condition-key",
         ),
         pytest.param(
-            '{"Version": "2012-10-17", "Statement": [', IDENTITY, "", "not valid JSON",
+            '{"Version": "2012-10-17", "Statement": [',
+            IDENTITY,
+            "",
+            "not valid JSON",
             id="truncated-json",
         ),
         pytest.param("[]", IDENTITY, "", "expected a policy object, got a list", id="json-list"),
         pytest.param(
             '{"Version": "2012-10-17", "Statement": [], "Id": "x"} trailing',
-            IDENTITY, "", "not valid JSON", id="trailing-garbage",
+            IDENTITY,
+            "",
+            "not valid JSON",
+            id="trailing-garbage",
         ),
     ],
 )
@@ -255,11 +361,19 @@ def test_grammar_errors_name_their_path(
 
 
 def test_error_message_reads_as_documented() -> None:
-    document = {"Version": "2012-10-17", "Statement": [
-        allow("s3:*"), allow("s3:*"), {**allow("s3:*"), "Effect": "Maybe"},
-    ]}
-    with pytest.raises(PolicyError, match=r"^Statement\[2\]\.Effect: expected Allow or Deny, "
-                                          r"got 'Maybe'$"):
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            allow("s3:*"),
+            allow("s3:*"),
+            {**allow("s3:*"), "Effect": "Maybe"},
+        ],
+    }
+    with pytest.raises(
+        PolicyError,
+        match=r"^Statement\[2\]\.Effect: expected Allow or Deny, "
+        r"got 'Maybe'$",
+    ):
         parse_policy(document)
 
 
@@ -270,8 +384,7 @@ def test_error_can_be_placed_in_a_file() -> None:
     assert str(located).startswith("role.json: $.RolePolicyList[0]: Statement[0].Effect: missing")
 
 
-_ONE_ALLOW = {"Version": "2012-10-17",
-              "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+_ONE_ALLOW = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 
 
 @pytest.mark.parametrize(
@@ -304,28 +417,45 @@ def test_get_role_policy_url_encoding_with_plus_and_percent_escapes() -> None:
 @pytest.mark.parametrize(
     ("elements", "field", "expected"),
     [
-        pytest.param({"Action": "s3:GetObject"}, "actions", ("s3:GetObject",),
-                     id="action-scalar-to-tuple"),
-        pytest.param({"Action": ["s3:GetObject", "s3:PutObject"]}, "actions",
-                     ("s3:GetObject", "s3:PutObject"), id="action-list-to-tuple"),
-        pytest.param({"NotAction": "iam:*"}, "not_actions", ("iam:*",),
-                     id="notaction-scalar-to-tuple"),
-        pytest.param({"Action": "*", "NotResource": "arn:aws:s3:::b"}, "not_resources",
-                     ("arn:aws:s3:::b",), id="notresource-scalar-to-tuple"),
-        pytest.param({"Action": "*", "Resource": ["arn:aws:s3:::a", "arn:aws:s3:::b"]},
-                     "resources", ("arn:aws:s3:::a", "arn:aws:s3:::b"), id="resource-list"),
+        pytest.param({"Action": "s3:GetObject"}, "actions", ("s3:GetObject",), id="action-scalar-to-tuple"),
+        pytest.param(
+            {"Action": ["s3:GetObject", "s3:PutObject"]},
+            "actions",
+            ("s3:GetObject", "s3:PutObject"),
+            id="action-list-to-tuple",
+        ),
+        pytest.param({"NotAction": "iam:*"}, "not_actions", ("iam:*",), id="notaction-scalar-to-tuple"),
+        pytest.param(
+            {"Action": "*", "NotResource": "arn:aws:s3:::b"},
+            "not_resources",
+            ("arn:aws:s3:::b",),
+            id="notresource-scalar-to-tuple",
+        ),
+        pytest.param(
+            {"Action": "*", "Resource": ["arn:aws:s3:::a", "arn:aws:s3:::b"]},
+            "resources",
+            ("arn:aws:s3:::a", "arn:aws:s3:::b"),
+            id="resource-list",
+        ),
         pytest.param({"Action": "*", "Sid": "ReadAll"}, "sid", "ReadAll", id="sid-kept"),
         pytest.param({"Action": "*"}, "sid", None, id="sid-absent-is-none"),
         pytest.param({"Action": "*"}, "not_actions", None, id="absent-notaction-is-none"),
         pytest.param({"Action": "*"}, "conditions", (), id="no-condition-empty-tuple"),
         pytest.param(
-            {"Action": "*", "Condition": {"Bool": {"aws:SecureTransport": True},
-                                          "NumericLessThan": {"s3:max-keys": 10},
-                                          "StringEquals": {"aws:PrincipalTag/team": ["a", "b"]}}},
+            {
+                "Action": "*",
+                "Condition": {
+                    "Bool": {"aws:SecureTransport": True},
+                    "NumericLessThan": {"s3:max-keys": 10},
+                    "StringEquals": {"aws:PrincipalTag/team": ["a", "b"]},
+                },
+            },
             "conditions",
-            (Condition("Bool", "aws:SecureTransport", ("true",)),
-             Condition("NumericLessThan", "s3:max-keys", ("10",)),
-             Condition("StringEquals", "aws:PrincipalTag/team", ("a", "b"))),
+            (
+                Condition("Bool", "aws:SecureTransport", ("true",)),
+                Condition("NumericLessThan", "s3:max-keys", ("10",)),
+                Condition("StringEquals", "aws:PrincipalTag/team", ("a", "b")),
+            ),
             id="condition-values-normalised-to-text",
         ),
         pytest.param(
@@ -374,10 +504,10 @@ def test_empty_statement_list_is_a_policy_that_grants_nothing() -> None:
 
 
 def test_name_origin_and_id_are_kept() -> None:
-    parsed = parse_policy({**policy(allow("s3:*")), "Id": "zeet"}, name="ZeetS3",
-                          origin="role.json: $.RolePolicyList[0]")
-    assert (parsed.name, parsed.origin, parsed.id) == ("ZeetS3", "role.json: $.RolePolicyList[0]",
-                                                       "zeet")
+    parsed = parse_policy(
+        {**policy(allow("s3:*")), "Id": "zeet"}, name="ZeetS3", origin="role.json: $.RolePolicyList[0]"
+    )
+    assert (parsed.name, parsed.origin, parsed.id) == ("ZeetS3", "role.json: $.RolePolicyList[0]", "zeet")
 
 
 def test_parsed_policy_passes_through() -> None:
@@ -389,14 +519,19 @@ def test_parsed_policy_passes_through() -> None:
     ("principal", "expected"),
     [
         pytest.param("*", Principal(wildcard=True), id="wildcard"),
-        pytest.param({"Service": "ec2.amazonaws.com"},
-                     Principal(entries=(("Service", ("ec2.amazonaws.com",)),)), id="service"),
-        pytest.param({"AWS": ["arn:aws:iam::111122223333:root", "444455556666"]},
-                     Principal(entries=(("AWS", ("arn:aws:iam::111122223333:root",
-                                                 "444455556666")),)), id="aws-list"),
-        pytest.param({"Federated": "cognito-identity.amazonaws.com"},
-                     Principal(entries=(("Federated", ("cognito-identity.amazonaws.com",)),)),
-                     id="federated"),
+        pytest.param(
+            {"Service": "ec2.amazonaws.com"}, Principal(entries=(("Service", ("ec2.amazonaws.com",)),)), id="service"
+        ),
+        pytest.param(
+            {"AWS": ["arn:aws:iam::111122223333:root", "444455556666"]},
+            Principal(entries=(("AWS", ("arn:aws:iam::111122223333:root", "444455556666")),)),
+            id="aws-list",
+        ),
+        pytest.param(
+            {"Federated": "cognito-identity.amazonaws.com"},
+            Principal(entries=(("Federated", ("cognito-identity.amazonaws.com",)),)),
+            id="federated",
+        ),
     ],
 )
 def test_trust_policy_principals(principal: object, expected: Principal) -> None:
@@ -407,11 +542,10 @@ def test_trust_policy_principals(principal: object, expected: Principal) -> None
 
 
 def test_trust_policy_with_notprincipal() -> None:
-    parsed = parse_policy(_one(Effect="Deny", Action="sts:AssumeRole",
-                               NotPrincipal={"AWS": "arn:aws:iam::111122223333:root"}), kind=TRUST)
-    assert parsed.statements[0].not_principal == Principal(
-        entries=(("AWS", ("arn:aws:iam::111122223333:root",)),)
+    parsed = parse_policy(
+        _one(Effect="Deny", Action="sts:AssumeRole", NotPrincipal={"AWS": "arn:aws:iam::111122223333:root"}), kind=TRUST
     )
+    assert parsed.statements[0].not_principal == Principal(entries=(("AWS", ("arn:aws:iam::111122223333:root",)),))
 
 
 def test_unresolved_template_values_pass_through_the_parser() -> None:
@@ -426,10 +560,22 @@ def test_unresolved_template_values_pass_through_the_parser() -> None:
 @pytest.mark.parametrize(
     "operator",
     [
-        "StringEquals", "StringNotEqualsIgnoreCase", "StringLikeIfExists", "NumericGreaterThan",
-        "DateLessThanEqualsIfExists", "Bool", "BoolIfExists", "BinaryEquals", "IpAddress",
-        "NotIpAddressIfExists", "ArnLike", "ArnNotEquals", "Null", "ForAllValues:StringLike",
-        "ForAnyValue:StringNotEqualsIfExists", "ForAllValues:ArnLike",
+        "StringEquals",
+        "StringNotEqualsIgnoreCase",
+        "StringLikeIfExists",
+        "NumericGreaterThan",
+        "DateLessThanEqualsIfExists",
+        "Bool",
+        "BoolIfExists",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddressIfExists",
+        "ArnLike",
+        "ArnNotEquals",
+        "Null",
+        "ForAllValues:StringLike",
+        "ForAnyValue:StringNotEqualsIfExists",
+        "ForAllValues:ArnLike",
     ],
 )
 def test_known_operators_parse(operator: str) -> None:
@@ -453,22 +599,50 @@ GRAMMAR_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polici
     ("statement", "path", "reason"),
     [
         # GRAMMAR_DOC: an action is "*" or service:action, letters and wildcards.
-        pytest.param({"Effect": "Allow", "Action": "s3:Get Object", "Resource": "*"}, "Statement[0].Action",
-                     "expected an action such as 'service:Name' or '*', got 's3:Get Object'", id="space-in-action"),
-        pytest.param({"Effect": "Allow", "Action": ["s3:GetObject,PutObject"], "Resource": "*"},
-                     "Statement[0].Action[0]", "got 's3:GetObject,PutObject'", id="comma-in-action"),
-        pytest.param({"Effect": "Deny", "NotAction": "s3:GetBucket   ", "Resource": "*"}, "Statement[0].NotAction",
-                     "got 's3:GetBucket   '", id="trailing-spaces-in-action"),
+        pytest.param(
+            {"Effect": "Allow", "Action": "s3:Get Object", "Resource": "*"},
+            "Statement[0].Action",
+            "expected an action such as 'service:Name' or '*', got 's3:Get Object'",
+            id="space-in-action",
+        ),
+        pytest.param(
+            {"Effect": "Allow", "Action": ["s3:GetObject,PutObject"], "Resource": "*"},
+            "Statement[0].Action[0]",
+            "got 's3:GetObject,PutObject'",
+            id="comma-in-action",
+        ),
+        pytest.param(
+            {"Effect": "Deny", "NotAction": "s3:GetBucket   ", "Resource": "*"},
+            "Statement[0].NotAction",
+            "got 's3:GetBucket   '",
+            id="trailing-spaces-in-action",
+        ),
         # GRAMMAR_DOC: <effect_block> = "Effect" : ("Allow" | "Deny").
-        pytest.param({"Effect": "allow", "Action": "s3:*", "Resource": "*"}, "Statement[0].Effect",
-                     "expected Allow or Deny, got 'allow'", id="lower-case-effect"),
-        pytest.param({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Resources": "*"},
-                     "Statement[0].Resources", "unknown statement element", id="unknown-element"),
+        pytest.param(
+            {"Effect": "allow", "Action": "s3:*", "Resource": "*"},
+            "Statement[0].Effect",
+            "expected Allow or Deny, got 'allow'",
+            id="lower-case-effect",
+        ),
+        pytest.param(
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Resources": "*"},
+            "Statement[0].Resources",
+            "unknown statement element",
+            id="unknown-element",
+        ),
         # "Resource my-bucket must be in ARN format or '*'".
-        pytest.param({"Effect": "Allow", "Action": "s3:*", "Resource": "my-bucket"}, "Statement[0].Resource",
-                     "expected '*' or an ARN (arn:partition:service:...), got 'my-bucket'", id="resource-not-an-arn"),
-        pytest.param({"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::zeet", "zeet/*"]},
-                     "Statement[0].NotResource[1]", "got 'zeet/*'", id="notresource-not-an-arn"),
+        pytest.param(
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "my-bucket"},
+            "Statement[0].Resource",
+            "expected '*' or an ARN (arn:partition:service:...), got 'my-bucket'",
+            id="resource-not-an-arn",
+        ),
+        pytest.param(
+            {"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::zeet", "zeet/*"]},
+            "Statement[0].NotResource[1]",
+            "got 'zeet/*'",
+            id="notresource-not-an-arn",
+        ),
     ],
 )
 def test_documents_aws_refuses_are_invalid_policies(statement: dict[str, Any], path: str, reason: str) -> None:

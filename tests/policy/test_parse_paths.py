@@ -38,8 +38,12 @@ from zeet_iam_audit.sources.reading import load_document
 ROOT = Path(__file__).resolve().parents[2]
 INPUT_SUFFIXES = frozenset({".json", ".yaml", ".yml", ".template"})
 KINDS = tuple(PolicyKind)
-PATHS = settings(database=None, deadline=None, max_examples=400,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PATHS = settings(
+    database=None,
+    deadline=None,
+    max_examples=400,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def typed(value: Any) -> Any:
@@ -189,46 +193,73 @@ STATEMENT = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
 TRUST_STATEMENT = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::1:root"}}
 
 CASES: list[tuple[str, Any, PolicyKind]] = [
-    ("null action beside notaction", {"Statement": [{**STATEMENT, "Action": None, "NotAction": "s3:*"}]},
-     PolicyKind.IDENTITY),
+    (
+        "null action beside notaction",
+        {"Statement": [{**STATEMENT, "Action": None, "NotAction": "s3:*"}]},
+        PolicyKind.IDENTITY,
+    ),
     ("null notaction beside action", {"Statement": {**STATEMENT, "NotAction": None}}, PolicyKind.IDENTITY),
-    ("null resource beside notresource", {"Statement": {**STATEMENT, "Resource": None, "NotResource": "*"}},
-     PolicyKind.IDENTITY),
+    (
+        "null resource beside notresource",
+        {"Statement": {**STATEMENT, "Resource": None, "NotResource": "*"}},
+        PolicyKind.IDENTITY,
+    ),
     ("null principal in identity policy", {"Statement": {**STATEMENT, "Principal": None}}, PolicyKind.IDENTITY),
-    ("null principal beside notprincipal", {"Statement": {**TRUST_STATEMENT, "Principal": None,
-                                                          "NotPrincipal": "*"}}, PolicyKind.TRUST),
+    (
+        "null principal beside notprincipal",
+        {"Statement": {**TRUST_STATEMENT, "Principal": None, "NotPrincipal": "*"}},
+        PolicyKind.TRUST,
+    ),
     ("null sid", {"Statement": {**STATEMENT, "Sid": None}}, PolicyKind.IDENTITY),
     ("null version and id", {"Version": None, "Id": None, "Statement": []}, PolicyKind.IDENTITY),
     ("null statement", {"Statement": None}, PolicyKind.IDENTITY),
     ("null condition", {"Statement": {**STATEMENT, "Condition": None}}, PolicyKind.IDENTITY),
     ("empty condition", {"Statement": {**STATEMENT, "Condition": {}}}, PolicyKind.IDENTITY),
-    ("empty condition values", {"Statement": {**STATEMENT, "Condition": {"StringLike": {"k": []}}}},
-     PolicyKind.IDENTITY),
-    ("condition values of every JSON type", {"Statement": {**STATEMENT, "Condition": {
-        "Bool": {"a": True, "b": [False, "true"]}, "NumericLessThan": {"c": 3, "d": [1.5, -2, 10**30]},
-        "NumericEqualsIfExists": {"e": 1e400}}}}, PolicyKind.IDENTITY),
+    (
+        "empty condition values",
+        {"Statement": {**STATEMENT, "Condition": {"StringLike": {"k": []}}}},
+        PolicyKind.IDENTITY,
+    ),
+    (
+        "condition values of every JSON type",
+        {
+            "Statement": {
+                **STATEMENT,
+                "Condition": {
+                    "Bool": {"a": True, "b": [False, "true"]},
+                    "NumericLessThan": {"c": 3, "d": [1.5, -2, 10**30]},
+                    "NumericEqualsIfExists": {"e": 1e400},
+                },
+            }
+        },
+        PolicyKind.IDENTITY,
+    ),
     ("condition value null", {"Statement": {**STATEMENT, "Condition": {"Bool": {"a": None}}}}, PolicyKind.IDENTITY),
-    ("condition value in a nested list", {"Statement": {**STATEMENT, "Condition": {"Bool": {"a": [["x"]]}}}},
-     PolicyKind.IDENTITY),
-    ("NullIfExists", {"Statement": {**STATEMENT, "Condition": {"NullIfExists": {"a": "true"}}}},
-     PolicyKind.IDENTITY),
+    (
+        "condition value in a nested list",
+        {"Statement": {**STATEMENT, "Condition": {"Bool": {"a": [["x"]]}}}},
+        PolicyKind.IDENTITY,
+    ),
+    ("NullIfExists", {"Statement": {**STATEMENT, "Condition": {"NullIfExists": {"a": "true"}}}}, PolicyKind.IDENTITY),
     ("bare IfExists", {"Statement": {**STATEMENT, "Condition": {"IfExists": {"a": "x"}}}}, PolicyKind.IDENTITY),
-    ("set operator on its own", {"Statement": {**STATEMENT, "Condition": {"ForAnyValue:": {"a": "x"}}}},
-     PolicyKind.IDENTITY),
-    ("two set prefixes", {"Statement": {**STATEMENT, "Condition": {"ForAnyValue:ForAllValues:StringLike": {
-        "a": "x"}}}}, PolicyKind.IDENTITY),
-    ("action with a trailing newline", {"Statement": {**STATEMENT, "Action": "s3:GetObject\n"}},
-     PolicyKind.IDENTITY),
-    ("action with a leading newline", {"Statement": {**STATEMENT, "Action": "\ns3:GetObject"}},
-     PolicyKind.IDENTITY),
-    ("actions with one bad", {"Statement": {**STATEMENT, "Action": ["s3:GetObject", "s3 Get"]}},
-     PolicyKind.IDENTITY),
+    (
+        "set operator on its own",
+        {"Statement": {**STATEMENT, "Condition": {"ForAnyValue:": {"a": "x"}}}},
+        PolicyKind.IDENTITY,
+    ),
+    (
+        "two set prefixes",
+        {"Statement": {**STATEMENT, "Condition": {"ForAnyValue:ForAllValues:StringLike": {"a": "x"}}}},
+        PolicyKind.IDENTITY,
+    ),
+    ("action with a trailing newline", {"Statement": {**STATEMENT, "Action": "s3:GetObject\n"}}, PolicyKind.IDENTITY),
+    ("action with a leading newline", {"Statement": {**STATEMENT, "Action": "\ns3:GetObject"}}, PolicyKind.IDENTITY),
+    ("actions with one bad", {"Statement": {**STATEMENT, "Action": ["s3:GetObject", "s3 Get"]}}, PolicyKind.IDENTITY),
     ("principal star in a list", {"Statement": {**TRUST_STATEMENT, "Principal": ["*"]}}, PolicyKind.TRUST),
     ("principal string not star", {"Statement": {**TRUST_STATEMENT, "Principal": "AWS"}}, PolicyKind.TRUST),
     ("principal star", {"Statement": {**TRUST_STATEMENT, "Principal": "*"}}, PolicyKind.TRUST),
     ("principal empty", {"Statement": {**TRUST_STATEMENT, "Principal": {}}}, PolicyKind.TRUST),
-    ("principal lower case type", {"Statement": {**TRUST_STATEMENT, "Principal": {"aws": "*"}}},
-     PolicyKind.TRUST),
+    ("principal lower case type", {"Statement": {**TRUST_STATEMENT, "Principal": {"aws": "*"}}}, PolicyKind.TRUST),
     ("resource in a trust policy", {"Statement": {**TRUST_STATEMENT, "Resource": "*"}}, PolicyKind.TRUST),
     ("trust statement in an identity policy", {"Statement": TRUST_STATEMENT}, PolicyKind.IDENTITY),
     ("identity statement in a trust policy", {"Statement": STATEMENT}, PolicyKind.TRUST),
@@ -238,16 +269,21 @@ CASES: list[tuple[str, Any, PolicyKind]] = [
     ("actions as a tuple", {"Statement": {**STATEMENT, "Action": ("s3:GetObject",)}}, PolicyKind.IDENTITY),
     ("YAML number key", {"Statement": {**STATEMENT, 1: "x"}}, PolicyKind.IDENTITY),
     ("YAML number operator", {"Statement": {**STATEMENT, "Condition": {1: {"a": "b"}}}}, PolicyKind.IDENTITY),
-    ("YAML null condition key", {"Statement": {**STATEMENT, "Condition": {"Bool": {None: "b"}}}},
-     PolicyKind.IDENTITY),
+    ("YAML null condition key", {"Statement": {**STATEMENT, "Condition": {"Bool": {None: "b"}}}}, PolicyKind.IDENTITY),
     ("unresolved action", {"Statement": {**STATEMENT, "Action": Unresolved("!Ref A")}}, PolicyKind.IDENTITY),
-    ("unresolved action in a list", {"Statement": {**STATEMENT, "Action": ["s3:*", Unresolved("!Ref A")]}},
-     PolicyKind.IDENTITY),
+    (
+        "unresolved action in a list",
+        {"Statement": {**STATEMENT, "Action": ["s3:*", Unresolved("!Ref A")]}},
+        PolicyKind.IDENTITY,
+    ),
     ("unresolved effect", {"Statement": {**STATEMENT, "Effect": Unresolved("!Ref E")}}, PolicyKind.IDENTITY),
     ("unresolved version", {"Version": Unresolved("!Ref V"), "Statement": []}, PolicyKind.IDENTITY),
     ("unresolved statement", {"Statement": Unresolved("!Ref S")}, PolicyKind.IDENTITY),
-    ("unresolved condition value", {"Statement": {**STATEMENT, "Condition": {"StringEquals": {
-        "a": Unresolved("!Ref C")}}}}, PolicyKind.IDENTITY),
+    (
+        "unresolved condition value",
+        {"Statement": {**STATEMENT, "Condition": {"StringEquals": {"a": Unresolved("!Ref C")}}}},
+        PolicyKind.IDENTITY,
+    ),
     ("bytes statement", {"Statement": b"ab"}, PolicyKind.IDENTITY),
     ("string statement", {"Statement": "x"}, PolicyKind.IDENTITY),
     ("empty statement list", {"Statement": []}, PolicyKind.TRUST),
@@ -262,21 +298,42 @@ CASES: list[tuple[str, Any, PolicyKind]] = [
     ("empty notactions", {"Statement": {"Effect": "Deny", "NotAction": [], "Resource": "*"}}, PolicyKind.IDENTITY),
     ("empty resources", {"Statement": {**STATEMENT, "Resource": []}}, PolicyKind.IDENTITY),
     ("a bucket name as a resource", {"Statement": {**STATEMENT, "Resource": "zeet-state"}}, PolicyKind.IDENTITY),
-    ("a queue url in a notresource list", {"Statement": {"Effect": "Deny", "Action": "sqs:*", "NotResource": [
-        "arn:aws:sqs:*:*:zeet-*", "https://sqs.us-east-1.amazonaws.com/123456789012/zeet"]}}, PolicyKind.IDENTITY),
+    (
+        "a queue url in a notresource list",
+        {
+            "Statement": {
+                "Effect": "Deny",
+                "Action": "sqs:*",
+                "NotResource": ["arn:aws:sqs:*:*:zeet-*", "https://sqs.us-east-1.amazonaws.com/123456789012/zeet"],
+            }
+        },
+        PolicyKind.IDENTITY,
+    ),
     ("empty principal identifiers", {"Statement": {**TRUST_STATEMENT, "Principal": {"AWS": []}}}, PolicyKind.TRUST),
-    ("principal with a resource in an identity policy", {"Statement": {**STATEMENT, "Principal": {"AWS": "*"}}},
-     PolicyKind.IDENTITY),
-    ("notprincipal with a resource in an identity policy", {"Statement": {**STATEMENT, "NotPrincipal": "*"}},
-     PolicyKind.IDENTITY),
+    (
+        "principal with a resource in an identity policy",
+        {"Statement": {**STATEMENT, "Principal": {"AWS": "*"}}},
+        PolicyKind.IDENTITY,
+    ),
+    (
+        "notprincipal with a resource in an identity policy",
+        {"Statement": {**STATEMENT, "NotPrincipal": "*"}},
+        PolicyKind.IDENTITY,
+    ),
     ("principal and notprincipal", {"Statement": {**TRUST_STATEMENT, "NotPrincipal": "*"}}, PolicyKind.TRUST),
     ("resource and notresource", {"Statement": {**STATEMENT, "NotResource": "*"}}, PolicyKind.IDENTITY),
     ("no resource in an identity policy", {"Statement": {"Effect": "Allow", "Action": "s3:*"}}, PolicyKind.IDENTITY),
     ("empty condition block", {"Statement": {**STATEMENT, "Condition": {"StringEquals": {}}}}, PolicyKind.IDENTITY),
-    ("condition values as a tuple", {"Statement": {**STATEMENT, "Condition": {"StringEquals": {"a": ("b",)}}}},
-     PolicyKind.IDENTITY),
-    ("a statement id as a str subclass", {"Statement": {**STATEMENT, "Sid": Unresolved("!Ref Sid")}},
-     PolicyKind.IDENTITY),
+    (
+        "condition values as a tuple",
+        {"Statement": {**STATEMENT, "Condition": {"StringEquals": {"a": ("b",)}}}},
+        PolicyKind.IDENTITY,
+    ),
+    (
+        "a statement id as a str subclass",
+        {"Statement": {**STATEMENT, "Sid": Unresolved("!Ref Sid")}},
+        PolicyKind.IDENTITY,
+    ),
     ("number id", {"Id": 3, "Statement": [STATEMENT]}, PolicyKind.IDENTITY),
 ]
 
@@ -288,11 +345,25 @@ def test_hand_picked_documents_read_the_same_both_ways(document: Any, kind: Poli
 
 def test_the_plain_path_reads_well_formed_documents() -> None:
     """The fast path is taken for the shapes real files hold (else this change would be for nothing)."""
-    identity = {"Version": "2012-10-17", "Id": "x", "Statement": [
-        {**STATEMENT, "Sid": "A", "Condition": {"ForAnyValue:StringLikeIfExists": {"k": ["a", "b"]},
-                                                "Bool": {"aws:SecureTransport": False}}},
-        {"Effect": "Deny", "NotAction": ["iam:*", "s3:Get*"], "NotResource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]},
-    ]}
+    identity = {
+        "Version": "2012-10-17",
+        "Id": "x",
+        "Statement": [
+            {
+                **STATEMENT,
+                "Sid": "A",
+                "Condition": {
+                    "ForAnyValue:StringLikeIfExists": {"k": ["a", "b"]},
+                    "Bool": {"aws:SecureTransport": False},
+                },
+            },
+            {
+                "Effect": "Deny",
+                "NotAction": ["iam:*", "s3:Get*"],
+                "NotResource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+            },
+        ],
+    }
     trust = {"Statement": {**TRUST_STATEMENT, "Principal": {"Service": ["ec2.amazonaws.com"], "AWS": "*"}}}
     assert assert_paths_agree(identity, PolicyKind.IDENTITY)
     assert assert_paths_agree(trust, PolicyKind.TRUST)
@@ -330,25 +401,86 @@ def test_the_action_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- generated documents ------------------------------------------------------------------------------
 
-ACTIONS = ["s3:GetObject", "*", "s3:*", "iam:Pass?ole", "EC2:run*", "s3:", "s3:Get\n",  # valid
-           "s3", "", "s3:Get Object", "s3:Get:Object", "ś3:Get", ":Get", "s3:Get*\n\n"]  # not
-STRINGS = ["*", "arn:aws:s3:::zeet/*", "arn:aws:iam::111122223333:root", "ec2.amazonaws.com", "", "x\ny",
-           "${aws:username}", "Allow"]
+ACTIONS = [
+    "s3:GetObject",
+    "*",
+    "s3:*",
+    "iam:Pass?ole",
+    "EC2:run*",
+    "s3:",
+    "s3:Get\n",  # valid
+    "s3",
+    "",
+    "s3:Get Object",
+    "s3:Get:Object",
+    "ś3:Get",
+    ":Get",
+    "s3:Get*\n\n",
+]  # not
+STRINGS = [
+    "*",
+    "arn:aws:s3:::zeet/*",
+    "arn:aws:iam::111122223333:root",
+    "ec2.amazonaws.com",
+    "",
+    "x\ny",
+    "${aws:username}",
+    "Allow",
+]
 VALID_OPERATORS = [*sorted(parse._OPERATORS)[::7], "StringEquals", "ForAnyValue:StringLike", "BoolIfExists"]
-OPERATORS = [*VALID_OPERATORS, "NullIfExists", "IfExists", "StringEqual", "ForSomeValue:StringLike", "stringequals",
-             "ForAnyValue:", ""]
+OPERATORS = [
+    *VALID_OPERATORS,
+    "NullIfExists",
+    "IfExists",
+    "StringEqual",
+    "ForSomeValue:StringLike",
+    "stringequals",
+    "ForAnyValue:",
+    "",
+]
 PRINCIPAL_KEYS = [*sorted(parse.PRINCIPAL_TYPES), "aws", "Services", ""]
 
 
 def _junk() -> list[Any]:
     """Values that do not belong where they are put, made afresh (a mutation may change them)."""
-    return [None, True, False, 0, 7, -1.5, 1e400, "", "*", "s3:*", "Allow", [], {}, ["*"], [["s3:*"]],
-            {"AWS": "*"}, Unresolved("!Ref P"), ("s3:*",), MappingProxyType({"AWS": "*"}), b"*", [None]]
+    return [
+        None,
+        True,
+        False,
+        0,
+        7,
+        -1.5,
+        1e400,
+        "",
+        "*",
+        "s3:*",
+        "Allow",
+        [],
+        {},
+        ["*"],
+        [["s3:*"]],
+        {"AWS": "*"},
+        Unresolved("!Ref P"),
+        ("s3:*",),
+        MappingProxyType({"AWS": "*"}),
+        b"*",
+        [None],
+    ]
 
 
 junk = st.integers(0, len(_junk()) - 1).map(lambda index: _junk()[index])
-STATEMENT_KEYS = [*sorted(parse._STATEMENT_KEYS), "effect", "action", "Actions", "Resources", "Unknown",
-                  "Principals", "condition", 1, None]
+STATEMENT_KEYS = [
+    *sorted(parse._STATEMENT_KEYS),
+    "effect",
+    "action",
+    "Actions",
+    "Resources",
+    "Unknown",
+    "Principals",
+    "condition",
+    1,
+    None,
+]
 
 unresolved = st.text(alphabet="!RefAB ", min_size=1, max_size=6).map(Unresolved)
 
@@ -361,12 +493,22 @@ actions = one_or_list(st.sampled_from(ACTIONS[:7]))
 strings = one_or_list(st.sampled_from(STRINGS))
 # Resource entries an identity policy may hold: "*" or text with a colon (see parse.py).
 resources = one_or_list(st.sampled_from([text for text in STRINGS if text == "*" or ":" in text]))
-condition_values = one_or_list(st.one_of(st.sampled_from(STRINGS), st.booleans(), st.integers(-5, 10**20),
-                                         st.floats(allow_nan=False, allow_infinity=True)))
+condition_values = one_or_list(
+    st.one_of(
+        st.sampled_from(STRINGS),
+        st.booleans(),
+        st.integers(-5, 10**20),
+        st.floats(allow_nan=False, allow_infinity=True),
+    )
+)
 conditions = st.dictionaries(
     st.sampled_from(VALID_OPERATORS),
-    st.dictionaries(st.sampled_from(["aws:SourceIp", "s3:prefix", "sts:ExternalId", "aws:username"]),
-                    condition_values, min_size=1, max_size=3),
+    st.dictionaries(
+        st.sampled_from(["aws:SourceIp", "s3:prefix", "sts:ExternalId", "aws:username"]),
+        condition_values,
+        min_size=1,
+        max_size=3,
+    ),
     max_size=3,
 )
 principals = st.one_of(
@@ -426,8 +568,13 @@ def _replacement(draw: st.DrawFn, value: Any) -> Any:
     misses first: hypothesis draws the first choices more often)."""
     choices: list[Any] = []
     if isinstance(value, str):
-        choices += [st.just(value.lower()), st.just(value.upper()), st.just(value + " "), st.just(value[1:]),
-                    st.just(Unresolved(value))]
+        choices += [
+            st.just(value.lower()),
+            st.just(value.upper()),
+            st.just(value + " "),
+            st.just(value[1:]),
+            st.just(Unresolved(value)),
+        ]
     if isinstance(value, list):
         choices += [st.just([]), st.just(tuple(value)), st.just([*value, draw(junk)]), st.just([value])]
         if value:
@@ -466,8 +613,19 @@ def mutated(draw: st.DrawFn, document: dict[str, Any]) -> dict[str, Any]:
             del container[key]
         else:
             names: list[Any] = [key.lower(), f"{key}s", key[:-1]] if isinstance(key, str) else []
-            names += [1, None, "NullIfExists", "NotPrincipal", "Principal", *STATEMENT_KEYS, *PRINCIPAL_KEYS,
-                      *OPERATORS, "Version", "Id", "Statement"]
+            names += [
+                1,
+                None,
+                "NullIfExists",
+                "NotPrincipal",
+                "Principal",
+                *STATEMENT_KEYS,
+                *PRINCIPAL_KEYS,
+                *OPERATORS,
+                "Version",
+                "Id",
+                "Statement",
+            ]
             new = draw(st.sampled_from(names))
             value = container.pop(key) if action == "rename" else draw(junk)
             container[new] = value
@@ -507,20 +665,46 @@ def test_generated_valid_documents_take_the_plain_path(kind: PolicyKind, data: s
 # --- every single change to sample policies -----------------------------------------------------------
 
 SAMPLES: list[tuple[dict[str, Any], PolicyKind]] = [
-    ({"Version": "2012-10-17", "Id": "sample", "Statement": [
-        {"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject", "s3:List*"],
-         "Resource": ["arn:aws:s3:::zeet", "arn:aws:s3:::zeet/*"],
-         "Condition": {"StringLike": {"s3:prefix": ["home/", "home/${aws:username}/*"]},
-                       "Bool": {"aws:SecureTransport": True}, "NumericLessThanIfExists": {"s3:max-keys": 10}}},
-        {"Effect": "Deny", "NotAction": "iam:*", "NotResource": "arn:aws:iam::*:role/zeet-*"},
-    ]}, PolicyKind.IDENTITY),
+    (
+        {
+            "Version": "2012-10-17",
+            "Id": "sample",
+            "Statement": [
+                {
+                    "Sid": "Read",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:List*"],
+                    "Resource": ["arn:aws:s3:::zeet", "arn:aws:s3:::zeet/*"],
+                    "Condition": {
+                        "StringLike": {"s3:prefix": ["home/", "home/${aws:username}/*"]},
+                        "Bool": {"aws:SecureTransport": True},
+                        "NumericLessThanIfExists": {"s3:max-keys": 10},
+                    },
+                },
+                {"Effect": "Deny", "NotAction": "iam:*", "NotResource": "arn:aws:iam::*:role/zeet-*"},
+            ],
+        },
+        PolicyKind.IDENTITY,
+    ),
     ({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}, PolicyKind.IDENTITY),
-    ({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root"], "Service": "ec2.amazonaws.com"},
-         "Action": ["sts:AssumeRole", "sts:TagSession"],
-         "Condition": {"StringEquals": {"sts:ExternalId": "zeet"}, "ForAnyValue:StringLike": {"aws:TagKeys": []}}},
-        {"Effect": "Deny", "NotPrincipal": "*", "Action": "sts:AssumeRole", "Resource": "*"},
-    ]}, PolicyKind.TRUST),
+    (
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ["arn:aws:iam::111122223333:root"], "Service": "ec2.amazonaws.com"},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    "Condition": {
+                        "StringEquals": {"sts:ExternalId": "zeet"},
+                        "ForAnyValue:StringLike": {"aws:TagKeys": []},
+                    },
+                },
+                {"Effect": "Deny", "NotPrincipal": "*", "Action": "sts:AssumeRole", "Resource": "*"},
+            ],
+        },
+        PolicyKind.TRUST,
+    ),
 ]
 
 

@@ -21,8 +21,7 @@ from zeet_iam_audit.policy.match import (
 from zeet_iam_audit.policy.variables import substitute
 
 # No example database in the working tree, no per-example deadline (CI machines vary).
-PROPERTY = settings(database=None, deadline=None, max_examples=100,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(database=None, deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 
 Doc = dict[str, Any]
 
@@ -77,13 +76,15 @@ def test_escaped_text_matches_itself_and_nothing_else(text: str, other: str) -> 
 
 
 identifier = st.text(alphabet="abcdefgXYZ", min_size=1, max_size=8)
-action_name = st.builds(lambda s, n: f"{s}:{n}", st.sampled_from(["s3", "sqs", "iam", "ec2", "es"]),
-                        identifier)
+action_name = st.builds(lambda s, n: f"{s}:{n}", st.sampled_from(["s3", "sqs", "iam", "ec2", "es"]), identifier)
 
 
 @PROPERTY
-@given(pattern=st.text(alphabet="abXY*?:", max_size=8), action=action_name,
-       flips=st.lists(st.booleans(), min_size=20, max_size=20))
+@given(
+    pattern=st.text(alphabet="abXY*?:", max_size=8),
+    action=action_name,
+    flips=st.lists(st.booleans(), min_size=20, max_size=20),
+)
 def test_action_matching_ignores_case(pattern: str, action: str, flips: list[bool]) -> None:
     def recase(text: str) -> str:
         return "".join(c.swapcase() if flips[i % len(flips)] else c for i, c in enumerate(text))
@@ -126,9 +127,14 @@ def test_covers_means_every_instance_matches(pattern: str, scope: str, data: st.
 
 
 arn_field = st.text(alphabet="ab*?", max_size=4)
-arn_glob = st.builds(lambda p, s, r, a, res: f"arn:{p}:{s}:{r}:{a}:{res}",
-                     st.sampled_from(["aws", "a*", "*"]), st.sampled_from(["sqs", "s*", "*"]),
-                     arn_field, arn_field, st.text(alphabet="ab*?/:", max_size=6))
+arn_glob = st.builds(
+    lambda p, s, r, a, res: f"arn:{p}:{s}:{r}:{a}:{res}",
+    st.sampled_from(["aws", "a*", "*"]),
+    st.sampled_from(["sqs", "s*", "*"]),
+    arn_field,
+    arn_field,
+    st.text(alphabet="ab*?/:", max_size=6),
+)
 
 
 def _arn_instances(scope: str) -> st.SearchStrategy[str]:
@@ -153,8 +159,7 @@ def _field_instances(field: str, alphabet: str) -> st.SearchStrategy[str]:
 
 @PROPERTY
 @given(pattern=arn_glob, scope=arn_glob, data=st.data())
-def test_arn_covers_means_every_concrete_arn_matches(pattern: str, scope: str,
-                                                     data: st.DataObject) -> None:
+def test_arn_covers_means_every_concrete_arn_matches(pattern: str, scope: str, data: st.DataObject) -> None:
     if arn_covers(pattern, scope):
         for _ in range(5):
             instance = data.draw(_arn_instances(scope))
@@ -177,8 +182,7 @@ def test_globs_intersect_agrees_with_brute_force(left: str, right: str) -> None:
     # alphabet of the literals used plus one fresh letter.
     alphabet = "abc"
     common = any(
-        reference_glob(left, word) and reference_glob(right, word)
-        for word in _words(alphabet, len(left) + len(right))
+        reference_glob(left, word) and reference_glob(right, word) for word in _words(alphabet, len(left) + len(right))
     )
     assert globs_intersect(left, right) is common
 
@@ -197,19 +201,19 @@ def _words(alphabet: str, longest: int) -> tuple[str, ...]:
 
 ACTIONS = ["s3:GetObject", "s3:PutObject", "sqs:SendMessage", "iam:PassRole", "ec2:CreateTags"]
 RESOURCES = ["*", "arn:aws:s3:::zeet/*", "arn:aws:sqs:*:*:zeet-*", "arn:aws:s3:::other/*"]
-REQUEST_RESOURCES = ["*", "arn:aws:s3:::zeet/a", "arn:aws:sqs:us-east-1:111122223333:zeet-q",
-                     "arn:aws:sqs:*:*:zeet-*"]
+REQUEST_RESOURCES = ["*", "arn:aws:s3:::zeet/a", "arn:aws:sqs:us-east-1:111122223333:zeet-q", "arn:aws:sqs:*:*:zeet-*"]
 
-action_pattern = st.sampled_from([*ACTIONS, "*", "s3:*", "sqs:Send*", "iam:*", "ec2:*Tags",
-                                  "S3:getobject"])
-condition = st.sampled_from([
-    {"Bool": {"aws:SecureTransport": "false"}},
-    {"Bool": {"aws:SecureTransport": "true"}},
-    {"StringEquals": {"aws:PrincipalTag/team": "zeet"}},
-    {"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}},
-    {"IpAddressIfExists": {"aws:SourceIp": "10.0.0.0/8"}},
-    {"Null": {"aws:TokenIssueTime": "true"}},
-])
+action_pattern = st.sampled_from([*ACTIONS, "*", "s3:*", "sqs:Send*", "iam:*", "ec2:*Tags", "S3:getobject"])
+condition = st.sampled_from(
+    [
+        {"Bool": {"aws:SecureTransport": "false"}},
+        {"Bool": {"aws:SecureTransport": "true"}},
+        {"StringEquals": {"aws:PrincipalTag/team": "zeet"}},
+        {"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}},
+        {"IpAddressIfExists": {"aws:SourceIp": "10.0.0.0/8"}},
+        {"Null": {"aws:TokenIssueTime": "true"}},
+    ]
+)
 
 
 @st.composite
@@ -225,18 +229,22 @@ def statements(draw: st.DrawFn, effect: str | None = None) -> Doc:
 
 
 def documents(effect: str | None = None) -> st.SearchStrategy[Doc]:
-    return st.builds(lambda s: {"Version": "2012-10-17", "Statement": s},
-                     st.lists(statements(effect), min_size=0, max_size=3))
+    return st.builds(
+        lambda s: {"Version": "2012-10-17", "Statement": s}, st.lists(statements(effect), min_size=0, max_size=3)
+    )
 
 
 contexts = st.one_of(
     st.none(),
-    st.fixed_dictionaries({}, optional={
-        "aws:SecureTransport": st.sampled_from(["true", "false"]),
-        "aws:PrincipalTag/team": st.sampled_from(["zeet", "other"]),
-        "aws:RequestedRegion": st.sampled_from(["us-east-1", "eu-west-1"]),
-        "aws:SourceIp": st.sampled_from(["10.1.2.3", "192.0.2.1"]),
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "aws:SecureTransport": st.sampled_from(["true", "false"]),
+            "aws:PrincipalTag/team": st.sampled_from(["zeet", "other"]),
+            "aws:RequestedRegion": st.sampled_from(["us-east-1", "eu-west-1"]),
+            "aws:SourceIp": st.sampled_from(["10.1.2.3", "192.0.2.1"]),
+        },
+    ),
 )
 
 
@@ -249,15 +257,24 @@ def layers(draw: st.DrawFn) -> tuple[list[Doc], Doc | None, list[list[Doc]]]:
 
 
 @PROPERTY
-@given(setup=layers(), action=st.sampled_from(ACTIONS), resource=st.sampled_from(REQUEST_RESOURCES),
-       context=contexts, where=st.integers(0, 3), case=st.sampled_from([str, str.upper, str.lower]))
+@given(
+    setup=layers(),
+    action=st.sampled_from(ACTIONS),
+    resource=st.sampled_from(REQUEST_RESOURCES),
+    context=contexts,
+    where=st.integers(0, 3),
+    case=st.sampled_from([str, str.upper, str.lower]),
+)
 def test_unconditional_matching_deny_always_wins(
-    setup: tuple[list[Doc], Doc | None, list[list[Doc]]], action: str, resource: str,
-    context: dict[str, str] | None, where: int, case: Any,
+    setup: tuple[list[Doc], Doc | None, list[list[Doc]]],
+    action: str,
+    resource: str,
+    context: dict[str, str] | None,
+    where: int,
+    case: Any,
 ) -> None:
     identity, boundary, scps = setup
-    denial: Doc = {"Version": "2012-10-17",
-                   "Statement": [{"Effect": "Deny", "Action": case(action), "Resource": "*"}]}
+    denial: Doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": case(action), "Resource": "*"}]}
     if where == 0 or (where >= 2 and not scps):
         identity = [*identity, denial]
     elif where == 1:
@@ -269,11 +286,21 @@ def test_unconditional_matching_deny_always_wins(
 
 
 @PROPERTY
-@given(setup=layers(), action=st.sampled_from(ACTIONS), resource=st.sampled_from(REQUEST_RESOURCES),
-       context=contexts, extra=statements(effect="Allow"), where=st.integers(0, 2))
+@given(
+    setup=layers(),
+    action=st.sampled_from(ACTIONS),
+    resource=st.sampled_from(REQUEST_RESOURCES),
+    context=contexts,
+    extra=statements(effect="Allow"),
+    where=st.integers(0, 2),
+)
 def test_adding_an_allow_never_turns_allowed_into_denied(
-    setup: tuple[list[Doc], Doc | None, list[list[Doc]]], action: str, resource: str,
-    context: dict[str, str] | None, extra: Doc, where: int,
+    setup: tuple[list[Doc], Doc | None, list[list[Doc]]],
+    action: str,
+    resource: str,
+    context: dict[str, str] | None,
+    extra: Doc,
+    where: int,
 ) -> None:
     identity, boundary, scps = setup
     before = evaluate(action, resource, identity, boundary, scps, context)
@@ -292,14 +319,22 @@ def test_adding_an_allow_never_turns_allowed_into_denied(
 
 
 @PROPERTY
-@given(setup=layers(), action=st.sampled_from(ACTIONS),
-       resource=st.sampled_from([r for r in REQUEST_RESOURCES if "*" not in r]),
-       context=st.fixed_dictionaries({}, optional={
-           "aws:SecureTransport": st.sampled_from(["true", "false"]),
-           "aws:PrincipalTag/team": st.sampled_from(["zeet", "other"]),
-       }))
+@given(
+    setup=layers(),
+    action=st.sampled_from(ACTIONS),
+    resource=st.sampled_from([r for r in REQUEST_RESOURCES if "*" not in r]),
+    context=st.fixed_dictionaries(
+        {},
+        optional={
+            "aws:SecureTransport": st.sampled_from(["true", "false"]),
+            "aws:PrincipalTag/team": st.sampled_from(["zeet", "other"]),
+        },
+    ),
+)
 def test_with_a_context_nothing_is_conditional_for_a_concrete_resource(
-    setup: tuple[list[Doc], Doc | None, list[list[Doc]]], action: str, resource: str,
+    setup: tuple[list[Doc], Doc | None, list[list[Doc]]],
+    action: str,
+    resource: str,
     context: dict[str, str],
 ) -> None:
     identity, boundary, scps = setup
@@ -308,10 +343,11 @@ def test_with_a_context_nothing_is_conditional_for_a_concrete_resource(
 
 
 @PROPERTY
-@given(setup=layers(), action=st.sampled_from(ACTIONS), resource=st.sampled_from(REQUEST_RESOURCES),
-       context=contexts)
+@given(setup=layers(), action=st.sampled_from(ACTIONS), resource=st.sampled_from(REQUEST_RESOURCES), context=contexts)
 def test_explicit_deny_names_deny_statements_and_implicit_names_layers(
-    setup: tuple[list[Doc], Doc | None, list[list[Doc]]], action: str, resource: str,
+    setup: tuple[list[Doc], Doc | None, list[list[Doc]]],
+    action: str,
+    resource: str,
     context: dict[str, str] | None,
 ) -> None:
     identity, boundary, scps = setup
@@ -333,16 +369,24 @@ def test_explicit_deny_names_deny_statements_and_implicit_names_layers(
 
 
 @PROPERTY
-@given(setup=layers(), action=st.sampled_from(ACTIONS),
-       resource=st.sampled_from(REQUEST_RESOURCES[:3]),
-       context=st.fixed_dictionaries({
-           "aws:SecureTransport": st.sampled_from(["true", "false"]),
-           "aws:PrincipalTag/team": st.sampled_from(["zeet", "other"]),
-           "aws:RequestedRegion": st.sampled_from(["us-east-1", "eu-west-1"]),
-           "aws:SourceIp": st.sampled_from(["10.1.2.3", "192.0.2.1"]),
-       }, optional={"aws:TokenIssueTime": st.just("2024-01-01T00:00:00Z")}))
+@given(
+    setup=layers(),
+    action=st.sampled_from(ACTIONS),
+    resource=st.sampled_from(REQUEST_RESOURCES[:3]),
+    context=st.fixed_dictionaries(
+        {
+            "aws:SecureTransport": st.sampled_from(["true", "false"]),
+            "aws:PrincipalTag/team": st.sampled_from(["zeet", "other"]),
+            "aws:RequestedRegion": st.sampled_from(["us-east-1", "eu-west-1"]),
+            "aws:SourceIp": st.sampled_from(["10.1.2.3", "192.0.2.1"]),
+        },
+        optional={"aws:TokenIssueTime": st.just("2024-01-01T00:00:00Z")},
+    ),
+)
 def test_conditional_answer_is_consistent_with_every_concrete_context(
-    setup: tuple[list[Doc], Doc | None, list[list[Doc]]], action: str, resource: str,
+    setup: tuple[list[Doc], Doc | None, list[list[Doc]]],
+    action: str,
+    resource: str,
     context: dict[str, str],
 ) -> None:
     # Without a context, "allowed" and "explicit_deny"/"implicit_deny" are promises about every

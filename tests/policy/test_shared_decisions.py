@@ -69,7 +69,8 @@ def test_shared_decisions_equal_fresh_ones() -> None:
         # New compiled objects: nothing shared with the decisions made so far.
         fresh = PolicySet(
             identity=tuple(CompiledPolicy(p.policy, Layer.IDENTITY, p.policy.name) for p in identity),
-            boundary=None if boundary is None else CompiledPolicy(
-                boundary.policy, Layer.BOUNDARY, boundary.policy.name),
+            boundary=None
+            if boundary is None
+            else CompiledPolicy(boundary.policy, Layer.BOUNDARY, boundary.policy.name),
         )
         assert policy_set.decide(action) == fresh.decide(action), (action, identity, boundary)

@@ -59,9 +59,7 @@ def test_zeet_role_template() -> None:
 def test_origins_are_template_paths() -> None:
     role = _role(YAML)
     assert role.policies[1].origin == f"{YAML}: Resources.ZeetRole.Properties.Policies[1]"
-    assert _policy(role.policies[1]).origin == (
-        f"{YAML}: Resources.ZeetRole.Properties.Policies[1].PolicyDocument"
-    )
+    assert _policy(role.policies[1]).origin == (f"{YAML}: Resources.ZeetRole.Properties.Policies[1].PolicyDocument")
     assert role.policies[2].origin == f"{YAML}: Resources.ZeetRole.Properties.ManagedPolicyArns[0]"
     assert _policy(role.policies[2]).origin == (
         f"{YAML}: Resources.ZeetContainerManagementPolicy.Properties.PolicyDocument"
@@ -91,9 +89,7 @@ def test_account_id_is_the_roles_own_account_until_given() -> None:
 
     role = _role(YAML, **{"AWS::AccountId": "123456789012", "ExternalId": "zeet-ext-0000"})
     assert role.arn == "arn:aws:iam::123456789012:role/zeet-cloud-connection"
-    assert _policy(role.policies[5]).statements[1].resources == (
-        "arn:aws:secretsmanager:*:123456789012:secret:*",
-    )
+    assert _policy(role.policies[5]).statements[1].resources == ("arn:aws:secretsmanager:*:123456789012:secret:*",)
     assert role.policies[2].arn == "arn:aws:iam::123456789012:policy/ZeetContainerManagement"
     assert role.trust_policy is not None
     assert role.trust_policy.statements[0].conditions[0].values == ("zeet-ext-0000",)
@@ -249,15 +245,27 @@ def test_resolves(value: object, expected: object) -> None:
 
 
 UNRESOLVED_VALUES = [
-    ("parameter without default", {"Ref": "NoDefault"},
-     "a parameter without a default; pass --parameter NoDefault=VALUE"),
+    (
+        "parameter without default",
+        {"Ref": "NoDefault"},
+        "a parameter without a default; pass --parameter NoDefault=VALUE",
+    ),
     ("SSM parameter", {"Ref": "Ssm"}, "an SSM parameter, read at deployment; pass --parameter Ssm=VALUE"),
-    ("region", {"Ref": "AWS::Region"}, "AWS::Region (known when the stack is deployed; "
-     "pass --parameter AWS::Region=VALUE)"),
-    ("condition on the account", {"Fn::If": ["InProdAccount", "a", "b"]},
-     "AWS::AccountId (the account the stack is deployed to; pass --parameter AWS::AccountId=VALUE)"),
-    ("mapping keyed by the account", {"Fn::FindInMap": ["Accounts", {"Ref": "AWS::AccountId"}, "Tier"]},
-     "pass --parameter AWS::AccountId=VALUE"),
+    (
+        "region",
+        {"Ref": "AWS::Region"},
+        "AWS::Region (known when the stack is deployed; pass --parameter AWS::Region=VALUE)",
+    ),
+    (
+        "condition on the account",
+        {"Fn::If": ["InProdAccount", "a", "b"]},
+        "AWS::AccountId (the account the stack is deployed to; pass --parameter AWS::AccountId=VALUE)",
+    ),
+    (
+        "mapping keyed by the account",
+        {"Fn::FindInMap": ["Accounts", {"Ref": "AWS::AccountId"}, "Tier"]},
+        "pass --parameter AWS::AccountId=VALUE",
+    ),
     ("region in sub", {"Fn::Sub": "arn:aws:sqs:${AWS::Region}:1:q"}, "AWS::Region"),
     ("generated role name", {"Ref": "Generated"}, "the role's name is generated"),
     ("other resource", {"Ref": "Bucket"}, "AWS::S3::Bucket"),
@@ -277,9 +285,7 @@ UNRESOLVED_VALUES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("value", "reason"), [pytest.param(v, r, id=i) for i, v, r in UNRESOLVED_VALUES]
-)
+@pytest.mark.parametrize(("value", "reason"), [pytest.param(v, r, id=i) for i, v, r in UNRESOLVED_VALUES])
 def test_stays_unresolved_with_a_reason(value: object, reason: str) -> None:
     result = _resolver().resolve(value, "x")
     assert isinstance(result, Unresolved)
@@ -403,8 +409,10 @@ def test_invalid_document_is_unknown_with_its_path(write_file: WriteFile) -> Non
 
 
 def test_unresolved_effect_says_so(write_file: WriteFile) -> None:
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Effect": {"Fn::If": ["C", "Allow", "Deny"]}, "Action": "s3:*", "Resource": "*"}]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": {"Fn::If": ["C", "Allow", "Deny"]}, "Action": "s3:*", "Resource": "*"}],
+    }
     path = write_file("t.json", _template(
         {"R": {"Type": "AWS::IAM::Role", "Properties": {
             "AssumeRolePolicyDocument": TRUST, "Policies": [{"PolicyName": "p", "PolicyDocument": document}]}}},
@@ -451,8 +459,9 @@ def test_a_rule_scope_in_the_roles_own_account_is_covered_by_account_id() -> Non
     assert decided.decision is Decision.ALLOWED
     assert decided.unknown_reasons == ()
     # Another account's secrets are not the role's own.
-    other = evaluator.decide_requirement("secretsmanager:GetSecretValue",
-                                         "arn:aws:secretsmanager:*:444455556666:secret:*")
+    other = evaluator.decide_requirement(
+        "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:*:444455556666:secret:*"
+    )
     assert other.decision is not Decision.ALLOWED
 
 
@@ -538,9 +547,14 @@ def test_stack_set_template_body_is_read_with_its_parameters() -> None:
     ],
 )
 def test_stack_set_body_that_cannot_be_read_is_skipped_with_why(write_file: WriteFile, body: str, reason: str) -> None:
-    path = write_file("t.json", _template({
-        "Set": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}},
-    }))
+    path = write_file(
+        "t.json",
+        _template(
+            {
+                "Set": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}},
+            }
+        ),
+    )
     result = load_file(path)
     assert tuple(result.roles) == ()
     (skipped,) = result.skipped
@@ -556,9 +570,7 @@ def test_an_external_id_from_a_parameter_names_the_parameter_and_the_option() ->
     assert condition.key == "sts:ExternalId"
     (value,) = condition.values
     assert isinstance(value, Unresolved)
-    assert value.reason == (
-        "Ref ZeetExternalId (a parameter without a default; pass --parameter ZeetExternalId=VALUE)"
-    )
+    assert value.reason == ("Ref ZeetExternalId (a parameter without a default; pass --parameter ZeetExternalId=VALUE)")
     given = _role(path, ZeetExternalId="zeet-ext-0000")
     assert given.trust_policy is not None
     assert given.trust_policy.statements[0].conditions[0].values == ("zeet-ext-0000",)

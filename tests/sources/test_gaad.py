@@ -203,7 +203,11 @@ def test_reads_output_of_moto(write_file: WriteFile, monkeypatch: pytest.MonkeyP
         arn = iam.create_policy(PolicyName="ZeetMonitoring", PolicyDocument=monitoring)["Policy"]["Arn"]
         iam.create_role(RoleName="zeet", AssumeRolePolicyDocument=trust, PermissionsBoundary=arn)
         iam.attach_role_policy(RoleName="zeet", PolicyArn=arn)
-        iam.put_role_policy(RoleName="zeet", PolicyName="deny", PolicyDocument=json.dumps(data["RoleDetailList"][1]["RolePolicyList"][0]["PolicyDocument"]))  # noqa: E501
+        iam.put_role_policy(
+            RoleName="zeet",
+            PolicyName="deny",
+            PolicyDocument=json.dumps(data["RoleDetailList"][1]["RolePolicyList"][0]["PolicyDocument"]),
+        )
         output = iam.get_account_authorization_details(Filter=["Role", "LocalManagedPolicy"])
     output.pop("ResponseMetadata", None)
     (role,) = load_file(write_file("moto.json", json.dumps(output, default=str))).roles
@@ -222,8 +226,7 @@ def test_bad_policy_document_is_unknown_not_fatal(write_file: WriteFile) -> None
     monitoring = roles["zeet-cloud-connection"].policies[3]
     assert monitoring.policy is None
     assert monitoring.unknown_reason == (
-        f"{path}: $.Policies[3].PolicyVersionList[0].Document.Statement[1].Effect: "
-        "expected Allow or Deny, got 'Maybe'"
+        f"{path}: $.Policies[3].PolicyVersionList[0].Document.Statement[1].Effect: expected Allow or Deny, got 'Maybe'"
     )
     restricted = roles["zeet-restricted"]
     assert restricted.trust_policy is None
@@ -280,9 +283,7 @@ WRONG_SHAPES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("change", "expected"), [pytest.param(c, e, id=i) for i, c, e in WRONG_SHAPES]
-)
+@pytest.mark.parametrize(("change", "expected"), [pytest.param(c, e, id=i) for i, c, e in WRONG_SHAPES])
 def test_wrong_shape_is_one_line_with_the_json_path(
     write_file: WriteFile, change: Callable[[dict[str, Any]], object], expected: str
 ) -> None:

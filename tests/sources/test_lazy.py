@@ -32,7 +32,7 @@ def account(make_gaad: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
 def _pages(account: dict[str, Any]) -> list[dict[str, Any]]:
     roles, policies = account["RoleDetailList"], account["Policies"]
     half = len(policies) // 2
-    policy_pages: tuple[list[Any], ...] = (policies[:half], policies[half - 2:], [])  # two policies on both pages
+    policy_pages: tuple[list[Any], ...] = (policies[:half], policies[half - 2 :], [])  # two policies on both pages
     pages = []
     for number, ((first, last), listed) in enumerate(zip(ROLE_PAGES, policy_pages, strict=True)):
         page: dict[str, Any] = {
@@ -64,8 +64,13 @@ def _read_in_order(pages: list[dict[str, Any]], display: str) -> list[Role]:
     seen: set[str] = set()
     for number, page in enumerate(pages):
         for position, raw in enumerate(page["RoleDetailList"]):
-            role = gaad.read_role_detail(raw, locator=locator, path=f"$[{number}].RoleDetailList[{position}]",
-                                         resolve_arn=index.attachment, input_type="gaad")
+            role = gaad.read_role_detail(
+                raw,
+                locator=locator,
+                path=f"$[{number}].RoleDetailList[{position}]",
+                resolve_arn=index.attachment,
+                input_type="gaad",
+            )
             if (role.arn or role.name) not in seen:
                 seen.add(role.arn or role.name)
                 roles.append(role)
@@ -201,14 +206,20 @@ def _shallow_then_not_a_list(pages: list[dict[str, Any]]) -> None:
 @pytest.mark.parametrize(
     ("damage", "expected"),
     [
-        (_deep_then_shallow, "$[0].RoleDetailList[10].AttachedManagedPolicies[0].PolicyArn: expected a string, "
-                             "got the number 5"),
+        (
+            _deep_then_shallow,
+            "$[0].RoleDetailList[10].AttachedManagedPolicies[0].PolicyArn: expected a string, got the number 5",
+        ),
         (_shallow, "$[1].RoleDetailList[3]: expected RoleName or Arn in a role object"),
-        (_malformed_copy, "$[1].RoleDetailList[2].AttachedManagedPolicies[0].PolicyArn: expected a string, got the "
-                          "number 5"),
+        (
+            _malformed_copy,
+            "$[1].RoleDetailList[2].AttachedManagedPolicies[0].PolicyArn: expected a string, got the number 5",
+        ),
         (_deep_then_malformed_copy, "$[0].RoleDetailList[4].RolePolicyList: expected a list, got an object"),
-        (_deep_then_truncated, "$[1].RoleDetailList[9].PermissionsBoundary.PermissionsBoundaryArn: expected a "
-                               "string, got null"),
+        (
+            _deep_then_truncated,
+            "$[1].RoleDetailList[9].PermissionsBoundary.PermissionsBoundaryArn: expected a string, got null",
+        ),
         (_truncated, "$[2].IsTruncated: expected true or false, got 'no'"),
         (_shallow_then_not_a_list, "$[1].RoleDetailList[9].Arn: expected a string, got the number 7"),
     ],

@@ -86,9 +86,7 @@ SCALARS = st.one_of(
 )  # fmt: skip
 JSON_VALUES = st.recursive(
     SCALARS,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(KEYS, children, max_size=5)
-    ),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(KEYS, children, max_size=5)),
     max_leaves=40,
 )
 

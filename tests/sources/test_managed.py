@@ -106,9 +106,7 @@ def test_other_arns_are_unknown_with_the_reason(arn: str) -> None:
     attachment = managed_attachment(arn, name=None, origin="role.json: $.AttachedPolicies[0]")
     assert attachment.policy is None
     assert attachment.unknown_reason == offline_unknown_reason(arn)
-    assert attachment.unknown_reason == (
-        f"cannot read {arn} offline; include its document or audit the live role"
-    )
+    assert attachment.unknown_reason == (f"cannot read {arn} offline; include its document or audit the live role")
     assert attachment.name == arn.rsplit("/", 1)[-1]
 
 
@@ -119,9 +117,7 @@ def test_resolution_is_cached() -> None:
 
 def test_generator_check_passes_on_the_checked_in_file() -> None:
     pytest.importorskip("moto")
-    result = subprocess.run(
-        [sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
 
 
@@ -176,5 +172,7 @@ def test_version_and_catalog_say_the_date_of_the_data(capsys: pytest.CaptureFixt
     out = io.StringIO()
     assert main(["catalog", "--format", "json"], stdout=out) == 0
     assert json.loads(out.getvalue())["aws_managed_policies"] == {
-        "source": f"moto {info.moto_version}", "data_date": info.date, "count": info.count,
+        "source": f"moto {info.moto_version}",
+        "data_date": info.date,
+        "count": info.count,
     }

@@ -30,14 +30,22 @@ BAD_INPUTS = [
     ("not UTF-8", "latin1.json", b'{"RoleName": "caf\xe9"}', r"line 1 column 18: not UTF-8 text \(byte 0xe9\)"),
     ("NUL byte", "binary.json", b'{"a": 1}\n\x00\x01', r"line 2 column 1: NUL character"),
     ("UTF-32", "wide.json", codecs.BOM_UTF32_LE + '{"a": 1}'.encode("utf-32-le"), r"UTF-32"),
-    ("duplicate JSON key", "dup.json", b'{\n  "Effect": "Allow",\n  "x": {"a": 1, "a": 2}\n}',
-     r"line 3 column 8: duplicate key 'a'"),
+    (
+        "duplicate JSON key",
+        "dup.json",
+        b'{\n  "Effect": "Allow",\n  "x": {"a": 1, "a": 2}\n}',
+        r"line 3 column 8: duplicate key 'a'",
+    ),
     ("NaN", "nan.json", b'{"MaxSessionDuration": NaN}', r"line 1 column 24: NaN is not valid JSON"),
     ("integer too long", "big.json", b'{"n": ' + b"9" * 5000 + b"}", r"line 1 column 7: a number too long"),
     ("deep JSON", "deep.json", b"[" * 5000 + b"]" * 5000, r"line 1 column 129: nested more than 128"),
-    ("python tag refused", "evil.yaml", b'a: !!python/object/apply:os.system ["touch /tmp/pwned"]\n',
-     r"line 1 column 4: could not determine a constructor for the tag "
-     r"'tag:yaml.org,2002:python/object/apply:os.system'"),
+    (
+        "python tag refused",
+        "evil.yaml",
+        b'a: !!python/object/apply:os.system ["touch /tmp/pwned"]\n',
+        r"line 1 column 4: could not determine a constructor for the tag "
+        r"'tag:yaml.org,2002:python/object/apply:os.system'",
+    ),
     ("python name tag refused", "evil2.yaml", b"a: !!python/name:os.system\n", r"line 1 column 4: could not"),
     ("alias bomb bounded", "bomb.yaml", ALIAS_BOMB.encode(), r"line \d+ column \d+: expands to more than 1,000,000"),
     ("recursive alias", "loop.yaml", b"a: &a [1, *a]\n", r"line 1 column 11: an alias refers to a value"),
@@ -78,8 +86,11 @@ def test_directory(tmp_path: Path) -> None:
 
 def test_size_limit(write_file: WriteFile) -> None:
     path = write_file("huge.json", b'{"a": "' + b"x" * (1024 * 1024) + b'"}')
-    with pytest.raises(InputError, match=r"huge.json: larger than the 1 MB limit for an input "
-                       r"\(raise it with --max-input-mb\)"):
+    with pytest.raises(
+        InputError,
+        match=r"huge.json: larger than the 1 MB limit for an input "
+        r"\(raise it with --max-input-mb\)",
+    ):
         load_document(path, limit=1024 * 1024)
     assert load_document(path, limit=2 * 1024 * 1024).data == {"a": "x" * (1024 * 1024)}
 
@@ -125,9 +136,7 @@ SHORT_FORMS = [
 
 
 @pytest.mark.parametrize(("text", "expected"), SHORT_FORMS, ids=[text for text, _ in SHORT_FORMS])
-def test_cloudformation_short_forms_become_long_forms(
-    write_file: WriteFile, text: str, expected: object
-) -> None:
+def test_cloudformation_short_forms_become_long_forms(write_file: WriteFile, text: str, expected: object) -> None:
     assert load_document(write_file("t.yaml", f"value: {text}\n")).data == {"value": expected}
 
 

@@ -18,8 +18,12 @@ from zeet_iam_audit.errors import InputError
 from zeet_iam_audit.sources import reading
 from zeet_iam_audit.sources.reading import MAX_DEPTH, _exceeds_depth, parse_json_text
 
-DEPTH = settings(database=None, deadline=None, max_examples=300,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+DEPTH = settings(
+    database=None,
+    deadline=None,
+    max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def depth(value: Any) -> int:
@@ -42,15 +46,16 @@ def assert_same_verdicts(data: Any, text: str) -> None:
 
 # Strings rich in what could confuse a reader of the brackets.
 tricky_text = st.text(
-    alphabet=st.one_of(st.sampled_from('[]{}"\\/:,\n\t u'), st.characters(codec="utf-8"),
-                       st.sampled_from(["\ud800", "\udfff", "é", "\u2028", "😀"])),
+    alphabet=st.one_of(
+        st.sampled_from('[]{}"\\/:,\n\t u'),
+        st.characters(codec="utf-8"),
+        st.sampled_from(["\ud800", "\udfff", "é", "\u2028", "😀"]),
+    ),
     max_size=12,
 )
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-              tricky_text),
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(tricky_text, children, max_size=4)),
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), tricky_text),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(tricky_text, children, max_size=4)),
     max_leaves=30,
 )
 
@@ -75,8 +80,9 @@ def _escaped(text: str, choices: list[int]) -> str:
 def _write(value: Any, choices: list[int], spaces: str) -> str:
     """``value`` as JSON text, strings escaped by ``choices`` and ``spaces`` between the tokens."""
     if isinstance(value, dict):
-        items = [f"{_escaped(key, choices)}{spaces}:{spaces}{_write(item, choices, spaces)}"
-                 for key, item in value.items()]
+        items = [
+            f"{_escaped(key, choices)}{spaces}:{spaces}{_write(item, choices, spaces)}" for key, item in value.items()
+        ]
         return "{" + spaces + f",{spaces}".join(items) + spaces + "}"
     if isinstance(value, list):
         return "[" + spaces + f",{spaces}".join(_write(item, choices, spaces) for item in value) + spaces + "]"
@@ -92,8 +98,11 @@ def test_verdict_from_the_text_is_the_walks(data: Any, ascii_only: bool, indent:
 
 
 @DEPTH
-@given(data=json_values, choices=st.lists(st.integers(0, 11), max_size=5),
-       spaces=st.sampled_from(["", " ", "\n", "\t \r\n"]))
+@given(
+    data=json_values,
+    choices=st.lists(st.integers(0, 11), max_size=5),
+    spaces=st.sampled_from(["", " ", "\n", "\t \r\n"]),
+)
 def test_verdict_from_hand_written_text_is_the_walks(data: Any, choices: list[int], spaces: str) -> None:
     assert_same_verdicts(data, spaces + _write(data, choices, spaces) + spaces)
 
@@ -101,10 +110,28 @@ def test_verdict_from_hand_written_text_is_the_walks(data: Any, choices: list[in
 @pytest.mark.parametrize(
     "text",
     [
-        '"[[["', '["\\\\"]', '["\\\\\\""]', '["\\"]"]', '[["\\\\\\\\"], "]"]', '{"a[": "]", "b": [{}]}',
-        '["", "", ""]', '[""]', '{"": ""}', '{"\\"": "\\\\"}', '["\\u005b\\u005d", "\\u0022"]', '[1, [2, [3]]]',
-        '["\\\\\\\\\\\\"]', '"\\""', '{"a": {"b": {"c": "}}}}"}}}', '[[[], [[]]], [], {"x": [[[[]]]]}]',
-        '["\ud800[", "\udfff"]', '["\\/", "/"]', '  \n[ ]\n ', '[{}, "{", "}}", {"k": "[\\"]"}]', "0", "null",
+        '"[[["',
+        '["\\\\"]',
+        '["\\\\\\""]',
+        '["\\"]"]',
+        '[["\\\\\\\\"], "]"]',
+        '{"a[": "]", "b": [{}]}',
+        '["", "", ""]',
+        '[""]',
+        '{"": ""}',
+        '{"\\"": "\\\\"}',
+        '["\\u005b\\u005d", "\\u0022"]',
+        "[1, [2, [3]]]",
+        '["\\\\\\\\\\\\"]',
+        '"\\""',
+        '{"a": {"b": {"c": "}}}}"}}}',
+        '[[[], [[]]], [], {"x": [[[[]]]]}]',
+        '["\ud800[", "\udfff"]',
+        '["\\/", "/"]',
+        "  \n[ ]\n ",
+        '[{}, "{", "}}", {"k": "[\\"]"}]',
+        "0",
+        "null",
     ],
 )
 def test_verdicts_on_tricky_strings(text: str) -> None:

@@ -181,9 +181,7 @@ def test_bad_inline_document_is_unknown(write_file: WriteFile) -> None:
         ),
     ],
 )
-def test_wrong_shape(
-    write_file: WriteFile, change: Callable[[dict[str, Any]], object], expected: str
-) -> None:
+def test_wrong_shape(write_file: WriteFile, change: Callable[[dict[str, Any]], object], expected: str) -> None:
     path = _dump(write_file, change(_load(WITH_POLICIES)))
     with pytest.raises(InputError) as caught:
         load_file(path, "role")
@@ -234,6 +232,5 @@ def test_invalid_policy_file_is_an_input_error(write_file: WriteFile) -> None:
     with pytest.raises(InputError) as caught:
         load_file(path)
     assert str(caught.value) == (
-        f"{path}: $.Statement[2].Resource: "
-        "expected a string or a non-empty list of strings, got an empty list"
+        f"{path}: $.Statement[2].Resource: expected a string or a non-empty list of strings, got an empty list"
     )

@@ -61,8 +61,11 @@ def test_a_generated_role_another_account_may_assume_is_audited() -> None:
 
 def test_policy_templates_expand_to_their_statements() -> None:
     template = json.loads(json.dumps(_template_with({"Policies": [{"SQSPollerPolicy": {"QueueName": "jobs"}}]})))
-    expanded = expand_sam(template, {}, {"AWSLambdaBasicExecutionRole":
-                                         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"})
+    expanded = expand_sam(
+        template,
+        {},
+        {"AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+    )
     assert isinstance(expanded, dict)
     role = expanded["Resources"]["FnRole"]
     (inline,) = role["Properties"]["Policies"]
@@ -76,9 +79,12 @@ def test_policy_templates_expand_to_their_statements() -> None:
 def _template_with(properties: dict[str, Any]) -> dict[str, Any]:
     return {
         "Transform": "AWS::Serverless-2016-10-31",
-        "Resources": {"Fn": {"Type": "AWS::Serverless::Function",
-                             "Properties": {"Handler": "a.b", "Runtime": "python3.12", "CodeUri": "src/",
-                                            **properties}}},
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"Handler": "a.b", "Runtime": "python3.12", "CodeUri": "src/", **properties},
+            }
+        },
     }
 
 
@@ -87,8 +93,12 @@ def test_a_template_the_transform_refuses_keeps_functions_named_with_why(write_f
     template["Resources"]["Fn"]["Properties"]["Events"] = {"E": {"Type": "NoSuchEvent"}}
     template["Resources"]["WithRole"] = {
         "Type": "AWS::Serverless::Function",
-        "Properties": {"Handler": "a.b", "Runtime": "python3.12", "CodeUri": "src/",
-                       "Role": "arn:aws:iam::123456789012:role/worker"},
+        "Properties": {
+            "Handler": "a.b",
+            "Runtime": "python3.12",
+            "CodeUri": "src/",
+            "Role": "arn:aws:iam::123456789012:role/worker",
+        },
     }
     path = write_file("sam.json", json.dumps(template))
     result = load_file(path)

@@ -10,9 +10,14 @@ from zeet_iam_audit.policy.parse import parse_policy
 ACCOUNT = "123456789012"
 TRUST = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                   "Action": "sts:AssumeRole",
-                   "Condition": {"StringEquals": {"sts:ExternalId": "zeet-ext-5f2c9a7e"}}}],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "zeet-ext-5f2c9a7e"}},
+        }
+    ],
 }
 
 
@@ -31,18 +36,39 @@ def make_role(
     name: str = "zeet",
 ) -> Role:
     """A role whose one inline policy ``ZeetInline`` holds ``statements``."""
-    policies = [AttachedPolicy(name="ZeetInline", arn=None, inline=True,
-                               origin="role.json: $.RolePolicies[0]",
-                               policy=parse_policy(document(*statements), name="ZeetInline",
-                                                   origin="role.json: $.RolePolicies[0].PolicyDocument"))]
+    policies = [
+        AttachedPolicy(
+            name="ZeetInline",
+            arn=None,
+            inline=True,
+            origin="role.json: $.RolePolicies[0]",
+            policy=parse_policy(
+                document(*statements), name="ZeetInline", origin="role.json: $.RolePolicies[0].PolicyDocument"
+            ),
+        )
+    ]
     if unreadable:
-        policies.append(AttachedPolicy(name="Mystery", arn=f"arn:aws:iam::{ACCOUNT}:policy/Mystery", policy=None,
-                                       unknown_reason="cannot read arn:aws:iam::123456789012:policy/Mystery offline"))
+        policies.append(
+            AttachedPolicy(
+                name="Mystery",
+                arn=f"arn:aws:iam::{ACCOUNT}:policy/Mystery",
+                policy=None,
+                unknown_reason="cannot read arn:aws:iam::123456789012:policy/Mystery offline",
+            )
+        )
     bound = None
     if boundary is not None:
-        bound = AttachedPolicy(name="Boundary", arn=f"arn:aws:iam::{ACCOUNT}:policy/Boundary",
-                               policy=parse_policy(document(*boundary), name="Boundary",
-                                                   origin="boundary.json: $"))
-    return Role(name=name, arn=f"arn:aws:iam::{ACCOUNT}:role/{name}", source="test",
-                trust_policy=parse_policy(TRUST, kind=PolicyKind.TRUST), policies=tuple(policies),
-                permissions_boundary=bound, max_session_duration=3600)
+        bound = AttachedPolicy(
+            name="Boundary",
+            arn=f"arn:aws:iam::{ACCOUNT}:policy/Boundary",
+            policy=parse_policy(document(*boundary), name="Boundary", origin="boundary.json: $"),
+        )
+    return Role(
+        name=name,
+        arn=f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        source="test",
+        trust_policy=parse_policy(TRUST, kind=PolicyKind.TRUST),
+        policies=tuple(policies),
+        permissions_boundary=bound,
+        max_session_duration=3600,
+    )

@@ -42,8 +42,9 @@ def test_resolve_action(written: str, action: str | None, has_note: bool, catalo
         pytest.param("SQS", "CreateQueue", "sqs:CreateQueue", id="sqs"),
         pytest.param("CloudWatch Logs", "FilterLogEvents", "logs:FilterLogEvents", id="logs"),
         pytest.param("EventBridge", "PutRule", "events:PutRule", id="eventbridge"),
-        pytest.param("Elastic Load Balancing v2", "CreateLoadBalancer", "elasticloadbalancing:CreateLoadBalancer",
-                     id="elbv2"),
+        pytest.param(
+            "Elastic Load Balancing v2", "CreateLoadBalancer", "elasticloadbalancing:CreateLoadBalancer", id="elbv2"
+        ),
         pytest.param("Lambda", "Invoke", "lambda:InvokeFunction", id="lambda-invoke"),
         pytest.param("S3", "HeadBucket", "s3:ListBucket", id="s3-head-bucket"),
         pytest.param("STS", "GetCallerIdentity", "sts:GetCallerIdentity", id="no-permission-but-catalogued"),

@@ -21,14 +21,18 @@ DECODED: dict[str, Any] = {
     "matchedStatements": {"items": []},
     "failures": {"items": []},
     "context": {
-        "principal": {"id": "AROAQX7EXAMPLEZ3BD03:zeet-1714639277",
-                      "arn": "arn:aws:sts::123456789012:assumed-role/zeet-restricted/zeet-1714639277"},
+        "principal": {
+            "id": "AROAQX7EXAMPLEZ3BD03:zeet-1714639277",
+            "arn": "arn:aws:sts::123456789012:assumed-role/zeet-restricted/zeet-1714639277",
+        },
         "action": "ec2:RunInstances",
         "resource": "arn:aws:ec2:us-east-1:123456789012:instance/*",
-        "conditions": {"items": [
-            {"key": "ec2:InstanceType", "values": {"items": [{"value": "t3.medium"}]}},
-            {"key": "aws:Region", "values": {"items": [{"value": "us-east-1"}]}},
-        ]},
+        "conditions": {
+            "items": [
+                {"key": "ec2:InstanceType", "values": {"items": [{"value": "t3.medium"}]}},
+                {"key": "aws:Region", "values": {"items": [{"value": "us-east-1"}]}},
+            ]
+        },
     },
 }
 
@@ -49,8 +53,11 @@ def test_apply_decoded_fills_principal_resource_and_context(catalog: Catalog) ->
 
 
 def test_apply_decoded_explicit_deny_lists_matched_statements(catalog: Catalog) -> None:
-    document = {**DECODED, "explicitDeny": True,
-                "matchedStatements": {"items": [{"statementId": "DenyBigInstances", "effect": "DENY"}]}}
+    document = {
+        **DECODED,
+        "explicitDeny": True,
+        "matchedStatements": {"items": [{"statementId": "DenyBigInstances", "effect": "DENY"}]},
+    }
     denial = apply_decoded(_encoded(catalog), document, catalog)
     assert denial.reason.explicit is True
     assert denial.matched_statements == ('Deny Sid "DenyBigInstances"',)
@@ -72,10 +79,19 @@ def test_decode_denials_calls_sts(aws_env: None, catalog: Catalog) -> None:
     session = LiveSession(region="us-east-1")
     client = session.client("sts")
     with Stubber(client) as stubber:
-        stubber.add_response("decode_authorization_message", {"DecodedMessage": json.dumps(DECODED)},
-                             {"EncodedMessage": denial.encoded})
-        plain = Denial(principal=None, action="sqs:CreateQueue", action_written="sqs:CreateQueue",
-                       resource=None, reason=Reason(), source="aws", line=1, message="")
+        stubber.add_response(
+            "decode_authorization_message", {"DecodedMessage": json.dumps(DECODED)}, {"EncodedMessage": denial.encoded}
+        )
+        plain = Denial(
+            principal=None,
+            action="sqs:CreateQueue",
+            action_written="sqs:CreateQueue",
+            resource=None,
+            reason=Reason(),
+            source="aws",
+            line=1,
+            message="",
+        )
         decoded = decode_denials([denial, plain], session, catalog)
         stubber.assert_no_pending_responses()
     assert decoded[0].resource == "arn:aws:ec2:us-east-1:123456789012:instance/*"
@@ -87,9 +103,14 @@ def test_decode_denials_records_a_refusal(aws_env: None, catalog: Catalog) -> No
     denial = _encoded(catalog)
     session = LiveSession(region="us-east-1")
     with Stubber(session.client("sts")) as stubber:
-        stubber.add_client_error("decode_authorization_message", service_error_code="AccessDenied",
-                                 service_message="not allowed", http_status_code=403)
+        stubber.add_client_error(
+            "decode_authorization_message",
+            service_error_code="AccessDenied",
+            service_message="not allowed",
+            http_status_code=403,
+        )
         (decoded,) = decode_denials([denial], session, catalog)
     assert decoded.decode_error == (
-        "could not decode: sts:DecodeAuthorizationMessage failed: AccessDenied: not allowed")
+        "could not decode: sts:DecodeAuthorizationMessage failed: AccessDenied: not allowed"
+    )
     assert decoded.encoded == denial.encoded

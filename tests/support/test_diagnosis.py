@@ -45,19 +45,49 @@ def one(text: str, rules: RuleSet, catalog: Catalog, choice: RoleChoice | None =
     ("reason", "layer", "kind", "role_can_fix"),
     [
         pytest.param(IMPLICIT, "identity", "add-statement", True, id="identity-no-allow"),
-        pytest.param(" with an explicit deny in an identity-based policy", "identity", "change-deny", True,
-                     id="identity-explicit-deny"),
-        pytest.param(" because no permissions boundary allows the sqs:CreateQueue action", "permissions_boundary",
-                     "boundary", False, id="boundary"),
+        pytest.param(
+            " with an explicit deny in an identity-based policy",
+            "identity",
+            "change-deny",
+            True,
+            id="identity-explicit-deny",
+        ),
+        pytest.param(
+            " because no permissions boundary allows the sqs:CreateQueue action",
+            "permissions_boundary",
+            "boundary",
+            False,
+            id="boundary",
+        ),
         pytest.param(" with an explicit deny in a service control policy", "scp", "scp", False, id="scp-deny"),
-        pytest.param(" because no service control policy allows the sqs:CreateQueue action", "scp", "scp", False,
-                     id="scp-no-allow"),
-        pytest.param(" because no session policy allows the sqs:CreateQueue action", "session_policy",
-                     "session-policy", False, id="session-policy"),
-        pytest.param(" with an explicit deny in a resource-based policy", "resource_policy", "resource-policy", False,
-                     id="resource-policy"),
-        pytest.param(" because no VPC endpoint policy allows the sqs:CreateQueue action", "vpc_endpoint_policy",
-                     "vpc-endpoint-policy", False, id="vpc-endpoint"),
+        pytest.param(
+            " because no service control policy allows the sqs:CreateQueue action",
+            "scp",
+            "scp",
+            False,
+            id="scp-no-allow",
+        ),
+        pytest.param(
+            " because no session policy allows the sqs:CreateQueue action",
+            "session_policy",
+            "session-policy",
+            False,
+            id="session-policy",
+        ),
+        pytest.param(
+            " with an explicit deny in a resource-based policy",
+            "resource_policy",
+            "resource-policy",
+            False,
+            id="resource-policy",
+        ),
+        pytest.param(
+            " because no VPC endpoint policy allows the sqs:CreateQueue action",
+            "vpc_endpoint_policy",
+            "vpc-endpoint-policy",
+            False,
+            id="vpc-endpoint",
+        ),
         pytest.param("", None, "add-statement", True, id="older-form-no-reason"),
     ],
 )
@@ -73,23 +103,33 @@ def test_smallest_statement_is_scoped_to_the_resource_and_the_rule_scope_is_offe
 ) -> None:
     finding = one(message(IMPLICIT), rules, catalog)
     assert finding.fix.statement == {"Effect": "Allow", "Action": "sqs:CreateQueue", "Resource": QUEUE}
-    assert finding.fix.feature_statement == {"Effect": "Allow", "Action": "sqs:CreateQueue",
-                                             "Resource": "arn:aws:sqs:*:*:zeet-*"}
+    assert finding.fix.feature_statement == {
+        "Effect": "Allow",
+        "Action": "sqs:CreateQueue",
+        "Resource": "arn:aws:sqs:*:*:zeet-*",
+    }
     assert [use.id for use in finding.features] == ["cluster-capacity-monitoring"]
 
 
 def test_the_rule_condition_comes_with_the_feature_statement(rules: RuleSet, catalog: Catalog) -> None:
-    text = message(" because no identity-based policy allows the iam:PassRole action", "iam:PassRole",
-                   "arn:aws:iam::123456789012:role/zeet-node")
+    text = message(
+        " because no identity-based policy allows the iam:PassRole action",
+        "iam:PassRole",
+        "arn:aws:iam::123456789012:role/zeet-node",
+    )
     finding = one(text, rules, catalog)
     assert finding.fix.feature_statement is not None
     assert finding.fix.feature_statement["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}}  # the base path passes roles to EKS
+        "StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}
+    }  # the base path passes roles to EKS
 
 
 def test_action_without_resource_level_permissions_is_fixed_on_star(rules: RuleSet, catalog: Catalog) -> None:
-    text = message(" because no identity-based policy allows the secretsmanager:ListSecrets action",
-                   "secretsmanager:ListSecrets", None)
+    text = message(
+        " because no identity-based policy allows the secretsmanager:ListSecrets action",
+        "secretsmanager:ListSecrets",
+        None,
+    )
     finding = one(text, rules, catalog)
     assert finding.fix.statement == {"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"}
 
@@ -120,16 +160,29 @@ def test_boundary_found_by_evaluation_when_aws_gave_no_reason(rules: RuleSet, ca
 @pytest.mark.parametrize(
     ("choice", "evaluated", "note"),
     [
-        pytest.param(RoleChoice(roles=(make_role(name="zeet"), make_role(name="other")), source="f.json"), "zeet",
-                     None, id="by-principal-name"),
-        pytest.param(RoleChoice(roles=(make_role(name="other"),), source="f.json"), None,
-                     "f.json has no role named zeet; choose one with --role to evaluate it anyway", id="no-match"),
-        pytest.param(RoleChoice(roles=(make_role(name="other"),), forced=make_role(name="other"), source="f.json"),
-                     "other", "the message names role zeet, not other: evaluated on other as asked", id="forced"),
+        pytest.param(
+            RoleChoice(roles=(make_role(name="zeet"), make_role(name="other")), source="f.json"),
+            "zeet",
+            None,
+            id="by-principal-name",
+        ),
+        pytest.param(
+            RoleChoice(roles=(make_role(name="other"),), source="f.json"),
+            None,
+            "f.json has no role named zeet; choose one with --role to evaluate it anyway",
+            id="no-match",
+        ),
+        pytest.param(
+            RoleChoice(roles=(make_role(name="other"),), forced=make_role(name="other"), source="f.json"),
+            "other",
+            "the message names role zeet, not other: evaluated on other as asked",
+            id="forced",
+        ),
     ],
 )
-def test_role_choice(choice: RoleChoice, evaluated: str | None, note: str | None, rules: RuleSet,
-                     catalog: Catalog) -> None:
+def test_role_choice(
+    choice: RoleChoice, evaluated: str | None, note: str | None, rules: RuleSet, catalog: Catalog
+) -> None:
     finding = one(message(IMPLICIT), rules, catalog, choice)
     assert (finding.evaluation.role if finding.evaluation else None) == evaluated
     if note:
@@ -143,8 +196,7 @@ def test_cdk_execution_role_gets_a_note(rules: RuleSet, catalog: Catalog) -> Non
 
 
 def test_unknown_action_cannot_be_fixed(rules: RuleSet, catalog: Catalog) -> None:
-    finding = one("An error occurred (AccessDenied) when calling the GetThing operation: Access Denied", rules,
-                  catalog)
+    finding = one("An error occurred (AccessDenied) when calling the GetThing operation: Access Denied", rules, catalog)
     assert finding.fix.kind == "unknown"
     assert finding.fix.statement is None
 
@@ -161,8 +213,10 @@ def test_terraform_fixture_against_the_gaad_roles(rules: RuleSet, catalog: Catal
     ]
     assert result.findings[0].evaluation is not None
     assert result.findings[0].evaluation.role == "zeet-bounded"
-    assert summary(result) == ("zeet-iam-audit diagnose: 4 authorization failures found (1 permissions boundary, "
-                               "1 service control policy, 1 identity-based policy, 1 layer not stated)")
+    assert summary(result) == (
+        "zeet-iam-audit diagnose: 4 authorization failures found (1 permissions boundary, "
+        "1 service control policy, 1 identity-based policy, 1 layer not stated)"
+    )
 
 
 def test_json_has_the_documented_keys(rules: RuleSet, catalog: Catalog) -> None:
@@ -176,4 +230,5 @@ def test_json_has_the_documented_keys(rules: RuleSet, catalog: Catalog) -> None:
 
 def test_render_text_without_findings() -> None:
     assert render_text(diagnose([], RuleSet([]), None, RoleChoice())) == (  # type: ignore[arg-type]
-        "no authorization failure found in the text\n")
+        "no authorization failure found in the text\n"
+    )

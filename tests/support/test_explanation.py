@@ -24,23 +24,70 @@ INSECURE = {"Bool": {"aws:SecureTransport": "false"}}
 @pytest.mark.parametrize(
     ("role_statements", "boundary", "context", "decision", "layer_verdicts"),
     [
-        pytest.param([statement("sqs:CreateQueue", QUEUE)], None, None, Decision.ALLOWED,
-                     {Layer.IDENTITY: Decision.ALLOWED, Layer.BOUNDARY: None}, id="allowed"),
-        pytest.param([statement("sns:*")], None, None, Decision.IMPLICIT_DENY,
-                     {Layer.IDENTITY: Decision.IMPLICIT_DENY}, id="no-allow"),
-        pytest.param([statement("sqs:*"), statement("sqs:CreateQueue", effect="Deny")], None, None,
-                     Decision.EXPLICIT_DENY, {Layer.IDENTITY: Decision.EXPLICIT_DENY}, id="explicit-deny"),
-        pytest.param([statement("sqs:*")], [statement("sns:*")], None, Decision.IMPLICIT_DENY,
-                     {Layer.IDENTITY: Decision.ALLOWED, Layer.BOUNDARY: Decision.IMPLICIT_DENY}, id="boundary"),
-        pytest.param([statement("sqs:*", Condition=REGION_LOCK)], None, None, Decision.CONDITIONAL,
-                     {Layer.IDENTITY: Decision.CONDITIONAL}, id="conditional-allow"),
-        pytest.param([statement("sqs:*", Condition=REGION_LOCK)], None, {"aws:requestedregion": ("us-east-1",)},
-                     Decision.ALLOWED, {Layer.IDENTITY: Decision.ALLOWED}, id="context-meets-condition"),
-        pytest.param([statement("sqs:*", Condition=REGION_LOCK)], None, {"aws:requestedregion": ("eu-west-1",)},
-                     Decision.IMPLICIT_DENY, {Layer.IDENTITY: Decision.IMPLICIT_DENY}, id="context-fails-condition"),
-        pytest.param([statement("sqs:*"), statement("*", effect="Deny", Condition=INSECURE)], None,
-                     {"aws:securetransport": ("false",)}, Decision.EXPLICIT_DENY,
-                     {Layer.IDENTITY: Decision.EXPLICIT_DENY}, id="context-triggers-deny"),
+        pytest.param(
+            [statement("sqs:CreateQueue", QUEUE)],
+            None,
+            None,
+            Decision.ALLOWED,
+            {Layer.IDENTITY: Decision.ALLOWED, Layer.BOUNDARY: None},
+            id="allowed",
+        ),
+        pytest.param(
+            [statement("sns:*")],
+            None,
+            None,
+            Decision.IMPLICIT_DENY,
+            {Layer.IDENTITY: Decision.IMPLICIT_DENY},
+            id="no-allow",
+        ),
+        pytest.param(
+            [statement("sqs:*"), statement("sqs:CreateQueue", effect="Deny")],
+            None,
+            None,
+            Decision.EXPLICIT_DENY,
+            {Layer.IDENTITY: Decision.EXPLICIT_DENY},
+            id="explicit-deny",
+        ),
+        pytest.param(
+            [statement("sqs:*")],
+            [statement("sns:*")],
+            None,
+            Decision.IMPLICIT_DENY,
+            {Layer.IDENTITY: Decision.ALLOWED, Layer.BOUNDARY: Decision.IMPLICIT_DENY},
+            id="boundary",
+        ),
+        pytest.param(
+            [statement("sqs:*", Condition=REGION_LOCK)],
+            None,
+            None,
+            Decision.CONDITIONAL,
+            {Layer.IDENTITY: Decision.CONDITIONAL},
+            id="conditional-allow",
+        ),
+        pytest.param(
+            [statement("sqs:*", Condition=REGION_LOCK)],
+            None,
+            {"aws:requestedregion": ("us-east-1",)},
+            Decision.ALLOWED,
+            {Layer.IDENTITY: Decision.ALLOWED},
+            id="context-meets-condition",
+        ),
+        pytest.param(
+            [statement("sqs:*", Condition=REGION_LOCK)],
+            None,
+            {"aws:requestedregion": ("eu-west-1",)},
+            Decision.IMPLICIT_DENY,
+            {Layer.IDENTITY: Decision.IMPLICIT_DENY},
+            id="context-fails-condition",
+        ),
+        pytest.param(
+            [statement("sqs:*"), statement("*", effect="Deny", Condition=INSECURE)],
+            None,
+            {"aws:securetransport": ("false",)},
+            Decision.EXPLICIT_DENY,
+            {Layer.IDENTITY: Decision.EXPLICIT_DENY},
+            id="context-triggers-deny",
+        ),
     ],
 )
 def test_decision_and_layer_verdicts(
@@ -79,7 +126,9 @@ def test_scp_levels_each_get_a_verdict() -> None:
     assert explained.decision is Decision.EXPLICIT_DENY
     scp_views = [v for v in explained.layers if v.layer is Layer.SCP]
     assert [(v.title, v.decision) for v in scp_views] == [
-        ("SCPs level 0", Decision.ALLOWED), ("SCPs level 1", Decision.EXPLICIT_DENY)]
+        ("SCPs level 0", Decision.ALLOWED),
+        ("SCPs level 1", Decision.EXPLICIT_DENY),
+    ]
     assert "NoDelete" in explained.summary()
 
 
@@ -112,10 +161,17 @@ def test_render_text_and_json(rules: RuleSet, catalog: Catalog) -> None:
     assert data["roles"][0]["decision"] == "conditional"
     assert data["roles"][0]["condition_keys"] == ["aws:RequestedRegion"]
     assert data["roles"][0]["layers"][0]["statements"][0]["conditions"] == [
-        {"operator": "StringEquals", "key": "aws:RequestedRegion", "values": ["us-east-1"]}]
+        {"operator": "StringEquals", "key": "aws:RequestedRegion", "values": ["us-east-1"]}
+    ]
 
 
 def test_action_without_resource_level_permissions_gets_a_note(rules: RuleSet, catalog: Catalog) -> None:
-    explanation = explain("ecr:GetAuthorizationToken", "arn:aws:ecr:us-east-1:1:repository/x", None,
-                          [make_role(statement("ecr:*"))], rules, catalog)
+    explanation = explain(
+        "ecr:GetAuthorizationToken",
+        "arn:aws:ecr:us-east-1:1:repository/x",
+        None,
+        [make_role(statement("ecr:*"))],
+        rules,
+        catalog,
+    )
     assert any("no resource-level permissions" in note for note in explanation.notes)

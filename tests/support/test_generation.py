@@ -43,8 +43,16 @@ from .conftest import FIXTURES
 ZEET = "111122223333"
 EXTERNAL = "zeet-ext-5f2c9a7e"
 FEATURES = (
-    "cloud-connection", "container-management", "serverless-lambda", "rds-management", "terraform-modules",
-    "view-logs", "view-metrics", "cloud-quota-monitoring", "cluster-capacity-monitoring", "secrets-manager",
+    "cloud-connection",
+    "container-management",
+    "serverless-lambda",
+    "rds-management",
+    "terraform-modules",
+    "view-logs",
+    "view-metrics",
+    "cloud-quota-monitoring",
+    "cluster-capacity-monitoring",
+    "secrets-manager",
 )
 
 
@@ -52,11 +60,13 @@ def _variants(rules: RuleSet, features: tuple[str, ...] | None) -> tuple[str, ..
     return tuple(sorted({v.name for r in rules if features is None or r.id in features for v in r.variants}))
 
 
-def _audit(path: Path, rules: RuleSet, catalog: Catalog, features: tuple[str, ...] | None,
-           variants: tuple[str, ...]) -> RoleReport:
+def _audit(
+    path: Path, rules: RuleSet, catalog: Catalog, features: tuple[str, ...] | None, variants: tuple[str, ...]
+) -> RoleReport:
     (role,) = load_file(path).roles
-    options = AuditOptions(features=features, variants=frozenset(variants),
-                           trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL))
+    options = AuditOptions(
+        features=features, variants=frozenset(variants), trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL)
+    )
     return audit_role(role, rules, catalog, options)
 
 
@@ -65,10 +75,17 @@ def _assert_clean(report: RoleReport, features: tuple[str, ...] | None) -> None:
     assert [f.id for f in report.features] == list(features or FEATURES)
     # An action on a KMS key is never plainly allowed by identity policies: its key policy must
     # also allow the account, which no generated role can settle.
-    key_bound = {f.id for f in report.features if f.status is FeatureStatus.CONDITIONAL and not f.missing
-                 and not f.unknown and all(KEY_POLICY_NOTE in a.reasons for a in f.conditional)}
+    key_bound = {
+        f.id
+        for f in report.features
+        if f.status is FeatureStatus.CONDITIONAL
+        and not f.missing
+        and not f.unknown
+        and all(KEY_POLICY_NOTE in a.reasons for a in f.conditional)
+    }
     assert {f.id: f.status for f in report.features if f.id not in key_bound} == {
-        f.id: FeatureStatus.OK for f in report.features if f.id not in key_bound}
+        f.id: FeatureStatus.OK for f in report.features if f.id not in key_bound
+    }
     assert report.excess.total == 0, report.excess
     assert report.unknown_policies == ()
 
@@ -80,12 +97,18 @@ SELECTIONS = [pytest.param((feature,), id=feature) for feature in FEATURES] + [p
 @pytest.mark.parametrize("with_variants", [False, True], ids=["required", "with-every-variant"])
 @pytest.mark.parametrize(("fmt", "suffix"), [("json", "json"), ("cloudformation", "yaml")])
 def test_generated_role_audits_clean(
-    features: tuple[str, ...] | None, with_variants: bool, fmt: str, suffix: str,
-    rules: RuleSet, catalog: Catalog, tmp_path: Path,
+    features: tuple[str, ...] | None,
+    with_variants: bool,
+    fmt: str,
+    suffix: str,
+    rules: RuleSet,
+    catalog: Catalog,
+    tmp_path: Path,
 ) -> None:
     variants = _variants(rules, features) if with_variants else ()
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=features,
-                         variants=variants)
+    role = generate_role(
+        rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=features, variants=variants
+    )
     path = tmp_path / f"role.{suffix}"
     path.write_text(render(role, fmt, account_id="123456789012"), encoding="utf-8")
     _assert_clean(_audit(path, rules, catalog, features, variants), features)
@@ -93,13 +116,22 @@ def test_generated_role_audits_clean(
 
 def test_template_extras_are_granted(rules: RuleSet, catalog: Catalog, tmp_path: Path) -> None:
     extras = load_template_extras(FIXTURES / "terraform-template-extra.toml", catalog=catalog)
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL,
-                         features=("terraform-modules",), template_extras=extras)
+    role = generate_role(
+        rules,
+        catalog,
+        zeet_account_id=ZEET,
+        external_id=EXTERNAL,
+        features=("terraform-modules",),
+        template_extras=extras,
+    )
     path = tmp_path / "role.json"
     path.write_text(render(role, "json"), encoding="utf-8")
     (loaded,) = load_file(path).roles
-    options = AuditOptions(features=("terraform-modules",), template_extras=extras,
-                           trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL))
+    options = AuditOptions(
+        features=("terraform-modules",),
+        template_extras=extras,
+        trust=TrustSettings(zeet_account_id=ZEET, external_id=EXTERNAL),
+    )
     report = audit_role(loaded, rules, catalog, options)
     assert report.features[0].status is FeatureStatus.OK
     assert report.features[0].required == 3 + len(extras)
@@ -119,17 +151,20 @@ def test_all_features_fit_and_sizes_are_measured(with_variants: bool, rules: Rul
 
 
 def test_statements_use_exact_actions_and_rule_conditions(rules: RuleSet, catalog: Catalog) -> None:
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL,
-                         features=("container-management",))
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("container-management",))
     statements = [s for p in role.policies for s in p.document["Statement"]]
     actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
     assert not any("*" in action or "?" in action for action in actions)
     pass_role = [s for s in statements if s["Action"] == "iam:PassRole"]
-    assert pass_role == [{
-        "Sid": "ContainerManagementIam4", "Effect": "Allow", "Action": "iam:PassRole",
-        "Resource": "arn:aws:iam::*:role/*",
-        "Condition": {"StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}},
-    }]
+    assert pass_role == [
+        {
+            "Sid": "ContainerManagementIam4",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": "arn:aws:iam::*:role/*",
+            "Condition": {"StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}},
+        }
+    ]
     assert len({s["Sid"] for s in statements}) == len(statements)
 
 
@@ -137,8 +172,14 @@ def test_trust_policy_and_session_duration(rules: RuleSet, catalog: Catalog) -> 
     role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",))
     assert role.trust_policy == {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"},
-                       "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL}}}],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ZEET}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL}},
+            }
+        ],
     }
     assert role.max_session_duration == 3600
 
@@ -171,28 +212,49 @@ def test_errors_are_one_line(kwargs: dict[str, Any], message: str, rules: RuleSe
 
 
 def test_unused_variant_is_noted(rules: RuleSet, catalog: Catalog) -> None:
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",),
-                         variants=("custom-domain",))
+    role = generate_role(
+        rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",), variants=("custom-domain",)
+    )
     assert role.notes == ("--with custom-domain: no selected feature defines it; ignored",)
 
 
 @pytest.mark.parametrize(
     ("grants", "kept"),
     [
-        pytest.param([Grant("a", "s3:GetObject", ("arn:aws:s3:::*/*.tflock",)),
-                      Grant("b", "s3:GetObject", ("arn:aws:s3:::*/*",))],
-                     [1], id="broader-scope-covers"),
-        pytest.param([Grant("a", "s3:GetObject", ("arn:aws:s3:::*/*",)),
-                      Grant("b", "s3:GetObject", ("arn:aws:s3:::*/*",))],
-                     [0], id="identical-keeps-first"),
-        pytest.param([Grant("a", "iam:PassRole", ("*",), (("iam:PassedToService", ("eks.amazonaws.com",)),)),
-                      Grant("b", "iam:PassRole", ("*",), (("iam:PassedToService", ("lambda.amazonaws.com",)),))],
-                     [0, 1], id="different-conditions-both-kept"),
-        pytest.param([Grant("a", "iam:PassRole", ("*",), (("iam:PassedToService", ("eks.amazonaws.com",)),)),
-                      Grant("b", "iam:PassRole", ("*",))],
-                     [1], id="unconditional-covers-conditional"),
-        pytest.param([Grant("a", "s3:GetObject", ("arn:aws:s3:::a/*",)), Grant("b", "s3:PutObject", ("*",))],
-                     [0, 1], id="different-actions"),
+        pytest.param(
+            [
+                Grant("a", "s3:GetObject", ("arn:aws:s3:::*/*.tflock",)),
+                Grant("b", "s3:GetObject", ("arn:aws:s3:::*/*",)),
+            ],
+            [1],
+            id="broader-scope-covers",
+        ),
+        pytest.param(
+            [Grant("a", "s3:GetObject", ("arn:aws:s3:::*/*",)), Grant("b", "s3:GetObject", ("arn:aws:s3:::*/*",))],
+            [0],
+            id="identical-keeps-first",
+        ),
+        pytest.param(
+            [
+                Grant("a", "iam:PassRole", ("*",), (("iam:PassedToService", ("eks.amazonaws.com",)),)),
+                Grant("b", "iam:PassRole", ("*",), (("iam:PassedToService", ("lambda.amazonaws.com",)),)),
+            ],
+            [0, 1],
+            id="different-conditions-both-kept",
+        ),
+        pytest.param(
+            [
+                Grant("a", "iam:PassRole", ("*",), (("iam:PassedToService", ("eks.amazonaws.com",)),)),
+                Grant("b", "iam:PassRole", ("*",)),
+            ],
+            [1],
+            id="unconditional-covers-conditional",
+        ),
+        pytest.param(
+            [Grant("a", "s3:GetObject", ("arn:aws:s3:::a/*",)), Grant("b", "s3:PutObject", ("*",))],
+            [0, 1],
+            id="different-actions",
+        ),
     ],
 )
 def test_drop_covered(grants: list[Grant], kept: list[int]) -> None:
@@ -200,16 +262,27 @@ def test_drop_covered(grants: list[Grant], kept: list[int]) -> None:
 
 
 def test_build_statements_merges_actions_sharing_a_scope() -> None:
-    grants = [Grant("view-logs", "logs:GetLogEvents", ("arn:x",)),
-              Grant("view-logs", "logs:FilterLogEvents", ("arn:x",)),
-              Grant("view-logs", "logs:StartQuery", ("arn:y",)),
-              Grant("view-metrics", "cloudwatch:GetMetricData", ("*",))]
+    grants = [
+        Grant("view-logs", "logs:GetLogEvents", ("arn:x",)),
+        Grant("view-logs", "logs:FilterLogEvents", ("arn:x",)),
+        Grant("view-logs", "logs:StartQuery", ("arn:y",)),
+        Grant("view-metrics", "cloudwatch:GetMetricData", ("*",)),
+    ]
     assert build_statements(grants) == [
-        ("view-logs", {"Sid": "ViewLogsLogs", "Effect": "Allow",
-                       "Action": ["logs:FilterLogEvents", "logs:GetLogEvents"], "Resource": "arn:x"}),
+        (
+            "view-logs",
+            {
+                "Sid": "ViewLogsLogs",
+                "Effect": "Allow",
+                "Action": ["logs:FilterLogEvents", "logs:GetLogEvents"],
+                "Resource": "arn:x",
+            },
+        ),
         ("view-logs", {"Sid": "ViewLogsLogs2", "Effect": "Allow", "Action": "logs:StartQuery", "Resource": "arn:y"}),
-        ("view-metrics", {"Sid": "ViewMetricsCloudwatch", "Effect": "Allow", "Action": "cloudwatch:GetMetricData",
-                          "Resource": "*"}),
+        (
+            "view-metrics",
+            {"Sid": "ViewMetricsCloudwatch", "Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"},
+        ),
     ]
 
 
@@ -220,15 +293,18 @@ def test_pack_splits_a_statement_too_large_for_one_policy() -> None:
     assert len(bins) > 1
     parts = [s for b in bins for _, s in b]
     assert [a for s in parts for a in s["Action"]] == actions
-    assert all(policy_size({"Version": "2012-10-17", "Statement": [s for _, s in b]}) <= POLICY_SIZE_LIMIT
-               for b in bins)
+    assert all(
+        policy_size({"Version": "2012-10-17", "Statement": [s for _, s in b]}) <= POLICY_SIZE_LIMIT for b in bins
+    )
     assert parts[0]["Sid"] == "BigPart1"
 
 
 def test_pack_falls_back_to_first_fit_decreasing() -> None:
     def sized(name: str, count: int) -> tuple[str, dict[str, Any]]:
-        return ("f", {"Sid": name, "Effect": "Allow", "Action": [f"s3:A{n:03d}" for n in range(count)],
-                      "Resource": "*"})
+        return (
+            "f",
+            {"Sid": name, "Effect": "Allow", "Action": [f"s3:A{n:03d}" for n in range(count)], "Resource": "*"},
+        )
 
     statements = [sized("A", 60), sized("B", 50), sized("C", 40), sized("D", 50)]
     empty = policy_size({"Version": "2012-10-17", "Statement": []})
@@ -270,8 +346,7 @@ def _cfn_lint() -> str | None:
 
 @pytest.mark.skipif(_cfn_lint() is None, reason="cfn-lint is not installed next to the interpreter")
 def test_cloudformation_template_passes_cfn_lint(rules: RuleSet, catalog: Catalog, tmp_path: Path) -> None:
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL,
-                         variants=_variants(rules, None))
+    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, variants=_variants(rules, None))
     path = tmp_path / "role.yaml"
     path.write_text(render(role, "cloudformation"), encoding="utf-8")
     cfn_lint = _cfn_lint()
@@ -319,7 +394,7 @@ def _jsonencode_bodies(text: str) -> list[str]:
             elif char in ")}]":
                 depth -= 1
             position += 1
-        bodies.append(text[start + len("jsonencode("):position - 1])
+        bodies.append(text[start + len("jsonencode(") : position - 1])
         start = text.find("jsonencode(", position)
     return bodies
 
@@ -336,18 +411,32 @@ def test_terraform_is_formatted_and_encodes_the_same_documents(
     text = render_terraform(role)
     env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
     (tmp_path / "main.tf").write_text(text, encoding="utf-8")
-    formatted = subprocess.run([TERRAFORM, "fmt", "-check", "-diff", "main.tf"], cwd=tmp_path, env=env,
-                               capture_output=True, text=True, check=False)
+    formatted = subprocess.run(
+        [TERRAFORM, "fmt", "-check", "-diff", "main.tf"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
     # Evaluate the documents with Terraform itself, in a configuration without providers.
-    variables = text[text.index('variable "zeet_account_id"'):text.index('resource "aws_iam_role"')]
+    variables = text[text.index('variable "zeet_account_id"') : text.index('resource "aws_iam_role"')]
     documents = ",\n".join(_jsonencode_bodies(text))
     evaluate = tmp_path / "evaluate"
     evaluate.mkdir()
-    (evaluate / "main.tf").write_text(f"{variables}\nlocals {{\n  documents = [\n{documents}\n  ]\n}}\n",
-                                      encoding="utf-8")
-    result = subprocess.run([TERRAFORM, "console"], cwd=evaluate, env=env, input="jsonencode(local.documents)\n",
-                            capture_output=True, text=True, check=False)
+    (evaluate / "main.tf").write_text(
+        f"{variables}\nlocals {{\n  documents = [\n{documents}\n  ]\n}}\n", encoding="utf-8"
+    )
+    result = subprocess.run(
+        [TERRAFORM, "console"],
+        cwd=evaluate,
+        env=env,
+        input="jsonencode(local.documents)\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     encoded = json.loads(json.loads(result.stdout.strip()))
     assert encoded == [role.trust_policy, *(policy.document for policy in role.policies)]
@@ -367,20 +456,40 @@ def test_the_boundary_is_written_only_when_a_grant_needs_it(catalog: Catalog) ->
     from zeet_iam_audit.support.generation import own_boundary_arn
 
     own = load_rules(catalog=catalog, placeholders={"permissions_boundary": own_boundary_arn("zeet-x")})
-    role = generate_role(own, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, role_name="zeet-x",
-                         features=("container-management",), write_boundary=True)
+    role = generate_role(
+        own,
+        catalog,
+        zeet_account_id=ZEET,
+        external_id=EXTERNAL,
+        role_name="zeet-x",
+        features=("container-management",),
+        write_boundary=True,
+    )
     assert role.boundary is not None
     assert role.boundary.name == "zeet-x-boundary"
     assert role.boundary.size == policy_size(role.boundary.document)
-    conditioned = [s for p in role.policies for s in p.document["Statement"]
-                   if "iam:PermissionsBoundary" in json.dumps(s.get("Condition", {}))]
+    conditioned = [
+        s
+        for p in role.policies
+        for s in p.document["Statement"]
+        if "iam:PermissionsBoundary" in json.dumps(s.get("Condition", {}))
+    ]
     assert conditioned
-    assert all(s["Condition"] == {"StringLike": {"iam:PermissionsBoundary": "arn:aws:iam::*:policy/zeet-x-boundary"}}
-               for s in conditioned)
+    assert all(
+        s["Condition"] == {"StringLike": {"iam:PermissionsBoundary": "arn:aws:iam::*:policy/zeet-x-boundary"}}
+        for s in conditioned
+    )
     assert "zeet-x-boundary" in render_terraform(role)
     assert "created_roles_boundary_arn" in render_terraform(role)
     # A selection without IAM role writes needs no boundary.
-    logs = generate_role(own, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, role_name="zeet-x",
-                         features=("view-logs",), write_boundary=True)
+    logs = generate_role(
+        own,
+        catalog,
+        zeet_account_id=ZEET,
+        external_id=EXTERNAL,
+        role_name="zeet-x",
+        features=("view-logs",),
+        write_boundary=True,
+    )
     assert logs.boundary is None
     assert "boundary" not in render_terraform(logs)

@@ -31,8 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     [
         pytest.param(FULL, ["{path}"], id="one-document"),
         pytest.param([FULL, DENY], ["{path}[0]", "{path}[1]"], id="list-of-documents"),
-        pytest.param({"Policy": {"PolicySummary": {"Name": "FullAWSAccess"}, "Content": json.dumps(FULL)}},
-                     ["FullAWSAccess"], id="describe-policy-output"),
+        pytest.param(
+            {"Policy": {"PolicySummary": {"Name": "FullAWSAccess"}, "Content": json.dumps(FULL)}},
+            ["FullAWSAccess"],
+            id="describe-policy-output",
+        ),
     ],
 )
 def test_scp_file_shapes(content: object, names: list[str], tmp_path: Path) -> None:
@@ -55,8 +58,9 @@ def test_scp_levels_keep_their_order(tmp_path: Path) -> None:
     ("content", "message"),
     [
         pytest.param({"Nope": 1}, "expected an SCP document", id="not-a-policy"),
-        pytest.param({"Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]}, "Statement[0].Effect",
-                     id="bad-effect"),
+        pytest.param(
+            {"Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]}, "Statement[0].Effect", id="bad-effect"
+        ),
         pytest.param({"Policy": {"Content": "{not json"}}, "$.Policy.Content: not JSON", id="bad-content"),
     ],
 )
@@ -73,10 +77,14 @@ def test_bad_scp_files_are_one_line_errors(content: object, message: str, tmp_pa
     ("argv", "message"),
     [
         pytest.param([], "no role to evaluate: give --file PATH or --role-arn ARN", id="nothing"),
-        pytest.param(["--file", str(GAAD), "--role-arn", "arn:aws:iam::123456789012:role/x"],
-                     "--file and --role-arn: choose one source", id="both"),
-        pytest.param(["--file", str(GAAD), "--scps", "auto"], "--scps auto reads the live account's SCPs",
-                     id="scps-auto-offline"),
+        pytest.param(
+            ["--file", str(GAAD), "--role-arn", "arn:aws:iam::123456789012:role/x"],
+            "--file and --role-arn: choose one source",
+            id="both",
+        ),
+        pytest.param(
+            ["--file", str(GAAD), "--scps", "auto"], "--scps auto reads the live account's SCPs", id="scps-auto-offline"
+        ),
     ],
 )
 def test_source_option_errors(argv: list[str], message: str) -> None:

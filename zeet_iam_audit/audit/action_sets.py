@@ -132,8 +132,7 @@ class ActionIndex:
         self.all_spans = (1 << len(spans)) - 1
         # Services whose names are in order (all, in the catalogue): a prefix is then found by bisection.
         self._ordered = frozenset(
-            span.service for span in spans
-            if sorted(part := self._names[span.start:span.stop]) == list(part)
+            span.service for span in spans if sorted(part := self._names[span.start : span.stop]) == list(part)
         )
         self._summaries: dict[int, tuple[CompiledPolicy, PolicyActions]] = {}
         self._elements: dict[int, tuple[_ActionElement, int, int]] = {}
@@ -276,7 +275,7 @@ class ActionIndex:
             first = span.start >> 3
             if first >= len(data):
                 break
-            bits = (int.from_bytes(data[first:(span.stop + 7) >> 3], "little") >> (span.start & 7)) & span.full
+            bits = (int.from_bytes(data[first : (span.stop + 7) >> 3], "little") >> (span.start & 7)) & span.full
             if bits:
                 yield span, bits
 

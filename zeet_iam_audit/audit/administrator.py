@@ -123,8 +123,9 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                     gates.add("Deny")
                     keys.update(c.key for c in statement.conditions)
                     if detail:
-                        conditional_reasons.append(f"{ref} denies {_joined(describe(index, mask))} when its "
-                                                   "condition holds")
+                        conditional_reasons.append(
+                            f"{ref} denies {_joined(describe(index, mask))} when its condition holds"
+                        )
                     continue
                 fresh = mask & ~taken
                 if not fresh:
@@ -161,8 +162,9 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                     mask = _statement_mask(index, statement.actions.patterns, statement.actions.negate) & gated
                     if mask:
                         keys.update(c.key for c in statement.conditions)
-                        conditional_reasons.append(f"{statement.ref} allows {_joined(describe(index, mask))} "
-                                                   "only when its condition holds")
+                        conditional_reasons.append(
+                            f"{statement.ref} allows {_joined(describe(index, mask))} only when its condition holds"
+                        )
     # Unreadable policies might deny anything; an unresolved value matters where it might deny, or
     # might allow what nothing else certainly does.
     unknown_reasons = list(evaluator.unknown_reasons)
@@ -170,8 +172,10 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
     for layer in layers:
         for policy in layer.policies:
             for statement in policy.statements:
-                values = [*statement.actions.unresolved,
-                          *(r.reason for r in statement.resources or () if isinstance(r, Unresolved))]
+                values = [
+                    *statement.actions.unresolved,
+                    *(r.reason for r in statement.resources or () if isinstance(r, Unresolved)),
+                ]
                 if not values:
                     continue
                 if statement.statement.effect is Effect.DENY or open_positions:
@@ -189,21 +193,37 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
     if not detail:
         return AdministratorCheck(decision)
     groups = tuple(
-        MissingGroup(service="*", display=DISPLAY, actions=describe(index, mask), layer=layer, reason=reason,
-                     statements=statements, fix=administrator_fix(layer, reason, statements))
+        MissingGroup(
+            service="*",
+            display=DISPLAY,
+            actions=describe(index, mask),
+            layer=layer,
+            reason=reason,
+            statements=statements,
+            fix=administrator_fix(layer, reason, statements),
+        )
         for layer, reason, statements, mask in missing
     )
     open_conditional: tuple[OpenAction, ...] = ()
     if conditional & ~taken and not unknown:
-        open_conditional = (OpenAction(
-            action="*", service="*", display=DISPLAY, resource="*",
-            keys=tuple(sorted(keys, key=str.lower)), gates=tuple(sorted(gates)),
-            reasons=tuple(dict.fromkeys(conditional_reasons)),
-        ),)
+        open_conditional = (
+            OpenAction(
+                action="*",
+                service="*",
+                display=DISPLAY,
+                resource="*",
+                keys=tuple(sorted(keys, key=str.lower)),
+                gates=tuple(sorted(gates)),
+                reasons=tuple(dict.fromkeys(conditional_reasons)),
+            ),
+        )
     open_unknown: tuple[OpenAction, ...] = ()
     if unknown:
-        open_unknown = (OpenAction(action="*", service="*", display=DISPLAY, resource="*",
-                                   reasons=tuple(dict.fromkeys(unknown_reasons))),)
+        open_unknown = (
+            OpenAction(
+                action="*", service="*", display=DISPLAY, resource="*", reasons=tuple(dict.fromkeys(unknown_reasons))
+            ),
+        )
     return AdministratorCheck(decision, groups, open_conditional, open_unknown)
 
 
@@ -260,8 +280,7 @@ def describe(index: ActionIndex, mask: int) -> tuple[str, ...]:
             items.extend(names[span.start + at] for at in bit_positions(bits))
         elif size - taken <= _EXCEPT:
             rest = span.full & ~bits
-            items.append(f"{span.service}:* except "
-                         + ", ".join(names[span.start + at] for at in bit_positions(rest)))
+            items.append(f"{span.service}:* except " + ", ".join(names[span.start + at] for at in bit_positions(rest)))
         else:
             first = ", ".join(names[span.start + at] for at in bit_positions(bits)[:3])
             items.append(f"{taken} of {size} {span.service} actions ({first}, ...)")

@@ -61,15 +61,13 @@ def select_rules(rules: RuleSet, options: AuditOptions) -> list[FeatureRule]:
         known = {rule.id for rule in every}
         wrong = [f for f in options.features if f not in known]
         if wrong:
-            raise UsageError(
-                f"--features: unknown feature {', '.join(wrong)} (known: {', '.join(sorted(known))})")
+            raise UsageError(f"--features: unknown feature {', '.join(wrong)} (known: {', '.join(sorted(known))})")
         wanted = set(options.features)
         chosen = [rule for rule in every if rule.id in wanted]
     defined = {variant.name for rule in every for variant in rule.variants}
     unknown_variants = sorted(options.variants - defined)
     if unknown_variants:
-        raise UsageError(
-            f"--with: unknown variant {', '.join(unknown_variants)} (known: {', '.join(sorted(defined))})")
+        raise UsageError(f"--with: unknown variant {', '.join(unknown_variants)} (known: {', '.join(sorted(defined))})")
     if options.mode not in MODES:
         raise UsageError(f"--mode: expected one of {', '.join(MODES)}, got {options.mode!r}")
     return chosen
@@ -95,7 +93,8 @@ def _administrator_required(rules: RuleSet, options: AuditOptions) -> tuple[bool
         findings.append(
             f"the {options.plan} plan cannot customise permissions (only "
             f"{', '.join(p.title() for p in fine_grained_plans)} can): the role must be an account "
-            "administrator")
+            "administrator"
+        )
     return required, findings
 
 
@@ -110,8 +109,7 @@ def _default_mode(
         mode = "default"
     if required and not allowed:
         findings = [*findings, f"Account Administrator required but the role is not one: {_why_not(admin)}"]
-    return DefaultModeResult(administrator=admin.decision.value, mode=mode, plan=options.plan,
-                             findings=tuple(findings))
+    return DefaultModeResult(administrator=admin.decision.value, mode=mode, plan=options.plan, findings=tuple(findings))
 
 
 def _why_not(admin: AdministratorCheck) -> str:
@@ -126,8 +124,9 @@ def _why_not(admin: AdministratorCheck) -> str:
     return admin.decision.value
 
 
-def _status(missing: Sequence[MissingGroup], unknown: Sequence[OpenAction],
-            conditional: Sequence[OpenAction]) -> FeatureStatus:
+def _status(
+    missing: Sequence[MissingGroup], unknown: Sequence[OpenAction], conditional: Sequence[OpenAction]
+) -> FeatureStatus:
     if missing:
         return FeatureStatus.MISSING
     if unknown:
@@ -137,8 +136,9 @@ def _status(missing: Sequence[MissingGroup], unknown: Sequence[OpenAction],
     return FeatureStatus.OK
 
 
-def _connection(feature: FeatureResult, trust: TrustResult, role: Role,
-                admin: AdministratorCheck | None) -> FeatureResult:
+def _connection(
+    feature: FeatureResult, trust: TrustResult, role: Role, admin: AdministratorCheck | None
+) -> FeatureResult:
     """Cloud Connection follows the connection: Zeet must be able to assume the role (the trust
     verdict) and, when the default mode applies (``admin`` given), the role must be an account
     administrator."""
@@ -150,16 +150,27 @@ def _connection(feature: FeatureResult, trust: TrustResult, role: Role,
     if trust.status is TrustStatus.FAIL:
         fails = [f for f in trust.findings if f.severity == "fail"]
         refs = tuple(dict.fromkeys(f.statement for f in fails if f.statement))
-        missing.append(MissingGroup(
-            service="sts", display="Trust", actions=(ASSUME_ACTION,), layer="trust policy",
-            reason="the trust policy fails: " + "; ".join(f.message for f in fails),
-            statements=refs, fix=trust_fix(refs),
-        ))
+        missing.append(
+            MissingGroup(
+                service="sts",
+                display="Trust",
+                actions=(ASSUME_ACTION,),
+                layer="trust policy",
+                reason="the trust policy fails: " + "; ".join(f.message for f in fails),
+                statements=refs,
+                fix=trust_fix(refs),
+            )
+        )
     elif trust.status is TrustStatus.UNKNOWN:
-        unknown.append(OpenAction(
-            action=ASSUME_ACTION, service="sts", display="Trust", resource=role.arn or "*",
-            reasons=tuple(f.message for f in trust.findings if f.severity == "unknown"),
-        ))
+        unknown.append(
+            OpenAction(
+                action=ASSUME_ACTION,
+                service="sts",
+                display="Trust",
+                resource=role.arn or "*",
+                reasons=tuple(f.message for f in trust.findings if f.severity == "unknown"),
+            )
+        )
     elif trust.status is TrustStatus.WARN:
         notes.append("Zeet can assume the role, but the trust policy has warnings (see Trust)")
     if admin is not None:
@@ -169,9 +180,15 @@ def _connection(feature: FeatureResult, trust: TrustResult, role: Role,
         unknown.extend(admin.unknown)
         notes.append("default mode: the role must be an account administrator")
     return FeatureResult(
-        id=feature.id, title=feature.title, section=feature.section,
-        status=_status(missing, unknown, conditional), required=required, missing=tuple(missing),
-        conditional=tuple(conditional), unknown=tuple(unknown), variants=feature.variants,
+        id=feature.id,
+        title=feature.title,
+        section=feature.section,
+        status=_status(missing, unknown, conditional),
+        required=required,
+        missing=tuple(missing),
+        conditional=tuple(conditional),
+        unknown=tuple(unknown),
+        variants=feature.variants,
         notes=tuple(notes),
     )
 
@@ -180,9 +197,7 @@ _Selection = tuple[tuple[FeaturePlan, ...], dict[str, tuple[str, ...]], Focus]
 _PLANS: dict[tuple[int, ...], tuple[object, _Selection]] = {}
 
 
-def _plans(
-    chosen: Sequence[FeatureRule], options: AuditOptions, catalog: Catalog, index: ActionIndex
-) -> _Selection:
+def _plans(chosen: Sequence[FeatureRule], options: AuditOptions, catalog: Catalog, index: ActionIndex) -> _Selection:
     """The feature plans for this selection and the actions they need, made once per run."""
     key = (id(options), id(catalog), *(id(rule) for rule in chosen))
     hit = _PLANS.get(key)
@@ -191,12 +206,19 @@ def _plans(
     extras = [options.template_extras if rule.id == TERRAFORM_MODULES else () for rule in chosen]
     # One focus for every required action of the run and the privilege-escalation list, so that a
     # role's policies are summarised over them once (see action_sets.Focus).
-    actions = [*(requirement.action for rule, extra in zip(chosen, extras, strict=True)
-                 for requirement in (*required_actions(rule, options.variants), *extra)),
-               *PRIVILEGE_ESCALATION]
+    actions = [
+        *(
+            requirement.action
+            for rule, extra in zip(chosen, extras, strict=True)
+            for requirement in (*required_actions(rule, options.variants), *extra)
+        ),
+        *PRIVILEGE_ESCALATION,
+    ]
     focus = Focus(index, (p for a in actions if (p := index.position.get(a.lower())) is not None))
-    plans = tuple(plan_feature(rule, options.variants, extra, catalog, index, focus)
-                  for rule, extra in zip(chosen, extras, strict=True))
+    plans = tuple(
+        plan_feature(rule, options.variants, extra, catalog, index, focus)
+        for rule, extra in zip(chosen, extras, strict=True)
+    )
     selection = (plans, _needed(plans), focus)
     _PLANS.clear()
     _PLANS[key] = (options, selection)
@@ -220,8 +242,11 @@ def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptio
         if rule.id == CLOUD_CONNECTION:
             result = _connection(result, trust, role, admin if admin_required else None)
         features.append(result)
-    excess = (audit_excess(evaluator, index, needed, focus, admin.decision) if options.check_excess
-              else ExcessResult(total=0, services=(), risky=(), analysed=False))
+    excess = (
+        audit_excess(evaluator, index, needed, focus, admin.decision)
+        if options.check_excess
+        else ExcessResult(total=0, services=(), risky=(), analysed=False)
+    )
     if options.scps:
         scps = "evaluated"
     elif options.scp_unknown_reason:

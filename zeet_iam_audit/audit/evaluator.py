@@ -18,8 +18,13 @@ _NO_PERMISSION = "sts:getcalleridentity"
 _GLOBAL_ACCOUNTLESS = frozenset({"s3"})
 
 # Least favourable first (see decide_requirement).
-_SEVERITY = {Decision.EXPLICIT_DENY: 0, Decision.IMPLICIT_DENY: 1, Decision.UNKNOWN: 2,
-             Decision.CONDITIONAL: 3, Decision.ALLOWED: 4}
+_SEVERITY = {
+    Decision.EXPLICIT_DENY: 0,
+    Decision.IMPLICIT_DENY: 1,
+    Decision.UNKNOWN: 2,
+    Decision.CONDITIONAL: 3,
+    Decision.ALLOWED: 4,
+}
 
 
 def _requests(context: tuple[tuple[str, tuple[str, ...]], ...]) -> list[dict[str, tuple[str, ...]]]:
@@ -59,8 +64,14 @@ class RoleDecision:
 class RoleEvaluator:
     """Evaluates actions for one role; results are memoised per (action, resource)."""
 
-    def __init__(self, role: Role, scps: Sequence[Sequence[Policy]] = (), *,
-                 scp_unknown_reason: str | None = None, index: ActionIndex | None = None) -> None:
+    def __init__(
+        self,
+        role: Role,
+        scps: Sequence[Sequence[Policy]] = (),
+        *,
+        scp_unknown_reason: str | None = None,
+        index: ActionIndex | None = None,
+    ) -> None:
         self.role = role
         self.index = index
         identity = [ap.policy for ap in role.policies if ap.policy is not None]
@@ -70,20 +81,23 @@ class RoleEvaluator:
         for attached in role.policies:
             if attached.policy is None:
                 unknown.setdefault(Layer.IDENTITY, []).append(
-                    attached.unknown_reason or f"policy {attached.name} could not be read")
+                    attached.unknown_reason or f"policy {attached.name} could not be read"
+                )
         if role.unknowns:
             unknown.setdefault(Layer.IDENTITY, []).extend(role.unknowns)
         if role.permissions_boundary is not None and role.permissions_boundary.policy is None:
             unknown.setdefault(Layer.BOUNDARY, []).append(
                 role.permissions_boundary.unknown_reason
-                or f"permissions boundary {role.permissions_boundary.name} could not be read")
+                or f"permissions boundary {role.permissions_boundary.name} could not be read"
+            )
         if scp_unknown_reason:
             unknown.setdefault(Layer.SCP, []).append(scp_unknown_reason)
         self.unknown_layers: Mapping[Layer, tuple[str, ...]] = {k: tuple(v) for k, v in unknown.items()}
         self._memo: dict[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...], int], RoleDecision] = {}
         arn_parts = (role.arn or "").split(":")
-        self._account = (arn_parts[4] if len(arn_parts) > 4 and (arn_parts[4].isdigit() or arn_parts[4] == OWN_ACCOUNT)
-                         else None)
+        self._account = (
+            arn_parts[4] if len(arn_parts) > 4 and (arn_parts[4].isdigit() or arn_parts[4] == OWN_ACCOUNT) else None
+        )
         self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
         self._focused: tuple[Focus, int, int] | None = None  # see _focus_masks
         # Masks of catalogue positions (see action_sets), when the sets are complete: no SCP to
@@ -97,7 +111,8 @@ class RoleEvaluator:
             if not any(s.unresolved for s in every):
                 # Named by no identity Allow and by no Deny anywhere: certainly an implicit deny.
                 self._mentions = union(s.mentions | s.deny_all | s.deny_some for s in summaries) | (
-                    bound.deny_all | bound.deny_some if bound is not None else 0)
+                    bound.deny_all | bound.deny_some if bound is not None else 0
+                )
                 self._boundary_mentions = bound.mentions if bound is not None else None
 
     @property
@@ -123,8 +138,11 @@ class RoleEvaluator:
         if hit is None and self._mentions is not None and self.index is not None:
             hit = self._unmentioned(action, resource)
         if hit is None:
-            result = (self.policy_set.decide(action, "*") if literal
-                      else self._on_scope(action, resource, None, partial_allows=False))
+            result = (
+                self.policy_set.decide(action, "*")
+                if literal
+                else self._on_scope(action, resource, None, partial_allows=False)
+            )
             hit = self.adjust(result)
             self._memo[key] = hit
         return hit
@@ -156,27 +174,32 @@ class RoleEvaluator:
             hit = self._unmentioned(action, scope)
         if hit is None:
             # One request per value: Zeet passes a role to EKS in one request and to EC2 in another.
-            hit = min((self.adjust(self._requirement(action, scope, known, literal))
-                       for known in _requests(context)), key=lambda d: _SEVERITY[d.decision])
+            hit = min(
+                (self.adjust(self._requirement(action, scope, known, literal)) for known in _requests(context)),
+                key=lambda d: _SEVERITY[d.decision],
+            )
             self._memo[key] = hit
         return hit
 
-    def _requirement(self, action: str, scope: str, known: dict[str, tuple[str, ...]],
-                     literal: bool) -> EvaluationResult:
+    def _requirement(
+        self, action: str, scope: str, known: dict[str, tuple[str, ...]], literal: bool
+    ) -> EvaluationResult:
         if literal:
             return self.policy_set.decide(action, "*", known, complete_context=False)
         return self._on_scope(action, scope, known, partial_allows=True)
 
-    def _on_scope(self, action: str, scope: str, known: Mapping[str, tuple[str, ...]] | None, *,
-                  partial_allows: bool) -> EvaluationResult:
+    def _on_scope(
+        self, action: str, scope: str, known: Mapping[str, tuple[str, ...]] | None, *, partial_allows: bool
+    ) -> EvaluationResult:
         """Whether ``action`` is allowed on all of ``scope``. A scope of ``*`` also stands for the
         request that names no resource (a classic ``cloudwatch:GetMetricData`` call, although the
         catalogue lists an optional resource type for the action), which AWS evaluates on the
         literal ``*``: when that request is explicitly denied (a Deny with a NotResource that lists
         other resources, say), the explicit deny is the answer rather than a Deny on part of it."""
         complete = known is None
-        result = self.policy_set.decide_scope(action, scope, known, complete_context=complete,
-                                              partial_allows=partial_allows)
+        result = self.policy_set.decide_scope(
+            action, scope, known, complete_context=complete, partial_allows=partial_allows
+        )
         if scope != "*" or result.decision in (Decision.ALLOWED, Decision.EXPLICIT_DENY):
             return result
         request = self.policy_set.decide(action, "*", known, complete_context=complete)
@@ -227,8 +250,9 @@ class RoleEvaluator:
             self._boundary_mentions is not None and not self._boundary_mentions >> position & 1
         ):
             blocking.append(Layer.BOUNDARY)
-        result = EvaluationResult(action, scope, Decision.IMPLICIT_DENY, layer=Layer.IDENTITY,
-                                  blocking_layers=tuple(blocking))
+        result = EvaluationResult(
+            action, scope, Decision.IMPLICIT_DENY, layer=Layer.IDENTITY, blocking_layers=tuple(blocking)
+        )
         return self.adjust(result)
 
     def _localise(self, scope: str) -> str:

@@ -60,62 +60,121 @@ class Escalation:
 # the permissions-boundary writes and sts:AssumeRole on every role (any role that trusts the
 # account can then be assumed).
 ESCALATIONS: tuple[Escalation, ...] = (
-    Escalation(("iam:CreatePolicyVersion",), POLICIES,
-               "can publish a new default version of any customer managed policy, those attached to this "
-               "role included"),
-    Escalation(("iam:SetDefaultPolicyVersion",), POLICIES,
-               "can make an older, broader version of any customer managed policy the default"),
-    Escalation(("iam:AttachRolePolicy",), ROLES,
-               "can attach any managed policy (AdministratorAccess) to any role, this one included"),
-    Escalation(("iam:PutRolePolicy",), ROLES,
-               "can write an inline policy that allows anything into any role, this one included"),
+    Escalation(
+        ("iam:CreatePolicyVersion",),
+        POLICIES,
+        "can publish a new default version of any customer managed policy, those attached to this role included",
+    ),
+    Escalation(
+        ("iam:SetDefaultPolicyVersion",),
+        POLICIES,
+        "can make an older, broader version of any customer managed policy the default",
+    ),
+    Escalation(
+        ("iam:AttachRolePolicy",),
+        ROLES,
+        "can attach any managed policy (AdministratorAccess) to any role, this one included",
+    ),
+    Escalation(
+        ("iam:PutRolePolicy",),
+        ROLES,
+        "can write an inline policy that allows anything into any role, this one included",
+    ),
     Escalation(("iam:AttachUserPolicy",), USERS, "can attach any managed policy to any user"),
     Escalation(("iam:PutUserPolicy",), USERS, "can write an inline policy that allows anything into any user"),
     Escalation(("iam:AttachGroupPolicy",), GROUPS, "can attach any managed policy to any group"),
     Escalation(("iam:PutGroupPolicy",), GROUPS, "can write an inline policy that allows anything into any group"),
     Escalation(("iam:AddUserToGroup",), GROUPS, "can add a user to any group, an administrators group included"),
-    Escalation(("iam:UpdateAssumeRolePolicy",), ROLES,
-               "can rewrite any role's trust policy so that anyone chosen can assume it"),
+    Escalation(
+        ("iam:UpdateAssumeRolePolicy",),
+        ROLES,
+        "can rewrite any role's trust policy so that anyone chosen can assume it",
+    ),
     Escalation(("iam:CreateAccessKey",), USERS, "can create access keys for any user and act as that user"),
-    Escalation(("iam:CreateLoginProfile",), USERS,
-               "can give any user without one a console password and sign in as that user"),
+    Escalation(
+        ("iam:CreateLoginProfile",), USERS, "can give any user without one a console password and sign in as that user"
+    ),
     Escalation(("iam:UpdateLoginProfile",), USERS, "can change any user's console password and sign in as that user"),
-    Escalation(("iam:PutRolePermissionsBoundary",), ROLES,
-               "can replace any role's permissions boundary, this one's included"),
-    Escalation(("iam:DeleteRolePermissionsBoundary",), ROLES,
-               "can remove any role's permissions boundary, this one's included"),
+    Escalation(
+        ("iam:PutRolePermissionsBoundary",), ROLES, "can replace any role's permissions boundary, this one's included"
+    ),
+    Escalation(
+        ("iam:DeleteRolePermissionsBoundary",), ROLES, "can remove any role's permissions boundary, this one's included"
+    ),
     Escalation(("sts:AssumeRole",), ROLES, "can assume any role whose trust policy trusts this account"),
-    Escalation(("lambda:UpdateFunctionCode",), "arn:aws:lambda:*:*:function:*",
-               "can replace any Lambda function's code and run it with the function's role"),
-    Escalation(("glue:UpdateDevEndpoint",), "arn:aws:glue:*:*:devEndpoint/*",
-               "can add an SSH key to any Glue development endpoint and use its role"),
-    Escalation(("ec2-instance-connect:SendSSHPublicKey",), INSTANCES,
-               "can log in to any EC2 instance over SSH and use its instance profile's role"),
+    Escalation(
+        ("lambda:UpdateFunctionCode",),
+        "arn:aws:lambda:*:*:function:*",
+        "can replace any Lambda function's code and run it with the function's role",
+    ),
+    Escalation(
+        ("glue:UpdateDevEndpoint",),
+        "arn:aws:glue:*:*:devEndpoint/*",
+        "can add an SSH key to any Glue development endpoint and use its role",
+    ),
+    Escalation(
+        ("ec2-instance-connect:SendSSHPublicKey",),
+        INSTANCES,
+        "can log in to any EC2 instance over SSH and use its instance profile's role",
+    ),
     Escalation(("ssm:SendCommand",), INSTANCES, "can run commands on any managed EC2 instance and use its role"),
     Escalation(("ssm:StartSession",), INSTANCES, "can open a shell on any managed EC2 instance and use its role"),
-    Escalation(("sagemaker:CreatePresignedNotebookInstanceUrl",), "arn:aws:sagemaker:*:*:notebook-instance/*",
-               "can open any SageMaker notebook instance and use its execution role"),
-    Escalation(("iam:PassRole", "ec2:RunInstances"), ROLES,
-               "can launch an EC2 instance with any role and use that role's credentials from it"),
-    Escalation(("iam:PassRole", "lambda:CreateFunction"), ROLES,
-               "can create a Lambda function with any role and run code as that role"),
-    Escalation(("iam:PassRole", "glue:CreateDevEndpoint"), ROLES,
-               "can create a Glue development endpoint with any role and use it over SSH"),
+    Escalation(
+        ("sagemaker:CreatePresignedNotebookInstanceUrl",),
+        "arn:aws:sagemaker:*:*:notebook-instance/*",
+        "can open any SageMaker notebook instance and use its execution role",
+    ),
+    Escalation(
+        ("iam:PassRole", "ec2:RunInstances"),
+        ROLES,
+        "can launch an EC2 instance with any role and use that role's credentials from it",
+    ),
+    Escalation(
+        ("iam:PassRole", "lambda:CreateFunction"),
+        ROLES,
+        "can create a Lambda function with any role and run code as that role",
+    ),
+    Escalation(
+        ("iam:PassRole", "glue:CreateDevEndpoint"),
+        ROLES,
+        "can create a Glue development endpoint with any role and use it over SSH",
+    ),
     Escalation(("iam:PassRole", "glue:CreateJob"), ROLES, "can create a Glue job that runs code as any role"),
-    Escalation(("iam:PassRole", "cloudformation:CreateStack"), ROLES,
-               "can create a CloudFormation stack that runs as any role and creates whatever that role may"),
-    Escalation(("iam:PassRole", "datapipeline:CreatePipeline"), ROLES,
-               "can create a Data Pipeline that runs commands as any role"),
-    Escalation(("iam:PassRole", "codebuild:CreateProject"), ROLES,
-               "can create a CodeBuild project that runs commands as any role"),
-    Escalation(("iam:PassRole", "sagemaker:CreateNotebookInstance"), ROLES,
-               "can create a SageMaker notebook instance with any role and use it"),
-    Escalation(("iam:PassRole", "sagemaker:CreateTrainingJob"), ROLES,
-               "can create a SageMaker training job that runs code as any role"),
-    Escalation(("iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:RunTask"), ROLES,
-               "can run an ECS task with any role as its task role"),
-    Escalation(("iam:PassRole", "apprunner:CreateService"), ROLES,
-               "can create an App Runner service that runs code as any role"),
+    Escalation(
+        ("iam:PassRole", "cloudformation:CreateStack"),
+        ROLES,
+        "can create a CloudFormation stack that runs as any role and creates whatever that role may",
+    ),
+    Escalation(
+        ("iam:PassRole", "datapipeline:CreatePipeline"),
+        ROLES,
+        "can create a Data Pipeline that runs commands as any role",
+    ),
+    Escalation(
+        ("iam:PassRole", "codebuild:CreateProject"),
+        ROLES,
+        "can create a CodeBuild project that runs commands as any role",
+    ),
+    Escalation(
+        ("iam:PassRole", "sagemaker:CreateNotebookInstance"),
+        ROLES,
+        "can create a SageMaker notebook instance with any role and use it",
+    ),
+    Escalation(
+        ("iam:PassRole", "sagemaker:CreateTrainingJob"),
+        ROLES,
+        "can create a SageMaker training job that runs code as any role",
+    ),
+    Escalation(
+        ("iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:RunTask"),
+        ROLES,
+        "can run an ECS task with any role as its task role",
+    ),
+    Escalation(
+        ("iam:PassRole", "apprunner:CreateService"),
+        ROLES,
+        "can create an App Runner service that runs code as any role",
+    ),
 )
 # Writes to the role's own trust policy, policies or boundary: the role can make itself anything.
 SELF_WRITES: tuple[tuple[str, str], ...] = (
@@ -126,10 +185,11 @@ SELF_WRITES: tuple[tuple[str, str], ...] = (
     ("iam:DeleteRolePermissionsBoundary", "can remove this role's own permissions boundary"),
 )
 # Every action the risky-grant check may evaluate (the engine's focus holds them).
-PRIVILEGE_ESCALATION: tuple[str, ...] = tuple(dict.fromkeys(
-    [action for escalation in ESCALATIONS for action in escalation.actions]
-    + [action for action, _ in SELF_WRITES]
-))
+PRIVILEGE_ESCALATION: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [action for escalation in ESCALATIONS for action in escalation.actions] + [action for action, _ in SELF_WRITES]
+    )
+)
 _ACCESS_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")
 _SAMPLE = 5
 
@@ -205,15 +265,20 @@ def audit_excess(
             low = rest & -rest
             sample.append(full_names[span.start + low.bit_length() - 1])
             rest ^= low
-        found.append(ExcessService(
-            service=span.service,
-            total=bits.bit_count(),
-            by_access_level=tuple((level, count) for level, level_bits in _by_access_order(span)
-                                  if (count := (bits & level_bits).bit_count())),
-            conditional=conditional_count.get(span.service, 0),
-            scoped=scoped_count.get(span.service, 0),
-            sample=tuple(sample),
-        ))
+        found.append(
+            ExcessService(
+                service=span.service,
+                total=bits.bit_count(),
+                by_access_level=tuple(
+                    (level, count)
+                    for level, level_bits in _by_access_order(span)
+                    if (count := (bits & level_bits).bit_count())
+                ),
+                conditional=conditional_count.get(span.service, 0),
+                scoped=scoped_count.get(span.service, 0),
+                sample=tuple(sample),
+            )
+        )
     services = tuple(sorted(found, key=lambda service: (-service.total, service.service)))
     return ExcessResult(
         total=sum(service.total for service in services),
@@ -292,7 +357,8 @@ def _placed(focus: Focus) -> _Placed:
         placed = _Placed(
             wanted=union(bit(action) for action in PRIVILEGE_ESCALATION),
             escalations=tuple(
-                (e, union(bit(a) for a in e.actions), tuple((a, level(a)) for a in e.actions)) for e in ESCALATIONS),
+                (e, union(bit(a) for a in e.actions), tuple((a, level(a)) for a in e.actions)) for e in ESCALATIONS
+            ),
             self_writes=tuple((action, reason, bit(action), level(action)) for action, reason in SELF_WRITES),
         )
         hit = (focus, placed)
@@ -303,7 +369,9 @@ def _placed(focus: Focus) -> _Placed:
 
 
 def _risky(
-    evaluator: RoleEvaluator, focus: Focus, needed: Mapping[str, tuple[str, ...]],
+    evaluator: RoleEvaluator,
+    focus: Focus,
+    needed: Mapping[str, tuple[str, ...]],
     administrator: Decision | None,
 ) -> tuple[RiskyGrant, ...]:
     """The role's risky grants, each as the evaluator decides it (every layer weighed)."""
@@ -313,11 +381,16 @@ def _risky(
         administrator = check_administrator(evaluator, index, detail=False).decision
     if administrator in (Decision.ALLOWED, Decision.CONDITIONAL):
         everything = _everything_statements(evaluator, index)
-        risky.append(RiskyGrant(
-            action="*", resource="*", reason="grants every action of every service on every resource",
-            statement="; ".join(everything) or None, statements=everything,
-            conditional=administrator is Decision.CONDITIONAL,
-        ))
+        risky.append(
+            RiskyGrant(
+                action="*",
+                resource="*",
+                reason="grants every action of every service on every resource",
+                statement="; ".join(everything) or None,
+                statements=everything,
+                conditional=administrator is Decision.CONDITIONAL,
+            )
+        )
     placed = _placed(focus)
     unnamed = evaluator.unnamed(focus, placed.wanted)  # no policy names them: not allowed, nothing to decide
     flagged: set[str] = set()
@@ -326,8 +399,10 @@ def _risky(
             continue
         (first, first_level), *partners = actions
         parts = []
-        for action, scope, resource_level in ((first, escalation.scope, first_level),
-                                              *((a, "*", lvl) for a, lvl in partners)):
+        for action, scope, resource_level in (
+            (first, escalation.scope, first_level),
+            *((a, "*", lvl) for a, lvl in partners),
+        ):
             decision = evaluator.decide_requirement(action, scope, resource_level=resource_level)
             part = _granted(decision, whole=scope != "*")
             if part is None:
@@ -337,29 +412,37 @@ def _risky(
             if not partners:
                 flagged.add(first)
             granting = tuple(dict.fromkeys(s for _, statements in parts for s in statements))
-            risky.append(RiskyGrant(
-                action=" + ".join(escalation.actions),
-                resource=_in_account(escalation.scope, evaluator.role.arn),
-                reason=f"privilege escalation: {escalation.reason}",
-                needed_by=tuple(dict.fromkeys(f for a in escalation.actions for f in needed.get(a.lower(), ()))),
-                statement="; ".join(granting) or None, statements=granting,
-                conditional=any(conditional for conditional, _ in parts),
-            ))
+            risky.append(
+                RiskyGrant(
+                    action=" + ".join(escalation.actions),
+                    resource=_in_account(escalation.scope, evaluator.role.arn),
+                    reason=f"privilege escalation: {escalation.reason}",
+                    needed_by=tuple(dict.fromkeys(f for a in escalation.actions for f in needed.get(a.lower(), ()))),
+                    statement="; ".join(granting) or None,
+                    statements=granting,
+                    conditional=any(conditional for conditional, _ in parts),
+                )
+            )
     own = evaluator.role.arn
     if own:
         for action, reason, bit, resource_level in placed.self_writes:
             if action in flagged or bit & unnamed:
                 continue  # already risky on every role (this one included), or named by no policy
-            self_grant = _granted(evaluator.decide_requirement(action, own, resource_level=resource_level),
-                                  whole=True)
+            self_grant = _granted(evaluator.decide_requirement(action, own, resource_level=resource_level), whole=True)
             if self_grant is None:
                 continue
             conditional, statements = self_grant
-            risky.append(RiskyGrant(
-                action=action, resource=own, reason=f"self-escalation: {reason}",
-                needed_by=needed.get(action.lower(), ()), statement="; ".join(statements) or None,
-                statements=statements, conditional=conditional,
-            ))
+            risky.append(
+                RiskyGrant(
+                    action=action,
+                    resource=own,
+                    reason=f"self-escalation: {reason}",
+                    needed_by=needed.get(action.lower(), ()),
+                    statement="; ".join(statements) or None,
+                    statements=statements,
+                    conditional=conditional,
+                )
+            )
     return tuple(risky)
 
 

@@ -87,8 +87,9 @@ _OPEN: dict[tuple[int, int, tuple[str, ...], str, str, str], tuple[RequiredActio
 _OPEN_LIMIT = 16384
 
 
-def _open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision,
-                 resource: str) -> OpenAction:
+def _open_action(
+    requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision, resource: str
+) -> OpenAction:
     key = (id(requirement), id(decision.result), decision.unknown_reasons, prefix, display, resource)
     hit = _OPEN.get(key)
     if hit is not None and hit[0] is requirement and hit[1] is decision.result:
@@ -100,8 +101,9 @@ def _open_action(requirement: RequiredAction, prefix: str, display: str, decisio
     return found
 
 
-def _make_open_action(requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision,
-                      resource: str) -> OpenAction:
+def _make_open_action(
+    requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision, resource: str
+) -> OpenAction:
     uncertain = decision.result.uncertain
     reasons = list(decision.reasons)
     for item in uncertain:
@@ -110,8 +112,9 @@ def _make_open_action(requirement: RequiredAction, prefix: str, display: str, de
             what = "an Allow covers" if item.gates.value == "Allow" else "a Deny covers"
             reasons.append(f"{what} only part of {resource}: {item.statement}")
     left_out = {key.lower() for key in requirement.unset_keys}
-    if requirement.settle_hint and (any(item.partial for item in uncertain)
-                                    or left_out & {key.lower() for key in decision.result.condition_keys}):
+    if requirement.settle_hint and (
+        any(item.partial for item in uncertain) or left_out & {key.lower() for key in decision.result.condition_keys}
+    ):
         # The scope is "*", or a context key unknown, only because a setting is not given.
         reasons.append(f"to settle it, {requirement.settle_hint}")
     return OpenAction(
@@ -153,7 +156,8 @@ class FeaturePlan:
     settled: dict[int, FeatureResult] = field(default_factory=dict, compare=False, repr=False)
     # Fixes made so far, by (layer, reason, deny statements, actions) of their missing group.
     fixes: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Fix] = field(
-        default_factory=dict, compare=False, repr=False)
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def plan_feature(
@@ -175,8 +179,9 @@ def plan_feature(
         info = catalog.get(requirement.action) if catalog is not None else None
         prefix, display = _display(rule, requirement)
         position = index.position.get(requirement.action.lower()) if index is not None else None
-        planned.append(_Planned(requirement, prefix, display,
-                                info.resource_level if info is not None else True, position))
+        planned.append(
+            _Planned(requirement, prefix, display, info.resource_level if info is not None else True, position)
+        )
     if index is not None and focus is None:
         focus = Focus(index, (item.position for item in planned if item.position is not None))
     by_group: dict[tuple[str, str], dict[int, str]] = {}
@@ -248,14 +253,19 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
         if requirement.also_resources:
             # Every resource AWS authorises the action against must be allowed: the worst decides.
             resource, decision = _worst(
-                (resource, evaluator.decide_requirement(requirement.action, resource, requirement.context,
-                                                        resource_level=item.resource_level))
+                (
+                    resource,
+                    evaluator.decide_requirement(
+                        requirement.action, resource, requirement.context, resource_level=item.resource_level
+                    ),
+                )
                 for resource in requirement.resources
             )
         else:
             resource = requirement.resource
-            decision = evaluator.decide_requirement(requirement.action, resource, requirement.context,
-                                                    resource_level=item.resource_level)
+            decision = evaluator.decide_requirement(
+                requirement.action, resource, requirement.context, resource_level=item.resource_level
+            )
         if decision.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
@@ -263,8 +273,9 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             never = never_used(requirement.action, decision, evaluator.role, load_catalog(), load_resource_catalog())
             if never is not None:  # an Allow on resources the action never uses is no allow
                 layer, reason = _NEVER_USED_TEXT[never.layer]
-                groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(never.statements)}", ()),
-                                  []).append(requirement.action)
+                groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(never.statements)}", ()), []).append(
+                    requirement.action
+                )
             else:
                 conditional.append(_open_action(requirement, prefix, display, decision, resource))
         elif decision.decision is Decision.UNKNOWN:
@@ -272,9 +283,20 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     made = []
     for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
         names_lacking = tuple(sorted(set(a), key=str.lower))
-        made.append(_interned(_GROUPS, MissingGroup(
-            service=p, display=d, actions=names_lacking, layer=layer, reason=reason, statements=statements,
-            fix=_fix(plan, layer, reason, statements, names_lacking))))
+        made.append(
+            _interned(
+                _GROUPS,
+                MissingGroup(
+                    service=p,
+                    display=d,
+                    actions=names_lacking,
+                    layer=layer,
+                    reason=reason,
+                    statements=statements,
+                    fix=_fix(plan, layer, reason, statements, names_lacking),
+                ),
+            )
+        )
     missing = tuple(made)
     if missing:
         status = FeatureStatus.MISSING
@@ -310,11 +332,16 @@ def _fix(plan: FeaturePlan, layer: str, reason: str, statements: tuple[str, ...]
     found = plan.fixes.get(key)
     if found is None:
         wanted = {action.lower() for action in actions}
-        found = propose_fix(layer, reason, statements,
-                            [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted])
+        found = propose_fix(
+            layer,
+            reason,
+            statements,
+            [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted],
+        )
         if len(plan.fixes) < _SETTLED_LIMIT:
             plan.fixes[key] = found
     return found
+
 
 # Equal values made for different roles, kept as one object: many roles lack the same actions for
 # the same reason, and one object is pickled, encoded (see formats/json_format.py) and held once.

@@ -40,7 +40,8 @@ class Check:
 
 CHECKS: tuple[Check, ...] = (
     Check(
-        "missing-permission", "MissingPermission",
+        "missing-permission",
+        "MissingPermission",
         "A Zeet feature needs an action the role is not allowed",
         "A feature selected for the audit needs this action, and the role's policies do not allow it "
         "(no identity-based policy allows it, or a Deny, the permissions boundary or an SCP blocks it). "
@@ -48,21 +49,27 @@ CHECKS: tuple[Check, ...] = (
         "resources the rule names, remove the blocking statement, or deselect the feature "
         "(--features) if you do not use it.",
         "error",
-        (("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
-         ("Troubleshoot access denied error messages", f"{_IAM_GUIDE}troubleshoot_access-denied.html")),
+        (
+            ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
+            ("Troubleshoot access denied error messages", f"{_IAM_GUIDE}troubleshoot_access-denied.html"),
+        ),
     ),
     Check(
-        "conditional-permission", "ConditionalPermission",
+        "conditional-permission",
+        "ConditionalPermission",
         "A Zeet feature needs an action the role allows only under conditions",
         "The action is allowed only when a condition holds, or on part of the resources the feature "
         "needs. Whether Zeet's request meets it depends on the request, so the audit cannot promise it "
         "works. Check the condition keys and resource scopes named in the finding.",
         "warning",
-        (("IAM JSON policy elements: Condition", f"{_IAM_GUIDE}reference_policies_elements_condition.html"),
-         ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html")),
+        (
+            ("IAM JSON policy elements: Condition", f"{_IAM_GUIDE}reference_policies_elements_condition.html"),
+            ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
+        ),
     ),
     Check(
-        "unknown-permission", "UnknownPermission",
+        "unknown-permission",
+        "UnknownPermission",
         "Whether the role allows actions a Zeet feature needs cannot be told",
         "The answer depends on something the input does not say: a policy that could not be read "
         "(an AWS managed policy offline, a document known only after deployment), an unresolved "
@@ -71,63 +78,90 @@ CHECKS: tuple[Check, ...] = (
         "(--parameter), include the policy documents, or audit the live role; to accept it knowingly, "
         "waive the finding or leave unknown out of --fail-on (--fail-on missing,invalid-policy,trust).",
         "warning",
-        (("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
-         ("Service control policies (SCPs)",
-          "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html")),
+        (
+            ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
+            (
+                "Service control policies (SCPs)",
+                "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html",
+            ),
+        ),
     ),
     Check(
-        "invalid-policy", "InvalidPolicy",
+        "invalid-policy",
+        "InvalidPolicy",
         "A policy document of the role is one AWS would refuse",
         "The document does not follow the IAM policy grammar (an Effect other than Allow or Deny, an "
         "element IAM does not know, an action name with spaces, a Resource that is not an ARN): AWS "
         "rejects it when the template is deployed or the policy is created, so the role will not have "
         "it. The verdicts it could change are unknown. Fix the document at the path named.",
         "error",
-        (("Grammar of the IAM JSON policy language", f"{_IAM_GUIDE}reference_policies_grammar.html"),
-         ("Validate IAM policies", f"{_IAM_GUIDE}access_policies_policy-validator.html")),
+        (
+            ("Grammar of the IAM JSON policy language", f"{_IAM_GUIDE}reference_policies_grammar.html"),
+            ("Validate IAM policies", f"{_IAM_GUIDE}access_policies_policy-validator.html"),
+        ),
     ),
     Check(
-        "unknown-action", "UnknownAction",
+        "unknown-action",
+        "UnknownAction",
         "A policy names an action AWS does not know",
         "IAM accepts an action name it does not know and matches nothing with it, so a misspelt action "
         "grants nothing. The finding names the nearest known action of the service.",
         "warning",
-        (("IAM JSON policy elements: Action", f"{_IAM_GUIDE}reference_policies_elements_action.html"),
-         ("Actions, resources, and condition keys for AWS services",
-          "https://docs.aws.amazon.com/service-authorization/latest/reference/"
-          "reference_policies_actions-resources-contextkeys.html")),
+        (
+            ("IAM JSON policy elements: Action", f"{_IAM_GUIDE}reference_policies_elements_action.html"),
+            (
+                "Actions, resources, and condition keys for AWS services",
+                "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+                "reference_policies_actions-resources-contextkeys.html",
+            ),
+        ),
     ),
     Check(
-        "trust-policy", "TrustPolicy",
+        "trust-policy",
+        "TrustPolicy",
         "The role's trust policy does not let Zeet assume it safely",
         "The trust policy decides who can assume the role. A failing finding means Zeet's account "
         "cannot assume it, or that principals other than Zeet can (a wildcard principal, NotPrincipal); "
         "a warning means a weaker setup, such as no sts:ExternalId condition (the confused-deputy "
         "problem) or other accounts trusted too.",
         "error",
-        (("Access to AWS accounts owned by third parties (external ID)",
-          f"{_IAM_GUIDE}id_roles_common-scenarios_third-party.html"),
-         ("The confused deputy problem", f"{_IAM_GUIDE}confused-deputy.html")),
+        (
+            (
+                "Access to AWS accounts owned by third parties (external ID)",
+                f"{_IAM_GUIDE}id_roles_common-scenarios_third-party.html",
+            ),
+            ("The confused deputy problem", f"{_IAM_GUIDE}confused-deputy.html"),
+        ),
     ),
     Check(
-        "excess-permission", "ExcessPermission",
+        "excess-permission",
+        "ExcessPermission",
         "The role allows actions that no selected Zeet feature needs",
         "These actions are allowed but no selected feature needs them. They widen what anyone holding "
         "the role can do; remove them unless something else uses the role.",
         "note",
-        (("Security best practices in IAM: apply least-privilege permissions",
-          f"{_IAM_GUIDE}best-practices.html#grant-least-privilege"),),
+        (
+            (
+                "Security best practices in IAM: apply least-privilege permissions",
+                f"{_IAM_GUIDE}best-practices.html#grant-least-privilege",
+            ),
+        ),
     ),
     Check(
-        "risky-permission", "RiskyPermission",
+        "risky-permission",
+        "RiskyPermission",
         "The role allows an action that can escalate privileges or act on every resource",
         "Actions such as iam:PassRole, iam:CreatePolicyVersion or a wildcard on every resource let a "
         "holder of the role gain more access than it was given. Scope them to the resources Zeet "
         "creates (the zeet-* names the rules list) or add conditions.",
         "warning",
-        (("Grant a user permissions to pass a role to an AWS service", f"{_IAM_GUIDE}id_roles_use_passrole.html"),
-         ("Security best practices in IAM: apply least-privilege permissions",
-          f"{_IAM_GUIDE}best-practices.html#grant-least-privilege")),
+        (
+            ("Grant a user permissions to pass a role to an AWS service", f"{_IAM_GUIDE}id_roles_use_passrole.html"),
+            (
+                "Security best practices in IAM: apply least-privilege permissions",
+                f"{_IAM_GUIDE}best-practices.html#grant-least-privilege",
+            ),
+        ),
     ),
 )
 CHECK_IDS: tuple[str, ...] = tuple(check.id for check in CHECKS)
@@ -166,20 +200,52 @@ class Finding:
     path: str | None = None  # where in the input the problem is, when it is not a statement
 
     def to_json(self) -> dict[str, Any]:
-        return {"fingerprint": self.fingerprint, "check": self.check, "level": self.level,
-                "role": self.role, "feature": self.feature, "subject": self.subject,
-                "message": self.message, "statement": self.statement, "fix": self.fix}
+        return {
+            "fingerprint": self.fingerprint,
+            "check": self.check,
+            "level": self.level,
+            "role": self.role,
+            "feature": self.feature,
+            "subject": self.subject,
+            "message": self.message,
+            "statement": self.statement,
+            "fix": self.fix,
+        }
 
 
-def _make(check: str, level: str, gate: str | None, role: RoleReport, feature: FeatureResult | None,
-          subject: str, message: str, *, headline: str | None = None, group: str | None = None,
-          statement: str | None = None, extra: str = "", fix: str | None = None,
-          path: str | None = None) -> Finding:
+def _make(
+    check: str,
+    level: str,
+    gate: str | None,
+    role: RoleReport,
+    feature: FeatureResult | None,
+    subject: str,
+    message: str,
+    *,
+    headline: str | None = None,
+    group: str | None = None,
+    statement: str | None = None,
+    extra: str = "",
+    fix: str | None = None,
+    path: str | None = None,
+) -> Finding:
     feature_id = feature.id if feature else None
     key = fingerprint(check, role.name, feature_id, subject, extra)
-    return Finding(check=check, level=level, gate=gate, role=role.name, feature=feature_id,
-                   subject=subject, message=message, headline=headline or message,
-                   group=group or key, statement=statement, fingerprint=key, fix=fix, path=path)
+    return Finding(
+        check=check,
+        level=level,
+        gate=gate,
+        role=role.name,
+        feature=feature_id,
+        subject=subject,
+        message=message,
+        headline=headline or message,
+        group=group or key,
+        statement=statement,
+        fingerprint=key,
+        fix=fix,
+        path=path,
+    )
 
 
 def fix_text(fix: Fix | None) -> str | None:
@@ -205,19 +271,34 @@ def _feature_findings(role: RoleReport, feature: FeatureResult) -> Iterator[Find
         fix = fix_text(group.fix)
         for action in group.actions:
             yield _make(
-                "missing-permission", "error", "missing", role, feature, action,
+                "missing-permission",
+                "error",
+                "missing",
+                role,
+                feature,
+                action,
                 f"{feature.title} lacks {label}: {action} ({_singular(group.reason)})",
                 headline=f"{feature.title} lacks {label} ({group.reason})",
-                group=f"missing/{feature.id}/{group.service}/{group.layer}", statement=statement, fix=fix)
+                group=f"missing/{feature.id}/{group.service}/{group.layer}",
+                statement=statement,
+                fix=fix,
+            )
     for item in feature.conditional:
         detail = [item.condition_text()] if item.keys else []
         detail.extend(item.reasons)
         tail = f": {'; '.join(detail)}" if detail else ""
         yield _make(
-            "conditional-permission", "warning", "conditional", role, feature, item.action,
+            "conditional-permission",
+            "warning",
+            "conditional",
+            role,
+            feature,
+            item.action,
             f"{feature.title}: {item.action} on {item.resource} is allowed only under conditions{tail}",
             headline=f"{feature.title}: required actions allowed only under conditions",
-            group=f"conditional/{feature.id}", statement=item.reasons[0] if item.reasons else None)
+            group=f"conditional/{feature.id}",
+            statement=item.reasons[0] if item.reasons else None,
+        )
 
 
 def _unknown_findings(role: RoleReport) -> Iterator[Finding]:
@@ -227,12 +308,23 @@ def _unknown_findings(role: RoleReport) -> Iterator[Finding]:
         count = f"{group.actions} required action{'s' if group.actions != 1 else ''}"
         features = ", ".join(titles.get(f, f) for f in group.features)
         yield _make(
-            "unknown-permission", "warning", "unknown", role, None, group.reason,
-            f"cannot verify {count} of {features}: {role.reason_text(group.reason)}", statement=group.reason)
+            "unknown-permission",
+            "warning",
+            "unknown",
+            role,
+            None,
+            group.reason,
+            f"cannot verify {count} of {features}: {role.reason_text(group.reason)}",
+            statement=group.reason,
+        )
 
 
-_TRUST_LEVEL =_TRUST_LEVEL = {"fail": ("error", "trust"), "warn": ("warning", None), "unknown": ("warning", "unknown"),
-                "info": ("note", None)}
+_TRUST_LEVEL = _TRUST_LEVEL = {
+    "fail": ("error", "trust"),
+    "warn": ("warning", None),
+    "unknown": ("warning", "unknown"),
+    "info": ("note", None),
+}
 
 
 def role_findings(role: RoleReport) -> list[Finding]:
@@ -246,16 +338,37 @@ def role_findings(role: RoleReport) -> list[Finding]:
         if trust.severity not in _TRUST_LEVEL:
             continue  # "ok": nothing to report
         level, gate = _TRUST_LEVEL[trust.severity]
-        add(_make("trust-policy", level, gate, role, None, trust.code,
-                  f"trust policy: {trust.message}", statement=trust.statement,
-                  extra=trust.statement or ""))
+        add(
+            _make(
+                "trust-policy",
+                level,
+                gate,
+                role,
+                None,
+                trust.code,
+                f"trust policy: {trust.message}",
+                statement=trust.statement,
+                extra=trust.statement or "",
+            )
+        )
     if role.not_zeet is not None:
         return []  # not audited: the role is not one Zeet uses
     for document in role.invalid_documents:
-        add(_make("invalid-policy", "error", "invalid-policy", role, None, document.policy,
-                  f"policy {document.policy!r} is invalid ({document.file}: {document.path}: "
-                  f"{document.problem}); AWS would refuse it", extra=document.path, path=document.path,
-                  fix=f"correct the document at {document.path}: {document.problem}"))
+        add(
+            _make(
+                "invalid-policy",
+                "error",
+                "invalid-policy",
+                role,
+                None,
+                document.policy,
+                f"policy {document.policy!r} is invalid ({document.file}: {document.path}: "
+                f"{document.problem}); AWS would refuse it",
+                extra=document.path,
+                path=document.path,
+                fix=f"correct the document at {document.path}: {document.problem}",
+            )
+        )
     for feature in role.features:
         for finding in _feature_findings(role, feature):
             add(finding)
@@ -263,22 +376,50 @@ def role_findings(role: RoleReport) -> list[Finding]:
         add(finding)
     for unknown in role.unknown_actions:
         hint = f"; did you mean {unknown.suggestion}?" if unknown.suggestion else ""
-        add(_make("unknown-action", "warning", None, role, None, unknown.action,
-                  f"{unknown.action} is not an action AWS knows: it grants nothing{hint}",
-                  statement=unknown.statement, extra=unknown.statement,
-                  fix=f"replace it with {unknown.suggestion}" if unknown.suggestion else None))
+        add(
+            _make(
+                "unknown-action",
+                "warning",
+                None,
+                role,
+                None,
+                unknown.action,
+                f"{unknown.action} is not an action AWS knows: it grants nothing{hint}",
+                statement=unknown.statement,
+                extra=unknown.statement,
+                fix=f"replace it with {unknown.suggestion}" if unknown.suggestion else None,
+            )
+        )
     for grant in role.excess.risky:
         needed = f"; needed by {', '.join(grant.needed_by)}" if grant.needed_by else ""
         conditional = " (conditional)" if grant.conditional else ""
-        add(_make("risky-permission", "warning", "excess-risky", role, None, grant.action,
-                  f"{grant.action} on {grant.resource}{conditional}: {grant.reason}{needed}",
-                  statement=grant.statement, extra=grant.resource))
+        add(
+            _make(
+                "risky-permission",
+                "warning",
+                "excess-risky",
+                role,
+                None,
+                grant.action,
+                f"{grant.action} on {grant.resource}{conditional}: {grant.reason}{needed}",
+                statement=grant.statement,
+                extra=grant.resource,
+            )
+        )
     for service in role.excess.services:
         levels = ", ".join(f"{level} {count}" for level, count in service.by_access_level)
         sample = f"; e.g. {', '.join(service.sample)}" if service.sample else ""
-        add(_make("excess-permission", "note", "excess", role, None, service.service,
-                  f"{service.total} {service.service} actions allowed that no selected feature needs "
-                  f"({levels}){sample}"))
+        add(
+            _make(
+                "excess-permission",
+                "note",
+                "excess",
+                role,
+                None,
+                service.service,
+                f"{service.total} {service.service} actions allowed that no selected feature needs ({levels}){sample}",
+            )
+        )
     return list(found.values())
 
 

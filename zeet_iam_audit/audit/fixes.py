@@ -31,13 +31,13 @@ def proposed_statements(requirements: Iterable[RequiredAction]) -> tuple[Propose
     statements = []
     for (resources, context), actions in sorted(by_scope.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         conditions = tuple(("StringEquals", key, values) for key, values in context)
-        statements.append(ProposedStatement(actions=tuple(sorted(actions, key=str.lower)),
-                                            resources=resources, conditions=conditions))
+        statements.append(
+            ProposedStatement(actions=tuple(sorted(actions, key=str.lower)), resources=resources, conditions=conditions)
+        )
     return tuple(statements)
 
 
-def propose_fix(layer: str, reason: str, deny_statements: Sequence[str],
-                requirements: Sequence[RequiredAction]) -> Fix:
+def propose_fix(layer: str, reason: str, deny_statements: Sequence[str], requirements: Sequence[RequiredAction]) -> Fix:
     """The fix for one missing group: ``layer`` and ``reason`` as the group states them,
     ``deny_statements`` the statements that deny, ``requirements`` those of the missing actions."""
     if layer == NO_ALLOW:
@@ -46,17 +46,25 @@ def propose_fix(layer: str, reason: str, deny_statements: Sequence[str],
         return Fix(change=f"add {count} to an identity-based policy of the role", statements=statements)
     if layer == EXPLICIT_DENY:
         where = "; ".join(deny_statements) or "the statement that denies them"
-        return Fix(change=f"remove these actions from {where}, or narrow its Action, Resource or Condition "
-                          "so that it does not cover Zeet's requests (no Allow overrides an explicit Deny)")
+        return Fix(
+            change=f"remove these actions from {where}, or narrow its Action, Resource or Condition "
+            "so that it does not cover Zeet's requests (no Allow overrides an explicit Deny)"
+        )
     if layer == BOUNDARY:
         if "denies" in reason:
-            return Fix(change="remove the Deny of these actions from the permissions boundary policy, or set "
-                              "a boundary that allows them (no Allow in the role overrides the boundary)")
-        return Fix(change="allow these actions in the permissions boundary policy too (the boundary caps "
-                          "what the role's own policies can grant)")
+            return Fix(
+                change="remove the Deny of these actions from the permissions boundary policy, or set "
+                "a boundary that allows them (no Allow in the role overrides the boundary)"
+            )
+        return Fix(
+            change="allow these actions in the permissions boundary policy too (the boundary caps "
+            "what the role's own policies can grant)"
+        )
     if layer == SCP:
-        return Fix(change="the organization's administrator must allow these actions in the service control "
-                          "policies that apply to this account (nothing in the role can lift an SCP)")
+        return Fix(
+            change="the organization's administrator must allow these actions in the service control "
+            "policies that apply to this account (nothing in the role can lift an SCP)"
+        )
     return Fix(change=f"change what blocks these actions: {reason}")
 
 
@@ -66,13 +74,18 @@ ADMINISTRATOR = ProposedStatement(actions=("*",), resources=("*",))
 def administrator_fix(layer: str, reason: str, deny_statements: Sequence[str]) -> Fix:
     """The fix when the default mode's Account Administrator requirement is missing."""
     if layer == NO_ALLOW:
-        return Fix(change="attach AdministratorAccess (arn:aws:iam::aws:policy/AdministratorAccess) or add "
-                          "this statement to a policy of the role", statements=(ADMINISTRATOR,))
+        return Fix(
+            change="attach AdministratorAccess (arn:aws:iam::aws:policy/AdministratorAccess) or add "
+            "this statement to a policy of the role",
+            statements=(ADMINISTRATOR,),
+        )
     return propose_fix(layer, reason, deny_statements, ())
 
 
 def trust_fix(statements: Sequence[str]) -> Fix:
     """The fix when Zeet cannot assume the role: the trust policy, not a permission, must change."""
     where = f" ({'; '.join(statements)})" if statements else ""
-    return Fix(change=f"change the trust policy{where} so that it allows Zeet's account sts:AssumeRole with "
-                      "the external id Zeet shows, and nothing else (see Trust); no permission statement helps")
+    return Fix(
+        change=f"change the trust policy{where} so that it allows Zeet's account sts:AssumeRole with "
+        "the external id Zeet shows, and nothing else (see Trust); no permission statement helps"
+    )

@@ -29,7 +29,8 @@ def invalid_documents(role: Role) -> tuple[InvalidDocument, ...]:
         reasons.append(role.permissions_boundary.unknown_reason)
     found = dict.fromkeys(
         InvalidDocument(file=r.file, policy=r.policy, path=r.path, problem=r.problem)
-        for r in reasons if isinstance(r, InvalidPolicy)
+        for r in reasons
+        if isinstance(r, InvalidPolicy)
     )
     return tuple(found)
 
@@ -102,7 +103,10 @@ def unknown_actions(role: Role, catalog: Catalog) -> tuple[UnknownAction, ...]:
                         continue
                     # A pattern that matches nothing has no one nearest name to offer.
                     pattern = "*" in action or "?" in action
-                    found[key] = UnknownAction(action=action, policy=name,
-                                               statement=f"{layer} {name!r} {statement.label}",
-                                               suggestion=None if pattern else nearest_action(action, catalog))
+                    found[key] = UnknownAction(
+                        action=action,
+                        policy=name,
+                        statement=f"{layer} {name!r} {statement.label}",
+                        suggestion=None if pattern else nearest_action(action, catalog),
+                    )
     return tuple(found.values())

@@ -37,8 +37,7 @@ class TrustFinding:
     statement: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "statement": self.statement}
+        return {"code": self.code, "severity": self.severity, "message": self.message, "statement": self.statement}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +98,15 @@ class MissingGroup:
     fix: Fix | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"service": self.service, "display": self.display, "actions": list(self.actions),
-                "layer": self.layer, "reason": self.reason, "statements": list(self.statements),
-                "fix": self.fix.to_json() if self.fix is not None else None}
+        return {
+            "service": self.service,
+            "display": self.display,
+            "actions": list(self.actions),
+            "layer": self.layer,
+            "reason": self.reason,
+            "statements": list(self.statements),
+            "fix": self.fix.to_json() if self.fix is not None else None,
+        }
 
 
 def service_label(display: str, prefix: str) -> str:
@@ -125,7 +130,7 @@ class OpenAction:
     reasons: tuple[str, ...] = ()  # unreadable policies, unresolved values, partial denies
 
     def condition_text(self) -> str:
-        """"condition keys aws:RequestedRegion decide an Allow" (empty without keys)."""
+        """ "condition keys aws:RequestedRegion decide an Allow" (empty without keys)."""
         if not self.keys:
             return ""
         decided = " and ".join("an Allow" if gate == "Allow" else "a Deny" for gate in self.gates) or "it"
@@ -133,9 +138,15 @@ class OpenAction:
         return f"{noun} {', '.join(self.keys)} decide{'s' if len(self.keys) == 1 else ''} {decided}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"action": self.action, "service": self.service, "display": self.display,
-                "resource": self.resource, "condition_keys": list(self.keys),
-                "gates": list(self.gates), "reasons": list(self.reasons)}
+        return {
+            "action": self.action,
+            "service": self.service,
+            "display": self.display,
+            "resource": self.resource,
+            "condition_keys": list(self.keys),
+            "gates": list(self.gates),
+            "reasons": list(self.reasons),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +212,14 @@ class ExcessService:
     sample: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"service": self.service, "total": self.total,
-                "by_access_level": dict(self.by_access_level), "conditional": self.conditional,
-                "resource_scoped": self.scoped, "sample": list(self.sample)}
+        return {
+            "service": self.service,
+            "total": self.total,
+            "by_access_level": dict(self.by_access_level),
+            "conditional": self.conditional,
+            "resource_scoped": self.scoped,
+            "sample": list(self.sample),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +233,15 @@ class RiskyGrant:
     statements: tuple[str, ...] = ()  # the granting statements, one by one
 
     def to_json(self) -> dict[str, Any]:
-        return {"action": self.action, "resource": self.resource, "reason": self.reason,
-                "needed_by": list(self.needed_by), "statement": self.statement,
-                "conditional": self.conditional, "statements": list(self.statements)}
+        return {
+            "action": self.action,
+            "resource": self.resource,
+            "reason": self.reason,
+            "needed_by": list(self.needed_by),
+            "statement": self.statement,
+            "conditional": self.conditional,
+            "statements": list(self.statements),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,9 +253,13 @@ class ExcessResult:
     analysed: bool = True  # False with --no-excess: the counts mean nothing then
 
     def to_json(self) -> dict[str, Any]:
-        return {"total_actions": self.total, "services": [s.to_json() for s in self.services],
-                "risky": [r.to_json() for r in self.risky],
-                "unknown_reasons": list(self.unknown_reasons), "analysed": self.analysed}
+        return {
+            "total_actions": self.total,
+            "services": [s.to_json() for s in self.services],
+            "risky": [r.to_json() for r in self.risky],
+            "unknown_reasons": list(self.unknown_reasons),
+            "analysed": self.analysed,
+        }
 
 
 # Decision values (policy.evaluate.Decision) as reports say them to people.
@@ -261,8 +287,12 @@ class DefaultModeResult:
     findings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"administrator": self.administrator, "mode": self.mode, "plan": self.plan,
-                "findings": list(self.findings)}
+        return {
+            "administrator": self.administrator,
+            "mode": self.mode,
+            "plan": self.plan,
+            "findings": list(self.findings),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +317,11 @@ class SimulationResult:
     error: str | None = None  # why the simulation could not run, when it could not
 
     def to_json(self) -> dict[str, Any]:
-        return {"checked": self.checked, "disagreements": [d.to_json() for d in self.disagreements],
-                "error": self.error}
+        return {
+            "checked": self.checked,
+            "disagreements": [d.to_json() for d in self.disagreements],
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,8 +357,14 @@ class WaiverNote:
     fingerprints: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"waiver": self.label, "reason": self.reason, "status": self.status,
-                "expires": self.expires, "origin": self.origin, "findings": list(self.fingerprints)}
+        return {
+            "waiver": self.label,
+            "reason": self.reason,
+            "status": self.status,
+            "expires": self.expires,
+            "origin": self.origin,
+            "findings": list(self.fingerprints),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,8 +395,12 @@ class UnknownAction:
     suggestion: str | None = None  # the nearest known name of that service
 
     def to_json(self) -> dict[str, Any]:
-        return {"action": self.action, "policy": self.policy, "statement": self.statement,
-                "suggestion": self.suggestion}
+        return {
+            "action": self.action,
+            "policy": self.policy,
+            "statement": self.statement,
+            "suggestion": self.suggestion,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,8 +465,9 @@ class RoleReport:
         """An unknown verdict's reason for people: an invalid policy is named as such."""
         for document in self.invalid_documents:
             if reason == document.text:
-                return (f"policy {document.policy!r} is invalid (AWS would refuse it): {document.path}: "
-                        f"{document.problem}")
+                return (
+                    f"policy {document.policy!r} is invalid (AWS would refuse it): {document.path}: {document.problem}"
+                )
         return reason
 
     def to_json(self, *, features: bool = True) -> dict[str, Any]:
@@ -496,8 +540,9 @@ class AuditReport:
                 waiver = self.waiver_of(finding.fingerprint)
                 if waiver is None and not all_findings:
                     continue
-                findings.append({**finding.to_json(), "waived": waiver is not None,
-                                 "waiver": waiver.label if waiver else None})
+                findings.append(
+                    {**finding.to_json(), "waived": waiver is not None, "waiver": waiver.label if waiver else None}
+                )
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "zeet-iam-audit", "version": self.tool_version},

@@ -80,8 +80,9 @@ def _statement(role: Role, ref: StatementRef) -> Statement | None:
     return None
 
 
-def never_used(action: str, decision: RoleDecision, role: Role, catalog: Catalog,
-               resources: ResourceCatalog) -> NeverUsed | None:
+def never_used(
+    action: str, decision: RoleDecision, role: Role, catalog: Catalog, resources: ResourceCatalog
+) -> NeverUsed | None:
     """For a conditional decision: the layer that in truth lacks an allow, when every Allow that made
     it conditional covers the scope only partly and names only resources ``action`` never uses."""
     result = decision.result
@@ -101,7 +102,8 @@ def never_used(action: str, decision: RoleDecision, role: Role, catalog: Catalog
             if _usable(action.lower(), str(entry), catalog, resources) is not False:
                 return None  # it may apply: a real partial grant (or no judgement)
         found.setdefault(uncertainty.statement.layer, []).append(
-            f"{uncertainty.statement} ({', '.join(statement.resources)})")
+            f"{uncertainty.statement} ({', '.join(statement.resources)})"
+        )
     certain = {ref.layer for ref in result.deciding if ref.effect is Effect.ALLOW}
     for layer in (Layer.IDENTITY, Layer.BOUNDARY):
         if layer in found and layer not in certain:

@@ -34,9 +34,16 @@ EXTERNAL_ID_KEY = "sts:externalid"
 RESTRICTING_KEYS = frozenset(
     k.lower()
     for k in (
-        "aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
-        "aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths",
-        "aws:userid", "aws:username",
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:userid",
+        "aws:username",
     )
 )
 # Keys whose value Zeet's AssumeRole call carries or that do not depend on the caller's setup.
@@ -186,7 +193,8 @@ def _for_zeet(condition: Condition, context: dict[str, tuple[str, ...]]) -> tupl
         except ConditionUnknown as error:
             return "unknown", error.reason
     why = _NEVER_SENT.get(key) or next(
-        (text for prefix, text in _NEVER_SENT_PREFIXES.items() if key.startswith(prefix)), None)
+        (text for prefix, text in _NEVER_SENT_PREFIXES.items() if key.startswith(prefix)), None
+    )
     if why is not None:
         outcomes = {_holds(condition, {})}
         if key == _MFA_KEY:  # absent for some callers, "false" for others: neither is MFA
@@ -196,10 +204,13 @@ def _for_zeet(condition: Condition, context: dict[str, tuple[str, ...]]) -> tupl
         return ("never", why) if outcomes == {False} else ("maybe", "")
     if key == _SOURCE_IP_KEY and split_operator(condition.operator)[1] == "IpAddress":
         if all(_private(v) for v in condition.values):
-            return "never", ("AWS sees Zeet's calls come from public addresses (or from none, through a "
-                             "VPC endpoint), never from these private ranges")
-        return "unknown", ("Zeet publishes no addresses it calls AWS from: whether these ranges hold them "
-                           "cannot be told")
+            return "never", (
+                "AWS sees Zeet's calls come from public addresses (or from none, through a "
+                "VPC endpoint), never from these private ranges"
+            )
+        return "unknown", (
+            "Zeet publishes no addresses it calls AWS from: whether these ranges hold them cannot be told"
+        )
     return "maybe", ""
 
 
@@ -258,19 +269,25 @@ def _audit_trust_policy(role: Role, policy: Policy, settings: TrustSettings) -> 
     findings.extend(_wildcard_findings(policy))
     findings.extend(_external_principal_findings(policy, _role_account(role), settings.zeet_account_id))
     if settings.zeet_account_id is None:
-        findings.append(TrustFinding(
-            "zeet-account-not-configured", "unknown",
-            "no Zeet management account id configured (--zeet-account-id, "
-            "ZEET_IAM_AUDIT_ZEET_ACCOUNT_ID or the config file): cannot check that Zeet can assume the role",
-        ))
+        findings.append(
+            TrustFinding(
+                "zeet-account-not-configured",
+                "unknown",
+                "no Zeet management account id configured (--zeet-account-id, "
+                "ZEET_IAM_AUDIT_ZEET_ACCOUNT_ID or the config file): cannot check that Zeet can assume the role",
+            )
+        )
     else:
         findings.extend(_zeet_findings(policy, settings))
     if role.max_session_duration is not None and role.max_session_duration < MIN_SESSION_SECONDS:
-        findings.append(TrustFinding(
-            "short-session", "info",
-            f"MaxSessionDuration is {role.max_session_duration} s, under {MIN_SESSION_SECONDS} s: "
-            "long Zeet operations may need to assume the role again",
-        ))
+        findings.append(
+            TrustFinding(
+                "short-session",
+                "info",
+                f"MaxSessionDuration is {role.max_session_duration} s, under {MIN_SESSION_SECONDS} s: "
+                "long Zeet operations may need to assume the role again",
+            )
+        )
     severities = {f.severity for f in findings}
     if "fail" in severities:
         status = TrustStatus.FAIL
@@ -291,29 +308,38 @@ def _wildcard_findings(policy: Policy) -> list[TrustFinding]:
     findings = []
     for statement in _allow_statements(policy):
         if statement.not_principal is not None:
-            findings.append(TrustFinding(
-                "not-principal-allow", "fail",
-                "Allow with NotPrincipal lets every principal not listed assume the role",
-                statement.label,
-            ))
+            findings.append(
+                TrustFinding(
+                    "not-principal-allow",
+                    "fail",
+                    "Allow with NotPrincipal lets every principal not listed assume the role",
+                    statement.label,
+                )
+            )
             continue
         if statement.principal is None or not _is_wildcard(statement.principal):
             continue
         restricting = [c.key for c in statement.conditions if c.key.lower() in RESTRICTING_KEYS]
         if restricting:
-            findings.append(TrustFinding(
-                "wildcard-principal-restricted", "warn",
-                f"principal \"*\" restricted only by conditions on {', '.join(sorted(set(restricting)))}",
-                statement.label,
-            ))
+            findings.append(
+                TrustFinding(
+                    "wildcard-principal-restricted",
+                    "warn",
+                    f'principal "*" restricted only by conditions on {", ".join(sorted(set(restricting)))}',
+                    statement.label,
+                )
+            )
         else:
             only_external = bool(_external_ids(statement)[0])
             detail = " (an external id is a shared secret, not an identity check)" if only_external else ""
-            findings.append(TrustFinding(
-                "wildcard-principal", "fail",
-                f"any AWS account can assume the role: principal \"*\" without a restricting condition{detail}",
-                statement.label,
-            ))
+            findings.append(
+                TrustFinding(
+                    "wildcard-principal",
+                    "fail",
+                    f'any AWS account can assume the role: principal "*" without a restricting condition{detail}',
+                    statement.label,
+                )
+            )
     return findings
 
 
@@ -324,11 +350,14 @@ def _external_principal_findings(policy: Policy, own: str | None, zeet: str | No
             continue
         others = _external_accounts(statement.principal, own, zeet)
         if others:
-            findings.append(TrustFinding(
-                "other-external-principals", "warn",
-                f"accounts other than Zeet's can assume the role: {', '.join(sorted(others))}",
-                statement.label,
-            ))
+            findings.append(
+                TrustFinding(
+                    "other-external-principals",
+                    "warn",
+                    f"accounts other than Zeet's can assume the role: {', '.join(sorted(others))}",
+                    statement.label,
+                )
+            )
     return findings
 
 
@@ -336,23 +365,30 @@ def _zeet_findings(policy: Policy, settings: TrustSettings) -> list[TrustFinding
     zeet = settings.zeet_account_id
     assert zeet is not None
     candidates = [
-        s for s in _allow_statements(policy)
+        s
+        for s in _allow_statements(policy)
         if s.principal is not None and (_names_account(s.principal, zeet) or _is_wildcard(s.principal))
     ]
     if not candidates:
         # An Allow whose action or principal the input does not resolve might be the one for Zeet.
         maybe = [s for s in policy.statements if s.effect is Effect.ALLOW and _unresolved_parts(s)]
         if maybe:
-            return [TrustFinding(
-                "trust-unresolved", "unknown",
-                "whether Zeet's account can assume the role depends on a value the input does not "
-                f"resolve: {_unresolved_parts(maybe[0])[0]}", maybe[0].label,
-            )]
-        return [TrustFinding(
-            "zeet-cannot-assume", "fail",
-            f"Zeet's management account {zeet} cannot assume the role: no statement allows "
-            f"{ASSUME_ACTION} to it",
-        )]
+            return [
+                TrustFinding(
+                    "trust-unresolved",
+                    "unknown",
+                    "whether Zeet's account can assume the role depends on a value the input does not "
+                    f"resolve: {_unresolved_parts(maybe[0])[0]}",
+                    maybe[0].label,
+                )
+            ]
+        return [
+            TrustFinding(
+                "zeet-cannot-assume",
+                "fail",
+                f"Zeet's management account {zeet} cannot assume the role: no statement allows {ASSUME_ACTION} to it",
+            )
+        ]
     findings: list[TrustFinding] = []
     blocked: list[TrustFinding] = []
     open_questions: list[TrustFinding] = []
@@ -370,10 +406,14 @@ def _zeet_findings(policy: Policy, settings: TrustSettings) -> list[TrustFinding
     findings.extend(denies)
     if usable:
         if not denies:
-            findings.append(TrustFinding(
-                "zeet-can-assume", "ok", f"Zeet's management account {zeet} can assume the role",
-                usable[0].label,
-            ))
+            findings.append(
+                TrustFinding(
+                    "zeet-can-assume",
+                    "ok",
+                    f"Zeet's management account {zeet} can assume the role",
+                    usable[0].label,
+                )
+            )
     elif open_questions:
         findings.extend(open_questions)  # one statement might let Zeet in: not known to fail
     else:
@@ -393,13 +433,19 @@ def _assess(statement: Statement, settings: TrustSettings) -> tuple[str, list[Tr
         if verdict == "never":
             never.append(_cannot_meet(condition, why, settings, statement))
         elif verdict == "unknown":
-            code = "trust-unresolved" if any(isinstance(v, Unresolved) for v in condition.values) \
+            code = (
+                "trust-unresolved"
+                if any(isinstance(v, Unresolved) for v in condition.values)
                 else "trust-condition-unknown"
-            unknown.append(TrustFinding(
-                code, "unknown",
-                f"whether Zeet can assume the role depends on the condition {_shown(condition)}: {why}",
-                statement.label,
-            ))
+            )
+            unknown.append(
+                TrustFinding(
+                    code,
+                    "unknown",
+                    f"whether Zeet can assume the role depends on the condition {_shown(condition)}: {why}",
+                    statement.label,
+                )
+            )
         elif verdict == "maybe":
             maybe.append(condition)
     if never:
@@ -412,11 +458,14 @@ def _assess(statement: Statement, settings: TrustSettings) -> tuple[str, list[Tr
         found.append(weakness)
     if maybe:
         keys = sorted({c.key for c in maybe}, key=str.lower)
-        found.append(TrustFinding(
-            "trust-conditional", "warn",
-            f"Zeet's AssumeRole also depends on {', '.join(keys)}, which Zeet's call may not meet",
-            statement.label,
-        ))
+        found.append(
+            TrustFinding(
+                "trust-conditional",
+                "warn",
+                f"Zeet's AssumeRole also depends on {', '.join(keys)}, which Zeet's call may not meet",
+                statement.label,
+            )
+        )
     return "usable", found
 
 
@@ -425,12 +474,15 @@ def _cannot_meet(condition: Condition, why: str, settings: TrustSettings, statem
     key = condition.key.lower()
     base = split_operator(condition.operator)[1]
     if key == EXTERNAL_ID_KEY and base == "Null":
-        message = (f"Zeet cannot assume this role: its condition {_shown(condition)} lets the role be "
-                   "assumed only when no external id is sent, and Zeet always sends one")
+        message = (
+            f"Zeet cannot assume this role: its condition {_shown(condition)} lets the role be "
+            "assumed only when no external id is sent, and Zeet always sends one"
+        )
     elif key == EXTERNAL_ID_KEY and settings.external_id is not None:
         shown = ", ".join(mask_external_id(v) for v in condition.values)
         return TrustFinding(
-            "external-id-mismatch", "fail",
+            "external-id-mismatch",
+            "fail",
             f"the sts:ExternalId condition ({condition.operator}) requires {shown}, not the configured "
             f"{mask_external_id(settings.external_id)}: Zeet cannot assume this role",
             statement.label,
@@ -448,7 +500,8 @@ def _external_id_weakness(statement: Statement) -> TrustFinding | None:
     conditions = _external_id_conditions(statement)
     if not conditions:
         return TrustFinding(
-            "external-id-missing", "warn",
+            "external-id-missing",
+            "warn",
             "no sts:ExternalId condition: the role is open to the confused-deputy problem "
             "(any Zeet customer's connection could name it)",
             statement.label,
@@ -460,14 +513,16 @@ def _external_id_weakness(statement: Statement) -> TrustFinding | None:
     shown = "; ".join(_shown(c) for c in conditions)
     if all(holds({EXTERNAL_ID_KEY: (probe,)}) for probe in _ANY_EXTERNAL_IDS):
         return TrustFinding(
-            "external-id-any", "warn",
+            "external-id-any",
+            "warn",
             f"the sts:ExternalId condition ({shown}) accepts any external id, so it protects nothing: "
             "the role is open to the confused-deputy problem (any Zeet customer's connection could name it)",
             statement.label,
         )
     if holds({}):
         return TrustFinding(
-            "external-id-optional", "warn",
+            "external-id-optional",
+            "warn",
             f"the sts:ExternalId condition ({shown}) also holds when no external id is sent, so it "
             "protects nothing against a caller that omits it",
             statement.label,
@@ -490,33 +545,46 @@ def _zeet_denies(policy: Policy, settings: TrustSettings) -> list[TrustFinding]:
         if "never" in verdicts:
             continue  # the Deny cannot apply to Zeet's call
         principal = statement.principal
-        applies = _statement_assumes(statement) and principal is not None and (
-            _is_wildcard(principal) or _names_account(principal, zeet))
+        applies = (
+            _statement_assumes(statement)
+            and principal is not None
+            and (_is_wildcard(principal) or _names_account(principal, zeet))
+        )
         if statement.not_principal is not None:
             applies = _statement_assumes(statement) and not _names_account(statement.not_principal, zeet)
         if not applies:
             if unresolved:  # its action or principal may turn out to cover Zeet: not known to pass
-                findings.append(TrustFinding(
-                    "trust-unresolved", "unknown",
-                    f"a Deny statement may block {ASSUME_ACTION} for Zeet's account {zeet}: it "
-                    f"depends on a value the input does not resolve: {unresolved[0]}",
-                    statement.label,
-                ))
+                findings.append(
+                    TrustFinding(
+                        "trust-unresolved",
+                        "unknown",
+                        f"a Deny statement may block {ASSUME_ACTION} for Zeet's account {zeet}: it "
+                        f"depends on a value the input does not resolve: {unresolved[0]}",
+                        statement.label,
+                    )
+                )
             continue
         if "unknown" in verdicts:
-            findings.append(TrustFinding(
-                "trust-unresolved", "unknown",
-                f"a Deny statement may block {ASSUME_ACTION} for Zeet's account {zeet}: its condition "
-                "depends on a value the input does not resolve", statement.label,
-            ))
+            findings.append(
+                TrustFinding(
+                    "trust-unresolved",
+                    "unknown",
+                    f"a Deny statement may block {ASSUME_ACTION} for Zeet's account {zeet}: its condition "
+                    "depends on a value the input does not resolve",
+                    statement.label,
+                )
+            )
             continue
         severity = "fail" if all(v == "holds" for v in verdicts) else "warn"
-        findings.append(TrustFinding(
-            "zeet-denied", severity,
-            f"a Deny statement blocks {ASSUME_ACTION} for Zeet's account {zeet}"
-            + ("" if severity == "fail" else " under some conditions"),
-            statement.label,
-        ))
+        findings.append(
+            TrustFinding(
+                "zeet-denied",
+                severity,
+                f"a Deny statement blocks {ASSUME_ACTION} for Zeet's account {zeet}"
+                + ("" if severity == "fail" else " under some conditions"),
+                statement.label,
+            )
+        )
     return findings
 
 
@@ -524,8 +592,10 @@ def _deny_condition(condition: Condition, context: dict[str, tuple[str, ...]], s
     """Whether a Deny's condition holds for Zeet's call; without a configured external id, only
     whether one is sent is known (Zeet always sends one)."""
     key = condition.key.lower()
-    if key == EXTERNAL_ID_KEY and settings.external_id is None and not any(
-        isinstance(v, Unresolved) for v in condition.values
+    if (
+        key == EXTERNAL_ID_KEY
+        and settings.external_id is None
+        and not any(isinstance(v, Unresolved) for v in condition.values)
     ):
         if split_operator(condition.operator)[1] != "Null":
             return "maybe"

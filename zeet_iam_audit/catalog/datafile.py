@@ -81,9 +81,7 @@ def damaged(origin: str, what: str) -> CatalogError:
     )
 
 
-def encode_catalog(
-    sources: Sequence[CatalogSource], actions: Iterable[tuple[ActionInfo, Iterable[int]]]
-) -> bytes:
+def encode_catalog(sources: Sequence[CatalogSource], actions: Iterable[tuple[ActionInfo, Iterable[int]]]) -> bytes:
     """The data file for ``actions``, each with the positions in ``sources`` of those that know it.
 
     The output depends only on the arguments: services and actions are sorted (actions by their
@@ -103,8 +101,7 @@ def encode_catalog(
         resource = "1" if info.resource_level else "0"
         lines[key] = f"{info.name}\t{level}\t{resource}\t{''.join(map(str, positions))}\n"
     body = "".join(
-        f"@{service}\n" + "".join(lines[key] for key in sorted(lines))
-        for service, lines in sorted(by_service.items())
+        f"@{service}\n" + "".join(lines[key] for key in sorted(lines)) for service, lines in sorted(by_service.items())
     ).encode("utf-8")
     metadata = {
         "body_crc32": zlib.crc32(body),
@@ -112,8 +109,7 @@ def encode_catalog(
         "generator": "scripts/generate_catalog.py",
         "services": len(by_service),
         "sources": [
-            {"count": s.count, "data_date": s.data_date, "name": s.name, "version": s.version}
-            for s in sources
+            {"count": s.count, "data_date": s.data_date, "name": s.name, "version": s.version} for s in sources
         ],
         "total": sum(len(lines) for lines in by_service.values()),
     }

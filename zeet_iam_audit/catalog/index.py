@@ -120,9 +120,7 @@ class Catalog:
                 continue
             prefix = service + ":"
             for info, lower in zip(parsed.actions, parsed.lower_names, strict=True):
-                matched = any(m(lower) for m in name_matchers) or any(
-                    m(prefix + lower) for m in full_matchers
-                )
+                matched = any(m(lower) for m in name_matchers) or any(m(prefix + lower) for m in full_matchers)
                 if matched is keep_matched:
                     yield info
 
@@ -142,8 +140,7 @@ class Catalog:
         """Sources, dates and counts as JSON-able values (what ``zeet-iam-audit catalog`` shows)."""
         return {
             "sources": [
-                {"name": s.name, "version": s.version, "data_date": s.data_date, "count": s.count}
-                for s in self.sources
+                {"name": s.name, "version": s.version, "data_date": s.data_date, "count": s.count} for s in self.sources
             ],
             "data_date": self.data_date,
             "total": len(self),
@@ -211,9 +208,7 @@ class _Plan:
 
     def covers_whole(self, service: str) -> bool:
         """Whether some pattern matches every action of ``service`` (``s3:*``, ``*``, ``*:*``)."""
-        return service in self._whole_services or any(
-            whole and svc(service) for svc, _, whole in self._service_globs
-        )
+        return service in self._whole_services or any(whole and svc(service) for svc, _, whole in self._service_globs)
 
 
 _ANY = compile_pattern("*")

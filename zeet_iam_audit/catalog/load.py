@@ -35,8 +35,7 @@ def read_catalog(resource: Traversable) -> Catalog:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise CatalogError(
-            f"{origin}: cannot read the IAM action catalogue data ({reason}); "
-            "reinstall zeet-iam-audit"
+            f"{origin}: cannot read the IAM action catalogue data ({reason}); reinstall zeet-iam-audit"
         ) from None
     return parse_catalog(data, origin=origin)
 

@@ -172,8 +172,7 @@ def _could_match_part(pattern: str, arn_format: str) -> bool:
 
 def _damaged(origin: str, what: str) -> CatalogError:
     return CatalogError(
-        f"{origin}: damaged resource-type data ({what}); "
-        f"reinstall zeet-iam-audit or regenerate it with `{_REGENERATE}`"
+        f"{origin}: damaged resource-type data ({what}); reinstall zeet-iam-audit or regenerate it with `{_REGENERATE}`"
     )
 
 
@@ -318,9 +317,7 @@ def parse_resource_catalog(data: bytes, *, origin: str = "resource-type data") -
     if split < 0:
         raise _damaged(origin, "no services")
     try:
-        lines = [
-            line for line in data[:split].decode("utf-8").splitlines() if not line.startswith("#")
-        ]
+        lines = [line for line in data[:split].decode("utf-8").splitlines() if not line.startswith("#")]
         metadata = json.loads(lines[-1]) if len(lines) == 1 else None
         if not isinstance(metadata, dict) or metadata.get("format") != RESOURCES_FORMAT:
             raise ValueError("unexpected metadata")

@@ -41,21 +41,29 @@ def build_parser() -> argparse.ArgumentParser:
         "output), map each to the Zeet features that need the action, and say what blocks it and how to "
         "fix it. Exit code 0 when failures were found, 1 when the text holds none, 2 when it cannot run.",
     )
-    parser.add_argument("text", nargs="?", help="the error text, or a file holding it (default, or '-': "
-                        "standard input)")
+    parser.add_argument(
+        "text", nargs="?", help="the error text, or a file holding it (default, or '-': standard input)"
+    )
     parser.add_argument("--log", type=Path, metavar="FILE", help="read the text from FILE (a CI log, saved output)")
-    add_input_arguments(parser, role_help="the role to evaluate every failure on (default: the role each "
-                        "message names, found in --file)")
-    parser.add_argument("--decode", action="store_true",
-                        help="decode EC2's encoded messages with sts:DecodeAuthorizationMessage using your "
-                        "AWS credentials (automatic with --role-arn)")
+    add_input_arguments(
+        parser,
+        role_help="the role to evaluate every failure on (default: the role each message names, found in --file)",
+    )
+    parser.add_argument(
+        "--decode",
+        action="store_true",
+        help="decode EC2's encoded messages with sts:DecodeAuthorizationMessage using your "
+        "AWS credentials (automatic with --role-arn)",
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--output", type=Path, help="write the diagnosis to FILE instead of stdout")
     return parser
 
 
-PROMPT = ("zeet-iam-audit diagnose: paste the error text, then press Ctrl-D on a new line "
-          "(or give it as TEXT, --log FILE, or through a pipe)")
+PROMPT = (
+    "zeet-iam-audit diagnose: paste the error text, then press Ctrl-D on a new line "
+    "(or give it as TEXT, --log FILE, or through a pipe)"
+)
 # A TEXT that is one word ending like a saved log or output, but names no file: probably a wrong path.
 _FILE_LIKE = re.compile(r"^[^\s]*\.(?:log|txt|json|out|xml|yaml|yml)$", re.IGNORECASE)
 
@@ -94,8 +102,10 @@ def _read_text(args: argparse.Namespace, context: CommandContext) -> tuple[str, 
             notes.append(f"zeet-iam-audit diagnose: read the file {args.text} (--log FILE says so explicitly)")
             text = _read_file(named)
         elif _FILE_LIKE.match(text.strip()):
-            raise UsageError(f"diagnose: {text.strip()!r} looks like a file name, but there is no such file; "
-                             "give the error text itself, or the file with --log FILE")
+            raise UsageError(
+                f"diagnose: {text.strip()!r} looks like a file name, but there is no such file; "
+                "give the error text itself, or the file with --log FILE"
+            )
     else:
         if context.stdin is None:
             raise UsageError("diagnose: no text: give TEXT, --log FILE, or pipe it to standard input")
@@ -140,8 +150,13 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
                 raise UsageError(f"{loaded.source}: no role named {args.role!r} (roles here: {names or 'none'})")
         elif loaded.live and len(loaded.roles) == 1:
             forced = loaded.roles[0]
-        choice = RoleChoice(roles=loaded.roles, forced=forced, source=loaded.source, scps=loaded.scps,
-                            scp_unknown_reason=loaded.scp_unknown_reason)
+        choice = RoleChoice(
+            roles=loaded.roles,
+            forced=forced,
+            source=loaded.source,
+            scps=loaded.scps,
+            scp_unknown_reason=loaded.scp_unknown_reason,
+        )
         session = loaded.session
     elif args.role:
         raise UsageError("--role needs --file (the file holding the role)")
@@ -157,5 +172,8 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     result = diagnose(denials, rules, catalog, choice, notes)
     rendered = render_json(result) if args.format == "json" else render_text(result)
     messages.append(summary(result))
-    return CommandResult(outputs=(Output(rendered, args.output),),
-                         exit_code=EXIT_FOUND if result.findings else EXIT_NONE, messages=tuple(messages))
+    return CommandResult(
+        outputs=(Output(rendered, args.output),),
+        exit_code=EXIT_FOUND if result.findings else EXIT_NONE,
+        messages=tuple(messages),
+    )

@@ -26,27 +26,45 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = new_parser("diff", "Compare two versions of a role feature by feature: coverage gained "
-                        "and lost, excess and risky grants, trust. Exit 1 when the change regresses.")
+    parser = new_parser(
+        "diff",
+        "Compare two versions of a role feature by feature: coverage gained "
+        "and lost, excess and risky grants, trust. Exit 1 when the change regresses.",
+    )
     parser.add_argument("old", nargs="?", type=Path, help="the role before the change (a file)")
     parser.add_argument("new", nargs="?", type=Path, help="the role after the change (a file)")
-    parser.add_argument("--old-role-arn", metavar="ARN",
-                        help="read the old role from AWS (read-only) instead of a file; then give only NEW")
-    parser.add_argument("--input-type", choices=("gaad", "role", "policy", "cloudformation", "terraform"),
-                        help="the kind of both files, when detection should not decide")
+    parser.add_argument(
+        "--old-role-arn",
+        metavar="ARN",
+        help="read the old role from AWS (read-only) instead of a file; then give only NEW",
+    )
+    parser.add_argument(
+        "--input-type",
+        choices=("gaad", "role", "policy", "cloudformation", "terraform"),
+        help="the kind of both files, when detection should not decide",
+    )
     parser.add_argument("--role", help="the role to compare in files holding several (name or ARN)")
     parser.add_argument("--all-roles", action="store_true", help="compare every role, paired by name")
-    parser.add_argument("--parameter", action="append", metavar="NAME=VALUE",
-                        help="a CloudFormation parameter value for both templates (repeatable)")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a CloudFormation parameter value for both templates (repeatable)",
+    )
     parser.add_argument("--features", action="append", metavar="ID[,ID]", help="features to compare (default: all)")
-    parser.add_argument("--with", dest="variants", action="append", metavar="VARIANT",
-                        help="add a rule's optional group (repeatable)")
+    parser.add_argument(
+        "--with", dest="variants", action="append", metavar="VARIANT", help="add a rule's optional group (repeatable)"
+    )
     parser.add_argument("--plan", help="the Zeet plan")
     parser.add_argument("--mode", choices=("auto", "default", "fine-grained"))
     parser.add_argument("--zeet-account-id", help="Zeet's management account id (12 digits)")
     parser.add_argument("--external-id", help="the external id Zeet passes when assuming the role")
-    parser.add_argument("--template-extras", type=Path, metavar="FILE",
-                        help="TOML listing a Terraform template's extra required actions")
+    parser.add_argument(
+        "--template-extras",
+        type=Path,
+        metavar="FILE",
+        help="TOML listing a Terraform template's extra required actions",
+    )
     parser.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
     parser.add_argument("--config", type=Path, help="config file (default: ./.zeet-iam-audit.toml)")
     parser.add_argument("--no-excess", action="store_true", help="skip the excess comparison")
@@ -58,29 +76,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _audit_file(path: Path, args: argparse.Namespace, options: AuditOptions, rules: RuleSet,
-                catalog: Catalog) -> AuditReport:
+def _audit_file(
+    path: Path, args: argparse.Namespace, options: AuditOptions, rules: RuleSet, catalog: Catalog
+) -> AuditReport:
     from zeet_iam_audit.run import parse_parameters, select_roles, with_locations
     from zeet_iam_audit.sources import load_file
 
     source = load_file(path, args.input_type, parameters=parse_parameters(args.parameter))
-    roles, _ = select_roles(source.roles, role=args.role, all_roles=args.all_roles,
-                            zeet_account=options.trust.zeet_account_id, path=str(path))
+    roles, _ = select_roles(
+        source.roles,
+        role=args.role,
+        all_roles=args.all_roles,
+        zeet_account=options.trust.zeet_account_id,
+        path=str(path),
+    )
     skipped = [SkippedItem(s.name, s.reason, s.origin) for s in source.skipped]
-    report = audit_roles(roles, rules, catalog, options, tool_version=__version__, skipped=skipped,
-                         inputs=(str(path),))
+    report = audit_roles(roles, rules, catalog, options, tool_version=__version__, skipped=skipped, inputs=(str(path),))
     return with_locations(report, roles)
 
 
-def _audit_live(arn: str, args: argparse.Namespace, options: AuditOptions, rules: RuleSet,
-                catalog: Catalog) -> AuditReport:
+def _audit_live(
+    arn: str, args: argparse.Namespace, options: AuditOptions, rules: RuleSet, catalog: Catalog
+) -> AuditReport:
     try:
         from zeet_iam_audit.sources.live import LiveOptions, read_live
     except ImportError as error:
-        raise UsageError(f"--old-role-arn: the live source is not available ({error}); "
-                         "install zeet-iam-audit[live] or compare two files") from None
-    result = read_live(LiveOptions(role_arns=(arn,), profile=args.profile, region=args.region,
-                                   endpoint_url=args.endpoint_url))
+        raise UsageError(
+            f"--old-role-arn: the live source is not available ({error}); "
+            "install zeet-iam-audit[live] or compare two files"
+        ) from None
+    result = read_live(
+        LiveOptions(role_arns=(arn,), profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
+    )
     roles = list(result.source.roles)
     return audit_roles(roles, rules, catalog, options, tool_version=__version__, inputs=(arn,))
 
@@ -90,8 +117,10 @@ def _audit_live(arn: str, args: argparse.Namespace, options: AuditOptions, rules
 
 def _feature_lines(change: FeatureChange) -> list[str]:
     mark = "REGRESSED" if change.regression else "improved" if change.improvement else "changed"
-    lines = [f"    {mark:<9}  {change.section} {change.title} ({change.id}): "
-             f"{change.old or 'not audited'} → {change.new or 'not audited'}"]
+    lines = [
+        f"    {mark:<9}  {change.section} {change.title} ({change.id}): "
+        f"{change.old or 'not audited'} → {change.new or 'not audited'}"
+    ]
     if change.newly_missing:
         lines.append(f"               newly missing: {', '.join(change.newly_missing)}")
     if change.newly_granted:
@@ -113,13 +142,15 @@ def _role_table(role: RoleDiff) -> list[str]:
     for change in changed:
         lines += _feature_lines(change)
     unchanged = len(role.features) - len(changed)
-    lines.append(f"    {unchanged} feature{'s' if unchanged != 1 else ''} unchanged" if changed
-                 else "    no feature changed")
+    lines.append(
+        f"    {unchanged} feature{'s' if unchanged != 1 else ''} unchanged" if changed else "    no feature changed"
+    )
     trust = role.trust
     if trust is not None:
         weakened = " (WEAKENED)" if trust.weakened else ""
-        lines.append(f"  Trust: {trust.old} → {trust.new}{weakened}" if trust.changed
-                     else f"  Trust: {trust.new}, unchanged")
+        lines.append(
+            f"  Trust: {trust.old} → {trust.new}{weakened}" if trust.changed else f"  Trust: {trust.new}, unchanged"
+        )
         lines.extend(f"    + {f.severity}  {f.message}" for f in trust.added)
         lines.extend(f"    - {f.severity}  {f.message}" for f in trust.removed)
     excess = role.excess
@@ -154,9 +185,13 @@ def render_diff_markdown(diff: DiffReport) -> str:
     from zeet_iam_audit.formats.markdown import code, md
 
     result = "**fails**" if diff.regressions else "**passes**"
-    lines = ["## zeet-iam-audit diff", "",
-             f"{', '.join(code(i) for i in diff.old_inputs)} → {', '.join(code(i) for i in diff.new_inputs)}: "
-             f"{result} ({_verdict(diff)}).", ""]
+    lines = [
+        "## zeet-iam-audit diff",
+        "",
+        f"{', '.join(code(i) for i in diff.old_inputs)} → {', '.join(code(i) for i in diff.new_inputs)}: "
+        f"{result} ({_verdict(diff)}).",
+        "",
+    ]
     lines.extend(f"- {md(line)}" for line in diff.regressions)
     if diff.regressions:
         lines.append("")
@@ -175,11 +210,14 @@ def render_diff_markdown(diff: DiffReport) -> str:
                     parts.append("newly missing: " + ", ".join(code(a) for a in change.newly_missing))
                 if change.newly_granted:
                     parts.append("newly granted: " + ", ".join(code(a) for a in change.newly_granted))
-                parts += [f"{code(a.action)} now {a.new}" for a in change.actions
-                          if a.new not in ("missing", "allowed")]
+                parts += [
+                    f"{code(a.action)} now {a.new}" for a in change.actions if a.new not in ("missing", "allowed")
+                ]
                 mark = "**regressed**" if change.regression else "improved" if change.improvement else "changed"
-                lines.append(f"| {md(change.title)} | {change.old or '-'} | {change.new or '-'} | "
-                             f"{mark}: {'<br>'.join(parts) or 'status only'} |")
+                lines.append(
+                    f"| {md(change.title)} | {change.old or '-'} | {change.new or '-'} | "
+                    f"{mark}: {'<br>'.join(parts) or 'status only'} |"
+                )
             lines.append("")
         lines.append(f"{len(role.features) - len(changed)} features unchanged.")
         lines.append("")
@@ -191,8 +229,11 @@ def render_diff_markdown(diff: DiffReport) -> str:
             lines.append("")
         excess = role.excess
         if excess is not None and excess.changed:
-            lines += [f"<details><summary>Excess: {excess.old} → {excess.new} allowed actions no selected "
-                      "feature needs</summary>", ""]
+            lines += [
+                f"<details><summary>Excess: {excess.old} → {excess.new} allowed actions no selected "
+                "feature needs</summary>",
+                "",
+            ]
             lines.extend(f"- {code(s.service)}: {s.old} → {s.new}" for s in excess.services)
             lines.extend(f"- risky grant added: {code(g)}" for g in excess.risky_added)
             lines.extend(f"- risky grant removed: {code(g)}" for g in excess.risky_removed)
@@ -245,5 +286,8 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     summary = f"zeet-iam-audit: diff: {_verdict(diff)}"
     if regressions:
         summary += ": " + "; ".join(regressions)
-    return CommandResult(outputs=(Output(render_diff(diff, args.format), args.output),),
-                         exit_code=1 if regressions else 0, messages=(summary,))
+    return CommandResult(
+        outputs=(Output(render_diff(diff, args.format), args.output),),
+        exit_code=1 if regressions else 0,
+        messages=(summary,),
+    )

@@ -36,15 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
         "2 when it cannot run.",
     )
     parser.add_argument("action", help="the IAM action, e.g. sqs:CreateQueue (any case)")
-    parser.add_argument("--resource", default="*",
-                        help="the resource ARN, or a pattern such as a rule's scope (default: *)")
-    parser.add_argument("--context", action="append", metavar="KEY=VALUE",
-                        help="a request context value (repeatable; a key given twice holds a list); with "
-                        "any, conditions are decided and keys not given are absent")
+    parser.add_argument(
+        "--resource", default="*", help="the resource ARN, or a pattern such as a rule's scope (default: *)"
+    )
+    parser.add_argument(
+        "--context",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a request context value (repeatable; a key given twice holds a list); with "
+        "any, conditions are decided and keys not given are absent",
+    )
     add_input_arguments(parser, role_help="the role to explain in a file holding several (name or ARN)")
     parser.add_argument("--all-roles", action="store_true", help="explain for every role in the file")
-    parser.add_argument("--zeet-account-id",
-                        help="in a file with several roles, explain for those Zeet's account can assume")
+    parser.add_argument(
+        "--zeet-account-id", help="in a file with several roles, explain for those Zeet's account can assume"
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--output", type=Path, help="write the explanation to FILE instead of stdout")
     return parser
@@ -95,13 +101,27 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     roles = list(loaded.roles)
     if not loaded.live:
         account = args.zeet_account_id or settings.get("zeet_account_id")
-        roles, skipped = select_roles(roles, role=args.role, all_roles=args.all_roles,
-                                      zeet_account=str(account) if account else None, path=loaded.source)
+        roles, skipped = select_roles(
+            roles,
+            role=args.role,
+            all_roles=args.all_roles,
+            zeet_account=str(account) if account else None,
+            path=loaded.source,
+        )
         notes.extend(f"not explained: {item.name} ({item.reason})" for item in skipped)
     elif args.role:
         raise UsageError("--role chooses among a file's roles; with --role-arn the role is the one named")
-    explanation = explain(resolved.action, args.resource, request_context, roles, rules, catalog,
-                          scps=loaded.scps, scp_unknown_reason=loaded.scp_unknown_reason, notes=notes)
+    explanation = explain(
+        resolved.action,
+        args.resource,
+        request_context,
+        roles,
+        rules,
+        catalog,
+        scps=loaded.scps,
+        scp_unknown_reason=loaded.scp_unknown_reason,
+        notes=notes,
+    )
     if args.format == "json":
         text = render_json(explanation)
     else:  # within the terminal's width on stdout, 110 columns in a file

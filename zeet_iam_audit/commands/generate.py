@@ -40,21 +40,40 @@ def build_parser() -> argparse.ArgumentParser:
         "Generate a least-privilege IAM role for Zeet: the trust policy and the permission policies of the "
         "chosen features, as a role file (json), CloudFormation or Terraform. Exit code 0, or 2 when it cannot.",
     )
-    parser.add_argument("--features", action="append", metavar="ID[,ID]",
-                        help="the features to grant (default: all, as Zeet's default setup enables them)")
-    parser.add_argument("--with", dest="variants", action="append", metavar="VARIANT[,VARIANT]",
-                        help="add a rule's optional group, e.g. custom-domain (repeatable)")
-    parser.add_argument("--format", choices=FORMATS, default="json",
-                        help="json: a role file zeet-iam-audit --file reads (default); cloudformation: a YAML "
-                        "template; terraform: HCL")
+    parser.add_argument(
+        "--features",
+        action="append",
+        metavar="ID[,ID]",
+        help="the features to grant (default: all, as Zeet's default setup enables them)",
+    )
+    parser.add_argument(
+        "--with",
+        dest="variants",
+        action="append",
+        metavar="VARIANT[,VARIANT]",
+        help="add a rule's optional group, e.g. custom-domain (repeatable)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="json",
+        help="json: a role file zeet-iam-audit --file reads (default); cloudformation: a YAML template; terraform: HCL",
+    )
     parser.add_argument("--output", type=Path, help="write to FILE instead of stdout")
     parser.add_argument("--zeet-account-id", help="Zeet's management account id (12 digits)")
     parser.add_argument("--external-id", help="the external id Zeet passes when assuming the role")
     parser.add_argument("--role-name", help="the role's name (default: zeet-cloud-connection)")
-    parser.add_argument("--account-id", help="your account id, for the ARNs of the json role file "
-                        "(default: 000000000000; templates take it from the deployment)")
-    parser.add_argument("--template-extras", type=Path, metavar="FILE",
-                        help="TOML listing a Terraform template's extra actions (for terraform-modules)")
+    parser.add_argument(
+        "--account-id",
+        help="your account id, for the ARNs of the json role file "
+        "(default: 000000000000; templates take it from the deployment)",
+    )
+    parser.add_argument(
+        "--template-extras",
+        type=Path,
+        metavar="FILE",
+        help="TOML listing a Terraform template's extra actions (for terraform-modules)",
+    )
     add_state_arguments(parser)
     parser.add_argument("--config", type=Path, help="config file (default: ./.zeet-iam-audit.toml)")
     parser.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
@@ -96,10 +115,12 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     zeet = args.zeet_account_id or settings.get("zeet_account_id")
     external = args.external_id or settings.get("external_id")
     role = generate_role(
-        rules, catalog,
+        rules,
+        catalog,
         zeet_account_id=str(zeet) if zeet else None,
         external_id=str(external) if external else None,
-        features=features, variants=variants,
+        features=features,
+        variants=variants,
         role_name=role_name,
         template_extras=extras,
         write_boundary=write_boundary,
@@ -111,5 +132,6 @@ def run(args: argparse.Namespace, context: CommandContext) -> CommandResult:
     messages.append(
         f"zeet-iam-audit generate: {role.actions} actions for {len(role.features)} feature"
         f"{'s' if len(role.features) != 1 else ''} in {count} managed polic{'ies' if count != 1 else 'y'} "
-        f"({sizes} of {POLICY_SIZE_LIMIT} characters)")
+        f"({sizes} of {POLICY_SIZE_LIMIT} characters)"
+    )
     return CommandResult(outputs=(Output(text, args.output),), exit_code=0, messages=tuple(messages))

@@ -26,6 +26,7 @@ class RenderOptions:
 
 Renderer = Callable[[AuditReport, RenderOptions], str]
 
+
 def render_table_with_waivers(report: AuditReport, options: RenderOptions) -> str:
     """The table, followed by the waivers and what they did (the other formats show them inline)."""
     from zeet_iam_audit.formats.printable import printable

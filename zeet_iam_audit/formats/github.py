@@ -66,8 +66,9 @@ def _title(role: RoleReport, finding: Finding) -> str:
     return f"zeet-iam-audit {finding.check}: {where}"
 
 
-def _role_lines(report: AuditReport, role: RoleReport, index: SourceIndex | None,
-                options: RenderOptions) -> list[Annotation]:
+def _role_lines(
+    report: AuditReport, role: RoleReport, index: SourceIndex | None, options: RenderOptions
+) -> list[Annotation]:
     file = relative_path(role.source, options.root) if role.source in report.inputs else None
     findings = role_findings(role)
     active = [f for f in findings if report.waiver_of(f.fingerprint) is None and f.check != "excess-permission"]
@@ -77,25 +78,44 @@ def _role_lines(report: AuditReport, role: RoleReport, index: SourceIndex | None
         first = group[0]
         line = finding_line(index, role, first) if index is not None and file else None
         command = _COMMAND[first.level]
-        lines.append((command, workflow_command(command, _message(role, group),
-                                                file=file, line=line, title=_title(role, first))))
+        lines.append(
+            (command, workflow_command(command, _message(role, group), file=file, line=line, title=_title(role, first)))
+        )
     excess = [f for f in findings if f.check == "excess-permission" and report.waiver_of(f.fingerprint) is None]
     if excess:
         counts = {service.service: service.total for service in role.excess.services}
         listed = ", ".join(f"{f.subject} {counts.get(f.subject, 0)}" for f in excess)
         total = sum(counts.get(f.subject, 0) for f in excess)
         line = finding_line(index, role, excess[0]) if index is not None and file else None
-        lines.append(("notice", workflow_command(
-            "notice", f"Role {role.name}: {total} allowed actions that no selected feature needs ({listed})",
-            file=file, line=line, title=f"zeet-iam-audit excess-permission: {role.name}")))
+        lines.append(
+            (
+                "notice",
+                workflow_command(
+                    "notice",
+                    f"Role {role.name}: {total} allowed actions that no selected feature needs ({listed})",
+                    file=file,
+                    line=line,
+                    title=f"zeet-iam-audit excess-permission: {role.name}",
+                ),
+            )
+        )
     for group in _groups(waived):
         first = group[0]
         note = report.waiver_of(first.fingerprint)
         assert note is not None
         line = finding_line(index, role, first) if index is not None and file else None
-        lines.append(("notice", workflow_command(
-            "notice", f"{_message(role, group)} (waived by {note.label}: {note.reason})",
-            file=file, line=line, title=f"waived {_title(role, first)}")))
+        lines.append(
+            (
+                "notice",
+                workflow_command(
+                    "notice",
+                    f"{_message(role, group)} (waived by {note.label}: {note.reason})",
+                    file=file,
+                    line=line,
+                    title=f"waived {_title(role, first)}",
+                ),
+            )
+        )
     return lines
 
 
@@ -113,13 +133,18 @@ def _within_limits(annotations: list[Annotation]) -> list[str]:
             shown[command] += 1
             kept.append(line)
     left = totals - shown
-    counts = ", ".join(f"{left[c]} {'errors' if c == 'error' else c + 's'}"
-                       for c in ("error", "warning", "notice") if left[c])
-    kept.append(workflow_command(
-        "notice", f"{left.total()} more annotations not shown ({counts}): GitHub shows "
-        f"{ANNOTATIONS_PER_LEVEL} of each level per step. The full list is in the job summary "
-        "(--markdown), the SARIF report (--sarif) and the table (--format table).",
-        title="zeet-iam-audit: more findings"))
+    counts = ", ".join(
+        f"{left[c]} {'errors' if c == 'error' else c + 's'}" for c in ("error", "warning", "notice") if left[c]
+    )
+    kept.append(
+        workflow_command(
+            "notice",
+            f"{left.total()} more annotations not shown ({counts}): GitHub shows "
+            f"{ANNOTATIONS_PER_LEVEL} of each level per step. The full list is in the job summary "
+            "(--markdown), the SARIF report (--sarif) and the table (--format table).",
+            title="zeet-iam-audit: more findings",
+        )
+    )
     return kept
 
 
@@ -131,13 +156,30 @@ def render_github(report: AuditReport, options: RenderOptions) -> str:
     for note in report.waivers:
         file = note.origin or None
         if note.status == "expired":
-            annotations.append(("error", workflow_command(
-                "error", f"{note.label} expired on {note.expires}: it waives nothing and fails the gate "
-                f"(reason given: {note.reason})", file=file, title="zeet-iam-audit: expired waiver")))
+            annotations.append(
+                (
+                    "error",
+                    workflow_command(
+                        "error",
+                        f"{note.label} expired on {note.expires}: it waives nothing and fails the gate "
+                        f"(reason given: {note.reason})",
+                        file=file,
+                        title="zeet-iam-audit: expired waiver",
+                    ),
+                )
+            )
         elif note.status == "unmatched":
-            annotations.append(("warning", workflow_command(
-                "warning", f"{note.label} matches no finding; remove it if it is stale",
-                file=file, title="zeet-iam-audit: unmatched waiver")))
+            annotations.append(
+                (
+                    "warning",
+                    workflow_command(
+                        "warning",
+                        f"{note.label} matches no finding; remove it if it is stale",
+                        file=file,
+                        title="zeet-iam-audit: unmatched waiver",
+                    ),
+                )
+            )
     indexes: dict[str, SourceIndex | None] = {}
     for role in report.roles:
         if role.source not in indexes:
@@ -145,6 +187,10 @@ def render_github(report: AuditReport, options: RenderOptions) -> str:
             indexes[role.source] = index_source(text) if text is not None else None
         annotations.extend(_role_lines(report, role, indexes[role.source], options))
     for item in report.skipped:
-        annotations.append(("notice", workflow_command("notice", f"skipped {item.name}: {item.reason}",
-                                                       title="zeet-iam-audit: not audited")))
+        annotations.append(
+            (
+                "notice",
+                workflow_command("notice", f"skipped {item.name}: {item.reason}", title="zeet-iam-audit: not audited"),
+            )
+        )
     return "".join(line + "\n" for line in _within_limits(annotations))

@@ -180,7 +180,7 @@ def parse_path(path: str) -> list[Step] | None:
     return steps
 
 
-_LAST_STEP = re.compile(r'(\.[^.\[\]]+|\[[^\]]*\])$')
+_LAST_STEP = re.compile(r"(\.[^.\[\]]+|\[[^\]]*\])$")
 
 
 @dataclass(slots=True)
@@ -300,8 +300,9 @@ def finding_line(index: SourceIndex, role: RoleReport, finding: Finding) -> int 
     """The line of the statement behind the finding when it names one, else of the role."""
     paths: dict[tuple[str, str], str] = {}
     for location in role.locations:
-        paths.setdefault((location.kind, location.name if location.kind in ("policy", "boundary") else ""),
-                         location.path)
+        paths.setdefault(
+            (location.kind, location.name if location.kind in ("policy", "boundary") else ""), location.path
+        )
     if finding.path is not None:  # a place in the input itself (an invalid policy's problem)
         line = index.line_of(finding.path)
         if line is not None:

@@ -28,8 +28,11 @@ def code(text: str) -> str:
 
 def _missing_cell(feature: FeatureResult, waived: set[str]) -> str:
     if feature.status is FeatureStatus.OK:
-        return (f"all {feature.required} required actions allowed" if feature.required != 1
-                else "the required action allowed")
+        return (
+            f"all {feature.required} required actions allowed"
+            if feature.required != 1
+            else "the required action allowed"
+        )
     if feature.status is FeatureStatus.MISSING:
         parts = []
         for group in feature.missing:
@@ -55,8 +58,9 @@ def _status(feature: FeatureResult, findings: list[Finding], report: AuditReport
 def _feature_details(feature: FeatureResult) -> list[str]:
     lines = [f"**{md(feature.title)}** ({code(feature.id)}): {feature.status.value}", ""]
     for group in feature.missing:
-        lines.append(f"- lacks {md(feature.label(group))}: {', '.join(code(a) for a in group.actions)} "
-                     f"({md(group.reason)})")
+        lines.append(
+            f"- lacks {md(feature.label(group))}: {', '.join(code(a) for a in group.actions)} ({md(group.reason)})"
+        )
         lines.extend(f"  - {md(statement)}" for statement in group.statements)
         if group.fix is not None:
             lines.append(f"  - fix: {md(group.fix.change)}")
@@ -71,8 +75,7 @@ def _feature_details(feature: FeatureResult) -> list[str]:
             lines.append(f"  - {md(item.condition_text())}")
         lines.extend(f"  - {md(reason)}" for reason in item.reasons)
     if feature.unknown:
-        lines.append(f"- {len(feature.unknown)} required actions unknown (the reasons are under "
-                     "*Could not verify*)")
+        lines.append(f"- {len(feature.unknown)} required actions unknown (the reasons are under *Could not verify*)")
     lines.extend(f"- note: {md(note)}" for note in feature.notes)
     lines.append("")
     return lines
@@ -83,16 +86,19 @@ def _checks(role: RoleReport) -> list[str]:
     lines: list[str] = []
     if role.invalid_documents:
         lines += ["**Invalid policies** (AWS would refuse them)", ""]
-        lines.extend(f"- {code(d.policy)}: {code(d.path)} in {code(d.file)}: {md(d.problem)}"
-                     for d in role.invalid_documents)
+        lines.extend(
+            f"- {code(d.policy)}: {code(d.path)} in {code(d.file)}: {md(d.problem)}" for d in role.invalid_documents
+        )
         lines.append("")
     if role.unknown:
         titles = {feature.id: feature.title for feature in role.features}
         lines += ["**Could not verify**", ""]
         for group in role.unknown:
             features = ", ".join(md(titles.get(f, f)) for f in group.features)
-            lines.append(f"- {md(role.reason_text(group.reason))}: {group.actions} required "
-                         f"action{'s' if group.actions != 1 else ''} unknown, in {features}")
+            lines.append(
+                f"- {md(role.reason_text(group.reason))}: {group.actions} required "
+                f"action{'s' if group.actions != 1 else ''} unknown, in {features}"
+            )
         lines.append("")
     if role.unknown_actions:
         lines += ["**Actions AWS does not know** (they grant nothing)", ""]
@@ -110,20 +116,26 @@ def _role_section(report: AuditReport, role: RoleReport, options: RenderOptions)
     waived_actions = {f.subject.lower() for f in findings if report.waiver_of(f.fingerprint) is not None}
     source = relative_path(role.source, options.root) if role.source in report.inputs else role.source
     arn = f" {code(role.arn)}" if role.arn else ""
-    lines = [f"### Role {code(role.name)}", "",
-             f"Source {code(source)}{arn}. Trust: **{role.trust.status.value}**. "
-             f"Mode: {md(role.default_mode.mode)} (Account Administrator: "
-             f"{md(decision_text(role.default_mode.administrator))}).",
-             ""]
+    lines = [
+        f"### Role {code(role.name)}",
+        "",
+        f"Source {code(source)}{arn}. Trust: **{role.trust.status.value}**. "
+        f"Mode: {md(role.default_mode.mode)} (Account Administrator: "
+        f"{md(decision_text(role.default_mode.administrator))}).",
+        "",
+    ]
     lines.extend(f"- {md(finding)}" for finding in role.default_mode.findings)
     if role.default_mode.findings:
         lines.append("")
     lines += ["| Section | Feature | Status | Missing |", "| --- | --- | --- | --- |"]
     for feature in role.features:
-        waived = {a for a in waived_actions
-                  if any(f.feature == feature.id and f.subject.lower() == a for f in findings)}
-        lines.append(f"| {md(feature.section)} | {md(feature.title)} | {_status(feature, findings, report)} | "
-                     f"{_missing_cell(feature, waived)} |")
+        waived = {
+            a for a in waived_actions if any(f.feature == feature.id and f.subject.lower() == a for f in findings)
+        }
+        lines.append(
+            f"| {md(feature.section)} | {md(feature.title)} | {_status(feature, findings, report)} | "
+            f"{_missing_cell(feature, waived)} |"
+        )
     lines.append("")
     trust = [f for f in role.trust.findings if f.severity != "ok"]
     if trust:
@@ -138,14 +150,18 @@ def _role_section(report: AuditReport, role: RoleReport, options: RenderOptions)
             needed = f"; needed by {', '.join(code(n) for n in grant.needed_by)}" if grant.needed_by else ""
             conditional = " (conditional)" if grant.conditional else ""
             where = f" ({md(grant.statement)})" if grant.statement else ""
-            lines.append(f"- {code(grant.action)} on {code(grant.resource)}{conditional}: {md(grant.reason)}"
-                         f"{needed}{where}")
+            lines.append(
+                f"- {code(grant.action)} on {code(grant.resource)}{conditional}: {md(grant.reason)}{needed}{where}"
+            )
         lines.append("")
     lines += _checks(role)
     attention = [f for f in role.features if f.status is not FeatureStatus.OK or f.notes]
     if attention:
-        lines += [f"<details><summary>Details: {len(attention)} feature{'s' if len(attention) != 1 else ''} "
-                  "to look at</summary>", ""]
+        lines += [
+            f"<details><summary>Details: {len(attention)} feature{'s' if len(attention) != 1 else ''} "
+            "to look at</summary>",
+            "",
+        ]
         for feature in attention:
             lines += _feature_details(feature)
         lines += ["</details>", ""]
@@ -153,8 +169,12 @@ def _role_section(report: AuditReport, role: RoleReport, options: RenderOptions)
     if not excess.analysed:
         lines += ["Excess: not analysed (`--no-excess`).", ""]
     elif excess.services:
-        lines += [f"<details><summary>Excess: {excess.total} allowed actions that no selected feature "
-                  "needs</summary>", "", "| Service | Actions | By access level |", "| --- | --- | --- |"]
+        lines += [
+            f"<details><summary>Excess: {excess.total} allowed actions that no selected feature needs</summary>",
+            "",
+            "| Service | Actions | By access level |",
+            "| --- | --- | --- |",
+        ]
         for service in excess.services:
             levels = ", ".join(f"{md(level)} {count}" for level, count in service.by_access_level)
             lines.append(f"| {code(service.service)} | {service.total} | {levels} |")
@@ -173,8 +193,10 @@ def _waiver_section(report: AuditReport) -> list[str]:
     lines = ["### Waivers", "", "| Waiver | Status | Expires | Findings | Reason |", "| --- | --- | --- | --- | --- |"]
     for note in report.waivers:
         status = f"**{note.status}**" if note.status != "applied" else note.status
-        lines.append(f"| {md(note.label)} | {status} | {md(note.expires or '-')} | {len(note.fingerprints)} | "
-                     f"{md(note.reason)} |")
+        lines.append(
+            f"| {md(note.label)} | {status} | {md(note.expires or '-')} | {len(note.fingerprints)} | "
+            f"{md(note.reason)} |"
+        )
     lines.append("")
     return lines
 
@@ -185,8 +207,9 @@ def render_markdown(report: AuditReport, options: RenderOptions) -> str:
     lines = ["## zeet-iam-audit", ""]
     roles = sum(1 for role in report.roles if role.not_zeet is None)
     others = len(report.roles) - roles
-    inputs = ", ".join(code(relative_path(i, options.root) if i in {r.source for r in report.roles} else i)
-                       for i in report.inputs)
+    inputs = ", ".join(
+        code(relative_path(i, options.root) if i in {r.source for r in report.roles} else i) for i in report.inputs
+    )
     # Roles Zeet cannot assume (--all-roles) are counted apart: they were not audited.
     apart = f" ({others} not Zeet role{'s' if others != 1 else ''}, not audited)" if others else ""
     audited = f"{roles} role{'s' if roles != 1 else ''} audited from {inputs or 'no input'}{apart}."

@@ -49,8 +49,9 @@ _SUBJECTS_LISTED = 30  # actions named in an account-wide result's message; the 
 def _help(check: Check) -> dict[str, str]:
     """The rule's help, whole: its text and AWS's documentation on the subject."""
     text = check.help + "".join(f"\n- {title}: {url}" for title, url in check.references)
-    markdown = check.help + "\n\nAWS documentation:\n\n" + "".join(
-        f"- [{title}]({url})\n" for title, url in check.references)
+    markdown = (
+        check.help + "\n\nAWS documentation:\n\n" + "".join(f"- [{title}]({url})\n" for title, url in check.references)
+    )
     return {"text": text, "markdown": markdown}
 
 
@@ -63,16 +64,18 @@ def _rules() -> list[dict[str, Any]]:
             tags.insert(0, "security")
             properties["security-severity"] = _SECURITY_SEVERITY[check.id]
         properties["tags"] = tags
-        rules.append({
-            "id": check.id,
-            "name": check.name,
-            "shortDescription": {"text": check.title + "."},
-            "fullDescription": {"text": check.help},
-            "help": _help(check),
-            "helpUri": check.help_uri,
-            "defaultConfiguration": {"level": check.level},
-            "properties": properties,
-        })
+        rules.append(
+            {
+                "id": check.id,
+                "name": check.name,
+                "shortDescription": {"text": check.title + "."},
+                "fullDescription": {"text": check.help},
+                "help": _help(check),
+                "helpUri": check.help_uri,
+                "defaultConfiguration": {"level": check.level},
+                "properties": properties,
+            }
+        )
     return rules
 
 
@@ -98,11 +101,17 @@ def artifact_location(source: str, root: Path | None) -> dict[str, str]:
 
 
 def _location(
-    report: AuditReport, role: RoleReport, finding: Finding, index: SourceIndex | None,
+    report: AuditReport,
+    role: RoleReport,
+    finding: Finding,
+    index: SourceIndex | None,
     options: RenderOptions,
 ) -> dict[str, Any]:
-    logical = {"name": role.name, "kind": "resource",
-               "fullyQualifiedName": f"{role.name}/{finding.feature}" if finding.feature else role.name}
+    logical = {
+        "name": role.name,
+        "kind": "resource",
+        "fullyQualifiedName": f"{role.name}/{finding.feature}" if finding.feature else role.name,
+    }
     location: dict[str, Any] = {}
     if role.source in report.inputs:
         physical: dict[str, Any] = {"artifactLocation": artifact_location(role.source, options.root)}
@@ -115,7 +124,10 @@ def _location(
 
 
 def _result(
-    report: AuditReport, role: RoleReport, findings: list[Finding], index: SourceIndex | None,
+    report: AuditReport,
+    role: RoleReport,
+    findings: list[Finding],
+    index: SourceIndex | None,
     options: RenderOptions,
 ) -> dict[str, Any]:
     """One result for one finding, or for several of one role, feature, check and level (grouped)."""
@@ -123,15 +135,24 @@ def _result(
     if len(findings) == 1:
         message = f"Role {role.name}: {first.message}" + (f" Fix: {first.fix}" if first.fix else "")
         key = first.fingerprint
-        properties: dict[str, Any] = {"role": role.name, "feature": first.feature, "subject": first.subject,
-                                      "fingerprint": key, "fix": first.fix}
+        properties: dict[str, Any] = {
+            "role": role.name,
+            "feature": first.feature,
+            "subject": first.subject,
+            "fingerprint": key,
+            "fix": first.fix,
+        }
     else:
         message = f"Role {role.name}: {_grouped_text(findings)}"
         key = fingerprint(first.check, role.name, first.feature, "*", first.level)
-        properties = {"role": role.name, "feature": first.feature,
-                      "subjects": [finding.subject for finding in findings], "fingerprint": key,
-                      "fingerprints": [finding.fingerprint for finding in findings],
-                      "fixes": [finding.fix for finding in findings if finding.fix]}
+        properties = {
+            "role": role.name,
+            "feature": first.feature,
+            "subjects": [finding.subject for finding in findings],
+            "fingerprint": key,
+            "fingerprints": [finding.fingerprint for finding in findings],
+            "fixes": [finding.fix for finding in findings if finding.fix],
+        }
     result: dict[str, Any] = {
         "ruleId": first.check,
         "ruleIndex": _RULE_INDEX[first.check],
@@ -144,8 +165,7 @@ def _result(
     waivers = [report.waiver_of(finding.fingerprint) for finding in findings]
     if waivers[0] is not None:
         labels = dict.fromkeys(f"{w.label}: {w.reason}" for w in waivers if w is not None)
-        result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                   "justification": "; ".join(labels)}]
+        result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": "; ".join(labels)}]
     return result
 
 
@@ -183,14 +203,20 @@ def _notifications(report: AuditReport) -> tuple[list[dict[str, Any]], list[dict
     for note in report.waivers:
         where = f"{note.origin}: " if note.origin else ""
         if note.status == "expired":
-            configuration.append({"level": "error", "message": {
-                "text": f"{where}{note.label} expired on {note.expires}: it waives nothing and fails the gate "
-                        f"(reason given: {note.reason})"}})
+            configuration.append(
+                {
+                    "level": "error",
+                    "message": {
+                        "text": f"{where}{note.label} expired on {note.expires}: it waives nothing and fails the gate "
+                        f"(reason given: {note.reason})"
+                    },
+                }
+            )
         elif note.status == "unmatched":
-            configuration.append({"level": "warning", "message": {
-                "text": f"{where}{note.label} matches no finding"}})
-    execution = [{"level": "note", "message": {"text": f"skipped {item.name}: {item.reason}"}}
-                 for item in report.skipped]
+            configuration.append({"level": "warning", "message": {"text": f"{where}{note.label} matches no finding"}})
+    execution = [
+        {"level": "note", "message": {"text": f"skipped {item.name}: {item.reason}"}} for item in report.skipped
+    ]
     return configuration, execution
 
 
@@ -216,29 +242,41 @@ def render_sarif(report: AuditReport, options: RenderOptions) -> str:
         results.append(_result(report, role, group, indexes[role.source], options))
     configuration, execution = _notifications(report)
     if total > RESULTS_CAP:
-        execution.insert(0, {"level": "warning", "message": {
-            "text": f"{total - RESULTS_CAP} of {total} results left out: code scanning shows at most "
+        execution.insert(
+            0,
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{total - RESULTS_CAP} of {total} results left out: code scanning shows at most "
                     f"{RESULTS_CAP:,} per run (the most severe are kept); the JSON report with --findings "
-                    "lists every finding"}})
+                    "lists every finding"
+                },
+            },
+        )
     invocation: dict[str, Any] = {"executionSuccessful": True}
     if configuration:
         invocation["toolConfigurationNotifications"] = configuration
     if execution:
         invocation["toolExecutionNotifications"] = execution
     run: dict[str, Any] = {
-        "tool": {"driver": {
-            "name": "zeet-iam-audit",
-            "version": report.tool_version,
-            "rules": _rules(),
-        }},
+        "tool": {
+            "driver": {
+                "name": "zeet-iam-audit",
+                "version": report.tool_version,
+                "rules": _rules(),
+            }
+        },
         "invocations": [invocation],
     }
     if options.root is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": options.root.as_uri().rstrip("/") + "/"}}
     run["results"] = results
-    run["properties"] = {"resultsTotal": total, "resultsCap": RESULTS_CAP,
-                         "resultsOmitted": max(0, total - RESULTS_CAP),
-                         "resultsGrouped": "role, feature and check" if grouped else "none"}
+    run["properties"] = {
+        "resultsTotal": total,
+        "resultsCap": RESULTS_CAP,
+        "resultsOmitted": max(0, total - RESULTS_CAP),
+        "resultsGrouped": "role, feature and check" if grouped else "none",
+    }
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     if len(report.roles) > INDENT_UP_TO_ROLES:  # compact, as the JSON report: code scanning takes 10 MB
         return json.dumps(log, separators=(",", ":")) + "\n"

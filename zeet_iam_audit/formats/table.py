@@ -47,8 +47,7 @@ def _feature_summary(feature: FeatureResult) -> str:
     if feature.status is FeatureStatus.OK:
         return f"{feature.required} required action{'s' if feature.required != 1 else ''} allowed"
     if feature.status is FeatureStatus.MISSING:
-        return "lacks " + ", ".join(
-            f"{feature.label(g)} ({len(g.actions)}: {g.layer})" for g in feature.missing)
+        return "lacks " + ", ".join(f"{feature.label(g)} ({len(g.actions)}: {g.layer})" for g in feature.missing)
     if feature.status is FeatureStatus.UNKNOWN:
         return f"{len(feature.unknown)} of {feature.required} required actions unknown (reasons below)"
     keys = sorted({k for item in feature.conditional for k in item.keys}, key=str.lower)
@@ -58,11 +57,17 @@ def _feature_summary(feature: FeatureResult) -> str:
 
 def _features_table(role: RoleReport, width: int, color: bool) -> list[str]:
     """Section, Feature, Status, Summary; Summary narrows first, then Feature."""
-    rows = [(feature.section, feature.title, feature.status.value, _feature_summary(feature))
-            for feature in role.features]
-    return render_columns(("Section", "Feature", "Status", "Summary"), rows, width,
-                          shrink={3: 12, 1: 10}, styles={2: lambda text: _status(text, color)},
-                          header_style=lambda text: _paint(text, _BOLD, color))
+    rows = [
+        (feature.section, feature.title, feature.status.value, _feature_summary(feature)) for feature in role.features
+    ]
+    return render_columns(
+        ("Section", "Feature", "Status", "Summary"),
+        rows,
+        width,
+        shrink={3: 12, 1: 10},
+        styles={2: lambda text: _status(text, color)},
+        header_style=lambda text: _paint(text, _BOLD, color),
+    )
 
 
 def _feature_details(role: RoleReport) -> list[tuple[int, str]]:
@@ -75,8 +80,9 @@ def _feature_details(role: RoleReport) -> list[tuple[int, str]]:
             continue  # said once per reason, below the details
         lines.append((2, f"{feature.title} ({feature.id}): {feature.status.value}"))
         for group in feature.missing:
-            lines.append((4, f"{feature.title} lacks {feature.label(group)}: {', '.join(group.actions)} "
-                             f"({group.reason})"))
+            lines.append(
+                (4, f"{feature.title} lacks {feature.label(group)}: {', '.join(group.actions)} ({group.reason})")
+            )
             lines.extend((6, statement) for statement in group.statements)
             if group.fix is not None:
                 tail = ":" if group.fix.statements else ""
@@ -145,7 +151,7 @@ def _excess_lines(role: RoleReport) -> list[tuple[int, str]]:
 def _role_block(role: RoleReport, width: int, color: bool) -> list[str]:
     lines = wrap(f"Role {role.name}" + (f"  {role.arn}" if role.arn else ""), width, 0, 2)
     if color and lines[0].startswith(f"Role {role.name}"):
-        lines[0] = _paint("Role ", _BOLD, color) + _paint(role.name, _NAME, color) + lines[0][5 + len(role.name):]
+        lines[0] = _paint("Role ", _BOLD, color) + _paint(role.name, _NAME, color) + lines[0][5 + len(role.name) :]
     if role.not_zeet is not None:
         return [*lines, *wrap(f"not a Zeet role: {role.not_zeet}", width, 0, 2)]
     lines.extend(wrap(f"source: {role.source}", width, 0, 2))
@@ -153,12 +159,13 @@ def _role_block(role: RoleReport, width: int, color: bool) -> list[str]:
     for finding in role.trust.findings:
         where = f" [{finding.statement}]" if finding.statement else ""
         text = wrap(f"{finding.severity}  {finding.message}{where}", width, 2, 2 + len(finding.severity) + 2)
-        text[0] = "  " + _status(finding.severity, color) + text[0][2 + len(finding.severity):]
+        text[0] = "  " + _status(finding.severity, color) + text[0][2 + len(finding.severity) :]
         lines.extend(text)
     mode = role.default_mode
     plan = f", plan {mode.plan}" if mode.plan else ""
-    lines.extend(wrap(f"Mode: {mode.mode}{plan} (Account Administrator: {decision_text(mode.administrator)})",
-                      width, 0, 2))
+    lines.extend(
+        wrap(f"Mode: {mode.mode}{plan} (Account Administrator: {decision_text(mode.administrator)})", width, 0, 2)
+    )
     for note in mode.findings:
         lines.extend(wrap(note, width, 2, 2))
     lines.append("")
@@ -180,8 +187,7 @@ def _role_block(role: RoleReport, width: int, color: bool) -> list[str]:
     said = {group.reason for group in role.unknown}
     for reason in role.unknown_policies:
         if reason not in said:
-            lines.extend(_paint(part, _STATUS_STYLE["unknown"], color)
-                         for part in wrap(f"Unreadable: {reason}", width))
+            lines.extend(_paint(part, _STATUS_STYLE["unknown"], color) for part in wrap(f"Unreadable: {reason}", width))
     lines.extend(wrap(f"SCPs: {role.scps}", width))
     return lines
 

@@ -48,8 +48,16 @@ Context = Mapping[str, tuple[str, ...]]
 ValueTest = Callable[[str, Substituted], bool | None]
 
 NEGATED = frozenset(
-    {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals",
-     "DateNotEquals", "NotIpAddress", "ArnNotEquals", "ArnNotLike"}
+    {
+        "StringNotEquals",
+        "StringNotEqualsIgnoreCase",
+        "StringNotLike",
+        "NumericNotEquals",
+        "DateNotEquals",
+        "NotIpAddress",
+        "ArnNotEquals",
+        "ArnNotLike",
+    }
 )
 # The positive operator each negated one is the negation of.
 _POSITIVE_OF = {
@@ -262,8 +270,9 @@ def evaluate_condition(condition: Condition, context: Context, *, variables: boo
     positive = _POSITIVE_OF.get(base, base)
     test = _POSITIVE_TESTS[positive]
     substitute_here = variables and positive in _VARIABLE_OPERATORS
-    policy_values = [substitute(v, context if substitute_here else None, enabled=substitute_here)
-                     for v in condition.values]
+    policy_values = [
+        substitute(v, context if substitute_here else None, enabled=substitute_here) for v in condition.values
+    ]
     for value in policy_values:
         if value.unresolved:
             raise ConditionUnknown(value.unresolved)
@@ -285,7 +294,9 @@ def evaluate_condition(condition: Condition, context: Context, *, variables: boo
             # evaluates that way may match no value at all.
             raise ConditionUnknown(
                 f"{condition.operator} on {condition.key}, which holds several values in the request "
-                "(a multivalued key needs ForAnyValue or ForAllValues)", undecided=True)
+                "(a multivalued key needs ForAnyValue or ForAllValues)",
+                undecided=True,
+            )
     elif request is None or not request:
         # ForAllValues holds vacuously on a missing or empty key; ForAnyValue cannot.
         return if_exists or qualifier == "ForAllValues"
@@ -300,7 +311,9 @@ def evaluate_condition(condition: Condition, context: Context, *, variables: boo
     if holds is None:
         raise ConditionUnknown(
             f"{condition.operator} on {condition.key}: a value is not of the operator's type, which AWS "
-            "documents no rule for", undecided=True)
+            "documents no rule for",
+            undecided=True,
+        )
     return holds
 
 

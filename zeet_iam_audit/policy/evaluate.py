@@ -196,6 +196,7 @@ class EvaluationResult:
 # ---------------------------------------------------------------------------------------------
 # Compilation: every policy is turned once into matchers, reused for every decision.
 
+
 @dataclass(slots=True)
 class _Open:
     keys: set[str] = field(default_factory=set)
@@ -218,8 +219,7 @@ class _ActionElement:
     """An Action or NotAction element's matcher, shared by every statement with the same element
     (inline policies cut from managed ones repeat their elements), with its answers memoised."""
 
-    __slots__ = ("_memo", "exact", "negate", "open_services", "patterns", "services", "undecided",
-                 "unresolved", "wild")
+    __slots__ = ("_memo", "exact", "negate", "open_services", "patterns", "services", "undecided", "unresolved", "wild")
 
     def __init__(self, patterns: tuple[str, ...], negate: bool) -> None:
         self.negate = negate
@@ -246,7 +246,8 @@ class _ActionElement:
             self.open_services = tuple(compile_pattern(p) for p in open_services)
             self.undecided = tuple(
                 f"Action entry {p!r} has a wildcard in the service prefix, which AWS documents no meaning for"
-                for p in open_services)
+                for p in open_services
+            )
 
     def _prepare(self) -> frozenset[str]:
         resolved = [p.lower() for p in self.patterns if not isinstance(p, Unresolved)]
@@ -323,17 +324,20 @@ class _CompiledStatement:
         resources = statement.resources if statement.resources is not None else statement.not_resources
         self.negate_resource = statement.resources is None and statement.not_resources is not None
         self.resources = tuple(resources) if resources is not None else None
-        self.any_resource = self.resources is None or (
-            not self.negate_resource and "*" in self.resources
-        )
+        self.any_resource = self.resources is None or (not self.negate_resource and "*" in self.resources)
         self.conditions = statement.conditions
         # Answers per scope, for elements without variables, unresolved values or (outside SCPs)
         # short ARNs: they are pure. An element that holds "*" needs none.
         self._scopes: dict[str, tuple[bool, bool]] | None = None
-        if self.resources is not None and not self.any_resource and not any(
-            isinstance(r, Unresolved) or "${" in r
-            or (r.startswith("arn:") and r.count(":") < 5 and ref.layer is not Layer.SCP)  # a short ARN
-            for r in self.resources
+        if (
+            self.resources is not None
+            and not self.any_resource
+            and not any(
+                isinstance(r, Unresolved)
+                or "${" in r
+                or (r.startswith("arn:") and r.count(":") < 5 and ref.layer is not Layer.SCP)  # a short ARN
+                for r in self.resources
+            )
         ):
             key = (self.resources, self.negate_resource)
             self._scopes = _SCOPE_MEMOS.get(key)
@@ -388,8 +392,8 @@ class _CompiledStatement:
                 if (full, some) != (widened.matches(scope, _covering), widened.matches(scope, _intersecting)):
                     open_ = open_ or _Open()
                     open_.undecided |= {
-                        f"Resource entry {raw!r} has fewer than six ARN fields, which AWS documents no "
-                        "meaning for"}
+                        f"Resource entry {raw!r} has fewer than six ARN fields, which AWS documents no meaning for"
+                    }
                     continue
             full_hits.append(full)
             some_hits.append(some)
@@ -480,8 +484,7 @@ class CompiledPolicy:
         found = self._memo.get(action)
         if found is None:
             found = tuple(
-                (s, state) for s in self._of_service(action)
-                if (state := s.action_state(action)) is not False
+                (s, state) for s in self._of_service(action) if (state := s.action_state(action)) is not False
             )
             if len(self._memo) < self._MEMO_LIMIT:
                 self._memo[action] = found
@@ -493,10 +496,7 @@ class CompiledPolicy:
         service = action.partition(":")[0] if ":" in action else None
         found = self._by_service.get(service)
         if found is None:
-            found = tuple(
-                s for s in self.statements
-                if (services := s.actions.services) is None or service in services
-            )
+            found = tuple(s for s in self.statements if (services := s.actions.services) is None or service in services)
             self._by_service[service] = found
         return found
 
@@ -542,9 +542,7 @@ class _Request:
     key: tuple[Any, ...]  # the request as a hashable value, for the per-policy memo
 
 
-_Part = tuple[
-    tuple[StatementRef, ...], tuple[Uncertainty, ...], tuple[StatementRef, ...], tuple[Uncertainty, ...]
-]
+_Part = tuple[tuple[StatementRef, ...], tuple[Uncertainty, ...], tuple[StatementRef, ...], tuple[Uncertainty, ...]]
 _NOTHING: _Part = ((), (), (), ())
 
 
@@ -606,11 +604,14 @@ def _evaluate_policy(policy: CompiledPolicy, request: _Request) -> _Part:
             elif full is False:
                 open_.partial = True  # the Deny covers part of the scope only
             outcome.possible_denies.append(_uncertainty(statement.ref, Effect.DENY, open_))
-    if not (outcome.certain_allows or outcome.possible_allows or outcome.certain_denies
-            or outcome.possible_denies):
+    if not (outcome.certain_allows or outcome.possible_allows or outcome.certain_denies or outcome.possible_denies):
         return _NOTHING
-    return (tuple(outcome.certain_allows), tuple(outcome.possible_allows), tuple(outcome.certain_denies),
-            tuple(outcome.possible_denies))
+    return (
+        tuple(outcome.certain_allows),
+        tuple(outcome.possible_allows),
+        tuple(outcome.certain_denies),
+        tuple(outcome.possible_denies),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -639,9 +640,7 @@ def compile_policy(
     return compiled
 
 
-def _compile_all(
-    policies: Iterable[PolicyInput], layer: Layer, scp_level: int | None = None
-) -> list[CompiledPolicy]:
+def _compile_all(policies: Iterable[PolicyInput], layer: Layer, scp_level: int | None = None) -> list[CompiledPolicy]:
     compiled = []
     for position, policy in enumerate(policies):
         label = policy.name if isinstance(policy, Policy) and policy.name else f"policy[{position}]"
@@ -719,8 +718,13 @@ class PolicySet:
         request_key = (lowered, scope, context_key, complete, partial_allows)
         # The decision depends on the request and on the policies that name the action (the others
         # contribute nothing): roles sharing those policies share it.
-        shared_key = (action, request_key, self.boundary, self.scps,
-                      *[policy for policy in self.identity if policy.candidates(lowered)])
+        shared_key = (
+            action,
+            request_key,
+            self.boundary,
+            self.scps,
+            *[policy for policy in self.identity if policy.candidates(lowered)],
+        )
         known = _DECISIONS.get(shared_key)
         if known is not None:
             return known
@@ -728,8 +732,9 @@ class PolicySet:
         if lowered == "sts:getcalleridentity":
             result = EvaluationResult(action, resource, Decision.ALLOWED, notes=(GET_CALLER_IDENTITY_NOTE,))
         else:
-            result = self._decide(action, resource, _Request(lowered, scope, context, complete, partial_allows,
-                                                             request_key))
+            result = self._decide(
+                action, resource, _Request(lowered, scope, context, complete, partial_allows, request_key)
+            )
             if lowered.startswith("kms:") and arns_intersect(_KMS_KEYS, scope):
                 result = _with_key_policy(result)
         if len(_DECISIONS) >= _DECISIONS_LIMIT:
@@ -780,10 +785,12 @@ class PolicySet:
 
 GET_CALLER_IDENTITY_NOTE = (
     "sts:GetCallerIdentity needs no permission and an explicit Deny cannot block it (AWS STS API "
-    "reference, GetCallerIdentity)")
+    "reference, GetCallerIdentity)"
+)
 KEY_POLICY_NOTE = (
     "the key policy must also allow this account: identity-based policies alone never give access to "
-    "a KMS key (AWS KMS, key policies)")
+    "a KMS key (AWS KMS, key policies)"
+)
 _KMS_KEYS = "arn:*:kms:*:*:key/*"
 
 
@@ -794,9 +801,16 @@ def _with_key_policy(result: EvaluationResult) -> EvaluationResult:
     if result.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
         return result
     decision = Decision.CONDITIONAL if result.decision is Decision.ALLOWED else result.decision
-    return EvaluationResult(result.action, result.resource, decision, layer=result.layer,
-                            deciding=result.deciding, uncertain=result.uncertain,
-                            blocking_layers=result.blocking_layers, notes=(*result.notes, KEY_POLICY_NOTE))
+    return EvaluationResult(
+        result.action,
+        result.resource,
+        decision,
+        layer=result.layer,
+        deciding=result.deciding,
+        uncertain=result.uncertain,
+        blocking_layers=result.blocking_layers,
+        notes=(*result.notes, KEY_POLICY_NOTE),
+    )
 
 
 def evaluate(

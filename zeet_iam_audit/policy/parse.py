@@ -41,22 +41,39 @@ from zeet_iam_audit.model import (
 VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
 _TOP_KEYS = frozenset({"Version", "Id", "Statement"})
 _STATEMENT_KEYS = frozenset(
-    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal",
-     "NotPrincipal", "Condition"}
+    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"}
 )
 PRINCIPAL_TYPES = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
 
 # Every condition operator IAM documents, without the IfExists suffix and set prefixes.
 BASE_OPERATORS = frozenset(
     {
-        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-        "StringLike", "StringNotLike",
-        "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-        "NumericGreaterThan", "NumericGreaterThanEquals",
-        "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
         "DateGreaterThanEquals",
-        "Bool", "BinaryEquals", "IpAddress", "NotIpAddress",
-        "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
         "Null",
     }
 )
@@ -270,7 +287,7 @@ def _principal(value: Any, path: str) -> Principal:
     if value == "*":
         return Principal(wildcard=True)
     if not isinstance(value, Mapping):
-        raise PolicyError(path, f"expected \"*\" or an object of principal types, got {_describe(value)}")
+        raise PolicyError(path, f'expected "*" or an object of principal types, got {_describe(value)}')
     if not value:
         raise PolicyError(path, "expected at least one principal type")
     entries: list[tuple[str, tuple[str, ...]]] = []
@@ -356,9 +373,7 @@ def _statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement:
         raise PolicyError(path, "expected exactly one of Principal or NotPrincipal in a trust policy")
 
     resources = _string_list(raw["Resource"], f"{path}.Resource") if "Resource" in raw else None
-    not_resources = (
-        _string_list(raw["NotResource"], f"{path}.NotResource") if "NotResource" in raw else None
-    )
+    not_resources = _string_list(raw["NotResource"], f"{path}.NotResource") if "NotResource" in raw else None
     if kind is PolicyKind.IDENTITY:
         element = "Resource" if resources is not None else "NotResource"
         for position, entry in enumerate(resources if resources is not None else not_resources or ()):
@@ -366,9 +381,7 @@ def _statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement:
                 where = f"{path}.{element}" if isinstance(raw[element], str) else f"{path}.{element}[{position}]"
                 raise PolicyError(where, f"expected '*' or an ARN (arn:partition:service:...), got {_describe(entry)}")
     principal = _principal(raw["Principal"], f"{path}.Principal") if "Principal" in raw else None
-    not_principal = (
-        _principal(raw["NotPrincipal"], f"{path}.NotPrincipal") if "NotPrincipal" in raw else None
-    )
+    not_principal = _principal(raw["NotPrincipal"], f"{path}.NotPrincipal") if "NotPrincipal" in raw else None
     conditions = _conditions(raw["Condition"], f"{path}.Condition") if "Condition" in raw else ()
     return Statement(
         index=index,

@@ -81,9 +81,7 @@ def has_variables(value: str) -> bool:
     return "${" in value
 
 
-def substitute(
-    value: str, context: Mapping[str, tuple[str, ...]] | None, *, enabled: bool = True
-) -> Substituted:
+def substitute(value: str, context: Mapping[str, tuple[str, ...]] | None, *, enabled: bool = True) -> Substituted:
     """Fill the policy variables in ``value`` from ``context`` (keys lower-cased).
 
     With ``enabled`` False (policy version 2008-10-17 or absent, or an operator that takes no
@@ -131,5 +129,6 @@ def substitute(
         else:
             # Missing, or multi-valued (variables take single-valued keys only): matches nothing.
             missing.append(name)
-    return Substituted(pattern="".join(out), missing=bool(missing), unknown_keys=tuple(unknown),
-                       missing_keys=tuple(missing))
+    return Substituted(
+        pattern="".join(out), missing=bool(missing), unknown_keys=tuple(unknown), missing_keys=tuple(missing)
+    )

@@ -70,9 +70,7 @@ def load_file(
     ``path`` ``-`` is standard input; ``max_bytes`` the largest input read (``--max-input-mb``).
     """
     if input_type is not None and input_type not in INPUT_TYPES:
-        raise UsageError(
-            f"unknown input type {input_type!r} (expected one of {', '.join(INPUT_TYPES)})"
-        )
+        raise UsageError(f"unknown input type {input_type!r} (expected one of {', '.join(INPUT_TYPES)})")
     display = "standard input" if str(path) == "-" else str(path)
     document = load_document(path, display, max_bytes)
     locator = Locator(display)

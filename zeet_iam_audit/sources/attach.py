@@ -97,23 +97,15 @@ def attach_document(
     result = read_policy(document, locator=locator, path=path, name=name)
     if isinstance(result, Policy):
         return AttachedPolicy(name=name, arn=arn, policy=result, origin=origin, inline=inline)
-    return AttachedPolicy(
-        name=name, arn=arn, policy=None, origin=origin, unknown_reason=result, inline=inline
-    )
+    return AttachedPolicy(name=name, arn=arn, policy=None, origin=origin, unknown_reason=result, inline=inline)
 
 
-def unknown_attachment(
-    *, name: str, arn: str | None, origin: str, reason: str, inline: bool = False
-) -> AttachedPolicy:
+def unknown_attachment(*, name: str, arn: str | None, origin: str, reason: str, inline: bool = False) -> AttachedPolicy:
     """An attachment whose document cannot be had."""
-    return AttachedPolicy(
-        name=name, arn=arn, policy=None, origin=origin, unknown_reason=reason, inline=inline
-    )
+    return AttachedPolicy(name=name, arn=arn, policy=None, origin=origin, unknown_reason=reason, inline=inline)
 
 
-def read_trust(
-    document: Any, *, locator: Locator, path: str, name: str
-) -> tuple[Policy | None, str | None]:
+def read_trust(document: Any, *, locator: Locator, path: str, name: str) -> tuple[Policy | None, str | None]:
     """A role's trust policy: ``(policy, None)`` or ``(None, reason)``."""
     if document is None:
         return None, f"{locator.origin(path)}: missing (the file does not include the trust policy)"

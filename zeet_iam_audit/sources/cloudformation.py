@@ -132,8 +132,6 @@ class _Link:
     value: str  # what the reference resolves to as a plain value (may be Unresolved)
 
 
-
-
 def _pass(name: str) -> str:
     """How to resolve a parameter: the option, named once."""
     return f"pass --parameter {name}=VALUE"
@@ -144,8 +142,7 @@ def _own_account_in(values: list[Any]) -> Unresolved | None:
     for value in values:
         items = value if isinstance(value, list) else [value]
         if any(isinstance(item, str) and OWN_ACCOUNT in item for item in items):
-            return Unresolved(f"AWS::AccountId (the account the stack is deployed to; "
-                              f"{_pass('AWS::AccountId')})")
+            return Unresolved(f"AWS::AccountId (the account the stack is deployed to; {_pass('AWS::AccountId')})")
     return None
 
 
@@ -213,9 +210,7 @@ class TemplateResolver:
         raw_resources = self.template.get("Resources")
         self.resources = raw_resources if isinstance(raw_resources, Mapping) else {}
         raw_parameters = self.template.get("Parameters")
-        declared = self.locator.mapping(
-            {} if raw_parameters is None else raw_parameters, "Parameters"
-        )
+        declared = self.locator.mapping({} if raw_parameters is None else raw_parameters, "Parameters")
         unknown = sorted(set(self.given) - set(declared) - PSEUDO_PARAMETERS)
         if unknown:
             raise UsageError(
@@ -292,9 +287,7 @@ class TemplateResolver:
 
     def _evaluate(self, expression: Any, path: str) -> _Decision:
         if not isinstance(expression, Mapping) or len(expression) != 1:
-            return _Decision(
-                None, f"{path}: expected a condition function, got {describe(expression)}"
-            )
+            return _Decision(None, f"{path}: expected a condition function, got {describe(expression)}")
         ((function, argument),) = expression.items()
         if function == "Condition":
             return self.decide(str(argument))
@@ -358,11 +351,7 @@ class TemplateResolver:
         value = self.resolved_property(logical_id, "Path")
         if value is None or value is NO_VALUE:
             return "/"
-        return (
-            value
-            if isinstance(value, str)
-            else Unresolved(f"Resources.{logical_id}: Path is not a string")
-        )
+        return value if isinstance(value, str) else Unresolved(f"Resources.{logical_id}: Path is not a string")
 
     def resource_value(self, logical_id: str) -> str:
         """What ``Ref logical_id`` resolves to."""
@@ -384,11 +373,7 @@ class TemplateResolver:
             name = self.resolved_property(logical_id, "RoleName")
             if name is None or name is NO_VALUE:
                 return Unresolved(f"Ref {logical_id} (the role's name is generated at deployment)")
-            return (
-                name
-                if isinstance(name, str)
-                else Unresolved(f"Ref {logical_id} (RoleName is not a string)")
-            )
+            return name if isinstance(name, str) else Unresolved(f"Ref {logical_id} (RoleName is not a string)")
         if kind == MANAGED_POLICY:
             return self.managed_policy_arn(logical_id)
         return Unresolved(f"Ref {logical_id} (a {kind or 'resource'} value, known at deployment)")
@@ -397,9 +382,7 @@ class TemplateResolver:
         name = self.known_text(self.resource_value(logical_id))
         path = self.known_text(self.role_path(logical_id))
         if name is None or path is None:
-            return Unresolved(
-                f"Fn::GetAtt {logical_id}.Arn (the role's ARN is known at deployment)"
-            )
+            return Unresolved(f"Fn::GetAtt {logical_id}.Arn (the role's ARN is known at deployment)")
         return f"arn:{self.partition}:iam::{self.account}:role{path}{name}"
 
     def managed_policy_arn(self, logical_id: str) -> str:
@@ -418,9 +401,7 @@ class TemplateResolver:
             value = self.managed_policy_arn(logical_id)
             return _Link(logical_id, value) if links else value
         if kind is None:
-            return Unresolved(
-                f"Fn::GetAtt {logical_id}.{attribute} (no such resource in the template)"
-            )
+            return Unresolved(f"Fn::GetAtt {logical_id}.{attribute} (no such resource in the template)")
         return Unresolved(f"Fn::GetAtt {logical_id}.{attribute} (known when the stack is deployed)")
 
     # --- values --------------------------------------------------------------------------------
@@ -431,14 +412,18 @@ class TemplateResolver:
         self._characters_spent += characters
         if self._values_spent > MAX_RESOLVED_VALUES:
             raise self.locator.error(
-                path, f"the intrinsic functions expand to more than {MAX_RESOLVED_VALUES:,} values "
+                path,
+                f"the intrinsic functions expand to more than {MAX_RESOLVED_VALUES:,} values "
                 "(Fn::FindInMap or Fn::Split repeating long values); not a template CloudFormation "
-                "would accept")
+                "would accept",
+            )
         if self._characters_spent > MAX_RESOLVED_CHARACTERS:
             raise self.locator.error(
-                path, f"the intrinsic functions expand to more than "
+                path,
+                f"the intrinsic functions expand to more than "
                 f"{MAX_RESOLVED_CHARACTERS // (1024 * 1024)} MB of text (Fn::Sub, Fn::Join or "
-                "Fn::FindInMap repeating long values); not a template CloudFormation would accept")
+                "Fn::FindInMap repeating long values); not a template CloudFormation would accept",
+            )
 
     def resolve(self, value: Any, path: str, *, links: bool = False) -> Any:
         """``value`` with intrinsic functions resolved (see the module docstring).
@@ -458,9 +443,7 @@ class TemplateResolver:
                     resolved[str(key)] = result
             return resolved
         if isinstance(value, list | tuple):
-            items = [
-                self.resolve(item, index_path(path, n), links=links) for n, item in enumerate(value)
-            ]
+            items = [self.resolve(item, index_path(path, n), links=links) for n, item in enumerate(value)]
             return [item for item in items if item is not NO_VALUE]
         return value
 
@@ -593,16 +576,9 @@ class TemplateResolver:
         index = self.resolve(argument[0], path)
         items = self.resolve(argument[1], path)
         if isinstance(index, Unresolved) or isinstance(items, Unresolved):
-            return Unresolved(
-                f"Fn::Select: {(index if isinstance(index, Unresolved) else items).reason}"
-            )
+            return Unresolved(f"Fn::Select: {(index if isinstance(index, Unresolved) else items).reason}")
         text = _text(index)
-        if (
-            text is None
-            or not text.isdigit()
-            or not isinstance(items, list)
-            or int(text) >= len(items)
-        ):
+        if text is None or not text.isdigit() or not isinstance(items, list) or int(text) >= len(items):
             return Unresolved(f"Fn::Select {describe(index)} (out of range or not a list)")
         return items[int(text)]
 
@@ -622,9 +598,7 @@ class TemplateResolver:
     def _find_in_map(self, argument: Any, path: str) -> Any:
         if not isinstance(argument, list) or len(argument) not in (3, 4):
             return Unresolved("Fn::FindInMap (expected [map, key, key])")
-        keys = [
-            self._string_of(self.resolve(item, path), "Fn::FindInMap key") for item in argument[:3]
-        ]
+        keys = [self._string_of(self.resolve(item, path), "Fn::FindInMap key") for item in argument[:3]]
         blocker = find_unresolved(keys) or _own_account_in(keys)
         if blocker is not None:
             return Unresolved(_reason(f"Fn::FindInMap: {blocker.reason}"))
@@ -634,9 +608,7 @@ class TemplateResolver:
             found = found.get(key) if isinstance(found, Mapping) else None
         if found is None:
             default = (
-                argument[3].get("DefaultValue")
-                if len(argument) == 4 and isinstance(argument[3], Mapping)
-                else None
+                argument[3].get("DefaultValue") if len(argument) == 4 and isinstance(argument[3], Mapping) else None
             )
             if default is not None:
                 return self.resolve(default, path)
@@ -839,8 +811,7 @@ class _TemplateReader:
             return
         if isinstance(items, Unresolved):
             draft.unknowns.append(
-                f"{self.locator.origin(path)}: the inline policies could not be resolved: "
-                f"{items.reason}"
+                f"{self.locator.origin(path)}: the inline policies could not be resolved: {items.reason}"
             )
             return
         for position, (item, item_path) in enumerate(items):
@@ -851,20 +822,13 @@ class _TemplateReader:
                         arn=None,
                         origin=self.locator.origin(item_path),
                         inline=True,
-                        reason=f"{self.locator.origin(item_path)}: could not be resolved: "
-                        f"{item.reason}",
+                        reason=f"{self.locator.origin(item_path)}: could not be resolved: {item.reason}",
                     )
                 )
                 continue
-            entry = self.locator.mapping(
-                item, item_path, "an inline policy object (PolicyName, PolicyDocument)"
-            )
+            entry = self.locator.mapping(item, item_path, "an inline policy object (PolicyName, PolicyDocument)")
             name = entry.get("PolicyName")
-            shown = (
-                name
-                if isinstance(name, str) and not isinstance(name, Unresolved)
-                else f"Policies[{position}]"
-            )
+            shown = name if isinstance(name, str) and not isinstance(name, Unresolved) else f"Policies[{position}]"
             if "PolicyDocument" not in entry:
                 raise self.locator.error(key_path(item_path, "PolicyDocument"), "missing")
             draft.policies.append(
@@ -885,8 +849,7 @@ class _TemplateReader:
             return
         if isinstance(items, Unresolved):
             draft.unknowns.append(
-                f"{self.locator.origin(path)}: the managed policy list could not be resolved: "
-                f"{items.reason}"
+                f"{self.locator.origin(path)}: the managed policy list could not be resolved: {items.reason}"
             )
             return
         for item, item_path in items:
@@ -895,11 +858,7 @@ class _TemplateReader:
     def attachments_for_arn(self, item: Any, path: str, draft: _RoleDraft) -> list[AttachedPolicy]:
         origin = self.locator.origin(path)
         if isinstance(item, list):  # a CommaDelimitedList parameter spliced in
-            return [
-                a
-                for n, sub in enumerate(item)
-                for a in self.attachments_for_arn(sub, index_path(path, n), draft)
-            ]
+            return [a for n, sub in enumerate(item) for a in self.attachments_for_arn(sub, index_path(path, n), draft)]
         if isinstance(item, _Link):
             if self.resolver.resource_type(item.logical_id) == MANAGED_POLICY:
                 draft.managed_links.add(item.logical_id)
@@ -937,10 +896,7 @@ class _TemplateReader:
     def managed_policy_attachment(self, logical_id: str, origin: str) -> AttachedPolicy:
         """The template's own AWS::IAM::ManagedPolicy, parsed once."""
         resolver = self.resolver
-        name = (
-            resolver.known_text(resolver.resolved_property(logical_id, "ManagedPolicyName"))
-            or logical_id
-        )
+        name = resolver.known_text(resolver.resolved_property(logical_id, "ManagedPolicyName")) or logical_id
         arn = resolver.known_text(resolver.managed_policy_arn(logical_id))
         decision = self.created(logical_id)
         if decision.value is False:
@@ -948,16 +904,14 @@ class _TemplateReader:
                 name=name,
                 arn=arn,
                 origin=origin,
-                reason=f"{origin}: refers to {logical_id}, which is not created "
-                "(its condition is false)",
+                reason=f"{origin}: refers to {logical_id}, which is not created (its condition is false)",
             )
         if decision.value is None:
             return unknown_attachment(
                 name=name,
                 arn=arn,
                 origin=origin,
-                reason=f"{self.locator.origin(key_path('Resources', logical_id))}: "
-                f"exists only if {decision.reason}",
+                reason=f"{self.locator.origin(key_path('Resources', logical_id))}: exists only if {decision.reason}",
             )
         if logical_id not in self._managed_documents:
             document_path = self.props_path(logical_id, "PolicyDocument")
@@ -1060,9 +1014,7 @@ class _TemplateReader:
                     draft = self.roles[target]
                     if logical_id not in draft.managed_links:
                         draft.managed_links.add(logical_id)
-                        draft.policies.append(
-                            self.managed_policy_attachment(logical_id, resource_origin)
-                        )
+                        draft.policies.append(self.managed_policy_attachment(logical_id, resource_origin))
                 continue
             name_value = self.resolver.resolved_property(logical_id, "PolicyName")
             name = self.resolver.known_text(name_value) or logical_id
@@ -1107,8 +1059,11 @@ class _TemplateReader:
                 self.resolver.properties(logical_id).get(where_key), self.props_path(logical_id, where_key)
             )
             if isinstance(where, Mapping):  # a SAM application: ApplicationId and SemanticVersion
-                where = " ".join(str(where[k]) for k in ("ApplicationId", "SemanticVersion")
-                                 if isinstance(where.get(k), str) and not isinstance(where[k], Unresolved))
+                where = " ".join(
+                    str(where[k])
+                    for k in ("ApplicationId", "SemanticVersion")
+                    if isinstance(where.get(k), str) and not isinstance(where[k], Unresolved)
+                )
             shown = where if isinstance(where, str) and where and not isinstance(where, Unresolved) else None
             what = {
                 NESTED_STACK: "a nested stack (AWS::CloudFormation::Stack)",
@@ -1136,11 +1091,15 @@ class _TemplateReader:
         for name, value in raw.items():
             mentioned = _mentions(value)
             resolved = self.resolver.resolve(value, key_path(path, str(name)), links=True)
-            texts = {item.value if isinstance(item, _Link) else item
-                     for item in (resolved if isinstance(resolved, list) else [resolved])}
+            texts = {
+                item.value if isinstance(item, _Link) else item
+                for item in (resolved if isinstance(resolved, list) else [resolved])
+            }
             for draft in self.roles.values():
-                passed = draft.logical_id in mentioned or draft.name in texts or (
-                    draft.arn is not None and draft.arn in texts
+                passed = (
+                    draft.logical_id in mentioned
+                    or draft.name in texts
+                    or (draft.arn is not None and draft.arn in texts)
                 )
                 if passed:
                     draft.unknowns.append(
@@ -1175,26 +1134,37 @@ class _TemplateReader:
             entry = self.locator.mapping(entry, entry_path, "a parameter (ParameterKey, ParameterValue)")
             key = self.locator.string(entry.get("ParameterKey"), key_path(entry_path, "ParameterKey"))
             value = self.resolver.resolve(entry.get("ParameterValue"), key_path(entry_path, "ParameterValue"))
-            parameters[key] = value if isinstance(value, str) else Unresolved(
-                f"{self.locator.origin(entry_path)} (a {describe(value)} where a string was expected)")
+            parameters[key] = (
+                value
+                if isinstance(value, str)
+                else Unresolved(f"{self.locator.origin(entry_path)} (a {describe(value)} where a string was expected)")
+            )
         if "AWS::Partition" in self.resolver.given:
             parameters["AWS::Partition"] = self.resolver.given["AWS::Partition"]
         declared = template.get("Parameters")
         unknown = sorted(set(parameters) - set(declared if isinstance(declared, Mapping) else {}) - PSEUDO_PARAMETERS)
         if unknown:
-            self.skipped.append(Skipped(
-                name=logical_id,
-                reason=f"a StackSet: it passes parameter {unknown[0]!r}, which its TemplateBody does not declare",
-                origin=origin,
-            ))
+            self.skipped.append(
+                Skipped(
+                    name=logical_id,
+                    reason=f"a StackSet: it passes parameter {unknown[0]!r}, which its TemplateBody does not declare",
+                    origin=origin,
+                )
+            )
             return
         inner = _TemplateReader(template, locator, parameters, depth=self.depth + 1)
         roles = inner.read()
         # The file holds the StackSet, not the role: reports point at the StackSet resource.
         self.stack_set_roles.extend(
-            dataclasses.replace(role, source=self.locator.display, extra={
-                **role.extra, "logical_id": logical_id, "template_body_logical_id": role.extra["logical_id"],
-            })
+            dataclasses.replace(
+                role,
+                source=self.locator.display,
+                extra={
+                    **role.extra,
+                    "logical_id": logical_id,
+                    "template_body_logical_id": role.extra["logical_id"],
+                },
+            )
             for role in roles
         )
         self.skipped.extend(inner.skipped)

@@ -31,9 +31,7 @@ def looks_like_terraform(data: object) -> bool:
     """``terraform show -json`` output: ``format_version`` with plan or state values."""
     if not isinstance(data, Mapping) or "format_version" not in data:
         return False
-    return any(
-        key in data for key in ("planned_values", "values", "resource_changes", "configuration")
-    )
+    return any(key in data for key in ("planned_values", "values", "resource_changes", "configuration"))
 
 
 def looks_like_role(data: object) -> bool:

@@ -71,6 +71,7 @@ _CONFLICT = "conflicting pages:"
 def _same_document(first: Any, second: Any) -> bool:
     """Whether two policy documents (objects, or the URL-encoded JSON text the API returns) are
     the same document."""
+
     def decoded(document: Any) -> Any:
         if isinstance(document, str):
             from urllib.parse import unquote
@@ -89,9 +90,7 @@ class _PolicyIndex:
 
     def __init__(self, locator: Locator) -> None:
         self.locator = locator
-        self._entries: dict[
-            str, tuple[str, Any, str | None]
-        ] = {}  # arn → (name, document|None, path|reason)
+        self._entries: dict[str, tuple[str, Any, str | None]] = {}  # arn → (name, document|None, path|reason)
         self._parsed: dict[str, Policy | str] = {}
         self._first_paths: dict[str, str] = {}  # arn → where it was first described
 
@@ -120,17 +119,16 @@ class _PolicyIndex:
             if first[1] is None and first[2] is not None and first[2].startswith(_CONFLICT):
                 return
             earlier = self._first_paths.get(arn, "an earlier page")
-            reason = (f"{_CONFLICT} {self.locator.origin(path)} and {earlier} describe {arn} differently "
-                      "(pages from different reads?): the policy cannot be settled")
+            reason = (
+                f"{_CONFLICT} {self.locator.origin(path)} and {earlier} describe {arn} differently "
+                "(pages from different reads?): the policy cannot be settled"
+            )
             self._entries[arn] = (name, None, reason)
             self._parsed.pop(arn, None)
             return
         self._first_paths[arn] = path
         if chosen is None or chosen[0] is None:
-            reason = (
-                f"{self.locator.origin(path)}: no default version with a Document in "
-                "PolicyVersionList"
-            )
+            reason = f"{self.locator.origin(path)}: no default version with a Document in PolicyVersionList"
             self._entries[arn] = (name, None, reason)
         else:
             self._entries[arn] = (name, chosen[0], chosen[1])
@@ -142,17 +140,13 @@ class _PolicyIndex:
             if is_aws_managed_arn(arn):
                 return managed_attachment(arn, name=name, origin=origin)
             shown = name or arn.rsplit("/", 1)[-1]
-            return unknown_attachment(
-                name=shown, arn=arn, origin=origin, reason=offline_unknown_reason(arn)
-            )
+            return unknown_attachment(name=shown, arn=arn, origin=origin, reason=offline_unknown_reason(arn))
         policy_name, document, where = entry
         shown = name or policy_name
         if document is None:
             return unknown_attachment(name=shown, arn=arn, origin=origin, reason=str(where))
         if arn not in self._parsed:
-            self._parsed[arn] = read_policy(
-                document, locator=self.locator, path=str(where), name=policy_name
-            )
+            self._parsed[arn] = read_policy(document, locator=self.locator, path=str(where), name=policy_name)
         parsed = self._parsed[arn]
         if isinstance(parsed, Policy):
             return AttachedPolicy(name=shown, arn=arn, policy=parsed, origin=origin)
@@ -195,9 +189,7 @@ def _role_names(raw: object, locator: Locator, path: str) -> tuple[Mapping[str, 
     return detail, arn, name
 
 
-def read_role_detail(
-    raw: object, *, locator: Locator, path: str, resolve_arn: ArnResolver, input_type: str
-) -> Role:
+def read_role_detail(raw: object, *, locator: Locator, path: str, resolve_arn: ArnResolver, input_type: str) -> Role:
     """One role object as GAAD's ``RoleDetailList`` and ``get-role``'s ``Role`` print it.
 
     Inline policies (``RolePolicyList``) and attachments (``AttachedManagedPolicies``) are read when
@@ -212,9 +204,7 @@ def read_role_detail(
     for position, item in enumerate(locator.optional_sequence(detail, "RolePolicyList", path)):
         item_path = index_path(inline_path, position)
         entry = locator.mapping(item, item_path, "an inline policy object")
-        policy_name = (
-            locator.optional_string(entry, "PolicyName", item_path) or f"RolePolicyList[{position}]"
-        )
+        policy_name = locator.optional_string(entry, "PolicyName", item_path) or f"RolePolicyList[{position}]"
         document = entry.get("PolicyDocument")
         if document is None:
             policies.append(
@@ -238,9 +228,7 @@ def read_role_detail(
             )
         )
     attached_path = key_path(path, "AttachedManagedPolicies")
-    for position, item in enumerate(
-        locator.optional_sequence(detail, "AttachedManagedPolicies", path)
-    ):
+    for position, item in enumerate(locator.optional_sequence(detail, "AttachedManagedPolicies", path)):
         item_path = index_path(attached_path, position)
         entry = locator.mapping(item, item_path, "an attached policy object")
         policy_arn = locator.string(entry.get("PolicyArn"), key_path(item_path, "PolicyArn"))
@@ -286,9 +274,7 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
     pages: list[tuple[Mapping[str, Any], str]]
     if isinstance(data, list):
         if not data:
-            raise locator.error(
-                "$", "expected get-account-authorization-details output, got an empty list"
-            )
+            raise locator.error("$", "expected get-account-authorization-details output, got an empty list")
         pages = [
             (
                 locator.mapping(page, f"$[{n}]", "a get-account-authorization-details page"),
@@ -299,9 +285,7 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
     else:
         pages = [(locator.mapping(data, "$", "get-account-authorization-details output"), "$")]
     if not any(GAAD_KEYS & set(page) for page, _ in pages):
-        raise locator.error(
-            "$", "expected RoleDetailList (the output of aws iam get-account-authorization-details)"
-        )
+        raise locator.error("$", "expected RoleDetailList (the output of aws iam get-account-authorization-details)")
     # `--filter User Group LocalManagedPolicy` leaves RoleDetailList out: a file with no roles.
     without_roles = not any("RoleDetailList" in page for page, _ in pages)
 
@@ -362,9 +346,7 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
         )
     elif truncated not in (None, False):
         _read_all(roles)  # a malformed role is the first error, as when roles were read on loading
-        raise locator.error(
-            key_path(last_path, "IsTruncated"), f"expected true or false, got {describe(truncated)}"
-        )
+        raise locator.error(key_path(last_path, "IsTruncated"), f"expected true or false, got {describe(truncated)}")
     return roles, skipped
 
 

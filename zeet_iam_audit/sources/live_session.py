@@ -205,14 +205,16 @@ class LiveSession:
             except (KeyError, TypeError, AttributeError) as error:
                 # botocore's parsers fail this way on a well-formed answer of the wrong shape
                 # (an HTML page answered with 200 by a proxy or a captive portal).
-                raise AwsAccessError(f"{label}: the endpoint's answer is not an AWS response "
-                                     f"({type(error).__name__} {one_line(error)} while reading it)") from None
+                raise AwsAccessError(
+                    f"{label}: the endpoint's answer is not an AWS response "
+                    f"({type(error).__name__} {one_line(error)} while reading it)"
+                ) from None
             shape = client.meta.service_model.operation_model(operation).output_shape
-            missing = [name for name in (shape.required_members if shape is not None else ())
-                       if name not in response]
+            missing = [name for name in (shape.required_members if shape is not None else ()) if name not in response]
             if missing:
-                raise AwsAccessError(f"{label}: the endpoint's answer is not an AWS response "
-                                     f"(it lacks {', '.join(missing)})")
+                raise AwsAccessError(
+                    f"{label}: the endpoint's answer is not an AWS response (it lacks {', '.join(missing)})"
+                )
         return response
 
     def pages(self, service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
@@ -234,10 +236,10 @@ class LiveSession:
                 return
             if not isinstance(token, str) or not token:
                 raise IncompleteListingError(
-                    label, f"the answer says IsTruncated but gives no {token_key}: the listing is incomplete")
+                    label, f"the answer says IsTruncated but gives no {token_key}: the listing is incomplete"
+                )
             if token in seen:
-                raise IncompleteListingError(
-                    label, f"the endpoint gave the same {token_key} twice: the listing loops")
+                raise IncompleteListingError(label, f"the endpoint gave the same {token_key} twice: the listing loops")
             seen.add(token)
             params = {**params, token_key: token}
         raise IncompleteListingError(label, f"more than {MAX_PAGES:,} pages: the listing does not end")
@@ -283,7 +285,8 @@ class LiveSession:
         if isinstance(error, SSOError | TokenRetrievalError | NoAuthTokenError | CredentialRetrievalError):
             # An expired SSO session, a failing credential_process, an assume-role profile refused.
             return AwsCredentialsError(
-                f"AWS credentials could not be loaded: {one_line(error)} (for SSO run 'aws sso login')")
+                f"AWS credentials could not be loaded: {one_line(error)} (for SSO run 'aws sso login')"
+            )
         if isinstance(error, ProfileNotFound):
             return AwsCredentialsError(f"{one_line(error)}: check --profile or AWS_PROFILE")
         if isinstance(error, BotoConnectionError | HTTPClientError):

@@ -44,8 +44,7 @@ class ManagedPolicyData:
 
 def _damaged(name: str, error: Exception) -> ZeetIamAuditError:
     return ZeetIamAuditError(
-        f"the packaged AWS managed policy data ({name}) is missing or damaged: {error}; "
-        "reinstall zeet-iam-audit"
+        f"the packaged AWS managed policy data ({name}) is missing or damaged: {error}; reinstall zeet-iam-audit"
     )
 
 
@@ -110,10 +109,7 @@ def resolve_managed_policy(arn: str) -> Policy | None:
     if entry is None:
         return None
     name, version, _, document = entry
-    origin = (
-        f"AWS managed policy {name} {version} "
-        f"(offline copy from moto {managed_policy_data().moto_version})"
-    )
+    origin = f"AWS managed policy {name} {version} (offline copy from moto {managed_policy_data().moto_version})"
     return parse_policy(json.loads(document), name=name, origin=origin)
 
 

@@ -84,8 +84,7 @@ def size_limit_text(limit: int) -> str:
 
 def _too_large(shown: str, limit: int) -> InputError:
     return InputError(
-        f"{shown}: larger than the {size_limit_text(limit)} limit for an input "
-        "(raise it with --max-input-mb)"
+        f"{shown}: larger than the {size_limit_text(limit)} limit for an input (raise it with --max-input-mb)"
     )
 
 
@@ -155,8 +154,10 @@ def read_bytes(path: Path, display: str | None = None, limit: int = MAX_INPUT_BY
                 raise InputError(f"{shown}: is this program's own output, not an input")
             _wait_for_writer(descriptor, shown)
         elif not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{shown}: is a device, not a file (it may never end); "
-                             "save the input to a file or pipe it in with --file -")
+            raise InputError(
+                f"{shown}: is a device, not a file (it may never end); "
+                "save the input to a file or pipe it in with --file -"
+            )
         else:
             os.set_blocking(descriptor, True)
         return _read_descriptor(descriptor, info, shown, limit)
@@ -202,8 +203,7 @@ def decode_bytes(raw: bytes, display: str) -> str:
         bad = raw[error.start : error.start + 1].hex()
         name = "UTF-8" if encoding == "utf-8" else "UTF-16"
         raise InputError(
-            f"{display}: line {line} column {column}: not {name} text (byte 0x{bad}); "
-            "save the file as UTF-8"
+            f"{display}: line {line} column {column}: not {name} text (byte 0x{bad}); save the file as UTF-8"
         ) from None
     nul = text.find("\x00")
     if nul >= 0:
@@ -359,9 +359,7 @@ def parse_json_text(text: str, display: str) -> Any:
         hook = _CountingPairsHook()
         data = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
-        raise InputError(
-            f"{display}: line {error.lineno} column {error.colno}: not valid JSON ({error.msg})"
-        ) from None
+        raise InputError(f"{display}: line {error.lineno} column {error.colno}: not valid JSON ({error.msg})") from None
     except _DuplicateKeyError as error:
         offset = _locate_object(text, error.offset)
         problem = f"duplicate key {error.key!r} in one object"
@@ -385,6 +383,7 @@ def parse_json_text(text: str, display: str) -> Any:
 
 
 # --- YAML --------------------------------------------------------------------------------------
+
 
 def parse_yaml_text(text: str, display: str) -> Any:
     """Decode YAML text (see ``yaml_text``: the YAML library is imported only for YAML input)."""

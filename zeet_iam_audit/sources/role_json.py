@@ -52,17 +52,11 @@ from zeet_iam_audit.sources.managed import (
 )
 from zeet_iam_audit.sources.shape import Locator, index_path, key_path
 
-ROLE_FILE_KEYS = frozenset(
-    {"Role", "RolePolicies", "PolicyNames", "AttachedPolicies", "PermissionsBoundaryPolicy"}
-)
+ROLE_FILE_KEYS = frozenset({"Role", "RolePolicies", "PolicyNames", "AttachedPolicies", "PermissionsBoundaryPolicy"})
 NO_TRUST_REASON = (
     "a policy file has no trust policy; audit the role (get-role output, an authorization-details "
     "file or the live role) to check who can assume it"
 )
-
-
-
-
 
 
 def _document_of(entry: Mapping[str, Any], path: str, locator: Locator) -> tuple[Any, str] | None:
@@ -105,9 +99,7 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
         boundary_document = _document_of(boundary_entry, "$.PermissionsBoundaryPolicy", locator)
         if boundary_document is None:
             raise locator.error("$.PermissionsBoundaryPolicy", "expected a PolicyDocument")
-        boundary_arn = locator.optional_string(
-            boundary_entry, "PolicyArn", "$.PermissionsBoundaryPolicy"
-        )
+        boundary_arn = locator.optional_string(boundary_entry, "PolicyArn", "$.PermissionsBoundaryPolicy")
         if boundary_arn:
             documents.setdefault(boundary_arn, (*boundary_document, None))
 
@@ -126,13 +118,9 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
             return unknown_attachment(name=shown, arn=arn, origin=origin, reason=result)
         if is_aws_managed_arn(arn):
             return managed_attachment(arn, name=name, origin=origin)
-        return unknown_attachment(
-            name=shown, arn=arn, origin=origin, reason=offline_unknown_reason(arn)
-        )
+        return unknown_attachment(name=shown, arn=arn, origin=origin, reason=offline_unknown_reason(arn))
 
-    role = read_role_detail(
-        role_object, locator=locator, path=role_path, resolve_arn=resolve_arn, input_type="role"
-    )
+    role = read_role_detail(role_object, locator=locator, path=role_path, resolve_arn=resolve_arn, input_type="role")
     policies = list(role.policies)
     unknowns = list(role.unknowns)
 
@@ -144,9 +132,7 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
         name = locator.optional_string(entry, "PolicyName", path) or f"RolePolicies[{position}]"
         inline_names.add(name)
         if entry.get("PolicyDocument") is None:
-            raise locator.error(
-                key_path(path, "PolicyDocument"), "missing (get-role-policy output has it)"
-            )
+            raise locator.error(key_path(path, "PolicyDocument"), "missing (get-role-policy output has it)")
         policies.append(
             attach_document(
                 entry["PolicyDocument"],
@@ -172,10 +158,7 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
                 )
             )
 
-    has_inline = (
-        any(key in extras for key in ("RolePolicies", "PolicyNames"))
-        or "RolePolicyList" in role_object
-    )
+    has_inline = any(key in extras for key in ("RolePolicies", "PolicyNames")) or "RolePolicyList" in role_object
     has_attached = "AttachedPolicies" in extras or "AttachedManagedPolicies" in role_object
     if not has_inline:
         unknowns.append(
@@ -202,17 +185,11 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
         )
     if boundary_document is not None and boundary is not None and boundary.arn not in documents:
         # The boundary document was given without a PolicyArn: it belongs to the role's boundary.
-        result = read_policy(
-            boundary_document[0], locator=locator, path=boundary_document[1], name=boundary.name
-        )
+        result = read_policy(boundary_document[0], locator=locator, path=boundary_document[1], name=boundary.name)
         boundary = (
-            AttachedPolicy(
-                name=boundary.name, arn=boundary.arn, policy=result, origin=boundary.origin
-            )
+            AttachedPolicy(name=boundary.name, arn=boundary.arn, policy=result, origin=boundary.origin)
             if isinstance(result, Policy)
-            else unknown_attachment(
-                name=boundary.name, arn=boundary.arn, origin=boundary.origin, reason=result
-            )
+            else unknown_attachment(name=boundary.name, arn=boundary.arn, origin=boundary.origin, reason=result)
         )
     return [
         Role(
@@ -254,9 +231,7 @@ def read_policy_file(data: object, locator: Locator, path: Path) -> list[Role]:
             source=locator.display,
             trust_policy=None,
             trust_unknown_reason=NO_TRUST_REASON,
-            policies=(
-                AttachedPolicy(name=name, arn=None, policy=result, origin=origin, inline=True),
-            ),
+            policies=(AttachedPolicy(name=name, arn=None, policy=result, origin=origin, inline=True),),
             extra={"input_type": "policy"},
         )
     ]

@@ -69,8 +69,6 @@ _MAX_REFERENCE_HOPS = 16
 _READABLE_FORMAT = re.compile(r"0\.[12]|1\.\d+")
 
 
-
-
 def strip_indexes(address: str) -> str:
     """``module.a[0].aws_iam_role.r["x"]`` → ``module.a.aws_iam_role.r`` (its configuration)."""
     return _INDEX.sub("", address)
@@ -92,19 +90,13 @@ class _Resource:
 
     def known(self, key: str) -> tuple[Any, bool]:
         """(value, False) or (None, True) when Terraform knows it only after apply."""
-        if self.unknown is True or (
-            isinstance(self.unknown, Mapping) and self.unknown.get(key) is True
-        ):
+        if self.unknown is True or (isinstance(self.unknown, Mapping) and self.unknown.get(key) is True):
             return None, True
         return self.values.get(key), False
 
     def unknown_at(self, key: str, position: int, inner: str) -> bool:
         marks = self.unknown.get(key) if isinstance(self.unknown, Mapping) else None
-        if (
-            isinstance(marks, list)
-            and position < len(marks)
-            and isinstance(marks[position], Mapping)
-        ):
+        if isinstance(marks, list) and position < len(marks) and isinstance(marks[position], Mapping):
             return marks[position].get(inner) is True
         return False
 
@@ -161,8 +153,7 @@ class _PlanReader:
         else:
             raise self.locator.error(
                 "$",
-                "expected planned_values (terraform show -json of a saved plan) "
-                "or values (of a state)",
+                "expected planned_values (terraform show -json of a saved plan) or values (of a state)",
             )
         root_holder = self.locator.mapping(self.plan[root_path[2:]], root_path)
         if root_holder.get("root_module") is None:
@@ -193,25 +184,17 @@ class _PlanReader:
 
     def _walk_modules(self, raw: Any, path: str, address: str) -> Iterator[tuple[Any, str, str]]:
         module = self.locator.mapping(raw, path, "a module object")
-        for position, resource in enumerate(
-            self.locator.optional_sequence(module, "resources", path)
-        ):
+        for position, resource in enumerate(self.locator.optional_sequence(module, "resources", path)):
             yield resource, index_path(key_path(path, "resources"), position), address
-        for position, child in enumerate(
-            self.locator.optional_sequence(module, "child_modules", path)
-        ):
+        for position, child in enumerate(self.locator.optional_sequence(module, "child_modules", path)):
             child_path = index_path(key_path(path, "child_modules"), position)
             child_module = self.locator.mapping(child, child_path, "a module object")
-            child_address = self.locator.string(
-                child_module.get("address"), key_path(child_path, "address")
-            )
+            child_address = self.locator.string(child_module.get("address"), key_path(child_path, "address"))
             yield from self._walk_modules(child_module, child_path, child_address)
 
     def _after_unknown(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for position, raw in enumerate(
-            self.locator.optional_sequence(self.plan, "resource_changes", "$")
-        ):
+        for position, raw in enumerate(self.locator.optional_sequence(self.plan, "resource_changes", "$")):
             path = index_path("$.resource_changes", position)
             change = self.locator.mapping(raw, path, "a resource change object")
             address = change.get("address")
@@ -239,9 +222,7 @@ class _PlanReader:
         for name, call in calls.items() if isinstance(calls, Mapping) else []:
             child = call.get("module") if isinstance(call, Mapping) else None
             if isinstance(child, Mapping):
-                self._load_config_module(
-                    child, f"{path}.module.{name}" if path else f"module.{name}"
-                )
+                self._load_config_module(child, f"{path}.module.{name}" if path else f"module.{name}")
 
     # --- following references ------------------------------------------------------------------
 
@@ -254,18 +235,14 @@ class _PlanReader:
             parts = strip_indexes(reference).split(".")
             if parts[0] == "var" and len(parts) >= 2 and module:
                 parent, _, call = (
-                    module.rpartition(".module.")
-                    if ".module." in module
-                    else ("", "", module[len("module.") :])
+                    module.rpartition(".module.") if ".module." in module else ("", "", module[len("module.") :])
                 )
                 call_config = self._module_call(parent, call)
                 expressions = call_config.get("expressions") if call_config else None
                 expression = expressions.get(parts[1]) if isinstance(expressions, Mapping) else None
                 refs = expression.get("references") if isinstance(expression, Mapping) else None
                 if isinstance(refs, list):
-                    found |= self.referenced(
-                        parent, [r for r in refs if isinstance(r, str)], hops + 1
-                    )
+                    found |= self.referenced(parent, [r for r in refs if isinstance(r, str)], hops + 1)
             elif parts[0] == "module" and len(parts) >= 3:
                 child = f"{module}.module.{parts[1]}" if module else f"module.{parts[1]}"
                 outputs = self.config_modules.get(child, {}).get("outputs")
@@ -273,9 +250,7 @@ class _PlanReader:
                 expression = output.get("expression") if isinstance(output, Mapping) else None
                 refs = expression.get("references") if isinstance(expression, Mapping) else None
                 if isinstance(refs, list):
-                    found |= self.referenced(
-                        child, [r for r in refs if isinstance(r, str)], hops + 1
-                    )
+                    found |= self.referenced(child, [r for r in refs if isinstance(r, str)], hops + 1)
             elif len(parts) >= 2 and parts[0] not in (
                 "data",
                 "local",
@@ -324,14 +299,10 @@ class _PlanReader:
             if unknown:
                 self._parsed[policy.address] = f"{self.locator.origin(path)}: {_AFTER_APPLY}"
             elif not isinstance(document, str) or not document:
-                self._parsed[policy.address] = (
-                    f"{self.locator.origin(path)}: no policy document in the plan"
-                )
+                self._parsed[policy.address] = f"{self.locator.origin(path)}: no policy document in the plan"
             else:
                 name = self.name_of(policy)
-                self._parsed[policy.address] = read_policy(
-                    document, locator=self.locator, path=path, name=name
-                )
+                self._parsed[policy.address] = read_policy(document, locator=self.locator, path=path, name=name)
         return self._parsed[policy.address]
 
     @staticmethod
@@ -371,8 +342,7 @@ class _PlanReader:
             name=f"{owner.address}.{key}",
             arn=None,
             origin=origin,
-            reason=f"{origin}: {key} is {_AFTER_APPLY} and the configuration does not say "
-            "which policy it is",
+            reason=f"{origin}: {key} is {_AFTER_APPLY} and the configuration does not say which policy it is",
         )
 
     # --- roles ---------------------------------------------------------------------------------
@@ -382,9 +352,7 @@ class _PlanReader:
         draft = _RoleDraft(resource=resource, name=self.name_of(resource))
         trust, trust_unknown = resource.known("assume_role_policy")
         if trust_unknown:
-            draft.trust_reason = (
-                f"{self.locator.origin(origin_path + '.assume_role_policy')}: {_AFTER_APPLY}"
-            )
+            draft.trust_reason = f"{self.locator.origin(origin_path + '.assume_role_policy')}: {_AFTER_APPLY}"
         else:
             draft.trust, draft.trust_reason = read_trust(
                 trust or None,
@@ -417,10 +385,7 @@ class _PlanReader:
                             arn=None,
                             inline=True,
                             origin=self.locator.origin(block_path),
-                            reason=(
-                                f"{self.locator.origin(key_path(block_path, 'policy'))}: "
-                                f"{_AFTER_APPLY}"
-                            ),
+                            reason=(f"{self.locator.origin(key_path(block_path, 'policy'))}: {_AFTER_APPLY}"),
                         )
                     )
                 continue
@@ -460,9 +425,7 @@ class _PlanReader:
                 config={},
                 module=resource.module,
             )
-            draft.policies.append(
-                self.arn_attachment(holder, "arn", self.locator.origin(item_path))
-            )
+            draft.policies.append(self.arn_attachment(holder, "arn", self.locator.origin(item_path)))
 
     def read_boundary(self, draft: _RoleDraft) -> None:
         resource = draft.resource
@@ -481,15 +444,11 @@ class _PlanReader:
             names = [item for item in value if isinstance(item, str)]
         else:
             linked = self.linked(owner, key, {ROLE})
-            return [
-                self.roles[role.address] for role in linked if role.address in self.roles
-            ] or None
+            return [self.roles[role.address] for role in linked if role.address in self.roles] or None
         found: list[_RoleDraft] = []
         for name in names:
             matches = [
-                draft
-                for draft in self.roles.values()
-                if draft.name == name or draft.resource.values.get("arn") == name
+                draft for draft in self.roles.values() if draft.name == name or draft.resource.values.get("arn") == name
             ]
             if matches:
                 found.extend(matches)
@@ -560,9 +519,7 @@ class _PlanReader:
                     continue
                 for draft in targets:
                     draft.policies.append(
-                        self.arn_attachment(
-                            resource, "policy_arn", self.locator.origin(resource.address)
-                        )
+                        self.arn_attachment(resource, "policy_arn", self.locator.origin(resource.address))
                     )
         return [self.build(draft) for draft in self.roles.values()]
 
@@ -579,9 +536,7 @@ class _PlanReader:
             trust_unknown_reason=draft.trust_reason,
             policies=tuple(draft.policies),
             permissions_boundary=draft.boundary,
-            max_session_duration=duration
-            if isinstance(duration, int) and not isinstance(duration, bool)
-            else None,
+            max_session_duration=duration if isinstance(duration, int) and not isinstance(duration, bool) else None,
             unknowns=tuple(dict.fromkeys(draft.unknowns)),
             path=path if isinstance(path, str) and path else "/",
             extra={"input_type": "terraform", "address": resource.address},

@@ -58,9 +58,7 @@ class CloudFormationLoader(yaml.SafeLoader):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             node = super().compose_node(parent, index)
             if id(node) not in self._measures:
-                raise ComposerError(
-                    None, None, "an alias refers to a value that contains it", event.start_mark
-                )
+                raise ComposerError(None, None, "an alias refers to a value that contains it", event.start_mark)
             return node
         self._depth += 1
         if self._depth > MAX_DEPTH:
@@ -178,9 +176,7 @@ def _yaml_error(display: str, error: yaml.YAMLError) -> InputError:
         if error.problem == "but found another document":
             problem = "a second YAML document; expected one document per file"
         if mark is not None:
-            return InputError(
-                f"{display}: line {mark.line + 1} column {mark.column + 1}: {problem}"
-            )
+            return InputError(f"{display}: line {mark.line + 1} column {mark.column + 1}: {problem}")
         return InputError(f"{display}: {problem}")
     return InputError(f"{display}: not valid YAML ({' '.join(str(error).split())})")
 
@@ -200,5 +196,3 @@ def parse_yaml(text: str, display: str) -> Any:
         raise InputError(f"{display}: nested more than {MAX_DEPTH} levels deep") from None
     finally:
         loader.dispose()
-
-

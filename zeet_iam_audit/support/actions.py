@@ -153,14 +153,16 @@ def _from_operation(prefix: str, operation: str, catalog: Catalog) -> ResolvedAc
         mapped = next((verb for start, verb in _APIGATEWAY_VERBS if operation.lower().startswith(start)), None)
     if mapped is not None:
         return ResolvedAction(
-            mapped, written,
-            f"{operation} is an API operation, not an IAM action: AWS authorizes it as {mapped}")
+            mapped, written, f"{operation} is an API operation, not an IAM action: AWS authorizes it as {mapped}"
+        )
     if key in NO_PERMISSION:
         return ResolvedAction(None, written, f"{operation} needs no IAM permission")
     return ResolvedAction(
-        None, written,
+        None,
+        written,
         f"{written} is not an IAM action (an API operation?): look up the action that authorizes "
-        f"{operation} in AWS's Service Authorization Reference")
+        f"{operation} in AWS's Service Authorization Reference",
+    )
 
 
 def resolve_action(text: str, catalog: Catalog) -> ResolvedAction:
@@ -180,8 +182,10 @@ def resolve_operation(service: str, operation: str, catalog: Catalog) -> Resolve
     prefix = service_prefix(service, catalog)
     if prefix is None:
         return ResolvedAction(
-            None, f"{service}: {operation}",
-            f"unknown service {service!r}: look up the IAM action that authorizes {operation}")
+            None,
+            f"{service}: {operation}",
+            f"unknown service {service!r}: look up the IAM action that authorizes {operation}",
+        )
     return _from_operation(prefix, operation, catalog)
 
 

@@ -72,20 +72,28 @@ def apply_decoded(denial: Denial, decoded: str | Mapping[str, Any], catalog: Cat
     for item in _items(context.get("conditions")):
         if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
             continue
-        values = tuple(str(v.get("value")) for v in _items(item.get("values"))
-                       if isinstance(v, Mapping) and "value" in v)
+        values = tuple(
+            str(v.get("value")) for v in _items(item.get("values")) if isinstance(v, Mapping) and "value" in v
+        )
         conditions.append((item["key"], values))
     explicit = bool(document.get("explicitDeny"))
-    matched = tuple(_statement_label(item) for item in _items(document.get("matchedStatements"))
-                    if isinstance(item, Mapping))
+    matched = tuple(
+        _statement_label(item) for item in _items(document.get("matchedStatements")) if isinstance(item, Mapping)
+    )
     if explicit:
         reason = Reason(explicit=True, text="explicit deny (from the decoded message)")
     else:
-        reason = Reason(explicit=False,
-                        text="no policy allows it (the decoded message does not say which layer)")
+        reason = Reason(explicit=False, text="no policy allows it (the decoded message does not say which layer)")
     return replace(
-        denial, principal=principal, action=action, action_written=written, action_note=note,
-        resource=resource, reason=reason, decoded_context=tuple(conditions), matched_statements=matched,
+        denial,
+        principal=principal,
+        action=action,
+        action_written=written,
+        action_note=note,
+        resource=resource,
+        reason=reason,
+        decoded_context=tuple(conditions),
+        matched_statements=matched,
         decode_error=None,
     )
 

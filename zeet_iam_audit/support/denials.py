@@ -59,9 +59,17 @@ LAYER_NAMES = {
     "resource control policy": "resource_control_policy",
 }
 ACCESS_DENIED_CODES = frozenset(
-    {"accessdenied", "accessdeniedexception", "unauthorizedoperation", "authorizationerror",
-     "unauthorizedaccess", "forbidden", "authorizationerrorexception", "client.unauthorizedoperation",
-     "403"}  # "403": S3's HEAD operations answer with the status alone, and the CLI prints it as the code
+    {
+        "accessdenied",
+        "accessdeniedexception",
+        "unauthorizedoperation",
+        "authorizationerror",
+        "unauthorizedaccess",
+        "forbidden",
+        "authorizationerrorexception",
+        "client.unauthorizedoperation",
+        "403",
+    }  # "403": S3's HEAD operations answer with the status alone, and the CLI prints it as the code
 )
 # API operations only one service has: a CLI error naming them needs no ``aws SERVICE`` line.
 _ONLY_IN = {"headobject": "s3", "headbucket": "s3"}
@@ -88,8 +96,9 @@ _MESSAGE = re.compile(
     rf"\s*{_NOT_AUTHORIZED}[\"']?(?P<action>{_TOKEN})",
     re.IGNORECASE,
 )
-_ON_RESOURCE = re.compile(rf"[\"']?\s*{_phrase('on resource')}\s*:?\s*(?P<quote>[\"']?)(?P<resource>{_TOKEN})",
-                          re.IGNORECASE)
+_ON_RESOURCE = re.compile(
+    rf"[\"']?\s*{_phrase('on resource')}\s*:?\s*(?P<quote>[\"']?)(?P<resource>{_TOKEN})", re.IGNORECASE
+)
 _ON_THE_RESOURCE = re.compile(rf"[\"']?\s*{_phrase('on the resource')}", re.IGNORECASE)
 _IMPLICIT = re.compile(
     rf"[\"']?\s*{_phrase('because no')}\s*(?P<layer>{_LAYER})\s*{_phrase('allows the')}\s*(?P<action>{_TOKEN})"
@@ -101,8 +110,9 @@ _EXPLICIT = re.compile(
     rf"(?:\s*:\s*(?P<policy>arn:{_TOKEN}))?",
     re.IGNORECASE,
 )
-_BECAUSE = re.compile(r"[\"']?\s*because\s+(?P<text>[^\n\"]{1,400}?)(?=\s*\(Service:|[\"\n]|\.(?:\s|$)|$)",
-                      re.IGNORECASE)
+_BECAUSE = re.compile(
+    r"[\"']?\s*because\s+(?P<text>[^\n\"]{1,400}?)(?=\s*\(Service:|[\"\n]|\.(?:\s|$)|$)", re.IGNORECASE
+)
 _ENCODED_AFTER = re.compile(
     rf"\s*\.?\s*{_phrase('Encoded authorization failure message')}\s*:\s*(?P<encoded>[A-Za-z0-9_-]+)",
     re.IGNORECASE,
@@ -127,8 +137,9 @@ _API_ERROR = re.compile(r"api\s+error\s+(?P<code>[A-Za-z.]+)\s*:\s*(?P<message>[
 
 # Context markers looked for before a message, nearest first.
 _OPERATION_BEFORE = (
-    re.compile(r"operation\s+error\s+(?P<service>[A-Za-z0-9][A-Za-z0-9 ]*?)\s*:\s*(?P<op>[A-Za-z0-9]+)\s*,",
-               re.IGNORECASE),
+    re.compile(
+        r"operation\s+error\s+(?P<service>[A-Za-z0-9][A-Za-z0-9 ]*?)\s*:\s*(?P<op>[A-Za-z0-9]+)\s*,", re.IGNORECASE
+    ),
     re.compile(r"when\s+calling\s+the\s+(?P<op>[A-Za-z0-9]+)\s+operation", re.IGNORECASE),
 )
 _CODE_BEFORE = (
@@ -214,8 +225,14 @@ class Denial:
     @property
     def key(self) -> tuple[object, ...]:
         """What makes two printed failures the same failure."""
-        return (self.principal, (self.action or self.action_written or "").lower(), self.resource,
-                self.reason.layer, self.reason.explicit, self.encoded)
+        return (
+            self.principal,
+            (self.action or self.action_written or "").lower(),
+            self.resource,
+            self.reason.layer,
+            self.reason.explicit,
+            self.encoded,
+        )
 
     @property
     def role_name(self) -> str | None:
@@ -354,7 +371,7 @@ def _glue_resource(text: str, resource: str, end: int, quote: str) -> tuple[str,
     """A resource cut by a line fold: glue following first tokens while the ARN is visibly cut, or
     until the closing quote when the resource was quoted."""
     for _ in range(8):
-        if quote and text[end:end + 1] == quote:
+        if quote and text[end : end + 1] == quote:
             break
         if not quote and not _incomplete_arn(resource):
             break
@@ -403,9 +420,8 @@ def _context(text: str, start: int, end: int, floor: int) -> dict[str, str | Non
     """The error code, API operation and tool around a message at ``start``..``end``."""
     window_start = max(floor, start - _LOOKBACK)
     before = text[window_start:start]
-    after = text[end:end + 300]
-    found: dict[str, str | None] = {"code": None, "operation": None, "service": None, "api": None,
-                                    "source": None}
+    after = text[end : end + 300]
+    found: dict[str, str | None] = {"code": None, "operation": None, "service": None, "api": None, "source": None}
     for pattern in _OPERATION_BEFORE:
         matches = list(pattern.finditer(before))
         if matches:
@@ -426,7 +442,7 @@ def _context(text: str, start: int, end: int, floor: int) -> dict[str, str | Non
     if api:
         found["api"] = api[-1].group("api")
     line_start = text.rfind("\n", 0, start) + 1
-    line = text[line_start:text.find("\n", start) if "\n" in text[start:] else len(text)]
+    line = text[line_start : text.find("\n", start) if "\n" in text[start:] else len(text)]
     found["source"] = _source_of(before, line)
     return found
 
@@ -484,9 +500,10 @@ def _read_message(match: re.Match[str], text: str, catalog: Catalog) -> tuple[De
     on = _ON_RESOURCE.match(text, end)
     if on is not None:
         resource_end = _split_glued(text, on.start("resource"), on.end("resource"), (_IMPLICIT, _EXPLICIT))
-        resource_raw, end = _glue_resource(text, text[on.start("resource"):resource_end], resource_end,
-                                           on.group("quote"))
-        if on.group("quote") and text[end:end + 1] == on.group("quote"):
+        resource_raw, end = _glue_resource(
+            text, text[on.start("resource") : resource_end], resource_end, on.group("quote")
+        )
+        if on.group("quote") and text[end : end + 1] == on.group("quote"):
             end += 1
         resource = _clean_resource(resource_raw) or None
     else:
@@ -501,16 +518,21 @@ def _read_message(match: re.Match[str], text: str, catalog: Catalog) -> tuple[De
     if implicit is not None:
         layer = LAYER_NAMES[_one_line(implicit.group("layer")).lower()]
         stated = resolve_action(implicit.group("action"), catalog).action or clean_token(implicit.group("action"))
-        reason = Reason(layer=layer, explicit=False,
-                        text=f"because no {_reason_name(layer)} allows the {stated} action")
+        reason = Reason(
+            layer=layer, explicit=False, text=f"because no {_reason_name(layer)} allows the {stated} action"
+        )
         end = implicit.end()
     elif explicit is not None:
         layer = LAYER_NAMES[_one_line(explicit.group("layer")).lower()]
         policy = clean_token(explicit.group("policy")) if explicit.group("policy") else None
         article = "an" if layer == "identity" else "a"
         suffix = f": {policy}" if policy else ""
-        reason = Reason(layer=layer, explicit=True, policy=policy,
-                        text=f"with an explicit deny in {article} {_reason_name(layer)}{suffix}")
+        reason = Reason(
+            layer=layer,
+            explicit=True,
+            policy=policy,
+            text=f"with an explicit deny in {article} {_reason_name(layer)}{suffix}",
+        )
         end = explicit.end()
     else:
         because = _BECAUSE.match(text, end)
@@ -530,7 +552,7 @@ def _read_message(match: re.Match[str], text: str, catalog: Catalog) -> tuple[De
         reason=reason,
         source="aws",
         line=0,
-        message=_one_line(text[match.start():end]),
+        message=_one_line(text[match.start() : end]),
         encoded=encoded,
     )
     return denial, end
@@ -549,8 +571,15 @@ def _with_context(denial: Denial, context: dict[str, str | None], catalog: Catal
     source = context["source"] or denial.source
     if denial.encoded and source == "aws":
         source = "ec2-encoded"
-    return replace(denial, error_code=code, operation=operation, source=source, action=action,
-                   action_written=written, action_note=note)
+    return replace(
+        denial,
+        error_code=code,
+        operation=operation,
+        source=source,
+        action=action,
+        action_written=written,
+        action_note=note,
+    )
 
 
 class _Spans:
@@ -595,16 +624,21 @@ def _iter_found(text: str, catalog: Catalog) -> Iterator[_Found]:
         taken.add(match.start(), end)
         context = _context(text, match.start(), end, 0)
         denial = Denial(
-            principal=None, action=None, action_written=None, resource=None, reason=Reason(),
-            source="ec2-encoded", line=0,
-            message=_one_line(text[match.start():end]), encoded=encoded,
+            principal=None,
+            action=None,
+            action_written=None,
+            resource=None,
+            reason=Reason(),
+            source="ec2-encoded",
+            line=0,
+            message=_one_line(text[match.start() : end]),
+            encoded=encoded,
         )
         denial = _with_context(denial, context, catalog)
         if denial.action is None and denial.operation:
             # EC2 is the service that encodes its failures; the CLI names only the operation.
             resolved = resolve_operation(context["service"] or "ec2", denial.operation, catalog)
-            denial = replace(denial, action=resolved.action, action_written=resolved.written,
-                             action_note=resolved.note)
+            denial = replace(denial, action=resolved.action, action_written=resolved.written, action_note=resolved.note)
         if denial.source not in ("terraform", "aws-sdk", "aws-cli", "cloudformation", "cdk", "sam"):
             denial = replace(denial, source="ec2-encoded")
         yield _Found(match.start(), end, denial)
@@ -627,7 +661,7 @@ def _plain_403s(text: str, catalog: Catalog, taken: _Spans) -> Iterator[_Found]:
                 if code.lower() not in ACCESS_DENIED_CODES:
                     continue
                 message = rest.strip()
-                before = text[max(0, match.start() - _LOOKBACK):match.start()]
+                before = text[max(0, match.start() - _LOOKBACK) : match.start()]
                 resolved_action, written, note = _cli_operation(match.group("op"), before, catalog)
                 resource = _s3_resource(before) if (resolved_action or "").startswith("s3:") else None
                 source = "aws-cli"
@@ -637,22 +671,35 @@ def _plain_403s(text: str, catalog: Catalog, taken: _Spans) -> Iterator[_Found]:
                 message = api.group("message").strip() if api else rest.strip()
                 resolved = resolve_operation(match.group("service"), match.group("op"), catalog)
                 resolved_action, written, note = resolved.action, resolved.written, resolved.note
-                before = text[max(0, match.start() - _LOOKBACK):match.start()]
+                before = text[max(0, match.start() - _LOOKBACK) : match.start()]
                 line_start = text.rfind("\n", 0, match.start()) + 1
                 bucket = _S3_BUCKET.search(text, line_start, match.start())
                 if bucket is not None and match.group("service").strip().lower() == "s3":
                     resource = f"arn:aws:s3:::{bucket.group('bucket')}"
                 source = "terraform" if re.search(r"(?:^|\n)\s*Error:", before) else "aws-sdk"
             if match.group("op").lower() == "headobject" and note:
-                note += ("; a HEAD request's 403 is also S3's answer for a key that does not exist when "
-                         "s3:ListBucket is not allowed on the bucket")
+                note += (
+                    "; a HEAD request's 403 is also S3's answer for a key that does not exist when "
+                    "s3:ListBucket is not allowed on the bucket"
+                )
             taken.add(match.start(), match.end())
-            yield _Found(match.start(), match.end(), Denial(
-                principal=None, action=resolved_action, action_written=written, action_note=note,
-                resource=resource, reason=Reason(text=message or None), source=source,
-                line=0, message=_one_line(match.group(0)),
-                error_code=code, operation=match.group("op"),
-            ))
+            yield _Found(
+                match.start(),
+                match.end(),
+                Denial(
+                    principal=None,
+                    action=resolved_action,
+                    action_written=written,
+                    action_note=note,
+                    resource=resource,
+                    reason=Reason(text=message or None),
+                    source=source,
+                    line=0,
+                    message=_one_line(match.group(0)),
+                    error_code=code,
+                    operation=match.group("op"),
+                ),
+            )
 
 
 _CLI_COMMAND = re.compile(r"\baws\s+(?:--[a-z-]+(?:\s+[^\s-]\S*)?\s+)*(?P<service>[a-z0-9-]+)\s+[a-z0-9-]+")
@@ -669,7 +716,7 @@ def _s3_resource(before: str) -> str | None:
     commands = list(_CLI_COMMAND.finditer(before))
     if not commands:
         return None
-    line = before[commands[-1].start():].split("\n", 1)[0]
+    line = before[commands[-1].start() :].split("\n", 1)[0]
     found = _S3_URL.search(line) or _S3_OPTIONS.search(line)
     if found is None:
         return None
@@ -689,9 +736,14 @@ def _cli_operation(operation: str, before: str, catalog: Catalog) -> tuple[str |
         resolved = resolve_operation(_CLI_SERVICES.get(service, service), operation, catalog)
         if resolved.action is not None:
             return resolved.action, resolved.written, resolved.note
-    return None, operation, (
-        f"the AWS CLI names the API operation {operation} but not the service: find the IAM action "
-        "that authorizes it for the service you called")
+    return (
+        None,
+        operation,
+        (
+            f"the AWS CLI names the API operation {operation} but not the service: find the IAM action "
+            "that authorizes it for the service you called"
+        ),
+    )
 
 
 def find_denials(text: str, catalog: Catalog) -> tuple[Denial, ...]:
@@ -800,13 +852,29 @@ def _cloudtrail_found(events: list[dict[str, object]], text: str, catalog: Catal
             denial = inner[0]  # AWS's own sentence: action, resource and reason as it says them
         else:
             denial = Denial(
-                principal=None, action=resolved.action, action_written=resolved.written,
-                action_note=resolved.note, resource=None, reason=Reason(text=message or None),
-                source="cloudtrail", line=0, message=message,
-                encoded=inner[0].encoded if inner else None)
-        yield _Found(position, position, replace(
-            denial, source="cloudtrail", line=0, lines=(),
-            principal=denial.principal or (str(principal) if principal else None),
-            resource=denial.resource or _event_resource(event),
-            error_code=code, operation=str(event.get("eventName") or operation),
-            message=message or f"{code} on {event.get('eventName')}"))
+                principal=None,
+                action=resolved.action,
+                action_written=resolved.written,
+                action_note=resolved.note,
+                resource=None,
+                reason=Reason(text=message or None),
+                source="cloudtrail",
+                line=0,
+                message=message,
+                encoded=inner[0].encoded if inner else None,
+            )
+        yield _Found(
+            position,
+            position,
+            replace(
+                denial,
+                source="cloudtrail",
+                line=0,
+                lines=(),
+                principal=denial.principal or (str(principal) if principal else None),
+                resource=denial.resource or _event_resource(event),
+                error_code=code,
+                operation=str(event.get("eventName") or operation),
+                message=message or f"{code} on {event.get('eventName')}",
+            ),
+        )

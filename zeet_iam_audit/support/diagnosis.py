@@ -64,10 +64,18 @@ class Evaluation:
         return "unknown: " + "; ".join(self.unknown_reasons)
 
     def to_json(self) -> dict[str, Any]:
-        return {"role": self.role, "arn": self.arn, "resource": self.resource,
-                "decision": self.decision.value, "layer": self.layer, "summary": self.describe(),
-                "statements": list(self.statements), "locations": list(self.locations),
-                "condition_keys": list(self.condition_keys), "unknown_reasons": list(self.unknown_reasons)}
+        return {
+            "role": self.role,
+            "arn": self.arn,
+            "resource": self.resource,
+            "decision": self.decision.value,
+            "layer": self.layer,
+            "summary": self.describe(),
+            "statements": list(self.statements),
+            "locations": list(self.locations),
+            "condition_keys": list(self.condition_keys),
+            "unknown_reasons": list(self.unknown_reasons),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +91,14 @@ class Fix:
     role_can_fix: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text,
-                "statement": dict(self.statement) if self.statement else None,
-                "feature_statement": dict(self.feature_statement) if self.feature_statement else None,
-                "statements_to_change": list(self.statements_to_change),
-                "editing_the_role_fixes_it": self.role_can_fix}
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "statement": dict(self.statement) if self.statement else None,
+            "feature_statement": dict(self.feature_statement) if self.feature_statement else None,
+            "statements_to_change": list(self.statements_to_change),
+            "editing_the_role_fixes_it": self.role_can_fix,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +147,12 @@ class Diagnosis:
     notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema_version": JSON_VERSION, "roles_source": self.roles_source,
-                "denials": [f.to_json() for f in self.findings], "notes": list(self.notes)}
+        return {
+            "schema_version": JSON_VERSION,
+            "roles_source": self.roles_source,
+            "denials": [f.to_json() for f in self.findings],
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +170,9 @@ class RoleChoice:
         name = denial.role_name
         if self.forced is not None:
             if name and name != self.forced.name:
-                return self.forced, (f"the message names role {name}, not {self.forced.name}: evaluated on "
-                                     f"{self.forced.name} as asked")
+                return self.forced, (
+                    f"the message names role {name}, not {self.forced.name}: evaluated on {self.forced.name} as asked"
+                )
             return self.forced, None
         if not self.roles:
             return None, None
@@ -173,10 +189,14 @@ class RoleChoice:
 # -- statements -----------------------------------------------------------------------------------
 
 
-def _statement(action: str, resources: Sequence[str], context: Sequence[tuple[str, tuple[str, ...]]] = ()
-               ) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Effect": "Allow", "Action": action,
-                                 "Resource": resources[0] if len(resources) == 1 else list(resources)}
+def _statement(
+    action: str, resources: Sequence[str], context: Sequence[tuple[str, tuple[str, ...]]] = ()
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Action": action,
+        "Resource": resources[0] if len(resources) == 1 else list(resources),
+    }
     if context:
         condition: dict[str, dict[str, Any]] = {}
         for key, values in context:
@@ -203,8 +223,9 @@ def _scoped_resource(denial: Denial, features: Sequence[FeatureUse], catalog: Ca
     return "*"
 
 
-def _feature_statement(action: str, features: Sequence[FeatureUse], smallest: Mapping[str, Any]
-                       ) -> dict[str, Any] | None:
+def _feature_statement(
+    action: str, features: Sequence[FeatureUse], smallest: Mapping[str, Any]
+) -> dict[str, Any] | None:
     if not features:
         return None
     use = features[0]
@@ -232,10 +253,15 @@ def _evaluate(denial: Denial, role: Role, choice: RoleChoice, features: Sequence
         joiner = "." if "$" in ref.origin else " "
         locations.append(f"{ref.origin}{joiner}Statement[{ref.index}]" if ref.origin else str(ref))
     return Evaluation(
-        role=role.name, arn=role.arn, resource=resource, decision=decision,
+        role=role.name,
+        arn=role.arn,
+        resource=resource,
+        decision=decision,
         layer=_ENGINE_LAYER[result.layer] if result.layer else None,
-        statements=tuple(str(ref) for ref in result.deciding), locations=tuple(locations),
-        condition_keys=result.condition_keys, unknown_reasons=reasons,
+        statements=tuple(str(ref) for ref in result.deciding),
+        locations=tuple(locations),
+        condition_keys=result.condition_keys,
+        unknown_reasons=reasons,
     )
 
 
@@ -243,8 +269,11 @@ def _blocking_layer(denial: Denial, evaluation: Evaluation | None) -> tuple[str 
     """(layer, explicit): AWS's words first, then the evaluation's; but an explicit deny the role
     holds now wins over "no ... allows" (no Allow could fix the request while it stands)."""
     evaluated = evaluation is not None and evaluation.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY)
-    if evaluated and evaluation is not None and evaluation.decision is Decision.EXPLICIT_DENY and (
-        denial.reason.layer in (None, "identity", evaluation.layer)
+    if (
+        evaluated
+        and evaluation is not None
+        and evaluation.decision is Decision.EXPLICIT_DENY
+        and (denial.reason.layer in (None, "identity", evaluation.layer))
     ):
         return evaluation.layer, True
     if denial.reason.layer is not None:
@@ -254,8 +283,14 @@ def _blocking_layer(denial: Denial, evaluation: Evaluation | None) -> tuple[str 
     return None, denial.reason.explicit
 
 
-def _fix(denial: Denial, layer: str | None, explicit: bool | None, evaluation: Evaluation | None,
-         features: Sequence[FeatureUse], catalog: Catalog) -> Fix:
+def _fix(
+    denial: Denial,
+    layer: str | None,
+    explicit: bool | None,
+    evaluation: Evaluation | None,
+    features: Sequence[FeatureUse],
+    catalog: Catalog,
+) -> Fix:
     action = denial.action
     if action is None:
         what = denial.action_written or denial.operation or "the action"
@@ -270,59 +305,100 @@ def _fix(denial: Denial, layer: str | None, explicit: bool | None, evaluation: E
     if broader is not None:
         scope_note = f"; to cover everything {features[0].title} does: {statement_text(broader)}"
     if layer == "identity" and explicit:
-        where = "; ".join(deny_refs) if deny_refs else (denial.reason.policy or "the Deny statement (give "
-                                                                               "--file or --role-arn to name it)")
-        return Fix("change-deny",
-                   f"an identity-based policy of {target} explicitly denies {action}: change {where} so it no "
-                   "longer matches this request (an Allow cannot override a Deny)",
-                   statements_to_change=tuple(deny_refs) or ((denial.reason.policy,) if denial.reason.policy else ()))
+        where = (
+            "; ".join(deny_refs)
+            if deny_refs
+            else (denial.reason.policy or "the Deny statement (give --file or --role-arn to name it)")
+        )
+        return Fix(
+            "change-deny",
+            f"an identity-based policy of {target} explicitly denies {action}: change {where} so it no "
+            "longer matches this request (an Allow cannot override a Deny)",
+            statements_to_change=tuple(deny_refs) or ((denial.reason.policy,) if denial.reason.policy else ()),
+        )
     if layer == "permissions_boundary":
         if explicit:
-            return Fix("boundary", f"the permissions boundary explicitly denies {action}: its Deny "
-                       f"{'; '.join(deny_refs) or 'statement'} must change; editing the role's own policies "
-                       "cannot fix it", statements_to_change=tuple(deny_refs), role_can_fix=False)
-        return Fix("boundary", f"the permissions boundary does not allow {action}: add "
-                   f"{statement_text(smallest)} to the boundary policy (whoever manages it); editing the role's "
-                   "own policies cannot fix it", statement=smallest, feature_statement=broader, role_can_fix=False)
+            return Fix(
+                "boundary",
+                f"the permissions boundary explicitly denies {action}: its Deny "
+                f"{'; '.join(deny_refs) or 'statement'} must change; editing the role's own policies "
+                "cannot fix it",
+                statements_to_change=tuple(deny_refs),
+                role_can_fix=False,
+            )
+        return Fix(
+            "boundary",
+            f"the permissions boundary does not allow {action}: add "
+            f"{statement_text(smallest)} to the boundary policy (whoever manages it); editing the role's "
+            "own policies cannot fix it",
+            statement=smallest,
+            feature_statement=broader,
+            role_can_fix=False,
+        )
     if layer == "scp":
         account = principal_account(denial.principal)
         where = f" to account {account}" if account else ""
         named = "; ".join(deny_refs) or denial.reason.policy
         detail = f" ({named})" if named else ""
         verb = "explicitly denies" if explicit else "does not allow"
-        return Fix("scp", f"a service control policy{detail} {verb} {action} on {resource}: the "
-                   f"organization's administrators must change the SCPs that apply{where}; editing the role "
-                   "cannot fix it", statements_to_change=tuple(deny_refs), role_can_fix=False)
+        return Fix(
+            "scp",
+            f"a service control policy{detail} {verb} {action} on {resource}: the "
+            f"organization's administrators must change the SCPs that apply{where}; editing the role "
+            "cannot fix it",
+            statements_to_change=tuple(deny_refs),
+            role_can_fix=False,
+        )
     other = {
-        "session_policy": ("session-policy", "the session policy passed when the role was assumed (sts:AssumeRole "
-                           "Policy or PolicyArns) must allow it"),
-        "resource_policy": ("resource-policy", f"the resource's own policy (bucket, key, queue or topic policy on "
-                            f"{denial.resource or 'the resource'}) must allow it or stop denying it"),
-        "vpc_endpoint_policy": ("vpc-endpoint-policy", "the VPC endpoint policy the request went through must "
-                                "allow it"),
-        "resource_control_policy": ("resource-control-policy", "a resource control policy (AWS Organizations) "
-                                    "blocks it: the organization's administrators must change it"),
+        "session_policy": (
+            "session-policy",
+            "the session policy passed when the role was assumed (sts:AssumeRole Policy or PolicyArns) must allow it",
+        ),
+        "resource_policy": (
+            "resource-policy",
+            f"the resource's own policy (bucket, key, queue or topic policy on "
+            f"{denial.resource or 'the resource'}) must allow it or stop denying it",
+        ),
+        "vpc_endpoint_policy": (
+            "vpc-endpoint-policy",
+            "the VPC endpoint policy the request went through must allow it",
+        ),
+        "resource_control_policy": (
+            "resource-control-policy",
+            "a resource control policy (AWS Organizations) blocks it: the organization's administrators must change it",
+        ),
     }
     if layer in other:
         kind, text = other[layer]
         return Fix(kind, f"{text}; editing the role cannot fix it", role_can_fix=False)
     if evaluation is not None and evaluation.decision is Decision.ALLOWED:
         allowing = "; ".join(evaluation.statements)
-        return Fix("already-allowed",
-                   f"role {evaluation.role} allows {action} on {evaluation.resource} ({allowing}): the denial "
-                   "came from a layer the input does not hold (an SCP, a session or resource policy), or the "
-                   "role has changed since",
-                   role_can_fix=False)
+        return Fix(
+            "already-allowed",
+            f"role {evaluation.role} allows {action} on {evaluation.resource} ({allowing}): the denial "
+            "came from a layer the input does not hold (an SCP, a session or resource policy), or the "
+            "role has changed since",
+            role_can_fix=False,
+        )
     if explicit:
-        return Fix("change-deny", f"an explicit deny blocks {action}: find the Deny statement "
-                   f"({'; '.join(denial.matched_statements) or 'give --file or --role-arn to name it'})",
-                   statements_to_change=denial.matched_statements)
+        return Fix(
+            "change-deny",
+            f"an explicit deny blocks {action}: find the Deny statement "
+            f"({'; '.join(denial.matched_statements) or 'give --file or --role-arn to name it'})",
+            statements_to_change=denial.matched_statements,
+        )
     hedge = ""
     if layer is None:
-        hedge = (" (AWS did not say which layer denied it; if this does not help, look at the permissions "
-                 "boundary, the SCPs and any session policy)")
-    return Fix("add-statement", f"add to {target}: {statement_text(smallest)}{scope_note}{hedge}",
-               statement=smallest, feature_statement=broader)
+        hedge = (
+            " (AWS did not say which layer denied it; if this does not help, look at the permissions "
+            "boundary, the SCPs and any session policy)"
+        )
+    return Fix(
+        "add-statement",
+        f"add to {target}: {statement_text(smallest)}{scope_note}{hedge}",
+        statement=smallest,
+        feature_statement=broader,
+    )
 
 
 def _notes(denial: Denial, features: Sequence[FeatureUse], evaluation: Evaluation | None) -> list[str]:
@@ -333,16 +409,20 @@ def _notes(denial: Denial, features: Sequence[FeatureUse], evaluation: Evaluatio
         notes.append(f"no Zeet feature needs {denial.action}: check whether Zeet should be doing this")
     role = denial.role_name
     if role and role.startswith(CDK_ROLE_PREFIX):
-        notes.append(f"the principal is CDK's role {role} (from cdk bootstrap), not the Zeet role: the fix "
-                     "belongs in that role (cdk bootstrap --cloudformation-execution-policies for the "
-                     "cfn-exec role)")
+        notes.append(
+            f"the principal is CDK's role {role} (from cdk bootstrap), not the Zeet role: the fix "
+            "belongs in that role (cdk bootstrap --cloudformation-execution-policies for the "
+            "cfn-exec role)"
+        )
     if denial.encoded and denial.decode_error:
         notes.append(denial.decode_error)
     if evaluation is not None and evaluation.decision is Decision.CONDITIONAL:
         notes.append(f"the role allows it only when {', '.join(evaluation.condition_keys)} fit the conditions")
     stated = denial.reason.layer
-    if evaluation is not None and stated is not None and evaluation.decision in (
-        Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY
+    if (
+        evaluation is not None
+        and stated is not None
+        and evaluation.decision in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY)
     ):
         evaluated_explicit = evaluation.decision is Decision.EXPLICIT_DENY
         if evaluation.layer != stated or evaluated_explicit != bool(denial.reason.explicit):
@@ -366,11 +446,11 @@ def diagnose_denial(denial: Denial, rules: RuleSet, catalog: Catalog, choice: Ro
     return Finding(denial, features, layer, fix, evaluation, tuple(notes), explicit)
 
 
-def diagnose(denials: Sequence[Denial], rules: RuleSet, catalog: Catalog, choice: RoleChoice,
-             notes: Sequence[str] = ()) -> Diagnosis:
+def diagnose(
+    denials: Sequence[Denial], rules: RuleSet, catalog: Catalog, choice: RoleChoice, notes: Sequence[str] = ()
+) -> Diagnosis:
     """Every denial, diagnosed, in the order found."""
-    return Diagnosis(tuple(diagnose_denial(d, rules, catalog, choice) for d in denials), choice.source,
-                     tuple(notes))
+    return Diagnosis(tuple(diagnose_denial(d, rules, catalog, choice) for d in denials), choice.source, tuple(notes))
 
 
 # -- rendering ------------------------------------------------------------------------------------

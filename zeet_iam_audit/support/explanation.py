@@ -76,8 +76,10 @@ class StatementView:
             "location": self.location,
             "applies": "yes" if self.applies else "might",
             "depends_on": self.depends_on or None,
-            "conditions": [{"operator": c.operator, "key": c.key, "values": list(shown_values(c.key, c.values))}
-                           for c in self.conditions],
+            "conditions": [
+                {"operator": c.operator, "key": c.key, "values": list(shown_values(c.key, c.values))}
+                for c in self.conditions
+            ],
         }
 
 
@@ -137,7 +139,8 @@ class RoleExplanation:
             return "explicitly denied by " + "; ".join(str(ref) for ref in result.deciding)
         if self.decision is Decision.IMPLICIT_DENY:
             return "implicitly denied: " + "; ".join(
-                f"no {layer.description} allows it" for layer in result.blocking_layers)
+                f"no {layer.description} allows it" for layer in result.blocking_layers
+            )
         if self.decision is Decision.ALLOWED:
             return "allowed by " + "; ".join(str(ref) for ref in result.deciding)
         if self.decision is Decision.UNKNOWN and self.unknown_reasons:
@@ -181,8 +184,9 @@ class Explanation:
             "schema_version": JSON_VERSION,
             "action": self.action,
             "resource": self.resource,
-            "context": ({k: list(shown_values(k, v)) for k, v in self.context.items()}
-                        if self.context is not None else None),
+            "context": (
+                {k: list(shown_values(k, v)) for k, v in self.context.items()} if self.context is not None else None
+            ),
             "catalog": {"access_level": self.access_level, "resource_level": self.resource_level},
             "features": [use.to_json() for use in self.features],
             "scps": self.scps,
@@ -205,8 +209,11 @@ def _views(result: EvaluationResult, statements: Mapping[StatementRef, Statement
         views.append(StatementView(ref, statement.conditions if statement else (), True))
     for uncertainty in result.uncertain:
         statement = statements.get(uncertainty.statement)
-        views.append(StatementView(uncertainty.statement, statement.conditions if statement else (), False,
-                                   _depends(uncertainty)))
+        views.append(
+            StatementView(
+                uncertainty.statement, statement.conditions if statement else (), False, _depends(uncertainty)
+            )
+        )
     return tuple(views)
 
 
@@ -221,13 +228,13 @@ def _depends(uncertainty: Uncertainty) -> str:
     return "; ".join(parts)
 
 
-def _decide(policy_set: PolicySet, action: str, resource: str, context: Context | None,
-            literal: bool = False) -> EvaluationResult:
+def _decide(
+    policy_set: PolicySet, action: str, resource: str, context: Context | None, literal: bool = False
+) -> EvaluationResult:
     lowered = {key.lower(): values for key, values in context.items()} if context is not None else None
     if literal:
         return policy_set.decide(action, resource, lowered, complete_context=context is not None)
-    return policy_set.decide_scope(action, resource, lowered, complete_context=context is not None,
-                                   partial_allows=True)
+    return policy_set.decide_scope(action, resource, lowered, complete_context=context is not None, partial_allows=True)
 
 
 def evaluate_role(
@@ -241,7 +248,11 @@ def evaluate_role(
 
 
 def _layer_views(
-    evaluator: RoleEvaluator, action: str, resource: str, context: Context | None, scp_note: str,
+    evaluator: RoleEvaluator,
+    action: str,
+    resource: str,
+    context: Context | None,
+    scp_note: str,
     literal: bool = False,
 ) -> tuple[LayerView, ...]:
     policy_set = evaluator.policy_set
@@ -260,8 +271,14 @@ def _layer_views(
         name = role.permissions_boundary.name if role.permissions_boundary else ""
         views.append(one(Layer.BOUNDARY, f"permissions boundary {name!r}", (policy_set.boundary,)))
     elif role.permissions_boundary is not None:
-        views.append(LayerView(Layer.BOUNDARY, f"permissions boundary {role.permissions_boundary.name!r}",
-                               None, note="unknown: " + "; ".join(unknown.get(Layer.BOUNDARY, ()))))
+        views.append(
+            LayerView(
+                Layer.BOUNDARY,
+                f"permissions boundary {role.permissions_boundary.name!r}",
+                None,
+                note="unknown: " + "; ".join(unknown.get(Layer.BOUNDARY, ())),
+            )
+        )
     else:
         views.append(LayerView(Layer.BOUNDARY, _LAYER_TITLES[Layer.BOUNDARY], None, note="none set"))
     if policy_set.scps:
@@ -317,8 +334,9 @@ def explain(
     # An action that takes no resources is requested on the literal "*", whatever was asked.
     literal = info is not None and not info.resource_level
     if literal and resource != "*":
-        extra.append(f"{action} takes no resource-level permissions: AWS evaluates it on the "
-                     "resource \"*\" (decided here on that)")
+        extra.append(
+            f'{action} takes no resource-level permissions: AWS evaluates it on the resource "*" (decided here on that)'
+        )
     return Explanation(
         action=action,
         resource=resource,
@@ -326,9 +344,18 @@ def explain(
         access_level=info.access_level if info else None,
         resource_level=info.resource_level if info else None,
         features=features_using(rules, action),
-        roles=tuple(explain_role(role, action, "*" if literal else resource, context, scps=scps,
-                                 scp_unknown_reason=scp_unknown_reason, literal=literal)
-                    for role in roles),
+        roles=tuple(
+            explain_role(
+                role,
+                action,
+                "*" if literal else resource,
+                context,
+                scps=scps,
+                scp_unknown_reason=scp_unknown_reason,
+                literal=literal,
+            )
+            for role in roles
+        ),
         scps=scp_status(scps, scp_unknown_reason),
         notes=tuple(extra),
     )
@@ -354,8 +381,11 @@ def render_text(explanation: Explanation) -> str:
     """The explanation for people: the action, who needs it, then each role's layers."""
     lines = [f"{explanation.action} on {explanation.resource}"]
     if explanation.access_level:
-        scoped = ("takes resource-level permissions" if explanation.resource_level
-                  else "takes no resource-level permissions (needs \"Resource\": \"*\")")
+        scoped = (
+            "takes resource-level permissions"
+            if explanation.resource_level
+            else 'takes no resource-level permissions (needs "Resource": "*")'
+        )
         lines.append(f"  catalogue: {explanation.access_level}; {scoped}")
     if explanation.features:
         for use in explanation.features:
@@ -367,8 +397,7 @@ def render_text(explanation: Explanation) -> str:
     if explanation.context is None:
         lines.append("  context: none given (conditions stay open; --context KEY=VALUE decides them)")
     else:
-        shown = "; ".join(f"{k} = {', '.join(shown_values(k, v))}"
-                          for k, v in explanation.context.items()) or "empty"
+        shown = "; ".join(f"{k} = {', '.join(shown_values(k, v))}" for k, v in explanation.context.items()) or "empty"
         lines.append(f"  context: {shown} (keys not given are absent from the request)")
     lines.extend(f"  note: {note}" for note in explanation.notes)
     for role in explanation.roles:

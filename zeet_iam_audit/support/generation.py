@@ -111,16 +111,42 @@ CREATED_ROLES_BOUNDARY: tuple[dict[str, Any], ...] = (
         "Sid": "WhatZeetsRolesUse",
         "Effect": "Allow",
         "Action": [
-            "acm:DescribeCertificate", "acm:ListCertificates", "autoscaling:*", "cloudwatch:*",
-            "cognito-idp:DescribeUserPoolClient", "ec2:*", "ecr:BatchCheckLayerAvailability",
-            "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories",
-            "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer", "ecr:ListImages",
-            "eks:DescribeCluster", "eks:DescribeNodegroup", "eks:ListNodegroups",
-            "eks-auth:AssumeRoleForPodIdentity", "elasticloadbalancing:*", "kms:CreateGrant",
-            "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
-            "kms:ListGrants", "kms:ReEncrypt*", "kms:RevokeGrant", "logs:*", "route53:*",
-            "shield:*", "ssm:GetParameter", "tag:GetResources", "tag:TagResources", "waf-regional:*",
-            "wafv2:*", "iam:GetServerCertificate", "iam:ListServerCertificates",
+            "acm:DescribeCertificate",
+            "acm:ListCertificates",
+            "autoscaling:*",
+            "cloudwatch:*",
+            "cognito-idp:DescribeUserPoolClient",
+            "ec2:*",
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
+            "ecr:DescribeImages",
+            "ecr:DescribeRepositories",
+            "ecr:GetAuthorizationToken",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:ListImages",
+            "eks:DescribeCluster",
+            "eks:DescribeNodegroup",
+            "eks:ListNodegroups",
+            "eks-auth:AssumeRoleForPodIdentity",
+            "elasticloadbalancing:*",
+            "kms:CreateGrant",
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+            "kms:GenerateDataKey*",
+            "kms:ListGrants",
+            "kms:ReEncrypt*",
+            "kms:RevokeGrant",
+            "logs:*",
+            "route53:*",
+            "shield:*",
+            "ssm:GetParameter",
+            "tag:GetResources",
+            "tag:TagResources",
+            "waf-regional:*",
+            "wafv2:*",
+            "iam:GetServerCertificate",
+            "iam:ListServerCertificates",
         ],
         "Resource": "*",
     },
@@ -181,8 +207,9 @@ def collect_grants(
 ) -> tuple[list[Grant], tuple[str, ...]]:
     """Every grant the selection needs, in the guide's order, and the chosen feature ids."""
     chosen_variants = frozenset(variants)
-    chosen = select_rules(rules, AuditOptions(features=tuple(features) if features is not None else None,
-                                              variants=chosen_variants))
+    chosen = select_rules(
+        rules, AuditOptions(features=tuple(features) if features is not None else None, variants=chosen_variants)
+    )
     grants: list[Grant] = []
     for rule in chosen:
         requirements = required_actions(rule, chosen_variants)
@@ -191,8 +218,7 @@ def collect_grants(
         for requirement in requirements:
             info = catalog.get(requirement.action)
             resources = requirement.resources if info is None or info.resource_level else ("*",)
-            grants.append(Grant(rule.id, info.full if info else requirement.action, resources,
-                                requirement.context))
+            grants.append(Grant(rule.id, info.full if info else requirement.action, resources, requirement.context))
     return grants, tuple(rule.id for rule in chosen)
 
 
@@ -261,10 +287,14 @@ def _split_statement(feature: str, statement: dict[str, Any], room: int) -> list
             parts.append([])
         parts[-1].append(action)
     if any(policy_size({**statement, "Action": [a]}) > room for a in actions):
-        raise UsageError(f"statement {statement['Sid']} cannot fit in one managed policy of "
-                         f"{POLICY_SIZE_LIMIT} characters even with a single action")
-    return [(feature, {**statement, "Sid": f"{statement['Sid']}Part{n}", "Action": _one_or_list(part)})
-            for n, part in enumerate(parts, 1)]
+        raise UsageError(
+            f"statement {statement['Sid']} cannot fit in one managed policy of "
+            f"{POLICY_SIZE_LIMIT} characters even with a single action"
+        )
+    return [
+        (feature, {**statement, "Sid": f"{statement['Sid']}Part{n}", "Action": _one_or_list(part)})
+        for n, part in enumerate(parts, 1)
+    ]
 
 
 def _fit(statements: list[tuple[str, dict[str, Any]]], limit: int) -> list[tuple[str, dict[str, Any]]]:
@@ -291,8 +321,9 @@ def _next_fit(statements: Sequence[tuple[str, dict[str, Any]]], limit: int) -> l
     return bins
 
 
-def _first_fit_decreasing(statements: Sequence[tuple[str, dict[str, Any]]], limit: int
-                          ) -> list[list[tuple[str, dict[str, Any]]]]:
+def _first_fit_decreasing(
+    statements: Sequence[tuple[str, dict[str, Any]]], limit: int
+) -> list[list[tuple[str, dict[str, Any]]]]:
     bins: list[list[tuple[str, dict[str, Any]]]] = []
     sizes: list[int] = []
     for item in sorted(statements, key=lambda pair: -policy_size(pair[1])):
@@ -308,8 +339,12 @@ def _first_fit_decreasing(statements: Sequence[tuple[str, dict[str, Any]]], limi
     return bins
 
 
-def pack(statements: Sequence[tuple[str, dict[str, Any]]], *, limit: int = POLICY_SIZE_LIMIT,
-         max_policies: int = MAX_MANAGED_POLICIES) -> list[list[tuple[str, dict[str, Any]]]]:
+def pack(
+    statements: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    limit: int = POLICY_SIZE_LIMIT,
+    max_policies: int = MAX_MANAGED_POLICIES,
+) -> list[list[tuple[str, dict[str, Any]]]]:
     """Statements into policies under ``limit`` characters each, at most ``max_policies`` of them."""
     fitted = _fit(list(statements), limit)
     bins = _next_fit(fitted, limit)
@@ -319,7 +354,8 @@ def pack(statements: Sequence[tuple[str, dict[str, Any]]], *, limit: int = POLIC
         raise UsageError(
             f"the selection needs {len(bins)} managed policies of at most {limit} characters, more than "
             f"the {max_policies} IAM attaches to a role by default: select fewer features or variants, or "
-            "raise the quota and split the selection")
+            "raise the quota and split the selection"
+        )
     return bins
 
 
@@ -330,25 +366,31 @@ def trust_policy(rules: RuleSet, zeet_account_id: str, external_id: str) -> dict
         raise UsageError("the rules define no trust requirement (cloud-connection's [trust])")
     return {
         "Version": POLICY_VERSION,
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": trust.principals_for(zeet_account_id)[0]},
-            "Action": trust.action,
-            "Condition": {trust.external_id_operators[0]: {trust.external_id_key: external_id}},
-        }],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": trust.principals_for(zeet_account_id)[0]},
+                "Action": trust.action,
+                "Condition": {trust.external_id_operators[0]: {trust.external_id_key: external_id}},
+            }
+        ],
     }
 
 
 def check_identity(zeet_account_id: str | None, external_id: str | None, role_name: str) -> tuple[str, str]:
     """The Zeet account id and external id, validated; a one-line error names what is missing."""
     if not zeet_account_id:
-        raise UsageError("generate: the trust policy needs Zeet's account id: --zeet-account-id, "
-                         "ZEET_IAM_AUDIT_ZEET_ACCOUNT_ID or zeet_account_id in the config file")
+        raise UsageError(
+            "generate: the trust policy needs Zeet's account id: --zeet-account-id, "
+            "ZEET_IAM_AUDIT_ZEET_ACCOUNT_ID or zeet_account_id in the config file"
+        )
     if not _ACCOUNT.match(zeet_account_id):
         raise UsageError(f"--zeet-account-id: expected 12 digits, got {zeet_account_id!r}")
     if not external_id:
-        raise UsageError("generate: the trust policy needs the external id Zeet passes: --external-id, "
-                         "ZEET_IAM_AUDIT_EXTERNAL_ID or external_id in the config file")
+        raise UsageError(
+            "generate: the trust policy needs the external id Zeet passes: --external-id, "
+            "ZEET_IAM_AUDIT_EXTERNAL_ID or external_id in the config file"
+        )
     if not _EXTERNAL_ID.match(external_id):
         raise UsageError("--external-id: 2 to 1224 characters of letters, digits and +=,.@:/-_")
     if not _ROLE_NAME.match(role_name):
@@ -389,27 +431,35 @@ def generate_role(
     for number, items in enumerate(bins, 1):
         document = {"Version": POLICY_VERSION, "Statement": [statement for _, statement in items]}
         covered = tuple(dict.fromkeys(feature for feature, _ in items))
-        policies.append(GeneratedPolicy(
-            name=f"{role_name}-{number}"[:128],
-            description=f"Zeet: {', '.join(covered)} (zeet-iam-audit generate, part {number} of {len(bins)})"[:1000],
-            document=document,
-            features=covered,
-            size=policy_size(document),
-        ))
+        policies.append(
+            GeneratedPolicy(
+                name=f"{role_name}-{number}"[:128],
+                description=f"Zeet: {', '.join(covered)} (zeet-iam-audit generate, part {number} of {len(bins)})"[
+                    :1000
+                ],
+                document=document,
+                features=covered,
+                size=policy_size(document),
+            )
+        )
     boundary = None
     if write_boundary and needs_boundary(kept):
         document = {"Version": POLICY_VERSION, "Statement": [dict(item) for item in CREATED_ROLES_BOUNDARY]}
         boundary = GeneratedPolicy(
             name=f"{role_name}{BOUNDARY_SUFFIX}"[:128],
-            description=("Zeet: the permissions boundary of the IAM roles Zeet creates; "
-                         f"{role_name} may create and change only roles carrying it (zeet-iam-audit generate)"),
+            description=(
+                "Zeet: the permissions boundary of the IAM roles Zeet creates; "
+                f"{role_name} may create and change only roles carrying it (zeet-iam-audit generate)"
+            ),
             document=document,
             features=(),
             size=policy_size(document),
         )
-        notes.append(f"roles Zeet creates must carry the permissions boundary {boundary.name} (in the "
-                     "cloudformation and terraform output); Zeet's template sets it with "
-                     "iam_role_permissions_boundary")
+        notes.append(
+            f"roles Zeet creates must carry the permissions boundary {boundary.name} (in the "
+            "cloudformation and terraform output); Zeet's template sets it with "
+            "iam_role_permissions_boundary"
+        )
     trust = rules.trust
     return GeneratedRole(
         role_name=role_name,

@@ -61,8 +61,13 @@ def _scp_documents(data: Any, display: str) -> list[tuple[Any, str, str]]:
         found = []
         for position, item in enumerate(data):
             for document, name, path in _scp_documents(item, display):
-                found.append((document, name if name != display else f"{display}[{position}]",
-                              f"$[{position}]" if path == "$" else f"$[{position}]{path[1:]}"))
+                found.append(
+                    (
+                        document,
+                        name if name != display else f"{display}[{position}]",
+                        f"$[{position}]" if path == "$" else f"$[{position}]{path[1:]}",
+                    )
+                )
         return found
     if isinstance(data, Mapping) and isinstance(data.get("Policy"), Mapping):
         policy = data["Policy"]
@@ -78,8 +83,10 @@ def _scp_documents(data: Any, display: str) -> list[tuple[Any, str, str]]:
         raise InputError(f"{display}: $.Policy.Content: expected the policy document as a string")
     if isinstance(data, Mapping) and "Statement" in data:
         return [(data, display, "$")]
-    raise InputError(f"{display}: $: expected an SCP document (Statement), a list of them, or "
-                     "describe-policy output (Policy.Content)")
+    raise InputError(
+        f"{display}: $: expected an SCP document (Statement), a list of them, or "
+        "describe-policy output (Policy.Content)"
+    )
 
 
 def read_scp_levels(paths: Sequence[Path]) -> tuple[tuple[Policy, ...], ...]:
@@ -91,17 +98,14 @@ def read_scp_levels(paths: Sequence[Path]) -> tuple[tuple[Policy, ...], ...]:
         policies = []
         for raw, name, where in _scp_documents(document.data, display):
             try:
-                policies.append(parse_policy(raw, kind=PolicyKind.IDENTITY, name=name,
-                                             origin=f"{display}: {where}"))
+                policies.append(parse_policy(raw, kind=PolicyKind.IDENTITY, name=name, origin=f"{display}: {where}"))
             except PolicyError as error:
                 raise InputError(f"{display}: {where}: {error}") from None
         levels.append(tuple(policies))
     return tuple(levels)
 
 
-def read_roles(
-    args: RoleQuery, *, progress: Callable[[str], None] | None = None
-) -> RoleInput:
+def read_roles(args: RoleQuery, *, progress: Callable[[str], None] | None = None) -> RoleInput:
     """The roles ``--file`` or ``--role-arn`` name (every role of a file; the caller chooses)."""
     if args.file is None and not args.role_arn:
         raise UsageError("no role to evaluate: give --file PATH or --role-arn ARN")
@@ -120,11 +124,18 @@ def read_roles(
     try:
         from zeet_iam_audit.sources.live import LiveOptions, read_live
     except ImportError as error:  # the live reader is optional (boto3, or a build without it)
-        raise UsageError(f"--role-arn needs the live reader, which is not available here ({error}); "
-                         "pip install 'zeet-iam-audit[live]', or save the role with get-role and use --file") from None
+        raise UsageError(
+            f"--role-arn needs the live reader, which is not available here ({error}); "
+            "pip install 'zeet-iam-audit[live]', or save the role with get-role and use --file"
+        ) from None
     live = read_live(
-        LiveOptions(role_arns=(args.role_arn,), profile=args.profile, region=args.region,
-                    endpoint_url=args.endpoint_url, scps=args.scps),
+        LiveOptions(
+            role_arns=(args.role_arn,),
+            profile=args.profile,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            scps=args.scps,
+        ),
         progress=progress,
     )
     return RoleInput(
@@ -143,6 +154,7 @@ def open_live_session(args: RoleQuery) -> Any:
     try:
         from zeet_iam_audit.sources.live import LiveOptions, open_session
     except ImportError as error:
-        raise UsageError(f"--decode needs the live reader, which is not available here ({error}); "
-                         "pip install 'zeet-iam-audit[live]'") from None
+        raise UsageError(
+            f"--decode needs the live reader, which is not available here ({error}); pip install 'zeet-iam-audit[live]'"
+        ) from None
     return open_session(LiveOptions(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url))
