@@ -84,7 +84,7 @@ def render_rules_list(ruleset: RuleSet, fmt: str, width: int | None = None) -> s
         for rule in ruleset.rules
     ]
     return render_table(
-        ("ID", "SECTION", "TITLE", "SERVICES", "REQUIRED", "OPTIONAL"), rows, width=width, shrink={3: 10, 2: 10}
+        ("ID", "SECTION", "TITLE", "SERVICES", "REQUIRED", "OPTIONAL"), rows, width=width, shrink={3: 10, 2: 10, 0: 12}
     )
 
 

@@ -87,7 +87,7 @@ def render_columns(
     lines = []
     for position, row in enumerate((headers, *rows)):
         cells = [
-            textwrap.wrap(cell, width=widths[i], break_long_words=True, break_on_hyphens=False) or [""]
+            textwrap.wrap(cell, width=widths[i], break_long_words=True, break_on_hyphens=True) or [""]
             if len(cell) > widths[i]
             else [cell]
             for i, cell in enumerate(row)
