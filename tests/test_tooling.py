@@ -1,5 +1,5 @@
 """The project's own checks run as tests, so CI enforces them: ruff (lint and format), mypy --strict on the
-package and the tests, the layering."""
+package and the tests, the layering, the length of modules."""
 
 from __future__ import annotations
 
@@ -47,3 +47,18 @@ def test_engine_imports_no_io_libraries() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == []
+
+
+MAX_MODULE_LINES = 700
+
+
+def test_no_module_is_over_700_lines() -> None:
+    """One job per module: a module past 700 lines is doing several and is split by job."""
+    modules = sorted((ROOT / "zeet_iam_audit").rglob("*.py"))
+    assert len(modules) > 50  # the package was found
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in modules
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

@@ -13,7 +13,7 @@ import pytest
 from zeet_iam_audit.errors import InputError, UsageError
 from zeet_iam_audit.model import OWN_ACCOUNT, AttachedPolicy, Policy, Role, Unresolved
 from zeet_iam_audit.sources import load_file
-from zeet_iam_audit.sources.cloudformation import NO_VALUE, TemplateResolver
+from zeet_iam_audit.sources.cfn_intrinsics import NO_VALUE, TemplateResolver
 from zeet_iam_audit.sources.shape import Locator
 
 WriteFile = Callable[[str, str | bytes], Path]

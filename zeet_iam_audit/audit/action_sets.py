@@ -32,7 +32,7 @@ from operator import or_
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.values import ActionInfo
 from zeet_iam_audit.model import Effect, Unresolved
-from zeet_iam_audit.policy.evaluate import CompiledPolicy, _ActionElement, _CompiledStatement
+from zeet_iam_audit.policy.compiled import CompiledPolicy, _ActionElement, _CompiledStatement
 from zeet_iam_audit.policy.match import compile_pattern
 
 # Each byte value → the offsets of its set bits (for listing a mask's positions).

@@ -7,7 +7,9 @@ policy names or ARNs, policy templates such as ``DynamoDBCrudPolicy``, inline st
 permissions boundary. Connectors (``AWS::Serverless::Connector``) add managed policies to roles,
 explicit ones included. Rather than re-implementing all of that (about eighty versioned policy
 templates, Globals, event sources), ``expand_sam`` runs AWS's own translator, the library the
-CloudFormation service runs, on the template; the CloudFormation reader then reads the result.
+CloudFormation service runs, on the template; the CloudFormation reader then reads the result, and
+``generated_roles_apart`` sets aside the execution roles the transform generated (only a service
+trusts them).
 
 The translator is imported only for SAM templates. It needs no network here: the managed policy
 names it resolves come from the offline copy (``managed.py``), the region it asks for is only
@@ -23,6 +25,10 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
+
+from zeet_iam_audit.model import Role
+from zeet_iam_audit.sources.result import Skipped
+from zeet_iam_audit.sources.shape import Locator, key_path
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 SAM_APPLICATION = "AWS::Serverless::Application"
@@ -122,3 +128,53 @@ def expand_sam(
     if others:
         expanded["Transform"] = others  # macros that still run at deployment, for the reader to name
     return expanded
+
+
+def generated_roles_apart(
+    original: Mapping[str, Any], roles: list[Role], skipped: list[Skipped], locator: Locator
+) -> tuple[list[Role], list[Skipped]]:
+    """Roles read from the template the SAM transform made, apart from the Lambda execution roles it
+    generated: each of those is named in ``skipped`` with what the transform attaches to it (Zeet
+    assumes no role only a service trusts)."""
+    kept: list[Role] = []
+    before = original.get("Resources")
+    written = before if isinstance(before, Mapping) else {}
+    for role in roles:
+        logical_id = role.extra["logical_id"]
+        services = _services_trusted(role)
+        if logical_id in written or services is None:
+            kept.append(role)
+            continue
+        source = logical_id.removesuffix("Role")
+        maker = written.get(source)
+        kind = maker.get("Type") if isinstance(maker, Mapping) else None
+        made_for = f"{source} ({kind})" if kind else "the SAM transform"
+        attached = [p.name for p in role.policies if not p.inline]
+        inline = sum(1 for p in role.policies if p.inline)
+        parts = [*attached, *([f"{inline} inline polic{'y' if inline == 1 else 'ies'}"] if inline else [])]
+        skipped.append(
+            Skipped(
+                name=logical_id,
+                reason=f"the role the SAM transform generates for {made_for}: trusted only by "
+                f"{', '.join(services)}, so not a role Zeet assumes; the transform attaches "
+                f"{', '.join(parts) or 'no policy'}",
+                origin=locator.origin(key_path("Resources", source if kind else logical_id)),
+            )
+        )
+    return kept, skipped
+
+
+def _services_trusted(role: Role) -> list[str] | None:
+    """The AWS services a role's trust policy lets assume it, or None when it trusts anything else
+    (or cannot be read)."""
+    if role.trust_policy is None:
+        return None
+    services: set[str] = set()
+    for statement in role.trust_policy.statements:
+        principal = statement.principal
+        if statement.not_principal is not None or principal is None or principal.wildcard:
+            return None
+        if any(kind != "Service" for kind, _ in principal.entries):
+            return None
+        services.update(principal.identifiers("Service"))
+    return sorted(services)

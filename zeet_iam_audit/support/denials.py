@@ -23,54 +23,49 @@ Recognised, anywhere in the text and as many times as they occur:
   which carry no error body): the API operation is reported, translated to its IAM action where that
   is known (HeadObject is authorized by ``s3:GetObject``, HeadBucket by ``s3:ListBucket``).
 - CloudTrail events, one event or a ``{"Records": [...]}`` file: every event whose ``errorCode`` is
-  an authorization failure (``AccessDenied``, ``UnauthorizedOperation``,
-  ``Client.UnauthorizedOperation``, ...), its action from ``eventSource`` and ``eventName``
-  (``s3.amazonaws.com`` + ``HeadBucket`` → ``s3:ListBucket``), its principal from ``userIdentity``, its
-  resource from the message, the event's ``resources`` or its S3 request parameters.
+  an authorization failure (``AccessDenied``, ``UnauthorizedOperation``, ...), read by ``cloudtrail.py``.
 
 Text may be folded across lines (terminal or tool wrapping, Terraform's ``│`` gutter, CI timestamps,
 colour codes), quoted or escaped (``\\"`` in JSON, ``&quot;`` in XML): lines are un-prefixed and
 re-joined, phrases match across line breaks, and a field broken inside a word is glued back when the
 catalogue (for actions) or the ARN's shape (for resources) shows it was cut.
 
-Everything here is pure: text in, ``Denial`` values out.
+Everything here is pure: text in, ``Denial`` values (``denial_values.py``) out.
 """
 
 from __future__ import annotations
 
 import bisect
 import html
-import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.support.actions import clean_token, resolve_action, resolve_operation
-
-# Layers as AWS's messages name them → the names reports use.
-LAYER_NAMES = {
-    "identity-based policy": "identity",
-    "resource-based policy": "resource_policy",
-    "permissions boundary": "permissions_boundary",
-    "service control policy": "scp",
-    "session policy": "session_policy",
-    "vpc endpoint policy": "vpc_endpoint_policy",
-    "resource control policy": "resource_control_policy",
-}
-ACCESS_DENIED_CODES = frozenset(
-    {
-        "accessdenied",
-        "accessdeniedexception",
-        "unauthorizedoperation",
-        "authorizationerror",
-        "unauthorizedaccess",
-        "forbidden",
-        "authorizationerrorexception",
-        "client.unauthorizedoperation",
-        "403",
-    }  # "403": S3's HEAD operations answer with the status alone, and the CLI prints it as the code
+from zeet_iam_audit.support.cloudtrail import cloudtrail_events, cloudtrail_found
+from zeet_iam_audit.support.denial_values import (
+    ACCESS_DENIED_CODES,
+    LAYER_NAMES,
+    Denial,
+    Found,
+    Reason,
+    principal_account,
+    principal_role,
 )
+
+__all__ = [
+    "ACCESS_DENIED_CODES",
+    "LAYER_NAMES",
+    "Denial",
+    "Reason",
+    "cloudtrail_events",
+    "find_denials",
+    "prepare",
+    "principal_account",
+    "principal_role",
+]
+
 # API operations only one service has: a CLI error naming them needs no ``aws SERVICE`` line.
 _ONLY_IN = {"headobject": "s3", "headbucket": "s3"}
 
@@ -165,103 +160,6 @@ _SAM_STATUS = re.compile(r"^(?:CREATE|UPDATE|DELETE|ROLLBACK|IMPORT|REVIEW|UPDAT
 _DASHES = re.compile(r"^-{10,}\s*$")
 _ENCODED_LINE = re.compile(r"^[A-Za-z0-9_-]{16,}$")
 _ARN_CONTINUES = "-/:_."
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """What AWS gave as the reason.
-
-    ``layer``: one of ``LAYER_NAMES``' values, or None when the message does not say. ``explicit``:
-    True for "with an explicit deny in ...", False for "because no ... allows ...", None when unsaid.
-    ``text``: the sentence as printed; ``policy``: the denying policy's ARN when AWS names it.
-    """
-
-    layer: str | None = None
-    explicit: bool | None = None
-    text: str | None = None
-    policy: str | None = None
-
-    def describe(self) -> str:
-        if self.layer is None:
-            return self.text or "AWS gave no reason"
-        name = next(k for k, v in LAYER_NAMES.items() if v == self.layer)
-        if self.explicit:
-            where = f" ({self.policy})" if self.policy else ""
-            return f"explicit deny in a {name}{where}"
-        return f"no {name} allows it"
-
-    def to_json(self) -> dict[str, object]:
-        return {"layer": self.layer, "explicit": self.explicit, "text": self.text, "policy": self.policy}
-
-
-@dataclass(frozen=True, slots=True)
-class Denial:
-    """One authorization failure found in the text.
-
-    ``action`` is the IAM action in the catalogue's spelling (None when it cannot be told);
-    ``action_written`` as printed; ``action_note`` says when the printed name was an API operation
-    (or unknown). ``encoded`` holds EC2's encoded message; ``decoded_context`` the request context a
-    decoded message carried. ``line`` is the 1-based line of the text where it starts, ``lines``
-    every line where the same failure was printed; ``source`` which tool's shape it came in.
-    """
-
-    principal: str | None
-    action: str | None
-    action_written: str | None
-    resource: str | None
-    reason: Reason
-    source: str
-    line: int
-    message: str
-    lines: tuple[int, ...] = ()
-    error_code: str | None = None
-    operation: str | None = None
-    action_note: str | None = None
-    encoded: str | None = None
-    decoded_context: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    decode_error: str | None = None
-    matched_statements: tuple[str, ...] = field(default=())
-
-    @property
-    def key(self) -> tuple[object, ...]:
-        """What makes two printed failures the same failure."""
-        return (
-            self.principal,
-            (self.action or self.action_written or "").lower(),
-            self.resource,
-            self.reason.layer,
-            self.reason.explicit,
-            self.encoded,
-        )
-
-    @property
-    def role_name(self) -> str | None:
-        """The IAM role the principal is (an assumed-role session or a role ARN), if it is one."""
-        return principal_role(self.principal)
-
-
-def principal_role(principal: str | None) -> str | None:
-    """``arn:aws:sts::1:assumed-role/zeet/session`` → ``zeet``; ``arn:aws:iam::1:role/p/zeet`` → ``zeet``."""
-    if not principal:
-        return None
-    parts = principal.split(":", 5)
-    if len(parts) != 6:
-        return None
-    resource = parts[5]
-    if parts[2] == "sts" and resource.startswith("assumed-role/"):
-        pieces = resource.split("/")
-        return pieces[1] if len(pieces) >= 2 else None
-    if parts[2] == "iam" and resource.startswith("role/"):
-        return resource.rsplit("/", 1)[-1]
-    return None
-
-
-def principal_account(principal: str | None) -> str | None:
-    """The account of an ARN principal, if it names one."""
-    if not principal:
-        return None
-    parts = principal.split(":")
-    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
 
 
 # -- preparing the text ---------------------------------------------------------------------------
@@ -407,13 +305,6 @@ def _encoded_tail(text: str, encoded: str, end: int) -> tuple[str, int]:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-@dataclass(slots=True)
-class _Found:
-    start: int
-    end: int
-    denial: Denial
 
 
 def _context(text: str, start: int, end: int, floor: int) -> dict[str, str | None]:
@@ -606,7 +497,7 @@ class _Spans:
         return index < len(self._starts) and self._starts[index] < end
 
 
-def _iter_found(text: str, catalog: Catalog) -> Iterator[_Found]:
+def _iter_found(text: str, catalog: Catalog) -> Iterator[Found]:
     floor = 0
     taken = _Spans()
     for match in _MESSAGE.finditer(text):
@@ -616,7 +507,7 @@ def _iter_found(text: str, catalog: Catalog) -> Iterator[_Found]:
         taken.add(match.start(), end)
         context = _context(text, match.start(), end, floor)
         floor = end
-        yield _Found(match.start(), end, _with_context(denial, context, catalog))
+        yield Found(match.start(), end, _with_context(denial, context, catalog))
     for match in _ENCODED_ALONE.finditer(text):
         if taken.covers(match.start()) or taken.covers(match.end("encoded") - 1):
             continue
@@ -641,11 +532,11 @@ def _iter_found(text: str, catalog: Catalog) -> Iterator[_Found]:
             denial = replace(denial, action=resolved.action, action_written=resolved.written, action_note=resolved.note)
         if denial.source not in ("terraform", "aws-sdk", "aws-cli", "cloudformation", "cdk", "sam"):
             denial = replace(denial, source="ec2-encoded")
-        yield _Found(match.start(), end, denial)
+        yield Found(match.start(), end, denial)
     yield from _plain_403s(text, catalog, taken)
 
 
-def _plain_403s(text: str, catalog: Catalog, taken: _Spans) -> Iterator[_Found]:
+def _plain_403s(text: str, catalog: Catalog, taken: _Spans) -> Iterator[Found]:
     """403s whose message names no action: the API operation stands in for it."""
     for pattern in (_SDK_403, _CLI_ERROR):
         for match in pattern.finditer(text):
@@ -683,7 +574,7 @@ def _plain_403s(text: str, catalog: Catalog, taken: _Spans) -> Iterator[_Found]:
                     "s3:ListBucket is not allowed on the bucket"
                 )
             taken.add(match.start(), match.end())
-            yield _Found(
+            yield Found(
                 match.start(),
                 match.end(),
                 Denial(
@@ -751,12 +642,14 @@ def find_denials(text: str, catalog: Catalog) -> tuple[Denial, ...]:
     several times (CDK's event line and its summary) is one ``Denial`` with every line in ``lines``."""
     events = cloudtrail_events(text)
     if events is not None:
-        return _merged(sorted(_cloudtrail_found(events, text, catalog), key=lambda f: f.start), text, frozenset())
+        return _merged(
+            sorted(cloudtrail_found(events, text, catalog, find_denials), key=lambda f: f.start), text, frozenset()
+        )
     prepared, sam_rows = prepare(text)
     return _merged(sorted(_iter_found(prepared, catalog), key=lambda f: f.start), prepared, sam_rows)
 
 
-def _merged(found: list[_Found], text: str, sam_rows: frozenset[int]) -> tuple[Denial, ...]:
+def _merged(found: list[Found], text: str, sam_rows: frozenset[int]) -> tuple[Denial, ...]:
     breaks = [match.start() for match in re.finditer("\n", text)]
     merged: dict[tuple[object, ...], Denial] = {}
     for item in found:
@@ -776,105 +669,3 @@ def _merged(found: list[_Found], text: str, sam_rows: frozenset[int]) -> tuple[D
                 better = replace(better, operation=denial.operation)
             merged[denial.key] = replace(better, lines=(*existing.lines, denial.line))
     return tuple(merged.values())
-
-
-# -- CloudTrail -----------------------------------------------------------------------------------
-
-# eventSource host → IAM prefix, where they differ.
-_EVENT_SOURCES = {"monitoring": "cloudwatch"}
-# Lambda's event names carry the API version: CreateFunction20150331, UpdateFunctionCode20150331v2.
-_API_VERSION = re.compile(r"\d{8}(?:v\d+)?$")
-
-
-def cloudtrail_events(text: str) -> list[dict[str, object]] | None:
-    """The CloudTrail events in ``text`` when it is CloudTrail's JSON: one event, a trail file
-    (``{"Records": [...]}``), a list of events, or ``aws cloudtrail lookup-events`` output (each
-    event a JSON string in ``CloudTrailEvent``); None for any other text."""
-    stripped = text.strip()
-    if not stripped.startswith(("{", "[")):
-        return None
-    try:
-        document = json.loads(stripped)
-    except (ValueError, RecursionError):
-        return None
-    if isinstance(document, dict) and isinstance(document.get("Records"), list):
-        items: list[object] = document["Records"]
-    elif isinstance(document, dict) and isinstance(document.get("Events"), list):
-        items = []
-        for entry in document["Events"]:
-            raw = entry.get("CloudTrailEvent") if isinstance(entry, dict) else None
-            try:
-                items.append(json.loads(raw) if isinstance(raw, str) else None)
-            except ValueError:
-                continue
-    elif isinstance(document, list):
-        items = document
-    else:
-        items = [document]
-    events = [item for item in items if isinstance(item, dict) and "eventSource" in item and "eventName" in item]
-    return events if events else None
-
-
-def _event_resource(event: dict[str, object]) -> str | None:
-    """The event's resource: its ``resources`` ARN, or the bucket and key of an S3 request."""
-    resources = event.get("resources")
-    if isinstance(resources, list):
-        for item in resources:
-            if isinstance(item, dict) and isinstance(item.get("ARN"), str):
-                return str(item["ARN"])
-    parameters = event.get("requestParameters")
-    if isinstance(parameters, dict) and isinstance(parameters.get("bucketName"), str):
-        key = parameters.get("key")
-        return f"arn:aws:s3:::{parameters['bucketName']}" + (f"/{key}" if isinstance(key, str) and key else "")
-    return None
-
-
-def _cloudtrail_found(events: list[dict[str, object]], text: str, catalog: Catalog) -> Iterator[_Found]:
-    position = 0
-    for event in events:
-        code = str(event.get("errorCode") or "")
-        event_id = event.get("eventID")
-        if isinstance(event_id, str) and event_id:
-            found_at = text.find(event_id, position)
-            if found_at >= 0:  # the event's first key (eventVersion) when it comes before its id
-                opening = text.rfind('"eventVersion"', position, found_at)
-                position = opening if opening >= 0 else found_at
-        if code.lower() not in ACCESS_DENIED_CODES:
-            continue
-        host = str(event.get("eventSource") or "").split(".", 1)[0]
-        operation = _API_VERSION.sub("", str(event.get("eventName") or ""))
-        resolved = resolve_operation(_EVENT_SOURCES.get(host, host), operation, catalog)
-        message = str(event.get("errorMessage") or "")
-        identity = event.get("userIdentity")
-        principal = identity.get("arn") if isinstance(identity, dict) else None
-        inner = find_denials(message, catalog) if message else ()
-        if inner and inner[0].action is not None:
-            denial = inner[0]  # AWS's own sentence: action, resource and reason as it says them
-        else:
-            denial = Denial(
-                principal=None,
-                action=resolved.action,
-                action_written=resolved.written,
-                action_note=resolved.note,
-                resource=None,
-                reason=Reason(text=message or None),
-                source="cloudtrail",
-                line=0,
-                message=message,
-                encoded=inner[0].encoded if inner else None,
-            )
-        yield _Found(
-            position,
-            position,
-            replace(
-                denial,
-                source="cloudtrail",
-                line=0,
-                lines=(),
-                principal=denial.principal or (str(principal) if principal else None),
-                resource=denial.resource or _event_resource(event),
-                error_code=code,
-                operation=str(event.get("eventName") or operation),
-                message=message or f"{code} on {event.get('eventName')}",
-            ),
-        )
