@@ -30,7 +30,7 @@ from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
 from zeet_iam_audit.config import add_state_arguments
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
-from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
+from zeet_iam_audit.formats import FORMATS
 from zeet_iam_audit.formats.printable import command_text, stderr_text
 from zeet_iam_audit.writing import Target, check_targets, write_outputs
 
@@ -356,7 +356,10 @@ def _flag(name: str, index: int) -> str:
 def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]:
     """The input file's text, for the formats that point at its lines (a regular file only: standard
     input and a FIFO cannot be read twice)."""
-    if args.file is None or not formats & LINE_FORMATS or str(args.file) == "-" or not args.file.is_file():
+    from zeet_iam_audit.formats import OutputFormat
+
+    points = any(OutputFormat(name).implementation().points_at_lines for name in formats)
+    if args.file is None or not points or str(args.file) == "-" or not args.file.is_file():
         return {}
     from zeet_iam_audit.sources.reading import MAX_INPUT_BYTES, read_text
 
@@ -411,7 +414,7 @@ def audit_request(args: argparse.Namespace) -> AuditRequest:
 
 
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from zeet_iam_audit.formats import RenderOptions, renderer
+    from zeet_iam_audit.formats import OutputFormat, RenderOptions
     from zeet_iam_audit.progress import Progress
     from zeet_iam_audit.run import run_audit
 
@@ -445,7 +448,12 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
         # Render everything before writing anything: a failing format leaves no file half-updated.
         texts = [
-            (renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
+            (
+                OutputFormat(name)
+                .implementation()
+                .render(run.report, options if path is None else replace(options, color=False)),
+                path,
+            )
             for name, path in outputs
         ]
     written = [
