@@ -90,7 +90,7 @@ def test_an_authorization_details_file_chosen_by_zeets_account() -> None:
     admin = _statuses(report, "zeet-admin")
     assert admin["container-management"] is FeatureStatus.OK  # AdministratorAccess
     restricted = _statuses(report, "zeet-restricted")
-    assert restricted["container-management"] is FeatureStatus.MISSING
+    assert restricted["cluster-capacity-monitoring"] is FeatureStatus.MISSING  # its SQS is denied
     assert restricted["view-logs"] is FeatureStatus.OK
 
 
@@ -151,13 +151,13 @@ def test_the_environment_and_config_file_are_not_read(tmp_path: Path, monkeypatc
 
 def test_audit_roles_audits_roles_already_read() -> None:
     roles = [role for role in load_file(GAAD).roles if role.name in ("zeet-admin", "zeet-restricted")]
-    report = audit_roles(roles, AuditSettings(zeet_account_id=ZEET, features=("container-management",)))
+    report = audit_roles(roles, AuditSettings(zeet_account_id=ZEET, features=("cluster-capacity-monitoring",)))
     assert [r.name for r in report.roles] == ["zeet-restricted", "zeet-admin"]
     assert [r.features[0].status for r in report.roles] == [FeatureStatus.MISSING, FeatureStatus.OK]
     # The same verdicts as a file audit of the same roles.
     assert (
         report.roles[1].features
-        == audit_file(GAAD, role="zeet-admin", features=["container-management"]).roles[0].features
+        == audit_file(GAAD, role="zeet-admin", features=["cluster-capacity-monitoring"]).roles[0].features
     )
 
 
