@@ -32,7 +32,7 @@ from zeet_iam_audit.audit.engine import AuditOptions, audit_roles
 from zeet_iam_audit.audit.trust import TrustSettings, audit_trust
 from zeet_iam_audit.catalog import load_catalog
 from zeet_iam_audit.errors import PolicyError, ZeetIamAuditError
-from zeet_iam_audit.formats import FORMATS, RenderOptions, renderer
+from zeet_iam_audit.formats import FORMATS, OutputFormat, RenderOptions
 from zeet_iam_audit.model import Policy, PolicyKind, Role, Statement
 from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, evaluate
 from zeet_iam_audit.policy.parse import parse_policy
@@ -630,7 +630,7 @@ def _load_audit_render(path: Path) -> None:
         return
     report = audit_roles(source.roles, RULES, load_catalog(), OPTIONS, tool_version="fuzz")
     for name in FORMATS:
-        renderer(name)(report, RenderOptions(root=path.parent)).encode("utf-8")
+        OutputFormat(name).implementation().render(report, RenderOptions(root=path.parent)).encode("utf-8")
 
 
 @FILES

@@ -30,7 +30,7 @@ from zeet_iam_audit import __version__
 from zeet_iam_audit.commands import COMMANDS, CommandContext, CommandResult
 from zeet_iam_audit.config import add_state_arguments
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
-from zeet_iam_audit.formats import FORMATS, LINE_FORMATS
+from zeet_iam_audit.formats import FORMATS
 from zeet_iam_audit.formats.printable import command_text, stderr_text
 from zeet_iam_audit.writing import Target, check_targets, write_outputs
 
@@ -56,6 +56,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _audit_parser() -> argparse.ArgumentParser:
+    from zeet_iam_audit.commands.input_options import (
+        FILE_HELP,
+        add_aws_arguments,
+        add_kind_arguments,
+        add_rules_arguments,
+        add_selection_arguments,
+    )
+
     parser = _Parser(
         prog="zeet-iam-audit",
         description="Audit an AWS IAM role against Zeet's permissions guide, feature by feature.",
@@ -64,30 +72,17 @@ def _audit_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_version_text())
     source = parser.add_argument_group("input")
-    source.add_argument(
-        "--file",
-        type=Path,
-        help="a role file: authorization details, get-role output, "
-        "a policy document, a CloudFormation template or a Terraform plan (JSON)",
-    )
-    source.add_argument(
-        "--input-type",
-        choices=("gaad", "role", "policy", "cloudformation", "terraform"),
-        help="the kind of --file, when detection should not decide",
+    source.add_argument("--file", type=Path, help=FILE_HELP)
+    add_kind_arguments(
+        source,
+        role_help="the role to audit in a file holding several (name or ARN)",
+        all_roles_help="audit every role in the file",
     )
     source.add_argument(
         "--role-arn",
         action="append",
         metavar="ARN",
         help="audit a live role with your AWS credentials (repeatable); read-only",
-    )
-    source.add_argument("--role", help="the role to audit in a file holding several (name or ARN)")
-    source.add_argument("--all-roles", action="store_true", help="audit every role in the file")
-    source.add_argument(
-        "--parameter",
-        action="append",
-        metavar="NAME=VALUE",
-        help="a CloudFormation parameter or pseudo parameter value (repeatable)",
     )
     source.add_argument(
         "--max-input-mb",
@@ -97,9 +92,7 @@ def _audit_parser() -> argparse.ArgumentParser:
         help="the largest input read, in megabytes (default: 64); checked before reading",
     )
     live = parser.add_argument_group("live account (read-only)")
-    live.add_argument("--profile", help="AWS profile (SSO and assume-role profiles work)")
-    live.add_argument("--region", help="AWS region for the API calls")
-    live.add_argument("--endpoint-url", help="a different AWS endpoint (moto, LocalStack, tests)")
+    add_aws_arguments(live)
     live.add_argument(
         "--scps",
         choices=("off", "auto"),
@@ -116,36 +109,9 @@ def _audit_parser() -> argparse.ArgumentParser:
         help="write what was read as an authorization-details file, for --file later",
     )
     what = parser.add_argument_group("what to check")
-    what.add_argument(
-        "--features",
-        action="append",
-        metavar="ID[,ID]",
-        help="features to audit (default: all, as Zeet's default setup enables them)",
-    )
-    what.add_argument(
-        "--with",
-        dest="variants",
-        action="append",
-        metavar="VARIANT",
-        help="add a rule's optional group, e.g. custom-domain (repeatable)",
-    )
-    what.add_argument("--plan", help="the Zeet plan (Pro, Scale and Enterprise may use fine-grained permissions)")
-    what.add_argument(
-        "--mode",
-        choices=("auto", "default", "fine-grained"),
-        help="check the default mode (Account Administrator) or fine-grained permissions",
-    )
-    what.add_argument("--zeet-account-id", help="Zeet's management account id (12 digits)")
-    what.add_argument("--external-id", help="the external id Zeet passes when assuming the role")
-    what.add_argument(
-        "--template-extras",
-        type=Path,
-        metavar="FILE",
-        help="TOML listing a Terraform template's extra required actions",
-    )
-    what.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
+    add_selection_arguments(what, verb="audit")
+    add_rules_arguments(what)
     add_state_arguments(what)
-    what.add_argument("--config", type=Path, help=f"config file (default: ./{'.zeet-iam-audit.toml'})")
     what.add_argument("--no-excess", action="store_true", help="skip the excess analysis")
     out = parser.add_argument_group("output")
     out.add_argument(
@@ -356,7 +322,10 @@ def _flag(name: str, index: int) -> str:
 def _source_texts(args: argparse.Namespace, formats: set[str]) -> dict[str, str]:
     """The input file's text, for the formats that point at its lines (a regular file only: standard
     input and a FIFO cannot be read twice)."""
-    if args.file is None or not formats & LINE_FORMATS or str(args.file) == "-" or not args.file.is_file():
+    from zeet_iam_audit.formats import OutputFormat
+
+    points = any(OutputFormat(name).implementation().points_at_lines for name in formats)
+    if args.file is None or not points or str(args.file) == "-" or not args.file.is_file():
         return {}
     from zeet_iam_audit.sources.reading import MAX_INPUT_BYTES, read_text
 
@@ -411,7 +380,7 @@ def audit_request(args: argparse.Namespace) -> AuditRequest:
 
 
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from zeet_iam_audit.formats import RenderOptions, renderer
+    from zeet_iam_audit.formats import OutputFormat, RenderOptions
     from zeet_iam_audit.progress import Progress
     from zeet_iam_audit.run import run_audit
 
@@ -445,7 +414,12 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
         # Render everything before writing anything: a failing format leaves no file half-updated.
         texts = [
-            (renderer(name)(run.report, options if path is None else replace(options, color=False)), path)
+            (
+                OutputFormat(name)
+                .implementation()
+                .render(run.report, options if path is None else replace(options, color=False)),
+                path,
+            )
             for name, path in outputs
         ]
     written = [

@@ -109,7 +109,7 @@ def _normalise(text: str) -> str:
 
 def _render_audit(case: Case) -> dict[str, str]:
     from zeet_iam_audit.cli import _audit_parser, audit_request
-    from zeet_iam_audit.formats import RenderOptions, renderer
+    from zeet_iam_audit.formats import OutputFormat, RenderOptions
     from zeet_iam_audit.run import run_audit
 
     args = _audit_parser().parse_args(list(case.argv))
@@ -117,7 +117,7 @@ def _render_audit(case: Case) -> dict[str, str]:
     report = replace(run.report, tool_version=VERSION)
     sources = {str(args.file): (ROOT / args.file).read_text(encoding="utf-8")}
     options = RenderOptions(width=TABLE_WIDTH, sources=sources, root=ROOT, reached=run.reached)
-    return {name: _normalise(renderer(name)(report, options)) for name in case.files}
+    return {name: _normalise(OutputFormat(name).implementation().render(report, options)) for name in case.files}
 
 
 def _render_diff(case: Case) -> dict[str, str]:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from zeet_iam_audit.audit.report import AuditReport
 from zeet_iam_audit.cli import main
-from zeet_iam_audit.formats import FORMATS, RenderOptions, renderer
+from zeet_iam_audit.formats import FORMATS, OutputFormat, RenderOptions
 from zeet_iam_audit.formats.printable import printable
 
 HOSTILE = Path(__file__).resolve().parent / "corpus" / "control-characters-in-names.json"
@@ -190,7 +190,7 @@ def test_no_hidden_character_survives_any_format(placeholder_report: AuditReport
     report = printable(placeholder_report, lambda text: text.replace("PLACEHOLDER", name))
     options = RenderOptions(width=120)
     for format_name in FORMATS:
-        text = renderer(format_name)(report, options)
+        text = OutputFormat(format_name).implementation().render(report, options)
         assert _hidden(text) == [], (format_name, name)
         if format_name == "github":
             assert not any(line.startswith("::error::x") for line in text.splitlines())

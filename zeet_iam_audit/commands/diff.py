@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from zeet_iam_audit.commands.input_options import (
+        add_aws_arguments,
+        add_kind_arguments,
+        add_rules_arguments,
+        add_selection_arguments,
+    )
+
     parser = new_parser(
         "diff",
         "Compare two versions of a role feature by feature: coverage gained "
@@ -38,39 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARN",
         help="read the old role from AWS (read-only) instead of a file; then give only NEW",
     )
-    parser.add_argument(
-        "--input-type",
-        choices=("gaad", "role", "policy", "cloudformation", "terraform"),
-        help="the kind of both files, when detection should not decide",
+    add_kind_arguments(
+        parser,
+        role_help="the role to compare in files holding several (name or ARN)",
+        all_roles_help="compare every role, paired by name",
     )
-    parser.add_argument("--role", help="the role to compare in files holding several (name or ARN)")
-    parser.add_argument("--all-roles", action="store_true", help="compare every role, paired by name")
-    parser.add_argument(
-        "--parameter",
-        action="append",
-        metavar="NAME=VALUE",
-        help="a CloudFormation parameter value for both templates (repeatable)",
-    )
-    parser.add_argument("--features", action="append", metavar="ID[,ID]", help="features to compare (default: all)")
-    parser.add_argument(
-        "--with", dest="variants", action="append", metavar="VARIANT", help="add a rule's optional group (repeatable)"
-    )
-    parser.add_argument("--plan", help="the Zeet plan")
-    parser.add_argument("--mode", choices=("auto", "default", "fine-grained"))
-    parser.add_argument("--zeet-account-id", help="Zeet's management account id (12 digits)")
-    parser.add_argument("--external-id", help="the external id Zeet passes when assuming the role")
-    parser.add_argument(
-        "--template-extras",
-        type=Path,
-        metavar="FILE",
-        help="TOML listing a Terraform template's extra required actions",
-    )
-    parser.add_argument("--rules", type=Path, metavar="DIR", help="load feature rules from DIR")
-    parser.add_argument("--config", type=Path, help="config file (default: ./.zeet-iam-audit.toml)")
+    add_selection_arguments(parser, verb="compare")
+    add_rules_arguments(parser)
     parser.add_argument("--no-excess", action="store_true", help="skip the excess comparison")
-    parser.add_argument("--profile", help="AWS profile, for --old-role-arn")
-    parser.add_argument("--region", help="AWS region, for --old-role-arn")
-    parser.add_argument("--endpoint-url", help="a different AWS endpoint, for --old-role-arn")
+    add_aws_arguments(parser)  # for --old-role-arn
     parser.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     parser.add_argument("--output", type=Path, help="write the comparison to FILE instead of stdout")
     return parser

@@ -194,3 +194,16 @@ def render_github(report: AuditReport, options: RenderOptions) -> str:
             )
         )
     return "".join(line + "\n" for line in _within_limits(annotations))
+
+
+class GithubFormat:
+    """GitHub Actions workflow commands, annotating the input's lines."""
+
+    name = "github"
+    points_at_lines = True
+
+    def render(self, report: AuditReport, options: RenderOptions) -> str:
+        return render_github(report, options)
+
+
+FORMAT = GithubFormat()

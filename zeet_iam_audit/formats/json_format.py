@@ -109,3 +109,16 @@ def render_json(report: AuditReport, options: RenderOptions) -> str:
 
 
 _ROLES_MARK = "\x00roles\x00"
+
+
+class JsonFormat:
+    """The JSON report (``schema_version`` 1)."""
+
+    name = "json"
+    points_at_lines = False
+
+    def render(self, report: AuditReport, options: RenderOptions) -> str:
+        return render_json(report, options)
+
+
+FORMAT = JsonFormat()

@@ -231,3 +231,16 @@ def render_markdown(report: AuditReport, options: RenderOptions) -> str:
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
+
+
+class MarkdownFormat:
+    """Markdown, for a pull-request comment or a job summary."""
+
+    name = "markdown"
+    points_at_lines = False
+
+    def render(self, report: AuditReport, options: RenderOptions) -> str:
+        return render_markdown(report, options)
+
+
+FORMAT = MarkdownFormat()

@@ -281,3 +281,16 @@ def render_sarif(report: AuditReport, options: RenderOptions) -> str:
     if len(report.roles) > INDENT_UP_TO_ROLES:  # compact, as the JSON report: code scanning takes 10 MB
         return json.dumps(log, separators=(",", ":")) + "\n"
     return json.dumps(log, indent=2) + "\n"
+
+
+class SarifFormat:
+    """SARIF 2.1.0 for code scanning, its results pointing at the input's lines."""
+
+    name = "sarif"
+    points_at_lines = True
+
+    def render(self, report: AuditReport, options: RenderOptions) -> str:
+        return render_sarif(report, options)
+
+
+FORMAT = SarifFormat()

@@ -195,7 +195,7 @@ def _role_block(role: RoleReport, width: int, color: bool) -> list[str]:
 def render_table(report: AuditReport, options: RenderOptions) -> str:
     """The report as text within ``options.width`` (default 110); styled only when ``options.color``.
 
-    ``report`` is already printable (``render_table_with_waivers`` makes it so: walking a large report
+    ``report`` is already printable (``TableFormat.render`` makes it so: walking a large report
     twice cost as much as laying it out)."""
     width = options.width or _DEFAULT_WIDTH
     color = options.color
@@ -209,3 +209,20 @@ def render_table(report: AuditReport, options: RenderOptions) -> str:
     for item in report.skipped:
         lines.extend(wrap(f"Skipped {item.name}: {item.reason}", width))
     return "".join(line.rstrip() + "\n" for line in lines)
+
+
+class TableFormat:
+    """The table, followed by the waivers and what they did (the other formats show them inline)."""
+
+    name = "table"
+    points_at_lines = False
+
+    def render(self, report: AuditReport, options: RenderOptions) -> str:
+        from zeet_iam_audit.formats.printable import printable
+        from zeet_iam_audit.waivers import waiver_report_lines
+
+        report = printable(report)  # names from the input may hold control characters
+        return render_table(report, options) + "".join(line + "\n" for line in waiver_report_lines(report))
+
+
+FORMAT = TableFormat()

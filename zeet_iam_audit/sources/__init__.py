@@ -10,21 +10,23 @@ One module per input kind, each turning decoded data into roles:
 ``terraform``      ``terraform show -json`` of a saved plan (or of a state)
 =================  ==========================================================================
 
-``load_file`` reads a file safely (``reading``), detects its kind from the content (``detect``)
-unless one is forced, and returns a ``SourceResult``: every role in the file (choosing among them is
-the caller's job), what was skipped and why, the input type and the path. Every failure to read or
-understand the file is an ``InputError`` of one line naming the file and the place.
+Each kind is a ``Source`` (``interface``), chosen from one table, ``SOURCES``, by input type; each
+imports its reader only when it reads. ``load_file`` reads a file safely (``reading``), detects its
+kind from the content (``detect``) unless one is forced, and returns a ``SourceResult``: every role
+in the file (choosing among them is the caller's job), what was skipped and why, the input type and
+the path. Every failure to read or understand the file is an ``InputError`` of one line naming the
+file and the place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from zeet_iam_audit.errors import InputError, UsageError
-from zeet_iam_audit.model import Role
 from zeet_iam_audit.sources.detect import detect_input_type
-from zeet_iam_audit.sources.gaad import read_gaad
+from zeet_iam_audit.sources.interface import SOURCES, Source
 from zeet_iam_audit.sources.lazy import LazyRoles
 from zeet_iam_audit.sources.managed import (
     ManagedPolicyData,
@@ -35,12 +37,12 @@ from zeet_iam_audit.sources.reading import MAX_DEPTH, MAX_INPUT_BYTES, load_docu
 from zeet_iam_audit.sources.result import INPUT_TYPES, Skipped, SourceResult
 from zeet_iam_audit.sources.shape import Locator
 
-# The CloudFormation, Terraform and get-role readers are imported when a file of their kind is read.
-
 __all__ = [
     "INPUT_TYPES",
+    "SOURCES",
     "ManagedPolicyData",
     "Skipped",
+    "Source",
     "SourceResult",
     "detect_input_type",
     "load_file",
@@ -75,29 +77,10 @@ def load_file(
     document = load_document(path, display, max_bytes)
     locator = Locator(display)
     kind = input_type or detect_input_type(document.data, where=display)
-    roles: Sequence[Role]
-    skipped: list[Skipped] = []
     try:
-        if kind == "gaad":
-            roles, skipped = read_gaad(document.data, locator)
-        elif kind == "role":
-            from zeet_iam_audit.sources.role_json import read_role_file
-
-            roles = read_role_file(document.data, locator)
-        elif kind == "policy":
-            from zeet_iam_audit.sources.role_json import read_policy_file
-
-            roles = read_policy_file(document.data, locator, path)
-        elif kind == "cloudformation":
-            from zeet_iam_audit.sources.cloudformation import read_template
-
-            roles, skipped = read_template(document.data, locator, parameters)
-        else:
-            from zeet_iam_audit.sources.terraform import read_plan
-
-            roles, skipped = read_plan(document.data, locator)
-        if not (lazy and isinstance(roles, LazyRoles)):
-            roles = tuple(roles)  # every role read now, its errors raised here
+        result = SOURCES[kind].read(document.data, locator, path, parameters)
+        if not (lazy and isinstance(result.roles, LazyRoles)):
+            result = replace(result, roles=tuple(result.roles))  # every role read now, its errors raised here
     except RecursionError:
         raise InputError(f"{display}: nested more than {MAX_DEPTH} levels deep") from None
-    return SourceResult(roles=roles, skipped=tuple(skipped), input_type=kind, path=display)
+    return result
