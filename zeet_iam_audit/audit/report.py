@@ -448,18 +448,12 @@ class RoleReport:
     # With --all-roles, a role whose trust policy does not let Zeet in is not audited: who it trusts
     # instead ("lambda.amazonaws.com"), and no features.
     not_zeet: str | None = None
-    # The features' unknown verdicts grouped by reason: made from the features when not given, and kept
-    # as a value so that a copy without its features (see formats/json_format.py) still says them.
-    unknown_groups: tuple[UnknownGroup, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.unknown_groups is None:
-            object.__setattr__(self, "unknown_groups", unknown_groups(self.features))
 
     @property
     def unknown(self) -> tuple[UnknownGroup, ...]:
-        """The unknown verdicts grouped by reason."""
-        return self.unknown_groups or ()
+        """The features' unknown verdicts grouped by reason (derived from the features, never stored, so
+        a copy with other features cannot carry stale groups; ``to_json(features=False)`` keeps them)."""
+        return unknown_groups(self.features)
 
     def reason_text(self, reason: str) -> str:
         """An unknown verdict's reason for people: an invalid policy is named as such."""
