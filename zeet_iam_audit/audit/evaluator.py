@@ -17,8 +17,9 @@ _NO_PERMISSION = "sts:getcalleridentity"
 # Services whose ARNs carry no account id (S3 buckets and objects).
 _GLOBAL_ACCOUNTLESS = frozenset({"s3"})
 
-# Least favourable first (see decide_requirement).
-_SEVERITY = {
+# Decisions from the least favourable (see decide_requirement; features pick a requirement's worst
+# resource by it too).
+SEVERITY = {
     Decision.EXPLICIT_DENY: 0,
     Decision.IMPLICIT_DENY: 1,
     Decision.UNKNOWN: 2,
@@ -176,7 +177,7 @@ class RoleEvaluator:
             # One request per value: Zeet passes a role to EKS in one request and to EC2 in another.
             hit = min(
                 (self.adjust(self._requirement(action, scope, known, literal)) for known in _requests(context)),
-                key=lambda d: _SEVERITY[d.decision],
+                key=lambda d: SEVERITY[d.decision],
             )
             self._memo[key] = hit
         return hit

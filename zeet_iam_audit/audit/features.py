@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
-from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
+from zeet_iam_audit.audit.evaluator import SEVERITY, RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.fixes import propose_fix
 from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, OpenAction
 from zeet_iam_audit.audit.resource_fit import never_used
@@ -36,18 +36,9 @@ _NEVER_USED_TEXT = {
 }
 
 
-_SEVERITY = {
-    Decision.EXPLICIT_DENY: 0,
-    Decision.IMPLICIT_DENY: 1,
-    Decision.UNKNOWN: 2,
-    Decision.CONDITIONAL: 3,
-    Decision.ALLOWED: 4,
-}
-
-
 def _worst(decisions: Iterable[tuple[str, RoleDecision]]) -> tuple[str, RoleDecision]:
     """The least favourable of the decisions on a requirement's resources, with its resource."""
-    return min(decisions, key=lambda pair: _SEVERITY[pair[1].decision])
+    return min(decisions, key=lambda pair: SEVERITY[pair[1].decision])
 
 
 def required_actions(rule: FeatureRule, variants: Iterable[str]) -> list[RequiredAction]:
