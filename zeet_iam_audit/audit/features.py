@@ -9,30 +9,31 @@ from typing import TypeVar
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import SEVERITY, RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.fixes import propose_fix
-from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, OpenAction
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, MissingLayer, OpenAction
 from zeet_iam_audit.audit.resource_fit import never_used
 from zeet_iam_audit.catalog import Catalog, load_catalog
 from zeet_iam_audit.catalog.resources import load_resource_catalog
 from zeet_iam_audit.policy.evaluate import Decision, Layer
+from zeet_iam_audit.policy.results import StatementRef
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
 
 Value = TypeVar("Value")
 
 _BLOCK_TEXT = {
-    Layer.IDENTITY: ("no allow", "no identity-based policy allows them"),
-    Layer.BOUNDARY: ("permissions boundary", "the permissions boundary does not allow them"),
-    Layer.SCP: ("SCP", "no service control policy allows them"),
+    Layer.IDENTITY: (MissingLayer.NO_ALLOW, "no identity-based policy allows them"),
+    Layer.BOUNDARY: (MissingLayer.BOUNDARY, "the permissions boundary does not allow them"),
+    Layer.SCP: (MissingLayer.SCP, "no service control policy allows them"),
 }
 _DENY_TEXT = {
-    Layer.IDENTITY: ("explicit deny", "an identity-based policy explicitly denies them"),
-    Layer.BOUNDARY: ("permissions boundary", "the permissions boundary explicitly denies them"),
-    Layer.SCP: ("SCP", "a service control policy explicitly denies them"),
+    Layer.IDENTITY: (MissingLayer.EXPLICIT_DENY, "an identity-based policy explicitly denies them"),
+    Layer.BOUNDARY: (MissingLayer.BOUNDARY, "the permissions boundary explicitly denies them"),
+    Layer.SCP: (MissingLayer.SCP, "a service control policy explicitly denies them"),
 }
 
 
 _NEVER_USED_TEXT = {
-    Layer.IDENTITY: ("no allow", "the only Allow names resources these actions never use"),
-    Layer.BOUNDARY: ("permissions boundary", "the boundary allows them only on resources they never use"),
+    Layer.IDENTITY: (MissingLayer.NO_ALLOW, "the only Allow names resources these actions never use"),
+    Layer.BOUNDARY: (MissingLayer.BOUNDARY, "the boundary allows them only on resources they never use"),
 }
 
 
@@ -60,12 +61,12 @@ def _display(rule: FeatureRule, requirement: RequiredAction) -> tuple[str, str]:
     return prefix, requirement.service or prefix
 
 
-def _blocking(decision: RoleDecision) -> tuple[str, str, tuple[str, ...]]:
+def _blocking(decision: RoleDecision) -> tuple[MissingLayer, str, tuple[StatementRef, ...]]:
     result = decision.result
     if decision.decision is Decision.EXPLICIT_DENY:
         assert result.layer is not None
         layer, reason = _DENY_TEXT[result.layer]
-        return layer, reason, tuple(str(ref) for ref in result.deciding)
+        return layer, reason, result.deciding
     layer_of = result.layer or Layer.IDENTITY
     layer, reason = _BLOCK_TEXT[layer_of]
     return layer, reason, ()
@@ -97,11 +98,13 @@ def _make_open_action(
 ) -> OpenAction:
     uncertain = decision.result.uncertain
     reasons = list(decision.reasons)
+    named: dict[str, StatementRef] = {}
     for item in uncertain:
         reasons.extend(f"unresolved value {u}" for u in item.unresolved)
         if item.partial:
             what = "an Allow covers" if item.gates.value == "Allow" else "a Deny covers"
             reasons.append(f"{what} only part of {resource}: {item.statement}")
+            named.setdefault(reasons[-1], item.statement)
     left_out = {key.lower() for key in requirement.unset_keys}
     if requirement.settle_hint and (
         any(item.partial for item in uncertain) or left_out & {key.lower() for key in decision.result.condition_keys}
@@ -116,6 +119,7 @@ def _make_open_action(
         keys=decision.result.condition_keys,
         gates=tuple(sorted({u.gates.value for u in uncertain})),
         reasons=tuple(dict.fromkeys(reasons)),
+        reason_statements=tuple(named.items()),
     )
 
 
@@ -146,7 +150,7 @@ class FeaturePlan:
     # Results that needed no evaluation, by the required positions no policy names (see audit_planned).
     settled: dict[int, FeatureResult] = field(default_factory=dict, compare=False, repr=False)
     # Fixes made so far, by (layer, reason, deny statements, actions) of their missing group.
-    fixes: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Fix] = field(
+    fixes: dict[tuple[str, str, tuple[StatementRef, ...], tuple[str, ...]], Fix] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -214,7 +218,7 @@ def audit_feature(
 def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     """Evaluate a planned feature for one role."""
     rule = plan.rule
-    groups: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
+    groups: dict[tuple[str, str, MissingLayer, str, tuple[StatementRef, ...]], list[str]] = {}
     conditional: list[OpenAction] = []
     unknown: list[OpenAction] = []
     # Required actions no policy of the role names at all: no allow, without evaluating each.
@@ -317,7 +321,9 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
 _SETTLED_LIMIT = 4096  # settled results kept per feature plan
 
 
-def _fix(plan: FeaturePlan, layer: str, reason: str, statements: tuple[str, ...], actions: tuple[str, ...]) -> Fix:
+def _fix(
+    plan: FeaturePlan, layer: str, reason: str, statements: tuple[StatementRef, ...], actions: tuple[str, ...]
+) -> Fix:
     """The fix of a missing group, made once per plan (see fixes.propose_fix)."""
     key = (layer, reason, statements, actions)
     found = plan.fixes.get(key)
@@ -326,7 +332,7 @@ def _fix(plan: FeaturePlan, layer: str, reason: str, statements: tuple[str, ...]
         found = propose_fix(
             layer,
             reason,
-            statements,
+            [str(statement) for statement in statements],
             [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted],
         )
         if len(plan.fixes) < _SETTLED_LIMIT:
