@@ -415,7 +415,9 @@ def _audit_or_pass_over(
         name=role.name,
         arn=role.arn,
         source=role.source,
-        trust=TrustResult(TrustStatus.FAIL, (TrustFinding("not-a-zeet-role", TrustSeverity.INFO, f"not a Zeet role: {reason}"),)),
+        trust=TrustResult(
+            TrustStatus.FAIL, (TrustFinding("not-a-zeet-role", TrustSeverity.INFO, f"not a Zeet role: {reason}"),)
+        ),
         features=(),
         excess=ExcessResult(total=0, services=(), risky=(), analysed=False),
         default_mode=DefaultModeResult(administrator="unknown", mode=options.mode, plan=options.plan),

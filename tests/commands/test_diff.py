@@ -19,11 +19,14 @@ from zeet_iam_audit.audit.report import (
     FeatureResult,
     FeatureStatus,
     MissingGroup,
+    MissingLayer,
     OpenAction,
     RiskyGrant,
     RoleReport,
     TrustFinding,
     TrustResult,
+    TrustSeverity,
+    TrustStatementRef,
     TrustStatus,
 )
 from zeet_iam_audit.cli import main
@@ -48,7 +51,7 @@ def _feature(
         section="2.3.4",
         status=FeatureStatus(status),
         required=24,
-        missing=(MissingGroup("sqs", "SQS", missing, "no allow", "no identity-based policy allows them"),)
+        missing=(MissingGroup("sqs", "SQS", missing, MissingLayer.NO_ALLOW, "no identity-based policy allows them"),)
         if missing
         else (),
         conditional=tuple(OpenAction(a, "sqs", "SQS", "*") for a in conditional),
@@ -118,8 +121,8 @@ def _role(
 ) -> RoleReport:
     findings = {
         "ok": (),
-        "warn": (TrustFinding("external-id-missing", "warn", "no external id", "Statement[0]"),),
-        "fail": (TrustFinding("zeet-cannot-assume", "fail", "cannot"),),
+        "warn": (TrustFinding("external-id-missing", TrustSeverity.WARN, "no external id", TrustStatementRef(0)),),
+        "fail": (TrustFinding("zeet-cannot-assume", TrustSeverity.FAIL, "cannot"),),
     }[trust]
     return RoleReport(
         name=name,

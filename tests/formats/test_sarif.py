@@ -15,6 +15,7 @@ import pytest
 
 from tests.formats.conftest import ROOT, ZEET, CliResult
 from zeet_iam_audit.audit.findings import CHECK_IDS, CHECKS, FINGERPRINT_VERSION
+from zeet_iam_audit.audit.report import TrustSeverity
 
 CFN = "fixtures/cloudformation/zeet-role.yaml"
 GAAD = "fixtures/gaad/zeet-account.json"
@@ -161,7 +162,7 @@ def test_a_live_role_has_logical_locations_only() -> None:
         name="zeet",
         arn="arn:aws:iam::123456789012:role/zeet",
         source="live account 123456789012",
-        trust=TrustResult(TrustStatus.FAIL, (TrustFinding("zeet-cannot-assume", "fail", "no"),)),
+        trust=TrustResult(TrustStatus.FAIL, (TrustFinding("zeet-cannot-assume", TrustSeverity.FAIL, "no"),)),
         features=(),
         excess=ExcessResult(0, (), ()),
         default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),

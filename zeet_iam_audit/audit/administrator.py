@@ -42,7 +42,11 @@ _NO_ALLOW = {
     Layer.BOUNDARY: (MissingLayer.BOUNDARY, "the permissions boundary does not allow them"),
     Layer.SCP: (MissingLayer.SCP, "no service control policy allows them"),
 }
-_DENY_LAYER = {Layer.IDENTITY: MissingLayer.EXPLICIT_DENY, Layer.BOUNDARY: MissingLayer.BOUNDARY, Layer.SCP: MissingLayer.SCP}
+_DENY_LAYER = {
+    Layer.IDENTITY: MissingLayer.EXPLICIT_DENY,
+    Layer.BOUNDARY: MissingLayer.BOUNDARY,
+    Layer.SCP: MissingLayer.SCP,
+}
 
 
 @dataclass(frozen=True, slots=True)

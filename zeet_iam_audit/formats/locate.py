@@ -4,10 +4,11 @@ Sources describe where things are with routes of keys and indices (``("$", "Role
 ``("Resources", "ZeetRole", "Properties", "Policies", 0, "PolicyDocument")``, a Terraform address
 then attributes); the report keeps the role's and its trust policy's per role
 (``RoleReport.locations``), and a statement behind a finding carries its own (``StatementRef.route``).
-An invalid document's problem is a path in text (``InvalidDocument.path``). Here a file's text is indexed once, JSON with a small
-position-tracking scanner and YAML with ``yaml.compose`` on a ``SafeLoader`` (composition only builds
-nodes with their marks; no tag is ever constructed, so CloudFormation's ``!Ref`` needs no support and
-nothing unsafe can run), and paths are turned into 1-based line numbers.
+An invalid document's problem is a path in text (``InvalidDocument.path``). Here a file's text is
+indexed once, JSON with a small position-tracking scanner and YAML with ``yaml.compose`` on a
+``SafeLoader`` (composition only builds nodes with their marks; no tag is ever constructed, so
+CloudFormation's ``!Ref`` needs no support and nothing unsafe can run), and routes and paths are
+turned into 1-based line numbers.
 
 Pure: the caller reads the file and passes its text.
 """

@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from zeet_iam_audit.errors import PolicyError
-from zeet_iam_audit.model import AttachedPolicy, InvalidPolicy, Origin, Policy, PolicyKind, Route, Unresolved, route_text
+from zeet_iam_audit.model import (
+    AttachedPolicy,
+    InvalidPolicy,
+    Origin,
+    Policy,
+    PolicyKind,
+    Route,
+    Unresolved,
+    route_text,
+)
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.sources.shape import Locator
 

@@ -475,9 +475,7 @@ class _Reader:
             raise
         gaad = _gaad_document([_plain(d) for d in details], [_plain(p) for p in policies.values()])
         roles, skipped = read_gaad(gaad, Locator(GAAD_DISPLAY))
-        live_roles = tuple(
-            replace(role, source=_role_source(role.arn), input_type=InputType.LIVE) for role in roles
-        )
+        live_roles = tuple(replace(role, source=_role_source(role.arn), input_type=InputType.LIVE) for role in roles)
         result = SourceResult(roles=live_roles, skipped=tuple(skipped), input_type="live", path=GAAD_DISPLAY)
         return result, gaad
 

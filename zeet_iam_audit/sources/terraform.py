@@ -526,9 +526,7 @@ class _PlanReader:
                     self.attach_everywhere_unknown(resource, key)
                     continue
                 for draft in targets:
-                    draft.policies.append(
-                        self.arn_attachment(resource, "policy_arn", self.place((resource.address,)))
-                    )
+                    draft.policies.append(self.arn_attachment(resource, "policy_arn", self.place((resource.address,))))
         return [self.build(draft) for draft in self.roles.values()]
 
     def build(self, draft: _RoleDraft) -> Role:

@@ -61,7 +61,9 @@ def _scp_documents(data: Any, display: str) -> list[tuple[Any, str, Route]]:
         found = []
         for position, item in enumerate(data):
             for document, name, route in _scp_documents(item, display):
-                found.append((document, name if name != display else f"{display}[{position}]", ("$", position, *route[1:])))
+                found.append(
+                    (document, name if name != display else f"{display}[{position}]", ("$", position, *route[1:]))
+                )
         return found
     if isinstance(data, Mapping) and isinstance(data.get("Policy"), Mapping):
         policy = data["Policy"]
