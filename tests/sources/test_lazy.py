@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from zeet_iam_audit.errors import InputError
-from zeet_iam_audit.model import InputType, route_text, Role
+from zeet_iam_audit.model import InputType, Role, route_text
 from zeet_iam_audit.sources import gaad, load_file
 from zeet_iam_audit.sources.lazy import LazyRoles
 from zeet_iam_audit.sources.shape import Locator
