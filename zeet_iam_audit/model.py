@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Unresolved(str):
@@ -79,16 +80,13 @@ def route_text(route: Route) -> str:
     """
     if not route:
         return "$"
-    first, *rest = route
-    text = str(first)
-    for step in rest:
-        if isinstance(step, int):
-            text = f"{text}[{step}]"
-        elif _PLAIN_KEY.match(step):
-            text = f"{text}.{step}"
-        else:
-            text = f"{text}[{json.dumps(step)}]"
-    return text
+    return str(route[0]) + "".join(f"[{step}]" if isinstance(step, int) else _key_step(step) for step in route[1:])
+
+
+@lru_cache(maxsize=1024)
+def _key_step(key: str) -> str:
+    """``.key`` or ``["odd key"]`` (the same few keys recur in every route: cached by value)."""
+    return f".{key}" if _PLAIN_KEY.match(key) else f"[{json.dumps(key)}]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,11 @@ class StatementRef:
     origin: Origin | None = None  # the policy document's origin
     scp_level: int | None = None
 
+    def __hash__(self) -> int:
+        # Equal refs agree on these; hashing them alone spares the origin's route on every lookup
+        # (missing groups are keyed by their deny statements).
+        return hash((self.policy, self.index))
+
     @property
     def source(self) -> str | None:
         """The input the statement is written in; None when it is in none."""

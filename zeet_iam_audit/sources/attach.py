@@ -70,12 +70,12 @@ def read_policy(
 ) -> Policy | str:
     """Parse the document found at ``route``: the Policy, or the reason it is unknown."""
     origin = Origin(locator.display, route)
-    path = route_text(route)
     if isinstance(document, Unresolved):
         return f"{origin}: the document could not be resolved: {document.reason}"
     try:
         return parse_policy_checked(document, kind=kind, name=name, origin=origin)
     except PolicyError as error:
+        path = route_text(route)
         place = locator.origin(_join(path, error.path))
         unresolved = _unresolved_at(document, error.path) if not isinstance(document, str) else None
         if unresolved is not None:
