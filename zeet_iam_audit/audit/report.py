@@ -415,6 +415,14 @@ class SourceLocation:
         return {"kind": self.kind, "name": self.name, "path": self.path}
 
 
+class WaiverStatus(StrEnum):
+    """What a waiver did in a run (see ``WaiverNote``)."""
+
+    APPLIED = "applied"
+    EXPIRED = "expired"
+    UNMATCHED = "unmatched"
+
+
 @dataclass(frozen=True, slots=True)
 class WaiverNote:
     """One configured waiver and what it did in this run.
@@ -425,7 +433,7 @@ class WaiverNote:
 
     label: str  # "waivers[0] (check=missing-permission, action=sqs:*)"
     reason: str
-    status: str
+    status: WaiverStatus
     expires: str | None = None  # ISO date
     origin: str = ""  # the config file it came from
     fingerprints: tuple[str, ...] = ()
@@ -595,7 +603,7 @@ class AuditReport:
     def waiver_of(self, fingerprint: str) -> WaiverNote | None:
         """The applied waiver that waives the finding with this fingerprint, if any."""
         for note in self.waivers:
-            if note.status == "applied" and fingerprint in note.fingerprints:
+            if note.status == WaiverStatus.APPLIED and fingerprint in note.fingerprints:
                 return note
         return None
 
