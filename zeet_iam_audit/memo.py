@@ -60,6 +60,9 @@ class Interned(Generic[Value]):
         found = self._memo.get(value)
         return found if found is not None else self._memo.put(value, value)
 
+    def __len__(self) -> int:
+        return len(self._memo)
+
 
 class IdentityMemo(Generic[Value]):
     """A bounded dict of answers by an object's identity (and an optional value key beside it)."""
