@@ -42,8 +42,8 @@ def test_identity_memo_is_bounded() -> None:
 
 def test_interned_keeps_the_first_equal_value() -> None:
     interned: Interned[tuple[str, ...]] = Interned()
-    first = tuple("s3:GetObject s3:PutObject".split())
-    equal = tuple("s3:GetObject s3:PutObject".split())
+    actions = ["s3:GetObject", "s3:PutObject"]
+    first, equal = tuple(actions), tuple(actions)
     assert first is not equal
     assert interned.one(first) is first
     assert interned.one(equal) is first
