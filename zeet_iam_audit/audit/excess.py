@@ -287,37 +287,43 @@ def audit_excess(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Deci
     # Each service's share of the masks: counted by access level, its first actions (by name) kept.
     # Every granted action is named by an identity-based Allow: only those policies' services count.
     spans = union(evaluator.summary(p, index).spans for p in evaluator.policy_set.identity)
-    conditional_count = {span.service: bits.bit_count() for span, bits in index.service_slices(conditional, spans)}
-    scoped_count = {span.service: bits.bit_count() for span, bits in index.service_slices(scoped, spans)}
-    full_names = index.full_names
+    conditional_bits = {span.start: bits for span, bits in index.service_slices(conditional, spans)}
+    scoped_bits = {span.start: bits for span, bits in index.service_slices(scoped, spans)}
+    known = evaluator.memo.excess_services
     found = []
     for span, bits in index.service_slices(everything, spans):
-        sample: list[str] = []
-        rest = bits
-        while rest and len(sample) < _SAMPLE:
-            low = rest & -rest
-            sample.append(full_names[span.start + low.bit_length() - 1])
-            rest ^= low
-        found.append(
-            ExcessService(
-                service=span.service,
-                total=bits.bit_count(),
-                by_access_level=tuple(
-                    (level, count)
-                    for level, level_bits in _by_access_order(span)
-                    if (count := (bits & level_bits).bit_count())
-                ),
-                conditional=conditional_count.get(span.service, 0),
-                scoped=scoped_count.get(span.service, 0),
-                sample=tuple(sample),
-            )
-        )
+        # Roles granting the same actions of a service (a shared managed policy) share its entry.
+        key = (span.start, bits, conditional_bits.get(span.start, 0), scoped_bits.get(span.start, 0))
+        service = known.get(key)
+        if service is None:
+            service = known.put(key, _excess_service(index, span, bits, key[2], key[3]))
+        found.append(service)
     services = tuple(sorted(found, key=lambda service: (-service.total, service.service)))
     return ExcessResult(
         total=sum(service.total for service in services),
         services=services,
         risky=_risky(evaluator, plan, administrator),
         unknown_reasons=evaluator.unknown_reasons,
+    )
+
+
+def _excess_service(index: ActionIndex, span: ServiceSpan, bits: int, conditional: int, scoped: int) -> ExcessService:
+    """A service's share of the excess (``bits`` and the others are its actions, shifted to 0)."""
+    sample: list[str] = []
+    rest = bits
+    while rest and len(sample) < _SAMPLE:
+        low = rest & -rest
+        sample.append(index.full_names[span.start + low.bit_length() - 1])
+        rest ^= low
+    return ExcessService(
+        service=span.service,
+        total=bits.bit_count(),
+        by_access_level=tuple(
+            (level, count) for level, level_bits in _by_access_order(span) if (count := (bits & level_bits).bit_count())
+        ),
+        conditional=conditional.bit_count(),
+        scoped=scoped.bit_count(),
+        sample=tuple(sample),
     )
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zeet_iam_audit.audit.action_sets import PolicyActions
-from zeet_iam_audit.audit.report import FeatureResult, Fix, MissingGroup, OpenAction, TrustResult
-from zeet_iam_audit.memo import IdentityMemo, Interned
+from zeet_iam_audit.audit.report import ExcessService, FeatureResult, Fix, MissingGroup, OpenAction, TrustResult
+from zeet_iam_audit.memo import IdentityMemo, Interned, Memo
 from zeet_iam_audit.policy.evaluate import EvaluationMemo
 
 
@@ -32,6 +32,8 @@ class AuditMemo:
     settled: IdentityMemo[FeatureResult] = field(default_factory=lambda: IdentityMemo(4096))
     # A missing group's fix, by its plan and (layer, reason, statements, actions).
     fixes: IdentityMemo[Fix] = field(default_factory=lambda: IdentityMemo(4096))
+    # A service's share of the excess, by (its first position, its actions' bits, conditional, scoped).
+    excess_services: Memo[tuple[int, int, int, int], ExcessService] = field(default_factory=Memo)
     # Equal values made for many roles, held once.
     groups: Interned[MissingGroup] = field(default_factory=Interned)
     results: Interned[FeatureResult] = field(default_factory=Interned)

@@ -214,13 +214,8 @@ class PolicySet:
         request_key = (lowered, scope, context_key, complete, partial_allows)
         # The decision depends on the request and on the policies that name the action (the others
         # contribute nothing): roles sharing those policies share it.
-        shared_key = (
-            action,
-            request_key,
-            self.boundary,
-            self.scps,
-            *[policy for policy in self.identity if policy.candidates(lowered)],
-        )
+        named = tuple(policy for policy in self.identity if policy.candidates(lowered))
+        shared_key = (action, request_key, self.boundary, self.scps, named)
         decisions = self.memo.decisions
         known = decisions.get(shared_key)
         if known is not None:
@@ -229,19 +224,21 @@ class PolicySet:
         if lowered == "sts:getcalleridentity":
             result = EvaluationResult(action, resource, Decision.ALLOWED, notes=(GET_CALLER_IDENTITY_NOTE,))
         else:
-            result = self._decide(
-                action, resource, Request(lowered, scope, context, complete, partial_allows, request_key)
-            )
+            request = Request(lowered, scope, context, complete, partial_allows, request_key)
+            result = self._decide(action, resource, request, named)
             if lowered.startswith("kms:") and arns_intersect(_KMS_KEYS, scope):
                 result = _with_key_policy(result)
         return decisions.put(shared_key, result)
 
-    def _decide(self, action: str, resource: str, request: Request) -> EvaluationResult:
+    def _decide(
+        self, action: str, resource: str, request: Request, named: tuple[CompiledPolicy, ...]
+    ) -> EvaluationResult:
+        """``named``: the identity-based policies that name the action (the others add nothing)."""
         # Per layer: (certain allows, possible allows, certain denies, possible denies).
         layers: list[tuple[Layer, Part]] = []
         for level in self.scps:
             layers.append((Layer.SCP, evaluate_layer(level, request)))
-        layers.append((Layer.IDENTITY, evaluate_layer(self.identity, request)))
+        layers.append((Layer.IDENTITY, evaluate_layer(named, request)))
         if self.boundary is not None:
             layers.append((Layer.BOUNDARY, evaluate_layer((self.boundary,), request)))
 
