@@ -187,10 +187,8 @@ class RoleEvaluator:
             hit = self._unmentioned(action, scope)
         if hit is None:
             # One request per value: Zeet passes a role to EKS in one request and to EC2 in another.
-            hit = min(
-                (self.adjust(self._requirement(action, scope, known, literal)) for known in _requests(context)),
-                key=lambda d: SEVERITY[d.decision],
-            )
+            decisions = [self.adjust(self._requirement(action, scope, known, literal)) for known in _requests(context)]
+            hit = decisions[0] if len(decisions) == 1 else min(decisions, key=lambda d: SEVERITY[d.decision])
             self._memo[key] = hit
         return hit
 
