@@ -71,6 +71,7 @@ Route = tuple[str | int, ...]
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_:@-]*$")
 
 
+@lru_cache(maxsize=4096)  # a managed policy's route recurs in every role that attaches it
 def route_text(route: Route) -> str:
     """How messages and reports write a route: ``$.RoleDetailList[3].RolePolicyList[0]``,
     ``Resources.ZeetRole.Properties``, ``aws_iam_role.zeet.inline_policy[0]``; ``$`` for the root.
@@ -80,7 +81,10 @@ def route_text(route: Route) -> str:
     """
     if not route:
         return "$"
-    return str(route[0]) + "".join(f"[{step}]" if isinstance(step, int) else _key_step(step) for step in route[1:])
+    text = str(route[0])
+    for step in route[1:]:
+        text += f"[{step}]" if isinstance(step, int) else _key_step(step)
+    return text
 
 
 @lru_cache(maxsize=1024)
