@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from zeet_iam_audit.audit.findings import Finding, FindingLevel, fingerprint
+from zeet_iam_audit.audit.findings import Finding, FindingLevel, Gate, fingerprint
 from zeet_iam_audit.audit.report import MissingLayer
 from zeet_iam_audit.errors import UsageError
 from zeet_iam_audit.waivers import Waiver, apply_waivers, parse_waiver, parse_waivers, waiver_messages
@@ -32,7 +32,7 @@ def _finding(
     return Finding(
         check=check,
         level=FindingLevel.ERROR,
-        gate="missing",
+        gate=Gate.MISSING,
         role=role,
         feature=feature,
         subject=subject,

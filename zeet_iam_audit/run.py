@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from zeet_iam_audit import __version__
 from zeet_iam_audit.audit.engine import AuditOptions, Auditor
 from zeet_iam_audit.audit.features import required_actions
-from zeet_iam_audit.audit.findings import Finding, report_findings
+from zeet_iam_audit.audit.findings import Finding, Gate, report_findings
 from zeet_iam_audit.audit.report import (
     AuditReport,
     DefaultModeResult,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from zeet_iam_audit.rules import RuleSet
     from zeet_iam_audit.sources.live import LiveResult
 
-FAIL_ON_CHOICES = ("missing", "conditional", "unknown", "invalid-policy", "trust", "excess-risky", "excess", "never")
+FAIL_ON_CHOICES = (*(gate.value for gate in Gate), "never")
 # Fail closed: what could not be verified, or a policy AWS would refuse, does not pass by default.
 DEFAULT_FAIL_ON = ("missing", "unknown", "invalid-policy", "trust")
 ACCEPT_UNKNOWN = "missing,invalid-policy,trust"  # the --fail-on that accepts unknown verdicts knowingly
@@ -262,7 +262,7 @@ def fails(report: AuditReport, fail_on: frozenset[str], findings: Sequence[Findi
         return []
     if report.waivers:
         listed = findings if findings is not None else report_findings(report)
-        gates = {f.gate for f in listed if report.waiver_of(f.fingerprint) is None}
+        gates: set[str | None] = {f.gate for f in listed if report.waiver_of(f.fingerprint) is None}
         if any(item.unread for item in report.skipped):
             gates.add("unknown")  # not a finding a waiver could cover
     else:

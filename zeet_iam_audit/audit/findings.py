@@ -38,6 +38,18 @@ class FindingLevel(StrEnum):
     NOTE = "note"
 
 
+class Gate(StrEnum):
+    """The ``--fail-on`` value a finding counts toward (``never`` is no finding's)."""
+
+    MISSING = "missing"
+    CONDITIONAL = "conditional"
+    UNKNOWN = "unknown"
+    INVALID_POLICY = "invalid-policy"
+    TRUST = "trust"
+    EXCESS_RISKY = "excess-risky"
+    EXCESS = "excess"
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
     """One kind of finding: a stable id, its documentation and the ``--fail-on`` value it counts toward."""
@@ -205,7 +217,7 @@ class Finding:
 
     check: str
     level: FindingLevel
-    gate: str | None
+    gate: Gate | None
     role: str
     feature: str | None
     subject: str
@@ -235,7 +247,7 @@ class Finding:
 def _make(
     check: str,
     level: FindingLevel,
-    gate: str | None,
+    gate: Gate | None,
     role: RoleReport,
     feature: FeatureResult | None,
     subject: str,
@@ -295,7 +307,7 @@ def _feature_findings(role: RoleReport, feature: FeatureResult) -> Iterator[Find
             yield _make(
                 "missing-permission",
                 FindingLevel.ERROR,
-                "missing",
+                Gate.MISSING,
                 role,
                 feature,
                 action,
@@ -314,7 +326,7 @@ def _feature_findings(role: RoleReport, feature: FeatureResult) -> Iterator[Find
         yield _make(
             "conditional-permission",
             FindingLevel.WARNING,
-            "conditional",
+            Gate.CONDITIONAL,
             role,
             feature,
             item.action,
@@ -335,7 +347,7 @@ def _unknown_findings(role: RoleReport) -> Iterator[Finding]:
         yield _make(
             "unknown-permission",
             FindingLevel.WARNING,
-            "unknown",
+            Gate.UNKNOWN,
             role,
             None,
             group.reason,
@@ -347,9 +359,9 @@ def _unknown_findings(role: RoleReport) -> Iterator[Finding]:
 
 # A trust finding's severity → (its level, the --fail-on value it counts toward); ok: not reported.
 _TRUST_LEVEL = {
-    TrustSeverity.FAIL: (FindingLevel.ERROR, "trust"),
+    TrustSeverity.FAIL: (FindingLevel.ERROR, Gate.TRUST),
     TrustSeverity.WARN: (FindingLevel.WARNING, None),
-    TrustSeverity.UNKNOWN: (FindingLevel.WARNING, "unknown"),
+    TrustSeverity.UNKNOWN: (FindingLevel.WARNING, Gate.UNKNOWN),
     TrustSeverity.INFO: (FindingLevel.NOTE, None),
 }
 
@@ -387,7 +399,7 @@ def role_findings(role: RoleReport) -> list[Finding]:
             _make(
                 "invalid-policy",
                 FindingLevel.ERROR,
-                "invalid-policy",
+                Gate.INVALID_POLICY,
                 role,
                 None,
                 document.policy,
@@ -427,7 +439,7 @@ def role_findings(role: RoleReport) -> list[Finding]:
             _make(
                 "risky-permission",
                 FindingLevel.WARNING,
-                "excess-risky",
+                Gate.EXCESS_RISKY,
                 role,
                 None,
                 grant.action,
@@ -444,7 +456,7 @@ def role_findings(role: RoleReport) -> list[Finding]:
             _make(
                 "excess-permission",
                 FindingLevel.NOTE,
-                "excess",
+                Gate.EXCESS,
                 role,
                 None,
                 service.service,
