@@ -20,7 +20,7 @@ same report, except for the fields that name where the data came from: ``inputs`
 ``roles[].source`` (``live account 123456789012`` here, the file's path there), ``roles[].locations``
 (places inside an input file: none for a live read) and the origins that unknown reasons quote
 (``live: iam:GetRolePolicy ...`` here, ``saved.json: $.RoleDetailList[0]...`` there). The roles
-themselves are equal but for ``source`` and the ``origin`` strings (a test checks it).
+themselves are equal but for ``source`` and their policies' ``origin`` (a test checks it).
 
 When a read was denied the saved file keeps the gap: an inline policy without its
 ``PolicyDocument``, a managed policy missing from ``Policies``, and for a list call that was denied
