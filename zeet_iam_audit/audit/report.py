@@ -186,7 +186,9 @@ class FeatureResult:
         what = "unknown" if self.status is FeatureStatus.UNKNOWN else "conditional"
         return f"{self.title}: {len(items)} required actions {what}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, missing: bool = True) -> dict[str, Any]:
+        """The feature as JSON; without ``missing`` its missing list is left empty (for a renderer that
+        splices in group texts it keeps)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -195,7 +197,7 @@ class FeatureResult:
             "required_actions": self.required,
             "variants": list(self.variants),
             "summary": self.short_summary(),
-            "missing": [g.to_json() for g in self.missing],
+            "missing": [g.to_json() for g in self.missing] if missing else [],
             "conditional": [a.to_json() for a in self.conditional],
             "unknown": [a.to_json() for a in self.unknown],
             "notes": list(self.notes),
