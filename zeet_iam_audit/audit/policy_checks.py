@@ -78,7 +78,7 @@ def _unknown(action: str, catalog: Catalog) -> bool:
         service = action.split(":", 1)[0]
         if "*" in service or "?" in service:
             return False  # a pattern across services: too loose to call a typo
-        return not catalog.expand(action)
+        return not catalog.covers_any(action)
     return catalog.get(action) is None
 
 

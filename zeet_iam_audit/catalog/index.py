@@ -92,6 +92,11 @@ class Catalog:
         """
         return tuple(self._matching([pattern], keep_matched=True))
 
+    def covers_any(self, pattern: str) -> bool:
+        """Whether the Action entry ``pattern`` covers at least one known action (``expand`` would
+        not be empty); the search stops at the first."""
+        return next(self._matching([pattern], keep_matched=True), None) is not None
+
     def expand_not_action(self, patterns: Iterable[str]) -> tuple[ActionInfo, ...]:
         """The actions a NotAction element covers: every action matched by none of ``patterns``."""
         return tuple(self._matching(list(patterns), keep_matched=False))
