@@ -4,7 +4,11 @@ texts beyond; either way exactly ``AuditReport.to_json``."""
 from __future__ import annotations
 
 import gc
+import io
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,8 +29,16 @@ from zeet_iam_audit.audit.report import (
     TrustResult,
     TrustStatus,
 )
+from zeet_iam_audit.cli import main
 from zeet_iam_audit.formats import RenderOptions
-from zeet_iam_audit.formats.json_format import FORMAT, INDENT_UP_TO_ROLES, JsonTexts, render_json, render_role
+from zeet_iam_audit.formats.json_format import (
+    FORMAT,
+    INDENT_UP_TO_ROLES,
+    JsonTexts,
+    render_json,
+    render_pieces,
+    render_role,
+)
 
 _COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -165,3 +177,27 @@ def test_no_text_outlives_its_render() -> None:
     changed = FeatureResult("sqs", "Another title", "Monitoring", FeatureStatus.MISSING, 2, missing=(DENIED,))
     second = AuditReport("1.0", tuple(_role(f"r{n}", (changed,)) for n in range(INDENT_UP_TO_ROLES + 1)))
     assert render_json(second, RenderOptions()) == _COMPACT(second.to_json()) + "\n"
+
+
+def test_pieces_join_to_the_text() -> None:
+    for roles in (INDENT_UP_TO_ROLES - 1, INDENT_UP_TO_ROLES + 3):
+        report = _report(roles)
+        assert "".join(render_pieces(report, RenderOptions())) == render_json(report, RenderOptions())
+
+
+def test_the_cli_writes_the_pieces_of_an_account_wide_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_gaad: Callable[[int], dict[str, Any]]
+) -> None:
+    """More than ``INDENT_UP_TO_ROLES`` roles: the file and stdout hold the compact text, whole."""
+    monkeypatch.chdir(tmp_path)
+    gaad = tmp_path / "gaad.json"
+    gaad.write_text(json.dumps(make_gaad(INDENT_UP_TO_ROLES * 2)), encoding="utf-8")
+    common = ["--file", str(gaad), "--all-roles", "--format", "json", "--fail-on", "never"]
+    stdout = io.StringIO()
+    assert main([*common, "--output", "report.json"], stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    assert main(common, stdout=stdout, stderr=io.StringIO()) == 0
+    written = (tmp_path / "report.json").read_text(encoding="utf-8")
+    assert written == stdout.getvalue()
+    data = json.loads(written)
+    assert len(data["roles"]) == INDENT_UP_TO_ROLES * 2
+    assert written == _COMPACT(data) + "\n"

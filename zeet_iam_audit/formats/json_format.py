@@ -80,10 +80,11 @@ def render_role(role: RoleReport) -> str:
     return "".join(JsonTexts().role_pieces(role))
 
 
-def render_json(report: AuditReport, options: RenderOptions) -> str:
-    """The report as JSON with a trailing newline; indented for small reports."""
+def render_pieces(report: AuditReport, options: RenderOptions) -> list[str]:
+    """The report as JSON with a trailing newline, in pieces to be written one after the other (the
+    roles share their features' pieces): ``render_json`` joins them."""
     if len(report.roles) <= INDENT_UP_TO_ROLES:
-        return json.dumps(report.to_json(all_findings=options.all_findings), indent=2) + "\n"
+        return [json.dumps(report.to_json(all_findings=options.all_findings), indent=2) + "\n"]
     # Role by role, so that only one role's dictionaries exist at a time next to the text.
     head = report.to_json(all_findings=options.all_findings, roles=False)
     head["roles"] = _ROLES_MARK
@@ -95,7 +96,12 @@ def render_json(report: AuditReport, options: RenderOptions) -> str:
         pieces.append(",")
     pieces[-1] = "]"  # in place of the last comma (there are roles: more than INDENT_UP_TO_ROLES)
     pieces += [after, "\n"]
-    return "".join(pieces)
+    return pieces
+
+
+def render_json(report: AuditReport, options: RenderOptions) -> str:
+    """The report as JSON with a trailing newline; indented for small reports."""
+    return "".join(render_pieces(report, options))
 
 
 class JsonFormat:
