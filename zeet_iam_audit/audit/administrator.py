@@ -79,7 +79,7 @@ def _layers(evaluator: RoleEvaluator, index: ActionIndex) -> list[_Layer]:
     grouped.extend((Layer.SCP, level) for level in policy_set.scps)
     found = []
     for layer, policies in grouped:
-        summaries = tuple(index.summary(p) for p in policies)
+        summaries = tuple(evaluator.summary(p, index) for p in policies)
         known = layer not in evaluator.unknown_layers and not any(s.unresolved for s in summaries)
         found.append(_Layer(layer, tuple(policies), summaries, known))
     return found
@@ -268,7 +268,6 @@ def describe(index: ActionIndex, mask: int) -> tuple[str, ...]:
     count = mask.bit_count()
     if mask == index.everything or count >= _MOSTLY * index.size:
         return ("*",)
-    names = index.full_names
     items: list[str] = []
     services = list(index.service_slices(mask, index.all_spans))
     for span, bits in services[:_SERVICES]:
@@ -277,12 +276,14 @@ def describe(index: ActionIndex, mask: int) -> tuple[str, ...]:
         if taken == size:
             items.append(f"{span.service}:*")
         elif taken <= _LISTED:
-            items.extend(names[span.start + at] for at in bit_positions(bits))
+            items.extend(index.full_name(span.start + at) for at in bit_positions(bits))
         elif size - taken <= _EXCEPT:
             rest = span.full & ~bits
-            items.append(f"{span.service}:* except " + ", ".join(names[span.start + at] for at in bit_positions(rest)))
+            items.append(
+                f"{span.service}:* except " + ", ".join(index.full_name(span.start + at) for at in bit_positions(rest))
+            )
         else:
-            first = ", ".join(names[span.start + at] for at in bit_positions(bits)[:3])
+            first = ", ".join(index.full_name(span.start + at) for at in bit_positions(bits)[:3])
             items.append(f"{taken} of {size} {span.service} actions ({first}, ...)")
     if len(services) > _SERVICES:
         rest_count = sum(bits.bit_count() for _, bits in services[_SERVICES:])
