@@ -13,6 +13,7 @@ import json
 
 from zeet_iam_audit.audit.report import AuditReport, FeatureResult, MissingGroup, RoleReport
 from zeet_iam_audit.formats import RenderOptions
+from zeet_iam_audit.memo import IdentityMemo
 
 # Up to this many roles the JSON is indented for people; beyond it, compact (Python's C encoder only
 # runs without indentation, and an account-wide report is read by programs, not eyes).
@@ -26,22 +27,20 @@ _ROLES_MARK = "\x00roles\x00"  # where the roles go in the report's text
 
 class JsonTexts:
     """The compact texts of the feature values and missing groups met in one render, each encoded
-    once. Keyed by identity, with the value kept beside its text, so that an id cannot be reused
-    while this object lives (the report's values are frozen: a value's text does not change)."""
+    once (by identity: the values are frozen, so a value's text does not change; see ``memo``)."""
 
     __slots__ = ("_features", "_groups")
 
     def __init__(self) -> None:
-        self._features: dict[int, tuple[FeatureResult, str]] = {}
-        self._groups: dict[int, tuple[MissingGroup, str]] = {}
+        self._features: IdentityMemo[str] = IdentityMemo()
+        self._groups: IdentityMemo[str] = IdentityMemo()
 
     def feature(self, feature: FeatureResult) -> str:
         """The feature's compact JSON, its missing groups' texts spliced in."""
-        kept = self._features.get(id(feature))
-        if kept is not None:
-            return kept[1]
-        text = self._with_missing(feature) if feature.missing else _encode(feature.to_json())
-        self._features[id(feature)] = (feature, text)
+        text = self._features.get(feature)
+        if text is None:
+            text = self._with_missing(feature) if feature.missing else _encode(feature.to_json())
+            self._features.put(feature, text)
         return text
 
     def _with_missing(self, feature: FeatureResult) -> str:
@@ -52,12 +51,8 @@ class JsonTexts:
 
     def group(self, group: MissingGroup) -> str:
         """The group's compact JSON."""
-        kept = self._groups.get(id(group))
-        if kept is not None:
-            return kept[1]
-        text = _encode(group.to_json())
-        self._groups[id(group)] = (group, text)
-        return text
+        text = self._groups.get(group)
+        return text if text is not None else self._groups.put(group, _encode(group.to_json()))
 
     def role_pieces(self, role: RoleReport) -> list[str]:
         """One role's compact JSON in pieces to be joined; roles sharing a feature value share its
