@@ -128,9 +128,16 @@ class Catalog:
                 if keep_matched:
                     yield from parsed.actions
                 continue
-            prefix = service + ":"
-            for info, lower in zip(parsed.actions, parsed.lower_names, strict=True):
-                matched = any(m(lower) for m in name_matchers) or any(m(prefix + lower) for m in full_matchers)
+            matches: Iterable[bool]
+            if len(name_matchers) == 1 and not full_matchers:  # the common case: one pattern
+                matches = map(name_matchers[0], parsed.lower_names)
+            else:
+                prefix = service + ":"
+                matches = (
+                    any(m(lower) for m in name_matchers) or any(m(prefix + lower) for m in full_matchers)
+                    for lower in parsed.lower_names
+                )
+            for info, matched in zip(parsed.actions, matches, strict=True):
                 if matched is keep_matched:
                     yield info
 
