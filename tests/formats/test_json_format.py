@@ -72,6 +72,10 @@ TRICKY = MissingGroup(
 )
 
 
+IAM_EXCESS = ExcessService("iam", 3, (("Write", 2), ("List", 1)), sample=("iam:CreateRole",))
+ODD_EXCESS = ExcessService('s3 "services":[]', 1, (("Read", 1),), sample=('s3:Get"services":[]',))
+
+
 def _feature(feature_id: str, *missing: MissingGroup, title: str = "Cluster Capacity Monitoring") -> FeatureResult:
     return FeatureResult(
         id=feature_id,
@@ -95,11 +99,7 @@ def _role(name: str, features: tuple[FeatureResult, ...]) -> RoleReport:
             TrustStatus.OK, (TrustFinding("external-id", "ok", "the trust policy requires the ExternalId"),)
         ),
         features=features,
-        excess=ExcessResult(
-            total=3,
-            services=(ExcessService("iam", 3, (("Write", 2), ("List", 1)), sample=("iam:CreateRole",)),),
-            risky=(),
-        ),
+        excess=ExcessResult(total=4, services=(IAM_EXCESS, ODD_EXCESS), risky=()),
         default_mode=DefaultModeResult(administrator="implicit_deny", mode="fine-grained", plan=None),
     )
 
@@ -158,6 +158,11 @@ def test_texts_encode_each_shared_value_once() -> None:
         id(piece) for piece in second if "Monitoring" in piece
     ]
     assert texts.group(SQS) is texts.group(SQS)
+    assert texts.service(IAM_EXCESS) is texts.service(IAM_EXCESS)
+    assert first.count(texts.service(IAM_EXCESS)) == 1
+    assert [id(piece) for piece in first if "iam:CreateRole" in piece] == [
+        id(piece) for piece in second if "iam:CreateRole" in piece
+    ]
     assert texts.feature(report.roles[1].features[0]) is texts.feature(report.roles[2].features[0])
 
 
@@ -201,3 +206,14 @@ def test_the_cli_writes_the_pieces_of_an_account_wide_report(
     data = json.loads(written)
     assert len(data["roles"]) == INDENT_UP_TO_ROLES * 2
     assert written == _COMPACT(data) + "\n"
+
+
+def test_a_role_without_its_spliced_lists() -> None:
+    role = _report(2).roles[1]
+    whole = role.to_json()
+    assert role.excess.to_json(services=False) == {**role.excess.to_json(), "services": []}
+    assert role.to_json(features=False, excess_services=False) == {
+        **whole,
+        "features": [],
+        "excess": {**whole["excess"], "services": []},
+    }

@@ -254,10 +254,12 @@ class ExcessResult:
     unknown_reasons: tuple[str, ...] = ()
     analysed: bool = True  # False with --no-excess: the counts mean nothing then
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, services: bool = True) -> dict[str, Any]:
+        """The result as JSON; without ``services`` its service list is left empty (for a renderer
+        that splices in service texts it keeps)."""
         return {
             "total_actions": self.total,
-            "services": [s.to_json() for s in self.services],
+            "services": [s.to_json() for s in self.services] if services else [],
             "risky": [r.to_json() for r in self.risky],
             "unknown_reasons": list(self.unknown_reasons),
             "analysed": self.analysed,
@@ -466,9 +468,10 @@ class RoleReport:
                 )
         return reason
 
-    def to_json(self, *, features: bool = True) -> dict[str, Any]:
-        """The role as JSON; without ``features`` its feature list is left empty (for a renderer that
-        splices in feature texts it keeps), while everything derived from the features is still there."""
+    def to_json(self, *, features: bool = True, excess_services: bool = True) -> dict[str, Any]:
+        """The role as JSON; without ``features`` its feature list is left empty, without
+        ``excess_services`` its excess's service list (for a renderer that splices in texts it keeps),
+        while everything derived from them is still there."""
         return {
             "name": self.name,
             "arn": self.arn,
@@ -476,7 +479,7 @@ class RoleReport:
             "trust": self.trust.to_json(),
             "mode": self.default_mode.to_json(),
             "features": [f.to_json() for f in self.features] if features else [],
-            "excess": self.excess.to_json(),
+            "excess": self.excess.to_json(services=excess_services),
             "unknown_policies": list(self.unknown_policies),
             "scps": self.scps,
             "simulation": self.simulation.to_json() if self.simulation else None,

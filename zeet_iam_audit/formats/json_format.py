@@ -1,17 +1,17 @@
 """JSON for machines: the versioned shape of ``AuditReport.to_json`` (schema_version 1).
 
 A report of more than ``INDENT_UP_TO_ROLES`` roles is compact and written role by role. Most of its
-text is the features' missing-action lists, and the audit shares one ``FeatureResult`` value among
-the many roles that lack the same actions (and one ``MissingGroup`` among features): a ``JsonTexts``
-made for one render encodes each such value once, and a role's text is its own fields with its
-features' texts spliced in. The texts go with the render; nothing is kept between renders.
-"""
+text is the features' missing-action lists and the excess services, and the audit shares one value
+among the many roles that lack the same actions (a ``FeatureResult``, and a ``MissingGroup`` among
+features) or hold the same grants (an ``ExcessService``): a ``JsonTexts`` made for one render encodes
+each such value once, and a role's text is its own fields with those texts spliced in. The texts go
+with the render; nothing is kept between renders."""
 
 from __future__ import annotations
 
 import json
 
-from zeet_iam_audit.audit.report import AuditReport, FeatureResult, MissingGroup, RoleReport
+from zeet_iam_audit.audit.report import AuditReport, ExcessService, FeatureResult, MissingGroup, RoleReport
 from zeet_iam_audit.formats import RenderOptions
 from zeet_iam_audit.memo import IdentityMemo
 
@@ -22,18 +22,20 @@ INDENT_UP_TO_ROLES = 20
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 _NO_FEATURES = '"features":[]'  # where a role's features go in its text with none
 _NO_MISSING = '"missing":[]'  # where a feature's missing groups go in its text with none
+_NO_SERVICES = '"services":[]'  # where a role's excess services go in its text with none
 _ROLES_MARK = "\x00roles\x00"  # where the roles go in the report's text
 
 
 class JsonTexts:
-    """The compact texts of the feature values and missing groups met in one render, each encoded
+    """The compact texts of the feature values, missing groups and excess services met in one render, each encoded
     once (by identity: the values are frozen, so a value's text does not change; see ``memo``)."""
 
-    __slots__ = ("_features", "_groups")
+    __slots__ = ("_features", "_groups", "_services")
 
     def __init__(self) -> None:
         self._features: IdentityMemo[str] = IdentityMemo()
         self._groups: IdentityMemo[str] = IdentityMemo()
+        self._services: IdentityMemo[str] = IdentityMemo()
 
     def feature(self, feature: FeatureResult) -> str:
         """The feature's compact JSON, its missing groups' texts spliced in."""
@@ -54,20 +56,37 @@ class JsonTexts:
         text = self._groups.get(group)
         return text if text is not None else self._groups.put(group, _encode(group.to_json()))
 
+    def service(self, service: ExcessService) -> str:
+        """The excess service's compact JSON."""
+        text = self._services.get(service)
+        return text if text is not None else self._services.put(service, _encode(service.to_json()))
+
     def role_pieces(self, role: RoleReport) -> list[str]:
-        """One role's compact JSON in pieces to be joined; roles sharing a feature value share its
-        piece."""
-        if not role.features:
+        """One role's compact JSON in pieces to be joined; roles sharing a feature value (or an excess
+        service value) share its piece."""
+        text = _encode(role.to_json(features=False, excess_services=False))
+        before, found, rest = text.partition(_NO_FEATURES)
+        middle, found_services, after = rest.partition(_NO_SERVICES)
+        if not (found and found_services):  # not expected: the keys are written once, quotes escaped
             return [_encode(role.to_json())]
-        before, found, after = _encode(role.to_json(features=False)).partition(_NO_FEATURES)
-        if not found:
-            return [_encode(role.to_json())]
-        pieces = [before, '"features":[']
-        for feature in role.features:
-            pieces += (self.feature(feature), ",")
-        pieces[-1] = "]"  # in place of the last comma
-        pieces.append(after)
-        return pieces
+        return [
+            before,
+            *_listed('"features":[', [self.feature(feature) for feature in role.features]),
+            middle,
+            *_listed('"services":[', [self.service(service) for service in role.excess.services]),
+            after,
+        ]
+
+
+def _listed(opening: str, texts: list[str]) -> list[str]:
+    """A JSON list's pieces: ``opening`` (``"key":[``), the texts with commas between, ``]``."""
+    pieces = [opening]
+    for text in texts:
+        pieces += (text, ",")
+    if texts:
+        pieces.pop()
+    pieces.append("]")
+    return pieces
 
 
 def render_role(role: RoleReport) -> str:
