@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from zeet_iam_audit.audit.findings import Finding, FindingLevel, Gate, fingerprint
-from zeet_iam_audit.audit.report import MissingLayer
+from zeet_iam_audit.audit.report import MissingLayer, Mode
 from zeet_iam_audit.errors import UsageError
+from zeet_iam_audit.policy.results import Decision
 from zeet_iam_audit.waivers import Waiver, apply_waivers, parse_waiver, parse_waivers, waiver_messages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -271,7 +272,7 @@ def test_text_lines_for_the_table() -> None:
         TrustResult(TrustStatus.OK, ()),
         (feature,),
         ExcessResult(0, (), ()),
-        DefaultModeResult("implicit_deny", "fine-grained", None),
+        DefaultModeResult(Decision.IMPLICIT_DENY, Mode.FINE_GRAINED, None),
     )
     report = AuditReport("1", (role,))
     assert waiver_report_lines(report) == []

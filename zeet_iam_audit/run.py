@@ -25,6 +25,7 @@ from zeet_iam_audit.audit.report import (
     DefaultModeResult,
     ExcessResult,
     LocationKind,
+    Mode,
     RoleReport,
     SkippedItem,
     SourceLocation,
@@ -37,6 +38,7 @@ from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
 from zeet_iam_audit.config import Settings, load_settings, state_placeholders
 from zeet_iam_audit.errors import InputError, UsageError, ZeetIamAuditError
 from zeet_iam_audit.model import Effect, InputType, Origin, Role, Route
+from zeet_iam_audit.policy.results import Decision
 from zeet_iam_audit.waivers import Waiver, apply_waivers, waiver_messages
 
 if TYPE_CHECKING:
@@ -210,10 +212,20 @@ def build_options(choices: AuditChoices, settings: Settings) -> AuditOptions:
             external_id=str(external) if external else None,
         ),
         plan=pick_setting(choices.plan, settings, "plan"),  # type: ignore[arg-type]
-        mode=str(pick_setting(choices.mode, settings, "mode") or "auto"),
+        mode=_mode(pick_setting(choices.mode, settings, "mode")),
         template_extras=tuple(extras),
         check_excess=not choices.no_excess,
     )
+
+
+def _mode(value: object) -> Mode:
+    """``--mode`` (or ``mode`` in the config): auto when not given."""
+    if value is None:
+        return Mode.AUTO
+    try:
+        return Mode(str(value))
+    except ValueError:
+        raise UsageError(f"--mode: expected one of {', '.join(Mode)}, got {str(value)!r}") from None
 
 
 def check_plan(plan: str | None, rules: RuleSet) -> None:
@@ -417,7 +429,7 @@ def _audit_or_pass_over(role: Role, auditor: Auditor, zeet_only: bool) -> RoleRe
         ),
         features=(),
         excess=ExcessResult(total=0, services=(), risky=(), analysed=False),
-        default_mode=DefaultModeResult(administrator="unknown", mode=options.mode, plan=options.plan),
+        default_mode=DefaultModeResult(administrator=Decision.UNKNOWN, mode=options.mode, plan=options.plan),
         not_zeet=reason,
     )
 

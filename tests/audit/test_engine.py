@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from zeet_iam_audit.audit.engine import AuditOptions, audit_role
-from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Mode
 from zeet_iam_audit.audit.trust import TrustSettings
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.model import AttachedPolicy, PolicyKind, Role
@@ -37,7 +37,7 @@ def _with_trust(role: Role, *statements: dict[str, Any]) -> Role:
 
 @pytest.mark.parametrize(
     "options",
-    [{"mode": "default"}, {"plan": "Pro", "mode": "default"}],
+    [{"mode": Mode.DEFAULT}, {"plan": "Pro", "mode": Mode.DEFAULT}],
     ids=["default-mode", "pro-plan-in-default-mode"],
 )
 def test_allow_all_with_deny_iam_is_missing_in_default_mode(
@@ -52,7 +52,7 @@ def test_allow_all_with_deny_iam_is_missing_in_default_mode(
 
 
 def test_the_default_mode_names_what_is_carved_out(rules: RuleSet, catalog: Catalog) -> None:
-    report = audit_role(ALMOST_ADMIN, rules, catalog, AuditOptions(features=CONNECTION, trust=TRUST, mode="default"))
+    report = audit_role(ALMOST_ADMIN, rules, catalog, AuditOptions(features=CONNECTION, trust=TRUST, mode=Mode.DEFAULT))
     assert report.default_mode.administrator == "explicit_deny"
     assert report.default_mode.mode == "default"
     assert report.default_mode.findings[-1] == (
@@ -81,7 +81,7 @@ def test_power_user_access_is_missing_in_default_mode(rules: RuleSet, catalog: C
             ),
         ),
     )
-    feature = _connection(rules, catalog, role, mode="default")
+    feature = _connection(rules, catalog, role, mode=Mode.DEFAULT)
     assert feature.status is FeatureStatus.MISSING
     [group] = feature.missing
     assert group.display == "Account Administrator"
@@ -90,13 +90,13 @@ def test_power_user_access_is_missing_in_default_mode(rules: RuleSet, catalog: C
 
 def test_a_condition_on_the_admin_allow_is_conditional_in_default_mode(rules: RuleSet, catalog: Catalog) -> None:
     role = make_role(statement("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
-    feature = _connection(rules, catalog, role, mode="default")
+    feature = _connection(rules, catalog, role, mode=Mode.DEFAULT)
     assert feature.status is FeatureStatus.CONDITIONAL
     assert feature.conditional[0].keys == ("aws:MultiFactorAuthPresent",)
 
 
 def test_an_administrator_is_ok_in_default_mode(rules: RuleSet, catalog: Catalog) -> None:
-    feature = _connection(rules, catalog, make_role(statement("*")), mode="default")
+    feature = _connection(rules, catalog, make_role(statement("*")), mode=Mode.DEFAULT)
     assert feature.status is FeatureStatus.OK
     assert feature.required == 2
 
@@ -106,7 +106,7 @@ def test_trust_failure_makes_the_connection_missing_in_every_mode(rules: RuleSet
         make_role(statement("*")),
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"},
     )
-    for mode in ("auto", "fine-grained", "default"):
+    for mode in Mode:
         feature = _connection(rules, catalog, role, mode=mode)
         assert feature.status is FeatureStatus.MISSING, mode
         [group] = feature.missing
@@ -148,7 +148,7 @@ def test_trust_failure_and_a_missing_administrator_are_both_named(rules: RuleSet
     role = _with_trust(
         ALMOST_ADMIN, {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     )
-    feature = _connection(rules, catalog, role, mode="default")
+    feature = _connection(rules, catalog, role, mode=Mode.DEFAULT)
     assert [group.display for group in feature.missing] == ["Trust", "Account Administrator"]
 
 

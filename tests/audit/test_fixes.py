@@ -15,7 +15,7 @@ import pytest
 from tests.audit.support import CUSTOMER, make_role, statement
 from zeet_iam_audit.audit.engine import AuditOptions, audit_role
 from zeet_iam_audit.audit.fixes import propose_fix, proposed_statements
-from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, RoleReport
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Mode, RoleReport
 from zeet_iam_audit.audit.trust import TrustSettings
 from zeet_iam_audit.catalog import load_catalog
 from zeet_iam_audit.model import AttachedPolicy, Policy, Role
@@ -51,7 +51,7 @@ def _with_policy(role: Role, statements: list[dict[str, Any]], name: str = "Zeet
 @pytest.mark.parametrize("variants", [frozenset(), VARIANTS], ids=["required", "with-every-variant"])
 @pytest.mark.parametrize("feature_id", FEATURES)
 def test_adding_the_proposed_statements_makes_the_feature_ok(feature_id: str, variants: frozenset[str]) -> None:
-    options = AuditOptions(features=(feature_id,), variants=variants, mode="fine-grained", check_excess=False)
+    options = AuditOptions(features=(feature_id,), variants=variants, mode=Mode.FINE_GRAINED, check_excess=False)
     bare = make_role(statement("sts:GetCallerIdentity"))
     before = _feature(audit_role(bare, RULES, CATALOG, options), feature_id)
     assert before.status is FeatureStatus.MISSING
@@ -74,7 +74,7 @@ def test_adding_the_proposed_statements_makes_the_feature_ok(feature_id: str, va
 
 def test_a_deny_gets_what_must_change_and_no_statement() -> None:
     role = make_role(statement("*"), {"Sid": "NoQueues", **statement("sqs:*", effect="Deny")})
-    options = AuditOptions(features=("cluster-capacity-monitoring",), mode="fine-grained", check_excess=False)
+    options = AuditOptions(features=("cluster-capacity-monitoring",), mode=Mode.FINE_GRAINED, check_excess=False)
     feature = _feature(audit_role(role, RULES, CATALOG, options), "cluster-capacity-monitoring")
     (group,) = feature.missing
     assert group.layer == "explicit deny"
@@ -87,7 +87,7 @@ def test_a_deny_gets_what_must_change_and_no_statement() -> None:
 
 def test_a_boundary_that_does_not_allow_gets_what_must_change() -> None:
     role = make_role(statement("*"), boundary=[statement(["logs:*", "cloudwatch:*"])])
-    options = AuditOptions(features=("cluster-capacity-monitoring",), mode="fine-grained", check_excess=False)
+    options = AuditOptions(features=("cluster-capacity-monitoring",), mode=Mode.FINE_GRAINED, check_excess=False)
     feature = _feature(audit_role(role, RULES, CATALOG, options), "cluster-capacity-monitoring")
     assert feature.missing
     for group in feature.missing:
@@ -143,7 +143,7 @@ def test_an_scp_block_says_who_must_change_it() -> None:
 def test_the_default_mode_gets_the_administrator_statement_and_it_works() -> None:
     options = AuditOptions(
         features=("cloud-connection",),
-        mode="default",
+        mode=Mode.DEFAULT,
         check_excess=False,
         trust=TrustSettings(zeet_account_id="111122223333", external_id="zeet-ext-5f2c9a7e"),
     )
@@ -161,7 +161,7 @@ def test_the_default_mode_gets_the_administrator_statement_and_it_works() -> Non
 def test_a_failing_trust_policy_says_the_trust_policy_must_change() -> None:
     options = AuditOptions(
         features=("cloud-connection",),
-        mode="fine-grained",
+        mode=Mode.FINE_GRAINED,
         check_excess=False,
         trust=TrustSettings(zeet_account_id="444455556666"),
     )

@@ -20,6 +20,7 @@ from zeet_iam_audit.audit.report import (
     FeatureStatus,
     MissingGroup,
     MissingLayer,
+    Mode,
     OpenAction,
     RiskyGrant,
     RoleReport,
@@ -31,6 +32,7 @@ from zeet_iam_audit.audit.report import (
 )
 from zeet_iam_audit.cli import main
 from zeet_iam_audit.diffing import ActionChange, diff_feature, diff_reports
+from zeet_iam_audit.policy.results import Decision
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "fixtures" / "ci"
@@ -135,7 +137,7 @@ def _role(
             tuple(ExcessService(s, n, ()) for s, n in excess),
             tuple(RiskyGrant(a, "*", "privilege escalation") for a in risky),
         ),
-        default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),
+        default_mode=DefaultModeResult(Decision.IMPLICIT_DENY, Mode.FINE_GRAINED, None),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,19 @@ def test_the_cli_and_the_formats_package_import_no_format() -> None:
 def test_choosing_a_format_imports_only_it(member: OutputFormat) -> None:
     code = f"from zeet_iam_audit.formats import OutputFormat\nOutputFormat({member.value!r}).implementation()"
     assert _format_modules_after(code) == {MODULES[member]} | ALSO_IMPORTS.get(member, set())
+
+
+@pytest.mark.parametrize("roles", [1, 25], ids=["indented", "compact"])
+@pytest.mark.parametrize("member", list(OutputFormat))
+def test_the_pieces_are_the_text(member: OutputFormat, roles: int) -> None:
+    """What the command line writes (the pieces, one after the other) is the rendered text."""
+    from zeet_iam_audit import audit_file
+    from zeet_iam_audit.formats import RenderOptions
+
+    report = audit_file(ROOT / "fixtures/gaad/zeet-account.json", all_roles=True, zeet_account_id="111122223333")
+    report = replace(report, roles=report.roles * roles)  # past 20 roles, JSON and SARIF are compact
+    implementation = member.implementation()
+    options = RenderOptions(width=100)
+    pieces = implementation.render_pieces(report, options)
+    assert all(isinstance(piece, str) for piece in pieces)
+    assert "".join(pieces) == implementation.render(report, options)

@@ -22,6 +22,7 @@ from zeet_iam_audit.audit.report import (
     Fix,
     MissingGroup,
     MissingLayer,
+    Mode,
     OpenAction,
     ProposedStatement,
     RoleReport,
@@ -42,7 +43,7 @@ from zeet_iam_audit.formats.json_format import (
     render_role,
 )
 from zeet_iam_audit.model import Effect
-from zeet_iam_audit.policy.results import Layer, StatementRef
+from zeet_iam_audit.policy.results import Decision, Layer, StatementRef
 
 _COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -104,7 +105,7 @@ def _role(name: str, features: tuple[FeatureResult, ...]) -> RoleReport:
         ),
         features=features,
         excess=ExcessResult(total=4, services=(IAM_EXCESS, ODD_EXCESS), risky=()),
-        default_mode=DefaultModeResult(administrator="implicit_deny", mode="fine-grained", plan=None),
+        default_mode=DefaultModeResult(administrator=Decision.IMPLICIT_DENY, mode=Mode.FINE_GRAINED, plan=None),
     )
 
 

@@ -14,6 +14,7 @@ from zeet_iam_audit.audit.report import (
     DefaultModeResult,
     ExcessResult,
     LocationKind,
+    Mode,
     RoleReport,
     SourceLocation,
     TrustResult,
@@ -27,7 +28,7 @@ from zeet_iam_audit.formats.locate import (
     relative_path,
 )
 from zeet_iam_audit.model import Effect, Origin
-from zeet_iam_audit.policy.results import Layer, StatementRef
+from zeet_iam_audit.policy.results import Decision, Layer, StatementRef
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,7 +162,7 @@ def _role(locations: tuple[SourceLocation, ...]) -> RoleReport:
         trust=TrustResult(TrustStatus.OK, ()),
         features=(),
         excess=ExcessResult(0, (), ()),
-        default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),
+        default_mode=DefaultModeResult(Decision.IMPLICIT_DENY, Mode.FINE_GRAINED, None),
         locations=locations,
     )
 

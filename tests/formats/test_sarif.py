@@ -15,7 +15,8 @@ import pytest
 
 from tests.formats.conftest import ROOT, ZEET, CliResult
 from zeet_iam_audit.audit.findings import CHECK_IDS, CHECKS, FINGERPRINT_VERSION
-from zeet_iam_audit.audit.report import TrustSeverity
+from zeet_iam_audit.audit.report import Mode, TrustSeverity
+from zeet_iam_audit.policy.results import Decision
 
 CFN = "fixtures/cloudformation/zeet-role.yaml"
 GAAD = "fixtures/gaad/zeet-account.json"
@@ -165,7 +166,7 @@ def test_a_live_role_has_logical_locations_only() -> None:
         trust=TrustResult(TrustStatus.FAIL, (TrustFinding("zeet-cannot-assume", TrustSeverity.FAIL, "no"),)),
         features=(),
         excess=ExcessResult(0, (), ()),
-        default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),
+        default_mode=DefaultModeResult(Decision.IMPLICIT_DENY, Mode.FINE_GRAINED, None),
     )
     report = AuditReport("1", (role,), inputs=("arn:aws:iam::123456789012:role/zeet",))
     result = json.loads(render_sarif(report, RenderOptions()))["runs"][0]["results"][0]

@@ -21,6 +21,7 @@ from zeet_iam_audit.audit.report import (
     FeatureStatus,
     MissingGroup,
     MissingLayer,
+    Mode,
     OpenAction,
     RoleReport,
     SkippedItem,
@@ -36,7 +37,7 @@ from zeet_iam_audit.rules import FeatureRule, RequiredAction, RuleSet
 
 CLOUD_CONNECTION = "cloud-connection"
 TERRAFORM_MODULES = "terraform-modules"
-MODES = ("auto", "default", "fine-grained")
+MODES = tuple(Mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class AuditOptions:
     variants: frozenset[str] = frozenset()
     trust: TrustSettings = field(default_factory=TrustSettings)
     plan: str | None = None
-    mode: str = "auto"
+    mode: Mode = Mode.AUTO
     template_extras: tuple[RequiredAction, ...] = ()  # Terraform template's own extra actions
     scps: tuple[tuple[Policy, ...], ...] = ()
     scp_unknown_reason: str | None = None
@@ -71,7 +72,7 @@ def select_rules(rules: RuleSet, options: AuditOptions) -> list[FeatureRule]:
     if unknown_variants:
         raise UsageError(f"--with: unknown variant {', '.join(unknown_variants)} (known: {', '.join(sorted(defined))})")
     if options.mode not in MODES:
-        raise UsageError(f"--mode: expected one of {', '.join(MODES)}, got {options.mode!r}")
+        raise UsageError(f"--mode: expected one of {', '.join(MODES)}, got {str(options.mode)!r}")
     return chosen
 
 
@@ -89,7 +90,7 @@ def _administrator_required(rules: RuleSet, options: AuditOptions) -> tuple[bool
     fine_grained_plans = rules.fine_grained_plans
     findings: list[str] = []
     plan = options.plan.lower() if options.plan else None
-    required = options.mode == "default"
+    required = options.mode == Mode.DEFAULT
     if plan is not None and plan not in fine_grained_plans:
         required = True
         findings.append(
@@ -105,13 +106,13 @@ def _default_mode(
 ) -> DefaultModeResult:
     """The Account Administrator verdict and the mode it leads to."""
     allowed = admin.decision is Decision.ALLOWED
-    if options.mode == "fine-grained" or (options.mode == "auto" and not required):
-        mode = "default" if allowed and options.mode == "auto" else "fine-grained"
+    if options.mode == Mode.FINE_GRAINED or (options.mode == Mode.AUTO and not required):
+        mode = Mode.DEFAULT if allowed and options.mode == Mode.AUTO else Mode.FINE_GRAINED
     else:
-        mode = "default"
+        mode = Mode.DEFAULT
     if required and not allowed:
         findings = [*findings, f"Account Administrator required but the role is not one: {_why_not(admin)}"]
-    return DefaultModeResult(administrator=admin.decision.value, mode=mode, plan=options.plan, findings=tuple(findings))
+    return DefaultModeResult(administrator=admin.decision, mode=mode, plan=options.plan, findings=tuple(findings))
 
 
 def _why_not(admin: AdministratorCheck) -> str:

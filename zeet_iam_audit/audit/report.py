@@ -12,12 +12,20 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from zeet_iam_audit.model import Origin, Route, Statement, route_text
-from zeet_iam_audit.policy.results import StatementRef
+from zeet_iam_audit.policy.results import Decision, StatementRef
 
 if TYPE_CHECKING:
     from zeet_iam_audit.audit.findings import Finding
 
 SCHEMA_VERSION = 1
+
+
+class Mode(StrEnum):
+    """How Zeet is set up to use the role (``--mode``): ``auto`` tells from the role itself."""
+
+    AUTO = "auto"
+    DEFAULT = "default"  # the role is an account administrator
+    FINE_GRAINED = "fine-grained"  # the role has the permissions of the features chosen
 
 
 class TrustStatus(StrEnum):
@@ -346,8 +354,8 @@ def decision_text(value: str) -> str:
 class DefaultModeResult:
     """Whether the role meets the guide's default mode (Account Administrator)."""
 
-    administrator: str  # a Decision value for "*" on "*"
-    mode: str  # "default" | "fine-grained"
+    administrator: Decision  # "*" on "*"
+    mode: Mode  # the mode the role works in (``auto`` when the role was not audited)
     plan: str | None
     findings: tuple[str, ...] = ()
 

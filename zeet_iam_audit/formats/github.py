@@ -205,5 +205,8 @@ class GithubFormat:
     def render(self, report: AuditReport, options: RenderOptions) -> str:
         return render_github(report, options)
 
+    def render_pieces(self, report: AuditReport, options: RenderOptions) -> tuple[str]:
+        return (self.render(report, options),)
+
 
 FORMAT = GithubFormat()

@@ -7,7 +7,7 @@ its format is wanted, so a JSON run never imports the SARIF or table code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +46,11 @@ class Format(Protocol):
 
     def render(self, report: AuditReport, options: RenderOptions) -> str:
         """The report as this format's text."""
+        ...
+
+    def render_pieces(self, report: AuditReport, options: RenderOptions) -> Sequence[str]:
+        """The same text in pieces, written one after the other: what the command line writes, so
+        that a format can give an account-wide report without also holding it as one string."""
         ...
 
 

@@ -127,5 +127,8 @@ class JsonFormat:
     def render(self, report: AuditReport, options: RenderOptions) -> str:
         return render_json(report, options)
 
+    def render_pieces(self, report: AuditReport, options: RenderOptions) -> list[str]:
+        return render_pieces(report, options)
+
 
 FORMAT = JsonFormat()

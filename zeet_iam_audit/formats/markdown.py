@@ -242,5 +242,8 @@ class MarkdownFormat:
     def render(self, report: AuditReport, options: RenderOptions) -> str:
         return render_markdown(report, options)
 
+    def render_pieces(self, report: AuditReport, options: RenderOptions) -> tuple[str]:
+        return (self.render(report, options),)
+
 
 FORMAT = MarkdownFormat()

@@ -292,5 +292,8 @@ class SarifFormat:
     def render(self, report: AuditReport, options: RenderOptions) -> str:
         return render_sarif(report, options)
 
+    def render_pieces(self, report: AuditReport, options: RenderOptions) -> tuple[str]:
+        return (self.render(report, options),)
+
 
 FORMAT = SarifFormat()

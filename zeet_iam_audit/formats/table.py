@@ -224,5 +224,8 @@ class TableFormat:
         report = printable(report)  # names from the input may hold control characters
         return render_table(report, options) + "".join(line + "\n" for line in waiver_report_lines(report))
 
+    def render_pieces(self, report: AuditReport, options: RenderOptions) -> tuple[str]:
+        return (self.render(report, options),)
+
 
 FORMAT = TableFormat()
