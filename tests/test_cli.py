@@ -9,13 +9,17 @@ code  meaning
       internal errors
 ====  ============================================================================================
 
-The output format never changes the code.
+The output format never changes the code. 130: interrupted (SIGINT, SIGTERM); 141: stdout closed by its
+reader. Beside the table, ``main`` in process: the listing subcommands, its last guard against
+unexpected errors, and ``output_width``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,8 +27,11 @@ from pathlib import Path
 
 import pytest
 
+from zeet_iam_audit.cli import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, main, output_width
+
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "fixtures" / "ci"
+VALID_GAAD = ROOT / "tests" / "hostile" / "corpus" / "gaad-valid.json"  # one role, zeet
 BASE = ("--file", "zeet-role.base.yaml")  # every selected feature ok, trust ok
 HEAD = ("--file", "zeet-role.yaml")  # capacity monitoring lacks SQS
 CFN = (
@@ -376,3 +383,223 @@ def test_no_excess_says_not_analysed() -> None:
     done = _run(*CFN, "--no-excess")
     assert "Excess: not analysed (--no-excess)" in done.stdout
     assert "Excess: 0" not in done.stdout
+
+
+# --- 130 and 141: the program stopped, or its reader gone -----------------------------------------
+
+
+def _environment(home: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NO_COLOR": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def test_sigint_exits_130_with_interrupted_and_no_output(tmp_path: Path) -> None:
+    """SIGINT while the input is still being read (standard input left open)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zeet_iam_audit", "--file", "-", "--format", "json", "--output", "r.json"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    assert process.stderr is not None
+    process.stdin.write(VALID_GAAD.read_bytes()[:100])
+    process.stdin.flush()
+    assert process.stderr.readline() == b"zeet-iam-audit: auditing standard input\n"
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.decode().strip() == "zeet-iam-audit: interrupted"
+    assert stdout == b""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
+    """``zeet-iam-audit --all-roles --format json | head -c 100``: the reader goes away early."""
+    big = tmp_path / "big.json"
+    data = json.loads(VALID_GAAD.read_text(encoding="utf-8"))
+    role = data["RoleDetailList"][0]
+    data["RoleDetailList"] = [{**role, "RoleName": f"zeet-{i}", "Arn": f"{role['Arn']}-{i}"} for i in range(300)]
+    big.write_text(json.dumps(data), encoding="utf-8")
+    read, write = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zeet_iam_audit", "--file", str(big), "--all-roles", "--format", "json", "--jobs", "1"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        stdout=write,
+        stderr=subprocess.PIPE,
+    )
+    os.close(write)
+    assert len(os.read(read, 100)) == 100
+    os.close(read)
+    _, stderr = process.communicate(timeout=120)
+    assert "BrokenPipe" not in stderr.decode()
+    assert "internal error" not in stderr.decode()
+    assert process.returncode == 141
+
+
+# --- main in process: the listings, the last guard, the widths -------------------------------------
+
+
+class _BrokenStdout(io.StringIO):
+    """A stdout whose every write raises ``error``: where a report meets a full disk, a closed pipe or
+    a Ctrl-C."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+    def write(self, text: str) -> int:
+        raise self.error
+
+
+@pytest.fixture
+def clean_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory (no .zeet-iam-audit.toml) and no ZEET_IAM_AUDIT_* or AWS_* settings."""
+    for name in list(os.environ):
+        if name.startswith(("ZEET_IAM_AUDIT_", "AWS_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _main(*argv: str, stdout: io.StringIO | None = None) -> tuple[int, str, str]:
+    out, err = stdout if stdout is not None else io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err, stdin=io.StringIO())
+    return code, ("" if stdout is not None else out.getvalue()), err.getvalue()
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if not line.startswith("zeet-iam-audit: auditing ")]
+
+
+@pytest.mark.usefixtures("clean_cwd")
+def test_an_unexpected_error_is_one_line_naming_it_without_a_traceback() -> None:
+    code, _, stderr = _main("--file", str(VALID_GAAD), stdout=_BrokenStdout(RuntimeError("disk on fire")))
+    assert code == EXIT_ERROR
+    assert _error_lines(stderr) == [
+        "zeet-iam-audit: internal error: RuntimeError: disk on fire (run again with --debug for the traceback)"
+    ]
+
+
+@pytest.mark.usefixtures("clean_cwd")
+def test_debug_shows_the_traceback_of_an_unexpected_error() -> None:
+    code, _, stderr = _main("--file", str(VALID_GAAD), "--debug", stdout=_BrokenStdout(RuntimeError("disk on fire")))
+    assert code == EXIT_ERROR
+    assert "Traceback (most recent call last):" in stderr
+    assert "RuntimeError: disk on fire\n" in stderr
+    assert stderr.endswith("(run again with --debug for the traceback)\n")
+
+
+@pytest.mark.usefixtures("clean_cwd")
+def test_an_interrupt_while_writing_is_130_and_says_interrupted() -> None:
+    code, _, stderr = _main("--file", str(VALID_GAAD), stdout=_BrokenStdout(KeyboardInterrupt()))
+    assert code == EXIT_INTERRUPTED == 130
+    assert _error_lines(stderr) == ["zeet-iam-audit: interrupted"]
+
+
+@pytest.mark.usefixtures("clean_cwd")
+def test_a_reader_gone_while_writing_is_141_and_quiet() -> None:
+    code, _, stderr = _main("--file", str(VALID_GAAD), stdout=_BrokenStdout(BrokenPipeError(32, "Broken pipe")))
+    assert code == EXIT_BROKEN_PIPE == 141
+    assert _error_lines(stderr) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(
+            ("rules", "show"),
+            "zeet-iam-audit rules show: which rule? (an id from 'zeet-iam-audit rules')",
+            id="rules-show-without-id",
+        ),
+        pytest.param(
+            ("rules", "show", "no-such"),
+            "zeet-iam-audit rules show: unknown rule 'no-such' (known: cloud-connection, ",
+            id="rules-show-unknown",
+        ),
+        pytest.param(
+            ("rules", "--width", "5"), "expected a number of columns (20 or more), got '5'", id="width-too-small"
+        ),
+        pytest.param(
+            ("catalog", "--width", "wide"),
+            "expected a number of columns (20 or more), got 'wide'",
+            id="width-not-a-number",
+        ),
+        pytest.param(
+            ("--file", "x.json", "--jobs", "0"),
+            "expected a number of processes (1 or more) or auto, got '0'",
+            id="jobs-zero",
+        ),
+        pytest.param(("--file", "x.json", "--jobs", "many"), "got 'many'", id="jobs-not-a-number"),
+        pytest.param(
+            ("--file", "x.json", "--max-input-mb", "0"),
+            "expected a number of megabytes above 0, got '0'",
+            id="max-input-zero",
+        ),
+        pytest.param(("--file", "x.json", "--max-input-mb", "lots"), "got 'lots'", id="max-input-not-a-number"),
+    ],
+)
+@pytest.mark.usefixtures("clean_cwd")
+def test_usage_errors_are_one_line_exit_2(argv: tuple[str, ...], message: str) -> None:
+    code, stdout, stderr = _main(*argv)
+    assert code == EXIT_ERROR
+    assert stdout == ""
+    (line,) = stderr.splitlines()
+    assert line.startswith("zeet-iam-audit: error: ")
+    assert message in line
+
+
+@pytest.mark.usefixtures("clean_cwd")
+def test_rules_lists_every_rule_file_shipped() -> None:
+    code, stdout, _ = _main("rules", "--format", "json")
+    assert code == EXIT_OK
+    shipped = sorted(path.stem for path in (ROOT / "zeet_iam_audit" / "rules").glob("*.toml"))
+    assert sorted(feature["id"] for feature in json.loads(stdout)["features"]) == shipped
+
+
+@pytest.mark.usefixtures("clean_cwd")
+def test_rules_show_names_the_rule_asked_for() -> None:
+    code, stdout, _ = _main("rules", "show", "view-logs", "--format", "json")
+    assert code == EXIT_OK
+    assert json.loads(stdout)["feature"]["id"] == "view-logs"
+
+
+@pytest.mark.usefixtures("clean_cwd")
+def test_catalog_json_adds_the_offline_managed_policies() -> None:
+    code, stdout, _ = _main("catalog", "--format", "json")
+    assert code == EXIT_OK
+    summary = json.loads(stdout)
+    assert summary["total"] >= summary["services"] > 0
+    managed = summary["aws_managed_policies"]
+    assert managed["source"].startswith("moto ")
+    assert managed["count"] > 1000  # AWS publishes well over a thousand managed policies
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("requested", "stream", "columns", "width"),
+    [
+        pytest.param(72, _Terminal(), "150", 72, id="asked-for-wins"),
+        pytest.param(None, io.StringIO(), "150", 110, id="not-a-terminal-is-110"),
+        pytest.param(None, _Terminal(), "150", 150, id="terminal-columns"),
+        pytest.param(None, _Terminal(), "12", 40, id="narrow-terminal-is-raised-to-40"),
+    ],
+)
+def test_output_width(
+    monkeypatch: pytest.MonkeyPatch, requested: int | None, stream: io.StringIO, columns: str, width: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    assert output_width(requested, stream) == width
