@@ -219,7 +219,8 @@ def test_one_file_named_twice_is_refused(tmp_path: Path, second: str) -> None:
     with pytest.raises(UsageError) as raised:
         check_targets([Target("a", tmp_path / "r.json", "--json"), Target("b", tmp_path / second, "--sarif")])
     assert str(raised.value) == (
-        f"--sarif {tmp_path / second} and --json {tmp_path / 'r.json'} name the same file (outputs need different files)"
+        f"--sarif {tmp_path / second} and --json {tmp_path / 'r.json'} name the same file "
+        "(outputs need different files)"
     )
 
 
