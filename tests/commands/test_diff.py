@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import moto
 import pytest
 
 from zeet_iam_audit.audit.report import (
@@ -302,7 +303,6 @@ def test_old_role_arn_without_the_live_source_is_a_clear_error(monkeypatch: pyte
 
 def test_old_role_arn_reads_the_live_role(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A live role (moto, in process) compared with the pull request's template."""
-    moto = pytest.importorskip("moto")
     for name in list(os.environ):
         if name.startswith(("AWS_", "ZEET_IAM_AUDIT_")):
             monkeypatch.delenv(name)
