@@ -3,6 +3,7 @@
 Method: every AWS managed policy moto ships is parsed once; each decision evaluates one action
 (drawn from the actions those policies name, plus actions no policy names) against one policy set
 of 1-4 managed policies, with no context (so conditions make answers conditional, as in an audit).
+The sets share one ``EvaluationMemo``, as an audit run's roles do.
 Single-threaded; the median of several rounds is reported.
 
     .venv/bin/python benchmarks/bench_evaluate.py [--decisions 200000] [--rounds 5]
@@ -21,6 +22,7 @@ from collections import Counter
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from zeet_iam_audit import PolicySet, parse_policy
+from zeet_iam_audit.policy.evaluate import EvaluationMemo
 
 
 def main() -> int:
@@ -43,7 +45,8 @@ def main() -> int:
                 actions.append(action.replace("*", "Describe") if "*" in action else action)
     actions += ["sqs:CreateQueue", "eks:CreateAccessEntry", "iam:PassRole", "s3:GetObject"]
     chosen = [rng.sample(policies, rng.randint(1, 4)) for _ in range(500)]
-    sets = [PolicySet.build(group) for group in chosen]
+    memo = EvaluationMemo()  # one run's: the sets share compiled policies and decisions
+    sets = [PolicySet.build(group, memo=memo) for group in chosen]
     own = [
         [a.replace("*", "Describe") for p in group for s in p.statements for a in s.actions or s.not_actions or ()]
         for group in chosen

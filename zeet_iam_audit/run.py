@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from zeet_iam_audit import __version__
-from zeet_iam_audit.audit.engine import AuditOptions, audit_role, select_rules
+from zeet_iam_audit.audit.engine import AuditOptions, Auditor
 from zeet_iam_audit.audit.features import required_actions
 from zeet_iam_audit.audit.findings import report_findings
 from zeet_iam_audit.audit.report import (
@@ -339,10 +339,10 @@ def audit_located(
     from zeet_iam_audit.formats import json_format
     from zeet_iam_audit.formats.printable import bounded, has_long_name
 
-    select_rules(rules, options)  # a wrong --features or --with fails before any role is read
+    auditor = Auditor(rules, catalog, options)  # a wrong --features or --with fails before any role is read
     located = []
     for role in roles:  # a LazyRoles reads each role here, once
-        report = replace(_audit_or_pass_over(role, rules, catalog, options, zeet_only), locations=role_locations(role))
+        report = replace(_audit_or_pass_over(role, auditor, zeet_only), locations=role_locations(role))
         # A megabyte-long name would be repeated in every finding of every format: such a role's
         # report is bounded (the check looks at the names only; the walk costs a third of an audit).
         located.append(bounded(report) if has_long_name(role) else report)
@@ -404,12 +404,11 @@ def not_zeet_reason(role: Role, zeet_account: str | None) -> str | None:
     return f"trusts {listed}" if listed else "trusts no one (its trust policy allows no principal)"
 
 
-def _audit_or_pass_over(
-    role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptions, zeet_only: bool
-) -> RoleReport:
+def _audit_or_pass_over(role: Role, auditor: Auditor, zeet_only: bool) -> RoleReport:
+    options = auditor.options
     reason = not_zeet_reason(role, options.trust.zeet_account_id) if zeet_only else None
     if reason is None:
-        return audit_role(role, rules, catalog, options)
+        return auditor.audit(role)
     return RoleReport(
         name=role.name,
         arn=role.arn,

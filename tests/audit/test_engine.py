@@ -150,3 +150,38 @@ def test_trust_failure_and_a_missing_administrator_are_both_named(rules: RuleSet
     )
     feature = _connection(rules, catalog, role, mode="default")
     assert [group.display for group in feature.missing] == ["Trust", "Account Administrator"]
+
+
+def _module_containers() -> dict[str, int]:
+    """The size of every dict, list and set held at module level by the package's modules."""
+    import sys
+
+    sizes = {}
+    for name, module in list(sys.modules.items()):
+        if name == "zeet_iam_audit" or name.startswith("zeet_iam_audit."):
+            for attribute, value in vars(module).items():
+                if isinstance(value, dict | list | set):
+                    sizes[f"{name}.{attribute}"] = len(value)
+    return sizes
+
+
+def test_nothing_a_run_remembers_outlives_it(rules: RuleSet, catalog: Catalog) -> None:
+    from pathlib import Path
+
+    from zeet_iam_audit.audit.engine import Auditor
+    from zeet_iam_audit.sources import load_file
+
+    roles = list(load_file(Path("fixtures/gaad/zeet-account.json")).roles)
+    assert len(roles) > 1
+    Auditor(rules, catalog, AuditOptions(trust=TRUST)).audit(roles[0])  # imports and warms every module
+    before = _module_containers()
+    auditor = Auditor(rules, catalog, AuditOptions(trust=TRUST))
+    reports = [auditor.audit(role) for role in roles]
+    assert len(auditor.memo.evaluation.compiled) > 0  # the run's own memo
+    assert len(auditor.memo.results) > 0
+    grown = {name: (size, _module_containers().get(name)) for name, size in before.items()}
+    assert {name: sizes for name, sizes in grown.items() if sizes[0] != sizes[1]} == {}
+    # A second run starts empty and answers alike.
+    again = Auditor(rules, catalog, AuditOptions(trust=TRUST))
+    assert len(again.memo.evaluation.compiled) == 0
+    assert [again.audit(role) for role in roles] == reports

@@ -11,7 +11,7 @@ from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from zeet_iam_audit.audit.action_sets import action_index, bit_positions
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
-from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess, classify_excess
+from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess, classify_excess, plan_excess
 from zeet_iam_audit.audit.report import RiskyGrant
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.model import AttachedPolicy, Policy, Role
@@ -104,7 +104,7 @@ def test_set_algebra_matches_per_action_evaluation(catalog: Catalog, seed: int) 
 def test_needed_actions_are_not_excess(catalog: Catalog) -> None:
     index = action_index(catalog)
     role = make_role(statement(["sqs:CreateQueue", "sqs:DeleteQueue", "s3:GetObject"]))
-    result = audit_excess(RoleEvaluator(role, index=index), index, {"sqs:createqueue": ("x",)})
+    result = audit_excess(RoleEvaluator(role, index=index), plan_excess(index, {"sqs:createqueue": ("x",)}))
     assert result.total == 2
     assert {s.service: s.total for s in result.services} == {"sqs": 1, "s3": 1}
 
@@ -112,20 +112,20 @@ def test_needed_actions_are_not_excess(catalog: Catalog) -> None:
 def test_boundary_and_denies_remove_excess(catalog: Catalog) -> None:
     index = action_index(catalog)
     role = make_role(statement(["sqs:*", "s3:*"]), statement("s3:*", effect="Deny"), boundary=[statement("sns:*")])
-    assert audit_excess(RoleEvaluator(role, index=index), index, {}).total == 0
+    assert audit_excess(RoleEvaluator(role, index=index), plan_excess(index, {})).total == 0
 
 
 def test_unreadable_policy_makes_excess_conditional(catalog: Catalog) -> None:
     index = action_index(catalog)
     role = make_role(statement("sqs:SendMessage"), unreadable="arn:aws:iam::aws:policy/Gone")
-    result = audit_excess(RoleEvaluator(role, index=index), index, {})
+    result = audit_excess(RoleEvaluator(role, index=index), plan_excess(index, {}))
     assert result.services[0].conditional == 1
     assert result.unknown_reasons == ("cannot read arn:aws:iam::aws:policy/Gone offline",)
 
 
 def _risky(catalog: Catalog, role: Role, scps: tuple[tuple[Policy, ...], ...] = ()) -> dict[str, RiskyGrant]:
     index = action_index(catalog)
-    result = audit_excess(RoleEvaluator(role, scps, index=index), index, {})
+    result = audit_excess(RoleEvaluator(role, scps, index=index), plan_excess(index, {}))
     return {grant.action: grant for grant in result.risky}
 
 
@@ -244,4 +244,4 @@ def test_a_grant_stays_risky_when_another_policy_cannot_be_read(catalog: Catalog
     evaluator = RoleEvaluator(
         scps_unknown, scp_unknown_reason="organizations:ListPoliciesForTarget was denied", index=index
     )
-    assert [g.action for g in audit_excess(evaluator, index, {}).risky] == ["iam:AttachRolePolicy"]
+    assert [g.action for g in audit_excess(evaluator, plan_excess(index, {})).risky] == ["iam:AttachRolePolicy"]

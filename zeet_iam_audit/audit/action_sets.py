@@ -31,6 +31,7 @@ from operator import or_
 
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.values import ActionInfo
+from zeet_iam_audit.memo import IdentityMemo, Memo
 from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.compiled import CompiledPolicy, _ActionElement, _CompiledStatement
 from zeet_iam_audit.policy.match import compile_pattern
@@ -134,8 +135,8 @@ class ActionIndex:
         self._ordered = frozenset(
             span.service for span in spans if sorted(part := self._names[span.start : span.stop]) == list(part)
         )
-        self._summaries: dict[int, tuple[CompiledPolicy, PolicyActions]] = {}
-        self._elements: dict[int, tuple[_ActionElement, int, int]] = {}
+        # An Action element's sets, by its entries (equal elements of different policies alike).
+        self._elements: Memo[tuple[tuple[str, ...], bool], tuple[int, int]] = Memo(_CACHED_ELEMENTS)
         self._glob = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern)
         self._glob_spans = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern_spans)
 
@@ -197,16 +198,13 @@ class ActionIndex:
             covered |= self.mask_of(exact) if len(exact) > 2 else union(1 << at for at in exact)
         return self.everything ^ covered if negate else covered
 
-    def summary(self, compiled: CompiledPolicy) -> PolicyActions:
-        """The policy's action sets (computed once per compiled policy)."""
-        hit = self._summaries.get(id(compiled))
-        if hit is not None and hit[0] is compiled:
-            return hit[1]
-        summary = self._summarise(compiled)
-        if len(self._summaries) >= _CACHED_SUMMARIES:
-            self._summaries.clear()
-        self._summaries[id(compiled)] = (compiled, summary)
-        return summary
+    def summary(self, compiled: CompiledPolicy, memo: IdentityMemo[PolicyActions] | None = None) -> PolicyActions:
+        """The policy's action sets; with a ``memo`` (a run's, see audit/memo.py), worked out once per
+        compiled policy."""
+        if memo is None:
+            return self._summarise(compiled)
+        found = memo.get(compiled)
+        return found if found is not None else memo.put(compiled, self._summarise(compiled))
 
     def element_spans(self, patterns: Iterable[str], negate: bool) -> int:
         """The services (a mask of span indexes) an Action or NotAction element may name."""
@@ -230,19 +228,21 @@ class ActionIndex:
         """The mask an Action/NotAction element covers (its unresolved entries left out), and the
         services it may name.
 
-        Cached by element: the compiler shares one element among statements with the same action
-        list (inline policies cut from managed ones repeat them).
+        Kept by the element's entries: inline policies cut from managed ones repeat them.
         """
-        hit = self._elements.get(id(element))
-        if hit is not None and hit[0] is element:
-            return hit[1], hit[2]
-        resolved = [p for p in element.patterns if not isinstance(p, Unresolved)]
-        mask = self.action_element(resolved, negate=element.negate)
-        spans = self.element_spans(resolved, negate=element.negate)
-        if len(self._elements) >= _CACHED_ELEMENTS:
-            self._elements.clear()
-        self._elements[id(element)] = (element, mask, spans)
-        return mask, spans
+        key = (element.patterns, element.negate)
+        # An unresolved entry is a str equal to its placeholder text: such elements are not shared.
+        found = self._elements.get(key) if not element.unresolved else None
+        if found is None:
+            resolved = [p for p in element.patterns if not isinstance(p, Unresolved)]
+            found = self._elements.put(
+                key,
+                (
+                    self.action_element(resolved, negate=element.negate),
+                    self.element_spans(resolved, negate=element.negate),
+                ),
+            )
+        return found
 
     def _summarise(self, compiled: CompiledPolicy) -> PolicyActions:
         sets = {"allow_all": 0, "allow_conditional": 0, "allow_scoped": 0, "deny_all": 0, "deny_some": 0}
@@ -320,9 +320,10 @@ class Focus:
             by_service.setdefault(index.service_of[position], []).append((1 << at, index._names[position]))
         self._by_service = by_service
         self._service_all = {service: union(bit for bit, _ in items) for service, items in by_service.items()}
-        self._globs: dict[str, int] = {}
-        self._elements: dict[int, tuple[_ActionElement, int]] = {}
-        self._summaries: dict[int, tuple[CompiledPolicy, FocusActions]] = {}
+        # Owned by the focus (one per run): local masks by pattern, by Action element, by policy.
+        self._globs: Memo[str, int] = Memo(_CACHED_PATTERNS)
+        self._elements: IdentityMemo[int] = IdentityMemo(_CACHED_ELEMENTS)
+        self._summaries: IdentityMemo[FocusActions] = IdentityMemo(_CACHED_SUMMARIES)
 
     def mask(self, positions: Iterable[int | None]) -> int:
         """The local mask of those ``positions`` that are in the focus."""
@@ -341,11 +342,7 @@ class Focus:
             at = self.local.get(position) if position is not None else None
             return 0 if at is None else 1 << at
         found = self._globs.get(pattern)
-        if found is None:
-            found = self._glob(pattern)
-            if len(self._globs) < _CACHED_PATTERNS:
-                self._globs[pattern] = found
-        return found
+        return found if found is not None else self._globs.put(pattern, self._glob(pattern))
 
     def _glob(self, pattern: str) -> int:
         if pattern == "*":
@@ -361,21 +358,17 @@ class Focus:
         return union(1 << at for at, position in enumerate(self.order) if whole >> position & 1)
 
     def _element(self, element: _ActionElement) -> int:
-        hit = self._elements.get(id(element))
-        if hit is not None and hit[0] is element:
-            return hit[1]
-        covered = union(self.pattern(p.lower()) for p in element.patterns if not isinstance(p, Unresolved))
-        mask = self.all ^ covered if element.negate else covered
-        if len(self._elements) >= _CACHED_ELEMENTS:
-            self._elements.clear()
-        self._elements[id(element)] = (element, mask)
-        return mask
+        found = self._elements.get(element)
+        if found is None:
+            covered = union(self.pattern(p.lower()) for p in element.patterns if not isinstance(p, Unresolved))
+            found = self._elements.put(element, self.all ^ covered if element.negate else covered)
+        return found
 
     def summary(self, compiled: CompiledPolicy) -> FocusActions:
-        """The policy's local summary (computed once per compiled policy)."""
-        hit = self._summaries.get(id(compiled))
-        if hit is not None and hit[0] is compiled:
-            return hit[1]
+        """The policy's local summary (worked out once per compiled policy)."""
+        found = self._summaries.get(compiled)
+        if found is not None:
+            return found
         mentions = allow_all = denied = 0
         for statement in compiled.statements:
             actions = self._element(statement.actions)
@@ -387,23 +380,16 @@ class Focus:
                 mentions |= actions
             else:
                 denied |= actions
-        summary = FocusActions(mentions, allow_all, denied)
-        if len(self._summaries) >= _CACHED_SUMMARIES:
-            self._summaries.clear()
-        self._summaries[id(compiled)] = (compiled, summary)
-        return summary
+        return self._summaries.put(compiled, FocusActions(mentions, allow_all, denied))
 
 
-_INDEXES: dict[int, tuple[Catalog, ActionIndex]] = {}
 _CACHED_ELEMENTS = 16384  # Action elements' masks kept (each at most 3 kB)
 _CACHED_SUMMARIES = 16384
 _CACHED_PATTERNS = 16384
 
 
+@lru_cache(maxsize=4)
 def action_index(catalog: Catalog) -> ActionIndex:
-    """The index for ``catalog`` (built once per catalogue object)."""
-    hit = _INDEXES.get(id(catalog))
-    if hit is None or hit[0] is not catalog:
-        hit = (catalog, ActionIndex(catalog))
-        _INDEXES[id(catalog)] = hit
-    return hit[1]
+    """The index for ``catalog``, built once per catalogue object (a process loads one catalogue;
+    the index holds facts about its actions and patterns, nothing from a run)."""
+    return ActionIndex(catalog)

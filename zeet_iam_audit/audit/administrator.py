@@ -79,7 +79,7 @@ def _layers(evaluator: RoleEvaluator, index: ActionIndex) -> list[_Layer]:
     grouped.extend((Layer.SCP, level) for level in policy_set.scps)
     found = []
     for layer, policies in grouped:
-        summaries = tuple(index.summary(p) for p in policies)
+        summaries = tuple(evaluator.summary(p, index) for p in policies)
         known = layer not in evaluator.unknown_layers and not any(s.unresolved for s in summaries)
         found.append(_Layer(layer, tuple(policies), summaries, known))
     return found

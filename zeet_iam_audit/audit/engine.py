@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, action_index
 from zeet_iam_audit.audit.administrator import AdministratorCheck, check_administrator
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
-from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, audit_excess
+from zeet_iam_audit.audit.excess import PRIVILEGE_ESCALATION, ExcessPlan, audit_excess, plan_excess
 from zeet_iam_audit.audit.features import FeaturePlan, audit_planned, plan_feature, required_actions
 from zeet_iam_audit.audit.fixes import trust_fix
+from zeet_iam_audit.audit.memo import AuditMemo
 from zeet_iam_audit.audit.policy_checks import invalid_documents, unknown_actions
 from zeet_iam_audit.audit.report import (
     AuditReport,
@@ -193,16 +194,10 @@ def _connection(
     )
 
 
-_Selection = tuple[tuple[FeaturePlan, ...], dict[str, tuple[str, ...]], Focus]
-_PLANS: dict[tuple[int, ...], tuple[object, _Selection]] = {}
-
-
-def _plans(chosen: Sequence[FeatureRule], options: AuditOptions, catalog: Catalog, index: ActionIndex) -> _Selection:
-    """The feature plans for this selection and the actions they need, made once per run."""
-    key = (id(options), id(catalog), *(id(rule) for rule in chosen))
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0] is options:
-        return hit[1]
+def _plans(
+    chosen: Sequence[FeatureRule], options: AuditOptions, catalog: Catalog, index: ActionIndex
+) -> tuple[tuple[FeaturePlan, ...], ExcessPlan]:
+    """The feature plans for this selection, and the excess plan with the actions they need."""
     extras = [options.template_extras if rule.id == TERRAFORM_MODULES else () for rule in chosen]
     # One focus for every required action of the run and the privilege-escalation list, so that a
     # role's policies are summarised over them once (see action_sets.Focus).
@@ -219,53 +214,67 @@ def _plans(chosen: Sequence[FeatureRule], options: AuditOptions, catalog: Catalo
         plan_feature(rule, options.variants, extra, catalog, index, focus)
         for rule, extra in zip(chosen, extras, strict=True)
     )
-    selection = (plans, _needed(plans), focus)
-    _PLANS.clear()
-    _PLANS[key] = (options, selection)
-    return selection
+    return plans, plan_excess(index, _needed(plans), focus)
+
+
+class Auditor:
+    """The audit of a run's roles: the selection checked and planned once (the rules chosen, the feature and
+    excess plans, the action index), and the memo its roles share (see audit/memo.py). Made for a
+    run and dropped with it: nothing it remembers outlives it."""
+
+    def __init__(self, rules: RuleSet, catalog: Catalog, options: AuditOptions) -> None:
+        chosen = select_rules(rules, options)  # fails on a wrong --features or --with
+        self.options = options
+        self.catalog = catalog
+        self.index = action_index(catalog)
+        self.admin_required, self.mode_findings = _administrator_required(rules, options)
+        self.plans, self.excess_plan = _plans(chosen, options, catalog, self.index)
+        self.memo = AuditMemo()
+
+    def audit(self, role: Role) -> RoleReport:
+        """Audit one role: trust, every selected feature, the default-mode rule and the excess."""
+        options, index = self.options, self.index
+        evaluator = RoleEvaluator(
+            role, options.scps, scp_unknown_reason=options.scp_unknown_reason, index=index, memo=self.memo
+        )
+        admin = check_administrator(evaluator, index, detail=self.admin_required)
+        default_mode = _default_mode(admin, self.admin_required, self.mode_findings, options)
+        trust = audit_trust(role, options.trust, self.memo.trust)
+        features = []
+        for plan in self.plans:
+            result = audit_planned(plan, evaluator)
+            if plan.rule.id == CLOUD_CONNECTION:
+                result = _connection(result, trust, role, admin if self.admin_required else None)
+            features.append(result)
+        excess = (
+            audit_excess(evaluator, self.excess_plan, admin.decision)
+            if options.check_excess
+            else ExcessResult(total=0, services=(), risky=(), analysed=False)
+        )
+        if options.scps:
+            scps = "evaluated"
+        elif options.scp_unknown_reason:
+            scps = f"unknown: {options.scp_unknown_reason}"
+        else:
+            scps = "not evaluated (none given)"
+        return RoleReport(
+            name=role.name,
+            arn=role.arn,
+            source=role.source,
+            trust=trust,
+            features=tuple(features),
+            excess=excess,
+            default_mode=default_mode,
+            unknown_policies=evaluator.unknown_reasons,
+            scps=scps,
+            invalid_documents=invalid_documents(role),
+            unknown_actions=unknown_actions(role, self.catalog),
+        )
 
 
 def audit_role(role: Role, rules: RuleSet, catalog: Catalog, options: AuditOptions) -> RoleReport:
-    """Audit one role: trust, every selected feature, the default-mode rule and the excess."""
-    chosen = select_rules(rules, options)
-    index = action_index(catalog)
-    evaluator = RoleEvaluator(role, options.scps, scp_unknown_reason=options.scp_unknown_reason, index=index)
-    admin_required, mode_findings = _administrator_required(rules, options)
-    admin = check_administrator(evaluator, index, detail=admin_required)
-    default_mode = _default_mode(admin, admin_required, mode_findings, options)
-    trust = audit_trust(role, options.trust)
-    features = []
-    plans, needed, focus = _plans(chosen, options, catalog, index)
-    for plan in plans:
-        rule = plan.rule
-        result = audit_planned(plan, evaluator)
-        if rule.id == CLOUD_CONNECTION:
-            result = _connection(result, trust, role, admin if admin_required else None)
-        features.append(result)
-    excess = (
-        audit_excess(evaluator, index, needed, focus, admin.decision)
-        if options.check_excess
-        else ExcessResult(total=0, services=(), risky=(), analysed=False)
-    )
-    if options.scps:
-        scps = "evaluated"
-    elif options.scp_unknown_reason:
-        scps = f"unknown: {options.scp_unknown_reason}"
-    else:
-        scps = "not evaluated (none given)"
-    return RoleReport(
-        name=role.name,
-        arn=role.arn,
-        source=role.source,
-        trust=trust,
-        features=tuple(features),
-        excess=excess,
-        default_mode=default_mode,
-        unknown_policies=evaluator.unknown_reasons,
-        scps=scps,
-        invalid_documents=invalid_documents(role),
-        unknown_actions=unknown_actions(role, catalog),
-    )
+    """Audit one role (a run of its own; ``Auditor`` audits many with one plan and memo)."""
+    return Auditor(rules, catalog, options).audit(role)
 
 
 def audit_roles(
@@ -279,10 +288,10 @@ def audit_roles(
     inputs: Sequence[str] = (),
 ) -> AuditReport:
     """Audit every role given, in order."""
-    select_rules(rules, options)  # fail on bad selections even when there is no role
+    auditor = Auditor(rules, catalog, options)  # fails on bad selections even when there is no role
     return AuditReport(
         tool_version=tool_version,
-        roles=tuple(audit_role(role, rules, catalog, options) for role in roles),
+        roles=tuple(auditor.audit(role) for role in roles),
         skipped=tuple(skipped),
         inputs=tuple(inputs),
     )

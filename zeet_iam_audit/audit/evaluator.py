@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, union
+from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, PolicyActions, union
+from zeet_iam_audit.audit.memo import AuditMemo
 from zeet_iam_audit.model import OWN_ACCOUNT, Policy, Role
-from zeet_iam_audit.policy.evaluate import Decision, EvaluationResult, Layer, PolicySet
+from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision, EvaluationResult, Layer, PolicySet
 
 # Never answered without evaluation: an identity-only allow on a KMS key is conditional (the key
 # policy must also allow), and sts:GetCallerIdentity is allowed whatever the policies say.
@@ -72,12 +73,16 @@ class RoleEvaluator:
         *,
         scp_unknown_reason: str | None = None,
         index: ActionIndex | None = None,
+        memo: AuditMemo | None = None,
     ) -> None:
+        """``memo``: the run's (see audit/memo.py), when several roles are evaluated; without one
+        the evaluator remembers only its own answers."""
         self.role = role
         self.index = index
+        self.memo = memo if memo is not None else AuditMemo()
         identity = [ap.policy for ap in role.policies if ap.policy is not None]
         boundary = role.permissions_boundary.policy if role.permissions_boundary else None
-        self.policy_set = PolicySet.build(identity, boundary, scps)
+        self.policy_set = PolicySet.build(identity, boundary, scps, memo=self.memo.evaluation)
         unknown: dict[Layer, list[str]] = {}
         for attached in role.policies:
             if attached.policy is None:
@@ -106,8 +111,8 @@ class RoleEvaluator:
         self._mentions: int | None = None
         self._boundary_mentions: int | None = None
         if index is not None and not scps:
-            summaries = [index.summary(p) for p in self.policy_set.identity]
-            bound = index.summary(self.policy_set.boundary) if self.policy_set.boundary is not None else None
+            summaries = [self.summary(p) for p in self.policy_set.identity]
+            bound = self.summary(self.policy_set.boundary) if self.policy_set.boundary is not None else None
             every = [*summaries, *([bound] if bound is not None else [])]
             if not any(s.unresolved for s in every):
                 # Named by no identity Allow and by no Deny anywhere: certainly an implicit deny.
@@ -115,6 +120,13 @@ class RoleEvaluator:
                     bound.deny_all | bound.deny_some if bound is not None else 0
                 )
                 self._boundary_mentions = bound.mentions if bound is not None else None
+
+    def summary(self, compiled: CompiledPolicy, index: ActionIndex | None = None) -> PolicyActions:
+        """A compiled policy's action sets over the catalogue of ``index`` (by default the
+        evaluator's), worked out once per run."""
+        index = index if index is not None else self.index
+        assert index is not None
+        return index.summary(compiled, self.memo.summaries)
 
     @property
     def unknown_reasons(self) -> tuple[str, ...]:
@@ -175,10 +187,8 @@ class RoleEvaluator:
             hit = self._unmentioned(action, scope)
         if hit is None:
             # One request per value: Zeet passes a role to EKS in one request and to EC2 in another.
-            hit = min(
-                (self.adjust(self._requirement(action, scope, known, literal)) for known in _requests(context)),
-                key=lambda d: SEVERITY[d.decision],
-            )
+            decisions = [self.adjust(self._requirement(action, scope, known, literal)) for known in _requests(context)]
+            hit = decisions[0] if len(decisions) == 1 else min(decisions, key=lambda d: SEVERITY[d.decision])
             self._memo[key] = hit
         return hit
 

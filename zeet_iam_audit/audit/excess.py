@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from zeet_iam_audit.audit.action_sets import (
     ActionIndex,
@@ -205,11 +206,11 @@ def _layer_allows(summaries: Sequence[PolicyActions], index: ActionIndex) -> tup
 def classify_excess(evaluator: RoleEvaluator, index: ActionIndex) -> tuple[int, int, int]:
     """(allowed, conditional, on some resources): masks of the catalogue positions the role
     effectively grants (see ``action_sets``)."""
-    identity = [index.summary(p) for p in evaluator.policy_set.identity]
+    identity = [evaluator.summary(p, index) for p in evaluator.policy_set.identity]
     restricting: list[Sequence[PolicyActions]] = []
     if evaluator.policy_set.boundary is not None:
-        restricting.append([index.summary(evaluator.policy_set.boundary)])
-    restricting.extend([index.summary(p) for p in level] for level in evaluator.policy_set.scps)
+        restricting.append([evaluator.summary(evaluator.policy_set.boundary, index)])
+    restricting.extend([evaluator.summary(p, index) for p in level] for level in evaluator.policy_set.scps)
     everyone = [*identity, *(s for layer in restricting for s in layer)]
 
     denied = union(s.deny_all for s in everyone)
@@ -236,96 +237,6 @@ def classify_excess(evaluator: RoleEvaluator, index: ActionIndex) -> tuple[int, 
     return allowed, conditional, scoped
 
 
-def audit_excess(
-    evaluator: RoleEvaluator,
-    index: ActionIndex,
-    needed: Mapping[str, tuple[str, ...]],
-    focus: Focus | None = None,
-    administrator: Decision | None = None,
-) -> ExcessResult:
-    """``needed`` maps lower-cased actions to the ids of the selected features that need them;
-    ``focus``, when given, must hold the PRIVILEGE_ESCALATION actions (see action_sets.Focus);
-    ``administrator``, when known, is the Account Administrator decision (see administrator.py)."""
-    allowed, conditional, scoped = classify_excess(evaluator, index)
-    not_needed = ~_needed_positions(index, needed)
-    conditional &= not_needed
-    scoped &= not_needed
-    everything = (allowed | conditional | scoped) & not_needed
-    # Each service's share of the masks: counted by access level, its first actions (by name) kept.
-    # Every granted action is named by an identity-based Allow: only those policies' services count.
-    spans = union(index.summary(p).spans for p in evaluator.policy_set.identity)
-    conditional_count = {span.service: bits.bit_count() for span, bits in index.service_slices(conditional, spans)}
-    scoped_count = {span.service: bits.bit_count() for span, bits in index.service_slices(scoped, spans)}
-    full_names = index.full_names
-    found = []
-    for span, bits in index.service_slices(everything, spans):
-        sample: list[str] = []
-        rest = bits
-        while rest and len(sample) < _SAMPLE:
-            low = rest & -rest
-            sample.append(full_names[span.start + low.bit_length() - 1])
-            rest ^= low
-        found.append(
-            ExcessService(
-                service=span.service,
-                total=bits.bit_count(),
-                by_access_level=tuple(
-                    (level, count)
-                    for level, level_bits in _by_access_order(span)
-                    if (count := (bits & level_bits).bit_count())
-                ),
-                conditional=conditional_count.get(span.service, 0),
-                scoped=scoped_count.get(span.service, 0),
-                sample=tuple(sample),
-            )
-        )
-    services = tuple(sorted(found, key=lambda service: (-service.total, service.service)))
-    return ExcessResult(
-        total=sum(service.total for service in services),
-        services=services,
-        risky=_risky(evaluator, focus or _escalation_focus(index), needed, administrator),
-        unknown_reasons=evaluator.unknown_reasons,
-    )
-
-
-_LEVELS: dict[int, tuple[ServiceSpan, tuple[tuple[str, int], ...]]] = {}
-
-
-def _by_access_order(span: ServiceSpan) -> tuple[tuple[str, int], ...]:
-    """The service's (access level, its bits) in the order reports list them."""
-    hit = _LEVELS.get(id(span))
-    if hit is None or hit[0] is not span:
-        levels = dict(span.levels)
-        hit = (span, tuple((level, levels[level]) for level in _ACCESS_ORDER if level in levels))
-        _LEVELS[id(span)] = hit
-    return hit[1]
-
-
-_NEEDED: dict[int, tuple[object, int]] = {}
-
-
-def _needed_positions(index: ActionIndex, needed: Mapping[str, tuple[str, ...]]) -> int:
-    hit = _NEEDED.get(id(needed))
-    if hit is None or hit[0] is not needed:
-        hit = (needed, index.mask_of(index.position[a] for a in needed if a in index.position))
-        _NEEDED.clear()
-        _NEEDED[id(needed)] = hit
-    return hit[1]
-
-
-_ESCALATION: dict[int, tuple[ActionIndex, Focus]] = {}
-
-
-def _escalation_focus(index: ActionIndex) -> Focus:
-    """A focus of PRIVILEGE_ESCALATION's actions, for audits that do not bring their own."""
-    hit = _ESCALATION.get(id(index))
-    if hit is None or hit[0] is not index:
-        positions = (index.position.get(action.lower()) for action in PRIVILEGE_ESCALATION)
-        hit = (index, Focus(index, (p for p in positions if p is not None)))
-        _ESCALATION[id(index)] = hit
-    return hit[1]
-
-
 @dataclass(frozen=True, slots=True)
 class _Placed:
     """The risky-grant checks laid over a focus: each check's actions with their local bits (all
@@ -337,46 +248,117 @@ class _Placed:
     self_writes: tuple[tuple[str, str, int, bool], ...]
 
 
-_PLACED: dict[int, tuple[Focus, _Placed]] = {}
+@dataclass(frozen=True, slots=True)
+class ExcessPlan:
+    """What the excess check needs that does not depend on the role, worked out once per run."""
+
+    index: ActionIndex
+    needed: Mapping[str, tuple[str, ...]]  # lower-cased action → the selected features needing it
+    needed_mask: int  # their catalogue positions
+    focus: Focus  # holds every PRIVILEGE_ESCALATION action (see action_sets.Focus)
+    placed: _Placed
 
 
-def _placed(focus: Focus) -> _Placed:
-    """The checks for ``focus`` (worked out once per focus)."""
-    hit = _PLACED.get(id(focus))
-    if hit is None or hit[0] is not focus:
-        index = focus.index
-
-        def bit(action: str) -> int:
-            at = focus.local.get(index.position.get(action.lower(), -1))
-            return 0 if at is None else 1 << at
-
-        def level(action: str) -> bool:
-            info = index.catalog.get(action)
-            return info.resource_level if info is not None else True
-
-        placed = _Placed(
-            wanted=union(bit(action) for action in PRIVILEGE_ESCALATION),
-            escalations=tuple(
-                (e, union(bit(a) for a in e.actions), tuple((a, level(a)) for a in e.actions)) for e in ESCALATIONS
-            ),
-            self_writes=tuple((action, reason, bit(action), level(action)) for action, reason in SELF_WRITES),
-        )
-        hit = (focus, placed)
-        if len(_PLACED) >= 64:
-            _PLACED.clear()
-        _PLACED[id(focus)] = hit
-    return hit[1]
+def plan_excess(index: ActionIndex, needed: Mapping[str, tuple[str, ...]], focus: Focus | None = None) -> ExcessPlan:
+    """``needed`` maps lower-cased actions to the ids of the selected features that need them;
+    ``focus``, when given, must hold the PRIVILEGE_ESCALATION actions (a run shares one with its
+    feature plans); without one, the plan makes its own."""
+    if focus is None:
+        positions = (index.position.get(action.lower()) for action in PRIVILEGE_ESCALATION)
+        focus = Focus(index, (p for p in positions if p is not None))
+    return ExcessPlan(
+        index=index,
+        needed=needed,
+        needed_mask=index.mask_of(index.position[a] for a in needed if a in index.position),
+        focus=focus,
+        placed=_place(focus),
+    )
 
 
-def _risky(
-    evaluator: RoleEvaluator,
-    focus: Focus,
-    needed: Mapping[str, tuple[str, ...]],
-    administrator: Decision | None,
-) -> tuple[RiskyGrant, ...]:
+def audit_excess(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision | None = None) -> ExcessResult:
+    """The role's excess and risky grants; ``administrator``, when known, is the Account
+    Administrator decision (see administrator.py)."""
+    index = plan.index
+    allowed, conditional, scoped = classify_excess(evaluator, index)
+    not_needed = ~plan.needed_mask
+    conditional &= not_needed
+    scoped &= not_needed
+    everything = (allowed | conditional | scoped) & not_needed
+    # Each service's share of the masks: counted by access level, its first actions (by name) kept.
+    # Every granted action is named by an identity-based Allow: only those policies' services count.
+    spans = union(evaluator.summary(p, index).spans for p in evaluator.policy_set.identity)
+    conditional_bits = {span.start: bits for span, bits in index.service_slices(conditional, spans)}
+    scoped_bits = {span.start: bits for span, bits in index.service_slices(scoped, spans)}
+    known = evaluator.memo.excess_services
+    found = []
+    for span, bits in index.service_slices(everything, spans):
+        # Roles granting the same actions of a service (a shared managed policy) share its entry.
+        key = (span.start, bits, conditional_bits.get(span.start, 0), scoped_bits.get(span.start, 0))
+        service = known.get(key)
+        if service is None:
+            service = known.put(key, _excess_service(index, span, bits, key[2], key[3]))
+        found.append(service)
+    services = tuple(sorted(found, key=lambda service: (-service.total, service.service)))
+    return ExcessResult(
+        total=sum(service.total for service in services),
+        services=services,
+        risky=_risky(evaluator, plan, administrator),
+        unknown_reasons=evaluator.unknown_reasons,
+    )
+
+
+def _excess_service(index: ActionIndex, span: ServiceSpan, bits: int, conditional: int, scoped: int) -> ExcessService:
+    """A service's share of the excess (``bits`` and the others are its actions, shifted to 0)."""
+    sample: list[str] = []
+    rest = bits
+    while rest and len(sample) < _SAMPLE:
+        low = rest & -rest
+        sample.append(index.full_names[span.start + low.bit_length() - 1])
+        rest ^= low
+    return ExcessService(
+        service=span.service,
+        total=bits.bit_count(),
+        by_access_level=tuple(
+            (level, count) for level, level_bits in _by_access_order(span) if (count := (bits & level_bits).bit_count())
+        ),
+        conditional=conditional.bit_count(),
+        scoped=scoped.bit_count(),
+        sample=tuple(sample),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _by_access_order(span: ServiceSpan) -> tuple[tuple[str, int], ...]:
+    """The service's (access level, its bits) in the order reports list them."""
+    levels = dict(span.levels)
+    return tuple((level, levels[level]) for level in _ACCESS_ORDER if level in levels)
+
+
+def _place(focus: Focus) -> _Placed:
+    """The risky-grant checks over ``focus``."""
+    index = focus.index
+
+    def bit(action: str) -> int:
+        at = focus.local.get(index.position.get(action.lower(), -1))
+        return 0 if at is None else 1 << at
+
+    def level(action: str) -> bool:
+        info = index.catalog.get(action)
+        return info.resource_level if info is not None else True
+
+    return _Placed(
+        wanted=union(bit(action) for action in PRIVILEGE_ESCALATION),
+        escalations=tuple(
+            (e, union(bit(a) for a in e.actions), tuple((a, level(a)) for a in e.actions)) for e in ESCALATIONS
+        ),
+        self_writes=tuple((action, reason, bit(action), level(action)) for action, reason in SELF_WRITES),
+    )
+
+
+def _risky(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision | None) -> tuple[RiskyGrant, ...]:
     """The role's risky grants, each as the evaluator decides it (every layer weighed)."""
     risky: list[RiskyGrant] = []
-    index = focus.index
+    index, focus, needed = plan.index, plan.focus, plan.needed
     if administrator is None:
         administrator = check_administrator(evaluator, index, detail=False).decision
     if administrator in (Decision.ALLOWED, Decision.CONDITIONAL):
@@ -391,7 +373,7 @@ def _risky(
                 conditional=administrator is Decision.CONDITIONAL,
             )
         )
-    placed = _placed(focus)
+    placed = plan.placed
     unnamed = evaluator.unnamed(focus, placed.wanted)  # no policy names them: not allowed, nothing to decide
     flagged: set[str] = set()
     for escalation, bits, actions in placed.escalations:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from types import MappingProxyType
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import SEVERITY, RoleDecision, RoleEvaluator
@@ -13,10 +13,9 @@ from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, Missi
 from zeet_iam_audit.audit.resource_fit import never_used
 from zeet_iam_audit.catalog import Catalog, load_catalog
 from zeet_iam_audit.catalog.resources import load_resource_catalog
+from zeet_iam_audit.memo import IdentityMemo
 from zeet_iam_audit.policy.evaluate import Decision, Layer
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
-
-Value = TypeVar("Value")
 
 _BLOCK_TEXT = {
     Layer.IDENTITY: ("no allow", "no identity-based policy allows them"),
@@ -71,24 +70,15 @@ def _blocking(decision: RoleDecision) -> tuple[str, str, tuple[str, ...]]:
     return layer, reason, ()
 
 
-# Open actions by requirement and decision: roles that share the policies deciding a requirement
-# share its evaluation result (see PolicySet.decide), and so its open action. Each entry keeps the
-# objects whose ids make its key.
-_OPEN: dict[tuple[int, int, tuple[str, ...], str, str, str], tuple[RequiredAction, object, OpenAction]] = {}
-_OPEN_LIMIT = 16384
-
-
-def _open_action(
-    requirement: RequiredAction, prefix: str, display: str, decision: RoleDecision, resource: str
-) -> OpenAction:
-    key = (id(requirement), id(decision.result), decision.unknown_reasons, prefix, display, resource)
-    hit = _OPEN.get(key)
-    if hit is not None and hit[0] is requirement and hit[1] is decision.result:
-        return hit[2]
-    found = _make_open_action(requirement, prefix, display, decision, resource)
-    if len(_OPEN) >= _OPEN_LIMIT:
-        _OPEN.clear()
-    _OPEN[key] = (requirement, decision.result, found)
+def _open_action(item: _Planned, decision: RoleDecision, resource: str, memo: IdentityMemo[OpenAction]) -> OpenAction:
+    """The open action, once per requirement and evaluation result: roles that share the policies
+    deciding a requirement share its result (see PolicySet.decide_scope), and so its open action.
+    ``item`` belongs to the run's plan, so it is the same object for every role."""
+    key = (item, decision.unknown_reasons, resource)
+    found = memo.get(decision.result, key)
+    if found is None:
+        found = _make_open_action(item.requirement, item.prefix, item.display, decision, resource)
+        memo.put(decision.result, found, key)
     return found
 
 
@@ -119,7 +109,7 @@ def _make_open_action(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Planned:
     requirement: RequiredAction
     prefix: str
@@ -140,15 +130,9 @@ class FeaturePlan:
     # (prefix, display) → its actions' local mask and (local index, name), sorted by name: missing
     # groups by set algebra.
     groups: tuple[tuple[tuple[str, str], int, tuple[tuple[int, str], ...]], ...] = ()
-    at: dict[int, tuple[_Planned, ...]] = field(default_factory=dict)  # local index → its requirements
+    at: Mapping[int, tuple[_Planned, ...]] = field(default_factory=dict)  # local index → its requirements
     unplaced: tuple[_Planned, ...] = ()  # requirements without a position: always evaluated
     focus: Focus | None = None
-    # Results that needed no evaluation, by the required positions no policy names (see audit_planned).
-    settled: dict[int, FeatureResult] = field(default_factory=dict, compare=False, repr=False)
-    # Fixes made so far, by (layer, reason, deny statements, actions) of their missing group.
-    fixes: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Fix] = field(
-        default_factory=dict, compare=False, repr=False
-    )
 
 
 def plan_feature(
@@ -191,7 +175,7 @@ def plan_feature(
             (key, _mask(names), tuple(sorted(names.items(), key=lambda kv: kv[1].lower())))
             for key, names in by_group.items()
         ),
-        at={local: tuple(items) for local, items in at.items()},
+        at=MappingProxyType({local: tuple(items) for local, items in at.items()}),
         unplaced=tuple(item for item in planned if item.position is None),
         focus=focus,
     )
@@ -212,8 +196,10 @@ def audit_feature(
 
 
 def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
-    """Evaluate a planned feature for one role."""
+    """Evaluate a planned feature for one role (remembering in the evaluator's run memo what other
+    roles of the run can reuse)."""
     rule = plan.rule
+    memo = evaluator.memo
     groups: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
     conditional: list[OpenAction] = []
     unknown: list[OpenAction] = []
@@ -227,7 +213,7 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     # unnamed (the others are surely allowed), and most roles name few of a feature's actions.
     settles = not rest and not plan.unplaced
     if settles:
-        known = plan.settled.get(unnamed)
+        known = memo.settled.get(plan, unnamed)
         if known is not None:
             return known
     if unnamed:
@@ -268,15 +254,14 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
                     requirement.action
                 )
             else:
-                conditional.append(_open_action(requirement, prefix, display, decision, resource))
+                conditional.append(_open_action(item, decision, resource, memo.open_actions))
         elif decision.decision is Decision.UNKNOWN:
-            unknown.append(_open_action(requirement, prefix, display, decision, resource))
+            unknown.append(_open_action(item, decision, resource, memo.open_actions))
     made = []
     for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
         names_lacking = tuple(sorted(set(a), key=str.lower))
         made.append(
-            _interned(
-                _GROUPS,
+            memo.groups.one(
                 MissingGroup(
                     service=p,
                     display=d,
@@ -284,8 +269,8 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
                     layer=layer,
                     reason=reason,
                     statements=statements,
-                    fix=_fix(plan, layer, reason, statements, names_lacking),
-                ),
+                    fix=_fix(plan, layer, reason, statements, names_lacking, memo.fixes),
+                )
             )
         )
     missing = tuple(made)
@@ -308,19 +293,24 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
         unknown=tuple(sorted(unknown, key=lambda a: a.action.lower())),
         variants=plan.variants,
     )
-    result = _interned(_RESULTS, result)
-    if settles and len(plan.settled) < _SETTLED_LIMIT:
-        plan.settled[unnamed] = result
+    # Many roles lack the same actions for the same reason: one object is held and encoded once.
+    result = memo.results.one(result)
+    if settles:
+        memo.settled.put(plan, result, unnamed)
     return result
 
 
-_SETTLED_LIMIT = 4096  # settled results kept per feature plan
-
-
-def _fix(plan: FeaturePlan, layer: str, reason: str, statements: tuple[str, ...], actions: tuple[str, ...]) -> Fix:
-    """The fix of a missing group, made once per plan (see fixes.propose_fix)."""
+def _fix(
+    plan: FeaturePlan,
+    layer: str,
+    reason: str,
+    statements: tuple[str, ...],
+    actions: tuple[str, ...],
+    memo: IdentityMemo[Fix],
+) -> Fix:
+    """The fix of a missing group, made once per plan and group (see fixes.propose_fix)."""
     key = (layer, reason, statements, actions)
-    found = plan.fixes.get(key)
+    found = memo.get(plan, key)
     if found is None:
         wanted = {action.lower() for action in actions}
         found = propose_fix(
@@ -329,26 +319,8 @@ def _fix(plan: FeaturePlan, layer: str, reason: str, statements: tuple[str, ...]
             statements,
             [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted],
         )
-        if len(plan.fixes) < _SETTLED_LIMIT:
-            plan.fixes[key] = found
+        memo.put(plan, found, key)
     return found
-
-
-# Equal values made for different roles, kept as one object: many roles lack the same actions for
-# the same reason, and one object is pickled, encoded (see formats/json_format.py) and held once.
-_GROUPS: dict[MissingGroup, MissingGroup] = {}
-_RESULTS: dict[FeatureResult, FeatureResult] = {}
-_INTERNED_LIMIT = 16384
-
-
-def _interned(table: dict[Value, Value], value: Value) -> Value:
-    found = table.get(value)
-    if found is not None:
-        return found
-    if len(table) >= _INTERNED_LIMIT:
-        table.clear()
-    table[value] = value
-    return value
 
 
 def _mask(positions: Iterable[int]) -> int:

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from zeet_iam_audit.audit.report import TrustFinding, TrustResult, TrustStatus
+from zeet_iam_audit.memo import IdentityMemo
 from zeet_iam_audit.model import Condition, Effect, Policy, Principal, Role, Statement, Unresolved
 from zeet_iam_audit.policy.conditions import ConditionUnknown, evaluate_condition
 from zeet_iam_audit.policy.match import any_action_matches
@@ -240,28 +241,25 @@ def _role_account(role: Role) -> str | None:
     return _account_of(role.arn) if role.arn else None
 
 
-# The result depends on the statements, the role's account, the settings and the session length;
-# an account's roles share a few trust documents (one parsed value each, see sources/gaad.py).
-_RESULTS: dict[tuple[int, str | None, TrustSettings, int | None], tuple[Policy, TrustResult]] = {}
-_RESULTS_LIMIT = 4096
+def audit_trust(role: Role, settings: TrustSettings, memo: IdentityMemo[TrustResult] | None = None) -> TrustResult:
+    """Check the role's trust policy against the configured Zeet account and external id.
 
-
-def audit_trust(role: Role, settings: TrustSettings) -> TrustResult:
-    """Check the role's trust policy against the configured Zeet account and external id."""
+    ``memo`` (a run's, see audit/memo.py): the verdict depends on the statements, the role's account,
+    the settings and the session length, and an account's roles share a few trust documents (one
+    parsed value each, see sources/gaad.py), so it is worked out once per document and facts.
+    """
     policy = role.trust_policy
     if policy is None:
         reason = role.trust_unknown_reason or "the input holds no trust policy for this role"
         finding = TrustFinding("trust-unknown", "unknown", f"trust policy not known: {reason}")
         return TrustResult(TrustStatus.UNKNOWN, (finding,))
-    key = (id(policy.statements), _role_account(role), settings, role.max_session_duration)
-    hit = _RESULTS.get(key)
-    if hit is not None and hit[0].statements is policy.statements:
-        return hit[1]
-    result = _audit_trust_policy(role, policy, settings)
-    if len(_RESULTS) >= _RESULTS_LIMIT:
-        _RESULTS.clear()
-    _RESULTS[key] = (policy, result)  # the policy keeps its statements' id from being reused
-    return result
+    if memo is None:
+        return _audit_trust_policy(role, policy, settings)
+    key = (_role_account(role), settings, role.max_session_duration)
+    found = memo.get(policy.statements, key)
+    if found is None:
+        found = memo.put(policy.statements, _audit_trust_policy(role, policy, settings), key)
+    return found
 
 
 def _audit_trust_policy(role: Role, policy: Policy, settings: TrustSettings) -> TrustResult:

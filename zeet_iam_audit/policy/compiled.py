@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zeet_iam_audit.memo import IdentityMemo, Memo
 from zeet_iam_audit.model import Effect, Policy, Statement, Unresolved
 from zeet_iam_audit.policy.conditions import ConditionUnknown, evaluate_condition
 from zeet_iam_audit.policy.match import arn_covers, arn_matches, arns_intersect, compile_pattern, short_arn
-from zeet_iam_audit.policy.results import Layer, StatementRef, Uncertainty
+from zeet_iam_audit.policy.results import EvaluationResult, Layer, StatementRef, Uncertainty
 from zeet_iam_audit.policy.variables import Substituted, substitute
 
 
@@ -96,17 +97,11 @@ def _wild_service(pattern: str) -> bool:
     return bool(colon) and ("*" in head or "?" in head)
 
 
-_ELEMENTS: dict[tuple[tuple[str, ...], bool], _ActionElement] = {}
-
-
-def _action_element(patterns: tuple[str, ...], negate: bool) -> _ActionElement:
+def _action_element(patterns: tuple[str, ...], negate: bool, memo: EvaluationMemo) -> _ActionElement:
     key = (patterns, negate)
-    found = _ELEMENTS.get(key)
+    found = memo.elements.get(key)
     if found is None or found.unresolved:  # an element with unresolved values is not shared
-        found = _ActionElement(patterns, negate)
-        if len(_ELEMENTS) >= 65536:
-            _ELEMENTS.clear()
-        _ELEMENTS[key] = found
+        found = memo.elements.put(key, _ActionElement(patterns, negate))
     return found
 
 
@@ -118,8 +113,20 @@ def _intersecting(pattern: str) -> Callable[[str], bool]:
     return lambda scope: arns_intersect(pattern, scope)
 
 
-# Resource answers per scope, shared by statements whose Resource/NotResource element is the same.
-_SCOPE_MEMOS: dict[tuple[tuple[str, ...], bool], dict[str, tuple[bool, bool]]] = {}
+class EvaluationMemo:
+    """What many evaluations share, owned by whoever makes them (an audit run; a ``PolicySet``
+    built without one makes its own): equal Action elements matched once (inline policies cut from
+    managed ones repeat them), Resource answers per scope shared by equal Resource elements, each
+    parsed policy compiled once per layer, and decisions shared by principals whose deciding
+    policies are the same compiled objects (see ``PolicySet.decide_scope``)."""
+
+    __slots__ = ("compiled", "decisions", "elements", "scopes")
+
+    def __init__(self) -> None:
+        self.elements: Memo[tuple[tuple[str, ...], bool], _ActionElement] = Memo(65536)
+        self.scopes: Memo[tuple[tuple[str, ...], bool], dict[str, tuple[bool, bool]]] = Memo(65536)
+        self.compiled: IdentityMemo[CompiledPolicy] = IdentityMemo()
+        self.decisions: Memo[tuple[Any, ...], EvaluationResult] = Memo(32768)
 
 
 class _CompiledStatement:
@@ -135,12 +142,12 @@ class _CompiledStatement:
         "variables",
     )
 
-    def __init__(self, statement: Statement, ref: StatementRef, variables: bool) -> None:
+    def __init__(self, statement: Statement, ref: StatementRef, variables: bool, memo: EvaluationMemo) -> None:
         self.statement = statement
         self.ref = ref
         self.variables = variables
         patterns = statement.actions if statement.actions is not None else statement.not_actions
-        self.actions = _action_element(tuple(patterns or ()), statement.actions is None)
+        self.actions = _action_element(tuple(patterns or ()), statement.actions is None, memo)
         resources = statement.resources if statement.resources is not None else statement.not_resources
         self.negate_resource = statement.resources is None and statement.not_resources is not None
         self.resources = tuple(resources) if resources is not None else None
@@ -160,11 +167,9 @@ class _CompiledStatement:
             )
         ):
             key = (self.resources, self.negate_resource)
-            self._scopes = _SCOPE_MEMOS.get(key)
+            self._scopes = memo.scopes.get(key)
             if self._scopes is None:
-                if len(_SCOPE_MEMOS) >= 65536:
-                    _SCOPE_MEMOS.clear()
-                self._scopes = _SCOPE_MEMOS[key] = {}
+                self._scopes = memo.scopes.put(key, {})
 
     def action_state(self, action: str) -> Tri:
         """Whether the Action/NotAction element covers ``action`` (lower-cased)."""
@@ -272,14 +277,23 @@ class CompiledPolicy:
     __slots__ = ("_by_service", "_memo", "_parts", "policy", "statements")
     _MEMO_LIMIT = 8192
 
-    def __init__(self, policy: Policy, layer: Layer, name: str, scp_level: int | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        layer: Layer,
+        name: str,
+        scp_level: int | None = None,
+        memo: EvaluationMemo | None = None,
+    ) -> None:
         self.policy = policy
         variables = policy.version == "2012-10-17"
+        shared = memo if memo is not None else EvaluationMemo()
         self.statements = tuple(
             _CompiledStatement(
                 s,
                 StatementRef(layer, name, s.index, s.sid, s.effect, policy.origin, scp_level),
                 variables,
+                shared,
             )
             for s in policy.statements
         )

@@ -67,11 +67,11 @@ apply, and the answer is ``unknown`` with the reason (``Uncertainty.undecided``)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from zeet_iam_audit.model import Policy, PolicyKind
-from zeet_iam_audit.policy.compiled import CompiledPolicy, Part, Request, Tri, evaluate_layer
+from zeet_iam_audit.policy.compiled import CompiledPolicy, EvaluationMemo, Part, Request, Tri, evaluate_layer
 from zeet_iam_audit.policy.conditions import normalise_context
 from zeet_iam_audit.policy.match import arns_intersect
 from zeet_iam_audit.policy.parse import parse_policy
@@ -88,6 +88,7 @@ __all__ = [
     "KEY_POLICY_NOTE",
     "CompiledPolicy",
     "Decision",
+    "EvaluationMemo",
     "EvaluationResult",
     "Layer",
     "PolicyInput",
@@ -102,43 +103,43 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------------
-# Inputs: documents, strings or parsed policies; compiled once and cached by identity.
+# Inputs: documents, strings or parsed policies; with a memo, each parsed policy compiled once.
 
 PolicyInput = Policy | Mapping[str, Any] | str
-_COMPILED: dict[tuple[int, Layer, int | None], tuple[Policy, CompiledPolicy]] = {}
-_COMPILED_LIMIT = 16384
 
 
 def compile_policy(
-    policy: PolicyInput, layer: Layer = Layer.IDENTITY, *, name: str = "", scp_level: int | None = None
+    policy: PolicyInput,
+    layer: Layer = Layer.IDENTITY,
+    *,
+    name: str = "",
+    scp_level: int | None = None,
+    memo: EvaluationMemo | None = None,
 ) -> CompiledPolicy:
-    """Parse (if needed) and compile one policy; parsed ``Policy`` values are compiled once."""
+    """Parse (if needed) and compile one policy; with a ``memo``, a parsed ``Policy`` value is
+    compiled once per layer (the memo holds it)."""
     if not isinstance(policy, Policy):
         parsed = parse_policy(policy, kind=PolicyKind.IDENTITY, name=name)
-        return CompiledPolicy(parsed, layer, name or parsed.name, scp_level)
-    key = (id(policy), layer, scp_level)
-    hit = _COMPILED.get(key)
-    if hit is not None and hit[0] is policy:
-        return hit[1]
-    compiled = CompiledPolicy(policy, layer, name or policy.name or "policy", scp_level)
-    if len(_COMPILED) >= _COMPILED_LIMIT:
-        _COMPILED.clear()
-    _COMPILED[key] = (policy, compiled)  # holding the policy keeps its id from being reused
-    return compiled
+        return CompiledPolicy(parsed, layer, name or parsed.name, scp_level, memo)
+    if memo is None:
+        return CompiledPolicy(policy, layer, name or policy.name or "policy", scp_level)
+    key = (layer, scp_level)
+    found = memo.compiled.get(policy, key)
+    if found is None:
+        found = memo.compiled.put(
+            policy, CompiledPolicy(policy, layer, name or policy.name or "policy", scp_level, memo), key
+        )
+    return found
 
 
-def _compile_all(policies: Iterable[PolicyInput], layer: Layer, scp_level: int | None = None) -> list[CompiledPolicy]:
+def _compile_all(
+    policies: Iterable[PolicyInput], layer: Layer, memo: EvaluationMemo, scp_level: int | None = None
+) -> list[CompiledPolicy]:
     compiled = []
     for position, policy in enumerate(policies):
         label = policy.name if isinstance(policy, Policy) and policy.name else f"policy[{position}]"
-        compiled.append(compile_policy(policy, layer, name=label, scp_level=scp_level))
+        compiled.append(compile_policy(policy, layer, name=label, scp_level=scp_level, memo=memo))
     return compiled
-
-
-# Decisions by request and deciding policies (see PolicySet.decide); the key holds the compiled
-# policies themselves, so their ids are not reused while an entry exists.
-_DECISIONS: dict[tuple[Any, ...], EvaluationResult] = {}
-_DECISIONS_LIMIT = 32768
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,8 @@ class PolicySet:
     identity: tuple[CompiledPolicy, ...]
     boundary: CompiledPolicy | None = None
     scps: tuple[tuple[CompiledPolicy, ...], ...] = ()
+    # Shared with other policy sets of the same run when the caller passes one (see ``build``).
+    memo: EvaluationMemo = field(default_factory=EvaluationMemo, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -155,14 +158,20 @@ class PolicySet:
         identity_policies: Iterable[PolicyInput] = (),
         permissions_boundary: PolicyInput | None = None,
         scps: Sequence[Sequence[PolicyInput]] = (),
+        *,
+        memo: EvaluationMemo | None = None,
     ) -> PolicySet:
+        """Compile the layers. Principals evaluated in one run share a ``memo`` (policies compiled
+        once, decisions shared); without one the set has its own, dropped with it."""
+        memo = memo if memo is not None else EvaluationMemo()
         boundary = None
         if permissions_boundary is not None:
-            boundary = _compile_all([permissions_boundary], Layer.BOUNDARY)[0]
+            boundary = _compile_all([permissions_boundary], Layer.BOUNDARY, memo)[0]
         return cls(
-            identity=tuple(_compile_all(identity_policies, Layer.IDENTITY)),
+            identity=tuple(_compile_all(identity_policies, Layer.IDENTITY, memo)),
             boundary=boundary,
-            scps=tuple(tuple(_compile_all(level, Layer.SCP, i)) for i, level in enumerate(scps)),
+            scps=tuple(tuple(_compile_all(level, Layer.SCP, memo, i)) for i, level in enumerate(scps)),
+            memo=memo,
         )
 
     def decide(
@@ -205,36 +214,31 @@ class PolicySet:
         request_key = (lowered, scope, context_key, complete, partial_allows)
         # The decision depends on the request and on the policies that name the action (the others
         # contribute nothing): roles sharing those policies share it.
-        shared_key = (
-            action,
-            request_key,
-            self.boundary,
-            self.scps,
-            *[policy for policy in self.identity if policy.candidates(lowered)],
-        )
-        known = _DECISIONS.get(shared_key)
+        named = tuple(policy for policy in self.identity if policy.candidates(lowered))
+        shared_key = (action, request_key, self.boundary, self.scps, named)
+        decisions = self.memo.decisions
+        known = decisions.get(shared_key)
         if known is not None:
             return known
         resource = literal_resource(scope) if LITERAL_STAR in scope or LITERAL_QUESTION in scope else scope
         if lowered == "sts:getcalleridentity":
             result = EvaluationResult(action, resource, Decision.ALLOWED, notes=(GET_CALLER_IDENTITY_NOTE,))
         else:
-            result = self._decide(
-                action, resource, Request(lowered, scope, context, complete, partial_allows, request_key)
-            )
+            request = Request(lowered, scope, context, complete, partial_allows, request_key)
+            result = self._decide(action, resource, request, named)
             if lowered.startswith("kms:") and arns_intersect(_KMS_KEYS, scope):
                 result = _with_key_policy(result)
-        if len(_DECISIONS) >= _DECISIONS_LIMIT:
-            _DECISIONS.clear()
-        _DECISIONS[shared_key] = result
-        return result
+        return decisions.put(shared_key, result)
 
-    def _decide(self, action: str, resource: str, request: Request) -> EvaluationResult:
+    def _decide(
+        self, action: str, resource: str, request: Request, named: tuple[CompiledPolicy, ...]
+    ) -> EvaluationResult:
+        """``named``: the identity-based policies that name the action (the others add nothing)."""
         # Per layer: (certain allows, possible allows, certain denies, possible denies).
         layers: list[tuple[Layer, Part]] = []
         for level in self.scps:
             layers.append((Layer.SCP, evaluate_layer(level, request)))
-        layers.append((Layer.IDENTITY, evaluate_layer(self.identity, request)))
+        layers.append((Layer.IDENTITY, evaluate_layer(named, request)))
         if self.boundary is not None:
             layers.append((Layer.BOUNDARY, evaluate_layer((self.boundary,), request)))
 
