@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -603,3 +604,97 @@ def test_output_width(
 ) -> None:
     monkeypatch.setenv("COLUMNS", columns)
     assert output_width(requested, stream) == width
+
+
+# --- the width and colour of what is printed (moved from formats/test_table) ---------------------------
+
+GAAD_FILE = "fixtures/gaad/zeet-account.json"
+ZEET = ("--zeet-account-id", "111122223333", "--external-id", "zeet-ext-5f2c9a7e")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture
+def in_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the repository (fixture paths as written), with no width or colour set by the shell."""
+    monkeypatch.chdir(ROOT)
+    for key in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def _in_root(argv: list[str] | tuple[str, ...], stdout: io.StringIO | None = None) -> tuple[int, str, str]:
+    out = stdout if stdout is not None else io.StringIO()
+    err = io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _widest(text: str) -> int:
+    return max(len(line) for line in text.splitlines())
+
+
+@pytest.mark.usefixtures("in_root")
+def test_the_width_follows_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["--file", GAAD_FILE, "--all-roles", *ZEET]
+    monkeypatch.setenv("COLUMNS", "80")
+    _, on_terminal, _ = _in_root(argv, _Terminal())
+    _, piped, _ = _in_root(argv)
+    assert _widest(_ANSI.sub("", on_terminal)) <= 80
+    assert 80 < _widest(piped) <= 110  # not a terminal: 110 columns, whatever COLUMNS says
+    _, chosen, _ = _in_root([*argv, "--width", "72"], _Terminal())
+    assert _widest(_ANSI.sub("", chosen)) <= 72
+
+
+@pytest.mark.usefixtures("in_root")
+@pytest.mark.parametrize("value", ["10", "wide", "-80"])
+def test_a_bad_width_is_a_usage_error(value: str) -> None:
+    code, out, err = _in_root(["--file", GAAD_FILE, "--all-roles", "--width", value])
+    assert code == 2
+    assert out == ""
+    assert "--width: expected a number of columns (20 or more)" in err
+
+
+@pytest.mark.usefixtures("in_root")
+@pytest.mark.parametrize(
+    ("flag", "terminal", "env", "colored"),
+    [
+        pytest.param("auto", True, {}, True, id="auto-terminal"),
+        pytest.param("auto", False, {}, False, id="auto-pipe"),
+        pytest.param("auto", True, {"NO_COLOR": "1"}, False, id="no-color"),
+        pytest.param("auto", False, {"FORCE_COLOR": "1"}, True, id="force-color"),
+        pytest.param("auto", False, {"FORCE_COLOR": "0"}, False, id="force-color-0"),
+        pytest.param("auto", True, {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False, id="no-color-wins"),
+        pytest.param("always", False, {"NO_COLOR": "1"}, True, id="always"),
+        pytest.param("never", True, {"FORCE_COLOR": "1"}, False, id="never"),
+    ],
+)
+def test_color(flag: str, terminal: bool, env: dict[str, str], colored: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    argv = ["--file", GAAD_FILE, "--all-roles", *ZEET, "--width", "100", "--color", flag]
+    _, out, _ = _in_root(argv, _Terminal() if terminal else None)
+    assert bool(_ANSI.search(out)) is colored
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    _, plain, _ = _in_root([*argv[:-1], "never"])
+    assert _ANSI.sub("", out) == plain  # colour changes no character of the layout
+    if colored:
+        assert "\x1b[1;31mmissing\x1b[0m" in out
+
+
+@pytest.mark.usefixtures("in_root")
+def test_a_report_file_is_never_colored(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    path = f"{tmp_path}/report.txt"
+    code, _, err = _in_root(["--file", GAAD_FILE, "--all-roles", *ZEET, "--output", path], _Terminal())
+    assert code == 1, err
+    with open(path, encoding="utf-8") as handle:
+        assert not _ANSI.search(handle.read())
+
+
+@pytest.mark.usefixtures("in_root")
+def test_a_report_file_is_as_wide_as_a_pipe(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    path = f"{tmp_path}/report.txt"
+    _in_root(["--file", GAAD_FILE, "--all-roles", *ZEET, "--output", path], _Terminal())
+    _, piped, _ = _in_root(["--file", GAAD_FILE, "--all-roles", *ZEET])
+    with open(path, encoding="utf-8") as handle:
+        assert handle.read() == piped  # 110 columns, not the terminal's 80
