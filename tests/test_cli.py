@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from zeet_iam_audit.cli import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, main, output_width
+from zeet_iam_audit.sources.managed import managed_policy_data
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "fixtures" / "ci"
@@ -575,14 +576,25 @@ def test_rules_show_names_the_rule_asked_for() -> None:
 
 
 @pytest.mark.usefixtures("clean_cwd")
-def test_catalog_json_adds_the_offline_managed_policies() -> None:
-    code, stdout, _ = _main("catalog", "--format", "json")
-    assert code == EXIT_OK
-    summary = json.loads(stdout)
-    assert summary["total"] >= summary["services"] > 0
-    managed = summary["aws_managed_policies"]
-    assert managed["source"].startswith("moto ")
-    assert managed["count"] > 1000  # AWS publishes well over a thousand managed policies
+def test_version_and_catalog_say_the_date_of_the_data(capsys: pytest.CaptureFixture[str]) -> None:
+    info = managed_policy_data()
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert f"AWS managed policies: moto {info.moto_version}, {info.date}" in capsys.readouterr().out
+
+    out = io.StringIO()
+    assert main(["catalog"], stdout=out) == 0
+    assert out.getvalue().splitlines()[-1] == (
+        f"AWS managed policies (offline): {info.count} from moto {info.moto_version}, data date {info.date}"
+    )
+    out = io.StringIO()
+    assert main(["catalog", "--format", "json"], stdout=out) == 0
+    assert json.loads(out.getvalue())["aws_managed_policies"] == {
+        "source": f"moto {info.moto_version}",
+        "data_date": info.date,
+        "count": info.count,
+    }
 
 
 class _Terminal(io.StringIO):
@@ -698,3 +710,78 @@ def test_a_report_file_is_as_wide_as_a_pipe(tmp_path: pytest.TempPathFactory, mo
     _, piped, _ = _in_root(["--file", GAAD_FILE, "--all-roles", *ZEET])
     with open(path, encoding="utf-8") as handle:
         assert handle.read() == piped  # 110 columns, not the terminal's 80
+
+
+# --- live mode where boto3 is not installed (moved from test_live_extra) -------------------------------
+# Every command that reads a live account, run where the [live] extra was left out: one line saying
+# what to install, exit 2, no traceback. The missing module is simulated in a child process: a
+# ``sitecustomize`` puts a finder first on ``sys.meta_path`` that refuses boto3 and botocore, as an
+# interpreter without them would.
+
+LIVE_ROLE_ARN = "arn:aws:iam::123456789012:role/zeet"
+BLOCKER = """
+import sys
+
+class _WithoutTheLiveExtra:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("boto3", "botocore"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, _WithoutTheLiveExtra())
+"""
+LIVE = ("--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")  # never reached
+
+
+@pytest.fixture(scope="module")
+def blocked_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("no-live-extra")
+    (folder / "sitecustomize.py").write_text(BLOCKER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ZEET_IAM_AUDIT_"))}
+    env.update(PYTHONPATH=str(folder), AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    return env
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["--role-arn", LIVE_ROLE_ARN, *LIVE], id="audit-role-arn"),
+        pytest.param(["--all-roles", *LIVE], id="audit-account"),
+        pytest.param(["explain", "sqs:CreateQueue", "--role-arn", LIVE_ROLE_ARN, *LIVE], id="explain"),
+        pytest.param(
+            ["diagnose", "--log", "fixtures/errors/aws-cli.txt", "--role-arn", LIVE_ROLE_ARN, *LIVE], id="diagnose"
+        ),
+        pytest.param(["diff", "--old-role-arn", LIVE_ROLE_ARN, "fixtures/ci/zeet-role.yaml", *LIVE], id="diff"),
+    ],
+)
+def test_live_mode_without_the_extra(blocked_env: dict[str, str], argv: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "zeet_iam_audit", *argv],
+        cwd=ROOT,
+        env=blocked_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "zeet-iam-audit: error: live mode needs boto3: pip install 'zeet-iam-audit[live]' "
+        "(from a clone: pip install '.[live]')"
+    )
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_the_blocker_blocks(blocked_env: dict[str, str]) -> None:
+    """Without this, the test above could pass for another reason."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import botocore"],
+        env=blocked_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "No module named 'botocore'" in done.stderr
