@@ -438,6 +438,17 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
     module = importlib.import_module(COMMANDS[name])
     args = module.build_parser().parse_args(argv)
+    # Every file the command reads, so that none of them is overwritten by its --output.
+    inputs = [
+        value
+        for key, given in vars(args).items()
+        if key != "output"
+        for value in (given if isinstance(given, list | tuple) else [given])
+        if isinstance(value, Path)
+    ]
+    destination = getattr(args, "output", None)
+    if isinstance(destination, Path):
+        check_targets([Target("", destination)], inputs)  # before the work: nothing is read or written
 
     def prompt(line: str) -> None:
         stderr.write(stderr_text(line) + "\n")
@@ -453,6 +464,7 @@ def _run_command(name: str, argv: Sequence[str], stdout: TextIO, stderr: TextIO,
             for output in result.outputs
         ],
         stdout,
+        inputs,
     )
     for message in result.messages:
         stderr.write(stderr_text(message.rstrip("\n")) + "\n")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from zeet_iam_audit.catalog import ActionInfo, CatalogSource, parse_catalog
+from zeet_iam_audit.catalog import ActionInfo, Catalog, CatalogSource, parse_catalog
 from zeet_iam_audit.catalog.datafile import LEVEL_CODES, encode_catalog
 from zeet_iam_audit.catalog.values import ACCESS_LEVELS
 from zeet_iam_audit.errors import CatalogError
@@ -113,3 +113,23 @@ def test_a_damaged_service_fails_when_first_used(old: bytes, new: bytes) -> None
     assert catalog.get("iam:PassRole") is not None  # other services are unaffected
     with pytest.raises(CatalogError, match="service s3"):
         catalog.get("s3:GetObject")
+
+
+def test_columns_say_what_the_values_say(catalog: Catalog) -> None:
+    """An index over the whole catalogue reads the columns and never makes the values: both agree,
+    action by action, for the packaged data."""
+    from zeet_iam_audit.audit.action_sets import ActionIndex
+
+    index = ActionIndex(catalog)
+    infos = list(catalog)
+    assert index.size == len(infos)
+    for position, info in enumerate(infos):
+        assert index.full_name(position) == info.full
+        assert index.position[info.full.lower()] == position
+        assert index.resource_level[position] is info.resource_level
+        assert index.service_of[position] == info.service
+    for span in index.spans:
+        levels = dict(span.levels)
+        for at in range(span.start, span.stop):
+            [level] = [name for name, bits in levels.items() if bits >> (at - span.start) & 1]
+            assert level == infos[at].access_level

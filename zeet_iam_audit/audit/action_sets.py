@@ -26,10 +26,12 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache, reduce
+from functools import cached_property, lru_cache, reduce
+from itertools import chain, repeat
 from operator import or_
 
 from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.catalog.datafile import LEVELS_BY_CODE
 from zeet_iam_audit.catalog.values import ActionInfo
 from zeet_iam_audit.memo import IdentityMemo, Memo
 from zeet_iam_audit.model import Effect, Unresolved
@@ -99,32 +101,42 @@ class ServiceSpan:
         return (1 << (self.stop - self.start)) - 1
 
 
+def _level_bits(codes: str) -> tuple[tuple[str, int], ...]:
+    """(access level, the bits of the service's actions at that level), by level name, from the
+    service's access-level codes (one letter per action, position 0 first)."""
+    reversed_codes = codes[::-1]  # the last action is the highest bit of the number written out
+    found = []
+    for code in set(codes):
+        bits = int(reversed_codes.translate({ord(c): ("1" if c == code else "0") for c in set(codes)}), 2)
+        found.append((LEVELS_BY_CODE[code], bits))
+    return tuple(sorted(found))
+
+
 class ActionIndex:
     """Catalogue positions for every action, and pattern → mask, cached."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.infos: tuple[ActionInfo, ...] = tuple(catalog)
-        self.size = len(self.infos)
-        self.full_names = tuple(info.full for info in self.infos)  # as policies name them
-        fulls = [full.lower() for full in self.full_names]
-        self.position = {full: at for at, full in enumerate(fulls)}
-        self.everything = (1 << self.size) - 1
-        self.service_of = tuple(info.service for info in self.infos)
-        # Each position's lower-case name (after the colon), and each service's run of positions.
-        self._names = tuple(full.partition(":")[2] for full in fulls)
+        # Read from the catalogue's columns: no value per action is made (see ServiceActions).
+        blocks = list(catalog.service_actions())
         spans: list[ServiceSpan] = []
+        position: dict[str, int] = {}
         start = 0
-        while start < self.size:
-            service = self.service_of[start]
-            stop = start
-            levels: dict[str, int] = {}
-            while stop < self.size and self.service_of[stop] == service:
-                level = self.infos[stop].access_level
-                levels[level] = levels.get(level, 0) | 1 << (stop - start)
-                stop += 1
-            spans.append(ServiceSpan(service, start, stop, tuple(sorted(levels.items()))))
+        for block in blocks:
+            stop = start + len(block.names)
+            spans.append(ServiceSpan(block.service, start, stop, _level_bits(block.codes)))
+            prefix = block.service + ":"
+            position.update(zip([prefix + name for name in block.lower_names], range(start, stop), strict=True))
             start = stop
+        self.size = start
+        self.position = position  # lower-cased "service:name" → its position
+        self.everything = (1 << self.size) - 1
+        self.service_of = tuple(chain.from_iterable(repeat(b.service, len(b.names)) for b in blocks))
+        # Each position's name after the colon: lower-cased, and as AWS spells it.
+        self._names = tuple(chain.from_iterable(b.lower_names for b in blocks))
+        self._spelled = tuple(chain.from_iterable(b.names for b in blocks))
+        # Whether the action takes resource-level permissions.
+        self.resource_level = tuple(flag == "1" for flag in "".join(b.resource_flags for b in blocks))
         if len({span.service for span in spans}) != len(spans):
             raise ValueError("the catalogue does not list each service's actions together")
         self.spans = tuple(spans)
@@ -139,6 +151,20 @@ class ActionIndex:
         self._elements: Memo[tuple[tuple[str, ...], bool], tuple[int, int]] = Memo(_CACHED_ELEMENTS)
         self._glob = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern)
         self._glob_spans = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern_spans)
+
+    def full_name(self, position: int) -> str:
+        """The action at ``position`` as policies name it (``eks:CreateAccessEntry``)."""
+        return f"{self.service_of[position]}:{self._spelled[position]}"
+
+    @cached_property
+    def full_names(self) -> tuple[str, ...]:
+        """Every position's ``full_name``."""
+        return tuple(f"{service}:{name}" for service, name in zip(self.service_of, self._spelled, strict=True))
+
+    @cached_property
+    def infos(self) -> tuple[ActionInfo, ...]:
+        """Every position's catalogue entry."""
+        return tuple(self.catalog)
 
     def mask_of(self, positions: Iterable[int]) -> int:
         """The mask with ``positions`` set."""

@@ -268,7 +268,6 @@ def describe(index: ActionIndex, mask: int) -> tuple[str, ...]:
     count = mask.bit_count()
     if mask == index.everything or count >= _MOSTLY * index.size:
         return ("*",)
-    names = index.full_names
     items: list[str] = []
     services = list(index.service_slices(mask, index.all_spans))
     for span, bits in services[:_SERVICES]:
@@ -277,12 +276,14 @@ def describe(index: ActionIndex, mask: int) -> tuple[str, ...]:
         if taken == size:
             items.append(f"{span.service}:*")
         elif taken <= _LISTED:
-            items.extend(names[span.start + at] for at in bit_positions(bits))
+            items.extend(index.full_name(span.start + at) for at in bit_positions(bits))
         elif size - taken <= _EXCEPT:
             rest = span.full & ~bits
-            items.append(f"{span.service}:* except " + ", ".join(names[span.start + at] for at in bit_positions(rest)))
+            items.append(
+                f"{span.service}:* except " + ", ".join(index.full_name(span.start + at) for at in bit_positions(rest))
+            )
         else:
-            first = ", ".join(names[span.start + at] for at in bit_positions(bits)[:3])
+            first = ", ".join(index.full_name(span.start + at) for at in bit_positions(bits)[:3])
             items.append(f"{taken} of {size} {span.service} actions ({first}, ...)")
     if len(services) > _SERVICES:
         rest_count = sum(bits.bit_count() for _, bits in services[_SERVICES:])

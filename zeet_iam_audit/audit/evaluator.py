@@ -138,7 +138,7 @@ class RoleEvaluator:
         if self.index is None:
             return False
         position = self.index.position.get(action.lower())
-        return position is not None and not self.index.infos[position].resource_level
+        return position is not None and not self.index.resource_level[position]
 
     def decide(self, action: str, resource: str = "*") -> RoleDecision:
         """The decision with no request context (conditions stay open). For an action that takes no

@@ -313,7 +313,7 @@ def _excess_service(index: ActionIndex, span: ServiceSpan, bits: int, conditiona
     rest = bits
     while rest and len(sample) < _SAMPLE:
         low = rest & -rest
-        sample.append(index.full_names[span.start + low.bit_length() - 1])
+        sample.append(index.full_name(span.start + low.bit_length() - 1))
         rest ^= low
     return ExcessService(
         service=span.service,

@@ -72,6 +72,11 @@ class Catalog:
         for parsed in self._parsed_services(self._services):
             yield from parsed.actions
 
+    def service_actions(self) -> Iterator[ServiceActions]:
+        """Every service's actions as columns (names, access-level codes, resource flags), by
+        service: what an index over the whole catalogue reads, without making a value per action."""
+        return self._parsed_services(self._services)
+
     def services(self) -> tuple[str, ...]:
         """Every service prefix, sorted."""
         return self._services
