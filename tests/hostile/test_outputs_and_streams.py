@@ -121,34 +121,3 @@ def test_the_programs_own_stdout_is_not_an_input(tmp_path: Path) -> None:
     assert _errors(result.stderr.decode()) == [
         "zeet-iam-audit: error: /dev/stdout: is this program's own output, not an input"
     ]
-
-
-@pytest.mark.parametrize(
-    ("command", "reads"),
-    [
-        (["explain", "s3:GetObject", "--file", "{input}"], "gaad"),
-        (["diff", "{input}", str(GAAD)], "gaad"),
-        (["diagnose", "--log", "{input}"], "log"),
-    ],
-    ids=["explain", "diff", "diagnose"],
-)
-def test_a_subcommand_never_writes_over_what_it_reads(tmp_path: Path, command: list[str], reads: str) -> None:
-    source = tmp_path / "input.txt"
-    if reads == "gaad":
-        source.write_bytes(GAAD.read_bytes())
-    else:
-        source.write_text(
-            "User: arn:aws:sts::111122223333:assumed-role/zeet/x is not authorized to perform: s3:GetObject\n"
-        )
-    before = source.read_bytes()
-    spelled = "sub/../input.txt"
-    (tmp_path / "sub").mkdir()
-    code, stdout, stderr = _cli(
-        *[part.replace("{input}", "input.txt") for part in command], "--output", spelled, cwd=tmp_path
-    )
-    assert code == 2
-    assert stdout == ""
-    assert _errors(stderr) == [
-        f"zeet-iam-audit: error: --output {spelled}: is the input input.txt; write the report elsewhere"
-    ]
-    assert source.read_bytes() == before
