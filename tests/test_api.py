@@ -41,6 +41,7 @@ def test_the_public_names_are_pinned() -> None:
         "AuditReport",
         "AuditSettings",
         "Decision",
+        "EvaluationMemo",
         "EvaluationResult",
         "ExcessResult",
         "FeatureResult",

@@ -24,6 +24,7 @@ from zeet_iam_audit.errors import InputError, PolicyError, UsageError, ZeetIamAu
 from zeet_iam_audit.model import Policy, PolicyKind, Role, Unresolved
 from zeet_iam_audit.policy.evaluate import (
     Decision,
+    EvaluationMemo,
     EvaluationResult,
     Layer,
     PolicySet,
@@ -40,6 +41,7 @@ __all__ = [
     "AuditReport",
     "AuditSettings",
     "Decision",
+    "EvaluationMemo",
     "EvaluationResult",
     "ExcessResult",
     "FeatureResult",
