@@ -1,5 +1,5 @@
-"""Writing reports (``zeet_iam_audit/writing.py``): all files or none, never over the input, never
-replacing what is not a regular file.
+"""Writing reports (``zeet_iam_audit/writing.py``): a text or its pieces; all files or none, never over
+the input, never replacing what is not a regular file.
 
 A device, a FIFO or a link is written through, never replaced; an output that is the input, or that
 another option names by another spelling, is refused before anything is written; an existing report
@@ -25,7 +25,7 @@ import pytest
 from zeet_iam_audit import writing
 from zeet_iam_audit.cli import main
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
-from zeet_iam_audit.writing import Target, check_targets, write_outputs
+from zeet_iam_audit.writing import Target, check_targets, write_outputs, write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 GAAD = ROOT / "tests" / "hostile" / "corpus" / "gaad-valid.json"
@@ -306,3 +306,36 @@ def test_a_directory_that_does_not_exist_is_one_line_and_nothing_is_left(tmp_pat
         )
     assert str(raised.value) == f"{tmp_path}/missing/r.md: cannot write the report (No such file or directory)"
     assert list(tmp_path.iterdir()) == []
+
+
+# --- a text or its pieces -----------------------------------------------------------------------
+
+PIECES = ('{"roles":[', '{"name":"a"}', ",", '{"name":"é"}', "]}", "\n")
+WHOLE = "".join(PIECES)
+
+
+@pytest.mark.parametrize("text", [WHOLE, PIECES], ids=["text", "pieces"])
+def test_a_text_or_its_pieces_write_the_same_file(tmp_path: Path, text: str | tuple[str, ...]) -> None:
+    stdout = io.StringIO()
+    write_outputs([Target(text, tmp_path / "report.json"), Target(text)], stdout)
+    assert (tmp_path / "report.json").read_text(encoding="utf-8") == WHOLE
+    assert stdout.getvalue() == WHOLE
+
+
+def test_pieces_are_written_through_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so that the writer may open it
+    try:
+        write_outputs([Target(PIECES, fifo)], io.StringIO())
+        assert os.read(reader, 1 << 16).decode("utf-8") == WHOLE
+    finally:
+        os.close(reader)
+    assert fifo.is_fifo()
+
+
+def test_a_long_text_is_written_whole() -> None:
+    text = "x" * (3 << 20) + "end"  # more than one megabyte-sized write
+    handle = io.StringIO()
+    write_text(handle, text)
+    assert handle.getvalue() == text

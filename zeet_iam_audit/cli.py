@@ -35,6 +35,8 @@ from zeet_iam_audit.formats.printable import command_text, stderr_text
 from zeet_iam_audit.writing import Target, check_targets, write_outputs
 
 if TYPE_CHECKING:
+    from zeet_iam_audit.audit.report import AuditReport
+    from zeet_iam_audit.formats import OutputFormat, RenderOptions
     from zeet_iam_audit.run import AuditChoices, AuditRequest
 
 EXIT_OK = 0
@@ -379,6 +381,18 @@ def audit_request(args: argparse.Namespace) -> AuditRequest:
     )
 
 
+def _render(chosen: OutputFormat, report: AuditReport, options: RenderOptions) -> str | tuple[str, ...]:
+    """The report in the chosen format. JSON comes in pieces that share the texts of shared values,
+    written one after the other: an account-wide report is never also held as one string."""
+    from zeet_iam_audit.formats import OutputFormat
+
+    if chosen is OutputFormat.JSON:
+        from zeet_iam_audit.formats.json_format import render_pieces
+
+        return tuple(render_pieces(report, options))
+    return chosen.implementation().render(report, options)
+
+
 def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from zeet_iam_audit.formats import OutputFormat, RenderOptions
     from zeet_iam_audit.progress import Progress
@@ -414,12 +428,7 @@ def _run_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
         # Render everything before writing anything: a failing format leaves no file half-updated.
         texts = [
-            (
-                OutputFormat(name)
-                .implementation()
-                .render(run.report, options if path is None else replace(options, color=False)),
-                path,
-            )
+            (_render(OutputFormat(name), run.report, options if path is None else replace(options, color=False)), path)
             for name, path in outputs
         ]
     written = [

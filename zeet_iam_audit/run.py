@@ -336,7 +336,6 @@ def audit_located(
     With ``zeet_only`` (``--all-roles``), a role whose trust policy does not let Zeet in is not
     audited (see ``not_zeet_reason``).
     """
-    from zeet_iam_audit.formats import json_format
     from zeet_iam_audit.formats.printable import bounded, has_long_name
 
     auditor = Auditor(rules, catalog, options)  # a wrong --features or --with fails before any role is read
@@ -346,7 +345,6 @@ def audit_located(
         # A megabyte-long name would be repeated in every finding of every format: such a role's
         # report is bounded (the check looks at the names only; the walk costs a third of an audit).
         located.append(bounded(report) if has_long_name(role) else report)
-    json_format.forget_feature_texts()
     return located
 
 

@@ -36,16 +36,20 @@ _WRITE_CHUNK = 1 << 20  # characters
 @dataclass(frozen=True, slots=True)
 class Target:
     """One text to write: to ``path``, or to stdout when ``path`` is None; ``flag`` names the option
-    that asked for it, for error messages."""
+    that asked for it, for error messages. The text may come in pieces, written one after the other
+    (an account-wide JSON report is then never held as one string of tens of megabytes)."""
 
-    text: str
+    text: str | tuple[str, ...]
     path: Path | None = None
     flag: str = "--output"
 
 
-def write_text(handle: IO[str], text: str) -> None:
+def write_text(handle: IO[str], text: str | tuple[str, ...]) -> None:
     """Write ``text`` a megabyte at a time: a text stream encodes what it is given as one copy, and
-    an account-wide report is tens of megabytes."""
+    an account-wide report is tens of megabytes. Pieces are written one by one."""
+    if not isinstance(text, str):
+        handle.writelines(text)
+        return
     for start in range(0, len(text), _WRITE_CHUNK):
         handle.write(text[start : start + _WRITE_CHUNK])
 

@@ -122,6 +122,11 @@ def test_expand_agrees_with_matching_every_action(catalog: Catalog, pattern: str
     assert catalog.expand(pattern) == expected
 
 
+@pytest.mark.parametrize("pattern", [*EXPAND_PATTERNS, "ec2:Describ?Nothing*", "s3:getobjekt", "*:nosuch*"])
+def test_covers_any_is_whether_expand_finds_one(catalog: Catalog, pattern: str) -> None:
+    assert catalog.covers_any(pattern) is bool(catalog.expand(pattern))
+
+
 def test_expand_describe_star_is_only_ec2_describe(catalog: Catalog) -> None:
     expanded = catalog.expand("ec2:Describe*")
     assert {a.service for a in expanded} == {"ec2"}

@@ -28,6 +28,12 @@ BAD_INPUTS = [
         b'{\n  "Effect": "Allow",\n  "x": {"a": 1, "a": 2}\n}',
         r"line 3 column 8: duplicate key 'a'",
     ),
+    (
+        "duplicate JSON key after other objects",
+        "dup-later.json",
+        b'[{"a": 1}, {"b": {"c": 1}},\n {"d": 1, "e": {}, "d": 2}, {"f": 1}]',
+        r"line 2 column 2: duplicate key 'd' in one object \(the object starts here\)$",
+    ),
     ("NaN", "nan.json", b'{"MaxSessionDuration": NaN}', r"line 1 column 24: NaN is not valid JSON"),
     ("integer too long", "big.json", b'{"n": ' + b"9" * 5000 + b"}", r"line 1 column 7: a number too long"),
     ("deep JSON", "deep.json", b"[" * 5000 + b"]" * 5000, r"line 1 column 129: nested more than 128"),

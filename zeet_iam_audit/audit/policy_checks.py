@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -52,6 +51,8 @@ def _attached(role: Role) -> Iterator[tuple[str, AttachedPolicy]]:
 @lru_cache(maxsize=4096)
 def nearest_action(action: str, catalog: Catalog) -> str | None:
     """The known action closest to ``action`` (in its service, or in the nearest service prefix)."""
+    import difflib  # only when a policy names an action the catalogue does not know
+
     service, _, name = action.partition(":")
     services = catalog.services()
     prefix = service.lower()
@@ -78,7 +79,7 @@ def _unknown(action: str, catalog: Catalog) -> bool:
         service = action.split(":", 1)[0]
         if "*" in service or "?" in service:
             return False  # a pattern across services: too loose to call a typo
-        return not catalog.expand(action)
+        return not catalog.covers_any(action)
     return catalog.get(action) is None
 
 

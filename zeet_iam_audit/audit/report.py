@@ -186,7 +186,9 @@ class FeatureResult:
         what = "unknown" if self.status is FeatureStatus.UNKNOWN else "conditional"
         return f"{self.title}: {len(items)} required actions {what}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, missing: bool = True) -> dict[str, Any]:
+        """The feature as JSON; without ``missing`` its missing list is left empty (for a renderer that
+        splices in group texts it keeps)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -195,7 +197,7 @@ class FeatureResult:
             "required_actions": self.required,
             "variants": list(self.variants),
             "summary": self.short_summary(),
-            "missing": [g.to_json() for g in self.missing],
+            "missing": [g.to_json() for g in self.missing] if missing else [],
             "conditional": [a.to_json() for a in self.conditional],
             "unknown": [a.to_json() for a in self.unknown],
             "notes": list(self.notes),
@@ -252,10 +254,12 @@ class ExcessResult:
     unknown_reasons: tuple[str, ...] = ()
     analysed: bool = True  # False with --no-excess: the counts mean nothing then
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, services: bool = True) -> dict[str, Any]:
+        """The result as JSON; without ``services`` its service list is left empty (for a renderer
+        that splices in service texts it keeps)."""
         return {
             "total_actions": self.total,
-            "services": [s.to_json() for s in self.services],
+            "services": [s.to_json() for s in self.services] if services else [],
             "risky": [r.to_json() for r in self.risky],
             "unknown_reasons": list(self.unknown_reasons),
             "analysed": self.analysed,
@@ -464,9 +468,10 @@ class RoleReport:
                 )
         return reason
 
-    def to_json(self, *, features: bool = True) -> dict[str, Any]:
-        """The role as JSON; without ``features`` its feature list is left empty (for a renderer that
-        splices in feature texts it keeps), while everything derived from the features is still there."""
+    def to_json(self, *, features: bool = True, excess_services: bool = True) -> dict[str, Any]:
+        """The role as JSON; without ``features`` its feature list is left empty, without
+        ``excess_services`` its excess's service list (for a renderer that splices in texts it keeps),
+        while everything derived from them is still there."""
         return {
             "name": self.name,
             "arn": self.arn,
@@ -474,7 +479,7 @@ class RoleReport:
             "trust": self.trust.to_json(),
             "mode": self.default_mode.to_json(),
             "features": [f.to_json() for f in self.features] if features else [],
-            "excess": self.excess.to_json(),
+            "excess": self.excess.to_json(services=excess_services),
             "unknown_policies": list(self.unknown_policies),
             "scps": self.scps,
             "simulation": self.simulation.to_json() if self.simulation else None,

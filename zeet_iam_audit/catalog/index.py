@@ -97,6 +97,11 @@ class Catalog:
         """
         return tuple(self._matching([pattern], keep_matched=True))
 
+    def covers_any(self, pattern: str) -> bool:
+        """Whether the Action entry ``pattern`` covers at least one known action (``expand`` would
+        not be empty); the search stops at the first."""
+        return next(self._matching([pattern], keep_matched=True), None) is not None
+
     def expand_not_action(self, patterns: Iterable[str]) -> tuple[ActionInfo, ...]:
         """The actions a NotAction element covers: every action matched by none of ``patterns``."""
         return tuple(self._matching(list(patterns), keep_matched=False))
@@ -123,9 +128,16 @@ class Catalog:
                 if keep_matched:
                     yield from parsed.actions
                 continue
-            prefix = service + ":"
-            for info, lower in zip(parsed.actions, parsed.lower_names, strict=True):
-                matched = any(m(lower) for m in name_matchers) or any(m(prefix + lower) for m in full_matchers)
+            matches: Iterable[bool]
+            if len(name_matchers) == 1 and not full_matchers:  # the common case: one pattern
+                matches = map(name_matchers[0], parsed.lower_names)
+            else:
+                prefix = service + ":"
+                matches = (
+                    any(m(lower) for m in name_matchers) or any(m(prefix + lower) for m in full_matchers)
+                    for lower in parsed.lower_names
+                )
+            for info, matched in zip(parsed.actions, matches, strict=True):
                 if matched is keep_matched:
                     yield info
 

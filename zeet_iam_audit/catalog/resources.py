@@ -31,7 +31,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from zeet_iam_audit.errors import CatalogError
@@ -132,9 +132,15 @@ def _could_match(pattern: str, arn_format: str) -> bool:
     return all(_could_match_part(p, f) for p, f in zip(pattern_parts, format_parts, strict=True))
 
 
+@lru_cache(maxsize=8192)
 def _could_match_part(pattern: str, arn_format: str) -> bool:
     """Whether some text matches both; a walk over the pairs (position in the pattern, position
-    in the format), each visited once."""
+    in the format), each visited once.
+
+    Pure, and asked with the same few parts again and again (``arn`` and ``arn``, ``*`` and
+    ``${Region}``): memoised on its values."""
+    if pattern == "*":
+        return True  # every part of a format matches some text
     glob = _pattern_tokens(pattern)
     tokens = _format_tokens(arn_format)
     end = (len(glob), len(tokens))
