@@ -17,7 +17,7 @@ from zeet_iam_audit.audit.engine import AuditOptions
 from zeet_iam_audit.audit.trust import TrustSettings
 from zeet_iam_audit.catalog import load_catalog
 from zeet_iam_audit.formats import json_format
-from zeet_iam_audit.model import Role
+from zeet_iam_audit.model import Role, route_text
 from zeet_iam_audit.rules import load_rules
 from zeet_iam_audit.sources import gaad, load_file
 
@@ -74,7 +74,9 @@ def test_each_role_is_read_once_where_it_is_audited(gaad_file: Path, monkeypatch
     read = gaad.read_role_detail
 
     def counting(raw: object, **kwargs: object) -> Role:
-        reads.append(str(kwargs["path"]))
+        route = kwargs["route"]
+        assert isinstance(route, tuple)
+        reads.append(route_text(route))
         return read(raw, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(gaad, "read_role_detail", counting)

@@ -14,11 +14,14 @@ from zeet_iam_audit.audit.report import (
     FeatureResult,
     FeatureStatus,
     MissingGroup,
+    MissingLayer,
     OpenAction,
     RiskyGrant,
     RoleReport,
     TrustFinding,
     TrustResult,
+    TrustSeverity,
+    TrustStatementRef,
     TrustStatus,
 )
 from zeet_iam_audit.diffing import DIFF_SCHEMA_VERSION, ActionChange, diff_feature, diff_reports
@@ -33,7 +36,7 @@ def _feature(
         section="2.3.4",
         status=FeatureStatus(status),
         required=24,
-        missing=(MissingGroup("sqs", "SQS", missing, "no allow", "no identity-based policy allows them"),)
+        missing=(MissingGroup("sqs", "SQS", missing, MissingLayer.NO_ALLOW, "no identity-based policy allows them"),)
         if missing
         else (),
         conditional=tuple(OpenAction(a, "sqs", "SQS", "*") for a in conditional),
@@ -103,8 +106,8 @@ def _role(
 ) -> RoleReport:
     findings = {
         "ok": (),
-        "warn": (TrustFinding("external-id-missing", "warn", "no external id", "Statement[0]"),),
-        "fail": (TrustFinding("zeet-cannot-assume", "fail", "cannot"),),
+        "warn": (TrustFinding("external-id-missing", TrustSeverity.WARN, "no external id", TrustStatementRef(0)),),
+        "fail": (TrustFinding("zeet-cannot-assume", TrustSeverity.FAIL, "cannot"),),
     }[trust]
     return RoleReport(
         name=name,
@@ -191,7 +194,9 @@ def test_the_json_lists_regressions_changed_and_unchanged_features() -> None:
         status=FeatureStatus.MISSING,
         required=4,
         missing=(
-            MissingGroup("logs", "Logs", ("logs:FilterLogEvents",), "no allow", "no identity-based policy allows them"),
+            MissingGroup(
+                "logs", "Logs", ("logs:FilterLogEvents",), MissingLayer.NO_ALLOW, "no identity-based policy allows them"
+            ),
         ),
     )
     old = AuditReport("1", (_role(features=(kept, worse)),), inputs=("base.yaml",))

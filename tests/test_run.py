@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from zeet_iam_audit.catalog import load_catalog
 from zeet_iam_audit.model import PolicyKind, Role
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.rules import load_rules
-from zeet_iam_audit.run import _gates, not_zeet_reason, parse_fail_on
+from zeet_iam_audit.run import _gates, not_zeet_reason, parse_fail_on, role_locations
 from zeet_iam_audit.sources import load_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,3 +171,49 @@ def test_plan_takes_only_the_guides_plan_names(argv: list[str], code: int) -> No
             "Enterprise; any case)"
         )
         assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        pytest.param(
+            "fixtures/terraform/plan.json",
+            [
+                ("role", "aws_iam_role.lambda_exec"),
+                ("trust", "aws_iam_role.lambda_exec.assume_role_policy"),
+                ("policy", "aws_iam_role.lambda_exec.inline_policy[0].policy"),
+            ],
+            id="terraform-address",
+        ),
+        pytest.param("fixtures/policy/zeet-capacity-policy.json", [("role", "$"), ("policy", "$")], id="policy-file"),
+        pytest.param(
+            "fixtures/role/get-role-with-policies.json",
+            [
+                ("role", "$.Role"),
+                ("trust", "$.Role.AssumeRolePolicyDocument"),
+                ("policy", "$.RolePolicies[0].PolicyDocument"),
+                ("policy", "$.AttachedPolicies[0].PolicyDocument"),
+                ("boundary", "$.PermissionsBoundaryPolicy.PolicyDocument"),
+            ],
+            id="get-role",
+        ),
+        pytest.param(
+            "fixtures/cloudformation/zeet-role.yaml",
+            [
+                ("role", "Resources.ZeetRole"),
+                ("trust", "Resources.ZeetRole.Properties.AssumeRolePolicyDocument"),
+            ],
+            id="template-logical-id",
+        ),
+    ],
+)
+def test_role_locations_come_from_routes_and_typed_fields(path: str, expected: list[tuple[str, str]]) -> None:
+    role = next(iter(load_file(ROOT / path).roles))
+    found = [(location.kind.value, location.path) for location in role_locations(role)]
+    assert found[: len(expected)] == expected
+
+
+def test_a_policy_read_elsewhere_has_no_location() -> None:
+    role = next(iter(load_file(ROOT / "fixtures/gaad/zeet-account.json").roles))
+    moved = replace(role, source="another.json")  # its origins name the file it was read from
+    assert role_locations(moved) == ()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from zeet_iam_audit.audit.findings import Finding, fingerprint
+from zeet_iam_audit.audit.findings import Finding, FindingLevel, Gate, fingerprint
+from zeet_iam_audit.audit.report import MissingLayer
 from zeet_iam_audit.errors import UsageError
 from zeet_iam_audit.waivers import Waiver, apply_waivers, parse_waiver, parse_waivers, waiver_messages
 
@@ -30,8 +31,8 @@ def _finding(
 ) -> Finding:
     return Finding(
         check=check,
-        level="error",
-        gate="missing",
+        level=FindingLevel.ERROR,
+        gate=Gate.MISSING,
         role=role,
         feature=feature,
         subject=subject,
@@ -261,7 +262,7 @@ def test_text_lines_for_the_table() -> None:
         "2.3.4",
         FeatureStatus.MISSING,
         24,
-        missing=(MissingGroup("sqs", "SQS", ("sqs:CreateQueue",), "no allow", "none allow them"),),
+        missing=(MissingGroup("sqs", "SQS", ("sqs:CreateQueue",), MissingLayer.NO_ALLOW, "none allow them"),),
     )
     role = RoleReport(
         "zeet-monitoring",

@@ -5,8 +5,11 @@ Sources build these, the engine reads them, and nothing mutates them after const
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Unresolved(str):
@@ -57,6 +60,68 @@ class InvalidPolicy(str):
 
     def __reduce__(self) -> tuple[type[InvalidPolicy], tuple[str, str, str, str]]:
         return (InvalidPolicy, (self.file, self.path, self.policy, self.problem))
+
+
+# A place inside an input, as keys and list indices from the root: ``("$", "RoleDetailList", 3)``
+# for a JSON input, ``("Resources", "ZeetRole", "Properties")`` for a template, and a Terraform
+# resource address followed by attribute steps (``("aws_iam_role.zeet", "inline_policy", 0)``).
+# ``"$"`` as the first step stands for the root itself.
+Route = tuple[str | int, ...]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_:@-]*$")
+
+
+@lru_cache(maxsize=4096)  # a managed policy's route recurs in every role that attaches it
+def route_text(route: Route) -> str:
+    """How messages and reports write a route: ``$.RoleDetailList[3].RolePolicyList[0]``,
+    ``Resources.ZeetRole.Properties``, ``aws_iam_role.zeet.inline_policy[0]``; ``$`` for the root.
+
+    The first step is written as it is (the root marker, a template's top-level key, a Terraform
+    address); the others as ``.key``, ``["odd key"]`` or ``[index]``.
+    """
+    if not route:
+        return "$"
+    text = str(route[0])
+    for step in route[1:]:
+        text += f"[{step}]" if isinstance(step, int) else _key_step(step)
+    return text
+
+
+@lru_cache(maxsize=1024)
+def _key_step(key: str) -> str:
+    """``.key`` or ``["odd key"]`` (the same few keys recur in every route: cached by value)."""
+    return f".{key}" if _PLAIN_KEY.match(key) else f"[{json.dumps(key)}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a policy document is written: the input's display name and the route to it there.
+
+    ``str(origin)`` is how messages name it (``"gaad.json: $.RoleDetailList[3].RolePolicyList[0]"``);
+    formats resolve ``route`` to a line of ``source`` when they need one.
+    """
+
+    source: str
+    route: Route | None = ()  # None: the document has no place in an input (a bundled copy)
+
+    @property
+    def path(self) -> str | None:
+        """The route as text (``$.Role.AssumeRolePolicyDocument``); None without a route."""
+        return route_text(self.route) if self.route is not None else None
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.path}" if self.route is not None else self.source
+
+
+class InputType(StrEnum):
+    """The kind of input a role was read from."""
+
+    GAAD = "gaad"  # aws iam get-account-authorization-details
+    ROLE = "role"  # aws iam get-role (with its policies, when given)
+    POLICY = "policy"  # a bare policy document (or a list of them)
+    CLOUDFORMATION = "cloudformation"
+    TERRAFORM = "terraform"
+    LIVE = "live"
 
 
 class Effect(StrEnum):
@@ -129,7 +194,8 @@ class Policy:
     """A parsed, validated policy document.
 
     ``name`` is how reports refer to it (a policy name, an ARN, or ``policy[0]``); ``origin`` where it
-    came from (``role.json: $.RoleDetailList[3].RolePolicyList[0]`` or a template logical id).
+    is written (``role.json``, ``("$", "RoleDetailList", 3, "RolePolicyList", 0, "PolicyDocument")``);
+    None when it has no place in an input (a live account's policy).
     """
 
     statements: tuple[Statement, ...]
@@ -137,7 +203,7 @@ class Policy:
     id: str | None = None
     kind: PolicyKind = PolicyKind.IDENTITY
     name: str = ""
-    origin: str = ""
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +217,7 @@ class AttachedPolicy:
     name: str
     arn: str | None
     policy: Policy | None
-    origin: str = ""
+    origin: Origin | None = None
     unknown_reason: str | None = None
     inline: bool = False
 
@@ -172,4 +238,11 @@ class Role:
     # an unresolved !Ref): every verdict on the role becomes unknown, with these reasons.
     unknowns: tuple[str, ...] = ()
     path: str = "/"
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Where the role was read (not part of what the role is, so not compared): the kind of input,
+    # and the place a template or plan defines it.
+    input_type: InputType | None = field(default=None, compare=False)
+    logical_id: str | None = field(default=None, compare=False)  # CloudFormation and SAM
+    # A StackSet's role: the logical id inside the TemplateBody it comes from.
+    template_body_logical_id: str | None = field(default=None, compare=False)
+    address: str | None = field(default=None, compare=False)  # Terraform resource address
+    role_id: str | None = field(default=None, compare=False)  # AWS's RoleId (AROA...), when given

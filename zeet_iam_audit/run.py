@@ -19,22 +19,24 @@ from typing import TYPE_CHECKING, TypeVar
 from zeet_iam_audit import __version__
 from zeet_iam_audit.audit.engine import AuditOptions, Auditor
 from zeet_iam_audit.audit.features import required_actions
-from zeet_iam_audit.audit.findings import report_findings
+from zeet_iam_audit.audit.findings import Finding, Gate, report_findings
 from zeet_iam_audit.audit.report import (
     AuditReport,
     DefaultModeResult,
     ExcessResult,
+    LocationKind,
     RoleReport,
     SkippedItem,
     SourceLocation,
     TrustFinding,
     TrustResult,
+    TrustSeverity,
     TrustStatus,
 )
 from zeet_iam_audit.audit.trust import TrustSettings, role_trusts_account
 from zeet_iam_audit.config import Settings, load_settings, state_placeholders
 from zeet_iam_audit.errors import InputError, UsageError, ZeetIamAuditError
-from zeet_iam_audit.model import Effect, Role
+from zeet_iam_audit.model import Effect, InputType, Origin, Role, Route
 from zeet_iam_audit.waivers import Waiver, apply_waivers, waiver_messages
 
 if TYPE_CHECKING:
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from zeet_iam_audit.rules import RuleSet
     from zeet_iam_audit.sources.live import LiveResult
 
-FAIL_ON_CHOICES = ("missing", "conditional", "unknown", "invalid-policy", "trust", "excess-risky", "excess", "never")
+FAIL_ON_CHOICES = (*(gate.value for gate in Gate), "never")
 # Fail closed: what could not be verified, or a policy AWS would refuse, does not pass by default.
 DEFAULT_FAIL_ON = ("missing", "unknown", "invalid-policy", "trust")
 ACCEPT_UNKNOWN = "missing,invalid-policy,trust"  # the --fail-on that accepts unknown verdicts knowingly
@@ -250,16 +252,17 @@ def _gates(report: AuditReport) -> set[str | None]:
     return gates
 
 
-def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
+def fails(report: AuditReport, fail_on: frozenset[str], findings: Sequence[Finding] | None = None) -> list[str]:
     """Which ``--fail-on`` conditions the report meets, counting only findings no waiver covers.
 
     An expired waiver is a condition of its own (``expired-waiver``), met whatever ``--fail-on`` says
-    unless it is ``never``.
+    unless it is ``never``. ``findings``: the report's, when the caller has them already.
     """
     if "never" in fail_on:
         return []
     if report.waivers:
-        gates = {f.gate for f in report_findings(report) if report.waiver_of(f.fingerprint) is None}
+        listed = findings if findings is not None else report_findings(report)
+        gates: set[str | None] = {f.gate for f in listed if report.waiver_of(f.fingerprint) is None}
         if any(item.unread for item in report.skipped):
             gates.add("unknown")  # not a finding a waiver could cover
     else:
@@ -270,47 +273,45 @@ def fails(report: AuditReport, fail_on: frozenset[str]) -> list[str]:
     return reached
 
 
-def _inner_path(origin: str, source: str) -> str | None:
-    """``"file.yaml: Resources.X"`` → ``"Resources.X"``; None for origins outside the source."""
-    prefix = f"{source}: "
-    return origin[len(prefix) :] if origin.startswith(prefix) else None
-
-
-_LAST_STEP = re.compile(r"(\.[^.\[\]]+|\[[^\]]*\])$")
+def _route_in(origin: Origin | None, source: str) -> Route | None:
+    """The origin's route when it is a place in ``source``; None for anything else (a policy read
+    from another input, a live account, the bundled managed policies)."""
+    if origin is None or origin.route is None or origin.source != source:
+        return None
+    return origin.route
 
 
 def role_locations(role: Role) -> tuple[SourceLocation, ...]:
     """Where the role, its trust policy and its policies are written in its input file."""
     locations: list[SourceLocation] = []
-    trust = _inner_path(role.trust_policy.origin, role.source) if role.trust_policy else None
-    logical_id = role.extra.get("logical_id")
-    address = role.extra.get("address")
-    if logical_id:
-        own: str | None = f"Resources.{logical_id}"
-    elif address:
-        own = address
+    trust = _route_in(role.trust_policy.origin, role.source) if role.trust_policy else None
+    own: Route | None
+    if role.logical_id:
+        own = ("Resources", role.logical_id)
+    elif role.address:
+        own = (role.address,)
     elif trust:
-        own = _LAST_STEP.sub("", trust) or "$"
-    elif role.extra.get("input_type") == "policy":
-        own = "$"
+        own = trust[:-1] or ("$",)  # the object holding the trust policy
+    elif role.input_type is InputType.POLICY:
+        own = ("$",)
     else:
         own = None
     if own is not None:
-        locations.append(SourceLocation("role", role.name, own))
+        locations.append(SourceLocation(LocationKind.ROLE, role.name, own))
     if trust is not None:
-        locations.append(SourceLocation("trust", role.name, trust))
-    attached = [("policy", p) for p in role.policies]
+        locations.append(SourceLocation(LocationKind.TRUST, role.name, trust))
+    attached = [(LocationKind.POLICY, p) for p in role.policies]
     if role.permissions_boundary is not None:
-        attached.append(("boundary", role.permissions_boundary))
+        attached.append((LocationKind.BOUNDARY, role.permissions_boundary))
     seen: set[tuple[str, str]] = set()
     for kind, item in attached:
         if item.policy is None:
             continue
-        path = _inner_path(item.policy.origin, role.source)
+        route = _route_in(item.policy.origin, role.source)
         name = item.policy.name or item.name
-        if path is not None and (kind, name) not in seen:
+        if route is not None and (kind, name) not in seen:
             seen.add((kind, name))
-            locations.append(SourceLocation(kind, name, path))
+            locations.append(SourceLocation(kind, name, route))
     return tuple(locations)
 
 
@@ -411,7 +412,9 @@ def _audit_or_pass_over(role: Role, auditor: Auditor, zeet_only: bool) -> RoleRe
         name=role.name,
         arn=role.arn,
         source=role.source,
-        trust=TrustResult(TrustStatus.FAIL, (TrustFinding("not-a-zeet-role", "info", f"not a Zeet role: {reason}"),)),
+        trust=TrustResult(
+            TrustStatus.FAIL, (TrustFinding("not-a-zeet-role", TrustSeverity.INFO, f"not a Zeet role: {reason}"),)
+        ),
         features=(),
         excess=ExcessResult(total=0, services=(), risky=(), analysed=False),
         default_mode=DefaultModeResult(administrator="unknown", mode=options.mode, plan=options.plan),
@@ -426,11 +429,15 @@ def _relative(origin: str, cwd: Path) -> str:
         return origin
 
 
-def with_waivers(report: AuditReport, waivers: Sequence[Waiver], today: datetime.date) -> AuditReport:
-    """The report with what each waiver did on ``today`` (pure: the caller gives the date)."""
+def with_waivers(
+    report: AuditReport, waivers: Sequence[Waiver], today: datetime.date, findings: Sequence[Finding] | None = None
+) -> AuditReport:
+    """The report with what each waiver did on ``today`` (pure: the caller gives the date);
+    ``findings``: the report's, when the caller has them already."""
     if not waivers:
         return report
-    return replace(report, waivers=apply_waivers(report_findings(report), waivers, today))
+    listed = findings if findings is not None else report_findings(report)
+    return replace(report, waivers=apply_waivers(listed, waivers, today))
 
 
 def summarise(report: AuditReport, reached: Sequence[str]) -> str:
@@ -600,8 +607,10 @@ def run_audit(
     )
     if live_result is not None and args.simulate:
         report = _with_simulation(report, rules, options, live_result)
-    report = with_waivers(report, waivers, today or datetime.date.today())
-    reached = fails(report, fail_on)
+    # The findings, computed once for the waivers and the gate (they depend on the roles only).
+    findings = report_findings(report) if waivers else None
+    report = with_waivers(report, waivers, today or datetime.date.today(), findings)
+    reached = fails(report, fail_on, findings)
     messages = [*waiver_messages(report.waivers), *unverified_messages(report, reached)]
     return AuditRun(
         report=report,

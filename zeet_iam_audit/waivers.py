@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from zeet_iam_audit.audit.findings import CHECK_IDS, Finding, report_findings
-from zeet_iam_audit.audit.report import AuditReport, WaiverNote
+from zeet_iam_audit.audit.report import AuditReport, WaiverNote, WaiverStatus
 from zeet_iam_audit.errors import UsageError
 
 SELECTOR_KEYS = ("check", "role", "feature", "action")
@@ -141,11 +141,11 @@ def apply_waivers(
     for waiver in waivers:
         matched = tuple(dict.fromkeys(f.fingerprint for f in findings if waiver.matches(f)))
         if waiver.expired(today):
-            status = "expired"
+            status = WaiverStatus.EXPIRED
         elif matched:
-            status = "applied"
+            status = WaiverStatus.APPLIED
         else:
-            status = "unmatched"
+            status = WaiverStatus.UNMATCHED
         notes.append(
             WaiverNote(
                 label=waiver.label,

@@ -47,7 +47,7 @@ def test_allow_all_with_deny_iam_is_missing_in_default_mode(
     assert feature.status is FeatureStatus.MISSING
     [group] = feature.missing
     assert (group.display, group.actions, group.layer) == ("Account Administrator", ("iam:*",), "explicit deny")
-    assert group.statements == ("identity-based policy 'inline' Statement[1] (Sid \"NoIam\")",)
+    assert tuple(map(str, group.statements)) == ("identity-based policy 'inline' Statement[1] (Sid \"NoIam\")",)
     assert feature.required == 2  # the trust and the administrator
 
 

@@ -57,7 +57,7 @@ def test_explicit_deny_on_sqs_names_the_statement(rules: RuleSet, catalog: Catal
     result = _feature(rules, catalog, role)
     (group,) = result.missing
     assert group.layer == "explicit deny"
-    assert 'Sid "NoQueues"' in group.statements[0]
+    assert 'Sid "NoQueues"' in str(group.statements[0])
 
 
 def test_conditional_deny_makes_the_feature_conditional_not_missing(rules: RuleSet, catalog: Catalog) -> None:

@@ -3,14 +3,18 @@ not know, fixes, and words for people."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tests.audit.support import make_role, statement
 from zeet_iam_audit.audit.engine import AuditOptions, audit_role
 from zeet_iam_audit.audit.findings import role_findings
+from zeet_iam_audit.audit.report import TrustStatementRef
 from zeet_iam_audit.audit.trust import TrustSettings
 from zeet_iam_audit.catalog import load_catalog
-from zeet_iam_audit.model import Unresolved
+from zeet_iam_audit.model import PolicyKind, Unresolved
+from zeet_iam_audit.policy.parse import parse_policy
+from zeet_iam_audit.policy.results import StatementRef
 from zeet_iam_audit.rules import load_rules
 from zeet_iam_audit.sources import load_file
 
@@ -133,3 +137,46 @@ def test_cloudwatch_events_and_cloudwatch_metrics_are_told_apart() -> None:
     assert labels["events"] == "CloudWatch (events)"
     assert labels["sqs"] == "SQS"
     assert "CloudWatch (events) (" in feature.short_summary()
+
+
+def test_findings_carry_the_statement_behind_them_as_a_value() -> None:
+    path = ROOT / "fixtures/gaad/zeet-account.json"
+    (role,) = [r for r in load_file(path).roles if r.name == "zeet-restricted"]
+    findings = role_findings(audit_role(role, RULES, CATALOG, OPTIONS))
+    denied = next(f for f in findings if f.check == "missing-permission" and f.subject == "sqs:CreateQueue")
+    assert isinstance(denied.ref, StatementRef)
+    assert denied.statement == str(denied.ref)  # the words reports show are the value's
+    assert denied.ref.sid == "DenyQueues"
+    assert denied.ref.source == str(path)
+    assert denied.ref.route is not None
+    assert denied.ref.route[-2:] == ("Statement", denied.ref.index)
+    plain = next(f for f in findings if f.check == "missing-permission" and not f.subject.startswith("sqs:"))
+    assert plain.ref is None  # nothing allows it: no statement to point at
+
+
+def test_a_trust_finding_names_its_statement_by_index() -> None:
+    trust_policy = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
+                {
+                    "Sid": "Zeet",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                    "Action": "sts:AssumeRole",
+                },
+            ],
+        },
+        kind=PolicyKind.TRUST,
+    )
+    role = replace(make_role(statement("*")), trust_policy=trust_policy)
+    report = audit_role(role, RULES, CATALOG, OPTIONS)
+    trust = [f for f in role_findings(report) if f.check == "trust-policy" and f.ref is not None]
+    refs = [f.ref for f in trust if isinstance(f.ref, TrustStatementRef)]
+    assert trust
+    assert len(refs) == len(trust)
+    for finding, ref in zip(trust, refs, strict=True):
+        assert finding.statement == str(ref)
+        assert finding.statement.startswith(f"Statement[{ref.index}]")
+    assert any(ref.index == 1 and ref.sid == "Zeet" for ref in refs)  # the other statement trusts a service

@@ -135,7 +135,7 @@ def test_an_unknown_action_names_the_nearest_known_one(action: str, nearest: str
     role = make_role(statement(["sqs:SendMessage", action], "arn:aws:sqs:*:*:zeet-*"))
     (found,) = unknown_actions(role, CATALOG)
     assert found.action == action
-    assert found.statement == "identity-based policy 'inline' Statement[0]"
+    assert str(found.statement) == "identity-based policy 'inline' Statement[0]"
     assert found.suggestion == nearest
     if nearest is not None:
         assert nearest_action(action, CATALOG) == nearest
@@ -152,7 +152,7 @@ def test_not_action_and_the_boundary_are_checked_too() -> None:
     role = make_role(
         {"Effect": "Allow", "NotAction": "iam:CreateUsr", "Resource": "*"}, boundary=[statement("sqs:RecieveMessage")]
     )
-    found = {(u.action, u.statement, u.suggestion) for u in unknown_actions(role, CATALOG)}
+    found = {(u.action, str(u.statement), u.suggestion) for u in unknown_actions(role, CATALOG)}
     assert found == {
         ("iam:CreateUsr", "identity-based policy 'inline' Statement[0]", "iam:CreateUser"),
         ("sqs:RecieveMessage", "permissions boundary 'Boundary' Statement[0]", "sqs:ReceiveMessage"),

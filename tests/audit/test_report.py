@@ -15,6 +15,7 @@ from zeet_iam_audit.audit.report import (
     FeatureStatus,
     InvalidDocument,
     MissingGroup,
+    MissingLayer,
     OpenAction,
     ProposedStatement,
     RoleReport,
@@ -23,6 +24,7 @@ from zeet_iam_audit.audit.report import (
     TrustStatus,
     UnknownGroup,
     WaiverNote,
+    WaiverStatus,
     decision_text,
     service_label,
     unknown_groups,
@@ -103,8 +105,10 @@ def test_condition_text(keys: tuple[str, ...], gates: tuple[str, ...], text: str
     assert action.condition_text() == text
 
 
-SQS_MISSING = MissingGroup("sqs", "SQS", ("sqs:CreateQueue", "sqs:DeleteQueue"), "no allow", NO_ALLOW)
-EVENTS_DENIED = MissingGroup("events", "CloudWatch", ("events:PutRule",), "explicit deny", "explicitly denied")
+SQS_MISSING = MissingGroup("sqs", "SQS", ("sqs:CreateQueue", "sqs:DeleteQueue"), MissingLayer.NO_ALLOW, NO_ALLOW)
+EVENTS_DENIED = MissingGroup(
+    "events", "CloudWatch", ("events:PutRule",), MissingLayer.EXPLICIT_DENY, "explicitly denied"
+)
 
 
 @pytest.mark.parametrize(
@@ -251,8 +255,10 @@ def test_skipped_items_say_unread_only_when_unread() -> None:
 
 
 def test_only_an_applied_waiver_waives() -> None:
-    applied = WaiverNote("waivers[0] (check=missing-permission)", "accepted", "applied", fingerprints=("abc123",))
-    expired = WaiverNote("waivers[1]", "old", "expired", expires="2020-01-01", fingerprints=("def456",))
+    applied = WaiverNote(
+        "waivers[0] (check=missing-permission)", "accepted", WaiverStatus.APPLIED, fingerprints=("abc123",)
+    )
+    expired = WaiverNote("waivers[1]", "old", WaiverStatus.EXPIRED, expires="2020-01-01", fingerprints=("def456",))
     report = AuditReport("0.1.0", (), waivers=(applied, expired))
     assert report.waiver_of("abc123") is applied
     assert report.waiver_of("def456") is None

@@ -21,12 +21,14 @@ from zeet_iam_audit.audit.report import (
     FeatureStatus,
     Fix,
     MissingGroup,
+    MissingLayer,
     OpenAction,
     ProposedStatement,
     RoleReport,
     SkippedItem,
     TrustFinding,
     TrustResult,
+    TrustSeverity,
     TrustStatus,
 )
 from zeet_iam_audit.cli import main
@@ -39,6 +41,8 @@ from zeet_iam_audit.formats.json_format import (
     render_pieces,
     render_role,
 )
+from zeet_iam_audit.model import Effect
+from zeet_iam_audit.policy.results import Layer, StatementRef
 
 _COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -46,7 +50,7 @@ SQS = MissingGroup(
     service="sqs",
     display="SQS",
     actions=("sqs:CreateQueue", "sqs:DeleteQueue"),
-    layer="no allow",
+    layer=MissingLayer.NO_ALLOW,
     reason="no identity-based policy allows them",
     fix=Fix(
         "add this statement to an identity-based policy of the role",
@@ -57,9 +61,9 @@ DENIED = MissingGroup(
     service="events",
     display="CloudWatch",
     actions=("events:PutRule",),
-    layer="explicit deny",
+    layer=MissingLayer.EXPLICIT_DENY,
     reason="an explicit Deny blocks them",
-    statements=("identity-based policy 'Guard' Statement[0]",),
+    statements=(StatementRef(Layer.IDENTITY, "Guard", 0, None, Effect.DENY),),
     fix=Fix("remove or narrow the Deny"),
 )
 # Values whose text holds what the renderer splices at: its markers must be found in the keys only.
@@ -67,7 +71,7 @@ TRICKY = MissingGroup(
     service="s3",
     display='S3 "features":[] "missing":[]',
     actions=("s3:GetObject",),
-    layer="no allow",
+    layer=MissingLayer.NO_ALLOW,
     reason='quotes " and \\ and é',
 )
 
@@ -96,7 +100,7 @@ def _role(name: str, features: tuple[FeatureResult, ...]) -> RoleReport:
         arn=f"arn:aws:iam::111122223333:role/{name}",
         source="gaad.json",
         trust=TrustResult(
-            TrustStatus.OK, (TrustFinding("external-id", "ok", "the trust policy requires the ExternalId"),)
+            TrustStatus.OK, (TrustFinding("external-id", TrustSeverity.OK, "the trust policy requires the ExternalId"),)
         ),
         features=features,
         excess=ExcessResult(total=4, services=(IAM_EXCESS, ODD_EXCESS), risky=()),

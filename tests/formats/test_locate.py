@@ -1,4 +1,4 @@
-"""Paths and statements → lines, for JSON and YAML inputs (formats/locate.py)."""
+"""Paths, routes and statements → lines, for JSON and YAML inputs (formats/locate.py)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zeet_iam_audit.audit.findings import Finding
+from zeet_iam_audit.audit.findings import Finding, FindingLevel
 from zeet_iam_audit.audit.report import (
     DefaultModeResult,
     ExcessResult,
+    LocationKind,
     RoleReport,
     SourceLocation,
     TrustResult,
+    TrustStatementRef,
     TrustStatus,
 )
 from zeet_iam_audit.formats.locate import (
-    StatementTarget,
     finding_line,
     index_source,
     parse_path,
     relative_path,
-    statement_target,
 )
+from zeet_iam_audit.model import Effect, Origin
+from zeet_iam_audit.policy.results import Layer, StatementRef
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,41 +153,6 @@ def test_parse_path(path: str, steps: list[str | int] | None) -> None:
     assert parse_path(path) == steps
 
 
-@pytest.mark.parametrize(
-    ("text", "trust", "target"),
-    [
-        pytest.param(
-            "identity-based policy 'DenyQueues' Statement[0] (Sid \"DenyQueues\")",
-            False,
-            StatementTarget("policy", "DenyQueues", 0),
-            id="identity",
-        ),
-        pytest.param(
-            "an Allow covers only part of arn:aws:s3:::*: identity-based policy 'Zeet' Statement[1]",
-            False,
-            StatementTarget("policy", "Zeet", 1),
-            id="inside-a-reason",
-        ),
-        pytest.param(
-            'permissions boundary "it\'s" Statement[3]',
-            False,
-            StatementTarget("boundary", "it's", 3),
-            id="boundary-double-quoted",
-        ),
-        pytest.param(
-            'ZeetContainerManagement Statement[3] (Sid "ClusterIam")',
-            False,
-            StatementTarget("policy", "ZeetContainerManagement", 3),
-            id="bare-name",
-        ),
-        pytest.param('Statement[2] (Sid "Zeet")', True, StatementTarget("trust", None, 2), id="trust"),
-        pytest.param("unresolved value Fn::Sub 'x'", False, None, id="none"),
-    ],
-)
-def test_statement_targets(text: str, trust: bool, target: StatementTarget | None) -> None:
-    assert statement_target(text, trust=trust) == target
-
-
 def _role(locations: tuple[SourceLocation, ...]) -> RoleReport:
     return RoleReport(
         name="zeet",
@@ -199,10 +166,10 @@ def _role(locations: tuple[SourceLocation, ...]) -> RoleReport:
     )
 
 
-def _finding(check: str, statement: str | None) -> Finding:
+def _finding(check: str, ref: StatementRef | TrustStatementRef | None) -> Finding:
     return Finding(
         check=check,
-        level="error",
+        level=FindingLevel.ERROR,
         gate=None,
         role="zeet",
         feature=None,
@@ -210,34 +177,77 @@ def _finding(check: str, statement: str | None) -> Finding:
         message="m",
         headline="m",
         group="g",
-        statement=statement,
+        statement=str(ref) if ref is not None else None,
         fingerprint="f",
+        ref=ref,
     )
 
 
+MONITORING = ("Resources", "ZeetRole", "Properties", "Policies", 0, "PolicyDocument")
+
+
+def _ref(policy: str, index: int, origin: Origin | None) -> StatementRef:
+    return StatementRef(Layer.IDENTITY, policy, index, None, Effect.ALLOW, origin)
+
+
 @pytest.mark.parametrize(
-    ("check", "statement", "line"),
+    ("check", "ref", "line"),
     [
-        pytest.param("missing-permission", "identity-based policy 'Monitoring' Statement[0]", 15, id="statement"),
+        pytest.param("missing-permission", _ref("Monitoring", 0, Origin("t.yaml", MONITORING)), 15, id="statement"),
         pytest.param("missing-permission", None, 2, id="no-statement-role"),
         pytest.param(
-            "missing-permission", "identity-based policy 'Elsewhere' Statement[0]", 2, id="unknown-policy-role"
+            "missing-permission",
+            _ref("Monitoring", 0, Origin("other.yaml", MONITORING)),
+            2,
+            id="statement-in-another-file-role",
         ),
-        pytest.param("trust-policy", "Statement[1]", 10, id="trust-statement"),
+        pytest.param("missing-permission", _ref("Monitoring", 0, Origin("live: x", None)), 2, id="live-role"),
+        pytest.param("missing-permission", _ref("Monitoring", 0, None), 2, id="no-origin-role"),
+        pytest.param("trust-policy", TrustStatementRef(1), 10, id="trust-statement"),
         pytest.param("trust-policy", None, 6, id="trust-document"),
+        pytest.param("missing-permission", TrustStatementRef(0), 8, id="cloud-connection-trust-statement"),
     ],
 )
-def test_finding_lines(check: str, statement: str | None, line: int) -> None:
+def test_finding_lines(check: str, ref: StatementRef | TrustStatementRef | None, line: int) -> None:
     index = index_source(YAML_TEXT)
     assert index is not None
     role = _role(
         (
-            SourceLocation("role", "zeet", "Resources.ZeetRole"),
-            SourceLocation("trust", "zeet", "Resources.ZeetRole.Properties.AssumeRolePolicyDocument"),
-            SourceLocation("policy", "Monitoring", "Resources.ZeetRole.Properties.Policies[0].PolicyDocument"),
+            SourceLocation(LocationKind.ROLE, "zeet", ("Resources", "ZeetRole")),
+            SourceLocation(
+                LocationKind.TRUST, "zeet", ("Resources", "ZeetRole", "Properties", "AssumeRolePolicyDocument")
+            ),
+            SourceLocation(LocationKind.POLICY, "Monitoring", MONITORING),
         )
     )
-    assert finding_line(index, role, _finding(check, statement)) == line
+    assert finding_line(index, role, _finding(check, ref)) == line
+
+
+@pytest.mark.parametrize(
+    ("route", "line"),
+    [
+        pytest.param(("$",), 1, id="root"),
+        pytest.param((), 1, id="empty"),
+        pytest.param(("$", "RoleDetailList", 1, "RolePolicyList", 0, "PolicyDocument", "Statement", 0), 13, id="gaad"),
+        pytest.param(("$", "odd key", "x", 4), 21, id="odd-key"),
+        pytest.param(("$", "Nothing"), None, id="nothing-found"),
+    ],
+)
+def test_routes_to_lines(route: tuple[str | int, ...], line: int | None) -> None:
+    index = index_source(JSON_TEXT)
+    assert index is not None
+    assert index.line_at(route) == line
+
+
+def test_terraform_routes_start_at_the_resource_address() -> None:
+    plan = {"resource_changes": [{"address": "aws_iam_role_policy.monitoring"}, {"address": "aws_iam_role.zeet"}]}
+    text = json.dumps(plan, indent=2)
+    index = index_source(text)
+    assert index is not None
+    line = index.line_at(("aws_iam_role_policy.monitoring", "policy", "Statement", 0))
+    assert line is not None
+    assert '"aws_iam_role_policy.monitoring"' in text.splitlines()[line]
+    assert index.line_at(("aws_iam_role.other", "policy")) is None
 
 
 def test_a_role_without_locations_has_no_line() -> None:

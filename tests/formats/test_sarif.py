@@ -15,6 +15,7 @@ import pytest
 
 from tests.formats.conftest import ROOT, ZEET, CliResult
 from zeet_iam_audit.audit.findings import CHECK_IDS, CHECKS, FINGERPRINT_VERSION
+from zeet_iam_audit.audit.report import TrustSeverity
 
 CFN = "fixtures/cloudformation/zeet-role.yaml"
 GAAD = "fixtures/gaad/zeet-account.json"
@@ -161,7 +162,7 @@ def test_a_live_role_has_logical_locations_only() -> None:
         name="zeet",
         arn="arn:aws:iam::123456789012:role/zeet",
         source="live account 123456789012",
-        trust=TrustResult(TrustStatus.FAIL, (TrustFinding("zeet-cannot-assume", "fail", "no"),)),
+        trust=TrustResult(TrustStatus.FAIL, (TrustFinding("zeet-cannot-assume", TrustSeverity.FAIL, "no"),)),
         features=(),
         excess=ExcessResult(0, (), ()),
         default_mode=DefaultModeResult("implicit_deny", "fine-grained", None),
@@ -363,3 +364,49 @@ def test_results_are_capped_most_severe_first(
     notice = run["invocations"][0]["toolExecutionNotifications"][0]
     assert notice["level"] == "warning"
     assert f"{len(levels) - 3} of {len(levels)} results left out" in notice["message"]["text"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param('Zeet\'s "queues"', id="both-quotes"),
+        pytest.param("x' Statement[3]", id="looks-like-a-statement"),
+        pytest.param('Statement[0] (Sid "Everything")', id="looks-like-a-trust-statement"),
+    ],
+)
+def test_a_statement_is_located_whatever_its_policy_is_called(
+    run_cli: Callable[..., CliResult], tmp_path: Path, name: str
+) -> None:
+    def inline(policy_name: str, *statements: dict[str, Any]) -> dict[str, Any]:
+        return {"PolicyName": policy_name, "PolicyDocument": {"Version": "2012-10-17", "Statement": list(statements)}}
+
+    trust = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "zeet-ext-5f2c9a7e"}},
+    }
+    role = {
+        "RoleName": "zeet",
+        "Arn": "arn:aws:iam::123456789012:role/zeet",
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
+        "RolePolicyList": [
+            # Named like the statement below, so a name read back from the text would pick it.
+            inline("Zeet", {"Effect": "Allow", "Action": "*", "Resource": "*"}),
+            inline(
+                name,
+                {"Sid": "Reads", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                {"Sid": "DenyQueues", "Effect": "Deny", "Action": "sqs:*", "Resource": "*"},
+            ),
+        ],
+        "AttachedManagedPolicies": [],
+    }
+    text = json.dumps({"RoleDetailList": [role], "Policies": []}, indent=2)
+    (tmp_path / "account.json").write_text(text, encoding="utf-8")
+    results = _sarif(run_cli, "--file", "account.json", *ZEET, cwd=tmp_path)["runs"][0]["results"]
+    denied = next(r for r in results if r["properties"]["subject"] == "sqs:CreateQueue")
+    assert denied["message"]["text"]  # the report still names the statement in words
+    start = denied["locations"][0]["physicalLocation"]["region"]["startLine"]
+    lines = text.splitlines()
+    assert lines[start - 1].strip() == "{"
+    assert lines[start].strip() == '"Sid": "DenyQueues",'  # the Deny statement itself

@@ -106,13 +106,13 @@ def inject_error(
 
 
 def _no_origin(policy: Policy | None) -> Policy | None:
-    return None if policy is None else replace(policy, origin="")
+    return None if policy is None else replace(policy, origin=None)
 
 
 def _attachment_without_origin(attached: AttachedPolicy | None) -> AttachedPolicy | None:
     if attached is None:
         return None
-    return replace(attached, origin="", policy=_no_origin(attached.policy))
+    return replace(attached, origin=None, policy=_no_origin(attached.policy))
 
 
 def without_origins(role: Role) -> Role:

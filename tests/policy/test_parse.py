@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from zeet_iam_audit import Policy, PolicyError, PolicyKind, Unresolved, parse_policy
-from zeet_iam_audit.model import Condition, Effect, Principal
+from zeet_iam_audit.model import Condition, Effect, Origin, Principal
 from zeet_iam_audit.policy.parse import InvalidPolicy, validate_policy
 
 from .support import allow, policy
@@ -498,9 +498,9 @@ def test_empty_statement_list_is_a_policy_that_grants_nothing() -> None:
 
 def test_name_origin_and_id_are_kept() -> None:
     parsed = parse_policy(
-        {**policy(allow("s3:*")), "Id": "zeet"}, name="ZeetS3", origin="role.json: $.RolePolicyList[0]"
+        {**policy(allow("s3:*")), "Id": "zeet"}, name="ZeetS3", origin=Origin("role.json", ("$", "RolePolicyList", 0))
     )
-    assert (parsed.name, parsed.origin, parsed.id) == ("ZeetS3", "role.json: $.RolePolicyList[0]", "zeet")
+    assert (parsed.name, str(parsed.origin), parsed.id) == ("ZeetS3", "role.json: $.RolePolicyList[0]", "zeet")
 
 
 def test_parsed_policy_passes_through() -> None:

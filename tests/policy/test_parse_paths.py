@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from zeet_iam_audit.errors import PolicyError, ZeetIamAuditError
-from zeet_iam_audit.model import Policy, PolicyKind, Unresolved
+from zeet_iam_audit.model import Origin, Policy, PolicyKind, Unresolved
 from zeet_iam_audit.policy import parse
 from zeet_iam_audit.sources import load_file
 from zeet_iam_audit.sources.managed import _policies as shipped_managed_policies
@@ -61,7 +61,7 @@ def typed(value: Any) -> Any:
 def outcome(read: Any, document: Any, kind: PolicyKind) -> Any:
     """What ``read`` makes of ``document``: the typed policy, or the error's path and problem."""
     try:
-        policy = read(document, kind=kind, name="n", origin="o")
+        policy = read(document, kind=kind, name="n", origin=None)
     except PolicyError as error:
         return "error", error.path, error.problem
     return "policy", typed(policy)
@@ -71,7 +71,7 @@ def assert_paths_agree(document: Any, kind: PolicyKind) -> bool:
     """Check the two paths on one decoded document; True when the plain path read it."""
     before = typed_tree(document)
     careful = outcome(parse._careful_policy, document, kind)
-    plain = parse._plain_policy(document, kind=kind, name="n", origin="o")
+    plain = parse._plain_policy(document, kind=kind, name="n", origin=None)
     if plain is not None:
         assert careful == ("policy", typed(plain))
     if not isinstance(document, str):  # a string would be decoded as JSON text first
@@ -148,7 +148,7 @@ def test_policies_in_input_files_read_the_same_both_ways(path: Path, monkeypatch
     # What the sources hand the parser, template values they could not resolve included.
     plain_policy = parse._plain_policy
 
-    def recording(raw: Any, *, kind: PolicyKind, name: str, origin: str) -> Policy | None:
+    def recording(raw: Any, *, kind: PolicyKind, name: str, origin: Origin | None) -> Policy | None:
         documents.append((copy.deepcopy(raw), kind))
         return plain_policy(raw, kind=kind, name=name, origin=origin)
 
@@ -167,7 +167,7 @@ def test_unresolved_values_from_a_template_reach_the_parser(monkeypatch: pytest.
     seen: list[Any] = []
     plain_policy = parse._plain_policy
 
-    def recording(raw: Any, *, kind: PolicyKind, name: str, origin: str) -> Policy | None:
+    def recording(raw: Any, *, kind: PolicyKind, name: str, origin: Origin | None) -> Policy | None:
         seen.append(raw)
         return plain_policy(raw, kind=kind, name=name, origin=origin)
 

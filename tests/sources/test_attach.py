@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from zeet_iam_audit.model import AttachedPolicy, InvalidPolicy, Policy, PolicyKind, Unresolved
+from zeet_iam_audit.model import AttachedPolicy, InvalidPolicy, Origin, Policy, PolicyKind, Route, Unresolved
 from zeet_iam_audit.sources.attach import (
     attach_document,
     find_unresolved,
@@ -19,7 +19,8 @@ from zeet_iam_audit.sources.attach import (
 from zeet_iam_audit.sources.shape import Locator
 
 TEMPLATE = Locator("zeet-role.yaml")
-PATH = "Resources.ZeetRole.Properties.Policies[0].PolicyDocument"
+ROUTE: Route = ("Resources", "ZeetRole", "Properties", "Policies", 0, "PolicyDocument")
+PATH = "Resources.ZeetRole.Properties.Policies[0].PolicyDocument"  # the route as messages write it
 BUCKET_PARAMETER = Unresolved("Ref StateBucket (a parameter without a default; pass --parameter StateBucket=VALUE)")
 STATEMENT: dict[str, Any] = {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:FilterLogEvents"], "Resource": "*"}
 DOCUMENT = {"Version": "2012-10-17", "Statement": [STATEMENT]}
@@ -58,10 +59,11 @@ def test_find_unresolved(value: Any, found: Unresolved | None) -> None:
 
 
 def test_a_document_that_parses_is_a_policy_with_its_origin() -> None:
-    policy = read_policy(DOCUMENT, locator=TEMPLATE, path=PATH, name="ZeetMonitoring")
+    policy = read_policy(DOCUMENT, locator=TEMPLATE, route=ROUTE, name="ZeetMonitoring")
     assert isinstance(policy, Policy)
     assert policy.name == "ZeetMonitoring"
-    assert policy.origin == f"zeet-role.yaml: {PATH}"
+    assert policy.origin == Origin("zeet-role.yaml", ROUTE)
+    assert str(policy.origin) == f"zeet-role.yaml: {PATH}"
     assert [statement.sid for statement in policy.statements] == ["Logs"]
 
 
@@ -82,11 +84,11 @@ def test_a_document_that_parses_is_a_policy_with_its_origin() -> None:
     ],
 )
 def test_an_unresolved_document_says_what_could_not_be_resolved(document: Any, reason: str) -> None:
-    assert read_policy(document, locator=TEMPLATE, path=PATH, name="ZeetMonitoring") == reason
+    assert read_policy(document, locator=TEMPLATE, route=ROUTE, name="ZeetMonitoring") == reason
 
 
 def test_a_document_aws_would_refuse_is_an_invalid_policy_naming_the_place() -> None:
-    result = read_policy(_with_statement(Effect="Maybe"), locator=TEMPLATE, path=PATH, name="ZeetMonitoring")
+    result = read_policy(_with_statement(Effect="Maybe"), locator=TEMPLATE, route=ROUTE, name="ZeetMonitoring")
     assert isinstance(result, InvalidPolicy)
     assert (result.file, result.path, result.policy) == (
         "zeet-role.yaml",
@@ -101,7 +103,7 @@ def test_a_document_nested_past_the_recursion_limit_is_invalid_not_a_crash() -> 
     deep: Any = "s3:GetObject"
     for _ in range(5000):
         deep = [deep]
-    result = read_policy(_with_statement(Action=deep), locator=TEMPLATE, path=PATH, name="Deep")
+    result = read_policy(_with_statement(Action=deep), locator=TEMPLATE, route=ROUTE, name="Deep")
     assert isinstance(result, str)
     assert not isinstance(result, Policy)
     assert result.startswith(f"zeet-role.yaml: {PATH}")
@@ -111,24 +113,24 @@ def test_attach_document_keeps_the_attachment_fields_either_way() -> None:
     good = attach_document(
         DOCUMENT,
         locator=TEMPLATE,
-        path=PATH,
+        route=ROUTE,
         name="ZeetMonitoring",
         inline=True,
-        attachment_path="Resources.ZeetRole.Properties.Policies[0]",
+        attachment_route=ROUTE[:-1],
     )
     assert (good.name, good.arn, good.inline, good.unknown_reason) == ("ZeetMonitoring", None, True, None)
-    assert good.origin == "zeet-role.yaml: Resources.ZeetRole.Properties.Policies[0]"
+    assert good.origin == Origin("zeet-role.yaml", ("Resources", "ZeetRole", "Properties", "Policies", 0))
     assert good.policy is not None
     bad = attach_document(
         _with_statement(Effect="Maybe"),
         locator=Locator("gaad.json"),
-        path="$.Policies[4].PolicyVersionList[0].Document",
+        route=("$", "Policies", 4, "PolicyVersionList", 0, "Document"),
         name="ZeetSecrets",
         arn="arn:aws:iam::123456789012:policy/ZeetSecrets",
     )
     assert bad.policy is None
     assert isinstance(bad.unknown_reason, InvalidPolicy)
-    assert bad.origin == "gaad.json: $.Policies[4].PolicyVersionList[0].Document"
+    assert str(bad.origin) == "gaad.json: $.Policies[4].PolicyVersionList[0].Document"
     assert bad.arn == "arn:aws:iam::123456789012:policy/ZeetSecrets"
 
 
@@ -136,13 +138,13 @@ def test_unknown_attachment() -> None:
     assert unknown_attachment(
         name="ReadOnlyAccess",
         arn="arn:aws:iam::aws:policy/ReadOnlyAccess",
-        origin="role.json: $.AttachedPolicies[0]",
+        origin=Origin("role.json", ("$", "AttachedPolicies", 0)),
         reason="the file does not include the managed policy's document",
     ) == AttachedPolicy(
         name="ReadOnlyAccess",
         arn="arn:aws:iam::aws:policy/ReadOnlyAccess",
         policy=None,
-        origin="role.json: $.AttachedPolicies[0]",
+        origin=Origin("role.json", ("$", "AttachedPolicies", 0)),
         unknown_reason="the file does not include the managed policy's document",
     )
 
@@ -167,7 +169,7 @@ def test_unknown_attachment() -> None:
 )
 def test_read_trust(document: Any, policy: bool, reason: str | None) -> None:
     found, why = read_trust(
-        document, locator=Locator("role.json"), path="$.Role.AssumeRolePolicyDocument", name="trust"
+        document, locator=Locator("role.json"), route=("$", "Role", "AssumeRolePolicyDocument"), name="trust"
     )
     assert (found is not None) is policy
     if policy:

@@ -37,7 +37,7 @@ def test_zeet_role_template() -> None:
     assert result.skipped == ()
     (role,) = result.roles
     assert role.name == "zeet-cloud-connection"
-    assert role.extra["logical_id"] == "ZeetRole"
+    assert role.logical_id == "ZeetRole"
     # The account is the one the stack is deployed to: symbolic until given.
     assert role.arn == f"arn:aws:iam::{OWN_ACCOUNT}:role/zeet-cloud-connection"
     assert role.max_session_duration == 3600
@@ -56,15 +56,17 @@ def test_zeet_role_template() -> None:
 
 def test_origins_are_template_paths() -> None:
     role = _role(YAML)
-    assert role.policies[1].origin == f"{YAML}: Resources.ZeetRole.Properties.Policies[1]"
-    assert _policy(role.policies[1]).origin == (f"{YAML}: Resources.ZeetRole.Properties.Policies[1].PolicyDocument")
-    assert role.policies[2].origin == f"{YAML}: Resources.ZeetRole.Properties.ManagedPolicyArns[0]"
-    assert _policy(role.policies[2]).origin == (
+    assert str(role.policies[1].origin) == f"{YAML}: Resources.ZeetRole.Properties.Policies[1]"
+    assert str(_policy(role.policies[1]).origin) == (
+        f"{YAML}: Resources.ZeetRole.Properties.Policies[1].PolicyDocument"
+    )
+    assert str(role.policies[2].origin) == f"{YAML}: Resources.ZeetRole.Properties.ManagedPolicyArns[0]"
+    assert str(_policy(role.policies[2]).origin) == (
         f"{YAML}: Resources.ZeetContainerManagementPolicy.Properties.PolicyDocument"
     )
-    assert role.policies[5].origin == f"{YAML}: Resources.ZeetSecretsPolicy"
+    assert str(role.policies[5].origin) == f"{YAML}: Resources.ZeetSecretsPolicy"
     assert role.trust_policy is not None
-    assert role.trust_policy.origin == f"{YAML}: Resources.ZeetRole.Properties.AssumeRolePolicyDocument"
+    assert str(role.trust_policy.origin) == f"{YAML}: Resources.ZeetRole.Properties.AssumeRolePolicyDocument"
 
 
 def test_parameters_and_pseudo_parameters_are_resolved() -> None:
@@ -98,7 +100,7 @@ def test_condition_false_removes_the_policy_and_reports_it() -> None:
     (role,) = result.roles
     assert "ZeetServerlessDeploy" not in [p.name for p in role.policies]
     # Positions stay those of the written list (the NoValue item is dropped, not renumbered).
-    assert role.policies[3].origin == f"{YAML}: Resources.ZeetRole.Properties.ManagedPolicyArns[2]"
+    assert str(role.policies[3].origin) == f"{YAML}: Resources.ZeetRole.Properties.ManagedPolicyArns[2]"
     (skipped,) = result.skipped
     assert skipped.name == "ZeetServerlessPolicy"
     assert "condition ServerlessEnabled is false" in skipped.reason
@@ -108,7 +110,7 @@ def _comparable(role: Role) -> Any:
     """A role without where it came from, to compare templates written two ways."""
 
     def policy(p: Policy | None) -> Any:
-        return None if p is None else dataclasses.replace(p, origin="")
+        return None if p is None else dataclasses.replace(p, origin=None)
 
     return (
         role.name,
@@ -197,7 +199,7 @@ def test_managed_policy_attached_through_its_roles_property(write_file: WriteFil
     (role,) = load_file(path).roles
     assert role.name == "R"
     (attached,) = role.policies
-    assert (attached.name, attached.inline, attached.origin) == ("P", False, f"{path}: Resources.P")
+    assert (attached.name, attached.inline, str(attached.origin)) == ("P", False, f"{path}: Resources.P")
     assert attached.policy is not None
 
 
@@ -344,11 +346,11 @@ def test_nested_stacks_are_named_in_skipped_with_their_template() -> None:
         "https://zeet-templates.s3.amazonaws.com/v3/permissions.yaml) is not in this file, so the roles "
         "and policies it creates are not audited; audit that template on its own"
     )
-    assert permissions.origin == f"{NESTED}: Resources.ZeetPermissionsStack"
+    assert str(permissions.origin) == f"{NESTED}: Resources.ZeetPermissionsStack"
 
 
 def test_a_role_passed_to_a_nested_stack_is_unknown_naming_the_stack() -> None:
-    roles = {role.extra["logical_id"]: role for role in load_file(NESTED).roles}
+    roles = {role.logical_id: role for role in load_file(NESTED).roles}
     # By the parameter the role's own name comes from, and by Fn::GetAtt of a generated name's ARN.
     assert roles["ZeetRole"].unknowns == (
         f"{NESTED}: Resources.ZeetPermissionsStack.Properties.Parameters.IAMRoleName: a nested stack "
@@ -365,7 +367,7 @@ def test_features_of_a_role_passed_to_a_nested_stack_are_unknown_not_missing() -
     from zeet_iam_audit.audit.evaluator import RoleEvaluator
     from zeet_iam_audit.policy.evaluate import Decision
 
-    roles = {role.extra["logical_id"]: role for role in load_file(NESTED).roles}
+    roles = {role.logical_id: role for role in load_file(NESTED).roles}
     passed = RoleEvaluator(roles["ZeetRole"]).decide_requirement("eks:CreateCluster", "*")
     assert passed.decision is Decision.UNKNOWN
     assert "ZeetPermissionsStack" in passed.unknown_reasons[0]
@@ -378,8 +380,8 @@ def test_stack_set_template_body_is_read_with_its_parameters() -> None:
     (role,) = result.roles
     assert role.name == "zeet-cloud-connection"
     # Reports point at the StackSet, the place in the file that holds the role.
-    assert role.extra["logical_id"] == "ZeetRoleStackSet"
-    assert role.extra["template_body_logical_id"] == "ZeetRole"
+    assert role.logical_id == "ZeetRoleStackSet"
+    assert role.template_body_logical_id == "ZeetRole"
     assert role.source == str(STACK_SETS)
     # Each target account is the role's own account.
     assert role.arn == f"arn:aws:iam::{OWN_ACCOUNT}:role/zeet-cloud-connection"
@@ -389,7 +391,7 @@ def test_stack_set_template_body_is_read_with_its_parameters() -> None:
     assert principal.identifiers("AWS") == ("arn:aws:iam::111122223333:root",)  # ParameterValue
     (secrets,) = role.policies
     assert _policy(secrets).statements[0].resources == (f"arn:aws:secretsmanager:*:{OWN_ACCOUNT}:secret:zeet/*",)
-    assert secrets.origin == (
+    assert str(secrets.origin) == (
         f"{STACK_SETS}: Resources.ZeetRoleStackSet.Properties.TemplateBody: Resources.ZeetSecrets"
     )
     skipped = {s.name: s.reason for s in result.skipped}

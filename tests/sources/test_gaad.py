@@ -52,7 +52,7 @@ def test_fixture_roles() -> None:
     ]
     for role in result.roles:
         assert role.source == str(FIXTURE)
-        assert role.extra["input_type"] == "gaad"
+        assert role.input_type == "gaad"
         assert role.trust_policy is not None
         assert role.unknowns == ()
 
@@ -70,12 +70,12 @@ def test_zeet_role_policies_and_origins() -> None:
     ]
     assert all(p.policy is not None and p.unknown_reason is None for p in role.policies)
     first = role.policies[0]
-    assert first.origin == f"{FIXTURE}: $.RoleDetailList[0].AttachedManagedPolicies[0]"
+    assert str(first.origin) == f"{FIXTURE}: $.RoleDetailList[0].AttachedManagedPolicies[0]"
     assert first.policy is not None
-    assert first.policy.origin == f"{FIXTURE}: $.Policies[0].PolicyVersionList[0].Document"
+    assert str(first.policy.origin) == f"{FIXTURE}: $.Policies[0].PolicyVersionList[0].Document"
     quotas = role.policies[4].policy
     assert quotas is not None
-    assert "offline copy from moto" in quotas.origin  # not in the file (--filter LocalManagedPolicy)
+    assert "offline copy from moto" in str(quotas.origin)  # not in the file (--filter LocalManagedPolicy)
 
 
 def test_default_version_is_the_one_read() -> None:
@@ -89,7 +89,7 @@ def test_default_version_is_the_one_read() -> None:
 def test_trust_policy_is_parsed() -> None:
     role = _roles(FIXTURE)["zeet-cloud-connection"]
     assert role.trust_policy is not None
-    assert role.trust_policy.origin == f"{FIXTURE}: $.RoleDetailList[0].AssumeRolePolicyDocument"
+    assert str(role.trust_policy.origin) == f"{FIXTURE}: $.RoleDetailList[0].AssumeRolePolicyDocument"
     (statement,) = role.trust_policy.statements
     assert statement.principal is not None
     assert statement.principal.identifiers("AWS") == ("arn:aws:iam::111122223333:root",)
@@ -102,7 +102,7 @@ def test_explicit_deny_inline_policy() -> None:
     role = _roles(FIXTURE)["zeet-restricted"]
     deny = role.policies[0]
     assert (deny.name, deny.inline, deny.arn) == ("DenyQueues", True, None)
-    assert deny.origin == f"{FIXTURE}: $.RoleDetailList[1].RolePolicyList[0]"
+    assert str(deny.origin) == f"{FIXTURE}: $.RoleDetailList[1].RolePolicyList[0]"
     assert deny.policy is not None
     assert deny.policy.statements[0].effect is Effect.DENY
     assert deny.policy.statements[0].actions == ("sqs:*",)
@@ -112,7 +112,7 @@ def test_permissions_boundary_from_the_file() -> None:
     boundary = _roles(FIXTURE)["zeet-bounded"].permissions_boundary
     assert boundary is not None
     assert boundary.arn == f"arn:aws:iam::{ACCOUNT}:policy/ZeetBoundaryNoSqs"
-    assert boundary.origin == f"{FIXTURE}: $.RoleDetailList[2].PermissionsBoundary"
+    assert str(boundary.origin) == f"{FIXTURE}: $.RoleDetailList[2].PermissionsBoundary"
     assert boundary.policy is not None
     actions = {a for s in boundary.policy.statements for a in s.actions or ()}
     assert not any(a.startswith("sqs:") for a in actions)
@@ -129,7 +129,7 @@ def test_aws_managed_offline_and_unknown() -> None:
     # Not in the file's Policies: every AWS managed policy ships with the tool...
     assert basic.policy is not None
     assert basic.unknown_reason is None
-    assert "offline copy from moto" in basic.policy.origin
+    assert "offline copy from moto" in str(basic.policy.origin)
     # ...but a customer managed one cannot be read without its document.
     assert tracing.policy is None
     assert tracing.unknown_reason == (
@@ -153,7 +153,7 @@ def test_list_of_pages_is_merged(write_file: WriteFile) -> None:
     assert [r.name for r in result.roles] == [r.name for r in load_file(FIXTURE).roles]
     policy = result.roles[0].policies[0].policy
     assert policy is not None
-    assert policy.origin.endswith(": $[1].Policies[0].PolicyVersionList[0].Document")
+    assert str(policy.origin).endswith(": $[1].Policies[0].PolicyVersionList[0].Document")
     assert result.skipped == ()
 
 
@@ -162,7 +162,7 @@ def test_truncated_output_is_reported(write_file: WriteFile) -> None:
     result = load_file(_dump(write_file, data))
     (skipped,) = result.skipped
     assert "IsTruncated" in skipped.reason
-    assert skipped.origin.endswith(": $.IsTruncated")
+    assert str(skipped.origin).endswith(": $.IsTruncated")
 
 
 def test_url_encoded_documents_as_the_api_returns_them(write_file: WriteFile) -> None:
@@ -306,4 +306,4 @@ def test_file_without_role_detail_list_has_no_roles_and_says_why() -> None:
     assert skipped.name == "roles"
     assert "no RoleDetailList" in skipped.reason
     assert "--filter" in skipped.reason
-    assert skipped.origin == f"{path}: $"
+    assert str(skipped.origin) == f"{path}: $"

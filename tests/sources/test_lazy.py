@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from zeet_iam_audit.errors import InputError
-from zeet_iam_audit.model import Role
+from zeet_iam_audit.model import InputType, Role, route_text
 from zeet_iam_audit.sources import gaad, load_file
 from zeet_iam_audit.sources.lazy import LazyRoles
 from zeet_iam_audit.sources.shape import Locator
@@ -59,7 +59,7 @@ def _read_in_order(pages: list[dict[str, Any]], display: str) -> list[Role]:
     index = gaad._PolicyIndex(locator)
     for number, page in enumerate(pages):
         for position, raw in enumerate(page["Policies"]):
-            index.add(raw, f"$[{number}].Policies[{position}]")
+            index.add(raw, f"$[{number}].Policies[{position}]", ("$", number, "Policies", position))
     roles: list[Role] = []
     seen: set[str] = set()
     for number, page in enumerate(pages):
@@ -67,9 +67,9 @@ def _read_in_order(pages: list[dict[str, Any]], display: str) -> list[Role]:
             role = gaad.read_role_detail(
                 raw,
                 locator=locator,
-                path=f"$[{number}].RoleDetailList[{position}]",
+                route=("$", number, "RoleDetailList", position),
                 resolve_arn=index.attachment,
-                input_type="gaad",
+                input_type=InputType.GAAD,
             )
             if (role.arn or role.name) not in seen:
                 seen.add(role.arn or role.name)
@@ -83,7 +83,7 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     read = gaad.read_role_detail
 
     def counting(raw: object, **kwargs: Any) -> Role:
-        reads.append(kwargs["path"])
+        reads.append(route_text(kwargs["route"]))
         return read(raw, **kwargs)
 
     monkeypatch.setattr(gaad, "read_role_detail", counting)
@@ -102,11 +102,15 @@ def test_lazy_roles_are_the_roles_read_in_order(account: dict[str, Any], write_f
     assert lazy[-1] == expected[-1]
     assert lazy[17] == expected[17]
     assert lazy[3:30:4] == tuple(expected[3:30:4])
-    assert [(role, role.extra) for role in lazy] == [(role, role.extra) for role in expected]
-    assert lazy[20].policies[0].origin == f"{path}: $[1].RoleDetailList[9].AttachedManagedPolicies[0]"
+    assert [(role, role.input_type, role.role_id) for role in lazy] == [
+        (role, role.input_type, role.role_id) for role in expected
+    ]
+    assert str(lazy[20].policies[0].origin) == f"{path}: $[1].RoleDetailList[9].AttachedManagedPolicies[0]"
     eager = load_file(path).roles
     assert isinstance(eager, tuple)
-    assert [(role, role.extra) for role in eager] == [(role, role.extra) for role in expected]
+    assert [(role, role.input_type, role.role_id) for role in eager] == [
+        (role, role.input_type, role.role_id) for role in expected
+    ]
 
 
 def test_a_role_is_read_on_first_use_and_once(

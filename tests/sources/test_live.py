@@ -118,8 +118,10 @@ def test_reads_inline_customer_managed_aws_managed_and_boundary() -> None:
     assert role.unknowns == ()
     assert role.trust_policy is not None
     assert role.trust_policy.kind is PolicyKind.TRUST
-    assert role.trust_policy.origin == "live: iam:GetRole zeet-role"
-    summary = {p.name: (p.arn, p.inline, p.origin, p.policy.origin if p.policy else None) for p in role.policies}
+    assert str(role.trust_policy.origin) == "live: iam:GetRole zeet-role"
+    summary = {
+        p.name: (p.arn, p.inline, str(p.origin), str(p.policy.origin) if p.policy else None) for p in role.policies
+    }
     secrets = f"arn:aws:iam::{ACCOUNT}:policy/ZeetSecrets"
     read_only_origin = str(summary["ReadOnlyAccess"][3])
     assert summary == {
@@ -145,7 +147,7 @@ def test_reads_inline_customer_managed_aws_managed_and_boundary() -> None:
     boundary = role.permissions_boundary
     assert boundary is not None
     assert boundary.name == "ZeetBoundary"
-    assert boundary.origin == "live: iam:GetRole zeet-role PermissionsBoundary"
+    assert str(boundary.origin) == "live: iam:GetRole zeet-role PermissionsBoundary"
     assert boundary.policy is not None
     assert [s.sid for s in boundary.policy.statements] == ["Everything", "NoUsers"]
     assert result.calls == (
@@ -288,7 +290,7 @@ def test_all_roles_reads_the_authorization_details_with_the_gaad_reader(tmp_path
     roles = {r.arn: r for r in result.source.roles}
     assert set(roles) == {full, plain}
     assert {r.source for r in roles.values()} == {f"live account {ACCOUNT}"}
-    assert roles[plain].policies[0].origin == (
+    assert str(roles[plain].policies[0].origin) == (
         "live: iam:GetAccountAuthorizationDetails: $.RoleDetailList[1].RolePolicyList[0]"
     )
     # The same roles as reading each by ARN, except MaxSessionDuration (the authorization details
@@ -479,7 +481,7 @@ def test_a_role_deleted_while_being_read_is_skipped_with_the_reason() -> None:
         "could not be read: the role was deleted while it was being read (NoSuchEntity on iam:ListAttachedRolePolicies)"
     )
     assert skipped.unread
-    assert skipped.origin == "live: iam:ListAttachedRolePolicies zeet-doomed"
+    assert str(skipped.origin) == "live: iam:ListAttachedRolePolicies zeet-doomed"
     assert [d["RoleName"] for d in result.gaad["RoleDetailList"]] == ["zeet-kept"]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zeet_iam_audit.model import Effect
+from zeet_iam_audit.model import Effect, Origin
 from zeet_iam_audit.sources.managed import (
     known_managed_policy_arns,
     managed_attachment,
@@ -42,7 +42,7 @@ def test_requested_policies_resolve_offline(name: str) -> None:
     assert policy is not None
     assert policy.statements
     assert policy.name == name.rsplit("/", 1)[-1]
-    assert "offline copy from moto" in policy.origin
+    assert "offline copy from moto" in str(policy.origin)
 
 
 def test_administrator_access_allows_everything() -> None:
@@ -101,7 +101,7 @@ def test_provenance_is_recorded() -> None:
 )
 def test_other_arns_are_unknown_with_the_reason(arn: str) -> None:
     assert resolve_managed_policy(arn) is None
-    attachment = managed_attachment(arn, name=None, origin="role.json: $.AttachedPolicies[0]")
+    attachment = managed_attachment(arn, name=None, origin=Origin("role.json", ("$", "AttachedPolicies", 0)))
     assert attachment.policy is None
     assert attachment.unknown_reason == offline_unknown_reason(arn)
     assert attachment.unknown_reason == (f"cannot read {arn} offline; include its document or audit the live role")

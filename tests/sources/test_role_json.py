@@ -38,7 +38,7 @@ def test_plain_get_role_output() -> None:
     assert role.arn == f"arn:aws:iam::{ACCOUNT}:role/zeet-cloud-connection"
     assert role.max_session_duration == 3600
     assert role.trust_policy is not None
-    assert role.trust_policy.origin == f"{GET_ROLE}: $.Role.AssumeRolePolicyDocument"
+    assert str(role.trust_policy.origin) == f"{GET_ROLE}: $.Role.AssumeRolePolicyDocument"
     assert role.policies == ()
     # get-role says nothing about policies: that is unknown, not "no permissions".
     assert len(role.unknowns) == 2
@@ -51,22 +51,22 @@ def test_role_with_its_policies() -> None:
     assert role.name == "zeet-bounded"
     assert role.max_session_duration == 7200
     assert role.unknowns == ()
-    assert [(p.name, p.inline, p.origin) for p in role.policies] == [
+    assert [(p.name, p.inline, str(p.origin)) for p in role.policies] == [
         ("ZeetMonitoring", True, f"{WITH_POLICIES}: $.RolePolicies[0]"),
         ("ZeetContainerManagement", False, f"{WITH_POLICIES}: $.AttachedPolicies[0]"),
         ("CloudWatchLogsReadOnlyAccess", False, f"{WITH_POLICIES}: $.AttachedPolicies[1]"),
     ]
     inline, container, logs = role.policies
     assert inline.policy is not None
-    assert inline.policy.origin == f"{WITH_POLICIES}: $.RolePolicies[0].PolicyDocument"
+    assert str(inline.policy.origin) == f"{WITH_POLICIES}: $.RolePolicies[0].PolicyDocument"
     assert container.policy is not None
-    assert container.policy.origin == f"{WITH_POLICIES}: $.AttachedPolicies[0].PolicyDocument"
+    assert str(container.policy.origin) == f"{WITH_POLICIES}: $.AttachedPolicies[0].PolicyDocument"
     assert logs.policy is not None  # AWS managed, from the offline copy
     boundary = role.permissions_boundary
     assert boundary is not None
     assert boundary.arn == f"arn:aws:iam::{ACCOUNT}:policy/ZeetBoundaryNoSqs"
     assert boundary.policy is not None
-    assert boundary.policy.origin == f"{WITH_POLICIES}: $.PermissionsBoundaryPolicy.PolicyDocument"
+    assert str(boundary.policy.origin) == f"{WITH_POLICIES}: $.PermissionsBoundaryPolicy.PolicyDocument"
 
 
 def test_empty_lists_state_that_there_are_no_policies(write_file: WriteFile) -> None:
@@ -88,7 +88,7 @@ def test_listed_inline_policy_without_document_is_unknown(write_file: WriteFile)
     ]  # fmt: skip
     legacy = role.policies[1]
     assert (legacy.name, legacy.inline, legacy.policy) == ("LegacyAccess", True, None)
-    assert legacy.origin == f"{path}: $.PolicyNames[1]"
+    assert str(legacy.origin) == f"{path}: $.PolicyNames[1]"
     assert legacy.unknown_reason is not None
     assert "its document is not in the file" in legacy.unknown_reason
 
@@ -114,7 +114,7 @@ def test_get_policy_version_form_for_a_document(write_file: WriteFile) -> None:
     path = _dump(write_file, data)
     (role,) = load_file(path).roles
     assert role.policies[1].policy is not None
-    assert role.policies[1].policy.origin == f"{path}: $.AttachedPolicies[0].PolicyVersion.Document"
+    assert str(role.policies[1].policy.origin) == f"{path}: $.AttachedPolicies[0].PolicyVersion.Document"
 
 
 def test_boundary_document_without_arn(write_file: WriteFile) -> None:
@@ -142,7 +142,7 @@ def test_bare_role_detail_object(write_file: WriteFile) -> None:
     (role,) = result.roles
     assert role.name == "zeet-restricted"
     assert role.policies[0].policy is not None
-    assert role.policies[0].origin == f"{path}: $.RolePolicyList[0]"
+    assert str(role.policies[0].origin) == f"{path}: $.RolePolicyList[0]"
     # Its customer managed policies are not in this file.
     assert role.policies[1].policy is None
 
@@ -198,7 +198,7 @@ def test_bare_policy_document() -> None:
     assert role.trust_unknown_reason is not None
     (attached,) = role.policies
     assert attached.policy is not None
-    assert attached.origin == f"{POLICY}: $"
+    assert str(attached.origin) == f"{POLICY}: $"
     assert [s.sid for s in attached.policy.statements] == [
         "CapacityTopics", "CapacityQueues", "AutoscalingEvents", "CapacityMetrics"
     ]  # fmt: skip
@@ -215,7 +215,7 @@ def test_get_role_policy_output_as_a_policy_file(write_file: WriteFile) -> None:
     assert result.input_type == "policy"
     (role,) = result.roles
     assert role.name == "ZeetCapacity"
-    assert role.policies[0].origin == f"{path}: $.PolicyDocument"
+    assert str(role.policies[0].origin) == f"{path}: $.PolicyDocument"
 
 
 def test_get_policy_version_output_as_a_policy_file(write_file: WriteFile) -> None:

@@ -16,12 +16,12 @@ SAM_APP = Path(__file__).resolve().parents[2] / "fixtures" / "cloudformation" / 
 
 
 def _roles(path: Path) -> dict[str, Role]:
-    return {role.extra["logical_id"]: role for role in load_file(path).roles}
+    return {str(role.logical_id): role for role in load_file(path).roles}
 
 
 def test_a_function_with_role_uses_that_role_with_what_its_connector_grants() -> None:
     result = load_file(SAM_APP)
-    roles = {role.extra["logical_id"]: role for role in result.roles}
+    roles = {role.logical_id: role for role in result.roles}
     notifier = roles["NotifierRole"]
     assert notifier.name == "zeet-preview-notifier"
     names = [p.name for p in notifier.policies]
@@ -42,7 +42,7 @@ def test_a_generated_execution_role_is_named_with_what_the_transform_attaches() 
         "lambda.amazonaws.com, so not a role Zeet assumes; the transform attaches AWSLambdaBasicExecutionRole, "
         "AWSXrayWriteOnlyAccess, CloudWatchReadOnlyAccess, 2 inline policies"
     )
-    assert skipped.origin == f"{SAM_APP}: Resources.JobsWorker"
+    assert str(skipped.origin) == f"{SAM_APP}: Resources.JobsWorker"
     assert "JobsWorkerRole" not in _roles(SAM_APP)
 
 

@@ -25,7 +25,7 @@ def _plan() -> dict[str, Any]:
 
 
 def _roles(path: Path) -> dict[str, Role]:
-    return {role.extra["address"]: role for role in load_file(path).roles}
+    return {str(role.address): role for role in load_file(path).roles}
 
 
 def _dump(write_file: WriteFile, data: object) -> Path:
@@ -50,7 +50,7 @@ def test_plan_roles() -> None:
     result = load_file(PLAN)
     assert result.input_type == "terraform"
     assert result.skipped == ()
-    assert [(r.name, r.extra["address"]) for r in result.roles] == [
+    assert [(r.name, r.address) for r in result.roles] == [
         ("zeet-preview-lambda", "aws_iam_role.lambda_exec"),
         ("zeet-cloud-connection", ZEET),
     ]
@@ -64,8 +64,8 @@ def test_plan_roles() -> None:
 def test_zeet_role_attachments_in_and_across_modules() -> None:
     role = _roles(PLAN)[ZEET]
     assert role.trust_policy is not None
-    assert role.trust_policy.origin == f"{PLAN}: {ZEET}.assume_role_policy"
-    assert [(p.name, p.inline, p.origin.removeprefix(f"{PLAN}: ")) for p in role.policies] == [
+    assert str(role.trust_policy.origin) == f"{PLAN}: {ZEET}.assume_role_policy"
+    assert [(p.name, p.inline, str(p.origin).removeprefix(f"{PLAN}: ")) for p in role.policies] == [
         # role = module.zeet_role.role_id (unknown) → followed through the module output
         ("ZeetCapacityQueue", True, "aws_iam_role_policy.capacity_queue"),
         # role = module.zeet_role.role_name, known at plan time
@@ -85,18 +85,18 @@ def test_zeet_role_attachments_in_and_across_modules() -> None:
     assert all(p.policy is not None for p in known)
     container = known[2].policy
     assert container is not None
-    assert container.origin == f"{PLAN}: module.zeet_role.aws_iam_policy.container.policy"
+    assert str(container.origin) == f"{PLAN}: module.zeet_role.aws_iam_policy.container.policy"
 
 
 def test_lambda_role_inline_blocks_and_managed_arns() -> None:
     role = _roles(PLAN)["aws_iam_role.lambda_exec"]
     assert role.path == "/service-role/"
     inline, basic = role.policies
-    assert (inline.name, inline.inline, inline.origin) == (
+    assert (inline.name, inline.inline, str(inline.origin)) == (
         "preview-artifacts", True, f"{PLAN}: aws_iam_role.lambda_exec.inline_policy[0]"
     )  # fmt: skip
     assert inline.policy is not None
-    assert inline.policy.origin == f"{PLAN}: aws_iam_role.lambda_exec.inline_policy[0].policy"
+    assert str(inline.policy.origin) == f"{PLAN}: aws_iam_role.lambda_exec.inline_policy[0].policy"
     assert basic.arn == "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
     assert basic.policy is not None
 
@@ -177,7 +177,7 @@ def test_attachment_to_a_role_outside_the_plan_is_skipped(write_file: WriteFile)
     path = _dump(write_file, plan)
     (skipped,) = load_file(path).skipped
     assert skipped.name == "aws_iam_role_policy_attachment.readonly_logs (existing-ops-role)"
-    assert skipped.origin == f"{path}: aws_iam_role_policy_attachment.readonly_logs.role"
+    assert str(skipped.origin) == f"{path}: aws_iam_role_policy_attachment.readonly_logs.role"
 
 
 def test_garbage_policy_string_is_unknown(write_file: WriteFile) -> None:
@@ -290,7 +290,7 @@ def _summary(path: Path) -> list[tuple[object, ...]]:
     return [
         (
             role.name,
-            role.extra["address"],
+            role.address,
             role.max_session_duration,
             role.trust_policy is not None,
             tuple(
@@ -305,7 +305,7 @@ def _summary(path: Path) -> list[tuple[object, ...]]:
 
 
 def test_real_plan_module_for_each_and_values_known_after_apply() -> None:
-    roles = {role.extra["address"]: role for role in load_file(REAL / "plan.json").roles}
+    roles = {str(role.address): role for role in load_file(REAL / "plan.json").roles}
     assert sorted(roles) == ["aws_iam_role.worker", ZEET]
     zeet = roles[ZEET]
     assert zeet.name == "zeet-cloud-connection"
@@ -357,6 +357,6 @@ def test_format_0_1_without_sensitive_marks_or_attribute_references() -> None:
     assert "after_sensitive" not in text
     assert "sensitive_values" not in text
     assert '"aws_iam_policy.deploy.arn"' not in text  # references name the resource only
-    roles = {role.extra["address"]: role for role in load_file(REAL / "plan-0.1.json").roles}
+    roles = {role.address: role for role in load_file(REAL / "plan-0.1.json").roles}
     deploy = roles[ZEET].policies[1]
     assert (deploy.name, deploy.policy is not None) == ("zeet-cloud-connection-deploy", True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zeet_iam_audit.model import AttachedPolicy, PolicyKind, Role
+from zeet_iam_audit.model import AttachedPolicy, Origin, PolicyKind, Role
 from zeet_iam_audit.policy.parse import parse_policy
 
 ACCOUNT = "123456789012"
@@ -41,9 +41,11 @@ def make_role(
             name="ZeetInline",
             arn=None,
             inline=True,
-            origin="role.json: $.RolePolicies[0]",
+            origin=Origin("role.json", ("$", "RolePolicies", 0)),
             policy=parse_policy(
-                document(*statements), name="ZeetInline", origin="role.json: $.RolePolicies[0].PolicyDocument"
+                document(*statements),
+                name="ZeetInline",
+                origin=Origin("role.json", ("$", "RolePolicies", 0, "PolicyDocument")),
             ),
         )
     ]
@@ -61,7 +63,7 @@ def make_role(
         bound = AttachedPolicy(
             name="Boundary",
             arn=f"arn:aws:iam::{ACCOUNT}:policy/Boundary",
-            policy=parse_policy(document(*boundary), name="Boundary", origin="boundary.json: $"),
+            policy=parse_policy(document(*boundary), name="Boundary", origin=Origin("boundary.json", ("$",))),
         )
     return Role(
         name=name,

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from zeet_iam_audit.catalog import Catalog
+from zeet_iam_audit.model import Origin
 from zeet_iam_audit.policy.evaluate import Decision, Layer
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.rules import RuleSet
@@ -120,8 +121,10 @@ def test_conditional_answer_names_the_keys_and_the_statement() -> None:
 
 def test_scp_levels_each_get_a_verdict() -> None:
     role = make_role(statement("sqs:*"))
-    full = parse_policy(document(statement("*")), name="FullAWSAccess", origin="scp-root.json: $")
-    deny = parse_policy(document(statement("sqs:DeleteQueue", effect="Deny")), name="NoDelete", origin="scp-ou.json: $")
+    full = parse_policy(document(statement("*")), name="FullAWSAccess", origin=Origin("scp-root.json", ("$",)))
+    deny = parse_policy(
+        document(statement("sqs:DeleteQueue", effect="Deny")), name="NoDelete", origin=Origin("scp-ou.json", ("$",))
+    )
     explained = explain_role(role, "sqs:DeleteQueue", QUEUE, None, scps=((full,), (full, deny)))
     assert explained.decision is Decision.EXPLICIT_DENY
     scp_views = [v for v in explained.layers if v.layer is Layer.SCP]

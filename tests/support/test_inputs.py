@@ -51,7 +51,7 @@ def test_scp_levels_keep_their_order(tmp_path: Path) -> None:
     ou.write_text(json.dumps([FULL, DENY]), encoding="utf-8")
     levels = read_scp_levels([root, ou])
     assert [len(level) for level in levels] == [1, 2]
-    assert levels[1][1].origin == f"{ou}: $[1]"
+    assert str(levels[1][1].origin) == f"{ou}: $[1]"
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from zeet_iam_audit.audit.action_sets import ActionIndex, PolicyActions, bit_positions, statement_kind, union
 from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.audit.fixes import administrator_fix
-from zeet_iam_audit.audit.report import MissingGroup, OpenAction
+from zeet_iam_audit.audit.report import MissingGroup, MissingLayer, OpenAction
 from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.evaluate import CompiledPolicy, Decision, Layer
+from zeet_iam_audit.policy.results import StatementRef
 
 DISPLAY = "Account Administrator"
 _LISTED = 6  # a service's carved-out actions are listed when at most this many
@@ -37,11 +38,15 @@ _SERVICES = 12  # services listed before "and N more"
 _MOSTLY = 0.9  # a carve-out this large is "*": the role is nowhere near an administrator
 
 _NO_ALLOW = {
-    Layer.IDENTITY: ("no allow", "no identity-based policy allows them on every resource"),
-    Layer.BOUNDARY: ("permissions boundary", "the permissions boundary does not allow them"),
-    Layer.SCP: ("SCP", "no service control policy allows them"),
+    Layer.IDENTITY: (MissingLayer.NO_ALLOW, "no identity-based policy allows them on every resource"),
+    Layer.BOUNDARY: (MissingLayer.BOUNDARY, "the permissions boundary does not allow them"),
+    Layer.SCP: (MissingLayer.SCP, "no service control policy allows them"),
 }
-_DENY_LAYER = {Layer.IDENTITY: "explicit deny", Layer.BOUNDARY: "permissions boundary", Layer.SCP: "SCP"}
+_DENY_LAYER = {
+    Layer.IDENTITY: MissingLayer.EXPLICIT_DENY,
+    Layer.BOUNDARY: MissingLayer.BOUNDARY,
+    Layer.SCP: MissingLayer.SCP,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +104,11 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
         return AdministratorCheck(Decision.IMPLICIT_DENY)
 
     taken = 0  # positions already assigned to a missing group
-    missing: list[tuple[str, str, tuple[str, ...], int]] = []  # (layer, reason, statements, mask)
+    # (layer, reason, statements, mask)
+    missing: list[tuple[MissingLayer, str, tuple[StatementRef, ...], int]] = []
     uncertain = 0  # positions whose absence of an allow an unreadable part might change
     conditional_reasons: list[str] = []
+    named: dict[str, StatementRef] = {}  # a conditional reason → the statement it names
     keys: set[str] = set()
     gates: set[str] = set()
     conditional = 0
@@ -117,7 +124,7 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                 if not mask:
                     continue
                 kind = statement_kind(statement)
-                ref = str(statement.ref)
+                ref = statement.ref
                 if statement.conditions:
                     conditional |= mask
                     gates.add("Deny")
@@ -126,6 +133,7 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                         conditional_reasons.append(
                             f"{ref} denies {_joined(describe(index, mask))} when its condition holds"
                         )
+                        named.setdefault(conditional_reasons[-1], ref)
                     continue
                 fresh = mask & ~taken
                 if not fresh:
@@ -165,6 +173,7 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                         conditional_reasons.append(
                             f"{statement.ref} allows {_joined(describe(index, mask))} only when its condition holds"
                         )
+                        named.setdefault(conditional_reasons[-1], statement.ref)
     # Unreadable policies might deny anything; an unresolved value matters where it might deny, or
     # might allow what nothing else certainly does.
     unknown_reasons = list(evaluator.unknown_reasons)
@@ -200,7 +209,7 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
             layer=layer,
             reason=reason,
             statements=statements,
-            fix=administrator_fix(layer, reason, statements),
+            fix=administrator_fix(layer, reason, [str(statement) for statement in statements]),
         )
         for layer, reason, statements, mask in missing
     )
@@ -215,6 +224,7 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
                 keys=tuple(sorted(keys, key=str.lower)),
                 gates=tuple(sorted(gates)),
                 reasons=tuple(dict.fromkeys(conditional_reasons)),
+                reason_statements=tuple(named.items()),
             ),
         )
     open_unknown: tuple[OpenAction, ...] = ()

@@ -20,6 +20,7 @@ from zeet_iam_audit.audit.report import (
     FeatureResult,
     FeatureStatus,
     MissingGroup,
+    MissingLayer,
     OpenAction,
     RoleReport,
     SkippedItem,
@@ -150,16 +151,16 @@ def _connection(
     required = feature.required + 1
     if trust.status is TrustStatus.FAIL:
         fails = [f for f in trust.findings if f.severity == "fail"]
-        refs = tuple(dict.fromkeys(f.statement for f in fails if f.statement))
+        refs = tuple(dict.fromkeys(f.statement for f in fails if f.statement is not None))
         missing.append(
             MissingGroup(
                 service="sts",
                 display="Trust",
                 actions=(ASSUME_ACTION,),
-                layer="trust policy",
+                layer=MissingLayer.TRUST,
                 reason="the trust policy fails: " + "; ".join(f.message for f in fails),
                 statements=refs,
-                fix=trust_fix(refs),
+                fix=trust_fix([str(ref) for ref in refs]),
             )
         )
     elif trust.status is TrustStatus.UNKNOWN:

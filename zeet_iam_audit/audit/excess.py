@@ -15,7 +15,7 @@ allow, are not effective and so are not excess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,6 +32,7 @@ from zeet_iam_audit.audit.evaluator import RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.report import ExcessResult, ExcessService, RiskyGrant
 from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.evaluate import Decision, Layer
+from zeet_iam_audit.policy.results import StatementRef
 
 ROLES = "arn:aws:iam::*:role/*"
 USERS = "arn:aws:iam::*:user/*"
@@ -368,7 +369,7 @@ def _risky(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision |
                 action="*",
                 resource="*",
                 reason="grants every action of every service on every resource",
-                statement="; ".join(everything) or None,
+                statement="; ".join(map(str, everything)) or None,
                 statements=everything,
                 conditional=administrator is Decision.CONDITIONAL,
             )
@@ -393,14 +394,14 @@ def _risky(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision |
         else:
             if not partners:
                 flagged.add(first)
-            granting = tuple(dict.fromkeys(s for _, statements in parts for s in statements))
+            granting = _distinct(s for _, statements in parts for s in statements)
             risky.append(
                 RiskyGrant(
                     action=" + ".join(escalation.actions),
                     resource=_in_account(escalation.scope, evaluator.role.arn),
                     reason=f"privilege escalation: {escalation.reason}",
                     needed_by=tuple(dict.fromkeys(f for a in escalation.actions for f in needed.get(a.lower(), ()))),
-                    statement="; ".join(granting) or None,
+                    statement="; ".join(map(str, granting)) or None,
                     statements=granting,
                     conditional=any(conditional for conditional, _ in parts),
                 )
@@ -420,7 +421,7 @@ def _risky(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision |
                     resource=own,
                     reason=f"self-escalation: {reason}",
                     needed_by=needed.get(action.lower(), ()),
-                    statement="; ".join(statements) or None,
+                    statement="; ".join(map(str, statements)) or None,
                     statements=statements,
                     conditional=conditional,
                 )
@@ -439,7 +440,7 @@ def _in_account(scope: str, role_arn: str | None) -> str:
     return ":".join(head)
 
 
-def _granted(decision: RoleDecision, *, whole: bool) -> tuple[bool, tuple[str, ...]] | None:
+def _granted(decision: RoleDecision, *, whole: bool) -> tuple[bool, tuple[StatementRef, ...]] | None:
     """(conditional, the statements that grant it) when the decision allows the action on the
     whole scope, surely or under a condition; None when it does not (a denial, an Allow of only
     part of the scope, an answer the input cannot give). What the readable policies allow stays a
@@ -459,17 +460,25 @@ def _granted(decision: RoleDecision, *, whole: bool) -> tuple[bool, tuple[str, .
         return None
     refs = [*result.deciding, *(u.statement for u in result.uncertain if u.gates is Effect.ALLOW)]
     identity = [ref for ref in refs if ref.layer is Layer.IDENTITY and ref.effect is Effect.ALLOW]
-    return conditional, tuple(dict.fromkeys(str(ref) for ref in identity or refs))
+    return conditional, _distinct(identity or refs)
 
 
-def _everything_statements(evaluator: RoleEvaluator, index: ActionIndex) -> tuple[str, ...]:
+def _distinct(refs: Iterable[StatementRef]) -> tuple[StatementRef, ...]:
+    """The statements, each named once (two equal names read as one statement in the report)."""
+    named: dict[str, StatementRef] = {}
+    for ref in refs:
+        named.setdefault(str(ref), ref)
+    return tuple(named.values())
+
+
+def _everything_statements(evaluator: RoleEvaluator, index: ActionIndex) -> tuple[StatementRef, ...]:
     """The identity-based Allow statements that allow every action on every resource."""
-    found = []
+    found: list[StatementRef] = []
     for compiled in evaluator.policy_set.identity:
         for statement in compiled.statements:
             if statement.statement.effect is not Effect.ALLOW or statement_kind(statement) == "allow_scoped":
                 continue
             patterns = [p for p in statement.actions.patterns if not isinstance(p, Unresolved)]
             if index.action_element(patterns, negate=statement.actions.negate) == index.everything:
-                found.append(str(statement.ref))
+                found.append(statement.ref)
     return tuple(found)

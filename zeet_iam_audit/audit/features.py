@@ -9,29 +9,30 @@ from types import MappingProxyType
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import SEVERITY, RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.fixes import propose_fix
-from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, OpenAction
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, MissingLayer, OpenAction
 from zeet_iam_audit.audit.resource_fit import never_used
 from zeet_iam_audit.catalog import Catalog, load_catalog
 from zeet_iam_audit.catalog.resources import load_resource_catalog
 from zeet_iam_audit.memo import IdentityMemo
 from zeet_iam_audit.policy.evaluate import Decision, Layer
+from zeet_iam_audit.policy.results import StatementRef
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
 
 _BLOCK_TEXT = {
-    Layer.IDENTITY: ("no allow", "no identity-based policy allows them"),
-    Layer.BOUNDARY: ("permissions boundary", "the permissions boundary does not allow them"),
-    Layer.SCP: ("SCP", "no service control policy allows them"),
+    Layer.IDENTITY: (MissingLayer.NO_ALLOW, "no identity-based policy allows them"),
+    Layer.BOUNDARY: (MissingLayer.BOUNDARY, "the permissions boundary does not allow them"),
+    Layer.SCP: (MissingLayer.SCP, "no service control policy allows them"),
 }
 _DENY_TEXT = {
-    Layer.IDENTITY: ("explicit deny", "an identity-based policy explicitly denies them"),
-    Layer.BOUNDARY: ("permissions boundary", "the permissions boundary explicitly denies them"),
-    Layer.SCP: ("SCP", "a service control policy explicitly denies them"),
+    Layer.IDENTITY: (MissingLayer.EXPLICIT_DENY, "an identity-based policy explicitly denies them"),
+    Layer.BOUNDARY: (MissingLayer.BOUNDARY, "the permissions boundary explicitly denies them"),
+    Layer.SCP: (MissingLayer.SCP, "a service control policy explicitly denies them"),
 }
 
 
 _NEVER_USED_TEXT = {
-    Layer.IDENTITY: ("no allow", "the only Allow names resources these actions never use"),
-    Layer.BOUNDARY: ("permissions boundary", "the boundary allows them only on resources they never use"),
+    Layer.IDENTITY: (MissingLayer.NO_ALLOW, "the only Allow names resources these actions never use"),
+    Layer.BOUNDARY: (MissingLayer.BOUNDARY, "the boundary allows them only on resources they never use"),
 }
 
 
@@ -59,12 +60,12 @@ def _display(rule: FeatureRule, requirement: RequiredAction) -> tuple[str, str]:
     return prefix, requirement.service or prefix
 
 
-def _blocking(decision: RoleDecision) -> tuple[str, str, tuple[str, ...]]:
+def _blocking(decision: RoleDecision) -> tuple[MissingLayer, str, tuple[StatementRef, ...]]:
     result = decision.result
     if decision.decision is Decision.EXPLICIT_DENY:
         assert result.layer is not None
         layer, reason = _DENY_TEXT[result.layer]
-        return layer, reason, tuple(str(ref) for ref in result.deciding)
+        return layer, reason, result.deciding
     layer_of = result.layer or Layer.IDENTITY
     layer, reason = _BLOCK_TEXT[layer_of]
     return layer, reason, ()
@@ -87,11 +88,13 @@ def _make_open_action(
 ) -> OpenAction:
     uncertain = decision.result.uncertain
     reasons = list(decision.reasons)
+    named: dict[str, StatementRef] = {}
     for item in uncertain:
         reasons.extend(f"unresolved value {u}" for u in item.unresolved)
         if item.partial:
             what = "an Allow covers" if item.gates.value == "Allow" else "a Deny covers"
             reasons.append(f"{what} only part of {resource}: {item.statement}")
+            named.setdefault(reasons[-1], item.statement)
     left_out = {key.lower() for key in requirement.unset_keys}
     if requirement.settle_hint and (
         any(item.partial for item in uncertain) or left_out & {key.lower() for key in decision.result.condition_keys}
@@ -106,6 +109,7 @@ def _make_open_action(
         keys=decision.result.condition_keys,
         gates=tuple(sorted({u.gates.value for u in uncertain})),
         reasons=tuple(dict.fromkeys(reasons)),
+        reason_statements=tuple(named.items()),
     )
 
 
@@ -200,7 +204,7 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     roles of the run can reuse)."""
     rule = plan.rule
     memo = evaluator.memo
-    groups: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
+    groups: dict[tuple[str, str, MissingLayer, str, tuple[StatementRef, ...]], list[str]] = {}
     conditional: list[OpenAction] = []
     unknown: list[OpenAction] = []
     # Required actions no policy of the role names at all: no allow, without evaluating each.
@@ -304,7 +308,7 @@ def _fix(
     plan: FeaturePlan,
     layer: str,
     reason: str,
-    statements: tuple[str, ...],
+    statements: tuple[StatementRef, ...],
     actions: tuple[str, ...],
     memo: IdentityMemo[Fix],
 ) -> Fix:
@@ -316,7 +320,7 @@ def _fix(
         found = propose_fix(
             layer,
             reason,
-            statements,
+            [str(statement) for statement in statements],
             [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted],
         )
         memo.put(plan, found, key)

@@ -13,12 +13,41 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from zeet_iam_audit.audit.report import AuditReport, FeatureResult, Fix, RoleReport
+from zeet_iam_audit.audit.report import (
+    AuditReport,
+    FeatureResult,
+    Fix,
+    RoleReport,
+    TrustSeverity,
+    TrustStatementRef,
+)
+from zeet_iam_audit.policy.results import StatementRef
 
 FINGERPRINT_VERSION = "zeetIamAudit/v1"  # the SARIF partialFingerprints key
 _IAM_GUIDE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"  # AWS's IAM User Guide
+
+
+class FindingLevel(StrEnum):
+    """A finding's weight, as SARIF names its levels."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+class Gate(StrEnum):
+    """The ``--fail-on`` value a finding counts toward (``never`` is no finding's)."""
+
+    MISSING = "missing"
+    CONDITIONAL = "conditional"
+    UNKNOWN = "unknown"
+    INVALID_POLICY = "invalid-policy"
+    TRUST = "trust"
+    EXCESS_RISKY = "excess-risky"
+    EXCESS = "excess"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +58,7 @@ class Check:
     name: str  # PascalCase, as SARIF's reportingDescriptor.name wants
     title: str
     help: str
-    level: str  # the usual SARIF level: error, warning or note
+    level: FindingLevel
     references: tuple[tuple[str, str], ...] = ()  # (title, URL) of AWS's documentation on the subject
 
     @property
@@ -48,7 +77,7 @@ CHECKS: tuple[Check, ...] = (
         "Zeet's operations for the feature will fail with AccessDenied. Grant the action on the "
         "resources the rule names, remove the blocking statement, or deselect the feature "
         "(--features) if you do not use it.",
-        "error",
+        FindingLevel.ERROR,
         (
             ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
             ("Troubleshoot access denied error messages", f"{_IAM_GUIDE}troubleshoot_access-denied.html"),
@@ -61,7 +90,7 @@ CHECKS: tuple[Check, ...] = (
         "The action is allowed only when a condition holds, or on part of the resources the feature "
         "needs. Whether Zeet's request meets it depends on the request, so the audit cannot promise it "
         "works. Check the condition keys and resource scopes named in the finding.",
-        "warning",
+        FindingLevel.WARNING,
         (
             ("IAM JSON policy elements: Condition", f"{_IAM_GUIDE}reference_policies_elements_condition.html"),
             ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
@@ -77,7 +106,7 @@ CHECKS: tuple[Check, ...] = (
         "many required actions and which features it leaves unverified. Pass the missing values "
         "(--parameter), include the policy documents, or audit the live role; to accept it knowingly, "
         "waive the finding or leave unknown out of --fail-on (--fail-on missing,invalid-policy,trust).",
-        "warning",
+        FindingLevel.WARNING,
         (
             ("Policy evaluation logic", f"{_IAM_GUIDE}reference_policies_evaluation-logic.html"),
             (
@@ -94,7 +123,7 @@ CHECKS: tuple[Check, ...] = (
         "element IAM does not know, an action name with spaces, a Resource that is not an ARN): AWS "
         "rejects it when the template is deployed or the policy is created, so the role will not have "
         "it. The verdicts it could change are unknown. Fix the document at the path named.",
-        "error",
+        FindingLevel.ERROR,
         (
             ("Grammar of the IAM JSON policy language", f"{_IAM_GUIDE}reference_policies_grammar.html"),
             ("Validate IAM policies", f"{_IAM_GUIDE}access_policies_policy-validator.html"),
@@ -106,7 +135,7 @@ CHECKS: tuple[Check, ...] = (
         "A policy names an action AWS does not know",
         "IAM accepts an action name it does not know and matches nothing with it, so a misspelt action "
         "grants nothing. The finding names the nearest known action of the service.",
-        "warning",
+        FindingLevel.WARNING,
         (
             ("IAM JSON policy elements: Action", f"{_IAM_GUIDE}reference_policies_elements_action.html"),
             (
@@ -124,7 +153,7 @@ CHECKS: tuple[Check, ...] = (
         "cannot assume it, or that principals other than Zeet can (a wildcard principal, NotPrincipal); "
         "a warning means a weaker setup, such as no sts:ExternalId condition (the confused-deputy "
         "problem) or other accounts trusted too.",
-        "error",
+        FindingLevel.ERROR,
         (
             (
                 "Access to AWS accounts owned by third parties (external ID)",
@@ -139,7 +168,7 @@ CHECKS: tuple[Check, ...] = (
         "The role allows actions that no selected Zeet feature needs",
         "These actions are allowed but no selected feature needs them. They widen what anyone holding "
         "the role can do; remove them unless something else uses the role.",
-        "note",
+        FindingLevel.NOTE,
         (
             (
                 "Security best practices in IAM: apply least-privilege permissions",
@@ -154,7 +183,7 @@ CHECKS: tuple[Check, ...] = (
         "Actions such as iam:PassRole, iam:CreatePolicyVersion or a wildcard on every resource let a "
         "holder of the role gain more access than it was given. Scope them to the resources Zeet "
         "creates (the zeet-* names the rules list) or add conditions.",
-        "warning",
+        FindingLevel.WARNING,
         (
             ("Grant a user permissions to pass a role to an AWS service", f"{_IAM_GUIDE}id_roles_use_passrole.html"),
             (
@@ -179,15 +208,16 @@ class Finding:
 
     ``subject`` is the action (missing, conditional, unknown and risky findings), the trust finding's
     code, or the service prefix (excess). ``gate`` is the ``--fail-on`` value the finding counts
-    toward (None: it never fails the gate, e.g. a trust warning). ``statement`` names the statement
-    that caused it when one did (``identity-based policy 'X' Statement[2]``, a trust
-    ``Statement[0]``). Findings with the same ``group`` read better as one line (the actions of one
+    toward (None: it never fails the gate, e.g. a trust warning). ``statement`` is the text reports
+    show for its cause (a statement, ``identity-based policy 'X' Statement[2]`` or a trust
+    ``Statement[0]``, or a reason); ``ref`` the statement itself when one caused it, which formats
+    resolve to a line. Findings with the same ``group`` read better as one line (the actions of one
     service missing for one feature); ``headline`` is that line's text without the subjects.
     """
 
     check: str
-    level: str  # error | warning | note
-    gate: str | None
+    level: FindingLevel
+    gate: Gate | None
     role: str
     feature: str | None
     subject: str
@@ -198,6 +228,7 @@ class Finding:
     fingerprint: str = ""
     fix: str | None = None  # how to fix it, in words (and the statement to add, as JSON text)
     path: str | None = None  # where in the input the problem is, when it is not a statement
+    ref: StatementRef | TrustStatementRef | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -215,8 +246,8 @@ class Finding:
 
 def _make(
     check: str,
-    level: str,
-    gate: str | None,
+    level: FindingLevel,
+    gate: Gate | None,
     role: RoleReport,
     feature: FeatureResult | None,
     subject: str,
@@ -225,6 +256,7 @@ def _make(
     headline: str | None = None,
     group: str | None = None,
     statement: str | None = None,
+    ref: StatementRef | TrustStatementRef | None = None,
     extra: str = "",
     fix: str | None = None,
     path: str | None = None,
@@ -245,6 +277,7 @@ def _make(
         fingerprint=key,
         fix=fix,
         path=path,
+        ref=ref,
     )
 
 
@@ -266,14 +299,15 @@ def _singular(reason: str) -> str:
 
 def _feature_findings(role: RoleReport, feature: FeatureResult) -> Iterator[Finding]:
     for group in feature.missing:
-        statement = group.statements[0] if group.statements else None
+        ref = group.statements[0] if group.statements else None
+        statement = str(ref) if ref is not None else None
         label = feature.label(group)
         fix = fix_text(group.fix)
         for action in group.actions:
             yield _make(
                 "missing-permission",
-                "error",
-                "missing",
+                FindingLevel.ERROR,
+                Gate.MISSING,
                 role,
                 feature,
                 action,
@@ -281,23 +315,26 @@ def _feature_findings(role: RoleReport, feature: FeatureResult) -> Iterator[Find
                 headline=f"{feature.title} lacks {label} ({group.reason})",
                 group=f"missing/{feature.id}/{group.service}/{group.layer}",
                 statement=statement,
+                ref=ref,
                 fix=fix,
             )
     for item in feature.conditional:
         detail = [item.condition_text()] if item.keys else []
         detail.extend(item.reasons)
         tail = f": {'; '.join(detail)}" if detail else ""
+        first = item.reasons[0] if item.reasons else None
         yield _make(
             "conditional-permission",
-            "warning",
-            "conditional",
+            FindingLevel.WARNING,
+            Gate.CONDITIONAL,
             role,
             feature,
             item.action,
             f"{feature.title}: {item.action} on {item.resource} is allowed only under conditions{tail}",
             headline=f"{feature.title}: required actions allowed only under conditions",
             group=f"conditional/{feature.id}",
-            statement=item.reasons[0] if item.reasons else None,
+            statement=first,
+            ref=item.statement_of(first) if first is not None else None,
         )
 
 
@@ -309,21 +346,23 @@ def _unknown_findings(role: RoleReport) -> Iterator[Finding]:
         features = ", ".join(titles.get(f, f) for f in group.features)
         yield _make(
             "unknown-permission",
-            "warning",
-            "unknown",
+            FindingLevel.WARNING,
+            Gate.UNKNOWN,
             role,
             None,
             group.reason,
             f"cannot verify {count} of {features}: {role.reason_text(group.reason)}",
             statement=group.reason,
+            ref=group.statement,
         )
 
 
-_TRUST_LEVEL = _TRUST_LEVEL = {
-    "fail": ("error", "trust"),
-    "warn": ("warning", None),
-    "unknown": ("warning", "unknown"),
-    "info": ("note", None),
+# A trust finding's severity → (its level, the --fail-on value it counts toward); ok: not reported.
+_TRUST_LEVEL = {
+    TrustSeverity.FAIL: (FindingLevel.ERROR, Gate.TRUST),
+    TrustSeverity.WARN: (FindingLevel.WARNING, None),
+    TrustSeverity.UNKNOWN: (FindingLevel.WARNING, Gate.UNKNOWN),
+    TrustSeverity.INFO: (FindingLevel.NOTE, None),
 }
 
 
@@ -338,6 +377,7 @@ def role_findings(role: RoleReport) -> list[Finding]:
         if trust.severity not in _TRUST_LEVEL:
             continue  # "ok": nothing to report
         level, gate = _TRUST_LEVEL[trust.severity]
+        statement = str(trust.statement) if trust.statement is not None else None
         add(
             _make(
                 "trust-policy",
@@ -347,8 +387,9 @@ def role_findings(role: RoleReport) -> list[Finding]:
                 None,
                 trust.code,
                 f"trust policy: {trust.message}",
-                statement=trust.statement,
-                extra=trust.statement or "",
+                statement=statement,
+                ref=trust.statement,
+                extra=statement or "",
             )
         )
     if role.not_zeet is not None:
@@ -357,8 +398,8 @@ def role_findings(role: RoleReport) -> list[Finding]:
         add(
             _make(
                 "invalid-policy",
-                "error",
-                "invalid-policy",
+                FindingLevel.ERROR,
+                Gate.INVALID_POLICY,
                 role,
                 None,
                 document.policy,
@@ -379,14 +420,15 @@ def role_findings(role: RoleReport) -> list[Finding]:
         add(
             _make(
                 "unknown-action",
-                "warning",
+                FindingLevel.WARNING,
                 None,
                 role,
                 None,
                 unknown.action,
                 f"{unknown.action} is not an action AWS knows: it grants nothing{hint}",
-                statement=unknown.statement,
-                extra=unknown.statement,
+                statement=str(unknown.statement),
+                ref=unknown.statement,
+                extra=str(unknown.statement),
                 fix=f"replace it with {unknown.suggestion}" if unknown.suggestion else None,
             )
         )
@@ -396,13 +438,14 @@ def role_findings(role: RoleReport) -> list[Finding]:
         add(
             _make(
                 "risky-permission",
-                "warning",
-                "excess-risky",
+                FindingLevel.WARNING,
+                Gate.EXCESS_RISKY,
                 role,
                 None,
                 grant.action,
                 f"{grant.action} on {grant.resource}{conditional}: {grant.reason}{needed}",
                 statement=grant.statement,
+                ref=grant.statements[0] if grant.statements else None,
                 extra=grant.resource,
             )
         )
@@ -412,8 +455,8 @@ def role_findings(role: RoleReport) -> list[Finding]:
         add(
             _make(
                 "excess-permission",
-                "note",
-                "excess",
+                FindingLevel.NOTE,
+                Gate.EXCESS,
                 role,
                 None,
                 service.service,
@@ -423,21 +466,7 @@ def role_findings(role: RoleReport) -> list[Finding]:
     return list(found.values())
 
 
-_MEMO: dict[int, tuple[RoleReport, list[Finding]]] = {}
-_MEMO_LIMIT = 65536
-
-
-def _memoised(role: RoleReport) -> list[Finding]:
-    """``role_findings`` once per report value: the gate, the waivers and every format ask again."""
-    hit = _MEMO.get(id(role))
-    if hit is None or hit[0] is not role:
-        if len(_MEMO) >= _MEMO_LIMIT:
-            _MEMO.clear()
-        hit = (role, role_findings(role))
-        _MEMO[id(role)] = hit  # holding the role keeps its id from being reused
-    return hit[1]
-
-
 def report_findings(report: AuditReport) -> list[Finding]:
-    """Every finding of the report, role by role."""
-    return [finding for role in report.roles for finding in _memoised(role)]
+    """Every finding of the report, role by role (computed anew: a caller that needs them more than
+    once keeps the list and passes it on)."""
+    return [finding for role in report.roles for finding in role_findings(role)]

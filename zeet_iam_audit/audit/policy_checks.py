@@ -16,6 +16,7 @@ from functools import lru_cache
 from zeet_iam_audit.audit.report import InvalidDocument, UnknownAction
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.model import AttachedPolicy, InvalidPolicy, Role, Unresolved
+from zeet_iam_audit.policy.results import Layer, StatementRef
 
 _CUTOFF = 0.6  # difflib's default: below it a "nearest" name is a guess, not a suggestion
 
@@ -40,12 +41,12 @@ def _aws_managed(attached: AttachedPolicy) -> bool:
     return attached.arn is not None and ":iam::aws:policy/" in attached.arn
 
 
-def _attached(role: Role) -> Iterator[tuple[str, AttachedPolicy]]:
+def _attached(role: Role) -> Iterator[tuple[Layer, AttachedPolicy]]:
     for attached in role.policies:
         if not _aws_managed(attached):
-            yield "identity-based policy", attached
+            yield Layer.IDENTITY, attached
     if role.permissions_boundary is not None and not _aws_managed(role.permissions_boundary):
-        yield "permissions boundary", role.permissions_boundary
+        yield Layer.BOUNDARY, role.permissions_boundary
 
 
 @lru_cache(maxsize=4096)
@@ -107,7 +108,9 @@ def unknown_actions(role: Role, catalog: Catalog) -> tuple[UnknownAction, ...]:
                     found[key] = UnknownAction(
                         action=action,
                         policy=name,
-                        statement=f"{layer} {name!r} {statement.label}",
+                        statement=StatementRef(
+                            layer, name, statement.index, statement.sid, statement.effect, policy.origin
+                        ),
                         suggestion=None if pattern else nearest_action(action, catalog),
                     )
     return tuple(found.values())

@@ -6,9 +6,16 @@ added in later versions, never renamed).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from zeet_iam_audit.model import Origin, Route, Statement, route_text
+from zeet_iam_audit.policy.results import StatementRef
+
+if TYPE_CHECKING:
+    from zeet_iam_audit.audit.findings import Finding
 
 SCHEMA_VERSION = 1
 
@@ -27,17 +34,60 @@ class FeatureStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+class TrustSeverity(StrEnum):
+    """How much one observation about the trust policy weighs (``TrustStatus`` is the worst of them)."""
+
+    FAIL = "fail"
+    WARN = "warn"
+    UNKNOWN = "unknown"
+    INFO = "info"
+    OK = "ok"
+
+
+class MissingLayer(StrEnum):
+    """What blocks a missing group, as reports name it."""
+
+    NO_ALLOW = "no allow"
+    EXPLICIT_DENY = "explicit deny"
+    BOUNDARY = "permissions boundary"
+    SCP = "SCP"
+    TRUST = "trust policy"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustStatementRef:
+    """A statement of the role's trust policy: ``str(ref)`` is its label (``Statement[0] (Sid "Zeet")``);
+    formats find its line from the trust policy's place in the input and ``index``."""
+
+    index: int
+    sid: str | None = None
+
+    @classmethod
+    def of(cls, statement: Statement) -> TrustStatementRef:
+        return cls(statement.index, statement.sid)
+
+    def route(self, trust: Origin | None) -> Route | None:
+        """The route to this statement, given where the trust policy is written."""
+        if trust is None or trust.route is None:
+            return None
+        return (*trust.route, "Statement", self.index)
+
+    def __str__(self) -> str:
+        return f'Statement[{self.index}] (Sid "{self.sid}")' if self.sid else f"Statement[{self.index}]"
+
+
 @dataclass(frozen=True, slots=True)
 class TrustFinding:
-    """One observation about the trust policy. ``severity`` is fail, warn, info or ok."""
+    """One observation about the trust policy, and the statement it is about when there is one."""
 
     code: str
-    severity: str
+    severity: TrustSeverity
     message: str
-    statement: str | None = None
+    statement: TrustStatementRef | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "message": self.message, "statement": self.statement}
+        statement = str(self.statement) if self.statement is not None else None
+        return {"code": self.code, "severity": self.severity, "message": self.message, "statement": statement}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +142,10 @@ class MissingGroup:
     service: str  # IAM prefix, e.g. "sqs"
     display: str  # the guide's name, e.g. "SQS"
     actions: tuple[str, ...]
-    layer: str  # "no allow" | "explicit deny" | "permissions boundary" | "SCP"
+    layer: MissingLayer
     reason: str  # the sentence the report prints, e.g. "no identity-based policy allows them"
-    statements: tuple[str, ...] = ()  # the deny statements, when a deny blocks
+    # The deny statements when a deny blocks (the trust policy's failing ones for Cloud Connection).
+    statements: tuple[StatementRef | TrustStatementRef, ...] = ()
     fix: Fix | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -104,7 +155,7 @@ class MissingGroup:
             "actions": list(self.actions),
             "layer": self.layer,
             "reason": self.reason,
-            "statements": list(self.statements),
+            "statements": [str(statement) for statement in self.statements],
             "fix": self.fix.to_json() if self.fix is not None else None,
         }
 
@@ -128,6 +179,16 @@ class OpenAction:
     keys: tuple[str, ...] = ()  # condition keys it depends on
     gates: tuple[str, ...] = ()  # "Allow" and/or "Deny": what those conditions gate
     reasons: tuple[str, ...] = ()  # unreadable policies, unresolved values, partial denies
+    # The statement each reason names, for the reasons that name one (an Allow or a Deny covering
+    # part of the scope): (reason, statement).
+    reason_statements: tuple[tuple[str, StatementRef], ...] = ()
+
+    def statement_of(self, reason: str) -> StatementRef | None:
+        """The statement ``reason`` names, if it names one."""
+        for text, statement in self.reason_statements:
+            if text == reason:
+                return statement
+        return None
 
     def condition_text(self) -> str:
         """ "condition keys aws:RequestedRegion decide an Allow" (empty without keys)."""
@@ -232,7 +293,7 @@ class RiskyGrant:
     needed_by: tuple[str, ...] = ()
     statement: str | None = None  # the granting statements, joined with "; "
     conditional: bool = False
-    statements: tuple[str, ...] = ()  # the granting statements, one by one
+    statements: tuple[StatementRef, ...] = ()  # the granting statements, one by one
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -242,7 +303,7 @@ class RiskyGrant:
             "needed_by": list(self.needed_by),
             "statement": self.statement,
             "conditional": self.conditional,
-            "statements": list(self.statements),
+            "statements": [str(statement) for statement in self.statements],
         }
 
 
@@ -328,21 +389,42 @@ class SimulationResult:
         }
 
 
+class LocationKind(StrEnum):
+    """What a ``SourceLocation`` places: the role, its trust policy, a policy or its boundary."""
+
+    ROLE = "role"
+    TRUST = "trust"
+    POLICY = "policy"
+    BOUNDARY = "boundary"
+
+
 @dataclass(frozen=True, slots=True)
 class SourceLocation:
     """Where, inside its input file, a role or one of its policies is written.
 
-    ``path`` is the source's own path (``$.RoleDetailList[1]``, ``Resources.ZeetRole``, a Terraform
-    address); ``kind`` is ``role``, ``trust``, ``policy`` or ``boundary``; ``name`` is the policy's
-    name as findings quote it (the role's name for ``role``). Formats turn paths into lines.
+    ``route`` is the source's own route to it (``("$", "RoleDetailList", 1)``, ``("Resources",
+    "ZeetRole")``, a Terraform address), ``path`` the same as text; ``name`` is the policy's name as
+    findings quote it (the role's name for ``role`` and ``trust``). Formats turn routes into lines.
     """
 
-    kind: str
+    kind: LocationKind
     name: str
-    path: str
+    route: Route
+
+    @property
+    def path(self) -> str:
+        return route_text(self.route)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "path": self.path}
+
+
+class WaiverStatus(StrEnum):
+    """What a waiver did in a run (see ``WaiverNote``)."""
+
+    APPLIED = "applied"
+    EXPIRED = "expired"
+    UNMATCHED = "unmatched"
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +437,7 @@ class WaiverNote:
 
     label: str  # "waivers[0] (check=missing-permission, action=sqs:*)"
     reason: str
-    status: str
+    status: WaiverStatus
     expires: str | None = None  # ISO date
     origin: str = ""  # the config file it came from
     fingerprints: tuple[str, ...] = ()
@@ -395,14 +477,14 @@ class UnknownAction:
 
     action: str
     policy: str
-    statement: str  # "identity-based policy 'X' Statement[1]"
+    statement: StatementRef  # reads "identity-based policy 'X' Statement[1]"
     suggestion: str | None = None  # the nearest known name of that service
 
     def to_json(self) -> dict[str, Any]:
         return {
             "action": self.action,
             "policy": self.policy,
-            "statement": self.statement,
+            "statement": str(self.statement),
             "suggestion": self.suggestion,
         }
 
@@ -414,6 +496,7 @@ class UnknownGroup:
     reason: str
     actions: int  # distinct required actions it leaves unknown
     features: tuple[str, ...]  # the ids of the features they belong to
+    statement: StatementRef | None = None  # the statement the reason names, if it names one
 
     def to_json(self) -> dict[str, Any]:
         return {"reason": self.reason, "actions": self.actions, "features": list(self.features)}
@@ -426,12 +509,18 @@ def unknown_groups(features: tuple[FeatureResult, ...]) -> tuple[UnknownGroup, .
     """The features' unknown verdicts grouped by reason, in the order the reasons first appear."""
     actions: dict[str, set[str]] = {}
     owners: dict[str, dict[str, None]] = {}
+    statements: dict[str, StatementRef] = {}
     for feature in features:
         for item in feature.unknown:
             for reason in item.reasons or (NO_REASON,):
                 actions.setdefault(reason, set()).add(item.action.lower())
                 owners.setdefault(reason, {})[feature.id] = None
-    return tuple(UnknownGroup(reason, len(names), tuple(owners[reason])) for reason, names in actions.items())
+            for reason, statement in item.reason_statements:
+                statements.setdefault(reason, statement)
+    return tuple(
+        UnknownGroup(reason, len(names), tuple(owners[reason]), statements.get(reason))
+        for reason, names in actions.items()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -519,27 +608,30 @@ class AuditReport:
     def waiver_of(self, fingerprint: str) -> WaiverNote | None:
         """The applied waiver that waives the finding with this fingerprint, if any."""
         for note in self.waivers:
-            if note.status == "applied" and fingerprint in note.fingerprints:
+            if note.status == WaiverStatus.APPLIED and fingerprint in note.fingerprints:
                 return note
         return None
 
-    def to_json(self, *, all_findings: bool = False, roles: bool = True) -> dict[str, Any]:
+    def to_json(
+        self, *, all_findings: bool = False, roles: bool = True, findings: Sequence[Finding] | None = None
+    ) -> dict[str, Any]:
         """The versioned JSON shape.
 
         ``findings`` lists every finding with its fingerprint when ``all_findings`` (``--findings``);
         otherwise only the waived ones, so that an account-wide report stays the size of its verdicts
-        (every missing action of every role would otherwise be listed twice).
+        (every missing action of every role would otherwise be listed twice). A caller that has the
+        report's findings already (``report_findings``) passes them.
         """
         # Imported here: findings are derived from these values, so that module imports this one.
         from zeet_iam_audit.audit.findings import report_findings
 
-        findings = []
+        listed = []
         if all_findings or self.waivers:
-            for finding in report_findings(self):
+            for finding in findings if findings is not None else report_findings(self):
                 waiver = self.waiver_of(finding.fingerprint)
                 if waiver is None and not all_findings:
                     continue
-                findings.append(
+                listed.append(
                     {**finding.to_json(), "waived": waiver is not None, "waiver": waiver.label if waiver else None}
                 )
         return {
@@ -549,7 +641,7 @@ class AuditReport:
             "roles": [r.to_json() for r in self.roles] if roles else [],
             "skipped": [s.to_json() for s in self.skipped],
             "findings_listed": "all" if all_findings else "waived",
-            "findings": findings,
+            "findings": listed,
             "waivers": [note.to_json() for note in self.waivers],
             "no_role": self.no_role,
         }

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from zeet_iam_audit.audit.report import TrustFinding, TrustResult, TrustStatus
+from zeet_iam_audit.audit.report import TrustFinding, TrustResult, TrustSeverity, TrustStatementRef, TrustStatus
 from zeet_iam_audit.memo import IdentityMemo
 from zeet_iam_audit.model import Condition, Effect, Policy, Principal, Role, Statement, Unresolved
 from zeet_iam_audit.policy.conditions import ConditionUnknown, evaluate_condition
@@ -251,7 +251,7 @@ def audit_trust(role: Role, settings: TrustSettings, memo: IdentityMemo[TrustRes
     policy = role.trust_policy
     if policy is None:
         reason = role.trust_unknown_reason or "the input holds no trust policy for this role"
-        finding = TrustFinding("trust-unknown", "unknown", f"trust policy not known: {reason}")
+        finding = TrustFinding("trust-unknown", TrustSeverity.UNKNOWN, f"trust policy not known: {reason}")
         return TrustResult(TrustStatus.UNKNOWN, (finding,))
     if memo is None:
         return _audit_trust_policy(role, policy, settings)
@@ -270,7 +270,7 @@ def _audit_trust_policy(role: Role, policy: Policy, settings: TrustSettings) -> 
         findings.append(
             TrustFinding(
                 "zeet-account-not-configured",
-                "unknown",
+                TrustSeverity.UNKNOWN,
                 "no Zeet management account id configured (--zeet-account-id, "
                 "ZEET_IAM_AUDIT_ZEET_ACCOUNT_ID or the config file): cannot check that Zeet can assume the role",
             )
@@ -281,7 +281,7 @@ def _audit_trust_policy(role: Role, policy: Policy, settings: TrustSettings) -> 
         findings.append(
             TrustFinding(
                 "short-session",
-                "info",
+                TrustSeverity.INFO,
                 f"MaxSessionDuration is {role.max_session_duration} s, under {MIN_SESSION_SECONDS} s: "
                 "long Zeet operations may need to assume the role again",
             )
@@ -309,9 +309,9 @@ def _wildcard_findings(policy: Policy) -> list[TrustFinding]:
             findings.append(
                 TrustFinding(
                     "not-principal-allow",
-                    "fail",
+                    TrustSeverity.FAIL,
                     "Allow with NotPrincipal lets every principal not listed assume the role",
-                    statement.label,
+                    TrustStatementRef.of(statement),
                 )
             )
             continue
@@ -322,9 +322,9 @@ def _wildcard_findings(policy: Policy) -> list[TrustFinding]:
             findings.append(
                 TrustFinding(
                     "wildcard-principal-restricted",
-                    "warn",
+                    TrustSeverity.WARN,
                     f'principal "*" restricted only by conditions on {", ".join(sorted(set(restricting)))}',
-                    statement.label,
+                    TrustStatementRef.of(statement),
                 )
             )
         else:
@@ -333,9 +333,9 @@ def _wildcard_findings(policy: Policy) -> list[TrustFinding]:
             findings.append(
                 TrustFinding(
                     "wildcard-principal",
-                    "fail",
+                    TrustSeverity.FAIL,
                     f'any AWS account can assume the role: principal "*" without a restricting condition{detail}',
-                    statement.label,
+                    TrustStatementRef.of(statement),
                 )
             )
     return findings
@@ -351,9 +351,9 @@ def _external_principal_findings(policy: Policy, own: str | None, zeet: str | No
             findings.append(
                 TrustFinding(
                     "other-external-principals",
-                    "warn",
+                    TrustSeverity.WARN,
                     f"accounts other than Zeet's can assume the role: {', '.join(sorted(others))}",
-                    statement.label,
+                    TrustStatementRef.of(statement),
                 )
             )
     return findings
@@ -374,16 +374,16 @@ def _zeet_findings(policy: Policy, settings: TrustSettings) -> list[TrustFinding
             return [
                 TrustFinding(
                     "trust-unresolved",
-                    "unknown",
+                    TrustSeverity.UNKNOWN,
                     "whether Zeet's account can assume the role depends on a value the input does not "
                     f"resolve: {_unresolved_parts(maybe[0])[0]}",
-                    maybe[0].label,
+                    TrustStatementRef.of(maybe[0]),
                 )
             ]
         return [
             TrustFinding(
                 "zeet-cannot-assume",
-                "fail",
+                TrustSeverity.FAIL,
                 f"Zeet's management account {zeet} cannot assume the role: no statement allows {ASSUME_ACTION} to it",
             )
         ]
@@ -407,9 +407,9 @@ def _zeet_findings(policy: Policy, settings: TrustSettings) -> list[TrustFinding
             findings.append(
                 TrustFinding(
                     "zeet-can-assume",
-                    "ok",
+                    TrustSeverity.OK,
                     f"Zeet's management account {zeet} can assume the role",
-                    usable[0].label,
+                    TrustStatementRef.of(usable[0]),
                 )
             )
     elif open_questions:
@@ -439,9 +439,9 @@ def _assess(statement: Statement, settings: TrustSettings) -> tuple[str, list[Tr
             unknown.append(
                 TrustFinding(
                     code,
-                    "unknown",
+                    TrustSeverity.UNKNOWN,
                     f"whether Zeet can assume the role depends on the condition {_shown(condition)}: {why}",
-                    statement.label,
+                    TrustStatementRef.of(statement),
                 )
             )
         elif verdict == "maybe":
@@ -459,9 +459,9 @@ def _assess(statement: Statement, settings: TrustSettings) -> tuple[str, list[Tr
         found.append(
             TrustFinding(
                 "trust-conditional",
-                "warn",
+                TrustSeverity.WARN,
                 f"Zeet's AssumeRole also depends on {', '.join(keys)}, which Zeet's call may not meet",
-                statement.label,
+                TrustStatementRef.of(statement),
             )
         )
     return "usable", found
@@ -480,16 +480,16 @@ def _cannot_meet(condition: Condition, why: str, settings: TrustSettings, statem
         shown = ", ".join(mask_external_id(v) for v in condition.values)
         return TrustFinding(
             "external-id-mismatch",
-            "fail",
+            TrustSeverity.FAIL,
             f"the sts:ExternalId condition ({condition.operator}) requires {shown}, not the configured "
             f"{mask_external_id(settings.external_id)}: Zeet cannot assume this role",
-            statement.label,
+            TrustStatementRef.of(statement),
         )
     elif key in _ZEET_SUPPLIES:
         message = f"Zeet cannot assume this role: its condition {_shown(condition)} does not hold for Zeet's call"
     else:
         message = f"Zeet cannot assume this role: its condition {_shown(condition)} never holds for Zeet: {why}"
-    return TrustFinding("zeet-cannot-assume", "fail", message, statement.label)
+    return TrustFinding("zeet-cannot-assume", TrustSeverity.FAIL, message, TrustStatementRef.of(statement))
 
 
 def _external_id_weakness(statement: Statement) -> TrustFinding | None:
@@ -499,10 +499,10 @@ def _external_id_weakness(statement: Statement) -> TrustFinding | None:
     if not conditions:
         return TrustFinding(
             "external-id-missing",
-            "warn",
+            TrustSeverity.WARN,
             "no sts:ExternalId condition: the role is open to the confused-deputy problem "
             "(any Zeet customer's connection could name it)",
-            statement.label,
+            TrustStatementRef.of(statement),
         )
 
     def holds(context: dict[str, tuple[str, ...]]) -> bool:
@@ -512,18 +512,18 @@ def _external_id_weakness(statement: Statement) -> TrustFinding | None:
     if all(holds({EXTERNAL_ID_KEY: (probe,)}) for probe in _ANY_EXTERNAL_IDS):
         return TrustFinding(
             "external-id-any",
-            "warn",
+            TrustSeverity.WARN,
             f"the sts:ExternalId condition ({shown}) accepts any external id, so it protects nothing: "
             "the role is open to the confused-deputy problem (any Zeet customer's connection could name it)",
-            statement.label,
+            TrustStatementRef.of(statement),
         )
     if holds({}):
         return TrustFinding(
             "external-id-optional",
-            "warn",
+            TrustSeverity.WARN,
             f"the sts:ExternalId condition ({shown}) also holds when no external id is sent, so it "
             "protects nothing against a caller that omits it",
-            statement.label,
+            TrustStatementRef.of(statement),
         )
     return None
 
@@ -555,10 +555,10 @@ def _zeet_denies(policy: Policy, settings: TrustSettings) -> list[TrustFinding]:
                 findings.append(
                     TrustFinding(
                         "trust-unresolved",
-                        "unknown",
+                        TrustSeverity.UNKNOWN,
                         f"a Deny statement may block {ASSUME_ACTION} for Zeet's account {zeet}: it "
                         f"depends on a value the input does not resolve: {unresolved[0]}",
-                        statement.label,
+                        TrustStatementRef.of(statement),
                     )
                 )
             continue
@@ -566,21 +566,21 @@ def _zeet_denies(policy: Policy, settings: TrustSettings) -> list[TrustFinding]:
             findings.append(
                 TrustFinding(
                     "trust-unresolved",
-                    "unknown",
+                    TrustSeverity.UNKNOWN,
                     f"a Deny statement may block {ASSUME_ACTION} for Zeet's account {zeet}: its condition "
                     "depends on a value the input does not resolve",
-                    statement.label,
+                    TrustStatementRef.of(statement),
                 )
             )
             continue
-        severity = "fail" if all(v == "holds" for v in verdicts) else "warn"
+        severity = TrustSeverity.FAIL if all(v == "holds" for v in verdicts) else TrustSeverity.WARN
         findings.append(
             TrustFinding(
                 "zeet-denied",
                 severity,
                 f"a Deny statement blocks {ASSUME_ACTION} for Zeet's account {zeet}"
                 + ("" if severity == "fail" else " under some conditions"),
-                statement.label,
+                TrustStatementRef.of(statement),
             )
         )
     return findings

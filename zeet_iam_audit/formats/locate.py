@@ -1,11 +1,14 @@
 """Lines for findings: a role, a policy statement or a template path → its line in the input file.
 
-Sources describe where things are with paths (``$.RoleDetailList[1].RolePolicyList[0]``,
-``Resources.ZeetRole.Properties.Policies[0].PolicyDocument``, a Terraform address); the report keeps
-them per role (``RoleReport.locations``). Here a file's text is indexed once, JSON with a small
-position-tracking scanner and YAML with ``yaml.compose`` on a ``SafeLoader`` (composition only builds
-nodes with their marks; no tag is ever constructed, so CloudFormation's ``!Ref`` needs no support and
-nothing unsafe can run), and paths are turned into 1-based line numbers.
+Sources describe where things are with routes of keys and indices (``("$", "RoleDetailList", 1)``,
+``("Resources", "ZeetRole", "Properties", "Policies", 0, "PolicyDocument")``, a Terraform address
+then attributes); the report keeps the role's and its trust policy's per role
+(``RoleReport.locations``), and a statement behind a finding carries its own (``StatementRef.route``).
+An invalid document's problem is a path in text (``InvalidDocument.path``). Here a file's text is
+indexed once, JSON with a small position-tracking scanner and YAML with ``yaml.compose`` on a
+``SafeLoader`` (composition only builds nodes with their marks; no tag is ever constructed, so
+CloudFormation's ``!Ref`` needs no support and nothing unsafe can run), and routes and paths are
+turned into 1-based line numbers.
 
 Pure: the caller reads the file and passes its text.
 """
@@ -22,7 +25,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from zeet_iam_audit.audit.findings import Finding
-from zeet_iam_audit.audit.report import RoleReport
+from zeet_iam_audit.audit.report import LocationKind, RoleReport, TrustStatementRef
+from zeet_iam_audit.model import Route
+from zeet_iam_audit.policy.results import StatementRef
 
 Step = str | int
 
@@ -225,6 +230,16 @@ class SourceIndex:
             self._addresses = found
         return self._addresses
 
+    def line_at(self, route: Route) -> int | None:
+        """The line where the place ``route`` leads to is written: the deepest part of it found (a
+        Terraform route: its resource address); None if nothing is. A leading ``"$"`` is the root."""
+        steps = list(route[1:] if route[:1] == ("$",) else route)
+        done, line = self.walk(steps)
+        if done or not steps:
+            return line
+        first = steps[0]
+        return self.addresses().get(first) if isinstance(first, str) else None
+
     def line_of(self, path: str) -> int | None:
         """The line where ``path`` is written: the deepest part of it found; None if nothing is."""
         steps = parse_path(path)
@@ -262,66 +277,33 @@ def index_source(text: str) -> SourceIndex | None:
 
 # --- findings ------------------------------------------------------------------------------------
 
-_POLICY_STATEMENT = re.compile(
-    r"(?P<layer>identity-based policy|permissions boundary|service control policy(?: level \d+)?) "
-    r"(?P<quote>['\"])(?P<name>.*?)(?P=quote) Statement\[(?P<index>\d+)\]"
-)
-_BARE_STATEMENT = re.compile(r"^(?P<name>[^\s'\"]+) Statement\[(?P<index>\d+)\]")
-_TRUST_STATEMENT = re.compile(r"^Statement\[(?P<index>\d+)\]")
-
-
-@dataclass(frozen=True, slots=True)
-class StatementTarget:
-    """A statement a finding names: in the trust policy, or in a named policy (or boundary)."""
-
-    kind: str  # "trust" | "policy" | "boundary"
-    name: str | None
-    index: int
-
-
-def statement_target(text: str, *, trust: bool = False) -> StatementTarget | None:
-    """The statement a finding's text names, if it names one."""
-    match = _POLICY_STATEMENT.search(text)
-    if match is not None:
-        kind = "boundary" if match["layer"] == "permissions boundary" else "policy"
-        return StatementTarget(kind, match["name"], int(match["index"]))
-    if trust:
-        match = _TRUST_STATEMENT.match(text)
-        return StatementTarget("trust", None, int(match["index"])) if match else None
-    match = _BARE_STATEMENT.match(text)
-    return StatementTarget("policy", match["name"], int(match["index"])) if match else None
-
-
-def _statement_path(document: str, index: int) -> str:
-    return f"{document}.Statement[{index}]" if document != "$" else f"$.Statement[{index}]"
-
 
 def finding_line(index: SourceIndex, role: RoleReport, finding: Finding) -> int | None:
-    """The line of the statement behind the finding when it names one, else of the role."""
-    paths: dict[tuple[str, str], str] = {}
-    for location in role.locations:
-        paths.setdefault(
-            (location.kind, location.name if location.kind in ("policy", "boundary") else ""), location.path
-        )
+    """The line of what the finding is about: the place of an invalid document's problem, the
+    statement behind it (``finding.ref``, by its route), the trust policy for a trust finding, else the
+    role. None when the input says nothing of it."""
+    routes = {location.kind: location.route for location in role.locations if location.kind in _OWN_KINDS}
     if finding.path is not None:  # a place in the input itself (an invalid policy's problem)
         line = index.line_of(finding.path)
         if line is not None:
             return line
-    trust = finding.check == "trust-policy"
-    target = statement_target(finding.statement, trust=trust) if finding.statement else None
-    if target is not None:
-        document = paths.get((target.kind, target.name or ""))
-        if document is None and target.kind != "trust":
-            other = "boundary" if target.kind == "policy" else "policy"
-            document = paths.get((other, target.name or ""))
-        if document is not None:
-            line = index.line_of(_statement_path(document, target.index))
-            if line is not None:
-                return line
-    if trust and ("trust", "") in paths:
-        return index.line_of(paths[("trust", "")])
-    role_path = paths.get(("role", ""))
-    return index.line_of(role_path) if role_path is not None else None
+    ref = finding.ref
+    route: Route | None = None
+    if isinstance(ref, StatementRef):
+        route = ref.route if ref.source == role.source else None
+    elif isinstance(ref, TrustStatementRef) and LocationKind.TRUST in routes:
+        route = (*routes[LocationKind.TRUST], "Statement", ref.index)
+    if route is not None:
+        line = index.line_at(route)
+        if line is not None:
+            return line
+    if finding.check == "trust-policy" and LocationKind.TRUST in routes:
+        return index.line_at(routes[LocationKind.TRUST])
+    own = routes.get(LocationKind.ROLE)
+    return index.line_at(own) if own is not None else None
+
+
+_OWN_KINDS = frozenset({LocationKind.ROLE, LocationKind.TRUST})
 
 
 def relative_path(source: str, root: Path | None) -> str:

@@ -61,7 +61,7 @@ def _feature_details(feature: FeatureResult) -> list[str]:
         lines.append(
             f"- lacks {md(feature.label(group))}: {', '.join(code(a) for a in group.actions)} ({md(group.reason)})"
         )
-        lines.extend(f"  - {md(statement)}" for statement in group.statements)
+        lines.extend(f"  - {md(str(statement))}" for statement in group.statements)
         if group.fix is not None:
             lines.append(f"  - fix: {md(group.fix.change)}")
             if group.fix.statements:
@@ -104,7 +104,7 @@ def _checks(role: RoleReport) -> list[str]:
         lines += ["**Actions AWS does not know** (they grant nothing)", ""]
         for unknown in role.unknown_actions:
             hint = f"; did you mean {code(unknown.suggestion)}?" if unknown.suggestion else ""
-            lines.append(f"- {code(unknown.action)} ({md(unknown.statement)}){hint}")
+            lines.append(f"- {code(unknown.action)} ({md(str(unknown.statement))}){hint}")
         lines.append("")
     return lines
 
@@ -141,7 +141,7 @@ def _role_section(report: AuditReport, role: RoleReport, options: RenderOptions)
     if trust:
         lines += ["**Trust findings**", ""]
         for item in trust:
-            where = f" ({md(item.statement)})" if item.statement else ""
+            where = f" ({md(str(item.statement))})" if item.statement is not None else ""
             lines.append(f"- **{item.severity}** {md(item.message)}{where}")
         lines.append("")
     if role.excess.risky:

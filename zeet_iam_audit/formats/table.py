@@ -83,7 +83,7 @@ def _feature_details(role: RoleReport) -> list[tuple[int, str]]:
             lines.append(
                 (4, f"{feature.title} lacks {feature.label(group)}: {', '.join(group.actions)} ({group.reason})")
             )
-            lines.extend((6, statement) for statement in group.statements)
+            lines.extend((6, str(statement)) for statement in group.statements)
             if group.fix is not None:
                 tail = ":" if group.fix.statements else ""
                 lines.append((6, f"fix: {group.fix.change}{tail}"))

@@ -31,6 +31,7 @@ from zeet_iam_audit.errors import PolicyError
 from zeet_iam_audit.model import (
     Condition,
     Effect,
+    Origin,
     Policy,
     PolicyKind,
     Principal,
@@ -104,7 +105,7 @@ def validate_policy(
     *,
     kind: PolicyKind = PolicyKind.IDENTITY,
     name: str = "",
-    origin: str = "",
+    origin: Origin | None = None,
 ) -> Policy | InvalidPolicy:
     """``parse_policy`` that returns the first problem as an ``InvalidPolicy`` value instead of
     raising it: the parsed policy, or where and why AWS would refuse the document."""
@@ -569,7 +570,7 @@ def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
     )
 
 
-def _plain_policy(raw: Any, *, kind: PolicyKind, name: str, origin: str) -> Policy | None:
+def _plain_policy(raw: Any, *, kind: PolicyKind, name: str, origin: Origin | None) -> Policy | None:
     """The policy, when ``raw`` is a plain, well-formed document; None when the careful code must
     read it (it may still be valid)."""
     if type(raw) is not dict or not _TOP_KEYS.issuperset(raw):
@@ -607,7 +608,7 @@ def parse_policy(
     *,
     kind: PolicyKind = PolicyKind.IDENTITY,
     name: str = "",
-    origin: str = "",
+    origin: Origin | None = None,
 ) -> Policy:
     """Validate and normalise one policy document.
 
@@ -624,7 +625,7 @@ def parse_policy(
     return _careful_policy(raw, kind=kind, name=name, origin=origin)
 
 
-def _careful_policy(raw: Any, *, kind: PolicyKind, name: str, origin: str) -> Policy:
+def _careful_policy(raw: Any, *, kind: PolicyKind, name: str, origin: Origin | None) -> Policy:
     """``parse_policy`` on a decoded document, element by element: every value is checked for what
     it is, and the first problem raises ``PolicyError`` with its path. The reference for
     ``_plain_policy``."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from zeet_iam_audit.model import Effect
+from zeet_iam_audit.model import Effect, Origin, Route
 
 
 class Decision(StrEnum):
@@ -36,15 +36,37 @@ class Layer(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StatementRef:
-    """Which statement of which policy, in which layer."""
+    """Which statement of which policy, in which layer, and where it is written.
+
+    ``str(ref)`` is how reports name it (``identity-based policy 'Zeet' Statement[2] (Sid "X")``);
+    formats that point at lines use ``source`` and ``route`` instead, never the text.
+    """
 
     layer: Layer
     policy: str
     index: int
     sid: str | None
     effect: Effect
-    origin: str = ""
+    origin: Origin | None = None  # the policy document's origin
     scp_level: int | None = None
+
+    def __hash__(self) -> int:
+        # Equal refs agree on these; hashing them alone spares the origin's route on every lookup
+        # (missing groups are keyed by their deny statements).
+        return hash((self.policy, self.index))
+
+    @property
+    def source(self) -> str | None:
+        """The input the statement is written in; None when it is in none."""
+        return self.origin.source if self.origin is not None and self.origin.route is not None else None
+
+    @property
+    def route(self) -> Route | None:
+        """The route to the statement in ``source``: the document's route, then ``("Statement",
+        index)``; None when the policy has no place in an input (a live or bundled policy)."""
+        if self.origin is None or self.origin.route is None:
+            return None
+        return (*self.origin.route, "Statement", self.index)
 
     def __str__(self) -> str:
         sid = f' (Sid "{self.sid}")' if self.sid else ""

@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from zeet_iam_audit.errors import PolicyError
-from zeet_iam_audit.model import AttachedPolicy, InvalidPolicy, Policy, PolicyKind, Unresolved
+from zeet_iam_audit.model import (
+    AttachedPolicy,
+    InvalidPolicy,
+    Origin,
+    Policy,
+    PolicyKind,
+    Route,
+    Unresolved,
+    route_text,
+)
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.sources.shape import Locator
 
@@ -57,15 +66,16 @@ def _join(path: str, inner: str) -> str:
 
 
 def read_policy(
-    document: Any, *, locator: Locator, path: str, name: str, kind: PolicyKind = PolicyKind.IDENTITY
+    document: Any, *, locator: Locator, route: Route, name: str, kind: PolicyKind = PolicyKind.IDENTITY
 ) -> Policy | str:
-    """Parse the document found at ``path``: the Policy, or the reason it is unknown."""
-    origin = locator.origin(path)
+    """Parse the document found at ``route``: the Policy, or the reason it is unknown."""
+    origin = Origin(locator.display, route)
     if isinstance(document, Unresolved):
         return f"{origin}: the document could not be resolved: {document.reason}"
     try:
         return parse_policy_checked(document, kind=kind, name=name, origin=origin)
     except PolicyError as error:
+        path = route_text(route)
         place = locator.origin(_join(path, error.path))
         unresolved = _unresolved_at(document, error.path) if not isinstance(document, str) else None
         if unresolved is not None:
@@ -74,7 +84,7 @@ def read_policy(
         return InvalidPolicy(locator.display, _join(path, error.path), name, error.problem)
 
 
-def parse_policy_checked(document: Any, *, kind: PolicyKind, name: str, origin: str) -> Policy:
+def parse_policy_checked(document: Any, *, kind: PolicyKind, name: str, origin: Origin | None) -> Policy:
     """``parse_policy`` with RecursionError turned into a PolicyError (defence in depth)."""
     try:
         return parse_policy(document, kind=kind, name=name, origin=origin)
@@ -86,30 +96,32 @@ def attach_document(
     document: Any,
     *,
     locator: Locator,
-    path: str,
+    route: Route,
     name: str,
     arn: str | None = None,
     inline: bool = False,
-    attachment_path: str | None = None,
+    attachment_route: Route | None = None,
 ) -> AttachedPolicy:
     """An attachment whose document is at hand: parsed, or unknown with the parse problem."""
-    origin = locator.origin(attachment_path if attachment_path is not None else path)
-    result = read_policy(document, locator=locator, path=path, name=name)
+    origin = Origin(locator.display, attachment_route if attachment_route is not None else route)
+    result = read_policy(document, locator=locator, route=route, name=name)
     if isinstance(result, Policy):
         return AttachedPolicy(name=name, arn=arn, policy=result, origin=origin, inline=inline)
     return AttachedPolicy(name=name, arn=arn, policy=None, origin=origin, unknown_reason=result, inline=inline)
 
 
-def unknown_attachment(*, name: str, arn: str | None, origin: str, reason: str, inline: bool = False) -> AttachedPolicy:
+def unknown_attachment(
+    *, name: str, arn: str | None, origin: Origin | None, reason: str, inline: bool = False
+) -> AttachedPolicy:
     """An attachment whose document cannot be had."""
     return AttachedPolicy(name=name, arn=arn, policy=None, origin=origin, unknown_reason=reason, inline=inline)
 
 
-def read_trust(document: Any, *, locator: Locator, path: str, name: str) -> tuple[Policy | None, str | None]:
+def read_trust(document: Any, *, locator: Locator, route: Route, name: str) -> tuple[Policy | None, str | None]:
     """A role's trust policy: ``(policy, None)`` or ``(None, reason)``."""
     if document is None:
-        return None, f"{locator.origin(path)}: missing (the file does not include the trust policy)"
-    result = read_policy(document, locator=locator, path=path, name=name, kind=PolicyKind.TRUST)
+        return None, f"{Origin(locator.display, route)}: missing (the file does not include the trust policy)"
+    result = read_policy(document, locator=locator, route=route, name=name, kind=PolicyKind.TRUST)
     if isinstance(result, Policy):
         return result, None
     return None, result

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zeet_iam_audit.errors import InputError
-from zeet_iam_audit.model import AttachedPolicy, Policy, Role, Unresolved
+from zeet_iam_audit.model import AttachedPolicy, InputType, Origin, Policy, Role, Route, Unresolved
 from zeet_iam_audit.sources.attach import (
     attach_document,
     read_policy,
@@ -126,6 +126,12 @@ class _TemplateReader:
         path = key_path(key_path("Resources", logical_id), "Properties")
         return key_path(path, name) if name else path
 
+    def props_route(self, logical_id: str, name: str) -> Route:
+        return ("Resources", logical_id, "Properties", name)
+
+    def place(self, route: Route) -> Origin:
+        return Origin(self.locator.display, route)
+
     # Roles.
 
     def read_roles(self) -> None:
@@ -167,7 +173,7 @@ class _TemplateReader:
         trust, trust_reason = read_trust(
             None if trust_raw is NO_VALUE else trust_raw,
             locator=self.locator,
-            path=self.props_path(logical_id, "AssumeRolePolicyDocument"),
+            route=self.props_route(logical_id, "AssumeRolePolicyDocument"),
             name="AssumeRolePolicyDocument",
         )
         draft = _RoleDraft(
@@ -196,19 +202,21 @@ class _TemplateReader:
 
     def resolved_items(
         self, logical_id: str, name: str, *, links: bool = False
-    ) -> list[tuple[Any, str]] | Unresolved | None:
-        """A list property's resolved items with their template paths (NoValue items dropped)."""
+    ) -> list[tuple[Any, str, Route]] | Unresolved | None:
+        """A list property's resolved items with their template paths and routes (NoValue items
+        dropped)."""
         path = self.props_path(logical_id, name)
+        route = self.props_route(logical_id, name)
         raw = self.resolver.properties(logical_id).get(name)
         if raw is None:
             return None
         if isinstance(raw, list):
-            items: list[tuple[Any, str]] = []
+            items: list[tuple[Any, str, Route]] = []
             for position, item in enumerate(raw):
                 item_path = index_path(path, position)
                 value = self.resolver.resolve(item, item_path, links=links)
                 if value is not NO_VALUE:
-                    items.append((value, item_path))
+                    items.append((value, item_path, (*route, position)))
             return items
         value = self.resolver.resolve(raw, path, links=links)
         if value is None or value is NO_VALUE:
@@ -216,7 +224,7 @@ class _TemplateReader:
         if isinstance(value, Unresolved):
             return value
         resolved = self.locator.sequence(value, path)
-        return [(item, index_path(path, position)) for position, item in enumerate(resolved)]
+        return [(item, index_path(path, position), (*route, position)) for position, item in enumerate(resolved)]
 
     def read_inline(self, draft: _RoleDraft) -> None:
         path = self.props_path(draft.logical_id, "Policies")
@@ -228,13 +236,13 @@ class _TemplateReader:
                 f"{self.locator.origin(path)}: the inline policies could not be resolved: {items.reason}"
             )
             return
-        for position, (item, item_path) in enumerate(items):
+        for position, (item, item_path, item_route) in enumerate(items):
             if isinstance(item, Unresolved):
                 draft.policies.append(
                     unknown_attachment(
                         name=f"Policies[{position}]",
                         arn=None,
-                        origin=self.locator.origin(item_path),
+                        origin=self.place(item_route),
                         inline=True,
                         reason=f"{self.locator.origin(item_path)}: could not be resolved: {item.reason}",
                     )
@@ -249,8 +257,8 @@ class _TemplateReader:
                 attach_document(
                     entry["PolicyDocument"],
                     locator=self.locator,
-                    path=key_path(item_path, "PolicyDocument"),
-                    attachment_path=item_path,
+                    route=(*item_route, "PolicyDocument"),
+                    attachment_route=item_route,
                     name=shown,
                     inline=True,
                 )
@@ -266,13 +274,17 @@ class _TemplateReader:
                 f"{self.locator.origin(path)}: the managed policy list could not be resolved: {items.reason}"
             )
             return
-        for item, item_path in items:
-            draft.policies.extend(self.attachments_for_arn(item, item_path, draft))
+        for item, item_path, item_route in items:
+            draft.policies.extend(self.attachments_for_arn(item, item_path, item_route, draft))
 
-    def attachments_for_arn(self, item: Any, path: str, draft: _RoleDraft) -> list[AttachedPolicy]:
-        origin = self.locator.origin(path)
+    def attachments_for_arn(self, item: Any, path: str, route: Route, draft: _RoleDraft) -> list[AttachedPolicy]:
+        origin = self.place(route)
         if isinstance(item, list):  # a CommaDelimitedList parameter spliced in
-            return [a for n, sub in enumerate(item) for a in self.attachments_for_arn(sub, index_path(path, n), draft)]
+            return [
+                attachment
+                for n, sub in enumerate(item)
+                for attachment in self.attachments_for_arn(sub, index_path(path, n), (*route, n), draft)
+            ]
         if isinstance(item, Link):
             if self.resolver.resource_type(item.logical_id) == MANAGED_POLICY:
                 draft.managed_links.add(item.logical_id)
@@ -307,7 +319,7 @@ class _TemplateReader:
             )
         ]
 
-    def managed_policy_attachment(self, logical_id: str, origin: str) -> AttachedPolicy:
+    def managed_policy_attachment(self, logical_id: str, origin: Origin) -> AttachedPolicy:
         """The template's own AWS::IAM::ManagedPolicy, parsed once."""
         resolver = self.resolver
         name = resolver.known_text(resolver.resolved_property(logical_id, "ManagedPolicyName")) or logical_id
@@ -328,10 +340,9 @@ class _TemplateReader:
                 reason=f"{self.locator.origin(key_path('Resources', logical_id))}: exists only if {decision.reason}",
             )
         if logical_id not in self._managed_documents:
-            document_path = self.props_path(logical_id, "PolicyDocument")
             document = resolver.resolved_property(logical_id, "PolicyDocument")
             self._managed_documents[logical_id] = read_policy(
-                document, locator=self.locator, path=document_path, name=name
+                document, locator=self.locator, route=self.props_route(logical_id, "PolicyDocument"), name=name
             )
         result = self._managed_documents[logical_id]
         if isinstance(result, Policy):
@@ -345,7 +356,7 @@ class _TemplateReader:
         if value is None or value is NO_VALUE:
             return
         links_before = set(draft.managed_links)
-        found = self.attachments_for_arn(value, path, draft)
+        found = self.attachments_for_arn(value, path, self.props_route(draft.logical_id, "PermissionsBoundary"), draft)
         if len(found) != 1:
             raise self.locator.error(path, "expected one policy ARN")
         draft.boundary = found[0]
@@ -422,7 +433,7 @@ class _TemplateReader:
                 continue
             role_property = "RoleName" if kind == ROLE_POLICY else "Roles"
             targets = self.role_targets(logical_id, role_property) or []
-            resource_origin = self.locator.origin(key_path("Resources", logical_id))
+            resource_origin = self.place(("Resources", logical_id))
             if kind == MANAGED_POLICY:
                 for target in targets:
                     draft = self.roles[target]
@@ -445,8 +456,8 @@ class _TemplateReader:
                     attachment = attach_document(
                         self.resolver.resolved_property(logical_id, "PolicyDocument"),
                         locator=self.locator,
-                        path=self.props_path(logical_id, "PolicyDocument"),
-                        attachment_path=key_path("Resources", logical_id),
+                        route=self.props_route(logical_id, "PolicyDocument"),
+                        attachment_route=("Resources", logical_id),
                         name=name,
                         inline=True,
                     )
@@ -571,13 +582,7 @@ class _TemplateReader:
         # The file holds the StackSet, not the role: reports point at the StackSet resource.
         self.stack_set_roles.extend(
             dataclasses.replace(
-                role,
-                source=self.locator.display,
-                extra={
-                    **role.extra,
-                    "logical_id": logical_id,
-                    "template_body_logical_id": role.extra["logical_id"],
-                },
+                role, source=self.locator.display, logical_id=logical_id, template_body_logical_id=role.logical_id
             )
             for role in roles
         )
@@ -624,7 +629,8 @@ class _TemplateReader:
                 max_session_duration=draft.max_session_duration,
                 unknowns=tuple(dict.fromkeys(draft.unknowns)),
                 path=draft.path,
-                extra={"input_type": "cloudformation", "logical_id": draft.logical_id},
+                input_type=InputType.CLOUDFORMATION,
+                logical_id=draft.logical_id,
             )
             for draft in self.roles.values()
         ] + self.stack_set_roles

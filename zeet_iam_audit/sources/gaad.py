@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from zeet_iam_audit.model import AttachedPolicy, Policy, Role
+from zeet_iam_audit.model import AttachedPolicy, InputType, Origin, Policy, Role, Route, route_text
 from zeet_iam_audit.sources.attach import (
     attach_document,
     read_policy,
@@ -50,8 +50,8 @@ from zeet_iam_audit.sources.shape import Locator, describe, index_path, key_path
 
 GAAD_KEYS = frozenset({"RoleDetailList", "UserDetailList", "GroupDetailList", "Policies"})
 
-# Resolves an ARN-only attachment: (arn, name, path of the attachment) → AttachedPolicy.
-ArnResolver = Callable[[str, "str | None", str], AttachedPolicy]
+# Resolves an ARN-only attachment: (arn, name, route to the attachment) → AttachedPolicy.
+ArnResolver = Callable[[str, "str | None", Route], AttachedPolicy]
 
 
 def looks_like_gaad(data: object) -> bool:
@@ -90,24 +90,25 @@ class _PolicyIndex:
 
     def __init__(self, locator: Locator) -> None:
         self.locator = locator
-        self._entries: dict[str, tuple[str, Any, str | None]] = {}  # arn → (name, document|None, path|reason)
+        # arn → (name, document, its route) or (name, None, the reason it is unknown)
+        self._entries: dict[str, tuple[str, Any, Route | str]] = {}
         self._parsed: dict[str, Policy | str] = {}
         self._first_paths: dict[str, str] = {}  # arn → where it was first described
 
-    def add(self, raw: object, path: str) -> None:
+    def add(self, raw: object, path: str, route: Route) -> None:
         entry = self.locator.mapping(raw, path, "a policy object")
         arn = self.locator.string(entry.get("Arn"), key_path(path, "Arn"))
         name = self.locator.optional_string(entry, "PolicyName", path) or arn.rsplit("/", 1)[-1]
         versions = self.locator.optional_sequence(entry, "PolicyVersionList", path)
         default_id = entry.get("DefaultVersionId")
-        chosen: tuple[Any, str] | None = None
+        chosen: tuple[Any, Route] | None = None
         for position, version in enumerate(versions):
             version_path = index_path(key_path(path, "PolicyVersionList"), position)
             version = self.locator.mapping(version, version_path, "a policy version object")
             if version.get("IsDefaultVersion") is True or (
                 "IsDefaultVersion" not in version and version.get("VersionId") == default_id
             ):
-                chosen = (version.get("Document"), key_path(version_path, "Document"))
+                chosen = (version.get("Document"), (*route, "PolicyVersionList", position, "Document"))
                 break
         if arn in self._entries:
             # The same policy on two pages (overlapping pages): the same document is kept once; two
@@ -116,7 +117,7 @@ class _PolicyIndex:
             document = chosen[0] if chosen is not None else None
             if first[1] is not None and document is not None and _same_document(first[1], document):
                 return
-            if first[1] is None and first[2] is not None and first[2].startswith(_CONFLICT):
+            if first[1] is None and isinstance(first[2], str) and first[2].startswith(_CONFLICT):
                 return
             earlier = self._first_paths.get(arn, "an earlier page")
             reason = (
@@ -133,8 +134,8 @@ class _PolicyIndex:
         else:
             self._entries[arn] = (name, chosen[0], chosen[1])
 
-    def attachment(self, arn: str, name: str | None, attachment_path: str) -> AttachedPolicy:
-        origin = self.locator.origin(attachment_path)
+    def attachment(self, arn: str, name: str | None, attachment_route: Route) -> AttachedPolicy:
+        origin = Origin(self.locator.display, attachment_route)
         entry = self._entries.get(arn)
         if entry is None:
             if is_aws_managed_arn(arn):
@@ -143,38 +144,40 @@ class _PolicyIndex:
             return unknown_attachment(name=shown, arn=arn, origin=origin, reason=offline_unknown_reason(arn))
         policy_name, document, where = entry
         shown = name or policy_name
-        if document is None:
+        if document is None or isinstance(where, str):
             return unknown_attachment(name=shown, arn=arn, origin=origin, reason=str(where))
         if arn not in self._parsed:
-            self._parsed[arn] = read_policy(document, locator=self.locator, path=str(where), name=policy_name)
+            self._parsed[arn] = read_policy(document, locator=self.locator, route=where, name=policy_name)
         parsed = self._parsed[arn]
         if isinstance(parsed, Policy):
             return AttachedPolicy(name=shown, arn=arn, policy=parsed, origin=origin)
         return unknown_attachment(name=shown, arn=arn, origin=origin, reason=parsed)
 
 
-# A trust document's JSON text → its parsed policy. An account's roles share a handful of trust
-# policies (a service, an account), so each is parsed once; only the origin differs between roles.
-_TRUSTS: dict[str, Policy] = {}
-_TRUSTS_LIMIT = 4096
+class TrustReader:
+    """Trust policies of one read: a document's JSON text → its parsed policy. An account's roles
+    share a handful of trust policies (a service, an account), so each is parsed once per read;
+    only the origin differs between roles. Owned by the read, so it goes when the roles do."""
 
+    __slots__ = ("_known",)
 
-def _read_trust(document: object, locator: Locator, path: str) -> tuple[Policy | None, str | None]:
-    """``read_trust``, with documents already parsed reused under their new origin."""
-    key: str | None = None
-    if isinstance(document, Mapping | str):
-        try:
-            key = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError):  # not plain JSON (an unresolved value): parsed as it is
-            key = None
-    if key is not None and (known := _TRUSTS.get(key)) is not None:
-        return replace(known, origin=locator.origin(path)), None
-    trust, reason = read_trust(document, locator=locator, path=path, name="AssumeRolePolicyDocument")
-    if key is not None and trust is not None:
-        if len(_TRUSTS) >= _TRUSTS_LIMIT:
-            _TRUSTS.clear()
-        _TRUSTS[key] = trust
-    return trust, reason
+    def __init__(self) -> None:
+        self._known: dict[str, Policy] = {}
+
+    def read(self, document: object, locator: Locator, route: Route) -> tuple[Policy | None, str | None]:
+        """``read_trust``, with documents already parsed reused under their new origin."""
+        key: str | None = None
+        if isinstance(document, Mapping | str):
+            try:
+                key = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+            except (TypeError, ValueError):  # not plain JSON (an unresolved value): parsed as it is
+                key = None
+        if key is not None and (known := self._known.get(key)) is not None:
+            return replace(known, origin=Origin(locator.display, route)), None
+        trust, reason = read_trust(document, locator=locator, route=route, name="AssumeRolePolicyDocument")
+        if key is not None and trust is not None:
+            self._known[key] = trust
+        return trust, reason
 
 
 def _role_names(raw: object, locator: Locator, path: str) -> tuple[Mapping[str, Any], str | None, str]:
@@ -189,15 +192,26 @@ def _role_names(raw: object, locator: Locator, path: str) -> tuple[Mapping[str, 
     return detail, arn, name
 
 
-def read_role_detail(raw: object, *, locator: Locator, path: str, resolve_arn: ArnResolver, input_type: str) -> Role:
-    """One role object as GAAD's ``RoleDetailList`` and ``get-role``'s ``Role`` print it.
+def read_role_detail(
+    raw: object,
+    *,
+    locator: Locator,
+    route: Route,
+    resolve_arn: ArnResolver,
+    input_type: InputType,
+    trusts: TrustReader | None = None,
+) -> Role:
+    """One role object as GAAD's ``RoleDetailList`` and ``get-role``'s ``Role`` print it, at
+    ``route`` in the input.
 
     Inline policies (``RolePolicyList``) and attachments (``AttachedManagedPolicies``) are read when
-    present; the caller decides what their absence means.
+    present; the caller decides what their absence means. ``trusts`` shares parsed trust policies
+    between the roles of one read.
     """
+    path = route_text(route)
     detail, arn, name = _role_names(raw, locator, path)
-    trust, trust_reason = _read_trust(
-        detail.get("AssumeRolePolicyDocument"), locator, key_path(path, "AssumeRolePolicyDocument")
+    trust, trust_reason = (trusts or TrustReader()).read(
+        detail.get("AssumeRolePolicyDocument"), locator, (*route, "AssumeRolePolicyDocument")
     )
     policies: list[AttachedPolicy] = []
     inline_path = key_path(path, "RolePolicyList")
@@ -211,7 +225,7 @@ def read_role_detail(raw: object, *, locator: Locator, path: str, resolve_arn: A
                 unknown_attachment(
                     name=policy_name,
                     arn=None,
-                    origin=locator.origin(item_path),
+                    origin=Origin(locator.display, (*route, "RolePolicyList", position)),
                     inline=True,
                     reason=f"{locator.origin(item_path)}: no PolicyDocument",
                 )
@@ -221,8 +235,8 @@ def read_role_detail(raw: object, *, locator: Locator, path: str, resolve_arn: A
             attach_document(
                 document,
                 locator=locator,
-                path=key_path(item_path, "PolicyDocument"),
-                attachment_path=item_path,
+                route=(*route, "RolePolicyList", position, "PolicyDocument"),
+                attachment_route=(*route, "RolePolicyList", position),
                 name=policy_name,
                 inline=True,
             )
@@ -233,7 +247,7 @@ def read_role_detail(raw: object, *, locator: Locator, path: str, resolve_arn: A
         entry = locator.mapping(item, item_path, "an attached policy object")
         policy_arn = locator.string(entry.get("PolicyArn"), key_path(item_path, "PolicyArn"))
         attached_name = locator.optional_string(entry, "PolicyName", item_path)
-        policies.append(resolve_arn(policy_arn, attached_name, item_path))
+        policies.append(resolve_arn(policy_arn, attached_name, (*route, "AttachedManagedPolicies", position)))
     boundary: AttachedPolicy | None = None
     raw_boundary = detail.get("PermissionsBoundary")
     if raw_boundary is not None:
@@ -243,11 +257,8 @@ def read_role_detail(raw: object, *, locator: Locator, path: str, resolve_arn: A
             boundary_entry.get("PermissionsBoundaryArn"),
             key_path(boundary_path, "PermissionsBoundaryArn"),
         )
-        boundary = resolve_arn(boundary_arn, None, boundary_path)
-    extra = {"input_type": input_type}
+        boundary = resolve_arn(boundary_arn, None, (*route, "PermissionsBoundary"))
     role_id = detail.get("RoleId")
-    if isinstance(role_id, str):
-        extra["role_id"] = role_id
     return Role(
         name=name,
         arn=arn,
@@ -258,7 +269,8 @@ def read_role_detail(raw: object, *, locator: Locator, path: str, resolve_arn: A
         permissions_boundary=boundary,
         max_session_duration=locator.optional_int(detail, "MaxSessionDuration", path),
         path=locator.optional_string(detail, "Path", path) or "/",
-        extra=extra,
+        input_type=input_type,
+        role_id=role_id if isinstance(role_id, str) else None,
     )
 
 
@@ -271,42 +283,47 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
     after the errors of the roles before it, so a file with several problems reports the same one
     as when every role was read here in order.
     """
-    pages: list[tuple[Mapping[str, Any], str]]
+    pages: list[tuple[Mapping[str, Any], Route]]
     if isinstance(data, list):
         if not data:
             raise locator.error("$", "expected get-account-authorization-details output, got an empty list")
         pages = [
             (
                 locator.mapping(page, f"$[{n}]", "a get-account-authorization-details page"),
-                f"$[{n}]",
+                ("$", n),
             )
             for n, page in enumerate(data)
         ]
     else:
-        pages = [(locator.mapping(data, "$", "get-account-authorization-details output"), "$")]
+        pages = [(locator.mapping(data, "$", "get-account-authorization-details output"), ("$",))]
     if not any(GAAD_KEYS & set(page) for page, _ in pages):
         raise locator.error("$", "expected RoleDetailList (the output of aws iam get-account-authorization-details)")
     # `--filter User Group LocalManagedPolicy` leaves RoleDetailList out: a file with no roles.
     without_roles = not any("RoleDetailList" in page for page, _ in pages)
 
     index = _PolicyIndex(locator)
-    for page, page_path in pages:
+    for page, page_route in pages:
+        page_path = route_text(page_route)
         for position, raw in enumerate(locator.optional_sequence(page, "Policies", page_path)):
-            index.add(raw, index_path(key_path(page_path, "Policies"), position))
+            index.add(raw, index_path(key_path(page_path, "Policies"), position), (*page_route, "Policies", position))
+    trusts = TrustReader()
 
-    def build(entry: tuple[object, str]) -> Role:
-        raw, path = entry
-        return read_role_detail(raw, locator=locator, path=path, resolve_arn=index.attachment, input_type="gaad")
+    def build(entry: tuple[object, Route]) -> Role:
+        raw, route = entry
+        return read_role_detail(
+            raw, locator=locator, route=route, resolve_arn=index.attachment, input_type=InputType.GAAD, trusts=trusts
+        )
 
-    entries: list[tuple[object, str]] = []
+    entries: list[tuple[object, Route]] = []
     failure: Exception | None = None
     seen: set[str] = set()
     try:
-        for page, page_path in pages:
+        for page, page_route in pages:
+            page_path = route_text(page_route)
             list_path = key_path(page_path, "RoleDetailList")
             for position, raw in enumerate(locator.optional_sequence(page, "RoleDetailList", page_path)):
-                entry = (raw, index_path(list_path, position))
-                _, arn, name = _role_names(raw, locator, entry[1])
+                entry: tuple[object, Route] = (raw, (*page_route, "RoleDetailList", position))
+                _, arn, name = _role_names(raw, locator, index_path(list_path, position))
                 identity = arn or name
                 if identity in seen:  # overlapping pages: the first copy is the role
                     build(entry)  # read all the same: a malformed copy is an error, as it always was
@@ -328,10 +345,11 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
                 reason="the file has no RoleDetailList, so no roles (collected with --filter "
                 "without Role?); run aws iam get-account-authorization-details with Role in "
                 "--filter, or without --filter",
-                origin=locator.origin(pages[0][1]),
+                origin=locator.origin(route_text(pages[0][1])),
             )
         )
-    last_page, last_path = pages[-1]
+    last_page, last_route = pages[-1]
+    last_path = route_text(last_route)
     truncated = last_page.get("IsTruncated")
     if truncated is True:
         skipped.append(

@@ -20,7 +20,7 @@ same report, except for the fields that name where the data came from: ``inputs`
 ``roles[].source`` (``live account 123456789012`` here, the file's path there), ``roles[].locations``
 (places inside an input file: none for a live read) and the origins that unknown reasons quote
 (``live: iam:GetRolePolicy ...`` here, ``saved.json: $.RoleDetailList[0]...`` there). The roles
-themselves are equal but for ``source`` and the ``origin`` strings (a test checks it).
+themselves are equal but for ``source`` and their policies' ``origin`` (a test checks it).
 
 When a read was denied the saved file keeps the gap: an inline policy without its
 ``PolicyDocument``, a managed policy missing from ``Policies``, and for a list call that was denied
@@ -51,7 +51,7 @@ from typing import Any
 
 from zeet_iam_audit.audit.report import Disagreement, SimulationResult
 from zeet_iam_audit.errors import AwsAccessError, PolicyError, UsageError
-from zeet_iam_audit.model import AttachedPolicy, Policy, PolicyKind, Role
+from zeet_iam_audit.model import AttachedPolicy, InputType, Origin, Policy, PolicyKind, Role
 from zeet_iam_audit.sources.attach import parse_policy_checked
 from zeet_iam_audit.sources.gaad import read_gaad
 from zeet_iam_audit.sources.live_scps import ScpReading, read_scps
@@ -180,7 +180,7 @@ def _located(where: str, error: PolicyError) -> str:
 def _parse(document: Any, *, kind: PolicyKind, name: str, origin: str, where: str) -> tuple[Policy | None, str | None]:
     """A document as an API call returned it: the Policy, or why it is unknown."""
     try:
-        return parse_policy_checked(document, kind=kind, name=name, origin=origin), None
+        return parse_policy_checked(document, kind=kind, name=name, origin=Origin(origin, None)), None
     except PolicyError as error:
         return None, f"{origin}: {_located(where, error)}: {error.problem}"
 
@@ -294,7 +294,8 @@ class _Reader:
             max_session_duration=_int_or_none(got.get("MaxSessionDuration")) if got else None,
             unknowns=tuple(unknowns),
             path=str(got.get("Path") or "/") if got is not None else _path_of(arn),
-            extra={"input_type": "live", **({"role_id": role_id} if isinstance(role_id, str) else {})},
+            input_type=InputType.LIVE,
+            role_id=role_id if isinstance(role_id, str) else None,
         )
         detail: dict[str, Any] = (
             dict(_plain(got)) if got is not None else {"Path": _path_of(arn), "RoleName": name, "Arn": arn}
@@ -349,7 +350,7 @@ class _Reader:
                         name=policy_name,
                         arn=None,
                         policy=None,
-                        origin=origin,
+                        origin=Origin(origin, None),
                         unknown_reason=reason,
                         inline=True,
                     )
@@ -369,7 +370,7 @@ class _Reader:
                     name=policy_name,
                     arn=None,
                     policy=parsed,
-                    origin=origin,
+                    origin=Origin(origin, None),
                     unknown_reason=problem,
                     inline=True,
                 )
@@ -397,7 +398,7 @@ class _Reader:
             name=name or managed.name,
             arn=arn,
             policy=managed.policy,
-            origin=origin,
+            origin=Origin(origin, None),
             unknown_reason=managed.reason,
         )
 
@@ -474,9 +475,7 @@ class _Reader:
             raise
         gaad = _gaad_document([_plain(d) for d in details], [_plain(p) for p in policies.values()])
         roles, skipped = read_gaad(gaad, Locator(GAAD_DISPLAY))
-        live_roles = tuple(
-            replace(role, source=_role_source(role.arn), extra={**role.extra, "input_type": "live"}) for role in roles
-        )
+        live_roles = tuple(replace(role, source=_role_source(role.arn), input_type=InputType.LIVE) for role in roles)
         result = SourceResult(roles=live_roles, skipped=tuple(skipped), input_type="live", path=GAAD_DISPLAY)
         return result, gaad
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from zeet_iam_audit.errors import PolicyError
-from zeet_iam_audit.model import Policy, PolicyKind
+from zeet_iam_audit.model import Origin, Policy, PolicyKind
 from zeet_iam_audit.sources.attach import parse_policy_checked
 from zeet_iam_audit.sources.live_session import AwsCallError, LiveSession
 
@@ -139,6 +139,8 @@ def _describe(session: LiveSession, policy_id: str) -> Policy | str:
     name = str(summary.get("Name") or policy_id)
     origin = f"live: organizations:DescribePolicy {policy_id} ({name})"
     try:
-        return parse_policy_checked(policy.get("Content"), kind=PolicyKind.IDENTITY, name=name, origin=origin)
+        return parse_policy_checked(
+            policy.get("Content"), kind=PolicyKind.IDENTITY, name=name, origin=Origin(origin, None)
+        )
     except PolicyError as error:
         return f"SCP {name} ({policy_id}): {error}"

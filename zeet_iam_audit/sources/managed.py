@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from zeet_iam_audit.errors import PolicyError, ZeetIamAuditError
-from zeet_iam_audit.model import AttachedPolicy, Policy
+from zeet_iam_audit.model import AttachedPolicy, Origin, Policy
 from zeet_iam_audit.policy.parse import parse_policy
 
 POLICIES_FILE = "aws_managed_policies.json.gz"
@@ -109,11 +109,11 @@ def resolve_managed_policy(arn: str) -> Policy | None:
     if entry is None:
         return None
     name, version, _, document = entry
-    origin = f"AWS managed policy {name} {version} (offline copy from moto {managed_policy_data().moto_version})"
-    return parse_policy(json.loads(document), name=name, origin=origin)
+    copy = f"AWS managed policy {name} {version} (offline copy from moto {managed_policy_data().moto_version})"
+    return parse_policy(json.loads(document), name=name, origin=Origin(copy, None))
 
 
-def managed_attachment(arn: str, *, name: str | None, origin: str) -> AttachedPolicy:
+def managed_attachment(arn: str, *, name: str | None, origin: Origin | None) -> AttachedPolicy:
     """An attachment known only by ARN: resolved offline when shipped, else unknown with why."""
     shown = name or arn.rsplit("/", 1)[-1]
     try:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from zeet_iam_audit.errors import InputError
-from zeet_iam_audit.model import AttachedPolicy, Policy, Role
+from zeet_iam_audit.model import AttachedPolicy, InputType, Origin, Policy, Role, Route, route_text
 from zeet_iam_audit.sources.attach import attach_document, read_policy, unknown_attachment
 from zeet_iam_audit.sources.gaad import read_role_detail
 from zeet_iam_audit.sources.managed import (
@@ -59,44 +59,46 @@ NO_TRUST_REASON = (
 )
 
 
-def _document_of(entry: Mapping[str, Any], path: str, locator: Locator) -> tuple[Any, str] | None:
+def _document_of(entry: Mapping[str, Any], route: Route, locator: Locator) -> tuple[Any, Route] | None:
     if entry.get("PolicyDocument") is not None:
-        return entry["PolicyDocument"], key_path(path, "PolicyDocument")
+        return entry["PolicyDocument"], (*route, "PolicyDocument")
     version = entry.get("PolicyVersion")
     if version is not None:
-        version_path = key_path(path, "PolicyVersion")
-        version = locator.mapping(version, version_path)
+        version_route = (*route, "PolicyVersion")
+        version = locator.mapping(version, route_text(version_route))
         if version.get("Document") is not None:
-            return version["Document"], key_path(version_path, "Document")
+            return version["Document"], (*version_route, "Document")
     return None
 
 
 def read_role_file(data: object, locator: Locator) -> list[Role]:
     """One role (see the module docstring for the shape)."""
     top = locator.mapping(data, "$", "get-role output")
+    role_route: Route
     if "Role" in top:
-        raw_role, role_path = top["Role"], "$.Role"
+        raw_role, role_route = top["Role"], ("$", "Role")
         extras: Mapping[str, Any] = top
     else:
-        raw_role, role_path, extras = top, "$", {}
+        raw_role, role_route, extras = top, ("$",), {}
+    role_path = route_text(role_route)
     role_object = locator.mapping(raw_role, role_path, "a role object (get-role output's Role)")
 
-    documents: dict[str, tuple[Any, str, str | None]] = {}  # arn → (document, path, name)
-    attached_entries: list[tuple[str, str | None, str]] = []  # (arn, name, path)
+    documents: dict[str, tuple[Any, Route, str | None]] = {}  # arn → (document, route, name)
+    attached_entries: list[tuple[str, str | None, Route]] = []  # (arn, name, route)
     for position, raw in enumerate(locator.optional_sequence(extras, "AttachedPolicies", "$")):
         path = index_path("$.AttachedPolicies", position)
         entry = locator.mapping(raw, path, "an attached policy object")
         arn = locator.string(entry.get("PolicyArn"), key_path(path, "PolicyArn"))
         name = locator.optional_string(entry, "PolicyName", path)
-        attached_entries.append((arn, name, path))
-        found = _document_of(entry, path, locator)
+        attached_entries.append((arn, name, ("$", "AttachedPolicies", position)))
+        found = _document_of(entry, ("$", "AttachedPolicies", position), locator)
         if found is not None:
             documents.setdefault(arn, (found[0], found[1], name))
     raw_boundary = extras.get("PermissionsBoundaryPolicy")
-    boundary_document: tuple[Any, str] | None = None
+    boundary_document: tuple[Any, Route] | None = None
     if raw_boundary is not None:
         boundary_entry = locator.mapping(raw_boundary, "$.PermissionsBoundaryPolicy")
-        boundary_document = _document_of(boundary_entry, "$.PermissionsBoundaryPolicy", locator)
+        boundary_document = _document_of(boundary_entry, ("$", "PermissionsBoundaryPolicy"), locator)
         if boundary_document is None:
             raise locator.error("$.PermissionsBoundaryPolicy", "expected a PolicyDocument")
         boundary_arn = locator.optional_string(boundary_entry, "PolicyArn", "$.PermissionsBoundaryPolicy")
@@ -105,13 +107,13 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
 
     parsed: dict[str, Policy | str] = {}
 
-    def resolve_arn(arn: str, name: str | None, path: str) -> AttachedPolicy:
-        origin = locator.origin(path)
+    def resolve_arn(arn: str, name: str | None, route: Route) -> AttachedPolicy:
+        origin = Origin(locator.display, route)
         shown = name or arn.rsplit("/", 1)[-1]
         if arn in documents:
-            document, document_path, _ = documents[arn]
+            document, document_route, _ = documents[arn]
             if arn not in parsed:
-                parsed[arn] = read_policy(document, locator=locator, path=document_path, name=shown)
+                parsed[arn] = read_policy(document, locator=locator, route=document_route, name=shown)
             result = parsed[arn]
             if isinstance(result, Policy):
                 return AttachedPolicy(name=shown, arn=arn, policy=result, origin=origin)
@@ -120,7 +122,9 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
             return managed_attachment(arn, name=name, origin=origin)
         return unknown_attachment(name=shown, arn=arn, origin=origin, reason=offline_unknown_reason(arn))
 
-    role = read_role_detail(role_object, locator=locator, path=role_path, resolve_arn=resolve_arn, input_type="role")
+    role = read_role_detail(
+        role_object, locator=locator, route=role_route, resolve_arn=resolve_arn, input_type=InputType.ROLE
+    )
     policies = list(role.policies)
     unknowns = list(role.unknowns)
 
@@ -137,8 +141,8 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
             attach_document(
                 entry["PolicyDocument"],
                 locator=locator,
-                path=key_path(path, "PolicyDocument"),
-                attachment_path=path,
+                route=("$", "RolePolicies", position, "PolicyDocument"),
+                attachment_route=("$", "RolePolicies", position),
                 name=name,
                 inline=True,
             )
@@ -151,7 +155,7 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
                 unknown_attachment(
                     name=name,
                     arn=None,
-                    origin=locator.origin(path),
+                    origin=Origin(locator.display, ("$", "PolicyNames", position)),
                     inline=True,
                     reason=f"inline policy {name!r} is listed but its document is not in the file; "
                     "add its get-role-policy output to RolePolicies",
@@ -172,9 +176,9 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
             "live role"
         )
     already = {p.arn for p in role.policies if p.arn}
-    for arn, name, path in attached_entries:
+    for arn, name, route in attached_entries:
         if arn not in already:
-            policies.append(resolve_arn(arn, name, path))
+            policies.append(resolve_arn(arn, name, route))
             already.add(arn)
 
     boundary = role.permissions_boundary
@@ -185,7 +189,7 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
         )
     if boundary_document is not None and boundary is not None and boundary.arn not in documents:
         # The boundary document was given without a PolicyArn: it belongs to the role's boundary.
-        result = read_policy(boundary_document[0], locator=locator, path=boundary_document[1], name=boundary.name)
+        result = read_policy(boundary_document[0], locator=locator, route=boundary_document[1], name=boundary.name)
         boundary = (
             AttachedPolicy(name=boundary.name, arn=boundary.arn, policy=result, origin=boundary.origin)
             if isinstance(result, Policy)
@@ -203,7 +207,8 @@ def read_role_file(data: object, locator: Locator) -> list[Role]:
             max_session_duration=role.max_session_duration,
             unknowns=tuple(unknowns),
             path=role.path,
-            extra=role.extra,
+            input_type=role.input_type,
+            role_id=role.role_id,
         )
     ]
 
@@ -212,18 +217,19 @@ def read_policy_file(data: object, locator: Locator, path: Path) -> list[Role]:
     """One identity policy → one role named after the file, trust unknown."""
     top = locator.mapping(data, "$", "a policy document")
     name = path.stem
+    document_route: Route
     if "Statement" in top or not ({"PolicyDocument", "PolicyVersion"} & set(top)):
-        document, document_path = top, "$"
+        document, document_route = top, ("$",)
     else:
-        found = _document_of(top, "$", locator)
+        found = _document_of(top, ("$",), locator)
         if found is None:
             raise locator.error("$", "expected a policy document (Version and Statement)")
-        document, document_path = found
+        document, document_route = found
         name = locator.optional_string(top, "PolicyName", "$") or name
-    result = read_policy(document, locator=locator, path=document_path, name=name)
+    result = read_policy(document, locator=locator, route=document_route, name=name)
     if not isinstance(result, Policy):
         raise InputError(result)
-    origin = locator.origin(document_path)
+    origin = Origin(locator.display, document_route)
     return [
         Role(
             name=name,
@@ -232,6 +238,6 @@ def read_policy_file(data: object, locator: Locator, path: Path) -> list[Role]:
             trust_policy=None,
             trust_unknown_reason=NO_TRUST_REASON,
             policies=(AttachedPolicy(name=name, arn=None, policy=result, origin=origin, inline=True),),
-            extra={"input_type": "policy"},
+            input_type=InputType.POLICY,
         )
     ]

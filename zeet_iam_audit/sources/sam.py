@@ -140,7 +140,7 @@ def generated_roles_apart(
     before = original.get("Resources")
     written = before if isinstance(before, Mapping) else {}
     for role in roles:
-        logical_id = role.extra["logical_id"]
+        logical_id = role.logical_id or role.name
         services = _services_trusted(role)
         if logical_id in written or services is None:
             kept.append(role)

@@ -40,7 +40,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from zeet_iam_audit.model import AttachedPolicy, Policy, Role
+from zeet_iam_audit.model import AttachedPolicy, InputType, Origin, Policy, Role, Route
 from zeet_iam_audit.sources.attach import (
     attach_document,
     read_policy,
@@ -302,7 +302,9 @@ class _PlanReader:
                 self._parsed[policy.address] = f"{self.locator.origin(path)}: no policy document in the plan"
             else:
                 name = self.name_of(policy)
-                self._parsed[policy.address] = read_policy(document, locator=self.locator, path=path, name=name)
+                self._parsed[policy.address] = read_policy(
+                    document, locator=self.locator, route=(policy.address, "policy"), name=name
+                )
         return self._parsed[policy.address]
 
     @staticmethod
@@ -310,7 +312,11 @@ class _PlanReader:
         value, unknown = resource.known("name")
         return value if isinstance(value, str) and value and not unknown else resource.address
 
-    def policy_attachment(self, policy: _Resource, origin: str) -> AttachedPolicy:
+    def place(self, route: Route) -> Origin:
+        """An origin in the plan: a resource address, then attribute steps."""
+        return Origin(self.locator.display, route)
+
+    def policy_attachment(self, policy: _Resource, origin: Origin) -> AttachedPolicy:
         arn, unknown = policy.known("arn")
         arn_text = arn if isinstance(arn, str) and not unknown else None
         result = self.policy_document(policy)
@@ -319,7 +325,7 @@ class _PlanReader:
             return AttachedPolicy(name=name, arn=arn_text, policy=result, origin=origin)
         return unknown_attachment(name=name, arn=arn_text, origin=origin, reason=result)
 
-    def arn_attachment(self, owner: _Resource, key: str, origin: str) -> AttachedPolicy:
+    def arn_attachment(self, owner: _Resource, key: str, origin: Origin) -> AttachedPolicy:
         """The policy an ARN attribute names: a plan policy, an AWS managed one, or unknown."""
         arn, unknown = owner.known(key)
         if not unknown and isinstance(arn, str) and arn:
@@ -357,7 +363,7 @@ class _PlanReader:
             draft.trust, draft.trust_reason = read_trust(
                 trust or None,
                 locator=self.locator,
-                path=f"{origin_path}.assume_role_policy",
+                route=(origin_path, "assume_role_policy"),
                 name="assume_role_policy",
             )
         self.read_inline_blocks(draft)
@@ -384,7 +390,7 @@ class _PlanReader:
                             name=name or f"inline_policy[{position}]",
                             arn=None,
                             inline=True,
-                            origin=self.locator.origin(block_path),
+                            origin=self.place((resource.address, "inline_policy", position)),
                             reason=(f"{self.locator.origin(key_path(block_path, 'policy'))}: {_AFTER_APPLY}"),
                         )
                     )
@@ -396,8 +402,8 @@ class _PlanReader:
                 attach_document(
                     policy,
                     locator=self.locator,
-                    path=key_path(block_path, "policy"),
-                    attachment_path=block_path,
+                    route=(resource.address, "inline_policy", position, "policy"),
+                    attachment_route=(resource.address, "inline_policy", position),
                     name=name or f"inline_policy[{position}]",
                     inline=True,
                 )
@@ -407,7 +413,7 @@ class _PlanReader:
         resource = draft.resource
         arns, unknown = resource.known("managed_policy_arns")
         path = f"{resource.address}.managed_policy_arns"
-        origin = self.locator.origin(path)
+        origin = self.place((resource.address, "managed_policy_arns"))
         if unknown:
             if resource.configured("managed_policy_arns"):
                 draft.unknowns.append(f"{origin}: {_AFTER_APPLY}")
@@ -425,14 +431,16 @@ class _PlanReader:
                 config={},
                 module=resource.module,
             )
-            draft.policies.append(self.arn_attachment(holder, "arn", self.locator.origin(item_path)))
+            draft.policies.append(
+                self.arn_attachment(holder, "arn", self.place((resource.address, "managed_policy_arns", position)))
+            )
 
     def read_boundary(self, draft: _RoleDraft) -> None:
         resource = draft.resource
         value, unknown = resource.known("permissions_boundary")
         if not unknown and not value:
             return
-        origin = self.locator.origin(f"{resource.address}.permissions_boundary")
+        origin = self.place((resource.address, "permissions_boundary"))
         draft.boundary = self.arn_attachment(resource, "permissions_boundary", origin)
 
     def role_for(self, owner: _Resource, key: str) -> list[_RoleDraft] | None:
@@ -496,7 +504,7 @@ class _PlanReader:
                                 name=self.name_of(resource),
                                 arn=None,
                                 inline=True,
-                                origin=self.locator.origin(resource.address),
+                                origin=self.place((resource.address,)),
                                 reason=f"{self.locator.origin(path)}: {_AFTER_APPLY}",
                             )
                         )
@@ -505,8 +513,8 @@ class _PlanReader:
                             attach_document(
                                 document,
                                 locator=self.locator,
-                                path=path,
-                                attachment_path=resource.address,
+                                route=(resource.address, "policy"),
+                                attachment_route=(resource.address,),
                                 name=self.name_of(resource),
                                 inline=True,
                             )
@@ -518,9 +526,7 @@ class _PlanReader:
                     self.attach_everywhere_unknown(resource, key)
                     continue
                 for draft in targets:
-                    draft.policies.append(
-                        self.arn_attachment(resource, "policy_arn", self.locator.origin(resource.address))
-                    )
+                    draft.policies.append(self.arn_attachment(resource, "policy_arn", self.place((resource.address,))))
         return [self.build(draft) for draft in self.roles.values()]
 
     def build(self, draft: _RoleDraft) -> Role:
@@ -539,7 +545,8 @@ class _PlanReader:
             max_session_duration=duration if isinstance(duration, int) and not isinstance(duration, bool) else None,
             unknowns=tuple(dict.fromkeys(draft.unknowns)),
             path=path if isinstance(path, str) and path else "/",
-            extra={"input_type": "terraform", "address": resource.address},
+            input_type=InputType.TERRAFORM,
+            address=resource.address,
         )
 
 

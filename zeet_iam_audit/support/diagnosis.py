@@ -250,8 +250,9 @@ def _evaluate(denial: Denial, role: Role, choice: RoleChoice, features: Sequence
         resource = result.resource
     locations = []
     for ref in result.deciding:
-        joiner = "." if "$" in ref.origin else " "
-        locations.append(f"{ref.origin}{joiner}Statement[{ref.index}]" if ref.origin else str(ref))
+        origin = str(ref.origin) if ref.origin is not None else ""
+        joiner = "." if "$" in origin else " "
+        locations.append(f"{origin}{joiner}Statement[{ref.index}]" if origin else str(ref))
     return Evaluation(
         role=role.name,
         arn=role.arn,

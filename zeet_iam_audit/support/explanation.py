@@ -54,7 +54,7 @@ class StatementView:
     @property
     def location(self) -> str:
         """The policy's origin and the statement's place in it (``file: $.Path.Statement[2]``)."""
-        origin = self.ref.origin
+        origin = str(self.ref.origin) if self.ref.origin is not None else ""
         if not origin:
             return f"{self.ref.policy} Statement[{self.ref.index}]"
         joiner = "." if "$" in origin else " "
@@ -72,7 +72,7 @@ class StatementView:
             "index": self.ref.index,
             "sid": self.ref.sid,
             "scp_level": self.ref.scp_level,
-            "origin": self.ref.origin,
+            "origin": str(self.ref.origin) if self.ref.origin is not None else "",
             "location": self.location,
             "applies": "yes" if self.applies else "might",
             "depends_on": self.depends_on or None,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from zeet_iam_audit.errors import InputError, PolicyError, UsageError
-from zeet_iam_audit.model import Policy, PolicyKind, Role
+from zeet_iam_audit.model import Origin, Policy, PolicyKind, Role, Route, route_text
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.run import parse_parameters
 from zeet_iam_audit.sources import load_file
@@ -55,18 +55,14 @@ class RoleInput:
     notes: tuple[str, ...] = ()
 
 
-def _scp_documents(data: Any, display: str) -> list[tuple[Any, str, str]]:
-    """(document, name, origin path) for each SCP in one ``--scp`` file."""
+def _scp_documents(data: Any, display: str) -> list[tuple[Any, str, Route]]:
+    """(document, name, route to it) for each SCP in one ``--scp`` file."""
     if isinstance(data, list):
         found = []
         for position, item in enumerate(data):
-            for document, name, path in _scp_documents(item, display):
+            for document, name, route in _scp_documents(item, display):
                 found.append(
-                    (
-                        document,
-                        name if name != display else f"{display}[{position}]",
-                        f"$[{position}]" if path == "$" else f"$[{position}]{path[1:]}",
-                    )
+                    (document, name if name != display else f"{display}[{position}]", ("$", position, *route[1:]))
                 )
         return found
     if isinstance(data, Mapping) and isinstance(data.get("Policy"), Mapping):
@@ -77,12 +73,12 @@ def _scp_documents(data: Any, display: str) -> list[tuple[Any, str, str]]:
         content = policy.get("Content")
         if isinstance(content, str):
             try:
-                return [(json.loads(content), name, "$.Policy.Content")]
+                return [(json.loads(content), name, ("$", "Policy", "Content"))]
             except json.JSONDecodeError as error:
                 raise InputError(f"{display}: $.Policy.Content: not JSON ({error.msg})") from None
         raise InputError(f"{display}: $.Policy.Content: expected the policy document as a string")
     if isinstance(data, Mapping) and "Statement" in data:
-        return [(data, display, "$")]
+        return [(data, display, ("$",))]
     raise InputError(
         f"{display}: $: expected an SCP document (Statement), a list of them, or "
         "describe-policy output (Policy.Content)"
@@ -96,11 +92,11 @@ def read_scp_levels(paths: Sequence[Path]) -> tuple[tuple[Policy, ...], ...]:
         display = str(path)
         document = load_document(path, display)
         policies = []
-        for raw, name, where in _scp_documents(document.data, display):
+        for raw, name, route in _scp_documents(document.data, display):
             try:
-                policies.append(parse_policy(raw, kind=PolicyKind.IDENTITY, name=name, origin=f"{display}: {where}"))
+                policies.append(parse_policy(raw, kind=PolicyKind.IDENTITY, name=name, origin=Origin(display, route)))
             except PolicyError as error:
-                raise InputError(f"{display}: {where}: {error}") from None
+                raise InputError(f"{display}: {route_text(route)}: {error}") from None
         levels.append(tuple(policies))
     return tuple(levels)
 
