@@ -25,12 +25,10 @@ from zeet_iam_audit.rules import (
     RequiredAction,
     RuleSet,
     load_rules,
-    load_template_extras,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "rules"
-TEMPLATE_EXTRA = ROOT / "fixtures" / "terraform-template-extra.toml"
 
 # What Zeet's AWS IAM Permissions Guide (1.0.0) says per use case: section, title and the services
 # it lists, spelled and ordered as the guide writes them.
@@ -352,22 +350,6 @@ def test_terraform_modules_accepts_template_extras(ruleset: RuleSet) -> None:
     assert [rule.id for rule in ruleset if rule.template_extras] == ["terraform-modules"]
 
 
-def test_features_needing_is_case_insensitive(ruleset: RuleSet) -> None:
-    ids = [rule.id for rule in ruleset.features_needing("S3:PUTOBJECT")]
-    assert ids == ["serverless-lambda", "rds-management", "terraform-modules"]
-    assert ruleset.features_needing("eks:CreateAccessEntry") == ()  # optional only
-    assert ruleset.features_needing("nope:Nothing") == ()
-
-
-def test_ruleset_lookups(ruleset: RuleSet) -> None:
-    assert ruleset.get("view-logs") is ruleset["view-logs"]
-    assert ruleset.get("nope") is None
-    assert "view-logs" in ruleset
-    assert len(ruleset) == len(list(ruleset)) == 10
-    with pytest.raises(KeyError):
-        ruleset["nope"]
-
-
 def test_passrole_carries_the_passed_to_service_context(ruleset: RuleSet) -> None:
     action = next(a for a in ruleset["serverless-lambda"].required if a.action == "iam:PassRole")
     assert action.context == (("iam:PassedToService", ("lambda.amazonaws.com",)),)
@@ -655,79 +637,6 @@ def test_any_catalogue_with_get_will_do(tmp_path: Path, catalog: Catalog) -> Non
     lookups = Lookups()
     load_rules(write_rules(tmp_path / "rules", VALID), catalog=lookups)  # type: ignore[arg-type]
     assert "logs:StartQuery" in lookups.asked
-
-
-# -- template extras ------------------------------------------------------------------------------
-
-
-def test_the_template_extra_fixture_loads(catalog: Catalog) -> None:
-    extras = load_template_extras(TEMPLATE_EXTRA, catalog=catalog)
-    assert extras[0].action == "elasticache:CreateReplicationGroup"
-    assert {a.service for a in extras} == {"ElastiCache", "EC2"}
-    assert all(a.source == "template" for a in extras)
-    assert len({a.action for a in extras}) == len(extras)
-
-
-EXTRA = """\
-template = "redis"
-
-[[services]]
-display = "EC2"
-prefixes = ["ec2"]
-
-[[required]]
-action = "ec2:CreateSecurityGroup"
-service = "EC2"
-why = "Security group."
-source = "template"
-"""
-
-EXTRA_ERRORS = [
-    pytest.param(
-        lambda t: t.replace("CreateSecurityGroup", "CreateSecurityGroupz"),
-        r"required\[0\]\.action: 'ec2:CreateSecurityGroupz' is not a known IAM action",
-        id="unknown-action",
-    ),
-    pytest.param(
-        lambda t: t.replace('action = "ec2:CreateSecurityGroup"', 'action = "rds:CreateDBInstance"'),
-        r"required\[0\]\.action: 'rds:CreateDBInstance' is outside EC2",
-        id="action-outside-its-service",
-    ),
-    pytest.param(
-        lambda t: t + t[t.index("[[required]]") :],
-        r"required\[1\]\.action: 'ec2:CreateSecurityGroup' is already listed",
-        id="duplicate",
-    ),
-    pytest.param(
-        lambda t: t.replace('template = "redis"', 'template = "redis"\nfeature = "x"'),
-        r"feature: unknown key",
-        id="unknown-key",
-    ),
-    pytest.param(
-        lambda t: t.replace('source = "template"', 'source = ""'),
-        r"required\[0\]\.source: must not be empty",
-        id="empty-source",
-    ),
-    pytest.param(lambda t: t.replace("template = ", "[oops"), r"invalid TOML", id="bad-toml"),
-]
-
-
-@pytest.mark.parametrize(("mutate", "message"), EXTRA_ERRORS)
-def test_a_bad_template_extras_file(tmp_path: Path, catalog: Catalog, mutate: object, message: str) -> None:
-    assert callable(mutate)
-    path = tmp_path / "extra.toml"
-    path.write_text(mutate(EXTRA), encoding="utf-8")
-    with pytest.raises(RulesError) as caught:
-        load_template_extras(path, catalog=catalog)
-    text = str(caught.value)
-    assert "\n" not in text
-    assert text.startswith(f"{path}: "), text
-    assert re.search(message, text), text
-
-
-def test_a_missing_template_extras_file(tmp_path: Path, catalog: Catalog) -> None:
-    with pytest.raises(RulesError, match=r"extra\.toml: cannot read"):
-        load_template_extras(tmp_path / "extra.toml", catalog=catalog)
 
 
 # -- the installed wheel --------------------------------------------------------------------------

@@ -123,58 +123,6 @@ def test_unreadable_policy_makes_excess_conditional(catalog: Catalog) -> None:
     assert result.unknown_reasons == ("cannot read arn:aws:iam::aws:policy/Gone offline",)
 
 
-def test_masks_list_their_positions_and_services(catalog: Catalog) -> None:
-    index = action_index(catalog)
-    chosen = [*random.Random(7).sample(range(index.size), 300), 0, index.size - 1]
-    mask = index.mask_of(chosen)
-    assert bit_positions(mask) == sorted(set(chosen))
-    assert bit_positions(mask & -mask) == [0]
-    slices = list(index.service_slices(mask, index.all_spans))
-    assert [span.service for span, _ in slices] == sorted({index.service_of[p] for p in chosen})
-    for span, bits in slices:
-        assert [span.start + p for p in bit_positions(bits)] == [
-            p for p in sorted(set(chosen)) if span.start <= p < span.stop
-        ]
-    assert index.pattern("sqs:*") == index.mask_of(
-        at for at, name in enumerate(index.full_names) if name.lower().startswith("sqs:")
-    )
-    assert index.action_element(["sqs:*"], negate=True) == index.everything & ~index.pattern("sqs:*")
-
-
-def test_a_policys_services_cover_what_it_names(catalog: Catalog) -> None:
-    """Excess is counted over the services the role's Allows may name: that set must never miss one."""
-    index = action_index(catalog)
-    for actions in (["sqs:SendMessage", "s3:Get*"], ["*:Describe*"], ["ec2:*", "iam:PassRole"], ["*"]):
-        role = make_role(statement(actions))
-        summary = index.summary(RoleEvaluator(role, index=index).policy_set.identity[0])
-        named = {index.service_of[p] for p in bit_positions(summary.mentions)}
-        spans = {index.spans[at].service for at in bit_positions(summary.spans)}
-        assert named, actions
-        assert named <= spans, actions
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_a_focus_summary_is_the_whole_summary_restricted_to_its_actions(catalog: Catalog, seed: int) -> None:
-    """Features read policies through a focus (a few hundred actions renumbered); its summary of
-    every AWS managed policy, and of the hand-made ones, must equal the whole-catalogue summary
-    restricted to the focus."""
-    from zeet_iam_audit.audit.action_sets import Focus
-    from zeet_iam_audit.policy.evaluate import compile_policy
-
-    index = action_index(catalog)
-    rng = random.Random(seed)
-    # Required-looking actions of a few services, plus random ones anywhere in the catalogue.
-    chosen = [p for p in range(index.size) if index.service_of[p] in ("sqs", "iam", "s3", "ec2", "lambda")]
-    focus = Focus(index, rng.sample(chosen, 300) + rng.sample(range(index.size), 200))
-    for policy in (*_managed(), *(parse_policy(document) for document in EXTRA)):
-        compiled = compile_policy(policy)
-        whole, local = index.summary(compiled), focus.summary(compiled)
-        expected = (whole.mentions, whole.allow_all, whole.deny_all | whole.deny_some)
-        got = (local.mentions, local.allow_all, local.denied)
-        for mask, local_mask in zip(expected, got, strict=True):
-            assert focus.positions(local_mask) == [p for p in focus.order if mask >> p & 1], policy.name
-
-
 def _risky(catalog: Catalog, role: Role, scps: tuple[tuple[Policy, ...], ...] = ()) -> dict[str, RiskyGrant]:
     index = action_index(catalog)
     result = audit_excess(RoleEvaluator(role, scps, index=index), plan_excess(index, {}))

@@ -1,4 +1,5 @@
-"""``zeet-iam-audit diff OLD NEW`` (commands/diff.py, diffing.py): what a change gains and loses."""
+"""``zeet-iam-audit diff OLD NEW`` (commands/diff.py) end to end: what a change gains and loses; the
+comparison on values is ``tests/test_diffing.py``'s."""
 
 from __future__ import annotations
 
@@ -9,30 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import moto
 import pytest
 
-from zeet_iam_audit.audit.report import (
-    AuditReport,
-    DefaultModeResult,
-    ExcessResult,
-    ExcessService,
-    FeatureResult,
-    FeatureStatus,
-    MissingGroup,
-    MissingLayer,
-    Mode,
-    OpenAction,
-    RiskyGrant,
-    RoleReport,
-    TrustFinding,
-    TrustResult,
-    TrustSeverity,
-    TrustStatementRef,
-    TrustStatus,
-)
 from zeet_iam_audit.cli import main
-from zeet_iam_audit.diffing import ActionChange, diff_feature, diff_reports
-from zeet_iam_audit.policy.results import Decision
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "fixtures" / "ci"
@@ -40,150 +21,6 @@ EXTERNAL_ID_CONDITION = """            Condition:
               StringEquals:
                 sts:ExternalId: !Ref ExternalId
 """
-
-# --- the comparison, on values ----------------------------------------------------------------------
-
-
-def _feature(
-    status: str, missing: tuple[str, ...] = (), conditional: tuple[str, ...] = (), unknown: tuple[str, ...] = ()
-) -> FeatureResult:
-    return FeatureResult(
-        id="cluster-capacity-monitoring",
-        title="Cluster Capacity Monitoring",
-        section="2.3.4",
-        status=FeatureStatus(status),
-        required=24,
-        missing=(MissingGroup("sqs", "SQS", missing, MissingLayer.NO_ALLOW, "no identity-based policy allows them"),)
-        if missing
-        else (),
-        conditional=tuple(OpenAction(a, "sqs", "SQS", "*") for a in conditional),
-        unknown=tuple(OpenAction(a, "sqs", "SQS", "*") for a in unknown),
-    )
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "regression", "improvement"),
-    [
-        pytest.param(_feature("ok"), _feature("ok"), False, False, id="ok-ok"),
-        pytest.param(_feature("ok"), _feature("conditional", conditional=("sqs:A",)), True, False, id="ok-conditional"),
-        pytest.param(_feature("ok"), _feature("unknown", unknown=("sqs:A",)), True, False, id="ok-unknown"),
-        pytest.param(_feature("ok"), _feature("missing", ("sqs:A",)), True, False, id="ok-missing"),
-        pytest.param(
-            _feature("missing", ("sqs:A",)), _feature("missing", ("sqs:A", "sqs:B")), True, False, id="more-missing"
-        ),
-        pytest.param(
-            _feature("missing", ("sqs:A", "sqs:B")), _feature("missing", ("sqs:A",)), False, True, id="fewer-missing"
-        ),
-        pytest.param(
-            _feature("missing", ("sqs:A",)), _feature("missing", ("sqs:B",)), True, False, id="missing-swapped"
-        ),
-        pytest.param(_feature("conditional", conditional=("sqs:A",)), _feature("ok"), False, True, id="conditional-ok"),
-        pytest.param(
-            _feature("missing", ("sqs:A",)),
-            _feature("conditional", conditional=("sqs:A",)),
-            False,
-            True,
-            id="missing-conditional",
-        ),
-        pytest.param(
-            _feature("unknown", unknown=("sqs:A",)),
-            _feature("conditional", conditional=("sqs:A",)),
-            False,
-            True,
-            id="unknown-conditional",
-        ),
-    ],
-)
-def test_feature_regressions(old: FeatureResult, new: FeatureResult, regression: bool, improvement: bool) -> None:
-    change = diff_feature(old, new)
-    assert change.regression is regression
-    assert change.improvement is improvement
-
-
-def test_action_changes_name_each_verdict() -> None:
-    change = diff_feature(
-        _feature("missing", ("sqs:A",), conditional=("sqs:C",)), _feature("missing", ("sqs:B",), unknown=("sqs:C",))
-    )
-    assert change.actions == (
-        ActionChange("sqs:A", "missing", "allowed"),
-        ActionChange("sqs:B", "allowed", "missing"),
-        ActionChange("sqs:C", "conditional", "unknown"),
-    )
-    assert change.newly_missing == ("sqs:B",)
-    assert change.newly_granted == ("sqs:A",)
-    assert "newly missing: sqs:B; newly granted: sqs:A; now unknown: sqs:C" in change.describe()
-
-
-def _role(
-    name: str = "zeet",
-    trust: str = "ok",
-    features: tuple[FeatureResult, ...] = (),
-    excess: tuple[tuple[str, int], ...] = (),
-    risky: tuple[str, ...] = (),
-) -> RoleReport:
-    findings = {
-        "ok": (),
-        "warn": (TrustFinding("external-id-missing", TrustSeverity.WARN, "no external id", TrustStatementRef(0)),),
-        "fail": (TrustFinding("zeet-cannot-assume", TrustSeverity.FAIL, "cannot"),),
-    }[trust]
-    return RoleReport(
-        name=name,
-        arn=None,
-        source="t.yaml",
-        trust=TrustResult(TrustStatus(trust), findings),
-        features=features,
-        excess=ExcessResult(
-            sum(n for _, n in excess),
-            tuple(ExcessService(s, n, ()) for s, n in excess),
-            tuple(RiskyGrant(a, "*", "privilege escalation") for a in risky),
-        ),
-        default_mode=DefaultModeResult(Decision.IMPLICIT_DENY, Mode.FINE_GRAINED, None),
-    )
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "weakened"),
-    [
-        pytest.param("ok", "ok", False, id="ok-ok"),
-        pytest.param("ok", "warn", True, id="ok-warn"),
-        pytest.param("ok", "fail", True, id="ok-fail"),
-        pytest.param("warn", "fail", True, id="warn-fail"),
-        pytest.param("fail", "warn", False, id="fail-warn"),
-        pytest.param("warn", "ok", False, id="warn-ok"),
-    ],
-)
-def test_trust_weakening(old: str, new: str, weakened: bool) -> None:
-    diff = diff_reports(AuditReport("1", (_role(trust=old),)), AuditReport("1", (_role(trust=new),)))
-    trust = diff.roles[0].trust
-    assert trust is not None
-    assert trust.weakened is weakened
-    assert bool(diff.regressions) is weakened
-
-
-def test_excess_and_risky_changes() -> None:
-    old = _role(excess=(("ec2", 10), ("sqs", 3)), risky=("iam:PassRole",))
-    new = _role(excess=(("ec2", 12),), risky=("ec2:RunInstances",))
-    excess = diff_reports(AuditReport("1", (old,)), AuditReport("1", (new,))).roles[0].excess
-    assert excess is not None
-    assert (excess.old, excess.new) == (13, 12)
-    assert [(s.service, s.old, s.new) for s in excess.services] == [("ec2", 10, 12), ("sqs", 3, 0)]
-    assert excess.risky_added == ("ec2:RunInstances on *",)
-    assert excess.risky_removed == ("iam:PassRole on *",)
-
-
-def test_roles_pair_by_name_and_a_missing_role_regresses() -> None:
-    old = AuditReport("1", (_role("a"), _role("b")))
-    new = AuditReport("1", (_role("b"), _role("c")))
-    diff = diff_reports(old, new)
-    assert [(r.old_name, r.new_name) for r in diff.roles] == [("b", "b"), (None, "c"), ("a", None)]
-    assert diff.regressions == ("role a is gone",)
-
-
-def test_a_single_role_pairs_whatever_its_name() -> None:
-    diff = diff_reports(AuditReport("1", (_role("old-name"),)), AuditReport("1", (_role("new-name"),)))
-    assert [(r.old_name, r.new_name) for r in diff.roles] == [("old-name", "new-name")]
-    assert diff.regressions == ()
-
 
 # --- the command, end to end ---------------------------------------------------------------------------
 
@@ -307,7 +144,6 @@ def test_old_role_arn_without_the_live_source_is_a_clear_error(monkeypatch: pyte
 
 def test_old_role_arn_reads_the_live_role(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A live role (moto, in process) compared with the pull request's template."""
-    moto = pytest.importorskip("moto")
     for name in list(os.environ):
         if name.startswith(("AWS_", "ZEET_IAM_AUDIT_")):
             monkeypatch.delenv(name)

@@ -1,6 +1,6 @@
-"""The table (formats/table.py) and the other texts for terminals: within the width, words whole,
-colour only when asked for; the CLI's choice of width (--width, the terminal's, 110) and colour
-(--color, NO_COLOR, FORCE_COLOR)."""
+"""The table (formats/table.py) and the other texts for terminals: within the width, words whole.
+The CLI's choice of width (--width, the terminal's, 110) and colour (--color, NO_COLOR, FORCE_COLOR)
+is tests/test_cli.py's."""
 
 from __future__ import annotations
 
@@ -86,66 +86,3 @@ def test_the_other_texts_fit_the_terminal(argv: list[str], columns: int, monkeyp
 def test_rules_list_keeps_its_rows_whole_when_wide() -> None:
     _, out, _ = _run(["rules", "--width", "200"])
     assert len(out.splitlines()) == 11  # a header and one line per rule: nothing wrapped
-
-
-def test_the_width_follows_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    argv = ["--file", GAAD, "--all-roles", *ZEET]
-    monkeypatch.setenv("COLUMNS", "80")
-    _, on_terminal, _ = _run(argv, Terminal())
-    _, piped, _ = _run(argv)
-    assert _widest(_ANSI.sub("", on_terminal)) <= 80
-    assert 80 < _widest(piped) <= 110  # not a terminal: 110 columns, whatever COLUMNS says
-    _, chosen, _ = _run([*argv, "--width", "72"], Terminal())
-    assert _widest(_ANSI.sub("", chosen)) <= 72
-
-
-@pytest.mark.parametrize("value", ["10", "wide", "-80"])
-def test_a_bad_width_is_a_usage_error(value: str) -> None:
-    code, out, err = _run(["--file", GAAD, "--all-roles", "--width", value])
-    assert code == 2
-    assert out == ""
-    assert "--width: expected a number of columns (20 or more)" in err
-
-
-@pytest.mark.parametrize(
-    ("flag", "terminal", "env", "colored"),
-    [
-        pytest.param("auto", True, {}, True, id="auto-terminal"),
-        pytest.param("auto", False, {}, False, id="auto-pipe"),
-        pytest.param("auto", True, {"NO_COLOR": "1"}, False, id="no-color"),
-        pytest.param("auto", False, {"FORCE_COLOR": "1"}, True, id="force-color"),
-        pytest.param("auto", False, {"FORCE_COLOR": "0"}, False, id="force-color-0"),
-        pytest.param("auto", True, {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False, id="no-color-wins"),
-        pytest.param("always", False, {"NO_COLOR": "1"}, True, id="always"),
-        pytest.param("never", True, {"FORCE_COLOR": "1"}, False, id="never"),
-    ],
-)
-def test_color(flag: str, terminal: bool, env: dict[str, str], colored: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    argv = ["--file", GAAD, "--all-roles", *ZEET, "--width", "100", "--color", flag]
-    _, out, _ = _run(argv, Terminal() if terminal else None)
-    assert bool(_ANSI.search(out)) is colored
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    _, plain, _ = _run([*argv[:-1], "never"])
-    assert _ANSI.sub("", out) == plain  # colour changes no character of the layout
-    if colored:
-        assert "\x1b[1;31mmissing\x1b[0m" in out
-
-
-def test_a_report_file_is_never_colored(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FORCE_COLOR", "1")
-    path = f"{tmp_path}/report.txt"
-    code, _, err = _run(["--file", GAAD, "--all-roles", *ZEET, "--output", path], Terminal())
-    assert code == 1, err
-    with open(path, encoding="utf-8") as handle:
-        assert not _ANSI.search(handle.read())
-
-
-def test_a_report_file_is_as_wide_as_a_pipe(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
-    path = f"{tmp_path}/report.txt"
-    _run(["--file", GAAD, "--all-roles", *ZEET, "--output", path], Terminal())
-    _, piped, _ = _run(["--file", GAAD, "--all-roles", *ZEET])
-    with open(path, encoding="utf-8") as handle:
-        assert handle.read() == piped  # 110 columns, not the terminal's 80

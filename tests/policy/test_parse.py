@@ -377,13 +377,6 @@ def test_error_message_reads_as_documented() -> None:
         parse_policy(document)
 
 
-def test_error_can_be_placed_in_a_file() -> None:
-    with pytest.raises(PolicyError) as caught:
-        parse_policy(_one(Action="s3:*", Resource="*"))
-    located = caught.value.located("role.json: $.RolePolicyList[0]")
-    assert str(located).startswith("role.json: $.RolePolicyList[0]: Statement[0].Effect: missing")
-
-
 _ONE_ALLOW = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 
 

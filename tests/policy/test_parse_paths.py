@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from zeet_iam_audit.errors import PolicyError, ZeetIamAuditError
 from zeet_iam_audit.model import Origin, Policy, PolicyKind, Unresolved
@@ -98,8 +99,7 @@ def test_every_shipped_managed_policy_reads_the_same_both_ways() -> None:
 
 
 def test_every_moto_managed_policy_reads_the_same_both_ways() -> None:
-    managed = pytest.importorskip("moto.iam.aws_managed_policies")
-    policies = json.loads(managed.aws_managed_policies_data)
+    policies = json.loads(aws_managed_policies_data)
     assert len(policies) > 1000
     read = [assert_paths_agree(entry["Document"], kind) for entry in policies.values() for kind in KINDS]
     assert read.count(True) == len(policies)  # all plain identity policies (moto is pinned)

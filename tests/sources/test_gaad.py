@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import boto3
+import moto
 import pytest
 
 from zeet_iam_audit.errors import InputError
@@ -188,8 +190,6 @@ def test_moto_shape_without_optional_fields(write_file: WriteFile) -> None:
 
 
 def test_reads_output_of_moto(write_file: WriteFile, monkeypatch: pytest.MonkeyPatch) -> None:
-    boto3 = pytest.importorskip("boto3")
-    moto = pytest.importorskip("moto")
     for name in [key for key in os.environ if key.startswith("AWS_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import pytest
 
 from zeet_iam_audit.catalog import Catalog
-from zeet_iam_audit.support.denials import Denial, find_denials, prepare, principal_role
+from zeet_iam_audit.support.denials import Denial, find_denials, prepare
 
 from .conftest import ERRORS
 
@@ -510,78 +510,11 @@ def test_text_without_authorization_failures_yields_none(text: str, catalog: Cat
     assert find_denials(text, catalog) == ()
 
 
-@pytest.mark.parametrize(
-    ("principal", "role"),
-    [
-        pytest.param("arn:aws:sts::123456789012:assumed-role/zeet/session", "zeet", id="assumed-role"),
-        pytest.param("arn:aws:iam::123456789012:role/path/to/zeet", "zeet", id="role-with-path"),
-        pytest.param("arn:aws:iam::123456789012:user/alice", None, id="user"),
-        pytest.param("anonymous", None, id="anonymous"),
-        pytest.param(None, None, id="none"),
-    ],
-)
-def test_principal_role(principal: str | None, role: str | None) -> None:
-    assert principal_role(principal) == role
-
-
 def test_prepare_keeps_line_numbers() -> None:
     text = "a\r\n│ b\n2024-05-02T08:41:17Z c\n\x1b[1md\x1b[0m"
     prepared, sam_rows = prepare(text)
     assert prepared.split("\n") == ["a", "b", "c", "d"]
     assert sam_rows == frozenset()
-
-
-def test_cloudtrail_details(catalog: Catalog) -> None:
-    """Lines point at each event; the event name is the operation; EC2's encoded message is kept; an
-    event without an error is no failure; the HEAD operation says what S3 checks."""
-    text = (ERRORS / "cloudtrail-records.json").read_text(encoding="utf-8")
-    lines = text.splitlines()
-    denials = find_denials(text, catalog)
-    assert [d.operation for d in denials] == ["HeadBucket", "CreateRole", "RunInstances", "CreateFunction20150331"]
-    assert [d.error_code for d in denials] == [
-        "AccessDenied",
-        "AccessDenied",
-        "Client.UnauthorizedOperation",
-        "AccessDenied",
-    ]
-    for denial in denials:
-        assert '"eventVersion"' in lines[denial.line - 1]
-    head_bucket, _, run_instances, _ = denials
-    assert head_bucket.action_note is not None
-    assert "s3:ListBucket" in head_bucket.action_note
-    assert run_instances.encoded is not None
-    assert run_instances.encoded.startswith("4xJ2ZkQWx3b1")
-
-
-def test_cloudtrail_lookup_events_output(catalog: Catalog) -> None:
-    """``aws cloudtrail lookup-events`` prints each event as a JSON string in CloudTrailEvent."""
-    import json
-
-    event = (ERRORS / "cloudtrail-event.json").read_text(encoding="utf-8")
-    parsed = json.loads(event)
-    output = json.dumps(
-        {
-            "Events": [
-                {
-                    "EventId": parsed["eventID"],
-                    "EventName": "CreateQueue",
-                    "ReadOnly": "false",
-                    "EventTime": "2026-05-02T09:12:44+00:00",
-                    "EventSource": "sqs.amazonaws.com",
-                    "Username": "zeet-1714639277",
-                    "Resources": [],
-                    "CloudTrailEvent": json.dumps(parsed),
-                }
-            ]
-        },
-        indent=4,
-    )
-    (denial,) = find_denials(output, catalog)
-    assert (denial.action, denial.source, denial.reason.layer) == (
-        "sqs:CreateQueue",
-        "cloudtrail",
-        "permissions_boundary",
-    )
 
 
 def test_a_head_object_403_says_what_else_it_can_mean(catalog: Catalog) -> None:

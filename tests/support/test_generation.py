@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from zeet_iam_audit.audit.engine import AuditOptions, audit_role
 from zeet_iam_audit.audit.report import FeatureStatus, RoleReport, TrustStatus
@@ -33,7 +28,6 @@ from zeet_iam_audit.support.generation import (
 )
 from zeet_iam_audit.support.templates import (
     cloudformation_template,
-    hcl_string,
     render,
     render_terraform,
 )
@@ -313,142 +307,6 @@ def test_pack_falls_back_to_first_fit_decreasing() -> None:
     assert [[s["Sid"] for _, s in b] for b in in_order] == [["A"], ["B", "C"], ["D"]]
     largest_first = pack(statements, limit=limit, max_policies=2)
     assert [[s["Sid"] for _, s in b] for b in largest_first] == [["A", "C"], ["B", "D"]]
-
-
-# -- the text forms -------------------------------------------------------------------------------
-
-
-def test_cloudformation_template_is_valid_yaml_with_parameters(rules: RuleSet, catalog: Catalog) -> None:
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",))
-    text = render(role, "cloudformation")
-    template = yaml.safe_load(text)
-    assert template["Parameters"]["ZeetAccountId"]["Default"] == ZEET
-    assert template["Parameters"]["ExternalId"]["Default"] == EXTERNAL
-    assert template["Resources"]["ZeetRole"]["Properties"]["ManagedPolicyArns"] == [{"Ref": "ZeetPolicy1"}]
-    assert template["Resources"]["ZeetPolicy1"]["Type"] == "AWS::IAM::ManagedPolicy"
-
-
-def test_cloudformation_template_with_other_parameter_values(rules: RuleSet, catalog: Catalog, tmp_path: Path) -> None:
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-logs",))
-    path = tmp_path / "role.yaml"
-    path.write_text(render(role, "cloudformation"), encoding="utf-8")
-    (loaded,) = load_file(path, parameters={"ZeetAccountId": "444455556666", "ExternalId": "other-id"}).roles
-    assert loaded.trust_policy is not None
-    statement = loaded.trust_policy.statements[0]
-    assert statement.principal is not None
-    assert statement.principal.identifiers("AWS") == ("arn:aws:iam::444455556666:root",)
-    assert statement.conditions[0].values == ("other-id",)
-
-
-def _cfn_lint() -> str | None:
-    return shutil.which("cfn-lint", path=str(Path(sys.executable).parent))
-
-
-@pytest.mark.skipif(_cfn_lint() is None, reason="cfn-lint is not installed next to the interpreter")
-def test_cloudformation_template_passes_cfn_lint(rules: RuleSet, catalog: Catalog, tmp_path: Path) -> None:
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, variants=_variants(rules, None))
-    path = tmp_path / "role.yaml"
-    path.write_text(render(role, "cloudformation"), encoding="utf-8")
-    cfn_lint = _cfn_lint()
-    assert cfn_lint is not None
-    result = subprocess.run([cfn_lint, str(path)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.parametrize(
-    ("value", "written"),
-    [("plain", '"plain"'), ("${aws:username}", '"$${aws:username}"'), ("%{if}", '"%%{if}"'), ('a"b', '"a\\"b"')],
-)
-def test_hcl_strings_stay_literal(value: str, written: str) -> None:
-    assert hcl_string(value) == written
-
-
-def test_terraform_has_the_resources(rules: RuleSet, catalog: Catalog) -> None:
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, variants=_variants(rules, None))
-    text = render_terraform(role)
-    count = len(role.policies)
-    assert text.count('resource "aws_iam_role" "zeet"') == 1
-    assert text.count('resource "aws_iam_policy" ') == count
-    assert text.count('resource "aws_iam_role_policy_attachment" ') == count
-    assert text.count("jsonencode(") == count + 1
-    assert 'AWS = "arn:aws:iam::${var.zeet_account_id}:root"' in text
-    assert '"sts:ExternalId" = var.external_id' in text
-
-
-def _jsonencode_bodies(text: str) -> list[str]:
-    """The argument of every ``jsonencode(...)``, found by matching brackets outside strings."""
-    bodies = []
-    start = text.find("jsonencode(")
-    while start >= 0:
-        position = start + len("jsonencode(")
-        depth, in_string, escaped = 1, False, False
-        while depth:
-            char = text[position]
-            if in_string:
-                escaped = not escaped and char == "\\"
-                in_string = escaped or char != '"'
-            elif char == '"':
-                in_string = True
-            elif char in "({[":
-                depth += 1
-            elif char in ")}]":
-                depth -= 1
-            position += 1
-        bodies.append(text[start + len("jsonencode(") : position - 1])
-        start = text.find("jsonencode(", position)
-    return bodies
-
-
-TERRAFORM = shutil.which("terraform")
-
-
-@pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")
-def test_terraform_is_formatted_and_encodes_the_same_documents(
-    rules: RuleSet, catalog: Catalog, tmp_path: Path
-) -> None:
-    assert TERRAFORM is not None
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, variants=_variants(rules, None))
-    text = render_terraform(role)
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
-    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
-    formatted = subprocess.run(
-        [TERRAFORM, "fmt", "-check", "-diff", "main.tf"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
-    # Evaluate the documents with Terraform itself, in a configuration without providers.
-    variables = text[text.index('variable "zeet_account_id"') : text.index('resource "aws_iam_role"')]
-    documents = ",\n".join(_jsonencode_bodies(text))
-    evaluate = tmp_path / "evaluate"
-    evaluate.mkdir()
-    (evaluate / "main.tf").write_text(
-        f"{variables}\nlocals {{\n  documents = [\n{documents}\n  ]\n}}\n", encoding="utf-8"
-    )
-    result = subprocess.run(
-        [TERRAFORM, "console"],
-        cwd=evaluate,
-        env=env,
-        input="jsonencode(local.documents)\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    encoded = json.loads(json.loads(result.stdout.strip()))
-    assert encoded == [role.trust_policy, *(policy.document for policy in role.policies)]
-
-
-def test_json_role_file_shape(rules: RuleSet, catalog: Catalog) -> None:
-    role = generate_role(rules, catalog, zeet_account_id=ZEET, external_id=EXTERNAL, features=("view-metrics",))
-    data = json.loads(render(role, "json"))
-    assert set(data) == {"Role", "RolePolicies", "AttachedPolicies"}
-    assert data["Role"]["Arn"] == "arn:aws:iam::000000000000:role/zeet-cloud-connection"
-    assert data["RolePolicies"] == []
-    assert data["AttachedPolicies"][0]["PolicyArn"] == "arn:aws:iam::000000000000:policy/zeet-cloud-connection-1"
 
 
 def test_the_boundary_is_written_only_when_a_grant_needs_it(catalog: Catalog) -> None:

@@ -10,12 +10,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tests.live.support import ACCOUNT, create_zeet_role, fixture_json, fixture_text, inject_error
 from zeet_iam_audit import Decision, evaluate
 from zeet_iam_audit.sources.live import LiveOptions, open_session, read_live
 from zeet_iam_audit.sources.live_scps import read_scps
 from zeet_iam_audit.sources.live_session import LiveSession
-
-from .support import ACCOUNT, create_zeet_role, fixture_json, fixture_text, inject_error
 
 MEMBER_WALK = fixture_json("organizations-member.json")
 

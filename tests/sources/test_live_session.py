@@ -15,6 +15,15 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from tests.live.support import (
+    READ_ONLY_ACCESS,
+    create_policy,
+    create_zeet_role,
+    fixture_json,
+    fixture_text,
+    inject_error,
+    role_arn,
+)
 from zeet_iam_audit import Decision, evaluate
 from zeet_iam_audit.errors import AwsAccessError
 from zeet_iam_audit.sources.live import (
@@ -30,16 +39,6 @@ from zeet_iam_audit.sources.live_session import (
     AwsCredentialsError,
     ReadOnlyError,
     is_read_only,
-)
-
-from .support import (
-    READ_ONLY_ACCESS,
-    create_policy,
-    create_zeet_role,
-    fixture_json,
-    fixture_text,
-    inject_error,
-    role_arn,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
