@@ -119,6 +119,7 @@ def test_module_level_memos_are_few_and_named() -> None:
     for path in sorted((ROOT / "zeet_iam_audit").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
+            value: ast.expr | None
             if isinstance(node, ast.Assign):
                 targets, value = node.targets, node.value
             elif isinstance(node, ast.AnnAssign):
