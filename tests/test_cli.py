@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import child_environment
 from zeet_iam_audit.cli import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, main, output_width
 from zeet_iam_audit.sources.managed import managed_policy_data
 
@@ -390,23 +391,12 @@ def test_no_excess_says_not_analysed() -> None:
 # --- 130 and 141: the program stopped, or its reader gone -----------------------------------------
 
 
-def _environment(home: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "NO_COLOR": "1",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
 def test_sigint_exits_130_with_interrupted_and_no_output(tmp_path: Path) -> None:
     """SIGINT while the input is still being read (standard input left open)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "zeet_iam_audit", "--file", "-", "--format", "json", "--output", "r.json"],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=child_environment(tmp_path),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -435,7 +425,7 @@ def test_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "zeet_iam_audit", "--file", str(big), "--all-roles", "--format", "json", "--jobs", "1"],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=child_environment(tmp_path),
         stdout=write,
         stderr=subprocess.PIPE,
     )

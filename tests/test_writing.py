@@ -22,35 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import child_environment, run_in
 from zeet_iam_audit import writing
-from zeet_iam_audit.cli import main
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 from zeet_iam_audit.writing import Target, check_targets, write_outputs, write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 GAAD = ROOT / "tests" / "hostile" / "corpus" / "gaad-valid.json"
-
-
-def _environment(home: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "NO_COLOR": "1",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def _cli(*args: str, cwd: Path) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    previous = Path.cwd()
-    os.chdir(cwd)
-    try:
-        code = main(list(args), stdout=stdout, stderr=stderr)
-    finally:
-        os.chdir(previous)
-    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def _errors(stderr: str) -> list[str]:
@@ -67,7 +45,7 @@ def test_a_character_device_is_written_through_not_replaced(tmp_path: Path) -> N
     link.symlink_to(os.devnull)
     second = tmp_path / "second-null-link"
     second.symlink_to(os.devnull)
-    code, _, stderr = _cli("--file", str(GAAD), "--output", str(second), "--json", str(link), cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(GAAD), "--output", str(second), "--json", str(link))
     assert code in (0, 1), stderr
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
     assert link.is_symlink()
@@ -82,7 +60,7 @@ def test_a_fifo_is_written_through_not_replaced(tmp_path: Path) -> None:
     received: list[bytes] = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
     reader.start()
-    code, _, stderr = _cli("--file", str(GAAD), "--format", "json", "--output", str(fifo), cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(GAAD), "--format", "json", "--output", str(fifo))
     reader.join(timeout=60)
     assert code in (0, 1), stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
@@ -94,7 +72,7 @@ def test_a_symlink_stays_a_link_and_its_target_is_replaced(tmp_path: Path) -> No
     target.write_text("old\n", encoding="utf-8")
     link = tmp_path / "link.json"
     link.symlink_to(target.name)
-    code, _, stderr = _cli("--file", str(GAAD), "--json", str(link), cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(GAAD), "--json", str(link))
     assert code in (0, 1), stderr
     assert link.is_symlink()
     assert json.loads(target.read_text(encoding="utf-8"))["roles"][0]["name"] == "zeet"
@@ -104,7 +82,7 @@ def test_the_input_is_never_an_output(tmp_path: Path) -> None:
     copy = tmp_path / "input.json"
     copy.write_bytes(GAAD.read_bytes())
     (tmp_path / "sub").mkdir()
-    code, stdout, stderr = _cli("--file", str(copy), "--json", "sub/../input.json", cwd=tmp_path)
+    code, stdout, stderr = run_in(tmp_path, "--file", str(copy), "--json", "sub/../input.json")
     assert code == 2
     assert _errors(stderr) == [
         f"zeet-iam-audit: error: --json sub/../input.json: is the input {copy}; write the report elsewhere"
@@ -115,7 +93,7 @@ def test_the_input_is_never_an_output(tmp_path: Path) -> None:
 
 def test_two_spellings_of_one_output_are_refused_before_anything_is_written(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
-    code, _, stderr = _cli("--file", str(GAAD), "--json", "r.json", "--sarif", "sub/../r.json", cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(GAAD), "--json", "r.json", "--sarif", "sub/../r.json")
     assert code == 2
     assert "--sarif sub/../r.json and --json r.json name the same file" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]
@@ -124,7 +102,7 @@ def test_two_spellings_of_one_output_are_refused_before_anything_is_written(tmp_
 def test_a_hard_link_to_another_output_is_the_same_file(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text("old\n", encoding="utf-8")
     os.link(tmp_path / "a.json", tmp_path / "b.md")
-    code, _, stderr = _cli("--file", str(GAAD), "--json", "a.json", "--markdown", "b.md", cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(GAAD), "--json", "a.json", "--markdown", "b.md")
     assert code == 2
     assert "name the same file" in stderr
     assert (tmp_path / "a.json").read_text(encoding="utf-8") == "old\n"
@@ -134,7 +112,7 @@ def test_an_existing_report_keeps_its_mode(tmp_path: Path) -> None:
     report = tmp_path / "private.json"
     report.write_text("old\n", encoding="utf-8")
     report.chmod(0o600)
-    code, _, stderr = _cli("--file", str(GAAD), "--json", str(report), cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(GAAD), "--json", str(report))
     assert code in (0, 1), stderr
     assert stat.S_IMODE(report.stat().st_mode) == 0o600
     assert json.loads(report.read_text(encoding="utf-8"))["roles"]
@@ -160,8 +138,8 @@ def test_a_subcommand_never_writes_over_what_it_reads(tmp_path: Path, command: l
     before = source.read_bytes()
     spelled = "sub/../input.txt"
     (tmp_path / "sub").mkdir()
-    code, stdout, stderr = _cli(
-        *[part.replace("{input}", "input.txt") for part in command], "--output", spelled, cwd=tmp_path
+    code, stdout, stderr = run_in(
+        tmp_path, *[part.replace("{input}", "input.txt") for part in command], "--output", spelled
     )
     assert code == 2
     assert stdout == ""
@@ -199,7 +177,7 @@ def test_an_interrupt_while_writing_leaves_every_old_output_and_no_temporary(
 
 def test_a_failing_output_leaves_the_others_as_they_were(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text("old\n", encoding="utf-8")
-    code, _, stderr = _cli("--file", str(GAAD), "--json", "a.json", "--sarif", "missing/b.sarif", cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(GAAD), "--json", "a.json", "--sarif", "missing/b.sarif")
     assert code == 2
     assert _errors(stderr)[0].startswith("zeet-iam-audit: error: missing/b.sarif: cannot write the report (")
     assert (tmp_path / "a.json").read_text(encoding="utf-8") == "old\n"
@@ -214,7 +192,7 @@ def test_sigterm_while_writing_removes_the_temporaries(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "zeet_iam_audit", "--file", str(GAAD), "--json", "a.json", "--markdown", "stuck.fifo"],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=child_environment(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -5,7 +5,6 @@ not plain files are ``tests/test_writing.py``'s; SIGINT and a closed stdout are 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -13,33 +12,11 @@ import sys
 import threading
 from pathlib import Path
 
-from zeet_iam_audit.cli import main
+from tests.processes import child_environment, run_in
 
 HERE = Path(__file__).resolve().parent
 GAAD = HERE / "corpus" / "gaad-valid.json"
 ROOT = HERE.parents[1]
-
-
-def _environment(home: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "NO_COLOR": "1",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def _cli(*args: str, cwd: Path) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    previous = Path.cwd()
-    os.chdir(cwd)
-    try:
-        code = main(list(args), stdout=stdout, stderr=stderr)
-    finally:
-        os.chdir(previous)
-    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def _errors(stderr: str) -> list[str]:
@@ -53,7 +30,7 @@ def test_standard_input_is_read_with_file_dash(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "zeet_iam_audit", "--file", "-", "--format", "json"],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=child_environment(tmp_path),
         input=GAAD.read_bytes(),
         capture_output=True,
         timeout=120,
@@ -66,7 +43,7 @@ def test_standard_input_is_held_to_the_size_limit(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "zeet_iam_audit", "--file", "-", "--max-input-mb", "1"],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=child_environment(tmp_path),
         input=b" " * (1024 * 1024 + 1),
         capture_output=True,
         timeout=120,
@@ -80,10 +57,10 @@ def test_standard_input_is_held_to_the_size_limit(tmp_path: Path) -> None:
 def test_the_size_limit_can_be_raised(tmp_path: Path) -> None:
     padded = tmp_path / "padded.json"
     padded.write_bytes(GAAD.read_bytes() + b" " * (2 * 1024 * 1024))
-    code, _, stderr = _cli("--file", str(padded), "--max-input-mb", "1", cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(padded), "--max-input-mb", "1")
     assert code == 2
     assert "larger than the 1 MB limit for an input (raise it with --max-input-mb)" in stderr
-    code, _, stderr = _cli("--file", str(padded), "--max-input-mb", "3", cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", str(padded), "--max-input-mb", "3")
     assert code in (0, 1), stderr
 
 
@@ -92,14 +69,14 @@ def test_a_fifo_is_read_like_standard_input(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     writer = threading.Thread(target=lambda: fifo.write_bytes(GAAD.read_bytes()))
     writer.start()
-    code, stdout, stderr = _cli("--file", str(fifo), "--format", "json", cwd=tmp_path)
+    code, stdout, stderr = run_in(tmp_path, "--file", str(fifo), "--format", "json")
     writer.join(timeout=60)
     assert code in (0, 1), stderr
     assert json.loads(stdout)["roles"][0]["name"] == "zeet"
 
 
 def test_a_device_that_never_ends_is_refused_in_one_line(tmp_path: Path) -> None:
-    code, _, stderr = _cli("--file", "/dev/zero", cwd=tmp_path)
+    code, _, stderr = run_in(tmp_path, "--file", "/dev/zero")
     assert code == 2
     assert _errors(stderr) == [
         "zeet-iam-audit: error: /dev/zero: is a device, not a file (it may never end); "
@@ -112,7 +89,7 @@ def test_the_programs_own_stdout_is_not_an_input(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "zeet_iam_audit", "--file", "/dev/stdout"],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=child_environment(tmp_path),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         timeout=120,
