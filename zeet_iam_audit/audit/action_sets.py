@@ -147,8 +147,6 @@ class ActionIndex:
         self._ordered = frozenset(
             span.service for span in spans if sorted(part := self._names[span.start : span.stop]) == list(part)
         )
-        # An Action element's sets, by its entries (equal elements of different policies alike).
-        self._elements: Memo[tuple[tuple[str, ...], bool], tuple[int, int]] = Memo(_CACHED_ELEMENTS)
         self._glob = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern)
         self._glob_spans = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern_spans)
 
@@ -224,13 +222,19 @@ class ActionIndex:
             covered |= self.mask_of(exact) if len(exact) > 2 else union(1 << at for at in exact)
         return self.everything ^ covered if negate else covered
 
-    def summary(self, compiled: CompiledPolicy, memo: IdentityMemo[PolicyActions] | None = None) -> PolicyActions:
-        """The policy's action sets; with a ``memo`` (a run's, see audit/memo.py), worked out once per
-        compiled policy."""
+    def summary(
+        self,
+        compiled: CompiledPolicy,
+        memo: IdentityMemo[PolicyActions] | None = None,
+        elements: IdentityMemo[tuple[int, int]] | None = None,
+    ) -> PolicyActions:
+        """The policy's action sets. A run's memos (see audit/memo.py) keep them once per compiled
+        policy (``memo``) and once per Action element (``elements``: the compiler shares one element
+        among equal ones, and inline policies cut from managed ones repeat them)."""
         if memo is None:
-            return self._summarise(compiled)
+            return self._summarise(compiled, elements)
         found = memo.get(compiled)
-        return found if found is not None else memo.put(compiled, self._summarise(compiled))
+        return found if found is not None else memo.put(compiled, self._summarise(compiled, elements))
 
     def element_spans(self, patterns: Iterable[str], negate: bool) -> int:
         """The services (a mask of span indexes) an Action or NotAction element may name."""
@@ -250,32 +254,26 @@ class ActionIndex:
             return self.all_spans
         return union(self._span_bit[info.service] for info in self.catalog.expand(pattern))
 
-    def _element_sets(self, element: _ActionElement) -> tuple[int, int]:
+    def _element_sets(self, element: _ActionElement, memo: IdentityMemo[tuple[int, int]] | None) -> tuple[int, int]:
         """The mask an Action/NotAction element covers (its unresolved entries left out), and the
-        services it may name.
-
-        Kept by the element's entries: inline policies cut from managed ones repeat them.
-        """
-        key = (element.patterns, element.negate)
-        # An unresolved entry is a str equal to its placeholder text: such elements are not shared.
-        found = self._elements.get(key) if not element.unresolved else None
+        services it may name."""
+        found = memo.get(element) if memo is not None else None
         if found is None:
             resolved = [p for p in element.patterns if not isinstance(p, Unresolved)]
-            found = self._elements.put(
-                key,
-                (
-                    self.action_element(resolved, negate=element.negate),
-                    self.element_spans(resolved, negate=element.negate),
-                ),
+            found = (
+                self.action_element(resolved, negate=element.negate),
+                self.element_spans(resolved, negate=element.negate),
             )
+            if memo is not None:
+                memo.put(element, found)
         return found
 
-    def _summarise(self, compiled: CompiledPolicy) -> PolicyActions:
+    def _summarise(self, compiled: CompiledPolicy, elements: IdentityMemo[tuple[int, int]] | None) -> PolicyActions:
         sets = {"allow_all": 0, "allow_conditional": 0, "allow_scoped": 0, "deny_all": 0, "deny_some": 0}
         unresolved = False
         spans = 0
         for statement in compiled.statements:
-            actions, services = self._element_sets(statement.actions)
+            actions, services = self._element_sets(statement.actions, elements)
             kind = statement_kind(statement)
             if statement.statement.effect is Effect.ALLOW:
                 spans |= services

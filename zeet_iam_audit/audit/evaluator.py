@@ -126,7 +126,7 @@ class RoleEvaluator:
         evaluator's), worked out once per run."""
         index = index if index is not None else self.index
         assert index is not None
-        return index.summary(compiled, self.memo.summaries)
+        return index.summary(compiled, self.memo.summaries, self.memo.element_sets)
 
     @property
     def unknown_reasons(self) -> tuple[str, ...]:
