@@ -288,6 +288,6 @@ def test_the_verdict_agrees_with_evaluating_each_action(catalog: Catalog, seed: 
         p for span in index.spans if span.service in expected for p in range(span.start, span.stop)
     ]
     for position in sample:
-        action = index.full_names[position]
+        action = index.full_name(position)
         got = evaluator.policy_set.decide(action, "*").decision
         assert got is expected.get(index.service_of[position], Decision.ALLOWED), action

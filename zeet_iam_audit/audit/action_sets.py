@@ -26,13 +26,12 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property, lru_cache, reduce
+from functools import lru_cache, reduce
 from itertools import chain, repeat
 from operator import or_
 
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.datafile import LEVELS_BY_CODE
-from zeet_iam_audit.catalog.values import ActionInfo
 from zeet_iam_audit.memo import IdentityMemo, Memo
 from zeet_iam_audit.model import Effect, Unresolved
 from zeet_iam_audit.policy.compiled import CompiledPolicy, _ActionElement, _CompiledStatement
@@ -153,16 +152,6 @@ class ActionIndex:
     def full_name(self, position: int) -> str:
         """The action at ``position`` as policies name it (``eks:CreateAccessEntry``)."""
         return f"{self.service_of[position]}:{self._spelled[position]}"
-
-    @cached_property
-    def full_names(self) -> tuple[str, ...]:
-        """Every position's ``full_name``."""
-        return tuple(f"{service}:{name}" for service, name in zip(self.service_of, self._spelled, strict=True))
-
-    @cached_property
-    def infos(self) -> tuple[ActionInfo, ...]:
-        """Every position's catalogue entry."""
-        return tuple(self.catalog)
 
     def mask_of(self, positions: Iterable[int]) -> int:
         """The mask with ``positions`` set."""
