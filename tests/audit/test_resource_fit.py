@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.audit.support import make_role, statement
 from zeet_iam_audit.audit.engine import AuditOptions, audit_role
 from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus
 from zeet_iam_audit.catalog import load_catalog
+from zeet_iam_audit.model import AttachedPolicy
+from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.rules import load_rules
 
 CATALOG = load_catalog()
@@ -81,3 +85,24 @@ def test_not_resource_is_not_judged() -> None:
         "terraform-modules", {"Effect": "Allow", "Action": S3_ACTIONS, "NotResource": "arn:aws:s3:::private-*"}
     )
     assert not any("never use" in g.reason for g in feature.missing)
+
+
+def test_the_statement_judged_is_the_one_the_decision_names_whatever_other_policies_are_called() -> None:
+    # An inline policy and a managed policy may share a name (AWS allows it): the Allow behind the
+    # conditional answer is the managed policy's, and an inline statement of the same name and
+    # index (on "*", for other actions) must not be judged in its place.
+    role = make_role(statement(["ec2:DescribeVpcs"], "*"))
+    managed = parse_policy(
+        {"Version": "2012-10-17", "Statement": [statement(S3_ACTIONS, "arn:aws:s3:::zeet-*/*")]}, name="inline"
+    )
+    role = replace(
+        role,
+        policies=(
+            *role.policies,
+            AttachedPolicy(name="inline", arn="arn:aws:iam::123456789012:policy/inline", policy=managed),
+        ),
+    )
+    report = audit_role(role, RULES, CATALOG, AuditOptions(features=("terraform-modules",), check_excess=False))
+    (feature,) = report.features
+    assert [group.actions for group in feature.missing] == [("s3:ListBucket",)]
+    assert "never use" in feature.missing[0].reason

@@ -17,8 +17,8 @@ from functools import lru_cache
 from zeet_iam_audit.audit.evaluator import RoleDecision
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.resources import ResourceCatalog
-from zeet_iam_audit.model import AttachedPolicy, Effect, Role, Statement, Unresolved
-from zeet_iam_audit.policy.evaluate import Layer, StatementRef
+from zeet_iam_audit.model import Effect, Statement, Unresolved
+from zeet_iam_audit.policy.evaluate import Layer, PolicySet, StatementRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,28 +63,31 @@ def _service_of(arn: str) -> str | None:
     return parts[2].lower()
 
 
-def _statement(role: Role, ref: StatementRef) -> Statement | None:
-    attached: list[AttachedPolicy] = []
-    if ref.layer is Layer.IDENTITY:
-        attached = list(role.policies)
-    elif ref.layer is Layer.BOUNDARY and role.permissions_boundary is not None:
-        attached = [role.permissions_boundary]
-    for item in attached:
-        policy = item.policy
-        if policy is None or ref.policy not in (policy.name, item.name):
+def _statement(policies: PolicySet, ref: StatementRef) -> Statement | None:
+    """The Allow statement ``ref`` stands for: found by the ref itself (each compiled statement
+    holds its own), not by the policy's name, which two policies of a role may share."""
+    layer = (
+        policies.identity
+        if ref.layer is Layer.IDENTITY
+        else (policies.boundary,)
+        if ref.layer is Layer.BOUNDARY
+        else ()
+    )
+    for compiled in layer:
+        if compiled is None:
             continue
-        if 0 <= ref.index < len(policy.statements):
-            statement = policy.statements[ref.index]
-            if statement.effect is Effect.ALLOW:
-                return statement
+        for item in compiled.statements:
+            if item.ref is ref:
+                return item.statement if item.statement.effect is Effect.ALLOW else None
     return None
 
 
 def never_used(
-    action: str, decision: RoleDecision, role: Role, catalog: Catalog, resources: ResourceCatalog
+    action: str, decision: RoleDecision, policies: PolicySet, catalog: Catalog, resources: ResourceCatalog
 ) -> NeverUsed | None:
     """For a conditional decision: the layer that in truth lacks an allow, when every Allow that made
-    it conditional covers the scope only partly and names only resources ``action`` never uses."""
+    it conditional covers the scope only partly and names only resources ``action`` never uses.
+    ``policies``: the role's, which the decision was made from."""
     result = decision.result
     allows = [u for u in result.uncertain if u.gates is Effect.ALLOW]
     if not allows or decision.unknown_reasons:
@@ -93,7 +96,7 @@ def never_used(
     for uncertainty in allows:
         if not uncertainty.partial or uncertainty.unresolved:
             return None
-        statement = _statement(role, uncertainty.statement)
+        statement = _statement(policies, uncertainty.statement)
         if statement is None or statement.resources is None:
             return None  # NotResource, an SCP, or a statement out of reach: no judgement
         if any(isinstance(entry, Unresolved) for entry in statement.resources):
