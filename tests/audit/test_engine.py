@@ -185,3 +185,44 @@ def test_nothing_a_run_remembers_outlives_it(rules: RuleSet, catalog: Catalog) -
     again = Auditor(rules, catalog, AuditOptions(trust=TRUST))
     assert len(again.memo.evaluation.compiled) == 0
     assert [again.audit(role) for role in roles] == reports
+
+
+def test_roles_sharing_policies_get_the_answers_each_would_get_alone(rules: RuleSet, catalog: Catalog) -> None:
+    """The run shares a feature's result among roles whose policies naming its actions are the same
+    objects; what else decides it (the account a scope is placed in, the boundary) must not leak from
+    one role to the next."""
+    from zeet_iam_audit.audit.engine import Auditor
+
+    def attached(name: str, *statements: dict[str, Any]) -> AttachedPolicy:
+        document = {"Version": "2012-10-17", "Statement": list(statements)}
+        arn = f"arn:aws:iam::aws:policy/{name}"
+        return AttachedPolicy(name=name, arn=arn, policy=parse_policy(document, name=name))
+
+    sns = attached("Topics", statement("sns:*", "arn:aws:sns:*:123456789012:zeet-eks-*"))
+    reads = attached("Reads", statement(["ec2:Describe*", "eks:Describe*", "cloudwatch:Get*"]))
+    denies = attached("NoTopics", statement("sns:*", effect="Deny"))
+    boundary = attached("Boundary", statement(["sns:*", "ec2:*"]))
+    base = make_role()
+    roles = [
+        replace(
+            base, name=name, arn=f"arn:aws:iam::{account}:role/{name}", policies=policies, permissions_boundary=bound
+        )
+        for name, account, policies, bound in [
+            ("a", "123456789012", (sns, reads), None),
+            ("b", "210987654321", (sns, reads), None),  # the same policies in another account
+            ("c", "123456789012", (reads, sns), None),
+            ("d", "123456789012", (sns, reads), boundary),
+            ("e", "123456789012", (sns, denies), None),
+            ("f", "123456789012", (sns,), None),
+        ]
+    ]
+    options = AuditOptions(trust=TRUST)
+    auditor = Auditor(rules, catalog, options)
+    together = [auditor.audit(role).features for role in roles]
+    alone = [audit_role(role, rules, catalog, options).features for role in roles]
+    assert together == alone
+    # The account matters: "a" is granted the topics, "b" (another account) is not.
+    capacity = [next(f for f in features if f.id == "cluster-capacity-monitoring") for features in together]
+    lacking = [{action for group in feature.missing for action in group.actions} for feature in capacity]
+    assert "sns:CreateTopic" not in lacking[0]
+    assert "sns:CreateTopic" in lacking[1]

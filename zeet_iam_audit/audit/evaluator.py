@@ -63,6 +63,20 @@ class RoleDecision:
         return (*self.unknown_reasons, *self.result.notes, *undecided)
 
 
+@dataclass(frozen=True, slots=True)
+class _FocusView:
+    """A role's policies through a focus (see action_sets.Focus), as local masks."""
+
+    focus: Focus
+    # Named by an identity Allow or any Deny (or never answered without evaluation, see _KMS).
+    named: int
+    # Allowed on every resource with no condition in every layer and named by no Deny: allowed
+    # whatever the scope or the context.
+    surely: int
+    # Each identity-based policy, in order, with the actions it names in an Allow or a Deny.
+    naming: tuple[tuple[CompiledPolicy, int], ...]
+
+
 class RoleEvaluator:
     """Evaluates actions for one role; results are memoised per (action, resource)."""
 
@@ -105,7 +119,7 @@ class RoleEvaluator:
             arn_parts[4] if len(arn_parts) > 4 and (arn_parts[4].isdigit() or arn_parts[4] == OWN_ACCOUNT) else None
         )
         self._partition = arn_parts[1] if len(arn_parts) > 4 else "aws"
-        self._focused: tuple[Focus, int, int] | None = None  # see _focus_masks
+        self._focused: _FocusView | None = None  # see _view
         # Masks of catalogue positions (see action_sets), when the sets are complete: no SCP to
         # weigh, no unresolved action.
         self._mentions: int | None = None
@@ -216,22 +230,25 @@ class RoleEvaluator:
         request = self.policy_set.decide(action, "*", known, complete_context=complete)
         return request if request.decision is Decision.EXPLICIT_DENY else result
 
-    def _focus_masks(self, focus: Focus) -> tuple[int, int]:
-        """(named by an identity Allow or any Deny; allowed on every resource with no condition in
-        every layer and named by no Deny: allowed whatever the scope or the context), as local masks
-        of ``focus``."""
-        if self._focused is not None and self._focused[0] is focus:
-            return self._focused[1], self._focused[2]
-        summaries = [focus.summary(p) for p in self.policy_set.identity]
+    def _view(self, focus: Focus) -> _FocusView:
+        """The role's policies seen through ``focus`` (worked out once per focus)."""
+        if self._focused is not None and self._focused.focus is focus:
+            return self._focused
+        identity = self.policy_set.identity
+        summaries = [focus.summary(p) for p in identity]
         bound = focus.summary(self.policy_set.boundary) if self.policy_set.boundary is not None else None
         denied = union(s.denied for s in summaries) | (bound.denied if bound is not None else 0)
         surely = union(s.allow_all for s in summaries)
         if bound is not None:
             surely &= bound.allow_all
         evaluate = focus.pattern(_KMS) | focus.pattern(_NO_PERMISSION)
-        masks = (union(s.mentions for s in summaries) | denied | evaluate, surely & ~denied & ~evaluate)
-        self._focused = (focus, *masks)
-        return masks
+        self._focused = _FocusView(
+            focus,
+            named=union(s.mentions for s in summaries) | denied | evaluate,
+            surely=surely & ~denied & ~evaluate,
+            naming=tuple((p, s.mentions | s.denied) for p, s in zip(identity, summaries, strict=True)),
+        )
+        return self._focused
 
     def surely_allowed(self, focus: Focus, positions: int) -> int:
         """Those of ``positions`` (a local mask of ``focus``) allowed unconditionally on every
@@ -239,7 +256,7 @@ class RoleEvaluator:
         an unreadable policy)."""
         if self._mentions is None or self.unknown_layers:
             return 0
-        return positions & self._focus_masks(focus)[1]
+        return positions & self._view(focus).surely
 
     def unnamed(self, focus: Focus, positions: int) -> int:
         """Those of ``positions`` (a local mask of ``focus``) that no Allow and no Deny of the role
@@ -247,7 +264,20 @@ class RoleEvaluator:
         cheaply)."""
         if self._mentions is None or self.unknown_layers:
             return 0
-        return positions & ~self._focus_masks(focus)[0]
+        return positions & ~self._view(focus).named
+
+    def deciding(
+        self, focus: Focus, positions: int
+    ) -> tuple[tuple[CompiledPolicy, ...], CompiledPolicy | None, str | None, str] | None:
+        """All that this role's decisions about ``positions`` (a local mask of ``focus``) depend on:
+        the identity-based policies that name any of them in an Allow or a Deny (in order), the
+        permissions boundary, and the account and partition a scope is placed in. Roles with equal
+        answers get equal decisions. None when that cannot be known cheaply (SCPs, an unresolved or
+        undecided Action element, an unreadable policy)."""
+        if self._mentions is None or self.unknown_layers:
+            return None
+        naming = tuple(policy for policy, named in self._view(focus).naming if named & positions)
+        return (naming, self.policy_set.boundary, self._account, self._partition)
 
     def _unmentioned(self, action: str, scope: str) -> RoleDecision | None:
         """The answer without evaluation when no identity Allow names the action: implicit deny."""

@@ -209,6 +209,12 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     unknown: list[OpenAction] = []
     # Required actions no policy of the role names at all: no allow, without evaluating each.
     focus = plan.focus
+    # Roles whose policies that name the feature's actions are the same get the same result.
+    deciding = evaluator.deciding(focus, plan.positions) if focus is not None and not plan.unplaced else None
+    if deciding is not None:
+        known = memo.features.get(plan, deciding)
+        if known is not None:
+            return known
     unnamed = evaluator.unnamed(focus, plan.positions) if focus is not None else 0
     # Required actions allowed everywhere with no condition and no Deny: ok without evaluating.
     allowed = evaluator.surely_allowed(focus, plan.positions) if focus is not None else 0
@@ -251,7 +257,9 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
         elif decision.decision is Decision.CONDITIONAL:
-            never = never_used(requirement.action, decision, evaluator.role, load_catalog(), load_resource_catalog())
+            never = never_used(
+                requirement.action, decision, evaluator.policy_set, load_catalog(), load_resource_catalog()
+            )
             if never is not None:  # an Allow on resources the action never uses is no allow
                 layer, reason = _NEVER_USED_TEXT[never.layer]
                 groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(never.statements)}", ()), []).append(
@@ -301,6 +309,8 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     result = memo.results.one(result)
     if settles:
         memo.settled.put(plan, result, unnamed)
+    if deciding is not None:
+        memo.features.put(plan, result, deciding)
     return result
 
 

@@ -32,6 +32,8 @@ class AuditMemo:
     open_actions: IdentityMemo[OpenAction] = field(default_factory=IdentityMemo)
     # A feature's result when nothing needed evaluating, by its plan and the unnamed actions' mask.
     settled: IdentityMemo[FeatureResult] = field(default_factory=lambda: IdentityMemo(4096))
+    # A feature's result, by its plan and what decides it for a role (see RoleEvaluator.deciding).
+    features: IdentityMemo[FeatureResult] = field(default_factory=IdentityMemo)
     # A missing group's fix, by its plan and (layer, reason, statements, actions).
     fixes: IdentityMemo[Fix] = field(default_factory=lambda: IdentityMemo(4096))
     # A service's share of the excess, by (its first position, its actions' bits, conditional, scoped).
