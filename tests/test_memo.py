@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zeet_iam_audit.memo import IdentityMemo, Interned, Memo
+from zeet_iam_audit.memo import IdentityMemo, Memo
 
 
 def test_memo_answers_by_value_and_starts_again_when_full() -> None:
@@ -38,14 +38,3 @@ def test_identity_memo_is_bounded() -> None:
     assert len(memo) == 1
     assert memo.get(owners[3]) == 3
     assert memo.get(owners[0]) is None
-
-
-def test_interned_keeps_the_first_equal_value() -> None:
-    interned: Interned[tuple[str, ...]] = Interned()
-    actions = ["s3:GetObject", "s3:PutObject"]
-    first, equal = tuple(actions), tuple(actions)
-    assert first is not equal
-    assert interned.one(first) is first
-    assert interned.one(equal) is first
-    assert interned.one(("other",)) == ("other",)
-    assert len(interned) == 2

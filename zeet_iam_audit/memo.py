@@ -47,23 +47,6 @@ class Memo(Generic[Key, Value]):
         return len(self._entries)
 
 
-class Interned(Generic[Value]):
-    """Equal values made many times (for many roles) kept as one object: held, encoded and compared
-    once. ``one(value)`` is the first value equal to ``value`` seen, or ``value`` itself."""
-
-    __slots__ = ("_memo",)
-
-    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
-        self._memo: Memo[Value, Value] = Memo(limit)
-
-    def one(self, value: Value) -> Value:
-        found = self._memo.get(value)
-        return found if found is not None else self._memo.put(value, value)
-
-    def __len__(self) -> int:
-        return len(self._memo)
-
-
 class IdentityMemo(Generic[Value]):
     """A bounded dict of answers by an object's identity (and an optional value key beside it)."""
 

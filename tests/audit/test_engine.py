@@ -178,7 +178,7 @@ def test_nothing_a_run_remembers_outlives_it(rules: RuleSet, catalog: Catalog) -
     auditor = Auditor(rules, catalog, AuditOptions(trust=TRUST))
     reports = [auditor.audit(role) for role in roles]
     assert len(auditor.memo.evaluation.compiled) > 0  # the run's own memo
-    assert len(auditor.memo.results) > 0
+    assert len(auditor.memo.features) > 0
     grown = {name: (size, _module_containers().get(name)) for name, size in before.items()}
     assert {name: sizes for name, sizes in grown.items() if sizes[0] != sizes[1]} == {}
     # A second run starts empty and answers alike.

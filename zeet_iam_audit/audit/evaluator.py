@@ -223,7 +223,7 @@ class RoleEvaluator:
         other resources, say), the explicit deny is the answer rather than a Deny on part of it."""
         complete = known is None
         result = self.policy_set.decide_scope(
-            action, scope, known, complete_context=complete, partial_allows=partial_allows
+            action, scope, known, complete_context=complete, partial_allows=partial_allows, named=self._named(action)
         )
         if scope != "*" or result.decision in (Decision.ALLOWED, Decision.EXPLICIT_DENY):
             return result
@@ -265,6 +265,19 @@ class RoleEvaluator:
         if self._mentions is None or self.unknown_layers:
             return 0
         return positions & ~self._view(focus).named
+
+    def _named(self, action: str) -> tuple[CompiledPolicy, ...] | None:
+        """The identity-based policies that name ``action`` in an Allow or a Deny, read from the
+        focus's action sets when the action is in the focus (None: let the policies say)."""
+        view = self._focused
+        if view is None or self._mentions is None or self.index is None:
+            return None
+        position = self.index.position.get(action.lower())
+        local = view.focus.local.get(position) if position is not None else None
+        if local is None:
+            return None
+        bit = 1 << local
+        return tuple([policy for policy, named in view.naming if named & bit])
 
     def deciding(
         self, focus: Focus, positions: int

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import SEVERITY, RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.fixes import propose_fix
-from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, Fix, MissingGroup, MissingLayer, OpenAction
+from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, MissingLayer, OpenAction
 from zeet_iam_audit.audit.resource_fit import never_used
 from zeet_iam_audit.catalog import Catalog, load_catalog
 from zeet_iam_audit.catalog.resources import load_resource_catalog
@@ -271,20 +271,7 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             unknown.append(_open_action(item, decision, resource, memo.open_actions))
     made = []
     for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
-        names_lacking = tuple(sorted(set(a), key=str.lower))
-        made.append(
-            memo.groups.one(
-                MissingGroup(
-                    service=p,
-                    display=d,
-                    actions=names_lacking,
-                    layer=layer,
-                    reason=reason,
-                    statements=statements,
-                    fix=_fix(plan, layer, reason, statements, names_lacking, memo.fixes),
-                )
-            )
-        )
+        made.append(_group(plan, p, d, layer, reason, statements, tuple(sorted(set(a), key=str.lower)), memo.groups))
     missing = tuple(made)
     if missing:
         status = FeatureStatus.MISSING
@@ -305,8 +292,6 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
         unknown=tuple(sorted(unknown, key=lambda a: a.action.lower())),
         variants=plan.variants,
     )
-    # Many roles lack the same actions for the same reason: one object is held and encoded once.
-    result = memo.results.one(result)
     if settles:
         memo.settled.put(plan, result, unnamed)
     if deciding is not None:
@@ -314,26 +299,38 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
     return result
 
 
-def _fix(
+def _group(
     plan: FeaturePlan,
-    layer: str,
+    service: str,
+    display: str,
+    layer: MissingLayer,
     reason: str,
     statements: tuple[StatementRef, ...],
     actions: tuple[str, ...],
-    memo: IdentityMemo[Fix],
-) -> Fix:
-    """The fix of a missing group, made once per plan and group (see fixes.propose_fix)."""
-    key = (layer, reason, statements, actions)
+    memo: IdentityMemo[MissingGroup],
+) -> MissingGroup:
+    """A missing group with its fix (see fixes.propose_fix), made once per plan and group: many
+    roles lack the same actions for the same reason, and one object is held and encoded once."""
+    key = (service, display, layer, reason, statements, actions)
     found = memo.get(plan, key)
     if found is None:
         wanted = {action.lower() for action in actions}
-        found = propose_fix(
+        fix = propose_fix(
             layer,
             reason,
             [str(statement) for statement in statements],
             [item.requirement for item in plan.planned if item.requirement.action.lower() in wanted],
         )
-        memo.put(plan, found, key)
+        group = MissingGroup(
+            service=service,
+            display=display,
+            actions=actions,
+            layer=layer,
+            reason=reason,
+            statements=statements,
+            fix=fix,
+        )
+        found = memo.put(plan, group, key)
     return found
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zeet_iam_audit.audit.action_sets import PolicyActions
-from zeet_iam_audit.audit.report import ExcessService, FeatureResult, Fix, MissingGroup, OpenAction, TrustResult
-from zeet_iam_audit.memo import IdentityMemo, Interned, Memo
+from zeet_iam_audit.audit.report import ExcessService, FeatureResult, MissingGroup, OpenAction, TrustResult
+from zeet_iam_audit.memo import IdentityMemo, Memo
 from zeet_iam_audit.policy.evaluate import EvaluationMemo
 
 
@@ -34,10 +34,8 @@ class AuditMemo:
     settled: IdentityMemo[FeatureResult] = field(default_factory=lambda: IdentityMemo(4096))
     # A feature's result, by its plan and what decides it for a role (see RoleEvaluator.deciding).
     features: IdentityMemo[FeatureResult] = field(default_factory=IdentityMemo)
-    # A missing group's fix, by its plan and (layer, reason, statements, actions).
-    fixes: IdentityMemo[Fix] = field(default_factory=lambda: IdentityMemo(4096))
+    # A missing group (with its fix), by its plan and (service, display, layer, reason, statements,
+    # actions): many roles lack the same actions for the same reason.
+    groups: IdentityMemo[MissingGroup] = field(default_factory=IdentityMemo)
     # A service's share of the excess, by (its first position, its actions' bits, conditional, scoped).
     excess_services: Memo[tuple[int, int, int, int], ExcessService] = field(default_factory=Memo)
-    # Equal values made for many roles, held once.
-    groups: Interned[MissingGroup] = field(default_factory=Interned)
-    results: Interned[FeatureResult] = field(default_factory=Interned)

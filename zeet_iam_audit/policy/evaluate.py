@@ -200,13 +200,16 @@ class PolicySet:
         *,
         complete_context: bool = True,
         partial_allows: bool = False,
+        named: tuple[CompiledPolicy, ...] | None = None,
     ) -> EvaluationResult:
         """Whether ``action`` is allowed on every resource the ``scope`` pattern stands for
         (``*`` and ``?`` in it are wildcards): the audit's question for a rule's resource scope.
 
         A Deny that covers part of the scope makes the answer conditional. ``partial_allows=True``
         makes an Allow that covers only part of the scope an uncertainty instead of no allow.
-        ``context`` and ``complete_context`` as for ``decide``.
+        ``context`` and ``complete_context`` as for ``decide``. ``named``: the identity-based
+        policies whose statements name the action (``CompiledPolicy.candidates``), in order, when the
+        caller knows them already (the audit does, from its action sets).
         """
         complete = complete_context or context is None
         context_key = None if context is None else tuple(sorted(context.items()))
@@ -214,7 +217,8 @@ class PolicySet:
         request_key = (lowered, scope, context_key, complete, partial_allows)
         # The decision depends on the request and on the policies that name the action (the others
         # contribute nothing): roles sharing those policies share it.
-        named = tuple(policy for policy in self.identity if policy.candidates(lowered))
+        if named is None:
+            named = tuple([policy for policy in self.identity if policy.candidates(lowered)])
         shared_key = (action, request_key, self.boundary, self.scps, named)
         decisions = self.memo.decisions
         known = decisions.get(shared_key)
