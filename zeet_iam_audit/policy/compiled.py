@@ -336,13 +336,18 @@ class CompiledPolicy:
 
 
 def _and(*states: Tri) -> Tri:
+    """The conjunction of a statement's element states. An open state is made fresh by each
+    element's answer for one request, so the first one found carries the others merged into it."""
+    if False in states:
+        return False
     open_: _Open | None = None
     for state in states:
-        if state is False:
-            return False
-        if isinstance(state, _Open):
-            open_ = open_ or _Open()
-            open_.merge(state)
+        if state is not True:
+            assert isinstance(state, _Open)
+            if open_ is None:
+                open_ = state
+            else:
+                open_.merge(state)
     return open_ if open_ is not None else True
 
 
