@@ -210,7 +210,7 @@ class RoleEvaluator:
         self, action: str, scope: str, known: dict[str, tuple[str, ...]], literal: bool
     ) -> EvaluationResult:
         if literal:
-            return self.policy_set.decide(action, "*", known, complete_context=False)
+            return self.policy_set.decide(action, "*", known, complete_context=False, named=self._named(action))
         return self._on_scope(action, scope, known, partial_allows=True)
 
     def _on_scope(
@@ -222,12 +222,13 @@ class RoleEvaluator:
         literal ``*``: when that request is explicitly denied (a Deny with a NotResource that lists
         other resources, say), the explicit deny is the answer rather than a Deny on part of it."""
         complete = known is None
+        named = self._named(action)
         result = self.policy_set.decide_scope(
-            action, scope, known, complete_context=complete, partial_allows=partial_allows, named=self._named(action)
+            action, scope, known, complete_context=complete, partial_allows=partial_allows, named=named
         )
         if scope != "*" or result.decision in (Decision.ALLOWED, Decision.EXPLICIT_DENY):
             return result
-        request = self.policy_set.decide(action, "*", known, complete_context=complete)
+        request = self.policy_set.decide(action, "*", known, complete_context=complete, named=named)
         return request if request.decision is Decision.EXPLICIT_DENY else result
 
     def _view(self, focus: Focus) -> _FocusView:

@@ -181,16 +181,19 @@ class PolicySet:
         context: Mapping[str, tuple[str, ...]] | None = None,
         *,
         complete_context: bool = True,
+        named: tuple[CompiledPolicy, ...] | None = None,
     ) -> EvaluationResult:
         """The decision for one request: ``action`` on the literal ``resource`` (a ``*`` or ``?`` in
         it is a character, not a wildcard; ``*`` is what AWS evaluates for an action that takes no
         resource-level permissions). ``context`` keys must be lower-cased.
 
         ``complete_context=False`` treats keys absent from ``context`` as unknown (the audit knows
-        some keys, e.g. ``iam:PassedToService``, and nothing else).
+        some keys, e.g. ``iam:PassedToService``, and nothing else). ``named`` as for ``decide_scope``.
         """
         # A literal resource is a scope without wildcards: its own are escaped (see literal_text).
-        return self.decide_scope(action, literal_text(resource), context, complete_context=complete_context)
+        return self.decide_scope(
+            action, literal_text(resource), context, complete_context=complete_context, named=named
+        )
 
     def decide_scope(
         self,
