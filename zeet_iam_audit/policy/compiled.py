@@ -49,7 +49,7 @@ class _ActionElement:
         # The matchers are made when first needed: most elements are never asked about an action,
         # since they name none of the services asked about (see ``services``).
         self.exact: frozenset[str] | None = None
-        self.wild: tuple[Callable[[str], bool], ...] = ()
+        self.wild: dict[str | None, tuple[Callable[[str], bool], ...]] = {}  # see _prepare
         self._memo: dict[str, bool] = {}
         # The services this element can cover, when every entry starts with a literal "service:"
         # (a glob can then only match actions of that service); None: it may cover any action.
@@ -74,7 +74,15 @@ class _ActionElement:
         resolved = [p.lower() for p in self.patterns if not isinstance(p, Unresolved)]
         if self.undecided:
             resolved = [p for p in resolved if p == "*" or not _wild_service(p)]
-        self.wild = tuple(compile_pattern(p) for p in resolved if "*" in p or "?" in p)
+        # Globs by the service they name ("ec2:describe*" can only match an action of ec2), and
+        # under None those that may match any service ("*", "ec2*").
+        wild: dict[str | None, list[Callable[[str], bool]]] = {}
+        for pattern in resolved:
+            if "*" in pattern or "?" in pattern:
+                head, colon, _ = pattern.partition(":")
+                service = head if colon and "*" not in head and "?" not in head else None
+                wild.setdefault(service, []).append(compile_pattern(pattern))
+        self.wild = {service: tuple(matchers) for service, matchers in wild.items()}
         self.exact = frozenset(p for p in resolved if "*" not in p and "?" not in p)
         return self.exact
 
@@ -83,7 +91,14 @@ class _ActionElement:
         known = self._memo.get(action)
         if known is None:
             exact = self.exact if self.exact is not None else self._prepare()
-            hit = action in exact or any(m(action) for m in self.wild)
+            wild = self.wild
+            hit = action in exact or (
+                bool(wild)
+                and (
+                    any(m(action) for m in wild.get(action.partition(":")[0], ()))
+                    or any(m(action) for m in wild.get(None, ()))
+                )
+            )
             if not hit and (self.unresolved or (self.open_services and any(m(action) for m in self.open_services))):
                 return None
             known = hit != self.negate
