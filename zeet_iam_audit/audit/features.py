@@ -10,11 +10,11 @@ from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, bit_positions
 from zeet_iam_audit.audit.evaluator import SEVERITY, RoleDecision, RoleEvaluator
 from zeet_iam_audit.audit.fixes import propose_fix
 from zeet_iam_audit.audit.report import FeatureResult, FeatureStatus, MissingGroup, MissingLayer, OpenAction
-from zeet_iam_audit.audit.resource_fit import never_used
+from zeet_iam_audit.audit.resource_fit import NeverUsed, never_used
 from zeet_iam_audit.catalog import Catalog, load_catalog
 from zeet_iam_audit.catalog.resources import load_resource_catalog
 from zeet_iam_audit.memo import IdentityMemo
-from zeet_iam_audit.policy.evaluate import Decision, Layer
+from zeet_iam_audit.policy.evaluate import Decision, Layer, PolicySet
 from zeet_iam_audit.policy.results import StatementRef
 from zeet_iam_audit.rules import FeatureRule, RequiredAction
 
@@ -71,14 +71,31 @@ def _blocking(decision: RoleDecision) -> tuple[MissingLayer, str, tuple[Statemen
     return layer, reason, ()
 
 
-def _open_action(item: _Planned, decision: RoleDecision, resource: str, memo: IdentityMemo[OpenAction]) -> OpenAction:
-    """The open action, once per requirement and evaluation result: roles that share the policies
-    deciding a requirement share its result (see PolicySet.decide_scope), and so its open action.
-    ``item`` belongs to the run's plan, so it is the same object for every role."""
+def _open_action(
+    item: _Planned,
+    decision: RoleDecision,
+    resource: str,
+    policies: PolicySet,
+    memo: IdentityMemo[OpenAction | NeverUsed],
+) -> OpenAction | NeverUsed:
+    """The open action, or for a conditional decision whose only Allows name resources the action
+    never uses (see resource_fit) what says so; once per requirement and evaluation result: roles
+    that share the policies deciding a requirement share its result (see PolicySet.decide_scope),
+    and so its answer here. ``item`` belongs to the run's plan, so it is the same object for every
+    role; ``policies`` are the role's, which the result's statements belong to."""
     key = (item, decision.unknown_reasons, resource)
     found = memo.get(decision.result, key)
     if found is None:
-        found = _make_open_action(item.requirement, item.prefix, item.display, decision, resource)
+        never = (
+            never_used(item.requirement.action, decision, policies, load_catalog(), load_resource_catalog())
+            if decision.decision is Decision.CONDITIONAL
+            else None
+        )
+        found = (
+            never
+            if never is not None
+            else _make_open_action(item.requirement, item.prefix, item.display, decision, resource)
+        )
         memo.put(decision.result, found, key)
     return found
 
@@ -257,18 +274,18 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             layer, reason, statements = _blocking(decision)
             groups.setdefault((prefix, display, layer, reason, statements), []).append(requirement.action)
         elif decision.decision is Decision.CONDITIONAL:
-            never = never_used(
-                requirement.action, decision, evaluator.policy_set, load_catalog(), load_resource_catalog()
-            )
-            if never is not None:  # an Allow on resources the action never uses is no allow
-                layer, reason = _NEVER_USED_TEXT[never.layer]
-                groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(never.statements)}", ()), []).append(
+            opened = _open_action(item, decision, resource, evaluator.policy_set, memo.open_actions)
+            if isinstance(opened, NeverUsed):  # an Allow on resources the action never uses is no allow
+                layer, reason = _NEVER_USED_TEXT[opened.layer]
+                groups.setdefault((prefix, display, layer, f"{reason}: {'; '.join(opened.statements)}", ()), []).append(
                     requirement.action
                 )
             else:
-                conditional.append(_open_action(item, decision, resource, memo.open_actions))
+                conditional.append(opened)
         elif decision.decision is Decision.UNKNOWN:
-            unknown.append(_open_action(item, decision, resource, memo.open_actions))
+            opened = _open_action(item, decision, resource, evaluator.policy_set, memo.open_actions)
+            assert isinstance(opened, OpenAction)
+            unknown.append(opened)
     made = []
     for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
         made.append(_group(plan, p, d, layer, reason, statements, tuple(sorted(set(a), key=str.lower)), memo.groups))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from zeet_iam_audit.audit.action_sets import PolicyActions
 from zeet_iam_audit.audit.report import ExcessService, FeatureResult, MissingGroup, OpenAction, TrustResult
+from zeet_iam_audit.audit.resource_fit import NeverUsed
 from zeet_iam_audit.memo import IdentityMemo, Memo
 from zeet_iam_audit.policy.evaluate import EvaluationMemo
 
@@ -28,8 +29,9 @@ class AuditMemo:
     element_sets: IdentityMemo[tuple[int, int]] = field(default_factory=IdentityMemo)
     # A trust policy's verdict, by its statements and the role facts it depends on (see trust.py).
     trust: IdentityMemo[TrustResult] = field(default_factory=lambda: IdentityMemo(4096))
-    # An open (conditional or unknown) action, by the evaluation result behind it (see features.py).
-    open_actions: IdentityMemo[OpenAction] = field(default_factory=IdentityMemo)
+    # An open (conditional or unknown) action, or why a conditional one is no allow at all, by the
+    # evaluation result behind it (see features.py).
+    open_actions: IdentityMemo[OpenAction | NeverUsed] = field(default_factory=IdentityMemo)
     # A feature's result when nothing needed evaluating, by its plan and the unnamed actions' mask.
     settled: IdentityMemo[FeatureResult] = field(default_factory=lambda: IdentityMemo(4096))
     # A feature's result, by its plan and what decides it for a role (see RoleEvaluator.deciding).

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from zeet_iam_audit.audit.evaluator import RoleDecision
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.catalog.resources import ResourceCatalog
 from zeet_iam_audit.model import Effect, Statement, Unresolved
 from zeet_iam_audit.policy.evaluate import Layer, PolicySet, StatementRef
+
+if TYPE_CHECKING:  # for types only: the evaluator imports the run memo, which imports this module
+    from zeet_iam_audit.audit.evaluator import RoleDecision
 
 
 @dataclass(frozen=True, slots=True)
