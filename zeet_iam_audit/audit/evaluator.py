@@ -162,15 +162,17 @@ class RoleEvaluator:
         literal = self.takes_no_resources(action)
         key = (action.lower(), resource, (), _LITERAL if literal else _WHOLE)
         hit = self._memo.get(key)
-        if hit is None and self._mentions is not None and self.index is not None:
-            hit = self._unmentioned(action, resource)
         if hit is None:
-            result = (
-                self.policy_set.decide(action, "*")
-                if literal
-                else self._on_scope(action, resource, None, partial_allows=False)
-            )
-            hit = self.adjust(result)
+            named = self._named(action)
+            if not named:
+                hit = self._unmentioned(action, resource)
+            if hit is None:
+                result = (
+                    self.policy_set.decide(action, "*", named=named)
+                    if literal
+                    else self._on_scope(action, resource, None, named, partial_allows=False)
+                )
+                hit = self.adjust(result)
             self._memo[key] = hit
         return hit
 
@@ -197,24 +199,39 @@ class RoleEvaluator:
         scope = "*" if literal else self._localise(scope)
         key = (action.lower(), scope, context, _LITERAL if literal else _SOME)
         hit = self._memo.get(key)
-        if hit is None and self._mentions is not None and self.index is not None:
-            hit = self._unmentioned(action, scope)
         if hit is None:
-            # One request per value: Zeet passes a role to EKS in one request and to EC2 in another.
-            decisions = [self.adjust(self._requirement(action, scope, known, literal)) for known in _requests(context)]
-            hit = decisions[0] if len(decisions) == 1 else min(decisions, key=lambda d: SEVERITY[d.decision])
+            named = self._named(action)
+            if not named:
+                hit = self._unmentioned(action, scope)
+            if hit is None:
+                # One request per value: Zeet passes a role to EKS in one request and to EC2 in another.
+                decisions = [
+                    self.adjust(self._requirement(action, scope, known, literal, named)) for known in _requests(context)
+                ]
+                hit = decisions[0] if len(decisions) == 1 else min(decisions, key=lambda d: SEVERITY[d.decision])
             self._memo[key] = hit
         return hit
 
     def _requirement(
-        self, action: str, scope: str, known: dict[str, tuple[str, ...]], literal: bool
+        self,
+        action: str,
+        scope: str,
+        known: dict[str, tuple[str, ...]],
+        literal: bool,
+        named: tuple[CompiledPolicy, ...] | None,
     ) -> EvaluationResult:
         if literal:
-            return self.policy_set.decide(action, "*", known, complete_context=False, named=self._named(action))
-        return self._on_scope(action, scope, known, partial_allows=True)
+            return self.policy_set.decide(action, "*", known, complete_context=False, named=named)
+        return self._on_scope(action, scope, known, named, partial_allows=True)
 
     def _on_scope(
-        self, action: str, scope: str, known: Mapping[str, tuple[str, ...]] | None, *, partial_allows: bool
+        self,
+        action: str,
+        scope: str,
+        known: Mapping[str, tuple[str, ...]] | None,
+        named: tuple[CompiledPolicy, ...] | None,
+        *,
+        partial_allows: bool,
     ) -> EvaluationResult:
         """Whether ``action`` is allowed on all of ``scope``. A scope of ``*`` also stands for the
         request that names no resource (a classic ``cloudwatch:GetMetricData`` call, although the
@@ -222,7 +239,6 @@ class RoleEvaluator:
         literal ``*``: when that request is explicitly denied (a Deny with a NotResource that lists
         other resources, say), the explicit deny is the answer rather than a Deny on part of it."""
         complete = known is None
-        named = self._named(action)
         result = self.policy_set.decide_scope(
             action, scope, known, complete_context=complete, partial_allows=partial_allows, named=named
         )
