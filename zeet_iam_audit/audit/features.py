@@ -288,7 +288,7 @@ def audit_planned(plan: FeaturePlan, evaluator: RoleEvaluator) -> FeatureResult:
             unknown.append(opened)
     made = []
     for (p, d, layer, reason, statements), a in sorted(groups.items(), key=lambda kv: kv[0][:3]):
-        made.append(_group(plan, p, d, layer, reason, statements, tuple(sorted(set(a), key=str.lower)), memo.groups))
+        made.append(_group(plan, p, d, layer, reason, statements, tuple(a), memo.groups))
     missing = tuple(made)
     if missing:
         status = FeatureStatus.MISSING
@@ -323,14 +323,17 @@ def _group(
     layer: MissingLayer,
     reason: str,
     statements: tuple[StatementRef, ...],
-    actions: tuple[str, ...],
+    found_actions: tuple[str, ...],
     memo: IdentityMemo[MissingGroup],
 ) -> MissingGroup:
     """A missing group with its fix (see fixes.propose_fix), made once per plan and group: many
-    roles lack the same actions for the same reason, and one object is held and encoded once."""
-    key = (service, display, layer, reason, statements, actions)
+    roles lack the same actions for the same reason, and one object is held and encoded once.
+    ``found_actions``: the actions as the audit found them (in a fixed order for the same answers,
+    with repeats when a plan requires an action twice); the group lists each once, by name."""
+    key = (service, display, layer, reason, statements, found_actions)
     found = memo.get(plan, key)
     if found is None:
+        actions = tuple(sorted(set(found_actions), key=str.lower))
         wanted = {action.lower() for action in actions}
         fix = propose_fix(
             layer,
