@@ -164,13 +164,15 @@ def write_outputs(targets: Sequence[Target], stdout: TextIO, inputs: Sequence[Pa
                 assert target.path is not None
                 final = os.path.realpath(target.path)  # a link stays a link: its target is replaced
                 directory = os.path.dirname(final) or "."
-                try:
-                    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, kept on purpose)
-                        "w", encoding="utf-8", dir=directory, prefix=f".{os.path.basename(final)}.", delete=False
-                    )
-                except OSError as error:
-                    raise _cannot_write(target, error) from None
-                temporaries[index] = (handle.name, final)
+                # Made and recorded with the signals held: a SIGTERM in between would leave it behind.
+                with _signals_held():
+                    try:
+                        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, kept on purpose)
+                            "w", encoding="utf-8", dir=directory, prefix=f".{os.path.basename(final)}.", delete=False
+                        )
+                    except OSError as error:
+                        raise _cannot_write(target, error) from None
+                    temporaries[index] = (handle.name, final)
                 try:
                     with handle:
                         write_text(handle, target.text)
