@@ -388,6 +388,17 @@ def test_every_operator_the_plain_path_knows_is_one_split_operator_accepts() -> 
                     assert operator in parse._OPERATORS
 
 
+def test_the_action_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parse, "_MATCHED_ACTIONS", set())
+    monkeypatch.setattr(parse, "_MATCHED_ACTIONS_LIMIT", 3)
+    actions = [f"s3:Action{number}" for number in range(10)]
+    document = {"Statement": {**STATEMENT, "Action": actions}}
+    assert assert_paths_agree(document, PolicyKind.IDENTITY)
+    assert assert_paths_agree(document, PolicyKind.IDENTITY)
+    assert len(parse._MATCHED_ACTIONS) == 3
+    assert not assert_paths_agree({"Statement": {**STATEMENT, "Action": [*actions, "s3"]}}, PolicyKind.IDENTITY)
+
+
 @pytest.mark.parametrize(
     ("action", "plain"),
     [
@@ -408,10 +419,11 @@ def test_every_operator_the_plain_path_knows_is_one_split_operator_accepts() -> 
         (["s3:Get Object"], False),
     ],
 )
-def test_action_lists_read_the_same_both_ways(action: list[str], plain: bool) -> None:
-    """The plain path checks a statement's action names all at once (joined by commas): a comma or
-    colon in the wrong place must not pass for the joints between names, and what the careful code
-    takes the plain path takes too."""
+def test_action_lists_read_the_same_both_ways(monkeypatch: pytest.MonkeyPatch, action: list[str], plain: bool) -> None:
+    """The plain path checks a statement's new action names all at once (joined by commas): a comma
+    or colon in the wrong place must not pass for the joints between names, and what the careful
+    code takes the plain path takes too."""
+    monkeypatch.setattr(parse, "_MATCHED_ACTIONS", set())
     for value in (action, action[0]) if len(action) == 1 else (action,):
         document = {"Statement": {**STATEMENT, "Action": value}}
         assert assert_paths_agree(document, PolicyKind.IDENTITY) is plain

@@ -417,6 +417,10 @@ _OPERATORS = frozenset(
     for suffix in ("", "IfExists")
     if not (base == "Null" and suffix)
 )
+# Action strings the plain path has accepted: the same few thousand repeat across a file's
+# policies. Bounded, so a long-running process cannot grow it without limit.
+_MATCHED_ACTIONS: set[str] = set()
+_MATCHED_ACTIONS_LIMIT = 100_000
 # The characters of an action name besides its one colon (``_ACTION_RE``).
 _ACTION_CHARACTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*?_-"
 
@@ -431,30 +435,38 @@ def _plain_strings(value: Any) -> tuple[str, ...] | None:
 
 
 def _plain_actions(value: Any) -> tuple[str, ...] | None:
-    """``_plain_strings``, each one ``*`` or an action name ``_ACTION_RE`` accepts.
-
-    Checked all at once first: the names other than ``*`` joined by commas, with the characters a
-    name may hold deleted, leave one colon per name and the commas between them (so no name holds a
-    comma, and each exactly one colon), and no name starts with its colon. A list that fails that
-    is asked of ``_ACTION_RE`` name by name (it also takes a name ending in a newline).
-    """
+    """``_plain_strings``, each one an action ``_ACTION_RE`` accepts (names accepted before are
+    known; the new ones are checked together, see ``_action_names``)."""
     actions = _plain_strings(value)
-    if actions is None:
-        return None
-    named = actions if "*" not in actions else tuple(action for action in actions if action != "*")
-    if not named:
+    if actions is None or _MATCHED_ACTIONS.issuperset(actions):
         return actions
-    text = ",".join(named)
+    new = [action for action in actions if action not in _MATCHED_ACTIONS]
+    if not _action_names(new):
+        return None
+    room = _MATCHED_ACTIONS_LIMIT - len(_MATCHED_ACTIONS)
+    if room > 0:
+        _MATCHED_ACTIONS.update(new[:room])
+    return actions
+
+
+def _action_names(names: list[str]) -> bool:
+    """Whether each of ``names`` is an action ``_ACTION_RE`` accepts.
+
+    Asked of all at once first: the names joined by commas, with the characters a name may hold
+    deleted, leave one colon per name and the commas between them (so no name holds a comma, and
+    each exactly one colon), and no name starts with its colon. Names that fail that (``*``, a name
+    ending in a newline, which the pattern's ``$`` takes, or a wrong one) are asked of the pattern
+    one by one.
+    """
+    text = ",".join(names)
     if (
         text.isascii()
         and not text.startswith(":")
         and ",:" not in text
-        and text.encode().translate(None, _ACTION_CHARACTERS) == b":," * (len(named) - 1) + b":"
+        and text.encode().translate(None, _ACTION_CHARACTERS) == b":," * (len(names) - 1) + b":"
     ):
-        return actions
-    if all(_ACTION_RE.match(action) for action in named):
-        return actions
-    return None
+        return True
+    return all(_ACTION_RE.match(name) for name in names)
 
 
 def _plain_principal(value: Any) -> Principal | None:
