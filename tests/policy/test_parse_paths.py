@@ -399,6 +399,38 @@ def test_the_action_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not assert_paths_agree({"Statement": {**STATEMENT, "Action": [*actions, "s3"]}}, PolicyKind.IDENTITY)
 
 
+@pytest.mark.parametrize(
+    ("action", "plain"),
+    [
+        (["s3:GetObject", "*", "iam:Pass?ole", "EC2:run*", "s3:"], True),
+        (["*", "*"], True),
+        (["s3:Get\n"], True),  # as the careful code's pattern does (``$`` before a final newline)
+        (["s3:GetObject,s3:PutObject"], False),
+        (["s3:GetObject,", "s3:PutObject"], False),
+        (["s3:GetObject", ",s3:PutObject"], False),
+        (["s3:Get,Object:x", "s3"], False),
+        (["s3:GetObject", "*,s3:x"], False),
+        (["s3:GetObject", ":PutObject"], False),
+        ([":"], False),
+        (["s3:Get:Object"], False),
+        (["s3:a", "s3:b", "s3"], False),
+        (["s3:a", ""], False),
+        (["ś3:Get"], False),
+        (["s3:Get Object"], False),
+    ],
+)
+def test_action_lists_read_the_same_both_ways(monkeypatch: pytest.MonkeyPatch, action: list[str], plain: bool) -> None:
+    """The plain path checks a statement's new action names all at once (joined by commas): a comma
+    or colon in the wrong place must not pass for the joints between names, and what the careful
+    code takes the plain path takes too."""
+    monkeypatch.setattr(parse, "_MATCHED_ACTIONS", set())
+    for value in (action, action[0]) if len(action) == 1 else (action,):
+        document = {"Statement": {**STATEMENT, "Action": value}}
+        assert assert_paths_agree(document, PolicyKind.IDENTITY) is plain
+        not_action = {"Statement": {"Effect": "Deny", "NotAction": value, "Resource": "*"}}
+        assert assert_paths_agree(not_action, PolicyKind.IDENTITY) is plain
+
+
 # --- generated documents ------------------------------------------------------------------------------
 
 ACTIONS = [

@@ -16,7 +16,7 @@ import moto
 import pytest
 
 from zeet_iam_audit.errors import InputError
-from zeet_iam_audit.model import Effect, Role
+from zeet_iam_audit.model import Condition, Effect, Role
 from zeet_iam_audit.sources import load_file
 
 WriteFile = Callable[[str, str | bytes], Path]
@@ -307,3 +307,55 @@ def test_file_without_role_detail_list_has_no_roles_and_says_why() -> None:
     assert "no RoleDetailList" in skipped.reason
     assert "--filter" in skipped.reason
     assert str(skipped.origin) == f"{path}: $"
+
+
+def test_roles_share_a_trust_policy_only_when_its_document_is_the_same(write_file: WriteFile) -> None:
+    """A read parses each trust document once and reuses it for the roles that have the same one;
+    documents equal to Python but not the same (``true`` and ``1``, ``1`` and ``1.0``, keys in
+    another order) are each read as written, as when every role is read alone."""
+    data = _gaad()
+    template = data["RoleDetailList"][0]
+
+    def trusting(name: str, condition: dict[str, Any]) -> dict[str, Any]:
+        role: dict[str, Any] = copy.deepcopy(template)
+        role["RoleName"], role["Arn"] = name, f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] = condition
+        return role
+
+    conditions: dict[str, dict[str, Any]] = {
+        "mfa-true": {"Bool": {"aws:MultiFactorAuthPresent": True}},
+        "mfa-one": {"Bool": {"aws:MultiFactorAuthPresent": 1}},
+        "age-int": {"NumericLessThan": {"aws:MultiFactorAuthAge": 3600}},
+        "age-float": {"NumericLessThan": {"aws:MultiFactorAuthAge": 3600.0}},
+        "both": {"Bool": {"aws:MultiFactorAuthPresent": True}, "StringEquals": {"sts:ExternalId": "x"}},
+        "both-swapped": {"StringEquals": {"sts:ExternalId": "x"}, "Bool": {"aws:MultiFactorAuthPresent": True}},
+        "mfa-true-again": {"Bool": {"aws:MultiFactorAuthPresent": True}},
+    }
+    roles = [trusting(name, condition) for name, condition in conditions.items()]
+    together = _roles(_dump(write_file, {**data, "RoleDetailList": roles}))
+    for number, role in enumerate(roles):
+        alone = _roles(_dump(write_file, {**data, "RoleDetailList": [role]}, f"alone-{number}.json"))
+        name = role["RoleName"]
+        trust, expected = together[name].trust_policy, alone[name].trust_policy
+        assert trust is not None
+        assert expected is not None
+        assert trust.statements == expected.statements
+        assert trust.origin is not None
+        assert trust.origin.route == (
+            "$",
+            "RoleDetailList",
+            number,
+            "AssumeRolePolicyDocument",
+        )
+    values = {name: _trust_conditions(together[name]) for name in conditions}
+    assert values["mfa-true"][0].values == ("true",)
+    assert values["mfa-one"][0].values == ("1",)
+    assert values["age-int"][0].values == ("3600",)
+    assert values["age-float"][0].values == ("3600.0",)
+    assert [c.operator for c in values["both-swapped"]] == ["StringEquals", "Bool"]
+    assert values["mfa-true-again"] == values["mfa-true"]
+
+
+def _trust_conditions(role: Role) -> tuple[Condition, ...]:
+    assert role.trust_policy is not None
+    return role.trust_policy.statements[0].conditions

@@ -59,7 +59,7 @@ def _read_in_order(pages: list[dict[str, Any]], display: str) -> list[Role]:
     index = gaad._PolicyIndex(locator)
     for number, page in enumerate(pages):
         for position, raw in enumerate(page["Policies"]):
-            index.add(raw, f"$[{number}].Policies[{position}]", ("$", number, "Policies", position))
+            index.add(raw, ("$", number, "Policies", position))
     roles: list[Role] = []
     seen: set[str] = set()
     for number, page in enumerate(pages):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from zeet_iam_audit.errors import InputError
@@ -54,3 +56,40 @@ def test_locator_errors_and_origins() -> None:
     assert locator.optional_int({"MaxSessionDuration": "3600"}, "MaxSessionDuration", "$.Role") == 3600
     with pytest.raises(InputError, match=r"^gaad\.json: \$\.Role\.MaxSessionDuration: expected a number, got true$"):
         locator.optional_int({"MaxSessionDuration": True}, "MaxSessionDuration", "$.Role")
+
+
+@pytest.mark.parametrize(
+    ("route", "path"),
+    [
+        (("$",), "$"),
+        (("$", "RoleDetailList", 3), "$.RoleDetailList[3]"),
+        (("$", 0, "RoleDetailList", 2, "RolePolicyList", 1), "$[0].RoleDetailList[2].RolePolicyList[1]"),
+        (("$", "odd key"), '$["odd key"]'),
+    ],
+)
+def test_a_place_given_as_a_route_reads_as_its_path(route: tuple[str | int, ...], path: str) -> None:
+    """Readers pass routes (written out only for a message): every message is the one the path gives."""
+    locator = Locator("gaad.json")
+    assert locator.origin(route) == locator.origin(path) == f"gaad.json: {path}"
+
+    def message(place: str | tuple[str | int, ...], check: str) -> str:
+        calls: dict[str, Callable[[], object]] = {
+            "mapping": lambda: locator.mapping([], place, "a role object"),
+            "sequence": lambda: locator.sequence("x", place),
+            "string": lambda: locator.string(3, place),
+            "optional_string": lambda: locator.optional_string({"Arn": []}, "Arn", place),
+            "optional_sequence": lambda: locator.optional_sequence({"Tags": {}}, "Tags", place),
+            "optional_int": lambda: locator.optional_int({"MaxSessionDuration": "x"}, "MaxSessionDuration", place),
+        }
+        with pytest.raises(InputError) as caught:
+            calls[check]()
+        return str(caught.value)
+
+    for check in ("mapping", "sequence", "string", "optional_string", "optional_sequence", "optional_int"):
+        assert message(route, check) == message(path, check)
+    assert message(route, "optional_string") == f"gaad.json: {path}.Arn: expected a string, got a list"
+    assert (
+        locator.optional_string({"Arn": "arn:aws:iam::1:role/x", "Path": None}, "Arn", route) == "arn:aws:iam::1:role/x"
+    )
+    assert locator.optional_string({"Path": None}, "Path", route) is None
+    assert locator.optional_sequence({"Tags": ("a",)}, "Tags", route) == ["a"]

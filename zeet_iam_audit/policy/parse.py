@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote
 
 from zeet_iam_audit.errors import PolicyError
@@ -417,10 +417,12 @@ _OPERATORS = frozenset(
     for suffix in ("", "IfExists")
     if not (base == "Null" and suffix)
 )
-# Action strings ``_ACTION_RE`` has accepted: the same few thousand repeat across a file's
+# Action strings the plain path has accepted: the same few thousand repeat across a file's
 # policies. Bounded, so a long-running process cannot grow it without limit.
 _MATCHED_ACTIONS: set[str] = set()
 _MATCHED_ACTIONS_LIMIT = 100_000
+# The characters of an action name besides its one colon (``_ACTION_RE``).
+_ACTION_CHARACTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*?_-"
 
 
 def _plain_strings(value: Any) -> tuple[str, ...] | None:
@@ -433,23 +435,44 @@ def _plain_strings(value: Any) -> tuple[str, ...] | None:
 
 
 def _plain_actions(value: Any) -> tuple[str, ...] | None:
-    """``_plain_strings``, each one an action ``_ACTION_RE`` accepts (asked once per string)."""
+    """``_plain_strings``, each one an action ``_ACTION_RE`` accepts (names accepted before are
+    known; the new ones are checked together, see ``_action_names``)."""
     actions = _plain_strings(value)
     if actions is None or _MATCHED_ACTIONS.issuperset(actions):
         return actions
-    for action in actions:
-        if action not in _MATCHED_ACTIONS:
-            if not _ACTION_RE.match(action):
-                return None
-            if len(_MATCHED_ACTIONS) < _MATCHED_ACTIONS_LIMIT:
-                _MATCHED_ACTIONS.add(action)
+    new = [action for action in actions if action not in _MATCHED_ACTIONS]
+    if not _action_names(new):
+        return None
+    room = _MATCHED_ACTIONS_LIMIT - len(_MATCHED_ACTIONS)
+    if room > 0:
+        _MATCHED_ACTIONS.update(new[:room])
     return actions
+
+
+def _action_names(names: list[str]) -> bool:
+    """Whether each of ``names`` is an action ``_ACTION_RE`` accepts.
+
+    Asked of all at once first: the names joined by commas, with the characters a name may hold
+    deleted, leave one colon per name and the commas between them (so no name holds a comma, and
+    each exactly one colon), and no name starts with its colon. Names that fail that (``*``, a name
+    ending in a newline, which the pattern's ``$`` takes, or a wrong one) are asked of the pattern
+    one by one.
+    """
+    text = ",".join(names)
+    if (
+        text.isascii()
+        and not text.startswith(":")
+        and ",:" not in text
+        and text.encode().translate(None, _ACTION_CHARACTERS) == b":," * (len(names) - 1) + b":"
+    ):
+        return True
+    return all(_ACTION_RE.match(name) for name in names)
 
 
 def _plain_principal(value: Any) -> Principal | None:
     """``"*"`` or a non-empty object of known principal types → Principal; None otherwise."""
     if type(value) is str:
-        return Principal(wildcard=True) if value == "*" else None
+        return Principal(True) if value == "*" else None
     if type(value) is not dict or not value or not PRINCIPAL_TYPES.issuperset(value):
         return None
     entries: list[tuple[str, tuple[str, ...]]] = []
@@ -458,7 +481,7 @@ def _plain_principal(value: Any) -> Principal | None:
         if values is None:
             return None
         entries.append((kind, values))
-    return Principal(entries=tuple(entries))
+    return Principal(False, tuple(entries))
 
 
 def _plain_condition_value(value: Any) -> str | None:
@@ -485,41 +508,20 @@ def _plain_conditions(value: Any) -> tuple[Condition, ...] | None:
             if type(key) is not str:
                 return None
             values: tuple[str, ...]
-            if type(raw) is list:
-                if _STR_ONLY.issuperset(map(type, raw)):
-                    values = tuple(raw)
-                else:
-                    converted: list[str] = []
-                    for item in raw:
-                        text = _plain_condition_value(item)
-                        if text is None:
-                            return None
-                        converted.append(text)
-                    values = tuple(converted)
+            if type(raw) is str:
+                values = (raw,)
+            elif type(raw) is list and _STR_ONLY.issuperset(map(type, raw)):
+                values = tuple(raw)
             else:
-                single = _plain_condition_value(raw)
-                if single is None:
-                    return None
-                values = (single,)
-            conditions.append(Condition(operator=operator, key=key, values=values))
+                converted: list[str] = []
+                for item in raw if type(raw) is list else (raw,):
+                    text = _plain_condition_value(item)
+                    if text is None:
+                        return None
+                    converted.append(text)
+                values = tuple(converted)
+            conditions.append(Condition(operator, key, values))
     return tuple(conditions)
-
-
-Value = TypeVar("Value")
-
-
-def _plain_either(
-    raw: dict[str, Any], key: str, not_key: str, read: Callable[[Any], Value | None]
-) -> tuple[Value | None, Value | None] | None:
-    """(the element, its Not form) read from a statement, None for one absent; None when both are
-    present or the one present does not read."""
-    if key in raw:
-        value = read(raw[key])
-        return None if value is None or not_key in raw else (value, None)
-    if not_key in raw:
-        value = read(raw[not_key])
-        return None if value is None else (None, value)
-    return None, None
 
 
 def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
@@ -534,39 +536,55 @@ def _plain_statement(raw: Any, index: int, identity: bool) -> Statement | None:
     if sid is not None and type(sid) is not str:
         return None
 
-    pair = _plain_either(raw, "Action", "NotAction", _plain_actions)
-    if pair is None or pair == (None, None):  # one of the two, always
+    actions = not_actions = None  # exactly one of the two
+    if "Action" in raw:
+        if "NotAction" in raw or (actions := _plain_actions(raw["Action"])) is None:
+            return None
+    elif (not_actions := _plain_actions(raw.get("NotAction"))) is None:
         return None
-    actions, not_actions = pair
-    pair = _plain_either(raw, "Resource", "NotResource", _plain_strings)
-    if pair is None or (identity and pair == (None, None)):  # one of the two in an identity policy
+
+    resources = not_resources = None  # at most one of the two; one in an identity policy
+    if "Resource" in raw:
+        if "NotResource" in raw or (resources := _plain_strings(raw["Resource"])) is None:
+            return None
+    elif "NotResource" in raw:
+        if (not_resources := _plain_strings(raw["NotResource"])) is None:
+            return None
+    elif identity:
         return None
-    resources, not_resources = pair
-    if identity:  # each entry "*" or with a colon (see _resource_looks_right), checked inline
+    if identity:  # each entry "*" or with a colon (see _resource_looks_right)
         for entry in resources or not_resources or ():
             if ":" not in entry and entry != "*":
                 return None
-    principals = _plain_either(raw, "Principal", "NotPrincipal", _plain_principal)
-    if principals is None or identity != (principals == (None, None)):  # one in a trust policy, else none
-        return None
-    principal, not_principal = principals
 
-    conditions: tuple[Condition, ...] | None = ()
-    if "Condition" in raw:
-        conditions = _plain_conditions(raw["Condition"])
-    if conditions is None:
+    principal = not_principal = None  # one of the two in a trust policy, neither in an identity one
+    if "Principal" in raw:
+        if identity or "NotPrincipal" in raw or (principal := _plain_principal(raw["Principal"])) is None:
+            return None
+    elif "NotPrincipal" in raw:
+        if identity or (not_principal := _plain_principal(raw["NotPrincipal"])) is None:
+            return None
+    elif not identity:
         return None
+
+    conditions: tuple[Condition, ...] = ()
+    if "Condition" in raw:
+        read = _plain_conditions(raw["Condition"])
+        if read is None:
+            return None
+        conditions = read
+    # In the order of Statement's fields: a call by keyword costs a dict per statement.
     return Statement(
-        index=index,
-        effect=_EFFECTS[effect],
-        sid=sid,
-        actions=actions,
-        not_actions=not_actions,
-        resources=resources,
-        not_resources=not_resources,
-        principal=principal,
-        not_principal=not_principal,
-        conditions=conditions,
+        index,
+        _EFFECTS[effect],
+        sid,
+        actions,
+        not_actions,
+        resources,
+        not_resources,
+        principal,
+        not_principal,
+        conditions,
     )
 
 
@@ -593,14 +611,7 @@ def _plain_policy(raw: Any, *, kind: PolicyKind, name: str, origin: Origin | Non
         if statement is None:
             return None
         statements.append(statement)
-    return Policy(
-        statements=tuple(statements),
-        version=version,
-        id=policy_id,
-        kind=kind,
-        name=name,
-        origin=origin,
-    )
+    return Policy(tuple(statements), version, policy_id, kind, name, origin)  # in the order of its fields
 
 
 def parse_policy(

@@ -105,9 +105,9 @@ def attach_document(
     """An attachment whose document is at hand: parsed, or unknown with the parse problem."""
     origin = Origin(locator.display, attachment_route if attachment_route is not None else route)
     result = read_policy(document, locator=locator, route=route, name=name)
-    if isinstance(result, Policy):
-        return AttachedPolicy(name=name, arn=arn, policy=result, origin=origin, inline=inline)
-    return AttachedPolicy(name=name, arn=arn, policy=None, origin=origin, unknown_reason=result, inline=inline)
+    if isinstance(result, Policy):  # (in the order of AttachedPolicy's fields)
+        return AttachedPolicy(name, arn, result, origin, None, inline)
+    return AttachedPolicy(name, arn, None, origin, result, inline)
 
 
 def unknown_attachment(

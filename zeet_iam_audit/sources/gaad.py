@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from zeet_iam_audit.model import AttachedPolicy, InputType, Origin, Policy, Role, Route, route_text
@@ -46,7 +45,7 @@ from zeet_iam_audit.sources.managed import (
     offline_unknown_reason,
 )
 from zeet_iam_audit.sources.result import Skipped
-from zeet_iam_audit.sources.shape import Locator, describe, index_path, key_path
+from zeet_iam_audit.sources.shape import Locator, describe, key_path
 
 GAAD_KEYS = frozenset({"RoleDetailList", "UserDetailList", "GroupDetailList", "Policies"})
 
@@ -93,22 +92,23 @@ class _PolicyIndex:
         # arn → (name, document, its route) or (name, None, the reason it is unknown)
         self._entries: dict[str, tuple[str, Any, Route | str]] = {}
         self._parsed: dict[str, Policy | str] = {}
-        self._first_paths: dict[str, str] = {}  # arn → where it was first described
+        self._first_routes: dict[str, Route] = {}  # arn → where it was first described
 
-    def add(self, raw: object, path: str, route: Route) -> None:
-        entry = self.locator.mapping(raw, path, "a policy object")
-        arn = self.locator.string(entry.get("Arn"), key_path(path, "Arn"))
-        name = self.locator.optional_string(entry, "PolicyName", path) or arn.rsplit("/", 1)[-1]
-        versions = self.locator.optional_sequence(entry, "PolicyVersionList", path)
+    def add(self, raw: object, route: Route) -> None:
+        """The policy object at ``route`` (paths are written out only for a message)."""
+        entry = self.locator.mapping(raw, route, "a policy object")
+        arn = self.locator.string(entry.get("Arn"), (*route, "Arn"))
+        name = self.locator.optional_string(entry, "PolicyName", route) or arn.rsplit("/", 1)[-1]
+        versions = self.locator.optional_sequence(entry, "PolicyVersionList", route)
         default_id = entry.get("DefaultVersionId")
         chosen: tuple[Any, Route] | None = None
         for position, version in enumerate(versions):
-            version_path = index_path(key_path(path, "PolicyVersionList"), position)
-            version = self.locator.mapping(version, version_path, "a policy version object")
+            version_route = (*route, "PolicyVersionList", position)
+            version = self.locator.mapping(version, version_route, "a policy version object")
             if version.get("IsDefaultVersion") is True or (
                 "IsDefaultVersion" not in version and version.get("VersionId") == default_id
             ):
-                chosen = (version.get("Document"), (*route, "PolicyVersionList", position, "Document"))
+                chosen = (version.get("Document"), (*version_route, "Document"))
                 break
         if arn in self._entries:
             # The same policy on two pages (overlapping pages): the same document is kept once; two
@@ -119,17 +119,18 @@ class _PolicyIndex:
                 return
             if first[1] is None and isinstance(first[2], str) and first[2].startswith(_CONFLICT):
                 return
-            earlier = self._first_paths.get(arn, "an earlier page")
+            first_route = self._first_routes.get(arn)
+            earlier = route_text(first_route) if first_route is not None else "an earlier page"
             reason = (
-                f"{_CONFLICT} {self.locator.origin(path)} and {earlier} describe {arn} differently "
+                f"{_CONFLICT} {self.locator.origin(route)} and {earlier} describe {arn} differently "
                 "(pages from different reads?): the policy cannot be settled"
             )
             self._entries[arn] = (name, None, reason)
             self._parsed.pop(arn, None)
             return
-        self._first_paths[arn] = path
+        self._first_routes[arn] = route
         if chosen is None or chosen[0] is None:
-            reason = f"{self.locator.origin(path)}: no default version with a Document in PolicyVersionList"
+            reason = f"{self.locator.origin(route)}: no default version with a Document in PolicyVersionList"
             self._entries[arn] = (name, None, reason)
         else:
             self._entries[arn] = (name, chosen[0], chosen[1])
@@ -150,14 +151,14 @@ class _PolicyIndex:
             self._parsed[arn] = read_policy(document, locator=self.locator, route=where, name=policy_name)
         parsed = self._parsed[arn]
         if isinstance(parsed, Policy):
-            return AttachedPolicy(name=shown, arn=arn, policy=parsed, origin=origin)
+            return AttachedPolicy(shown, arn, parsed, origin)  # (name, arn, policy, origin)
         return unknown_attachment(name=shown, arn=arn, origin=origin, reason=parsed)
 
 
 class TrustReader:
-    """Trust policies of one read: a document's JSON text → its parsed policy. An account's roles
-    share a handful of trust policies (a service, an account), so each is parsed once per read;
-    only the origin differs between roles. Owned by the read, so it goes when the roles do."""
+    """Trust policies of one read: a document → its parsed policy. An account's roles share a
+    handful of trust policies (a service, an account), so each is parsed once per read; only the
+    origin differs between roles. Owned by the read, so it goes when the roles do."""
 
     __slots__ = ("_known",)
 
@@ -165,29 +166,31 @@ class TrustReader:
         self._known: dict[str, Policy] = {}
 
     def read(self, document: object, locator: Locator, route: Route) -> tuple[Policy | None, str | None]:
-        """``read_trust``, with documents already parsed reused under their new origin."""
-        key: str | None = None
-        if isinstance(document, Mapping | str):
-            try:
-                key = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-            except (TypeError, ValueError):  # not plain JSON (an unresolved value): parsed as it is
-                key = None
+        """``read_trust``, with documents already parsed reused under their new origin.
+
+        A document is known by its ``repr``: two documents of one ``repr`` hold the same keys,
+        values and types of value (``True`` and ``1`` differ, as they do to the parser), and a
+        ``repr`` costs less than JSON text. Only the plain values a decoder gives are keyed.
+        """
+        key = repr(document) if type(document) is dict or type(document) is str else None
         if key is not None and (known := self._known.get(key)) is not None:
-            return replace(known, origin=Origin(locator.display, route)), None
+            # The known policy under this role's origin (in the order of Policy's fields).
+            origin = Origin(locator.display, route)
+            return Policy(known.statements, known.version, known.id, known.kind, known.name, origin), None
         trust, reason = read_trust(document, locator=locator, route=route, name="AssumeRolePolicyDocument")
         if key is not None and trust is not None:
             self._known[key] = trust
         return trust, reason
 
 
-def _role_names(raw: object, locator: Locator, path: str) -> tuple[Mapping[str, Any], str | None, str]:
+def _role_names(raw: object, locator: Locator, route: Route) -> tuple[Mapping[str, Any], str | None, str]:
     """A role object's first checks: (the object, its ARN if any, its name, from the ARN if need be)."""
-    detail = locator.mapping(raw, path, "a role object")
-    arn = locator.optional_string(detail, "Arn", path)
-    name = locator.optional_string(detail, "RoleName", path)
+    detail = locator.mapping(raw, route, "a role object")
+    arn = locator.optional_string(detail, "Arn", route)
+    name = locator.optional_string(detail, "RoleName", route)
     if not name:
         if not arn:
-            raise locator.error(path, "expected RoleName or Arn in a role object")
+            raise locator.error(route, "expected RoleName or Arn in a role object")
         name = arn.rsplit("/", 1)[-1]
     return detail, arn, name
 
@@ -206,28 +209,27 @@ def read_role_detail(
 
     Inline policies (``RolePolicyList``) and attachments (``AttachedManagedPolicies``) are read when
     present; the caller decides what their absence means. ``trusts`` shares parsed trust policies
-    between the roles of one read.
+    between the roles of one read. Places are passed as routes: a path is written out only for a
+    message.
     """
-    path = route_text(route)
-    detail, arn, name = _role_names(raw, locator, path)
+    detail, arn, name = _role_names(raw, locator, route)
     trust, trust_reason = (trusts or TrustReader()).read(
         detail.get("AssumeRolePolicyDocument"), locator, (*route, "AssumeRolePolicyDocument")
     )
     policies: list[AttachedPolicy] = []
-    inline_path = key_path(path, "RolePolicyList")
-    for position, item in enumerate(locator.optional_sequence(detail, "RolePolicyList", path)):
-        item_path = index_path(inline_path, position)
-        entry = locator.mapping(item, item_path, "an inline policy object")
-        policy_name = locator.optional_string(entry, "PolicyName", item_path) or f"RolePolicyList[{position}]"
+    for position, item in enumerate(locator.optional_sequence(detail, "RolePolicyList", route)):
+        item_route = (*route, "RolePolicyList", position)
+        entry = locator.mapping(item, item_route, "an inline policy object")
+        policy_name = locator.optional_string(entry, "PolicyName", item_route) or f"RolePolicyList[{position}]"
         document = entry.get("PolicyDocument")
         if document is None:
             policies.append(
                 unknown_attachment(
                     name=policy_name,
                     arn=None,
-                    origin=Origin(locator.display, (*route, "RolePolicyList", position)),
+                    origin=Origin(locator.display, item_route),
                     inline=True,
-                    reason=f"{locator.origin(item_path)}: no PolicyDocument",
+                    reason=f"{locator.origin(item_route)}: no PolicyDocument",
                 )
             )
             continue
@@ -235,29 +237,27 @@ def read_role_detail(
             attach_document(
                 document,
                 locator=locator,
-                route=(*route, "RolePolicyList", position, "PolicyDocument"),
-                attachment_route=(*route, "RolePolicyList", position),
+                route=(*item_route, "PolicyDocument"),
+                attachment_route=item_route,
                 name=policy_name,
                 inline=True,
             )
         )
-    attached_path = key_path(path, "AttachedManagedPolicies")
-    for position, item in enumerate(locator.optional_sequence(detail, "AttachedManagedPolicies", path)):
-        item_path = index_path(attached_path, position)
-        entry = locator.mapping(item, item_path, "an attached policy object")
-        policy_arn = locator.string(entry.get("PolicyArn"), key_path(item_path, "PolicyArn"))
-        attached_name = locator.optional_string(entry, "PolicyName", item_path)
-        policies.append(resolve_arn(policy_arn, attached_name, (*route, "AttachedManagedPolicies", position)))
+    for position, item in enumerate(locator.optional_sequence(detail, "AttachedManagedPolicies", route)):
+        item_route = (*route, "AttachedManagedPolicies", position)
+        entry = locator.mapping(item, item_route, "an attached policy object")
+        policy_arn = locator.string(entry.get("PolicyArn"), (*item_route, "PolicyArn"))
+        attached_name = locator.optional_string(entry, "PolicyName", item_route)
+        policies.append(resolve_arn(policy_arn, attached_name, item_route))
     boundary: AttachedPolicy | None = None
     raw_boundary = detail.get("PermissionsBoundary")
     if raw_boundary is not None:
-        boundary_path = key_path(path, "PermissionsBoundary")
-        boundary_entry = locator.mapping(raw_boundary, boundary_path)
+        boundary_route = (*route, "PermissionsBoundary")
+        boundary_entry = locator.mapping(raw_boundary, boundary_route)
         boundary_arn = locator.string(
-            boundary_entry.get("PermissionsBoundaryArn"),
-            key_path(boundary_path, "PermissionsBoundaryArn"),
+            boundary_entry.get("PermissionsBoundaryArn"), (*boundary_route, "PermissionsBoundaryArn")
         )
-        boundary = resolve_arn(boundary_arn, None, (*route, "PermissionsBoundary"))
+        boundary = resolve_arn(boundary_arn, None, boundary_route)
     role_id = detail.get("RoleId")
     return Role(
         name=name,
@@ -267,8 +267,8 @@ def read_role_detail(
         trust_unknown_reason=trust_reason,
         policies=tuple(policies),
         permissions_boundary=boundary,
-        max_session_duration=locator.optional_int(detail, "MaxSessionDuration", path),
-        path=locator.optional_string(detail, "Path", path) or "/",
+        max_session_duration=locator.optional_int(detail, "MaxSessionDuration", route),
+        path=locator.optional_string(detail, "Path", route) or "/",
         input_type=input_type,
         role_id=role_id if isinstance(role_id, str) else None,
     )
@@ -303,9 +303,8 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
 
     index = _PolicyIndex(locator)
     for page, page_route in pages:
-        page_path = route_text(page_route)
-        for position, raw in enumerate(locator.optional_sequence(page, "Policies", page_path)):
-            index.add(raw, index_path(key_path(page_path, "Policies"), position), (*page_route, "Policies", position))
+        for position, raw in enumerate(locator.optional_sequence(page, "Policies", page_route)):
+            index.add(raw, (*page_route, "Policies", position))
     trusts = TrustReader()
 
     def build(entry: tuple[object, Route]) -> Role:
@@ -319,11 +318,9 @@ def read_gaad(data: object, locator: Locator) -> tuple[Sequence[Role], list[Skip
     seen: set[str] = set()
     try:
         for page, page_route in pages:
-            page_path = route_text(page_route)
-            list_path = key_path(page_path, "RoleDetailList")
-            for position, raw in enumerate(locator.optional_sequence(page, "RoleDetailList", page_path)):
+            for position, raw in enumerate(locator.optional_sequence(page, "RoleDetailList", page_route)):
                 entry: tuple[object, Route] = (raw, (*page_route, "RoleDetailList", position))
-                _, arn, name = _role_names(raw, locator, index_path(list_path, position))
+                _, arn, name = _role_names(raw, locator, entry[1])
                 identity = arn or name
                 if identity in seen:  # overlapping pages: the first copy is the role
                     build(entry)  # read all the same: a malformed copy is an error, as it always was
