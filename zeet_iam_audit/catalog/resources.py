@@ -114,11 +114,13 @@ def _pattern_tokens(pattern: str) -> str:
     return _VARIABLE.sub("*", pattern).casefold()
 
 
+@lru_cache(maxsize=16384)
 def _could_match(pattern: str, arn_format: str) -> bool:
     """Whether some ARN matches both the policy ``pattern`` and ``arn_format``.
 
     As IAM matches ARNs, the six colon-separated parts (the resource part may hold more colons)
-    are matched part by part; a pattern that is no ARN is matched whole.
+    are matched part by part; a pattern that is no ARN is matched whole. Pure, and asked again for
+    each action of a type (a statement's bucket ARN against every bucket action): memoised.
     """
     if pattern == "*":
         return True
