@@ -112,9 +112,10 @@ def _make_open_action(
             what = "an Allow covers" if item.gates.value == "Allow" else "a Deny covers"
             reasons.append(f"{what} only part of {resource}: {item.statement}")
             named.setdefault(reasons[-1], item.statement)
+    keys = decision.result.condition_keys
     left_out = {key.lower() for key in requirement.unset_keys}
     if requirement.settle_hint and (
-        any(item.partial for item in uncertain) or left_out & {key.lower() for key in decision.result.condition_keys}
+        any(item.partial for item in uncertain) or left_out & {key.lower() for key in keys}
     ):
         # The scope is "*", or a context key unknown, only because a setting is not given.
         reasons.append(f"to settle it, {requirement.settle_hint}")
@@ -123,7 +124,7 @@ def _make_open_action(
         service=prefix,
         display=display,
         resource=resource,
-        keys=decision.result.condition_keys,
+        keys=keys,
         gates=tuple(sorted({u.gates.value for u in uncertain})),
         reasons=tuple(dict.fromkeys(reasons)),
         reason_statements=tuple(named.items()),
