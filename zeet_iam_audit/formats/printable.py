@@ -176,12 +176,12 @@ def printable(value: T, escape: Callable[[str], str] = terminal_text) -> T:
     """A copy of a report value (frozen dataclasses, tuples, mappings, strings) with ``escape``
     (by default ``terminal_text``: shortened, hidden characters escaped) applied to every string;
     values it leaves alone come back as they are."""
-    return _map_strings(value, escape)  # type: ignore[no-any-return]
+    return _StringMap(escape).map(value)  # type: ignore[no-any-return]
 
 
 def bounded(value: T) -> T:
     """A copy of a report value with every string shortened to ``SHOWN_LIMIT`` characters."""
-    return _map_strings(value, shorten)  # type: ignore[no-any-return]
+    return _StringMap(shorten).map(value)  # type: ignore[no-any-return]
 
 
 def has_long_name(role: Any) -> bool:
@@ -213,31 +213,57 @@ def _plain_strings(items: tuple[Any, ...] | list[Any], change: Callable[[str], s
     return change is shorten or not _HIDDEN.search(" ".join(strings))
 
 
-def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(value, Enum):
-        return value  # the tool's own vocabulary (statuses), never from the input
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, tuple):
-        if _plain_strings(value, change):
+class _StringMap:
+    """One walk of a report value, ``change`` applied to every string. A container met again is
+    mapped once: the audit shares a feature's result, its missing groups and their statements among
+    the roles (one report holds a value thousands of times, and walking each copy cost more than
+    the rest of a table). ``_done`` holds each container met and its copy, for this walk only."""
+
+    __slots__ = ("_change", "_done")
+
+    def __init__(self, change: Callable[[str], str]) -> None:
+        self._change = change
+        self._done: dict[int, tuple[object, Any]] = {}
+
+    def map(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            return self._change(value)
+        if isinstance(value, Enum):
+            return value  # the tool's own vocabulary (statuses), never from the input
+        if isinstance(value, str):
+            return self._change(value)
+        if kind in _ATOMS:
             return value
-        changed = tuple(_map_strings(item, change) for item in value)
-        return value if all(a is b for a, b in zip(changed, value, strict=True)) else changed
-    if isinstance(value, dict):
-        if _plain_strings(list(value.keys()), change) and _plain_strings(list(value.values()), change):
-            return value
-        pairs = [(_map_strings(k, change), _map_strings(v, change)) for k, v in value.items()]
-        moved = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(), strict=True))
-        return dict(pairs) if moved else value
-    if isinstance(value, frozenset):
-        changed_set = frozenset(_map_strings(item, change) for item in value)
-        return value if changed_set == value else changed_set
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for name in _field_names(type(value)):
-            old = getattr(value, name)
-            new = _map_strings(old, change)
-            if new is not old:
-                changes[name] = new
-        return dataclasses.replace(value, **changes) if changes else value
-    return value
+        done = self._done.get(id(value))
+        if done is not None and done[0] is value:
+            return done[1]
+        mapped = self._container(value)
+        self._done[id(value)] = (value, mapped)  # the value is held, so its id stays its own
+        return mapped
+
+    def _container(self, value: Any) -> Any:
+        change = self._change
+        if isinstance(value, tuple):
+            if _plain_strings(value, change):
+                return value
+            changed = tuple(map(self.map, value))
+            return value if all(a is b for a, b in zip(changed, value, strict=True)) else changed
+        if isinstance(value, dict):
+            if _plain_strings(list(value.keys()), change) and _plain_strings(list(value.values()), change):
+                return value
+            pairs = [(self.map(k), self.map(v)) for k, v in value.items()]
+            moved = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(), strict=True))
+            return dict(pairs) if moved else value
+        if isinstance(value, frozenset):
+            changed_set = frozenset(map(self.map, value))
+            return value if changed_set == value else changed_set
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes = {}
+            for name in _field_names(type(value)):
+                old = getattr(value, name)
+                new = self.map(old)
+                if new is not old:
+                    changes[name] = new
+            return dataclasses.replace(value, **changes) if changes else value
+        return value
