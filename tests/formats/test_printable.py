@@ -88,6 +88,22 @@ def test_markdown_text_neutralises_mentions_links_and_markup(text: str, shown: s
     assert markdown_text(text) == shown
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        pytest.param("HTTPS://x and WwW.y", "`HTTPS`://x and `WwW`.y", id="any-case"),
+        pytest.param("a+b.c-d://e", "`a+b.c-d`://e", id="scheme-characters"),
+        pytest.param("_www.x_ @@ -www.y", "\\_www.x\\_ `@``@` -`www`.y", id="markup-then-links"),
+        pytest.param("awww.x www", "awww.x www", id="www-not-a-word"),
+        pytest.param("\\ ~ # [a](b) İwww.x", "\\\\ \\~ \\# \\[a\\](b) İwww.x", id="backslash-and-brackets"),
+        pytest.param("://x 1a://", "://x 1`a`://", id="scheme-starts-with-a-letter"),
+        pytest.param("plain words", "plain words", id="nothing"),
+    ],
+)
+def test_markdown_text_escapes_every_markup_character_and_finds_links_in_any_case(text: str, shown: str) -> None:
+    assert markdown_text(text) == shown
+
+
 def test_markdown_code_spans_cannot_be_closed_early() -> None:
     assert markdown_code("a`b|c\u202e") == "`a'b\\|c\\u202e`"
 

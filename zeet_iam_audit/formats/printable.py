@@ -106,7 +106,8 @@ def stderr_text(text: str) -> str:
     return terminal_text(text)
 
 
-_MARKUP = re.compile(r"([\\`*_\[\]|~#])")
+# Markup characters, each escaped with a backslash (one pass of ``str.translate``).
+_MARKUP = str.maketrans({char: "\\" + char for char in "\\`*_[]|~#"})
 # What GitHub would turn into a mention, an issue link or a link: @name, scheme://, www.
 _STEERING = re.compile(r"@|(?i:[a-z][a-z0-9+.-]*)(?=://)|(?i:\bwww)(?=\.)")
 
@@ -122,7 +123,11 @@ def markdown_text(text: str) -> str:
     neither notifies anyone nor makes a link."""
     text = terminal_text(text.replace("\r", " ").replace("\n", " "))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _STEERING.sub(_neutralise, _MARKUP.sub(r"\\\1", text))
+    text = text.translate(_MARKUP)
+    # Only a text holding "@", "://" or "www." can hold what _STEERING finds (and its search is slow).
+    if "@" in text or "://" in text or "www." in text.lower():
+        return _STEERING.sub(_neutralise, text)
+    return text
 
 
 def markdown_code(text: str) -> str:
