@@ -94,7 +94,8 @@ def shorten(text: str, limit: int = SHOWN_LIMIT) -> str:
 
 def terminal_text(text: str) -> str:
     """For a terminal: at most ``SHOWN_LIMIT`` characters, every hidden character escaped."""
-    text = shorten(text)
+    if len(text) > SHOWN_LIMIT:  # shorten, inline: every string of a table or Markdown report passes here
+        text = text[: SHOWN_LIMIT - 1] + ELLIPSIS
     return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
 
 
