@@ -62,12 +62,13 @@ class JsonTexts:
     change). The entries are as many as the report's distinct values and go with the render. Every
     string is quoted once per render, up to ``QUOTED_LIMIT`` strings."""
 
-    __slots__ = ("_features", "_groups", "_services", "quote")
+    __slots__ = ("_features", "_groups", "_levels", "_services", "quote")
 
     def __init__(self) -> None:
         self._features: dict[int, tuple[FeatureResult, str]] = {}
         self._groups: dict[int, tuple[MissingGroup, str]] = {}
         self._services: dict[int, tuple[ExcessService, str]] = {}
+        self._levels: dict[tuple[tuple[str, int], ...], str] = {}  # a few counts recur in many services
         self.quote: Callable[[str], str] = _Quoted().__getitem__
 
     def strings(self, values: Iterable[str]) -> str:
@@ -134,7 +135,10 @@ class JsonTexts:
         if kept is not None and kept[0] is service:
             return kept[1]
         quote = self.quote
-        levels = _comma([f"{quote(level)}:{count}" for level, count in dict(service.by_access_level).items()])
+        levels = self._levels.get(service.by_access_level)
+        if levels is None:
+            pairs = dict(service.by_access_level).items()
+            levels = self._levels[service.by_access_level] = _comma([f"{quote(key)}:{count}" for key, count in pairs])
         text = (
             f'{{"service":{quote(service.service)},"total":{service.total},"by_access_level":{{{levels}}},'
             f'"conditional":{service.conditional},"resource_scoped":{service.scoped},'
