@@ -206,14 +206,18 @@ def _field_names(kind: type) -> tuple[str, ...]:
 
 
 _ATOMS = frozenset({str, int, float, bool, type(None)})
+_STRINGS = frozenset({str})
 
 
 def _plain_strings(items: tuple[Any, ...] | list[Any], change: Callable[[str], str]) -> bool:
     """Whether ``items`` are plain values (strings, numbers, None) that ``change`` leaves alone,
     decided at C speed for the changes made here (no string too long, no hidden character)."""
-    if change not in (terminal_text, shorten, sarif_text) or not all(type(item) in _ATOMS for item in items):
+    if change not in (terminal_text, shorten, sarif_text):
         return False
-    strings = [item for item in items if type(item) is str]
+    kinds = set(map(type, items))
+    if not kinds <= _ATOMS:
+        return False
+    strings = items if kinds <= _STRINGS else [item for item in items if type(item) is str]
     if max(map(len, strings), default=0) > SHOWN_LIMIT:
         return False
     return change is shorten or not _HIDDEN.search(" ".join(strings))
@@ -268,7 +272,13 @@ class _StringMap:
             changes = {}
             for name in _field_names(type(value)):
                 old = getattr(value, name)
-                new = self.map(old)
+                kind = type(old)
+                if kind is str:
+                    new = change(old)
+                elif kind in _ATOMS:  # most fields are numbers, flags or None
+                    continue
+                else:
+                    new = self.map(old)
                 if new is not old:
                     changes[name] = new
             return dataclasses.replace(value, **changes) if changes else value
