@@ -31,6 +31,7 @@ from typing import IO, TextIO
 from zeet_iam_audit.errors import UsageError, ZeetIamAuditError
 
 _WRITE_CHUNK = 1 << 20  # characters
+_PIECES_AT_ONCE = 256  # pieces of a text joined for one write
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +47,15 @@ class Target:
 
 def write_text(handle: IO[str], text: str | tuple[str, ...]) -> None:
     """Write ``text`` a megabyte at a time: a text stream encodes what it is given as one copy, and
-    an account-wide report is tens of megabytes. Pieces are written one by one."""
-    if not isinstance(text, str):
-        handle.writelines(text)
+    an account-wide report is tens of megabytes. Pieces are joined ``_PIECES_AT_ONCE`` at a time,
+    about ten roles' texts, and written together: each write to a stream costs a call, and an
+    account-wide report has a hundred thousand pieces."""
+    if isinstance(text, str):
+        for start in range(0, len(text), _WRITE_CHUNK):
+            handle.write(text[start : start + _WRITE_CHUNK])
         return
-    for start in range(0, len(text), _WRITE_CHUNK):
-        handle.write(text[start : start + _WRITE_CHUNK])
+    for start in range(0, len(text), _PIECES_AT_ONCE):
+        handle.write("".join(text[start : start + _PIECES_AT_ONCE]))
 
 
 def _identity(path: Path) -> tuple[str, object]:

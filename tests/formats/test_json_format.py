@@ -1,5 +1,5 @@
-"""The JSON format: indented up to ``INDENT_UP_TO_ROLES`` roles, compact and spliced from shared
-texts beyond; either way exactly ``AuditReport.to_json``."""
+"""The JSON format: indented up to ``INDENT_UP_TO_ROLES`` roles, compact beyond, written from the
+values' fields and spliced from shared texts; either way exactly ``AuditReport.to_json``."""
 
 from __future__ import annotations
 
@@ -12,28 +12,40 @@ from typing import Any
 
 import pytest
 
+from zeet_iam_audit import run
+from zeet_iam_audit.audit.engine import AuditOptions
 from zeet_iam_audit.audit.report import (
     AuditReport,
     DefaultModeResult,
+    Disagreement,
     ExcessResult,
     ExcessService,
     FeatureResult,
     FeatureStatus,
     Fix,
+    InvalidDocument,
+    LocationKind,
     MissingGroup,
     MissingLayer,
     Mode,
     OpenAction,
     ProposedStatement,
+    RiskyGrant,
     RoleReport,
+    SimulationResult,
     SkippedItem,
+    SourceLocation,
     TrustFinding,
     TrustResult,
     TrustSeverity,
+    TrustStatementRef,
     TrustStatus,
+    UnknownAction,
 )
+from zeet_iam_audit.audit.trust import TrustSettings
+from zeet_iam_audit.catalog import load_catalog
 from zeet_iam_audit.cli import main
-from zeet_iam_audit.formats import RenderOptions
+from zeet_iam_audit.formats import RenderOptions, json_format
 from zeet_iam_audit.formats.json_format import (
     FORMAT,
     INDENT_UP_TO_ROLES,
@@ -42,8 +54,12 @@ from zeet_iam_audit.formats.json_format import (
     render_pieces,
     render_role,
 )
-from zeet_iam_audit.model import Effect
+from zeet_iam_audit.model import Effect, Origin
 from zeet_iam_audit.policy.results import Decision, Layer, StatementRef
+from zeet_iam_audit.rules import load_rules
+from zeet_iam_audit.sources import load_file
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -222,3 +238,143 @@ def test_a_role_without_its_spliced_lists() -> None:
         "features": [],
         "excess": {**whole["excess"], "services": []},
     }
+
+
+# Strings a report may carry from its input: quotes, backslashes, controls, non-ASCII, a lone surrogate.
+ODD = 'q"b\\s\x00\x1f\x7f é ü 雪 \U0001f600 \ud800 \u2028 </script>'
+DENY = StatementRef(Layer.IDENTITY, f"Guard {ODD}", 2, ODD, Effect.DENY, Origin("gaad.json", ("$", "Policies", 0)))
+BOUNDARY = StatementRef(Layer.BOUNDARY, "Bound", 0, None, Effect.DENY, scp_level=None)
+SCP = StatementRef(Layer.SCP, "Root guard", 1, "NoLeave", Effect.DENY, scp_level=2)
+
+
+def _every_field_role(name: str, *, empty: bool) -> RoleReport:
+    """A role with every optional part filled (``empty``: with each left out, None or empty)."""
+    conditioned = ProposedStatement(
+        ("s3:GetObject",),
+        ("arn:aws:s3:::b/*", f"arn:aws:s3:::{ODD}"),
+        (("StringEquals", "aws:ResourceAccount", ("111122223333",)), ("StringLike", "s3:prefix", ("a/*", ODD))),
+    )
+    group = MissingGroup(
+        "s3",
+        ODD,
+        ("s3:GetObject", f"s3:{ODD}"),
+        MissingLayer.EXPLICIT_DENY,
+        ODD,
+        (DENY, BOUNDARY, SCP, TrustStatementRef(0, ODD)),
+        Fix(ODD, (ProposedStatement(("s3:A",), ("*",)), ProposedStatement((), ()), conditioned)),
+    )
+    action = OpenAction(
+        "ec2:RunInstances",
+        "ec2",
+        ODD,
+        f"arn:aws:ec2:*:*:instance/{ODD}",
+        (ODD, "aws:RequestedRegion"),
+        ("Allow", "Deny"),
+        (ODD, "an Allow covers only part of *"),
+        ((ODD, DENY),),
+    )
+    statuses = (FeatureStatus.MISSING, FeatureStatus.CONDITIONAL, FeatureStatus.UNKNOWN, FeatureStatus.OK)
+    features = tuple(
+        FeatureResult(
+            f"{status}-{ODD}",
+            ODD,
+            ODD,
+            status,
+            3,
+            missing=() if empty else (group, SQS),
+            conditional=() if empty else (action,),
+            unknown=() if empty else (action, OpenAction("sqs:A", "sqs", "SQS", "*")),
+            variants=() if empty else (ODD, "eks"),
+            notes=() if empty else (ODD,),
+        )
+        for status in statuses
+    )
+    return RoleReport(
+        name=name,
+        arn=None if empty else f"arn:aws:iam::111122223333:role/{ODD}",
+        source=ODD,
+        trust=TrustResult(
+            TrustStatus.WARN,
+            ()
+            if empty
+            else (
+                TrustFinding("a", TrustSeverity.WARN, ODD, TrustStatementRef(3, ODD)),
+                TrustFinding("b", TrustSeverity.INFO, ODD),
+            ),
+        ),
+        features=features,
+        excess=ExcessResult(
+            total=0 if empty else 12,
+            services=()
+            if empty
+            else (
+                ExcessService(ODD, 3, (("Write", 2), (ODD, 1), ("Write", 5)), conditional=1, scoped=2, sample=(ODD,)),
+                ExcessService("iam", 0, ()),
+            ),
+            risky=()
+            if empty
+            else (
+                RiskyGrant("iam:PassRole", "*", ODD, (ODD, "b"), ODD, True, (DENY, SCP)),
+                RiskyGrant("iam:CreateUser", ODD, "admin"),
+            ),
+            unknown_reasons=() if empty else (ODD,),
+            analysed=empty,
+        ),
+        default_mode=DefaultModeResult(
+            Decision.CONDITIONAL, Mode.AUTO, None if empty else ODD, () if empty else (ODD,)
+        ),
+        unknown_policies=() if empty else (ODD, "b"),
+        scps=ODD,
+        simulation=None if empty else SimulationResult(3, (Disagreement("s3:A", ODD, "allowed", "implicitDeny"),), ODD),
+        locations=()
+        if empty
+        else (
+            SourceLocation(LocationKind.ROLE, ODD, ("$", "RoleDetailList", 0)),
+            SourceLocation(LocationKind.POLICY, ODD, ("Resources", ODD, "Properties", "Policies", 1)),
+            SourceLocation(LocationKind.BOUNDARY, "b", ()),
+        ),
+        invalid_documents=() if empty else (InvalidDocument(ODD, ODD, "$.Statement[0]", ODD),),
+        unknown_actions=()
+        if empty
+        else (UnknownAction(f"s3:{ODD}", ODD, DENY, None), UnknownAction("s3:Gt", "p", DENY, "s3:Get")),
+        not_zeet=None if empty else ODD,
+    )
+
+
+@pytest.mark.parametrize("empty", [False, True], ids=["filled", "empty"])
+def test_every_field_is_written_as_its_to_json(empty: bool) -> None:
+    """The texts written from the values' fields are, byte for byte, the encoder's text of
+    ``to_json``: every key, every optional part, every kind of string."""
+    role = _every_field_role(ODD, empty=empty)
+    assert render_role(role) == _COMPACT(role.to_json())
+    report = AuditReport("1.0", tuple(_every_field_role(f"r{n}", empty=empty) for n in range(INDENT_UP_TO_ROLES + 1)))
+    assert render_json(report, RenderOptions()) == _COMPACT(report.to_json()) + "\n"
+
+
+def test_more_strings_than_one_render_keeps_quoted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``QUOTED_LIMIT`` distinct strings, strings are quoted again: the text is the same."""
+    report = AuditReport("1.0", tuple(_every_field_role(f"r{n}", empty=False) for n in range(INDENT_UP_TO_ROLES + 1)))
+    monkeypatch.setattr(json_format, "QUOTED_LIMIT", 2)
+    assert render_json(report, RenderOptions()) == _COMPACT(report.to_json()) + "\n"
+
+
+# Every input the fixtures hold that has roles (not the live account's documents, not a file of users).
+FIXTURE_INPUTS = sorted(
+    str(path.relative_to(ROOT))
+    for folder in ("gaad", "role", "cloudformation", "terraform", "policy", "ci")
+    for path in (ROOT / "fixtures" / folder).rglob("*")
+    if path.suffix in {".json", ".yaml"} and path.name != "users-groups-only.json"
+)
+
+
+@pytest.mark.parametrize("path", FIXTURE_INPUTS)
+def test_every_fixture_role_is_written_as_its_to_json(path: str) -> None:
+    """Every role the fixtures hold, audited with and without a Zeet account: its text is exactly
+    the encoder's text of its ``to_json``."""
+    catalog = load_catalog()
+    source = load_file(ROOT / path)
+    assert len(source.roles), path
+    for zeet in (None, "111122223333"):
+        options = AuditOptions(trust=TrustSettings(zeet_account_id=zeet))
+        for report in run.audit_located(source.roles, load_rules(catalog=catalog), catalog, options):
+            assert render_role(report) == _COMPACT(report.to_json()), report.name

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
+from zeet_iam_audit.audit.report import FeatureStatus, MissingGroup, MissingLayer
 from zeet_iam_audit.formats.printable import (
+    ELLIPSIS,
     HIDDEN_RANGES,
     SHOWN_LIMIT,
     bounded,
@@ -15,6 +19,7 @@ from zeet_iam_audit.formats.printable import (
     github_property,
     markdown_code,
     markdown_text,
+    printable,
     sarif_text,
     shorten,
     stderr_text,
@@ -83,6 +88,22 @@ def test_markdown_text_neutralises_mentions_links_and_markup(text: str, shown: s
     assert markdown_text(text) == shown
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        pytest.param("HTTPS://x and WwW.y", "`HTTPS`://x and `WwW`.y", id="any-case"),
+        pytest.param("a+b.c-d://e", "`a+b.c-d`://e", id="scheme-characters"),
+        pytest.param("_www.x_ @@ -www.y", "\\_www.x\\_ `@``@` -`www`.y", id="markup-then-links"),
+        pytest.param("awww.x www", "awww.x www", id="www-not-a-word"),
+        pytest.param("\\ ~ # [a](b) İwww.x", "\\\\ \\~ \\# \\[a\\](b) İwww.x", id="backslash-and-brackets"),
+        pytest.param("://x 1a://", "://x 1`a`://", id="scheme-starts-with-a-letter"),
+        pytest.param("plain words", "plain words", id="nothing"),
+    ],
+)
+def test_markdown_text_escapes_every_markup_character_and_finds_links_in_any_case(text: str, shown: str) -> None:
+    assert markdown_text(text) == shown
+
+
 def test_markdown_code_spans_cannot_be_closed_early() -> None:
     assert markdown_code("a`b|c\u202e") == "`a'b\\|c\\u202e`"
 
@@ -90,3 +111,62 @@ def test_markdown_code_spans_cannot_be_closed_early() -> None:
 def test_github_escaping_follows_the_runner() -> None:
     assert github_data("100%\r\n::error::x\u202e") == "100%25%0D%0A::error::x\\u202e"
     assert github_property("a:b,c%") == "a%3Ab%2Cc%25"
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    name: str
+    status: FeatureStatus = FeatureStatus.OK
+    tags: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    kinds: frozenset[str] = frozenset()
+    count: int = 0
+
+
+def test_printable_escapes_every_string_of_a_value_and_keeps_what_it_leaves_alone() -> None:
+    group = MissingGroup("s3", "S3\x1b[2J", ("s3:Get\u202eObject", "s3:PutObject"), MissingLayer.NO_ALLOW, "ok")
+    item = _Item("n\n", tags=("a", "b\x07"), extra={"k\r": ("v\t", 1)}, kinds=frozenset({"x\x00"}), count=3)
+    shown = printable((group, item, "plain", 7, None, FeatureStatus.MISSING))
+    assert shown[0] == MissingGroup(
+        "s3", "S3\\x1b[2J", ("s3:Get\\u202eObject", "s3:PutObject"), MissingLayer.NO_ALLOW, "ok"
+    )
+    assert shown[0].layer is MissingLayer.NO_ALLOW
+    assert (shown[1].name, shown[1].tags, shown[1].extra, shown[1].kinds, shown[1].count) == (
+        "n\\n",
+        ("a", "b\\x07"),
+        {"k\\r": ("v\\t", 1)},
+        frozenset({"x\\x00"}),
+        3,
+    )
+    assert shown[2:] == ("plain", 7, None, FeatureStatus.MISSING)
+    clean = (_Item("a", tags=("b",)), ("c", "d"))
+    assert printable(clean) is clean  # nothing to escape: the very same value
+
+
+def test_a_value_met_many_times_is_mapped_once_and_stays_shared() -> None:
+    """The audit shares one value among many roles: the walk maps it once, and every place that
+    held it holds the one copy."""
+    calls: list[str] = []
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    shared = _Item("shared", tags=("t",))
+    other = _Item("shared", tags=tuple("t"))  # equal, not the same tuple: mapped on its own
+    shown = printable(((shared, shared), [shared], shared, other), counting)
+    assert calls == ["shared", "t", "shared", "t"]
+    assert shown[0][0] is shown[0][1] is shown[2]
+    assert shown[0][0] == _Item("SHARED", tags=("T",))
+    assert shown[3] == shown[2]
+    assert shown[3] is not shown[2]
+    assert shown[1] == [shared]  # a list is none of the report's shapes: left as it is
+
+
+def test_bounded_shortens_every_string_of_a_shared_value() -> None:
+    long = "x" * (SHOWN_LIMIT + 5)
+    shared = _Item(long, tags=(long, "short"))
+    shown = bounded((shared, shared))
+    assert shown[0] is shown[1]
+    assert shown[0].name == shown[0].tags[0] == "x" * (SHOWN_LIMIT - 1) + ELLIPSIS
+    assert shown[0].tags[1] == "short"

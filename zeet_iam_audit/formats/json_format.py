@@ -1,92 +1,223 @@
 """JSON for machines: the versioned shape of ``AuditReport.to_json`` (schema_version 1).
 
-A report of more than ``INDENT_UP_TO_ROLES`` roles is compact and written role by role. Most of its
-text is the features' missing-action lists and the excess services, and the audit shares one value
-among the many roles that lack the same actions (a ``FeatureResult``, and a ``MissingGroup`` among
-features) or hold the same grants (an ``ExcessService``): a ``JsonTexts`` made for one render encodes
-each such value once, and a role's text is its own fields with those texts spliced in. The texts go
-with the render; nothing is kept between renders."""
+A report of up to ``INDENT_UP_TO_ROLES`` roles is ``json.dumps`` of that shape, indented. A larger
+one is compact and written role by role by ``JsonTexts``, which writes the same text without
+building the dictionaries first: most of an account-wide report is a few value types (features,
+their missing groups and open actions, excess services, locations), whose texts it writes from the
+values' fields, quoting each string once per render (the same action names, services and reasons
+recur in every role). Rarer parts go through ``to_json`` and the encoder. Values the audit shares
+among roles (a ``FeatureResult``, a ``MissingGroup``, an ``ExcessService``) are written once, and
+a role's pieces share their texts. ``tests/formats/test_json_format.py`` holds every text to its
+value's ``to_json``; the texts go with the render, nothing is kept between renders."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring_ascii  # what the encoder quotes every string with
 
-from zeet_iam_audit.audit.report import AuditReport, ExcessService, FeatureResult, MissingGroup, RoleReport
+from zeet_iam_audit.audit.report import (
+    AuditReport,
+    DefaultModeResult,
+    ExcessService,
+    FeatureResult,
+    MissingGroup,
+    OpenAction,
+    ProposedStatement,
+    RiskyGrant,
+    RoleReport,
+    SourceLocation,
+    TrustResult,
+)
 from zeet_iam_audit.formats import RenderOptions
-from zeet_iam_audit.memo import IdentityMemo
 
 # Up to this many roles the JSON is indented for people; beyond it, compact (Python's C encoder only
 # runs without indentation, and an account-wide report is read by programs, not eyes).
 INDENT_UP_TO_ROLES = 20
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode
-_NO_FEATURES = '"features":[]'  # where a role's features go in its text with none
-_NO_MISSING = '"missing":[]'  # where a feature's missing groups go in its text with none
-_NO_SERVICES = '"services":[]'  # where a role's excess services go in its text with none
+# Distinct strings one render keeps quoted (action names, services, reasons; more are quoted again).
+QUOTED_LIMIT = 1 << 16
+
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # to_json has no cycles
 _ROLES_MARK = "\x00roles\x00"  # where the roles go in the report's text
+_comma = ",".join
+_quoted = encode_basestring_ascii  # a string not kept quoted: one met once (a role's name) or a member of an enum
+
+
+class _Quoted(dict[str, str]):
+    """Strings and their JSON texts, quoted on first use; at ``QUOTED_LIMIT`` it starts again."""
+
+    def __missing__(self, text: str) -> str:
+        if len(self) >= QUOTED_LIMIT:
+            self.clear()
+        quoted = self[text] = encode_basestring_ascii(text)
+        return quoted
 
 
 class JsonTexts:
-    """The compact texts of the feature values, missing groups and excess services met in one render, each encoded
-    once (by identity: the values are frozen, so a value's text does not change; see ``memo``)."""
+    """The compact texts of the values met in one render (``to_json`` of each, exactly).
 
-    __slots__ = ("_features", "_groups", "_services")
+    A shared value is written once: its text is kept by the value's identity, beside the value (so
+    that its id is not reused while the entry exists; the values are frozen, so their texts do not
+    change). The entries are as many as the report's distinct values and go with the render. Every
+    string is quoted once per render, up to ``QUOTED_LIMIT`` strings."""
+
+    __slots__ = ("_features", "_groups", "_levels", "_services", "quote")
 
     def __init__(self) -> None:
-        self._features: IdentityMemo[str] = IdentityMemo()
-        self._groups: IdentityMemo[str] = IdentityMemo()
-        self._services: IdentityMemo[str] = IdentityMemo()
+        self._features: dict[int, tuple[FeatureResult, str]] = {}
+        self._groups: dict[int, tuple[MissingGroup, str]] = {}
+        self._services: dict[int, tuple[ExcessService, str]] = {}
+        self._levels: dict[tuple[tuple[str, int], ...], str] = {}  # a few counts recur in many services
+        self.quote: Callable[[str], str] = _Quoted().__getitem__
+
+    def strings(self, values: Iterable[str]) -> str:
+        """A JSON list of strings."""
+        return f"[{_comma(map(self.quote, values))}]"
 
     def feature(self, feature: FeatureResult) -> str:
-        """The feature's compact JSON, its missing groups' texts spliced in."""
-        text = self._features.get(feature)
-        if text is None:
-            text = self._with_missing(feature) if feature.missing else _encode(feature.to_json())
-            self._features.put(feature, text)
+        """``FeatureResult.to_json``."""
+        kept = self._features.get(id(feature))
+        if kept is not None and kept[0] is feature:
+            return kept[1]
+        quote, actions = self.quote, self.open_action
+        text = (
+            f'{{"id":{quote(feature.id)},"title":{quote(feature.title)},"section":{quote(feature.section)},'
+            f'"status":{_quoted(feature.status)},"required_actions":{feature.required},'
+            f'"variants":[{_comma(map(quote, feature.variants))}],"summary":{_quoted(feature.short_summary())},'
+            f'"missing":[{_comma(map(self.group, feature.missing))}],'
+            f'"conditional":[{_comma(map(actions, feature.conditional))}],'
+            f'"unknown":[{_comma(map(actions, feature.unknown))}],"notes":[{_comma(map(quote, feature.notes))}]}}'
+        )
+        self._features[id(feature)] = (feature, text)
         return text
 
-    def _with_missing(self, feature: FeatureResult) -> str:
-        before, found, after = _encode(feature.to_json(missing=False)).partition(_NO_MISSING)
-        if not found:  # not expected: the key is written once, and quotes inside values are escaped
-            return _encode(feature.to_json())
-        return "".join((before, '"missing":[', ",".join(map(self.group, feature.missing)), "]", after))
+    def open_action(self, action: OpenAction) -> str:
+        """``OpenAction.to_json``."""
+        quote = self.quote
+        return (
+            f'{{"action":{quote(action.action)},"service":{quote(action.service)},'
+            f'"display":{quote(action.display)},"resource":{quote(action.resource)},'
+            f'"condition_keys":[{_comma(map(quote, action.keys))}],"gates":[{_comma(map(quote, action.gates))}],'
+            f'"reasons":[{_comma(map(quote, action.reasons))}]}}'
+        )
 
     def group(self, group: MissingGroup) -> str:
-        """The group's compact JSON."""
-        text = self._groups.get(group)
-        return text if text is not None else self._groups.put(group, _encode(group.to_json()))
+        """``MissingGroup.to_json``."""
+        kept = self._groups.get(id(group))
+        if kept is not None and kept[0] is group:
+            return kept[1]
+        quote = self.quote
+        fix = "null"
+        if group.fix is not None:
+            statements = _comma(map(self._proposed, group.fix.statements))
+            fix = f'{{"change":{quote(group.fix.change)},"statements":[{statements}]}}'
+        text = (
+            f'{{"service":{quote(group.service)},"display":{quote(group.display)},'
+            f'"actions":[{_comma(map(quote, group.actions))}],"layer":{_quoted(group.layer)},'
+            f'"reason":{quote(group.reason)},"statements":[{_comma(map(quote, map(str, group.statements)))}],'
+            f'"fix":{fix}}}'
+        )
+        self._groups[id(group)] = (group, text)
+        return text
+
+    def _proposed(self, statement: ProposedStatement) -> str:
+        if statement.conditions:  # rare: the condition block is built by to_json
+            return _encode(statement.to_json())
+        actions, resources = statement.actions, statement.resources
+        action = self.quote(actions[0]) if len(actions) == 1 else self.strings(actions)
+        resource = self.quote(resources[0]) if len(resources) == 1 else self.strings(resources)
+        return f'{{"Effect":"Allow","Action":{action},"Resource":{resource}}}'
 
     def service(self, service: ExcessService) -> str:
-        """The excess service's compact JSON."""
-        text = self._services.get(service)
-        return text if text is not None else self._services.put(service, _encode(service.to_json()))
+        """``ExcessService.to_json``."""
+        kept = self._services.get(id(service))
+        if kept is not None and kept[0] is service:
+            return kept[1]
+        quote = self.quote
+        levels = self._levels.get(service.by_access_level)
+        if levels is None:
+            pairs = dict(service.by_access_level).items()
+            levels = self._levels[service.by_access_level] = _comma([f"{quote(key)}:{count}" for key, count in pairs])
+        text = (
+            f'{{"service":{quote(service.service)},"total":{service.total},"by_access_level":{{{levels}}},'
+            f'"conditional":{service.conditional},"resource_scoped":{service.scoped},'
+            f'"sample":[{_comma(map(quote, service.sample))}]}}'
+        )
+        self._services[id(service)] = (service, text)
+        return text
+
+    def trust(self, trust: TrustResult) -> str:
+        """``TrustResult.to_json``."""
+        quote = self.quote
+        findings = _comma(
+            [
+                f'{{"code":{quote(finding.code)},"severity":{_quoted(finding.severity)},'
+                f'"message":{quote(finding.message)},'
+                f'"statement":{"null" if finding.statement is None else quote(str(finding.statement))}}}'
+                for finding in trust.findings
+            ]
+        )
+        return f'{{"status":{_quoted(trust.status)},"findings":[{findings}]}}'
+
+    def mode(self, mode: DefaultModeResult) -> str:
+        """``DefaultModeResult.to_json``."""
+        return (
+            f'{{"administrator":{_quoted(mode.administrator)},"mode":{_quoted(mode.mode)},'
+            f'"plan":{"null" if mode.plan is None else self.quote(mode.plan)},'
+            f'"findings":[{_comma(map(self.quote, mode.findings))}]}}'
+        )
+
+    def risky(self, grant: RiskyGrant) -> str:
+        """``RiskyGrant.to_json``."""
+        quote = self.quote
+        return (
+            f'{{"action":{quote(grant.action)},"resource":{quote(grant.resource)},"reason":{quote(grant.reason)},'
+            f'"needed_by":[{_comma(map(quote, grant.needed_by))}],'
+            f'"statement":{"null" if grant.statement is None else quote(grant.statement)},'
+            f'"conditional":{"true" if grant.conditional else "false"},'
+            f'"statements":[{_comma(map(quote, map(str, grant.statements)))}]}}'
+        )
+
+    @staticmethod
+    def location(location: SourceLocation) -> str:
+        """``SourceLocation.to_json`` (its name and path are the role's own: not kept quoted)."""
+        return f'{{"kind":{_quoted(location.kind)},"name":{_quoted(location.name)},"path":{_quoted(location.path)}}}'
 
     def role_pieces(self, role: RoleReport) -> list[str]:
-        """One role's compact JSON in pieces to be joined; roles sharing a feature value (or an excess
+        """``RoleReport.to_json`` in pieces to be joined; roles sharing a feature value (or an excess
         service value) share its piece."""
-        text = _encode(role.to_json(features=False, excess_services=False))
-        before, found, rest = text.partition(_NO_FEATURES)
-        middle, found_services, after = rest.partition(_NO_SERVICES)
-        if not (found and found_services):  # not expected: the keys are written once, quotes escaped
-            return [_encode(role.to_json())]
-        return [
-            before,
-            *_listed('"features":[', [self.feature(feature) for feature in role.features]),
-            middle,
-            *_listed('"services":[', [self.service(service) for service in role.excess.services]),
-            after,
+        quote, excess = self.quote, role.excess
+        pieces = [
+            f'{{"name":{_quoted(role.name)},"arn":{"null" if role.arn is None else _quoted(role.arn)},'
+            f'"source":{quote(role.source)},"trust":{self.trust(role.trust)},"mode":{self.mode(role.default_mode)},'
+            '"features":['
         ]
+        _listed(pieces, map(self.feature, role.features))
+        pieces.append(f'],"excess":{{"total_actions":{excess.total},"services":[')
+        _listed(pieces, map(self.service, excess.services))
+        simulation = "null" if role.simulation is None else _encode(role.simulation.to_json())
+        pieces.append(
+            f'],"risky":[{_comma(map(self.risky, excess.risky))}],'
+            f'"unknown_reasons":[{_comma(map(quote, excess.unknown_reasons))}],'
+            f'"analysed":{"true" if excess.analysed else "false"}}},'
+            f'"unknown_policies":[{_comma(map(quote, role.unknown_policies))}],"scps":{quote(role.scps)},'
+            f'"simulation":{simulation},"locations":[{_comma(map(self.location, role.locations))}],'
+            f'"unknown_groups":[{_comma([_encode(group.to_json()) for group in role.unknown])}],'
+            f'"invalid_policies":[{_comma([_encode(document.to_json()) for document in role.invalid_documents])}],'
+            f'"unknown_actions":[{_comma([_encode(action.to_json()) for action in role.unknown_actions])}],'
+            f'"not_zeet_role":{"null" if role.not_zeet is None else quote(role.not_zeet)}}}'
+        )
+        return pieces
 
 
-def _listed(opening: str, texts: list[str]) -> list[str]:
-    """A JSON list's pieces: ``opening`` (``"key":[``), the texts with commas between, ``]``."""
-    pieces = [opening]
+def _listed(pieces: list[str], texts: Iterable[str]) -> None:
+    """Add ``texts`` to ``pieces`` with commas between (a JSON list's items, its brackets apart)."""
+    start = len(pieces)
     for text in texts:
         pieces += (text, ",")
-    if texts:
+    if len(pieces) > start:
         pieces.pop()
-    pieces.append("]")
-    return pieces
 
 
 def render_role(role: RoleReport) -> str:
@@ -99,7 +230,7 @@ def render_pieces(report: AuditReport, options: RenderOptions) -> list[str]:
     roles share their features' pieces): ``render_json`` joins them."""
     if len(report.roles) <= INDENT_UP_TO_ROLES:
         return [json.dumps(report.to_json(all_findings=options.all_findings), indent=2) + "\n"]
-    # Role by role, so that only one role's dictionaries exist at a time next to the text.
+    # Role by role, so that only one role's text exists at a time beside the shared texts.
     head = report.to_json(all_findings=options.all_findings, roles=False)
     head["roles"] = _ROLES_MARK
     before, _, after = _encode(head).partition(_encode(_ROLES_MARK))

@@ -94,7 +94,8 @@ def shorten(text: str, limit: int = SHOWN_LIMIT) -> str:
 
 def terminal_text(text: str) -> str:
     """For a terminal: at most ``SHOWN_LIMIT`` characters, every hidden character escaped."""
-    text = shorten(text)
+    if len(text) > SHOWN_LIMIT:  # shorten, inline: every string of a table or Markdown report passes here
+        text = text[: SHOWN_LIMIT - 1] + ELLIPSIS
     return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
 
 
@@ -106,7 +107,8 @@ def stderr_text(text: str) -> str:
     return terminal_text(text)
 
 
-_MARKUP = re.compile(r"([\\`*_\[\]|~#])")
+# Markup characters, each escaped with a backslash (one pass of ``str.translate``).
+_MARKUP = str.maketrans({char: "\\" + char for char in "\\`*_[]|~#"})
 # What GitHub would turn into a mention, an issue link or a link: @name, scheme://, www.
 _STEERING = re.compile(r"@|(?i:[a-z][a-z0-9+.-]*)(?=://)|(?i:\bwww)(?=\.)")
 
@@ -122,7 +124,11 @@ def markdown_text(text: str) -> str:
     neither notifies anyone nor makes a link."""
     text = terminal_text(text.replace("\r", " ").replace("\n", " "))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _STEERING.sub(_neutralise, _MARKUP.sub(r"\\\1", text))
+    text = text.translate(_MARKUP)
+    # Only a text holding "@", "://" or "www." can hold what _STEERING finds (and its search is slow).
+    if "@" in text or "://" in text or "www." in text.lower():
+        return _STEERING.sub(_neutralise, text)
+    return text
 
 
 def markdown_code(text: str) -> str:
@@ -176,12 +182,12 @@ def printable(value: T, escape: Callable[[str], str] = terminal_text) -> T:
     """A copy of a report value (frozen dataclasses, tuples, mappings, strings) with ``escape``
     (by default ``terminal_text``: shortened, hidden characters escaped) applied to every string;
     values it leaves alone come back as they are."""
-    return _map_strings(value, escape)  # type: ignore[no-any-return]
+    return _StringMap(escape).map(value)  # type: ignore[no-any-return]
 
 
 def bounded(value: T) -> T:
     """A copy of a report value with every string shortened to ``SHOWN_LIMIT`` characters."""
-    return _map_strings(value, shorten)  # type: ignore[no-any-return]
+    return _StringMap(shorten).map(value)  # type: ignore[no-any-return]
 
 
 def has_long_name(role: Any) -> bool:
@@ -200,44 +206,80 @@ def _field_names(kind: type) -> tuple[str, ...]:
 
 
 _ATOMS = frozenset({str, int, float, bool, type(None)})
+_STRINGS = frozenset({str})
 
 
 def _plain_strings(items: tuple[Any, ...] | list[Any], change: Callable[[str], str]) -> bool:
     """Whether ``items`` are plain values (strings, numbers, None) that ``change`` leaves alone,
     decided at C speed for the changes made here (no string too long, no hidden character)."""
-    if change not in (terminal_text, shorten, sarif_text) or not all(type(item) in _ATOMS for item in items):
+    if change not in (terminal_text, shorten, sarif_text):
         return False
-    strings = [item for item in items if type(item) is str]
+    kinds = set(map(type, items))
+    if not kinds <= _ATOMS:
+        return False
+    strings = items if kinds <= _STRINGS else [item for item in items if type(item) is str]
     if max(map(len, strings), default=0) > SHOWN_LIMIT:
         return False
     return change is shorten or not _HIDDEN.search(" ".join(strings))
 
 
-def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(value, Enum):
-        return value  # the tool's own vocabulary (statuses), never from the input
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, tuple):
-        if _plain_strings(value, change):
+class _StringMap:
+    """One walk of a report value, ``change`` applied to every string. A container met again is
+    mapped once: the audit shares a feature's result, its missing groups and their statements among
+    the roles (one report holds a value thousands of times, and walking each copy cost more than
+    the rest of a table). ``_done`` holds each container met and its copy, for this walk only."""
+
+    __slots__ = ("_change", "_done")
+
+    def __init__(self, change: Callable[[str], str]) -> None:
+        self._change = change
+        self._done: dict[int, tuple[object, Any]] = {}
+
+    def map(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            return self._change(value)
+        if isinstance(value, Enum):
+            return value  # the tool's own vocabulary (statuses), never from the input
+        if isinstance(value, str):
+            return self._change(value)
+        if kind in _ATOMS:
             return value
-        changed = tuple(_map_strings(item, change) for item in value)
-        return value if all(a is b for a, b in zip(changed, value, strict=True)) else changed
-    if isinstance(value, dict):
-        if _plain_strings(list(value.keys()), change) and _plain_strings(list(value.values()), change):
-            return value
-        pairs = [(_map_strings(k, change), _map_strings(v, change)) for k, v in value.items()]
-        moved = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(), strict=True))
-        return dict(pairs) if moved else value
-    if isinstance(value, frozenset):
-        changed_set = frozenset(_map_strings(item, change) for item in value)
-        return value if changed_set == value else changed_set
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for name in _field_names(type(value)):
-            old = getattr(value, name)
-            new = _map_strings(old, change)
-            if new is not old:
-                changes[name] = new
-        return dataclasses.replace(value, **changes) if changes else value
-    return value
+        done = self._done.get(id(value))
+        if done is not None and done[0] is value:
+            return done[1]
+        mapped = self._container(value)
+        self._done[id(value)] = (value, mapped)  # the value is held, so its id stays its own
+        return mapped
+
+    def _container(self, value: Any) -> Any:
+        change = self._change
+        if isinstance(value, tuple):
+            if _plain_strings(value, change):
+                return value
+            changed = tuple(map(self.map, value))
+            return value if all(a is b for a, b in zip(changed, value, strict=True)) else changed
+        if isinstance(value, dict):
+            if _plain_strings(list(value.keys()), change) and _plain_strings(list(value.values()), change):
+                return value
+            pairs = [(self.map(k), self.map(v)) for k, v in value.items()]
+            moved = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(), strict=True))
+            return dict(pairs) if moved else value
+        if isinstance(value, frozenset):
+            changed_set = frozenset(map(self.map, value))
+            return value if changed_set == value else changed_set
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes = {}
+            for name in _field_names(type(value)):
+                old = getattr(value, name)
+                kind = type(old)
+                if kind is str:
+                    new = change(old)
+                elif kind in _ATOMS:  # most fields are numbers, flags or None
+                    continue
+                else:
+                    new = self.map(old)
+                if new is not old:
+                    changes[name] = new
+            return dataclasses.replace(value, **changes) if changes else value
+        return value
