@@ -354,7 +354,7 @@ def audit_located(
     auditor = Auditor(rules, catalog, options)  # a wrong --features or --with fails before any role is read
     located = []
     for role in roles:  # a LazyRoles reads each role here, once
-        report = replace(_audit_or_pass_over(role, auditor, zeet_only), locations=role_locations(role))
+        report = _audit_or_pass_over(role, auditor, zeet_only, role_locations(role))
         # A megabyte-long name would be repeated in every finding of every format: such a role's
         # report is bounded (the check looks at the names only; the walk costs a third of an audit).
         located.append(bounded(report) if has_long_name(role) else report)
@@ -415,12 +415,15 @@ def not_zeet_reason(role: Role, zeet_account: str | None) -> str | None:
     return f"trusts {listed}" if listed else "trusts no one (its trust policy allows no principal)"
 
 
-def _audit_or_pass_over(role: Role, auditor: Auditor, zeet_only: bool) -> RoleReport:
+def _audit_or_pass_over(
+    role: Role, auditor: Auditor, zeet_only: bool, locations: tuple[SourceLocation, ...]
+) -> RoleReport:
     options = auditor.options
     reason = not_zeet_reason(role, options.trust.zeet_account_id) if zeet_only else None
     if reason is None:
-        return auditor.audit(role)
+        return auditor.audit(role, locations)
     return RoleReport(
+        locations=locations,
         name=role.name,
         arn=role.arn,
         source=role.source,

@@ -25,6 +25,7 @@ from zeet_iam_audit.audit.report import (
     OpenAction,
     RoleReport,
     SkippedItem,
+    SourceLocation,
     TrustResult,
     TrustStatus,
 )
@@ -233,8 +234,9 @@ class Auditor:
         self.plans, self.excess_plan = _plans(chosen, options, catalog, self.index)
         self.memo = AuditMemo()
 
-    def audit(self, role: Role) -> RoleReport:
-        """Audit one role: trust, every selected feature, the default-mode rule and the excess."""
+    def audit(self, role: Role, locations: tuple[SourceLocation, ...] = ()) -> RoleReport:
+        """Audit one role: trust, every selected feature, the default-mode rule and the excess;
+        ``locations``: where the role and its policies are in the input, for the report."""
         options, index = self.options, self.index
         evaluator = RoleEvaluator(
             role, options.scps, scp_unknown_reason=options.scp_unknown_reason, index=index, memo=self.memo
@@ -271,6 +273,7 @@ class Auditor:
             scps=scps,
             invalid_documents=invalid_documents(role),
             unknown_actions=unknown_actions(role, self.catalog),
+            locations=locations,
         )
 
 
