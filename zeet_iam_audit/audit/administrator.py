@@ -279,7 +279,7 @@ def describe(index: ActionIndex, mask: int) -> tuple[str, ...]:
     if mask == index.everything or count >= _MOSTLY * index.size:
         return ("*",)
     items: list[str] = []
-    services = list(index.service_slices(mask, index.all_spans))
+    services = list(index.service_slices(mask))
     for span, bits in services[:_SERVICES]:
         size = span.stop - span.start
         taken = bits.bit_count()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from zeet_iam_audit.audit.action_sets import (
     ActionIndex,
@@ -192,7 +191,6 @@ PRIVILEGE_ESCALATION: tuple[str, ...] = tuple(
         [action for escalation in ESCALATIONS for action in escalation.actions] + [action for action, _ in SELF_WRITES]
     )
 )
-_ACCESS_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")
 _SAMPLE = 5
 
 
@@ -286,26 +284,27 @@ def audit_excess(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Deci
     scoped &= not_needed
     everything = (allowed | conditional | scoped) & not_needed
     # Each service's share of the masks: counted by access level, its first actions (by name) kept.
-    # Every granted action is named by an identity-based Allow: only those policies' services count.
-    spans = union(evaluator.summary(p, index).spans for p in evaluator.policy_set.identity)
-    conditional_bits = {span.start: bits for span, bits in index.service_slices(conditional, spans)}
-    scoped_bits = {span.start: bits for span, bits in index.service_slices(scoped, spans)}
     known = evaluator.memo.excess_services
     found = []
-    for span, bits in index.service_slices(everything, spans):
+    for span, bits, (conditional_bits, scoped_bits) in index.service_shares(everything, conditional, scoped):
         # Roles granting the same actions of a service (a shared managed policy) share its entry.
-        key = (span.start, bits, conditional_bits.get(span.start, 0), scoped_bits.get(span.start, 0))
+        key = (span.start, bits, conditional_bits, scoped_bits)
         service = known.get(key)
         if service is None:
-            service = known.put(key, _excess_service(index, span, bits, key[2], key[3]))
+            service = known.put(key, _excess_service(index, span, bits, conditional_bits, scoped_bits))
         found.append(service)
-    services = tuple(sorted(found, key=lambda service: (-service.total, service.service)))
+    services = tuple(sorted(found, key=_by_size))
     return ExcessResult(
         total=sum(service.total for service in services),
         services=services,
         risky=_risky(evaluator, plan, administrator),
         unknown_reasons=evaluator.unknown_reasons,
     )
+
+
+def _by_size(service: ExcessService) -> tuple[int, str]:
+    """Services in the order reports list them: the most actions first, then by name."""
+    return -service.total, service.service
 
 
 def _excess_service(index: ActionIndex, span: ServiceSpan, bits: int, conditional: int, scoped: int) -> ExcessService:
@@ -316,23 +315,15 @@ def _excess_service(index: ActionIndex, span: ServiceSpan, bits: int, conditiona
         low = rest & -rest
         sample.append(index.full_name(span.start + low.bit_length() - 1))
         rest ^= low
+    counts = [(level, (bits & level_bits).bit_count()) for level, level_bits in span.levels]
     return ExcessService(
         service=span.service,
         total=bits.bit_count(),
-        by_access_level=tuple(
-            (level, count) for level, level_bits in _by_access_order(span) if (count := (bits & level_bits).bit_count())
-        ),
+        by_access_level=tuple((level, count) for level, count in counts if count),  # in ACCESS_LEVELS order
         conditional=conditional.bit_count(),
         scoped=scoped.bit_count(),
         sample=tuple(sample),
     )
-
-
-@lru_cache(maxsize=1024)
-def _by_access_order(span: ServiceSpan) -> tuple[tuple[str, int], ...]:
-    """The service's (access level, its bits) in the order reports list them."""
-    levels = dict(span.levels)
-    return tuple((level, levels[level]) for level in _ACCESS_ORDER if level in levels)
 
 
 def _place(focus: Focus) -> _Placed:
