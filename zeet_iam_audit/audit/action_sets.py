@@ -153,6 +153,21 @@ class ActionIndex:
         """The action at ``position`` as policies name it (``eks:CreateAccessEntry``)."""
         return f"{self.service_of[position]}:{self._spelled[position]}"
 
+    def names_of(self, service: str) -> dict[str, str]:
+        """The service's actions: lower-cased name after the colon → the full name as policies
+        name it (none for a service the catalogue lacks)."""
+        span = self._span_of.get(service)
+        if span is None:
+            return {}
+        prefix = service + ":"
+        return dict(
+            zip(
+                self._names[span.start : span.stop],
+                [prefix + name for name in self._spelled[span.start : span.stop]],
+                strict=True,
+            )
+        )
+
     def mask_of(self, positions: Iterable[int]) -> int:
         """The mask with ``positions`` set."""
         chosen = positions if isinstance(positions, list) else list(positions)
