@@ -143,6 +143,12 @@ class ActionIndex:
         self.spans = tuple(spans)
         self._span_of = {span.service: span for span in spans}
         self._starts = tuple(span.start for span in spans)  # for finding a position's service
+        # Each service's place in a mask's bytes: (first byte, past its last byte, the bit its first
+        # action is at in the first byte, every bit of the service shifted to 0).
+        self._cuts = tuple(
+            (span.start >> 3, (span.stop + 7) >> 3, span.start & 7, (1 << (span.stop - span.start)) - 1)
+            for span in spans
+        )
         # Services whose names are in order (all, in the catalogue): a prefix is then found by bisection.
         self._ordered = frozenset(
             span.service for span in spans if sorted(part := self._names[span.start : span.stop]) == list(part)
@@ -274,7 +280,7 @@ class ActionIndex:
         for span, bits, _ in self.service_shares(mask):
             yield span, bits
 
-    def service_shares(self, mask: int, *parts: int) -> Iterator[tuple[ServiceSpan, int, list[int]]]:
+    def service_shares(self, mask: int, *parts: int) -> Iterator[tuple[ServiceSpan, int, tuple[int, ...]]]:
         """(service, its bits shifted to 0, each of ``parts``' bits in it shifted alike) for each
         service with a bit set in ``mask``, in order; each part must lie within ``mask``. The services
         are found from the mask's nonzero bytes: a mask of a few services costs a few slices, however
@@ -284,22 +290,28 @@ class ActionIndex:
         size = (mask.bit_length() + 7) >> 3
         data = mask.to_bytes(size, "little")
         part_data = [part.to_bytes(size, "little") if part else b"" for part in parts]
-        flags = data.translate(_NONZERO_BYTES)  # 1 where a byte has a bit set: found by bytes.find
-        every, starts = self.spans, self._starts
-        at = 0  # the next span to look at
-        found = flags.find(1)
-        while found >= 0 and at < len(every):
-            at = max(at, bisect_right(starts, found << 3) - 1)  # the span of the byte's lowest bit, or later
-            span = every[at]
-            at += 1
-            first, last, shift, full = span.start >> 3, (span.stop + 7) >> 3, span.start & 7, span.full
+        none = (0,) * len(parts) if not any(parts) else None  # the parts' bits when every part is empty
+        find = data.translate(_NONZERO_BYTES).find  # where a byte has a bit set (each such byte is 1)
+        every, cuts, count = self.spans, self._cuts, len(self.spans)
+        found = find(1)
+        at = bisect_right(self._starts, found << 3) - 1  # the service of the first byte's lowest bit
+        while True:
+            first, last, shift, full = cuts[at]
             bits = (int.from_bytes(data[first:last], "little") >> shift) & full
             if bits:
-                shares = [
-                    (int.from_bytes(chunk[first:last], "little") >> shift) & full if chunk else 0 for chunk in part_data
-                ]
-                yield span, bits, shares
-            found = flags.find(1, max(found, span.stop >> 3))
+                shares = none or tuple(
+                    (int.from_bytes(part[first:last], "little") >> shift) & full if part else 0 for part in part_data
+                )
+                yield every[at], bits, shares
+            at += 1
+            if at == count:
+                return
+            # The next nonzero byte: in the next service's bytes, or further (found by bisection).
+            found = find(1, cuts[at][0])
+            if found < 0:
+                return
+            if found >= cuts[at][1]:
+                at = bisect_right(self._starts, found << 3) - 1
 
 
 def _name_matcher(name: str) -> Callable[[str], bool]:

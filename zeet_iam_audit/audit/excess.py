@@ -210,29 +210,39 @@ def classify_excess(evaluator: RoleEvaluator, index: ActionIndex) -> tuple[int, 
     if evaluator.policy_set.boundary is not None:
         restricting.append([evaluator.summary(evaluator.policy_set.boundary, index)])
     restricting.extend([evaluator.summary(p, index) for p in level] for level in evaluator.policy_set.scps)
-    everyone = [*identity, *(s for layer in restricting for s in layer)]
-
-    denied = union(s.deny_all for s in everyone)
-    maybe_denied = union(s.deny_some for s in everyone)
-    allowed = union(s.allow_all for s in identity)
-    conditional = union(s.allow_conditional for s in identity)
-    named = allowed | conditional | union(s.allow_scoped for s in identity)
+    # Masks are up to 3 kB: an empty set (most policies deny nothing) is skipped rather than joined.
+    allowed = conditional = named = denied = maybe_denied = 0
+    for s in identity:
+        named |= s.mentions  # allowed on every resource, under a condition or on some resources
+        if s.allow_all:
+            allowed |= s.allow_all
+        if s.allow_conditional:
+            conditional |= s.allow_conditional
+    for s in (*identity, *(s for layer in restricting for s in layer)):
+        if s.deny_all:
+            denied |= s.deny_all
+        if s.deny_some:
+            maybe_denied |= s.deny_some
     if any(s.unresolved for s in identity):
         conditional |= named  # an unresolved action element might name any of them
-    effective = named & ~denied
+    effective = named & ~denied if denied else named
     for layer in restricting:
         certain, possible = _layer_allows(layer, index)
         effective &= possible
         conditional |= allowed & ~certain  # that layer allows them only on conditions
         allowed &= certain
-    conditional |= allowed & maybe_denied
-    allowed = allowed & ~maybe_denied & effective
-    conditional = conditional & effective & ~allowed
+    if maybe_denied:
+        conditional |= allowed & maybe_denied
+        allowed &= ~maybe_denied
+    allowed &= effective
+    conditional &= effective
+    if allowed and conditional:
+        conditional &= ~allowed
     if evaluator.unknown_layers:
         # A policy that could not be read might deny any of these or allow the rest.
         conditional = conditional | effective
         allowed = 0
-    scoped = effective & ~(allowed | conditional)
+    scoped = effective & ~(allowed | conditional) if allowed or conditional else effective
     return allowed, conditional, scoped
 
 
@@ -254,6 +264,7 @@ class ExcessPlan:
     index: ActionIndex
     needed: Mapping[str, tuple[str, ...]]  # lower-cased action → the selected features needing it
     needed_mask: int  # their catalogue positions
+    unneeded: int  # every other catalogue position
     focus: Focus  # holds every PRIVILEGE_ESCALATION action (see action_sets.Focus)
     placed: _Placed
 
@@ -265,10 +276,12 @@ def plan_excess(index: ActionIndex, needed: Mapping[str, tuple[str, ...]], focus
     if focus is None:
         positions = (index.position.get(action.lower()) for action in PRIVILEGE_ESCALATION)
         focus = Focus(index, (p for p in positions if p is not None))
+    needed_mask = index.mask_of(index.position[a] for a in needed if a in index.position)
     return ExcessPlan(
         index=index,
         needed=needed,
-        needed_mask=index.mask_of(index.position[a] for a in needed if a in index.position),
+        needed_mask=needed_mask,
+        unneeded=index.everything & ~needed_mask,
         focus=focus,
         placed=_place(focus),
     )
@@ -277,12 +290,11 @@ def plan_excess(index: ActionIndex, needed: Mapping[str, tuple[str, ...]], focus
 def audit_excess(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision | None = None) -> ExcessResult:
     """The role's excess and risky grants; ``administrator``, when known, is the Account
     Administrator decision (see administrator.py)."""
-    index = plan.index
+    index, unneeded = plan.index, plan.unneeded
     allowed, conditional, scoped = classify_excess(evaluator, index)
-    not_needed = ~plan.needed_mask
-    conditional &= not_needed
-    scoped &= not_needed
-    everything = (allowed | conditional | scoped) & not_needed
+    conditional &= unneeded
+    scoped &= unneeded
+    everything = (allowed | conditional | scoped) & unneeded
     # Each service's share of the masks: counted by access level, its first actions (by name) kept.
     known = evaluator.memo.excess_services
     found = []
@@ -295,7 +307,7 @@ def audit_excess(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Deci
         found.append(service)
     services = tuple(sorted(found, key=_by_size))
     return ExcessResult(
-        total=sum(service.total for service in services),
+        total=everything.bit_count(),
         services=services,
         risky=_risky(evaluator, plan, administrator),
         unknown_reasons=evaluator.unknown_reasons,
@@ -367,6 +379,8 @@ def _risky(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision |
         )
     placed = plan.placed
     unnamed = evaluator.unnamed(focus, placed.wanted)  # no policy names them: not allowed, nothing to decide
+    if placed.wanted and unnamed == placed.wanted:
+        return tuple(risky)  # the usual role: no escalation action named at all
     flagged: set[str] = set()
     for escalation, bits, actions in placed.escalations:
         if bits & unnamed:
