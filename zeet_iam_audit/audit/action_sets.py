@@ -41,6 +41,7 @@ from zeet_iam_audit.policy.match import compile_pattern
 _BYTE_BITS = tuple(tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256))
 _NONZERO_RUN = re.compile(rb"[^\x00]+")
 _NONZERO_BYTES = bytes([0] + [1] * 255)  # a translation table: each nonzero byte to 1
+_ANY_RESOURCE = ("*",)
 
 
 def union(masks: Iterable[int]) -> int:
@@ -330,8 +331,11 @@ def _name_matcher(name: str) -> Callable[[str], bool]:
 
 def statement_kind(statement: _CompiledStatement) -> str:
     """Which of a summary's sets the statement's actions go to."""
-    everywhere = statement.any_resource and not any(
-        isinstance(r, Unresolved) or "${" in r for r in statement.resources or ()
+    resources = statement.resources
+    everywhere = statement.any_resource and (
+        resources is None
+        or resources == _ANY_RESOURCE
+        or not any(isinstance(r, Unresolved) or "${" in r for r in resources)
     )
     unconditional = not statement.conditions
     if statement.statement.effect is Effect.ALLOW:
@@ -368,6 +372,11 @@ class Focus:
             by_service.setdefault(index.service_of[position], []).append((1 << at, index._names[position]))
         self._by_service = by_service
         self._service_all = {service: union(bit for bit, _ in items) for service, items in by_service.items()}
+        # Each focus action's lower-cased full name → its local bit: an Action entry naming one
+        # action is one lookup (most name actions outside the focus, and find nothing).
+        self._named = {
+            f"{index.service_of[position]}:{index._names[position]}": 1 << at for at, position in enumerate(self.order)
+        }
         # Owned by the focus (one per run): local masks by pattern, by Action element, by policy.
         self._globs: Memo[str, int] = Memo(_CACHED_PATTERNS)
         self._elements: IdentityMemo[int] = IdentityMemo(_CACHED_ELEMENTS)
@@ -408,7 +417,18 @@ class Focus:
     def _element(self, element: _ActionElement) -> int:
         found = self._elements.get(element)
         if found is None:
-            covered = union(self.pattern(p.lower()) for p in element.patterns if not isinstance(p, Unresolved))
+            patterns = element.patterns
+            if element.unresolved:
+                patterns = tuple(p for p in patterns if not isinstance(p, Unresolved))
+            named = self._named
+            covered = 0
+            for entry in patterns:
+                lowered = entry.lower()
+                bit = named.get(lowered)
+                if bit is not None:
+                    covered |= bit
+                elif "*" in lowered or "?" in lowered:
+                    covered |= self.pattern(lowered)
             found = self._elements.put(element, self.all ^ covered if element.negate else covered)
         return found
 
