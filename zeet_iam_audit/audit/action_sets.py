@@ -103,15 +103,23 @@ class ServiceSpan:
 ACCESS_LEVELS = ("Permissions management", "Write", "Tagging", "Read", "List")
 
 
+# For each access level's code, a translation of a service's codes into binary digits: 1 where an
+# action is at that level.
+_LEVEL_DIGITS = tuple(
+    (level, code, str.maketrans({c: "1" if c == code else "0" for c in LEVELS_BY_CODE}))
+    for level in ACCESS_LEVELS
+    for code, named in LEVELS_BY_CODE.items()
+    if named == level
+)
+
+
 def _level_bits(codes: str) -> tuple[tuple[str, int], ...]:
     """(access level, the bits of the service's actions at that level), in ``ACCESS_LEVELS`` order,
     from the service's access-level codes (one letter per action, position 0 first)."""
     reversed_codes = codes[::-1]  # the last action is the highest bit of the number written out
-    found = []
-    for code in set(codes):
-        bits = int(reversed_codes.translate({ord(c): ("1" if c == code else "0") for c in set(codes)}), 2)
-        found.append((LEVELS_BY_CODE[code], bits))
-    return tuple(sorted(found, key=lambda item: ACCESS_LEVELS.index(item[0])))
+    return tuple(
+        (level, int(reversed_codes.translate(digits), 2)) for level, code, digits in _LEVEL_DIGITS if code in codes
+    )
 
 
 class ActionIndex:
@@ -128,7 +136,7 @@ class ActionIndex:
             stop = start + len(block.names)
             spans.append(ServiceSpan(block.service, start, stop, _level_bits(block.codes)))
             prefix = block.service + ":"
-            position.update(zip([prefix + name for name in block.lower_names], range(start, stop), strict=True))
+            position.update(zip(map(prefix.__add__, block.lower_names), range(start, stop), strict=True))
             start = stop
         self.size = start
         self.position = position  # lower-cased "service:name" → its position
@@ -138,7 +146,7 @@ class ActionIndex:
         self._names = tuple(chain.from_iterable(b.lower_names for b in blocks))
         self._spelled = tuple(chain.from_iterable(b.names for b in blocks))
         # Whether the action takes resource-level permissions.
-        self.resource_level = tuple(flag == "1" for flag in "".join(b.resource_flags for b in blocks))
+        self.resource_level = tuple(map("1".__eq__, "".join(b.resource_flags for b in blocks)))
         if len({span.service for span in spans}) != len(spans):
             raise ValueError("the catalogue does not list each service's actions together")
         self.spans = tuple(spans)

@@ -321,11 +321,11 @@ def _by_size(service: ExcessService) -> tuple[int, str]:
 
 def _excess_service(index: ActionIndex, span: ServiceSpan, bits: int, conditional: int, scoped: int) -> ExcessService:
     """A service's share of the excess (``bits`` and the others are its actions, shifted to 0)."""
-    sample: list[str] = []
+    sample: list[int] = []  # positions of the first actions
     rest = bits
     while rest and len(sample) < _SAMPLE:
         low = rest & -rest
-        sample.append(index.full_name(span.start + low.bit_length() - 1))
+        sample.append(span.start + low.bit_length() - 1)
         rest ^= low
     counts = [(level, (bits & level_bits).bit_count()) for level, level_bits in span.levels]
     return ExcessService(
@@ -334,7 +334,7 @@ def _excess_service(index: ActionIndex, span: ServiceSpan, bits: int, conditiona
         by_access_level=tuple((level, count) for level, count in counts if count),  # in ACCESS_LEVELS order
         conditional=conditional.bit_count(),
         scoped=scoped.bit_count(),
-        sample=tuple(sample),
+        sample=tuple(map(index.full_name, sample)),
     )
 
 
