@@ -123,7 +123,7 @@ def unknown_actions(role: Role, catalog: Catalog) -> tuple[UnknownAction, ...]:
     """Action names in the role's own identity policies and boundary (not AWS managed ones) that match
     no known action: one per name (in any case), naming the first statement that has it."""
     found: dict[str, UnknownAction] = {}
-    seen: set[str] = set()  # names already checked (policies repeat them)
+    known = action_index(catalog).position  # lower-cased names: most entries are one of them
     for layer, attached in _attached(role):
         policy = attached.policy
         if policy is None:
@@ -132,11 +132,8 @@ def unknown_actions(role: Role, catalog: Catalog) -> tuple[UnknownAction, ...]:
         for statement in policy.statements:
             for names in (statement.actions, statement.not_actions):
                 for action in names or ():
-                    if action in seen:
-                        continue
-                    seen.add(action)
                     key = action.lower()
-                    if isinstance(action, Unresolved) or key in found or not _unknown(key, catalog):
+                    if key in known or key in found or isinstance(action, Unresolved) or not _unknown(key, catalog):
                         continue
                     # A pattern that matches nothing has no one nearest name to offer.
                     pattern = "*" in action or "?" in action
