@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 
 from zeet_iam_audit.audit.action_sets import ActionIndex, Focus, PolicyActions, bit_positions, union
-from zeet_iam_audit.audit.evaluator import RoleEvaluator
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.model import Unresolved
 from zeet_iam_audit.policy.compiled import CompiledPolicy
 from zeet_iam_audit.policy.parse import parse_policy
 from zeet_iam_audit.policy.results import Layer
 
-from .support import make_role, statement
+from .support import statement
 from .test_excess import EXTRA, _managed
 
 
@@ -72,6 +71,10 @@ def test_bit_positions_lists_every_set_bit_ascending(positions: list[int]) -> No
         "s3:Get?bject",
         "ec2:Describe*",
         "ec2:*Tags",
+        "cloudformation:*Stack*",
+        "iam:*Policy*Version",
+        "s3:**Object",
+        "sqs:Get*Attributes",
         "*:Describe*",
         "s?s:*",
         "*",
@@ -154,9 +157,7 @@ def test_a_policy_summary_joins_its_statements(index: ActionIndex) -> None:
         deny_all=index.pattern("sqs:deletequeue"),
         deny_some=0,
         unresolved=False,
-        spans=summary.spans,
     )
-    assert {index.spans[at].service for at in bit_positions(summary.spans)} == {"sqs", "sns", "s3"}
 
 
 def test_an_unresolved_action_marks_the_sets_incomplete(index: ActionIndex) -> None:
@@ -175,7 +176,7 @@ def test_masks_list_their_positions_and_services(index: ActionIndex) -> None:
     mask = index.mask_of(chosen)
     assert bit_positions(mask) == sorted(set(chosen))
     assert bit_positions(mask & -mask) == [0]
-    slices = list(index.service_slices(mask, index.all_spans))
+    slices = list(index.service_slices(mask))
     assert [span.service for span, _ in slices] == sorted({index.service_of[p] for p in chosen})
     for span, bits in slices:
         assert [span.start + p for p in bit_positions(bits)] == [
@@ -187,15 +188,40 @@ def test_masks_list_their_positions_and_services(index: ActionIndex) -> None:
     assert index.action_element(["sqs:*"], negate=True) == index.everything & ~index.pattern("sqs:*")
 
 
-def test_a_policys_services_cover_what_it_names(index: ActionIndex) -> None:
-    """Excess is counted over the services the role's Allows may name: that set must never miss one."""
-    for actions in (["sqs:SendMessage", "s3:Get*"], ["*:Describe*"], ["ec2:*", "iam:PassRole"], ["*"]):
-        role = make_role(statement(actions))
-        summary = index.summary(RoleEvaluator(role, index=index).policy_set.identity[0])
-        named = {index.service_of[p] for p in bit_positions(summary.mentions)}
-        spans = {index.spans[at].service for at in bit_positions(summary.spans)}
-        assert named, actions
-        assert named <= spans, actions
+@pytest.mark.parametrize(
+    "positions",
+    [
+        pytest.param([0], id="the-first-action"),
+        pytest.param([22_684], id="the-last-action"),
+        pytest.param([7, 8, 9], id="across-a-byte"),
+        pytest.param([100, 5_000, 5_001, 20_000], id="services-far-apart"),
+        pytest.param(list(range(0, 22_685, 3)), id="every-third-action"),
+    ],
+)
+def test_service_shares_slice_every_part_by_the_masks_services(index: ActionIndex, positions: list[int]) -> None:
+    """Excess is counted per service from the mask's nonzero bytes: every service with a bit is
+    listed once, in order, with the parts' bits in it."""
+    positions = [at for at in positions if at < index.size]
+    mask = index.mask_of(positions)
+    odd = index.mask_of(at for at in positions if at % 2)
+    shares = list(index.service_shares(mask, odd, 0))
+    expected = sorted({index.service_of[at] for at in positions})
+    assert [span.service for span, _, _ in shares] == expected
+    for span, bits, (odd_bits, nothing) in shares:
+        assert [span.start + p for p in bit_positions(bits)] == [at for at in positions if span.start <= at < span.stop]
+        assert [span.start + p for p in bit_positions(odd_bits)] == [
+            at for at in positions if span.start <= at < span.stop and at % 2
+        ]
+        assert nothing == 0
+
+
+def test_a_service_with_bits_apart_is_listed_once(index: ActionIndex) -> None:
+    """A service whose chosen actions lie bytes apart (zero bytes between them) is still one entry."""
+    span = max(index.spans, key=lambda span: span.stop - span.start)
+    mask = index.mask_of([span.start, span.stop - 1])
+    assert [(found.service, bits) for found, bits in index.service_slices(mask)] == [
+        (span.service, 1 | 1 << (span.stop - span.start - 1))
+    ]
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -157,3 +157,35 @@ def test_not_action_and_the_boundary_are_checked_too() -> None:
         ("iam:CreateUsr", "identity-based policy 'inline' Statement[0]", "iam:CreateUser"),
         ("sqs:RecieveMessage", "permissions boundary 'Boundary' Statement[0]", "sqs:ReceiveMessage"),
     }
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_nearest_name_is_the_one_difflib_picks(seed: int) -> None:
+    """Suggestions are worked out with bounds that skip most ratios: the answer must be exactly
+    difflib.get_close_matches' (ties included), for misspelt services and names alike."""
+    import difflib
+    import random
+
+    from zeet_iam_audit.audit.action_sets import action_index
+    from zeet_iam_audit.audit.policy_checks import _closest
+
+    rng = random.Random(seed)
+    services = list(CATALOG.services())
+    names = list(action_index(CATALOG).names_of("ec2"))
+    for candidates in (services, names, ["ab", "ba", "abc", "acb"]):
+        for _ in range(60):
+            word = list(rng.choice(candidates))
+            for _ in range(rng.randint(1, 3)):  # drop, double or swap a letter, or add a stray one
+                at = rng.randrange(len(word))
+                change = rng.randrange(4)
+                if change == 0 and len(word) > 1:
+                    del word[at]
+                elif change == 1:
+                    word.insert(at, word[at])
+                elif change == 2:
+                    word[at], word[-1] = word[-1], word[at]
+                else:
+                    word.insert(at, rng.choice("aeiouxyz"))
+            typo = "".join(word)
+            expected = difflib.get_close_matches(typo, candidates, n=1, cutoff=0.6)
+            assert _closest(typo, candidates) == (expected[0] if expected else None), typo

@@ -23,8 +23,8 @@ are a contiguous run of bits.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache, reduce
 from itertools import chain, repeat
@@ -40,6 +40,8 @@ from zeet_iam_audit.policy.match import compile_pattern
 # Each byte value → the offsets of its set bits (for listing a mask's positions).
 _BYTE_BITS = tuple(tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256))
 _NONZERO_RUN = re.compile(rb"[^\x00]+")
+_NONZERO_BYTES = bytes([0] + [1] * 255)  # a translation table: each nonzero byte to 1
+_ANY_RESOURCE = ("*",)
 
 
 def union(masks: Iterable[int]) -> int:
@@ -80,9 +82,6 @@ class PolicyActions:
     deny_some: int
     # An action element held an unresolved template value: the sets are incomplete.
     unresolved: bool = False
-    # The services (indexes into ``ActionIndex.spans``, as a mask) that Allow statements may name:
-    # a superset of the services of ``mentions``.
-    spans: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +91,7 @@ class ServiceSpan:
     service: str
     start: int
     stop: int
-    levels: tuple[tuple[str, int], ...]  # (access level, its bits within the service), by level
+    levels: tuple[tuple[str, int], ...]  # (access level, its bits within the service), in ACCESS_LEVELS order
 
     @property
     def full(self) -> int:
@@ -100,15 +99,27 @@ class ServiceSpan:
         return (1 << (self.stop - self.start)) - 1
 
 
+# Access levels, the most powerful first: the order reports list a service's counts in.
+ACCESS_LEVELS = ("Permissions management", "Write", "Tagging", "Read", "List")
+
+
+# For each access level's code, a translation of a service's codes into binary digits: 1 where an
+# action is at that level.
+_LEVEL_DIGITS = tuple(
+    (level, code, str.maketrans({c: "1" if c == code else "0" for c in LEVELS_BY_CODE}))
+    for level in ACCESS_LEVELS
+    for code, named in LEVELS_BY_CODE.items()
+    if named == level
+)
+
+
 def _level_bits(codes: str) -> tuple[tuple[str, int], ...]:
-    """(access level, the bits of the service's actions at that level), by level name, from the
-    service's access-level codes (one letter per action, position 0 first)."""
+    """(access level, the bits of the service's actions at that level), in ``ACCESS_LEVELS`` order,
+    from the service's access-level codes (one letter per action, position 0 first)."""
     reversed_codes = codes[::-1]  # the last action is the highest bit of the number written out
-    found = []
-    for code in set(codes):
-        bits = int(reversed_codes.translate({ord(c): ("1" if c == code else "0") for c in set(codes)}), 2)
-        found.append((LEVELS_BY_CODE[code], bits))
-    return tuple(sorted(found))
+    return tuple(
+        (level, int(reversed_codes.translate(digits), 2)) for level, code, digits in _LEVEL_DIGITS if code in codes
+    )
 
 
 class ActionIndex:
@@ -125,7 +136,7 @@ class ActionIndex:
             stop = start + len(block.names)
             spans.append(ServiceSpan(block.service, start, stop, _level_bits(block.codes)))
             prefix = block.service + ":"
-            position.update(zip([prefix + name for name in block.lower_names], range(start, stop), strict=True))
+            position.update(zip(map(prefix.__add__, block.lower_names), range(start, stop), strict=True))
             start = stop
         self.size = start
         self.position = position  # lower-cased "service:name" → its position
@@ -135,30 +146,56 @@ class ActionIndex:
         self._names = tuple(chain.from_iterable(b.lower_names for b in blocks))
         self._spelled = tuple(chain.from_iterable(b.names for b in blocks))
         # Whether the action takes resource-level permissions.
-        self.resource_level = tuple(flag == "1" for flag in "".join(b.resource_flags for b in blocks))
+        self.resource_level = tuple(map("1".__eq__, "".join(b.resource_flags for b in blocks)))
         if len({span.service for span in spans}) != len(spans):
             raise ValueError("the catalogue does not list each service's actions together")
         self.spans = tuple(spans)
         self._span_of = {span.service: span for span in spans}
-        self._span_bit = {span.service: 1 << at for at, span in enumerate(spans)}
-        self.all_spans = (1 << len(spans)) - 1
+        self._starts = tuple(span.start for span in spans)  # for finding a position's service
+        # Each service's place in a mask's bytes: (first byte, past its last byte, the bit its first
+        # action is at in the first byte, every bit of the service shifted to 0).
+        self._cuts = tuple(
+            (span.start >> 3, (span.stop + 7) >> 3, span.start & 7, (1 << (span.stop - span.start)) - 1)
+            for span in spans
+        )
         # Services whose names are in order (all, in the catalogue): a prefix is then found by bisection.
         self._ordered = frozenset(
             span.service for span in spans if sorted(part := self._names[span.start : span.stop]) == list(part)
         )
         self._glob = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern)
-        self._glob_spans = lru_cache(maxsize=_CACHED_PATTERNS)(self._pattern_spans)
 
     def full_name(self, position: int) -> str:
         """The action at ``position`` as policies name it (``eks:CreateAccessEntry``)."""
         return f"{self.service_of[position]}:{self._spelled[position]}"
 
+    def names_of(self, service: str) -> dict[str, str]:
+        """The service's actions: lower-cased name after the colon → the full name as policies
+        name it (none for a service the catalogue lacks)."""
+        span = self._span_of.get(service)
+        if span is None:
+            return {}
+        prefix = service + ":"
+        return dict(
+            zip(
+                self._names[span.start : span.stop],
+                [prefix + name for name in self._spelled[span.start : span.stop]],
+                strict=True,
+            )
+        )
+
     def mask_of(self, positions: Iterable[int]) -> int:
         """The mask with ``positions`` set."""
-        data = bytearray((self.size + 7) >> 3)
-        for at in positions:
+        chosen = positions if isinstance(positions, list) else list(positions)
+        if not chosen:
+            return 0
+        # Bytes from the lowest position's byte on only: an element's actions are mostly a few
+        # services' (a short run), and reading bytes into an int costs per byte.
+        base = min(chosen) & ~7
+        data = bytearray(((max(chosen) - base) >> 3) + 1)
+        for at in chosen:
+            at -= base
             data[at >> 3] |= 1 << (at & 7)
-        return int.from_bytes(data, "little")
+        return int.from_bytes(data, "little") << base
 
     def _run(self, start: int, stop: int) -> int:
         return ((1 << (stop - start)) - 1) << start
@@ -184,38 +221,35 @@ class ActionIndex:
             names = self._names
             prefix = name[:-1]
             if name.endswith("*") and "*" not in prefix and "?" not in prefix and service in self._ordered:
+                # The names starting with the prefix sort between it and its next string.
+                following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
                 first = bisect_left(names, prefix, span.start, span.stop)
-                end = first
-                while end < span.stop and names[end].startswith(prefix):
-                    end += 1
-                return self._run(first, end)
-            matches = compile_pattern(name)
-            local = 0
-            for at in range(span.start, span.stop):
-                if matches(names[at]):
-                    local |= 1 << (at - span.start)
-            return local << span.start
+                return self._run(first, bisect_left(names, following, first, span.stop))
+            matches = _name_matcher(name)
+            return self.mask_of([at for at in range(span.start, span.stop) if matches(names[at])])
         return self.mask_of(self.position[info.full.lower()] for info in self.catalog.expand(pattern))
 
     def action_element(self, patterns: Iterable[str], negate: bool) -> int:
         """The mask an Action (or, with ``negate``, a NotAction) element covers."""
         exact: list[int] = []
         covered = 0
+        position = self.position
         for entry in patterns:
             lowered = entry.lower()
-            if "*" in lowered or "?" in lowered:
-                covered |= self._glob(lowered)
-            elif (found := self.position.get(lowered)) is not None:
+            found = position.get(lowered)  # most entries name one action (a name has no wildcard)
+            if found is not None:
                 exact.append(found)
+            elif "*" in lowered or "?" in lowered:
+                covered |= self._glob(lowered)
         if exact:  # set in one pass rather than one shift and one "|" per action
-            covered |= self.mask_of(exact) if len(exact) > 2 else union(1 << at for at in exact)
+            covered |= self.mask_of(exact)
         return self.everything ^ covered if negate else covered
 
     def summary(
         self,
         compiled: CompiledPolicy,
         memo: IdentityMemo[PolicyActions] | None = None,
-        elements: IdentityMemo[tuple[int, int]] | None = None,
+        elements: IdentityMemo[int] | None = None,
     ) -> PolicyActions:
         """The policy's action sets. A run's memos (see audit/memo.py) keep them once per compiled
         policy (``memo``) and once per Action element (``elements``: the compiler shares one element
@@ -225,78 +259,91 @@ class ActionIndex:
         found = memo.get(compiled)
         return found if found is not None else memo.put(compiled, self._summarise(compiled, elements))
 
-    def element_spans(self, patterns: Iterable[str], negate: bool) -> int:
-        """The services (a mask of span indexes) an Action or NotAction element may name."""
-        if negate:
-            return self.all_spans
-        found = 0
-        for entry in patterns:
-            service, colon, _ = entry.lower().partition(":")
-            if colon and "*" not in service and "?" not in service:
-                found |= self._span_bit.get(service, 0)
-            else:
-                found |= self._glob_spans(entry.lower())
-        return found
-
-    def _pattern_spans(self, pattern: str) -> int:
-        if pattern == "*":
-            return self.all_spans
-        return union(self._span_bit[info.service] for info in self.catalog.expand(pattern))
-
-    def _element_sets(self, element: _ActionElement, memo: IdentityMemo[tuple[int, int]] | None) -> tuple[int, int]:
-        """The mask an Action/NotAction element covers (its unresolved entries left out), and the
-        services it may name."""
+    def _element_mask(self, element: _ActionElement, memo: IdentityMemo[int] | None) -> int:
+        """The mask an Action/NotAction element covers, its unresolved entries left out."""
         found = memo.get(element) if memo is not None else None
         if found is None:
-            resolved = [p for p in element.patterns if not isinstance(p, Unresolved)]
-            found = (
-                self.action_element(resolved, negate=element.negate),
-                self.element_spans(resolved, negate=element.negate),
-            )
+            patterns = element.patterns
+            if element.unresolved:
+                patterns = tuple(p for p in patterns if not isinstance(p, Unresolved))
+            found = self.action_element(patterns, negate=element.negate)
             if memo is not None:
                 memo.put(element, found)
         return found
 
-    def _summarise(self, compiled: CompiledPolicy, elements: IdentityMemo[tuple[int, int]] | None) -> PolicyActions:
+    def _summarise(self, compiled: CompiledPolicy, elements: IdentityMemo[int] | None) -> PolicyActions:
         sets = {"allow_all": 0, "allow_conditional": 0, "allow_scoped": 0, "deny_all": 0, "deny_some": 0}
         unresolved = False
-        spans = 0
         for statement in compiled.statements:
-            actions, services = self._element_sets(statement.actions, elements)
-            kind = statement_kind(statement)
-            if statement.statement.effect is Effect.ALLOW:
-                spans |= services
-            sets[kind] |= actions
+            sets[statement_kind(statement)] |= self._element_mask(statement.actions, elements)
             # Unresolved or undecided entries (see policy/evaluate.py): the sets are incomplete.
             unresolved = unresolved or bool(statement.actions.unresolved or statement.actions.undecided)
         return PolicyActions(
             mentions=sets["allow_all"] | sets["allow_conditional"] | sets["allow_scoped"],
             unresolved=unresolved,
-            spans=spans,
             **sets,
         )
 
-    def service_slices(self, mask: int, spans: int) -> Iterator[tuple[ServiceSpan, int]]:
-        """(service, its bits shifted to 0) for each service with a bit set in ``mask``, in order;
-        ``spans`` (a mask of span indexes) must include every such service."""
+    def service_slices(self, mask: int) -> Iterator[tuple[ServiceSpan, int]]:
+        """(service, its bits shifted to 0) for each service with a bit set in ``mask``, in order."""
+        for span, bits, _ in self.service_shares(mask):
+            yield span, bits
+
+    def service_shares(self, mask: int, *parts: int) -> Iterator[tuple[ServiceSpan, int, tuple[int, ...]]]:
+        """(service, its bits shifted to 0, each of ``parts``' bits in it shifted alike) for each
+        service with a bit set in ``mask``, in order; each part must lie within ``mask``. The services
+        are found from the mask's nonzero bytes: a mask of a few services costs a few slices, however
+        many the catalogue holds."""
         if not mask:
             return
-        data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
-        every = self.spans
-        for at in bit_positions(spans):
-            span = every[at]
-            first = span.start >> 3
-            if first >= len(data):
-                break
-            bits = (int.from_bytes(data[first : (span.stop + 7) >> 3], "little") >> (span.start & 7)) & span.full
+        size = (mask.bit_length() + 7) >> 3
+        data = mask.to_bytes(size, "little")
+        part_data = [part.to_bytes(size, "little") if part else b"" for part in parts]
+        none = (0,) * len(parts) if not any(parts) else None  # the parts' bits when every part is empty
+        find = data.translate(_NONZERO_BYTES).find  # where a byte has a bit set (each such byte is 1)
+        every, cuts, count = self.spans, self._cuts, len(self.spans)
+        found = find(1)
+        at = bisect_right(self._starts, found << 3) - 1  # the service of the first byte's lowest bit
+        while True:
+            first, last, shift, full = cuts[at]
+            bits = (int.from_bytes(data[first:last], "little") >> shift) & full
             if bits:
-                yield span, bits
+                shares = none or tuple(
+                    (int.from_bytes(part[first:last], "little") >> shift) & full if part else 0 for part in part_data
+                )
+                yield every[at], bits, shares
+            at += 1
+            if at == count:
+                return
+            # The next nonzero byte: in the next service's bytes, or further (found by bisection).
+            found = find(1, cuts[at][0])
+            if found < 0:
+                return
+            if found >= cuts[at][1]:
+                at = bisect_right(self._starts, found << 3) - 1
+
+
+def _name_matcher(name: str) -> Callable[[str], bool]:
+    """A predicate for an action-name glob (lower-cased): a prefix (``get*``), a suffix (``*tags``)
+    or a part (``*stack*``) by the string's own methods, any other by ``compile_pattern``."""
+    core = name.strip("*")
+    if core and "*" not in core and "?" not in core:
+        if name == core + "*":
+            return lambda text: text.startswith(core)
+        if name == "*" + core:
+            return lambda text: text.endswith(core)
+        if name == "*" + core + "*":
+            return lambda text: core in text
+    return compile_pattern(name)
 
 
 def statement_kind(statement: _CompiledStatement) -> str:
     """Which of a summary's sets the statement's actions go to."""
-    everywhere = statement.any_resource and not any(
-        isinstance(r, Unresolved) or "${" in r for r in statement.resources or ()
+    resources = statement.resources
+    everywhere = statement.any_resource and (
+        resources is None
+        or resources == _ANY_RESOURCE
+        or not any(isinstance(r, Unresolved) or "${" in r for r in resources)
     )
     unconditional = not statement.conditions
     if statement.statement.effect is Effect.ALLOW:
@@ -333,6 +380,11 @@ class Focus:
             by_service.setdefault(index.service_of[position], []).append((1 << at, index._names[position]))
         self._by_service = by_service
         self._service_all = {service: union(bit for bit, _ in items) for service, items in by_service.items()}
+        # Each focus action's lower-cased full name → its local bit: an Action entry naming one
+        # action is one lookup (most name actions outside the focus, and find nothing).
+        self._named = {
+            f"{index.service_of[position]}:{index._names[position]}": 1 << at for at, position in enumerate(self.order)
+        }
         # Owned by the focus (one per run): local masks by pattern, by Action element, by policy.
         self._globs: Memo[str, int] = Memo(_CACHED_PATTERNS)
         self._elements: IdentityMemo[int] = IdentityMemo(_CACHED_ELEMENTS)
@@ -365,7 +417,7 @@ class Focus:
             # A literal service: its actions' names are matched, as ActionIndex does.
             if name == "*":
                 return self._service_all.get(service, 0)
-            matches = compile_pattern(name)
+            matches = _name_matcher(name)
             return union(bit for bit, action in self._by_service.get(service, ()) if matches(action))
         whole = self.index._glob(pattern)  # rare (a wildcard in the service): from the whole mask
         return union(1 << at for at, position in enumerate(self.order) if whole >> position & 1)
@@ -373,7 +425,18 @@ class Focus:
     def _element(self, element: _ActionElement) -> int:
         found = self._elements.get(element)
         if found is None:
-            covered = union(self.pattern(p.lower()) for p in element.patterns if not isinstance(p, Unresolved))
+            patterns = element.patterns
+            if element.unresolved:
+                patterns = tuple(p for p in patterns if not isinstance(p, Unresolved))
+            named = self._named
+            covered = 0
+            for entry in patterns:
+                lowered = entry.lower()
+                bit = named.get(lowered)
+                if bit is not None:
+                    covered |= bit
+                elif "*" in lowered or "?" in lowered:
+                    covered |= self.pattern(lowered)
             found = self._elements.put(element, self.all ^ covered if element.negate else covered)
         return found
 

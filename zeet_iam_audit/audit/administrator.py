@@ -97,11 +97,13 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
     plainly do not allow everything is answered at once (the usual case in an account-wide audit).
     """
     everything = index.everything
+    if not detail and Layer.IDENTITY not in evaluator.unknown_layers:
+        # The usual role of an account-wide audit: its identity-based policies (all readable, none
+        # unresolved) plainly do not allow everything. Told from the summaries alone.
+        summaries = [evaluator.summary(p, index) for p in evaluator.policy_set.identity]
+        if not any(s.unresolved for s in summaries) and not _allow_everything(summaries, everything):
+            return AdministratorCheck(Decision.IMPLICIT_DENY)
     layers = _layers(evaluator, index)
-    identity = layers[0]
-    identity_possible = union(s.allow_all | s.allow_conditional for s in identity.summaries)
-    if not detail and identity.known and identity_possible != everything:
-        return AdministratorCheck(Decision.IMPLICIT_DENY)
 
     taken = 0  # positions already assigned to a missing group
     # (layer, reason, statements, mask)
@@ -237,6 +239,15 @@ def check_administrator(evaluator: RoleEvaluator, index: ActionIndex, *, detail:
     return AdministratorCheck(decision, groups, open_conditional, open_unknown)
 
 
+def _allow_everything(summaries: Sequence[PolicyActions], everything: int) -> bool:
+    """Whether the policies' Allows on every resource (with or without conditions) name every action."""
+    possible = 0
+    for summary in summaries:
+        if summary.allow_all or summary.allow_conditional:
+            possible |= summary.allow_all | summary.allow_conditional
+    return possible == everything
+
+
 def _unresolved_allows(index: ActionIndex, policies: Iterable[CompiledPolicy]) -> int:
     """What the Allow statements whose Resource holds an unresolved value name."""
     found = 0
@@ -279,7 +290,7 @@ def describe(index: ActionIndex, mask: int) -> tuple[str, ...]:
     if mask == index.everything or count >= _MOSTLY * index.size:
         return ("*",)
     items: list[str] = []
-    services = list(index.service_slices(mask, index.all_spans))
+    services = list(index.service_slices(mask))
     for span, bits in services[:_SERVICES]:
         size = span.stop - span.start
         taken = bits.bit_count()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from zeet_iam_audit.audit.action_sets import (
     ActionIndex,
@@ -192,7 +191,6 @@ PRIVILEGE_ESCALATION: tuple[str, ...] = tuple(
         [action for escalation in ESCALATIONS for action in escalation.actions] + [action for action, _ in SELF_WRITES]
     )
 )
-_ACCESS_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")
 _SAMPLE = 5
 
 
@@ -212,29 +210,39 @@ def classify_excess(evaluator: RoleEvaluator, index: ActionIndex) -> tuple[int, 
     if evaluator.policy_set.boundary is not None:
         restricting.append([evaluator.summary(evaluator.policy_set.boundary, index)])
     restricting.extend([evaluator.summary(p, index) for p in level] for level in evaluator.policy_set.scps)
-    everyone = [*identity, *(s for layer in restricting for s in layer)]
-
-    denied = union(s.deny_all for s in everyone)
-    maybe_denied = union(s.deny_some for s in everyone)
-    allowed = union(s.allow_all for s in identity)
-    conditional = union(s.allow_conditional for s in identity)
-    named = allowed | conditional | union(s.allow_scoped for s in identity)
+    # Masks are up to 3 kB: an empty set (most policies deny nothing) is skipped rather than joined.
+    allowed = conditional = named = denied = maybe_denied = 0
+    for s in identity:
+        named |= s.mentions  # allowed on every resource, under a condition or on some resources
+        if s.allow_all:
+            allowed |= s.allow_all
+        if s.allow_conditional:
+            conditional |= s.allow_conditional
+    for s in (*identity, *(s for layer in restricting for s in layer)):
+        if s.deny_all:
+            denied |= s.deny_all
+        if s.deny_some:
+            maybe_denied |= s.deny_some
     if any(s.unresolved for s in identity):
         conditional |= named  # an unresolved action element might name any of them
-    effective = named & ~denied
+    effective = named & ~denied if denied else named
     for layer in restricting:
         certain, possible = _layer_allows(layer, index)
         effective &= possible
         conditional |= allowed & ~certain  # that layer allows them only on conditions
         allowed &= certain
-    conditional |= allowed & maybe_denied
-    allowed = allowed & ~maybe_denied & effective
-    conditional = conditional & effective & ~allowed
+    if maybe_denied:
+        conditional |= allowed & maybe_denied
+        allowed &= ~maybe_denied
+    allowed &= effective
+    conditional &= effective
+    if allowed and conditional:
+        conditional &= ~allowed
     if evaluator.unknown_layers:
         # A policy that could not be read might deny any of these or allow the rest.
         conditional = conditional | effective
         allowed = 0
-    scoped = effective & ~(allowed | conditional)
+    scoped = effective & ~(allowed | conditional) if allowed or conditional else effective
     return allowed, conditional, scoped
 
 
@@ -256,6 +264,7 @@ class ExcessPlan:
     index: ActionIndex
     needed: Mapping[str, tuple[str, ...]]  # lower-cased action → the selected features needing it
     needed_mask: int  # their catalogue positions
+    unneeded: int  # every other catalogue position
     focus: Focus  # holds every PRIVILEGE_ESCALATION action (see action_sets.Focus)
     placed: _Placed
 
@@ -267,10 +276,12 @@ def plan_excess(index: ActionIndex, needed: Mapping[str, tuple[str, ...]], focus
     if focus is None:
         positions = (index.position.get(action.lower()) for action in PRIVILEGE_ESCALATION)
         focus = Focus(index, (p for p in positions if p is not None))
+    needed_mask = index.mask_of(index.position[a] for a in needed if a in index.position)
     return ExcessPlan(
         index=index,
         needed=needed,
-        needed_mask=index.mask_of(index.position[a] for a in needed if a in index.position),
+        needed_mask=needed_mask,
+        unneeded=index.everything & ~needed_mask,
         focus=focus,
         placed=_place(focus),
     )
@@ -279,60 +290,52 @@ def plan_excess(index: ActionIndex, needed: Mapping[str, tuple[str, ...]], focus
 def audit_excess(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision | None = None) -> ExcessResult:
     """The role's excess and risky grants; ``administrator``, when known, is the Account
     Administrator decision (see administrator.py)."""
-    index = plan.index
+    index, unneeded = plan.index, plan.unneeded
     allowed, conditional, scoped = classify_excess(evaluator, index)
-    not_needed = ~plan.needed_mask
-    conditional &= not_needed
-    scoped &= not_needed
-    everything = (allowed | conditional | scoped) & not_needed
+    conditional &= unneeded
+    scoped &= unneeded
+    everything = (allowed | conditional | scoped) & unneeded
     # Each service's share of the masks: counted by access level, its first actions (by name) kept.
-    # Every granted action is named by an identity-based Allow: only those policies' services count.
-    spans = union(evaluator.summary(p, index).spans for p in evaluator.policy_set.identity)
-    conditional_bits = {span.start: bits for span, bits in index.service_slices(conditional, spans)}
-    scoped_bits = {span.start: bits for span, bits in index.service_slices(scoped, spans)}
     known = evaluator.memo.excess_services
     found = []
-    for span, bits in index.service_slices(everything, spans):
+    for span, bits, (conditional_bits, scoped_bits) in index.service_shares(everything, conditional, scoped):
         # Roles granting the same actions of a service (a shared managed policy) share its entry.
-        key = (span.start, bits, conditional_bits.get(span.start, 0), scoped_bits.get(span.start, 0))
+        key = (span.start, bits, conditional_bits, scoped_bits)
         service = known.get(key)
         if service is None:
-            service = known.put(key, _excess_service(index, span, bits, key[2], key[3]))
+            service = known.put(key, _excess_service(index, span, bits, conditional_bits, scoped_bits))
         found.append(service)
-    services = tuple(sorted(found, key=lambda service: (-service.total, service.service)))
+    services = tuple(sorted(found, key=_by_size))
     return ExcessResult(
-        total=sum(service.total for service in services),
+        total=everything.bit_count(),
         services=services,
         risky=_risky(evaluator, plan, administrator),
         unknown_reasons=evaluator.unknown_reasons,
     )
 
 
+def _by_size(service: ExcessService) -> tuple[int, str]:
+    """Services in the order reports list them: the most actions first, then by name."""
+    return -service.total, service.service
+
+
 def _excess_service(index: ActionIndex, span: ServiceSpan, bits: int, conditional: int, scoped: int) -> ExcessService:
     """A service's share of the excess (``bits`` and the others are its actions, shifted to 0)."""
-    sample: list[str] = []
+    sample: list[int] = []  # positions of the first actions
     rest = bits
     while rest and len(sample) < _SAMPLE:
         low = rest & -rest
-        sample.append(index.full_name(span.start + low.bit_length() - 1))
+        sample.append(span.start + low.bit_length() - 1)
         rest ^= low
+    counts = [(level, (bits & level_bits).bit_count()) for level, level_bits in span.levels]
     return ExcessService(
         service=span.service,
         total=bits.bit_count(),
-        by_access_level=tuple(
-            (level, count) for level, level_bits in _by_access_order(span) if (count := (bits & level_bits).bit_count())
-        ),
+        by_access_level=tuple((level, count) for level, count in counts if count),  # in ACCESS_LEVELS order
         conditional=conditional.bit_count(),
         scoped=scoped.bit_count(),
-        sample=tuple(sample),
+        sample=tuple(map(index.full_name, sample)),
     )
-
-
-@lru_cache(maxsize=1024)
-def _by_access_order(span: ServiceSpan) -> tuple[tuple[str, int], ...]:
-    """The service's (access level, its bits) in the order reports list them."""
-    levels = dict(span.levels)
-    return tuple((level, levels[level]) for level in _ACCESS_ORDER if level in levels)
 
 
 def _place(focus: Focus) -> _Placed:
@@ -376,6 +379,8 @@ def _risky(evaluator: RoleEvaluator, plan: ExcessPlan, administrator: Decision |
         )
     placed = plan.placed
     unnamed = evaluator.unnamed(focus, placed.wanted)  # no policy names them: not allowed, nothing to decide
+    if placed.wanted and unnamed == placed.wanted:
+        return tuple(risky)  # the usual role: no escalation action named at all
     flagged: set[str] = set()
     for escalation, bits, actions in placed.escalations:
         if bits & unnamed:

@@ -25,8 +25,8 @@ class AuditMemo:
     evaluation: EvaluationMemo = field(default_factory=EvaluationMemo)
     # A compiled policy's action sets over the whole catalogue (see action_sets.ActionIndex.summary).
     summaries: IdentityMemo[PolicyActions] = field(default_factory=IdentityMemo)
-    # An Action element's mask over the catalogue and the services it may name (see the same).
-    element_sets: IdentityMemo[tuple[int, int]] = field(default_factory=IdentityMemo)
+    # An Action element's mask over the catalogue (see the same).
+    element_sets: IdentityMemo[int] = field(default_factory=IdentityMemo)
     # A trust policy's verdict, by its statements and the role facts it depends on (see trust.py).
     trust: IdentityMemo[TrustResult] = field(default_factory=lambda: IdentityMemo(4096))
     # An open (conditional or unknown) action, or why a conditional one is no allow at all, by the

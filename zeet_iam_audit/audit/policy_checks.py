@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+from zeet_iam_audit.audit.action_sets import action_index
 from zeet_iam_audit.audit.report import InvalidDocument, UnknownAction
 from zeet_iam_audit.catalog import Catalog
 from zeet_iam_audit.model import AttachedPolicy, InvalidPolicy, Role, Unresolved
@@ -52,43 +53,77 @@ def _attached(role: Role) -> Iterator[tuple[Layer, AttachedPolicy]]:
 @lru_cache(maxsize=4096)
 def nearest_action(action: str, catalog: Catalog) -> str | None:
     """The known action closest to ``action`` (in its service, or in the nearest service prefix)."""
-    import difflib  # only when a policy names an action the catalogue does not know
-
     service, _, name = action.partition(":")
     services = catalog.services()
     prefix = service.lower()
     if prefix not in services:
-        close = difflib.get_close_matches(prefix, services, n=1, cutoff=_CUTOFF)
-        if not close:
+        close = _closest(prefix, services)
+        if close is None:
             return None
-        prefix = close[0]
-    names = {info.name.lower(): info.full for info in catalog.expand(f"{prefix}:*")}
+        prefix = close
+    names = action_index(catalog).names_of(prefix)
     if name.lower() in names:
         return names[name.lower()]
-    close = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=_CUTOFF)
-    return names[close[0]] if close else None
+    close = _closest(name.lower(), names)
+    return names[close] if close is not None else None
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    """``difflib.get_close_matches(word, candidates, n=1, cutoff=_CUTOFF)``'s answer, or None.
+
+    The same answer for less: it is the candidate of the highest (ratio, candidate) among those whose
+    ratio reaches the cutoff. A ratio is 2 * matches / (both lengths), and the matches are at most
+    the shorter length (the bound ``real_quick_ratio`` uses) and at most the common characters
+    (``quick_ratio``'s), so candidates are tried from the highest length bound down, and the costly
+    ratio is worked out only for those whose bounds can still beat the best found."""
+    import difflib  # only when a policy names an action the catalogue does not know
+
+    size = len(word)
+    # (An empty candidate is never near: no action or service name is empty.)
+    lengths = [(len(candidate), candidate) for candidate in candidates if candidate]
+    bounded = [(2.0 * min(size, length) / (size + length), candidate) for length, candidate in lengths]
+    bounded.sort(reverse=True)
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    best = (_CUTOFF, "")  # a candidate must reach the cutoff (and any name is above "")
+    found = False
+    for bound, candidate in bounded:
+        if (bound, candidate) < best:
+            break  # nor can any after it
+        matcher.set_seq1(candidate)
+        if (matcher.quick_ratio(), candidate) < best:
+            continue
+        ratio = matcher.ratio()
+        if (ratio, candidate) >= best:
+            best, found = (ratio, candidate), True
+    return best[1] if found else None
 
 
 @lru_cache(maxsize=65536)
-def _unknown(action: str, catalog: Catalog) -> bool:
-    """Whether IAM would match nothing with this Action entry (a name, or a pattern in one service).
+def _unknown_pattern(action: str, catalog: Catalog) -> bool:
+    """Whether IAM would match nothing with this Action pattern in one service.
 
     Pure, and asked again for every role that holds the same policy: memoised on its values."""
+    return not catalog.covers_any(action)
+
+
+def _unknown(action: str, catalog: Catalog) -> bool:
+    """Whether IAM would match nothing with this Action entry (a name, or a pattern in one service)."""
     if action == "*" or ":" not in action:
         return False
     if "*" in action or "?" in action:
         service = action.split(":", 1)[0]
         if "*" in service or "?" in service:
             return False  # a pattern across services: too loose to call a typo
-        return not catalog.covers_any(action)
-    return catalog.get(action) is None
+        return _unknown_pattern(action, catalog)
+    return action not in action_index(catalog).position  # the index's names are lower-cased too
 
 
 def unknown_actions(role: Role, catalog: Catalog) -> tuple[UnknownAction, ...]:
     """Action names in the role's own identity policies and boundary (not AWS managed ones) that match
     no known action: one per name (in any case), naming the first statement that has it."""
     found: dict[str, UnknownAction] = {}
-    seen: set[str] = set()  # names already checked (policies repeat them)
+    known = action_index(catalog).position  # lower-cased names: most entries are one of them
     for layer, attached in _attached(role):
         policy = attached.policy
         if policy is None:
@@ -97,11 +132,8 @@ def unknown_actions(role: Role, catalog: Catalog) -> tuple[UnknownAction, ...]:
         for statement in policy.statements:
             for names in (statement.actions, statement.not_actions):
                 for action in names or ():
-                    if action in seen:
-                        continue
-                    seen.add(action)
                     key = action.lower()
-                    if isinstance(action, Unresolved) or key in found or not _unknown(key, catalog):
+                    if key in known or key in found or isinstance(action, Unresolved) or not _unknown(key, catalog):
                         continue
                     # A pattern that matches nothing has no one nearest name to offer.
                     pattern = "*" in action or "?" in action
