@@ -56,6 +56,7 @@ _RESTRICTED: Mapping[str, frozenset[str]] = {
     "bucketname": frozenset("/:"),
 }
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_CACHED_ACTIONS = 32768  # actions whose resource types a catalogue keeps (the catalogue holds fewer)
 _MAX_PATTERN = 4096  # longer patterns are answered "could be" without matching
 
 
@@ -265,12 +266,13 @@ class ResourceCatalog:
     ``load_resource_catalog()`` or ``parse_resource_catalog(data)``.
     """
 
-    __slots__ = ("_blocks", "_metadata", "_origin", "_parsed")
+    __slots__ = ("_blocks", "_metadata", "_origin", "_parsed", "_types")
 
     def __init__(self, metadata: Mapping[str, Any], blocks: Mapping[str, str], origin: str) -> None:
         self._metadata = dict(metadata)
         self._blocks = dict(blocks)
         self._parsed: dict[str, _ServiceTypes] = {}
+        self._types: dict[str, tuple[ResourceType, ...]] = {}  # by action, as resource_types made them
         self._origin = origin
 
     def _service(self, service: str) -> _ServiceTypes | None:
@@ -300,15 +302,22 @@ class ResourceCatalog:
     def resource_types(self, action: str) -> tuple[ResourceType, ...]:
         """The resource types ``service:Name`` is authorised against, in AWS's order; ``()`` when
         it takes none (a statement granting it needs ``"Resource": "*"``) or is unknown here."""
-        service, _, name = action.lower().partition(":")
+        lowered = action.lower()
+        found = self._types.get(lowered)
+        if found is not None:
+            return found
+        service, _, name = lowered.partition(":")
         parsed = self._service(service)
         if parsed is None:
             return ()
         pairs = parsed.by_action.get(name, ())
-        return tuple(
+        found = tuple(
             ResourceType(service, *parsed.by_name[type_name.casefold()], required=required)
             for type_name, required in pairs
         )
+        if len(self._types) < _CACHED_ACTIONS:
+            self._types[lowered] = found
+        return found
 
     def types_of(self, action: str, arn: str) -> tuple[ResourceType, ...]:
         """The resource types of ``action`` that ``arn`` (an ARN or pattern) can name."""
