@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring_ascii  # what the encoder quotes every string with
+from typing import TypeVar
 
 from zeet_iam_audit.audit.report import (
     AuditReport,
@@ -41,6 +42,7 @@ QUOTED_LIMIT = 1 << 16
 _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # to_json has no cycles
 _ROLES_MARK = "\x00roles\x00"  # where the roles go in the report's text
 _comma = ",".join
+Shared = TypeVar("Shared")  # a value many roles share (see _kept)
 _quoted = encode_basestring_ascii  # a string not kept quoted: one met once (a role's name) or a member of an enum
 
 
@@ -76,10 +78,10 @@ class JsonTexts:
         return f"[{_comma(map(self.quote, values))}]"
 
     def feature(self, feature: FeatureResult) -> str:
-        """``FeatureResult.to_json``."""
-        kept = self._features.get(id(feature))
-        if kept is not None and kept[0] is feature:
-            return kept[1]
+        """``FeatureResult.to_json``, once per feature result."""
+        return _kept(self._features, feature, self._feature)
+
+    def _feature(self, feature: FeatureResult) -> str:
         quote, actions = self.quote, self.open_action
         text = (
             f'{{"id":{quote(feature.id)},"title":{quote(feature.title)},"section":{quote(feature.section)},'
@@ -89,7 +91,6 @@ class JsonTexts:
             f'"conditional":[{_comma(map(actions, feature.conditional))}],'
             f'"unknown":[{_comma(map(actions, feature.unknown))}],"notes":[{_comma(map(quote, feature.notes))}]}}'
         )
-        self._features[id(feature)] = (feature, text)
         return text
 
     def open_action(self, action: OpenAction) -> str:
@@ -103,10 +104,10 @@ class JsonTexts:
         )
 
     def group(self, group: MissingGroup) -> str:
-        """``MissingGroup.to_json``."""
-        kept = self._groups.get(id(group))
-        if kept is not None and kept[0] is group:
-            return kept[1]
+        """``MissingGroup.to_json``, once per group."""
+        return _kept(self._groups, group, self._group)
+
+    def _group(self, group: MissingGroup) -> str:
         quote = self.quote
         fix = "null"
         if group.fix is not None:
@@ -118,7 +119,6 @@ class JsonTexts:
             f'"reason":{quote(group.reason)},"statements":[{_comma(map(quote, map(str, group.statements)))}],'
             f'"fix":{fix}}}'
         )
-        self._groups[id(group)] = (group, text)
         return text
 
     def _proposed(self, statement: ProposedStatement) -> str:
@@ -130,10 +130,10 @@ class JsonTexts:
         return f'{{"Effect":"Allow","Action":{action},"Resource":{resource}}}'
 
     def service(self, service: ExcessService) -> str:
-        """``ExcessService.to_json``."""
-        kept = self._services.get(id(service))
-        if kept is not None and kept[0] is service:
-            return kept[1]
+        """``ExcessService.to_json``, once per service entry."""
+        return _kept(self._services, service, self._service)
+
+    def _service(self, service: ExcessService) -> str:
         quote = self.quote
         levels = self._levels.get(service.by_access_level)
         if levels is None:
@@ -144,7 +144,6 @@ class JsonTexts:
             f'"conditional":{service.conditional},"resource_scoped":{service.scoped},'
             f'"sample":[{_comma(map(quote, service.sample))}]}}'
         )
-        self._services[id(service)] = (service, text)
         return text
 
     def trust(self, trust: TrustResult) -> str:
@@ -209,6 +208,17 @@ class JsonTexts:
             f'"not_zeet_role":{"null" if role.not_zeet is None else quote(role.not_zeet)}}}'
         )
         return pieces
+
+
+def _kept(texts: dict[int, tuple[Shared, str]], value: Shared, make: Callable[[Shared], str]) -> str:
+    """``value``'s text, made once per render: kept by its identity, beside the value itself (so
+    its id cannot be taken by another object while the text is kept)."""
+    kept = texts.get(id(value))
+    if kept is not None and kept[0] is value:
+        return kept[1]
+    text = make(value)
+    texts[id(value)] = (value, text)
+    return text
 
 
 def _listed(pieces: list[str], texts: Iterable[str]) -> None:
