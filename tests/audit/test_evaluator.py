@@ -200,3 +200,39 @@ def test_a_context_with_several_values_is_one_request_per_value() -> None:
         "iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"]}}
     )
     assert RoleEvaluator(make_role(both)).decide_requirement("iam:PassRole", "*", context).decision is Decision.ALLOWED
+
+
+@pytest.mark.parametrize("fixture", ["zeet-account.json", "bucket-guard.json"])
+def test_the_naming_policies_read_from_the_focus_are_those_the_policies_name(
+    rules: RuleSet, catalog: Catalog, fixture: str
+) -> None:
+    """The evaluator passes the policies that name an action, read from the focus's masks, to the
+    policy set; every required action's decision must be the one the policy set reaches when it asks
+    each policy itself."""
+    from zeet_iam_audit.audit.engine import Auditor
+    from zeet_iam_audit.audit.features import required_actions
+    from zeet_iam_audit.policy.evaluate import PolicySet
+
+    auditor = Auditor(rules, catalog, AuditOptions())
+    focus = auditor.plans[0].focus
+    assert focus is not None
+    checked = 0
+    for role in load_file(Path("fixtures/gaad") / fixture).roles:
+        evaluator = RoleEvaluator(role, index=auditor.index, memo=auditor.memo)
+        evaluator.unnamed(focus, focus.all)  # the focus view, as the audit makes it
+        alone = PolicySet.build(
+            [ap.policy for ap in role.policies if ap.policy is not None],
+            role.permissions_boundary.policy if role.permissions_boundary else None,
+        )
+        for plan in auditor.plans:
+            for requirement in required_actions(plan.rule, ()):
+                named = evaluator._named(requirement.action)
+                if named is None:
+                    continue
+                lowered = requirement.action.lower()
+                assert named == tuple(p for p in evaluator.policy_set.identity if p.candidates(lowered))
+                via_focus = evaluator.policy_set.decide_scope(requirement.action, "*", named=named)
+                asked = alone.decide_scope(requirement.action, "*")
+                assert (via_focus.decision, str(via_focus.deciding)) == (asked.decision, str(asked.deciding))
+                checked += 1
+    assert checked > 100
